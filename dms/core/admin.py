@@ -1,0 +1,105 @@
+from django.contrib import admin
+
+from . import services
+from .models import AuditEntry, Customer, DealerGroup, Dealership, StaffProfile, Vehicle
+from .tenancy import allowed_dealership_ids, default_dealership_id
+
+
+class DealershipScopedAdmin(admin.ModelAdmin):
+    """Admin lists and forms show only the user's dealerships (superusers see all)."""
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(dealership_id__in=allowed_dealership_ids(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        model = db_field.related_model
+        if not request.user.is_superuser and field is not None:
+            if model is Dealership:
+                field.queryset = field.queryset.filter(pk__in=allowed_dealership_ids(request.user))
+            elif any(f.name == "dealership" for f in model._meta.fields):
+                field.queryset = field.queryset.filter(dealership_id__in=allowed_dealership_ids(request.user))
+        return field
+
+
+class ServiceBackedAdmin(DealershipScopedAdmin):
+    """Saves go through the app's services so admin edits are validated and audited like any other."""
+
+    create_service = None
+    update_service = None
+    update_kwarg = ""
+    service_fields: tuple[str, ...] = ()
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
+        if change:
+            saved = type(self).update_service(actor=request.user, **{self.update_kwarg: obj}, data=data)
+        else:
+            dealership = form.cleaned_data.get("dealership") or Dealership.objects.get(
+                pk=default_dealership_id(request.user)
+            )
+            saved = type(self).create_service(actor=request.user, dealership=dealership, **data)
+        obj.pk = saved.pk
+
+
+@admin.register(DealerGroup)
+class DealerGroupAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+
+
+@admin.register(Dealership)
+class DealershipAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "group", "time_zone", "order_prefix"]
+    list_filter = ["group"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "default_dealership"]
+    filter_horizontal = ["dealerships"]
+    search_fields = ["user__username", "user__last_name"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceBackedAdmin):
+    list_display = ["name", "phone", "email", "preferred_channel", "assigned_manager", "dealership"]
+    list_filter = ["preferred_channel", "lead_source", "is_vip"]
+    search_fields = ["name", "phone", "email"]
+    raw_id_fields = ["assigned_manager"]
+    create_service = services.customer_create
+    update_service = services.customer_update
+    update_kwarg = "customer"
+    service_fields = services.CUSTOMER_FIELDS
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(ServiceBackedAdmin):
+    list_display = ["vin", "make", "model", "year", "plate", "customer", "dealership"]
+    search_fields = ["vin", "plate", "customer__name"]
+    raw_id_fields = ["customer"]
+    create_service = services.vehicle_create
+    update_service = services.vehicle_update
+    update_kwarg = "vehicle"
+    service_fields = services.VEHICLE_FIELDS
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(DealershipScopedAdmin):
+    """Read-only: the audit trail cannot be edited or deleted through any interface."""
+
+    list_display = ["created_at", "actor", "action", "content_type", "object_repr", "dealership"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor__username"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

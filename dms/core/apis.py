@@ -1,0 +1,148 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from . import selectors, services
+from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
+from .models import Customer, Vehicle, normalize_vin, validate_vin
+
+User = get_user_model()
+
+
+class TokenObtainApi(ObtainAuthToken):
+    """POST username and password, get ``{"token": ...}``; throttled, and locked out after repeated failures."""
+
+    throttle_scope = "auth"
+    permission_classes = ()
+
+    def get_serializer_context(self):
+        # django-axes marks a locked-out login on the Django request, which its middleware then answers with 429.
+        return {"request": self.request._request, "format": self.format_kwarg, "view": self}
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    phone = PhoneNumberField()
+    phone_alt = PhoneNumberField(required=False, allow_blank=True)
+    assigned_manager = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    vehicles = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "dealership",
+            "name",
+            "phone",
+            "phone_alt",
+            "email",
+            "preferred_channel",
+            "first_contact_channel",
+            "lead_source",
+            "assigned_manager",
+            "is_vip",
+            "notes",
+            "vehicles",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["dealership", "created_at", "updated_at"]
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    # Declared without the model's validators: the VIN is upper-cased first, then checked.
+    vin = serializers.CharField(max_length=40)
+
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            "dealership",
+            "vin",
+            "make",
+            "model",
+            "year",
+            "plate",
+            "mileage",
+            "warranty_start",
+            "warranty_end",
+            "warranty_mileage_limit",
+            "customer",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["dealership", "created_at", "updated_at"]
+        # Uniqueness per dealership is checked by the service, which knows the dealership.
+        validators = []
+
+    def validate_vin(self, value: str) -> str:
+        value = normalize_vin(value)
+        validate_vin(value)
+        return value
+
+    def validate_year(self, value):
+        if value is not None and not 1950 <= value <= 2100:
+            raise serializers.ValidationError("Year must be between 1950 and 2100.")
+        return value
+
+
+class _ScopedModelViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["customers"])
+class CustomerViewSet(_ScopedModelViewSet):
+    serializer_class = CustomerSerializer
+    queryset = Customer.objects.none()
+    filterset_fields = ["preferred_channel", "lead_source", "assigned_manager", "is_vip"]
+    ordering_fields = ["name", "created_at"]
+
+    def get_queryset(self):
+        return selectors.customer_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("vehicles")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.customer_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.customer_update(
+            actor=self.request.user, customer=serializer.instance, data=serializer.validated_data
+        )
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["vehicles"])
+class VehicleViewSet(_ScopedModelViewSet):
+    serializer_class = VehicleSerializer
+    queryset = Vehicle.objects.none()
+    filterset_fields = ["customer", "make", "year"]
+    ordering_fields = ["vin", "make", "created_at", "mileage"]
+
+    def get_queryset(self):
+        return selectors.vehicle_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.vehicle_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.vehicle_update(
+            actor=self.request.user, vehicle=serializer.instance, data=serializer.validated_data
+        )

@@ -1,0 +1,69 @@
+"""Audit rows. Every service that writes a business record calls one of these inside its transaction."""
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import AuditAction, AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def record(
+    *,
+    actor,
+    instance: models.Model,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    message: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        dealership_id=getattr(instance, "dealership_id", None),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
+        object_id=instance.pk,
+        object_repr=str(instance)[:200],
+        action=action,
+        changes=changes or {},
+        message=message[:500],
+    )
+
+
+def record_created(*, actor, instance: models.Model, fields: Iterable[str]) -> AuditEntry:
+    return record(actor=actor, instance=instance, action=AuditAction.CREATED, changes=snapshot(instance, fields))
+
+
+def record_updated(*, actor, instance: models.Model, before: dict[str, Any], message: str = "") -> AuditEntry | None:
+    after = snapshot(instance, before)
+    diff = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if not diff:
+        return None
+    return record(actor=actor, instance=instance, action=AuditAction.UPDATED, changes=diff, message=message)
+
+
+def record_transition(*, actor, instance: models.Model, source: str, target: str, message: str = "") -> AuditEntry:
+    return record(
+        actor=actor,
+        instance=instance,
+        action=AuditAction.TRANSITION,
+        changes={"status": [source, target]},
+        message=message,
+    )

@@ -1,0 +1,88 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Customer, Vehicle, normalize_vin
+
+User = get_user_model()
+
+
+class BootstrapFormMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+    def add_service_errors(self, error) -> None:
+        """Show a service's ValidationError on the form's fields (or on top of the form)."""
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        else:
+            self.add_error(None, error.messages)
+
+
+class CustomerForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "phone",
+            "phone_alt",
+            "email",
+            "preferred_channel",
+            "first_contact_channel",
+            "lead_source",
+            "assigned_manager",
+            "is_vip",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_manager"].queryset = User.objects.filter(
+            staff_profile__dealerships=dealership, is_active=True
+        ).order_by("last_name", "first_name")
+        self.fields["assigned_manager"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["phone"].widget.attrs["placeholder"] = "+7 916 123-45-67"
+
+
+class VehicleForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "customer",
+            "vin",
+            "make",
+            "model",
+            "year",
+            "plate",
+            "mileage",
+            "warranty_start",
+            "warranty_end",
+            "warranty_mileage_limit",
+        ]
+        widgets = {
+            "warranty_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "warranty_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
+        self.fields["vin"].widget.attrs.update({"maxlength": 17, "style": "text-transform: uppercase"})
+        self.fields["vin"].help_text = _("17 characters, no I, O or Q.")
+
+    def clean_vin(self) -> str:
+        return normalize_vin(self.cleaned_data["vin"])
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, label=_("Search"))

@@ -1,0 +1,237 @@
+"""Demo data to click through every page. Idempotent: running it again changes nothing that exists."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import BaseCommand
+from django.db import transaction
+
+from dms.core import roles, services
+from dms.core.models import Customer, DealerGroup, Dealership, StaffProfile, Vehicle
+
+User = get_user_model()
+DEMO_PASSWORD = "demo12345"
+
+DEMO_USERS = [
+    ("advisor", "Анна", "Смирнова", roles.SERVICE_ADVISOR),
+    ("parts", "Павел", "Кузнецов", roles.PARTS_MANAGER),
+    ("warranty", "Виктор", "Орлов", roles.WARRANTY_ENGINEER),
+    ("storekeeper", "Сергей", "Васильев", roles.STOREKEEPER),
+    ("inspector", "Игорь", "Соколов", roles.QUALITY_INSPECTOR),
+    ("director", "Елена", "Морозова", roles.DIRECTOR),
+    ("admin", "Алексей", "Админов", roles.ADMINISTRATOR),
+]
+
+DEMO_CUSTOMERS = [
+    (
+        "Иванов Иван Петрович",
+        "+79161234501",
+        "ivanov@example.ru",
+        "sms",
+        "JTDBR32E720012345",
+        "Toyota",
+        "Corolla",
+        2021,
+        "А123ВС77",
+    ),
+    (
+        "Петрова Мария Сергеевна",
+        "+79161234502",
+        "petrova@example.ru",
+        "email",
+        "JTMHV05J604123456",
+        "Toyota",
+        "Land Cruiser",
+        2022,
+        "В456ОР77",
+    ),
+    ("Сидоров Алексей Николаевич", "+79161234503", "", "phone", "VF7SA9HZ8CW123456", "Citroën", "C4", 2019, "Е789КХ50"),
+    (
+        "ООО «Автолайн»",
+        "+74951234504",
+        "fleet@autoline.example",
+        "email",
+        "LSGPC52U6AF123456",
+        "Chevrolet",
+        "Cruze",
+        2020,
+        "К321МН99",
+    ),
+    (
+        "Кузьмина Ольга Викторовна",
+        "+79161234505",
+        "olga@example.ru",
+        "sms",
+        "JTNB11HK503123456",
+        "Toyota",
+        "Camry",
+        2023,
+        "М654ТУ77",
+    ),
+    (
+        "Новиков Дмитрий Андреевич",
+        "+79161234506",
+        "",
+        "phone",
+        "VF7NC9HP0DY123456",
+        "Citroën",
+        "C5 Aircross",
+        2021,
+        "Н987АВ177",
+    ),
+    (
+        "Фёдорова Татьяна Ивановна",
+        "+79161234507",
+        "fedorova@example.ru",
+        "sms",
+        "JTEBU3FJ705123456",
+        "Toyota",
+        "RAV4",
+        2018,
+        "О111РР197",
+    ),
+    (
+        "Морозов Константин Ильич",
+        "+79161234508",
+        "morozov@example.ru",
+        "email",
+        "LSGJA52U4CS123456",
+        "Chevrolet",
+        "Malibu",
+        2017,
+        "Р222СС750",
+    ),
+]
+
+DEMO_PARTS = [
+    ("04152-YZZA1", "Фильтр масляный", "890.00"),
+    ("17801-21050", "Фильтр воздушный", "1450.00"),
+    ("04465-02220", "Колодки тормозные передние", "6200.00"),
+    ("90919-01253", "Свеча зажигания", "1150.00"),
+    ("48510-09P20", "Амортизатор передний правый", "14300.00"),
+    ("16400-0T040", "Радиатор охлаждения", "27800.00"),
+    ("87139-0N010", "Фильтр салона", "1300.00"),
+    ("08880-83322", "Масло моторное 0W-20, 4 л", "4100.00"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo dealership, users (password demo12345), customers, vehicles and parts."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        from django.contrib.auth.models import Permission
+
+        roles.sync_roles(Group, Permission)
+        group, _ = DealerGroup.objects.get_or_create(name="Автогруппа «Демо»")
+        main, _ = Dealership.objects.get_or_create(
+            code="demo-moscow",
+            defaults={"group": group, "name": "Демо Моторс Москва", "time_zone": "Europe/Moscow", "order_prefix": "Ф"},
+        )
+        second, _ = Dealership.objects.get_or_create(
+            code="demo-kazan",
+            defaults={"group": group, "name": "Демо Моторс Казань", "time_zone": "Europe/Moscow", "order_prefix": "К"},
+        )
+        users = {}
+        for username, first, last, role in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.example"},
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.is_staff = role == roles.ADMINISTRATOR
+                user.is_superuser = role == roles.ADMINISTRATOR
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            profile, _ = StaffProfile.objects.get_or_create(user=user, defaults={"default_dealership": main})
+            profile.dealerships.add(main)
+            if role == roles.DIRECTOR:
+                profile.dealerships.add(second)
+            users[username] = user
+        admin = users["admin"]
+
+        for name, phone, email, channel, vin, make, model, year, plate in DEMO_CUSTOMERS:
+            customer = Customer.objects.filter(dealership=main, name=name).first()
+            if customer is None:
+                customer = services.customer_create(
+                    actor=admin,
+                    dealership=main,
+                    name=name,
+                    phone=phone,
+                    email=email,
+                    preferred_channel=channel,
+                    first_contact_channel="phone",
+                    lead_source="recommendation",
+                    assigned_manager=users["advisor"],
+                )
+            if not Vehicle.objects.filter(dealership=main, vin=vin).exists():
+                services.vehicle_create(
+                    actor=admin,
+                    dealership=main,
+                    customer=customer,
+                    vin=vin,
+                    make=make,
+                    model=model,
+                    year=year,
+                    plate=plate,
+                    mileage=15000 + year % 100 * 1000,
+                    warranty_start=datetime.date(year, 3, 1),
+                    warranty_end=datetime.date(year + 3, 3, 1),
+                    warranty_mileage_limit=100000,
+                )
+        # A customer of the second dealership, to see that the dealerships stay apart.
+        other = Customer.objects.filter(dealership=second).first() or services.customer_create(
+            actor=admin, dealership=second, name="Гарипов Рустам", phone="+79031234599", preferred_channel="sms"
+        )
+        if not Vehicle.objects.filter(dealership=second).exists():
+            services.vehicle_create(
+                actor=admin, dealership=second, customer=other, vin="XW8ZZZ61ZHG123456", make="Škoda", model="Rapid"
+            )
+
+        self._load_parts(admin, main)
+        for hook in _extra_demo_loaders():
+            hook(users=users, dealership=main)
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Users: " + ", ".join(users) + f"; password {DEMO_PASSWORD}")
+        )
+
+    def _load_parts(self, admin, dealership):
+        from parts import services as part_services
+        from parts.models import Part, Supplier
+
+        supplier = Supplier.objects.filter(dealership=dealership, name="Дистрибьютор ТМР").first()
+        if supplier is None:
+            supplier = part_services.supplier_create(
+                actor=admin, dealership=dealership, name="Дистрибьютор ТМР", code="TMR", delivery_days=7
+            )
+        if not Supplier.objects.filter(dealership=dealership, name="Склад Япония").exists():
+            part_services.supplier_create(
+                actor=admin, dealership=dealership, name="Склад Япония", code="JP", delivery_days=21
+            )
+        for number, name, price in DEMO_PARTS:
+            if not Part.objects.filter(dealership=dealership, number=number).exists():
+                part_services.part_create(
+                    actor=admin,
+                    dealership=dealership,
+                    number=number,
+                    name=name,
+                    price=Decimal(price),
+                    default_supplier=supplier,
+                )
+
+
+def _extra_demo_loaders():
+    """Apps may add demo data with a ``demo.load(users=..., dealership=...)`` function."""
+    from importlib import import_module
+
+    loaders = []
+    for app in ("orders", "notifications", "parts", "service", "claims"):
+        try:
+            module = import_module(f"{app}.demo")
+        except ModuleNotFoundError:
+            continue
+        loaders.append(module.load)
+    return loaders

@@ -1,0 +1,237 @@
+import re
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+
+def validate_vin(value: str) -> None:
+    if not VIN_RE.match(value or ""):
+        raise ValidationError(
+            _("A VIN has exactly 17 characters: Latin letters except I, O, Q, and digits."), code="invalid_vin"
+        )
+
+
+def normalize_vin(value: str) -> str:
+    return (value or "").strip().replace(" ", "").upper()
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone."), code="invalid_time_zone")
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class DealerGroup(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("dealer group")
+        verbose_name_plural = _("dealer groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dealership(models.Model):
+    group = models.ForeignKey(
+        DealerGroup, on_delete=models.PROTECT, related_name="dealerships", verbose_name=_("dealer group")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone]
+    )
+    order_prefix = models.CharField(_("order number prefix"), max_length=4, default="Ф")
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("dealership")
+        verbose_name_plural = _("dealerships")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class StaffProfile(models.Model):
+    """Which dealerships a user works in. Most staff have one; directors may be given several."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    dealerships = models.ManyToManyField(Dealership, related_name="staff", verbose_name=_("dealerships"))
+    default_dealership = models.ForeignKey(
+        Dealership, on_delete=models.PROTECT, related_name="+", verbose_name=_("default dealership")
+    )
+    phone = PhoneNumberField(_("phone"), blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.default_dealership}"
+
+
+class DealershipOwned(TimeStamped):
+    """Every business record belongs to exactly one dealership (tenant)."""
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.PROTECT, related_name="+", verbose_name=_("dealership"))
+
+    class Meta:
+        abstract = True
+
+
+class ContactChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone call")
+
+
+class FirstContactChannel(models.TextChoices):
+    # R20: the channel of a new customer's first contact.
+    PHONE = "phone", _("Phone")
+    OFFICE = "office", _("Office visit")
+    EMAIL = "email", _("E-mail")
+    WEBSITE = "website", _("Website")
+
+
+class LeadSource(models.TextChoices):
+    # R20: where the customer heard of the company.
+    RECOMMENDATION = "recommendation", _("Recommendation")
+    ADVERTISING = "advertising", _("Advertising")
+    INTERNET = "internet", _("Internet search")
+    SOCIAL = "social", _("Social networks")
+    REPEAT = "repeat", _("Existing customer")
+    OTHER = "other", _("Other")
+
+
+class Customer(DealershipOwned):
+    name = models.CharField(_("name"), max_length=200)
+    phone = PhoneNumberField(_("phone"))
+    phone_alt = PhoneNumberField(_("second phone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    preferred_channel = models.CharField(
+        _("preferred contact channel"), max_length=10, choices=ContactChannel.choices, default=ContactChannel.PHONE
+    )
+    first_contact_channel = models.CharField(
+        _("first contact channel"), max_length=10, choices=FirstContactChannel.choices, blank=True
+    )
+    lead_source = models.CharField(_("lead source"), max_length=20, choices=LeadSource.choices, blank=True)
+    assigned_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned manager"),
+    )
+    is_vip = models.BooleanField(_("VIP"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["dealership", "name"]),
+            models.Index(fields=["dealership", "phone"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vehicle(DealershipOwned):
+    vin = models.CharField(_("VIN"), max_length=17, validators=[validate_vin])
+    make = models.CharField(_("make"), max_length=60)
+    model = models.CharField(_("model"), max_length=80)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    plate = models.CharField(_("plate"), max_length=20, blank=True)
+    mileage = models.PositiveIntegerField(_("mileage, km"), default=0)
+    warranty_start = models.DateField(_("warranty start"), null=True, blank=True)
+    warranty_end = models.DateField(_("warranty end"), null=True, blank=True)
+    warranty_mileage_limit = models.PositiveIntegerField(_("warranty mileage limit, km"), null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("owner"))
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        ordering = ["make", "model", "vin"]
+        constraints = [
+            models.UniqueConstraint(fields=["dealership", "vin"], name="vehicle_vin_unique_per_dealership"),
+            models.CheckConstraint(condition=models.Q(vin=Upper("vin")), name="vehicle_vin_upper_case"),
+        ]
+        indexes = [models.Index(fields=["dealership", "plate"])]
+
+    def __str__(self) -> str:
+        label = f"{self.make} {self.model}".strip()
+        return f"{label} {self.vin}" + (f" ({self.plate})" if self.plate else "")
+
+    def clean(self) -> None:
+        self.vin = normalize_vin(self.vin)
+        self.plate = (self.plate or "").strip().upper()
+        if self.warranty_start and self.warranty_end and self.warranty_end < self.warranty_start:
+            raise ValidationError({"warranty_end": _("Warranty end is before warranty start.")})
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+    TRANSITION = "transition", _("status changed")
+    DELETED = "deleted", _("deleted")
+    ACTION = "action", _("action")
+
+
+class AuditEntry(models.Model):
+    """Append-only audit trail: who changed which business record, when and how."""
+
+    dealership = models.ForeignKey(
+        Dealership, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("dealership")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("who")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    object_repr = models.CharField(_("record"), max_length=200)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("Audit entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit entries cannot be deleted."))

@@ -1,0 +1,77 @@
+"""Roles of the procedures as Django groups.
+
+Each app may ship a ``roles.py`` with ``ROLE_PERMISSIONS = {role: ["app_label.codename", ...]}``; the groups are
+created by a migration and their permissions re-synced after every ``migrate`` so that permissions of apps added
+later reach the roles without a hand-written data migration per app.
+"""
+
+from collections.abc import Iterable
+
+from django.apps import apps as global_apps
+from django.utils.translation import gettext_lazy as _
+
+SERVICE_ADVISOR = "service_advisor"
+PARTS_MANAGER = "parts_manager"
+WARRANTY_ENGINEER = "warranty_engineer"
+STOREKEEPER = "storekeeper"
+QUALITY_INSPECTOR = "quality_inspector"
+DIRECTOR = "director"
+ADMINISTRATOR = "administrator"
+
+ROLE_LABELS = {
+    SERVICE_ADVISOR: _("Service advisor"),
+    PARTS_MANAGER: _("Parts manager"),
+    WARRANTY_ENGINEER: _("Warranty engineer"),
+    STOREKEEPER: _("Storekeeper"),
+    QUALITY_INSPECTOR: _("Quality inspector"),
+    DIRECTOR: _("Director"),
+    ADMINISTRATOR: _("Administrator"),
+}
+ALL_ROLES = tuple(ROLE_LABELS)
+
+_VIEW_CUSTOMERS = ["core.view_customer", "core.view_vehicle"]
+_EDIT_CUSTOMERS = ["core.add_customer", "core.change_customer", "core.add_vehicle", "core.change_vehicle"]
+
+ROLE_PERMISSIONS = {
+    SERVICE_ADVISOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS],
+    PARTS_MANAGER: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS],
+    WARRANTY_ENGINEER: [*_VIEW_CUSTOMERS, "core.change_vehicle"],
+    STOREKEEPER: [*_VIEW_CUSTOMERS],
+    QUALITY_INSPECTOR: [*_VIEW_CUSTOMERS],
+    DIRECTOR: [*_VIEW_CUSTOMERS, "core.view_auditentry"],
+    ADMINISTRATOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, "core.view_auditentry"],
+}
+
+
+def collect_role_permissions(app_configs: Iterable | None = None) -> dict[str, set[str]]:
+    from importlib import import_module
+
+    merged: dict[str, set[str]] = {role: set() for role in ALL_ROLES}
+    for app_config in app_configs or global_apps.get_app_configs():
+        try:
+            module = import_module(f"{app_config.name}.roles")
+        except ModuleNotFoundError:
+            continue
+        for role, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
+            merged[role].update(perms)
+    return merged
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Create the role groups and give each exactly its declared permissions (those that exist yet)."""
+    wanted = collect_role_permissions()
+    existing = {
+        f"{p.content_type.app_label}.{p.codename}": p for p in permission_model.objects.select_related("content_type")
+    }
+    for role in ALL_ROLES:
+        group, _created = group_model.objects.get_or_create(name=role)
+        if role == ADMINISTRATOR:
+            group.permissions.set(existing.values())
+        else:
+            group.permissions.set([existing[name] for name in sorted(wanted[role]) if name in existing])
+
+
+def sync_roles_after_migrate(sender, **kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    sync_roles(Group, Permission)

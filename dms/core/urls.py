@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("dealership/switch/", views.SwitchDealershipView.as_view(), name="switch_dealership"),
+    path("customers/", views.CustomerListView.as_view(), name="customer_list"),
+    path("customers/new/", views.CustomerCreateView.as_view(), name="customer_create"),
+    path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("customers/<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer_update"),
+    path("vehicles/", views.VehicleListView.as_view(), name="vehicle_list"),
+    path("vehicles/new/", views.VehicleCreateView.as_view(), name="vehicle_create"),
+    path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle_detail"),
+    path("vehicles/<int:pk>/edit/", views.VehicleUpdateView.as_view(), name="vehicle_update"),
+]

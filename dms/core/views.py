@@ -1,0 +1,234 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from . import selectors, services
+from .forms import CustomerForm, VehicleForm
+from .models import Customer, Vehicle
+from .tenancy import SESSION_KEY, allowed_dealership_ids
+
+
+class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """A page acting in the user's active dealership; records of other dealerships are 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.dealership is None:
+            messages.error(request, _("Your account is not assigned to any dealership. Ask an administrator."))
+            return redirect("login")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_scoped_object(self, model, pk):
+        obj = model.objects.filter(pk=pk, dealership=self.request.dealership).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+
+class PaginatedListMixin:
+    paginate_by = 25
+
+    def paginate(self, queryset):
+        paginator = Paginator(queryset, self.paginate_by)
+        return paginator.get_page(self.request.GET.get("page"))
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "core/home.html"
+
+    def get(self, request, *args, **kwargs):
+        # Land each role on its working page: the first navigation entry it may open.
+        from .context_processors import navigation
+
+        items = navigation(request).get("nav_items", [])
+        if items:
+            return redirect(items[0]["url"])
+        return super().get(request, *args, **kwargs)
+
+
+class SwitchDealershipView(LoginRequiredMixin, View):
+    def post(self, request):
+        wanted = request.POST.get("dealership", "")
+        if wanted.isdigit() and int(wanted) in allowed_dealership_ids(request.user):
+            request.session[SESSION_KEY] = int(wanted)
+        else:
+            messages.error(request, _("Unknown dealership."))
+        target = request.POST.get("next") or reverse("home")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("home")
+        return HttpResponseRedirect(target)
+
+
+class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "core.view_customer"
+    template_name = "core/customer_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        qs = selectors.customer_list(dealership_ids=[self.request.dealership.pk], search=q)
+        return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
+
+
+class CustomerDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "core.view_customer"
+    template_name = "core/customer_detail.html"
+
+    def get_context_data(self, **kwargs):
+        customer = self.get_scoped_object(Customer, self.kwargs["pk"])
+        return super().get_context_data(
+            customer=customer,
+            vehicles=customer.vehicles.all(),
+            audit_entries=selectors.audit_trail(customer)[:50],
+            **kwargs,
+        )
+
+
+class ServiceFormView(DealershipPageMixin, FormView):
+    """A form page whose save goes through a service; the service's ValidationError lands on the form."""
+
+    template_name = "core/form.html"
+    title = ""
+    success_message = ""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["dealership"] = self.request.dealership
+        kwargs["instance"] = self.get_instance()
+        return kwargs
+
+    def get_instance(self):
+        return None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, cancel_url=self.get_cancel_url(), **kwargs)
+
+    def get_cancel_url(self):
+        return reverse("home")
+
+    def form_valid(self, form):
+        try:
+            obj = self.save(form)
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"object": obj})
+        return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else self.get_success_url(obj))
+
+
+class CustomerCreateView(ServiceFormView):
+    permission_required = "core.add_customer"
+    form_class = CustomerForm
+
+    @property
+    def title(self):
+        return _("New customer")
+
+    @property
+    def success_message(self):
+        return _("Customer %(object)s created.")
+
+    def get_cancel_url(self):
+        return reverse("core:customer_list")
+
+    def save(self, form):
+        return services.customer_create(
+            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+        )
+
+    def get_success_url(self, obj):
+        return reverse("core:customer_detail", args=[obj.pk])
+
+
+class CustomerUpdateView(CustomerCreateView):
+    permission_required = "core.change_customer"
+
+    @property
+    def title(self):
+        return _("Edit customer")
+
+    @property
+    def success_message(self):
+        return _("Customer %(object)s saved.")
+
+    def get_instance(self):
+        # A fresh copy: the form's validation mutates its instance, the service loads its own under lock.
+        return self.get_scoped_object(Customer, self.kwargs["pk"])
+
+    def get_cancel_url(self):
+        return reverse("core:customer_detail", args=[self.kwargs["pk"]])
+
+    def save(self, form):
+        customer = self.get_scoped_object(Customer, self.kwargs["pk"])
+        return services.customer_update(actor=self.request.user, customer=customer, data=form.cleaned_data)
+
+
+class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "core.view_vehicle"
+    template_name = "core/vehicle_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        qs = selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
+        return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
+
+
+class VehicleDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "core.view_vehicle"
+    template_name = "core/vehicle_detail.html"
+
+    def get_context_data(self, **kwargs):
+        vehicle = self.get_scoped_object(Vehicle, self.kwargs["pk"])
+        return super().get_context_data(vehicle=vehicle, audit_entries=selectors.audit_trail(vehicle)[:50], **kwargs)
+
+
+class VehicleCreateView(ServiceFormView):
+    permission_required = "core.add_vehicle"
+    form_class = VehicleForm
+
+    @property
+    def title(self):
+        return _("New vehicle")
+
+    @property
+    def success_message(self):
+        return _("Vehicle %(object)s saved.")
+
+    def get_initial(self):
+        return {"customer": self.request.GET.get("customer")}
+
+    def get_cancel_url(self):
+        return reverse("core:vehicle_list")
+
+    def save(self, form):
+        return services.vehicle_create(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+
+    def get_success_url(self, obj):
+        return reverse("core:vehicle_detail", args=[obj.pk])
+
+
+class VehicleUpdateView(VehicleCreateView):
+    permission_required = "core.change_vehicle"
+
+    @property
+    def title(self):
+        return _("Edit vehicle")
+
+    def get_initial(self):
+        return {}
+
+    def get_instance(self):
+        return self.get_scoped_object(Vehicle, self.kwargs["pk"])
+
+    def get_cancel_url(self):
+        return reverse("core:vehicle_detail", args=[self.kwargs["pk"]])
+
+    def save(self, form):
+        vehicle = self.get_scoped_object(Vehicle, self.kwargs["pk"])
+        return services.vehicle_update(actor=self.request.user, vehicle=vehicle, data=form.cleaned_data)

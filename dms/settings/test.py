@@ -1,0 +1,22 @@
+"""Test settings: PostgreSQL by default (DATABASE_URL); the test runner may fall back to SQLite."""
+
+from .base import *  # noqa: F403
+from .base import STATIC_ROOT, env
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/dms")}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+TWILIO_ACCOUNT_SID = ""
+TWILIO_AUTH_TOKEN = ""
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+LANGUAGE_CODE = "ru"

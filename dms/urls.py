@@ -1,0 +1,38 @@
+from importlib.util import find_spec
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dms.core import apis as core_apis
+from dms.core import views as core_views
+
+admin.site.site_header = "DMS"
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", core_views.HomeView.as_view(), name="home"),
+    path("healthz/", healthz),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", core_apis.TokenObtainApi.as_view(), name="api_token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/", include("dms.core.api_urls")),
+    path("", include("dms.core.urls")),
+]
+
+# Each business app mounts its pages at its own prefix and its API under /api/ once it has urls modules.
+for app in ("orders", "parts", "notifications", "service", "claims"):
+    if find_spec(f"{app}.api_urls"):
+        urlpatterns.append(path("api/", include(f"{app}.api_urls")))
+    if find_spec(f"{app}.urls"):
+        urlpatterns.append(path("", include(f"{app}.urls")))

@@ -1,0 +1,76 @@
+"""Writes for the parts catalogue and suppliers."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dms.core import events
+from dms.core.models import Dealership
+
+from .models import Part, Supplier
+
+PART_FIELDS = ("number", "name", "price", "unit", "default_supplier", "is_active")
+SUPPLIER_FIELDS = ("name", "code", "delivery_days", "email", "phone", "is_active")
+
+
+def _normalise_part_number(number: str) -> str:
+    return (number or "").strip().upper()
+
+
+def _check_part(part: Part) -> None:
+    if part.default_supplier is not None and part.default_supplier.dealership_id != part.dealership_id:
+        raise ValidationError({"default_supplier": _("Unknown supplier.")})
+    taken = Part.objects.filter(dealership_id=part.dealership_id, number=part.number).exclude(pk=part.pk)
+    if taken.exists():
+        raise ValidationError({"number": _("A part with this number already exists in the dealership.")})
+    part.full_clean()
+
+
+@transaction.atomic
+def part_create(*, actor, dealership: Dealership, **data: Any) -> Part:
+    part = Part(dealership=dealership, **{k: v for k, v in data.items() if k in PART_FIELDS})
+    part.number = _normalise_part_number(part.number)
+    _check_part(part)
+    part.save()
+    events.record_created(actor=actor, instance=part, fields=PART_FIELDS)
+    return part
+
+
+@transaction.atomic
+def part_update(*, actor, part: Part, data: dict[str, Any]) -> Part:
+    part = Part.objects.select_for_update().get(pk=part.pk)
+    before = events.snapshot(part, [k for k in data if k in PART_FIELDS])
+    for name, value in data.items():
+        if name in PART_FIELDS:
+            setattr(part, name, value)
+    part.number = _normalise_part_number(part.number)
+    _check_part(part)
+    part.save()
+    events.record_updated(actor=actor, instance=part, before=before)
+    return part
+
+
+@transaction.atomic
+def supplier_create(*, actor, dealership: Dealership, **data: Any) -> Supplier:
+    supplier = Supplier(dealership=dealership, **{k: v for k, v in data.items() if k in SUPPLIER_FIELDS})
+    if Supplier.objects.filter(dealership=dealership, name=supplier.name).exists():
+        raise ValidationError({"name": _("A supplier with this name already exists.")})
+    supplier.full_clean()
+    supplier.save()
+    events.record_created(actor=actor, instance=supplier, fields=SUPPLIER_FIELDS)
+    return supplier
+
+
+@transaction.atomic
+def supplier_update(*, actor, supplier: Supplier, data: dict[str, Any]) -> Supplier:
+    supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
+    before = events.snapshot(supplier, [k for k in data if k in SUPPLIER_FIELDS])
+    for name, value in data.items():
+        if name in SUPPLIER_FIELDS:
+            setattr(supplier, name, value)
+    supplier.full_clean(validate_constraints=False)
+    supplier.save()
+    events.record_updated(actor=actor, instance=supplier, before=before)
+    return supplier

@@ -1,0 +1,87 @@
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from dms.core import roles
+
+from .factories import CustomerFactory, DealershipFactory, UserFactory, VehicleFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    on_sqlite = os.environ.get("DATABASE_URL", "").startswith("sqlite")
+    no_redis = not os.environ.get("TEST_REDIS_URL")
+    for item in items:
+        if on_sqlite and "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (running on the SQLite fallback)"))
+        if no_redis and "redis" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (TEST_REDIS_URL not set)"))
+
+
+@pytest.fixture(autouse=True)
+def _axes_reset(settings):
+    settings.AXES_ENABLED = True
+
+
+@pytest.fixture
+def dealership(db):
+    return DealershipFactory(name="Демо Моторс", code="main")
+
+
+@pytest.fixture
+def other_dealership(db):
+    return DealershipFactory(name="Чужой дилер", code="other")
+
+
+@pytest.fixture
+def make_user(db, dealership):
+    def make(role: str | None = roles.SERVICE_ADVISOR, dealerships=None, **kwargs):
+        return UserFactory(role=role, dealership=dealerships or [dealership], **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def advisor(make_user):
+    return make_user(roles.SERVICE_ADVISOR, first_name="Анна", last_name="Смирнова")
+
+
+@pytest.fixture
+def parts_manager(make_user):
+    return make_user(roles.PARTS_MANAGER, first_name="Павел", last_name="Кузнецов")
+
+
+@pytest.fixture
+def director(make_user, dealership, other_dealership):
+    return make_user(roles.DIRECTOR, dealerships=[dealership, other_dealership])
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    def login(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def customer(dealership):
+    return CustomerFactory(dealership=dealership)
+
+
+@pytest.fixture
+def vehicle(customer):
+    return VehicleFactory(customer=customer)
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
