@@ -1,0 +1,266 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from dms.core.models import Customer, Dealership, DealershipOwned, Vehicle
+from parts.models import Part, Supplier
+
+
+class OrderStatus(models.TextChoices):
+    # Labels are the procedure's own terms (seed 000).
+    NOT_PLACED = "not_placed", _("Неразмещён")
+    ORDERED = "ordered", _("Полностью заказан у поставщика")
+    PARTIALLY_RECEIVED = "partially_received", _("Частично получен")
+    RECEIVED = "received", _("Получен")
+    ISSUED = "issued", _("Выдан")
+    CANCELLED = "cancelled", _("Отменён")
+
+
+# R1: every status has its own colour; «Полностью заказан у поставщика» is brown as in the procedure.
+STATUS_COLOURS = {
+    OrderStatus.NOT_PLACED: "#6c757d",
+    OrderStatus.ORDERED: "#8b4513",
+    OrderStatus.PARTIALLY_RECEIVED: "#e8a317",
+    OrderStatus.RECEIVED: "#198754",
+    OrderStatus.ISSUED: "#0d6efd",
+    OrderStatus.CANCELLED: "#adb5bd",
+}
+OVERDUE_COLOUR = "#dc3545"
+WAITING_STATUSES = (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
+OPEN_STATUSES = (
+    OrderStatus.NOT_PLACED,
+    OrderStatus.ORDERED,
+    OrderStatus.PARTIALLY_RECEIVED,
+    OrderStatus.RECEIVED,
+)
+
+
+class OrderKind(models.TextChoices):
+    WARRANTY = "warranty", _("Warranty")
+    COMMERCIAL = "commercial", _("Commercial")
+
+
+class OrderPurpose(models.TextChoices):
+    REPAIR = "repair", _("Repair")
+    COUNTER_SALE = "counter_sale", _("Counter sale")
+
+
+class OrderNumberCounter(models.Model):
+    """Dealership-wide order numbers (Ф000004181): one row per dealership, incremented under a row lock."""
+
+    dealership = models.OneToOneField(Dealership, on_delete=models.CASCADE, related_name="+")
+    last_value = models.PositiveBigIntegerField(default=0)
+
+
+class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
+    number = models.CharField(_("number"), max_length=20)
+    status = FSMField(_("status"), default=OrderStatus.NOT_PLACED, choices=OrderStatus.choices, protected=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=OrderKind.choices)
+    purpose = models.CharField(_("purpose"), max_length=15, choices=OrderPurpose.choices, default=OrderPurpose.REPAIR)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("vehicle")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    parts_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("parts manager"),
+    )
+    expected_at = models.DateField(_("ETA"), null=True, blank=True)
+    placed_at = models.DateTimeField(_("placed"), null=True, blank=True)
+    first_received_at = models.DateTimeField(_("first parts arrived"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    # R4: the customer agreed to a long delivery term when the order was taken.
+    long_term_agreed = models.BooleanField(_("customer agreed to a long delivery term"), default=False)
+    # R10: the car waits on the lot for these parts.
+    on_waiting_lot = models.BooleanField(_("car waits on the lot"), default=False)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer order")
+        verbose_name_plural = _("customer orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("place_customerorder", _("Can place a customer order with the supplier")),
+            ("receive_customerorder", _("Can receive parts for a customer order")),
+            ("issue_customerorder", _("Can issue parts of a customer order")),
+            ("cancel_customerorder", _("Can cancel a customer order")),
+            ("export_customerorder", _("Can export the order list")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dealership", "number"], name="order_number_unique_per_dealership"),
+        ]
+        indexes = [
+            models.Index(fields=["dealership", "-created_at"], name="order_dealer_created_idx"),
+            models.Index(fields=["dealership", "status", "-created_at"], name="order_dealer_status_idx"),
+            models.Index(fields=["dealership", "kind"], name="order_dealer_kind_idx"),
+            models.Index(fields=["dealership", "author"], name="order_dealer_author_idx"),
+            models.Index(fields=["dealership", "parts_manager"], name="order_dealer_manager_idx"),
+            models.Index(fields=["dealership", "expected_at"], name="order_dealer_eta_idx"),
+            models.Index(
+                fields=["dealership", "created_at"], condition=Q(on_waiting_lot=True), name="order_waiting_lot_idx"
+            ),
+            models.Index(fields=["customer"], name="order_customer_idx"),
+            models.Index(fields=["vehicle"], name="order_vehicle_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("orders:detail", args=[self.pk])
+
+    # -- derived facts ----------------------------------------------------------------------------------------
+    def local_today(self, now: datetime.datetime | None = None) -> datetime.date:
+        return timezone.localtime(now or timezone.now(), self.dealership.tz).date()
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        today = today or self.local_today()
+        return self.status in WAITING_STATUSES and self.expected_at is not None and self.expected_at < today
+
+    def colour(self, today: datetime.date | None = None) -> str:
+        return OVERDUE_COLOUR if self.is_overdue(today) else STATUS_COLOURS[self.status]
+
+    def days_waiting(self, now: datetime.datetime | None = None) -> int:
+        """R13: whole days the customer has been waiting since ordering (until the parts were issued)."""
+        tz = self.dealership.tz
+        end = self.issued_at or self.cancelled_at or now or timezone.now()
+        return (timezone.localtime(end, tz).date() - timezone.localtime(self.created_at, tz).date()).days
+
+    # -- transitions: side-effect free; services lock, call them, save, audit -----------------------------------
+    @transition(
+        field=status,
+        source=OrderStatus.NOT_PLACED,
+        target=OrderStatus.ORDERED,
+        permission="orders.place_customerorder",
+    )
+    def place(self, *, at: datetime.datetime, expected_at: datetime.date) -> None:
+        # R1: placing with the supplier moves «Неразмещён» to «Полностью заказан у поставщика».
+        self.placed_at = at
+        self.expected_at = expected_at
+
+    def _received_target(self) -> str:
+        lines = list(self.lines.all())
+        if lines and all(line.quantity_received >= line.quantity for line in lines):
+            return OrderStatus.RECEIVED
+        return OrderStatus.PARTIALLY_RECEIVED
+
+    @transition(
+        field=status,
+        source=[OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED],
+        target=RETURN_VALUE(OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED),
+        permission="orders.receive_customerorder",
+    )
+    def receive(self, *, at: datetime.datetime) -> str:
+        # R2: the status follows the received quantities; nobody sets it by hand.
+        target = self._received_target()
+        self.first_received_at = self.first_received_at or at
+        if target == OrderStatus.RECEIVED:
+            self.received_at = at
+        return target
+
+    @transition(
+        field=status, source=OrderStatus.RECEIVED, target=OrderStatus.ISSUED, permission="orders.issue_customerorder"
+    )
+    def issue(self, *, at: datetime.datetime) -> None:
+        self.issued_at = at
+
+    @transition(
+        field=status,
+        source=[OrderStatus.NOT_PLACED, OrderStatus.ORDERED],
+        target=OrderStatus.CANCELLED,
+        permission="orders.cancel_customerorder",
+    )
+    def cancel(self, *, at: datetime.datetime, reason: str) -> None:
+        self.cancelled_at = at
+        self.cancel_reason = reason
+
+
+class CustomerOrderLine(models.Model):
+    order = models.ForeignKey(CustomerOrder, on_delete=models.CASCADE, related_name="lines")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("part"))
+    quantity = models.DecimalField(_("quantity ordered"), max_digits=10, decimal_places=2)
+    quantity_received = models.DecimalField(_("quantity received"), max_digits=10, decimal_places=2, default=0)
+    unit_price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            # R2 guarded in the database too: never more received than ordered, never negative.
+            models.CheckConstraint(
+                condition=Q(quantity_received__gte=0) & Q(quantity_received__lte=F("quantity")),
+                name="order_line_received_within_ordered",
+            ),
+            models.UniqueConstraint(fields=["order", "part"], name="order_line_part_once"),
+        ]
+        indexes = [models.Index(fields=["part"], name="order_line_part_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.part} × {self.quantity}"
+
+    @property
+    def quantity_outstanding(self):
+        return self.quantity - self.quantity_received
+
+
+class SupplierOrder(DealershipOwned):
+    """The order with the supplier (the distributor's portal) that placed a customer order (R1)."""
+
+    customer_order = models.OneToOneField(
+        CustomerOrder, on_delete=models.CASCADE, related_name="supplier_order", verbose_name=_("customer order")
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+", verbose_name=_("supplier"))
+    supplier_order_number = models.CharField(_("supplier order number"), max_length=60)
+    expected_at = models.DateField(_("ETA"))
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(_("placed"))
+
+    class Meta:
+        verbose_name = _("supplier order")
+        verbose_name_plural = _("supplier orders")
+
+    def __str__(self) -> str:
+        return f"{self.supplier} {self.supplier_order_number}"
+
+
+class Receipt(DealershipOwned):
+    order = models.ForeignKey(CustomerOrder, on_delete=models.CASCADE, related_name="receipts")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(_("received"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(CustomerOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="receipt_line_quantity_positive")]

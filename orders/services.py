@@ -1,0 +1,357 @@
+"""Writes for customer orders. Each transition: lock, check, transition, save, audit, side effects on commit."""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dms.core import events
+from dms.core.exceptions import ConflictError
+from dms.core.models import Customer, Dealership, Vehicle
+from dms.core.tenancy import allowed_dealership_ids
+from parts.models import Part, Supplier
+
+from . import signals
+from .models import (
+    CustomerOrder,
+    CustomerOrderLine,
+    OrderKind,
+    OrderNumberCounter,
+    OrderPurpose,
+    OrderStatus,
+    Receipt,
+    ReceiptLine,
+    SupplierOrder,
+)
+
+# R3/R4: a delivery term longer than this many days from ordering is a "long" one.
+LONG_DELIVERY_DAYS = 7
+
+
+def _quantity(value: Any, field: str) -> Decimal:
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({field: _("Enter a number.")}) from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationError({field: _("The quantity must be greater than zero.")})
+    if quantity != quantity.quantize(Decimal("0.01")) or quantity >= Decimal("100000000"):
+        raise ValidationError({field: _("The quantity has too many digits.")})
+    return quantity
+
+
+def _next_number(dealership: Dealership) -> str:
+    counter, _created = OrderNumberCounter.objects.get_or_create(dealership=dealership)
+    counter = OrderNumberCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return f"{dealership.order_prefix}{counter.last_value:09d}"
+
+
+def _check_staff(user, dealership: Dealership, field: str) -> None:
+    if user is not None and dealership.pk not in allowed_dealership_ids(user):
+        raise ValidationError({field: _("This employee does not work in the dealership.")})
+
+
+def _locked(order: CustomerOrder) -> CustomerOrder:
+    # The row lock serialises concurrent actions on one order; the loser then sees the winner's state.
+    return CustomerOrder.objects.select_for_update().select_related("dealership").get(pk=order.pk)
+
+
+def _after_transition(order: CustomerOrder, *, actor, source: str, message: str = "") -> None:
+    events.record_transition(actor=actor, instance=order, source=source, target=order.status, message=message)
+    order_id, target = order.pk, order.status
+    transaction.on_commit(
+        lambda: signals.status_changed.send(sender=CustomerOrder, order_id=order_id, source=source, target=target)
+    )
+
+
+@transaction.atomic
+def customer_order_create(
+    *,
+    actor,
+    dealership: Dealership,
+    customer: Customer,
+    vehicle: Vehicle | None = None,
+    kind: str,
+    purpose: str = OrderPurpose.REPAIR,
+    lines: Iterable[dict],
+    parts_manager=None,
+    on_waiting_lot: bool = False,
+    long_term_agreed: bool = False,
+    comment: str = "",
+) -> CustomerOrder:
+    errors: dict[str, str] = {}
+    if customer.dealership_id != dealership.pk:
+        errors["customer"] = _("Unknown customer.")
+    if vehicle is not None:
+        if vehicle.dealership_id != dealership.pk:
+            errors["vehicle"] = _("Unknown vehicle.")
+        elif vehicle.customer_id != customer.pk:
+            errors["vehicle"] = _("The vehicle belongs to another customer.")
+    if kind not in OrderKind.values:
+        errors["kind"] = _("Unknown order kind.")
+    if purpose not in OrderPurpose.values:
+        errors["purpose"] = _("Unknown purpose.")
+    elif purpose == OrderPurpose.REPAIR and vehicle is None:
+        errors["vehicle"] = _("An order for a repair needs the vehicle.")
+    if on_waiting_lot and vehicle is None:
+        errors["on_waiting_lot"] = _("Only an order with a vehicle can wait on the lot.")
+    if errors:
+        raise ValidationError(errors)
+    _check_staff(parts_manager, dealership, "parts_manager")
+
+    parsed: list[tuple[Part, Decimal]] = []
+    seen: set[int] = set()
+    for index, line in enumerate(lines):
+        part = line.get("part")
+        if not isinstance(part, Part) or part.dealership_id != dealership.pk:
+            raise ValidationError({"lines": _("Line %(n)s: unknown part.") % {"n": index + 1}})
+        if part.pk in seen:
+            raise ValidationError({"lines": _("Part %(part)s is listed twice.") % {"part": part.number}})
+        seen.add(part.pk)
+        parsed.append((part, _quantity(line.get("quantity"), "lines")))
+    if not parsed:
+        raise ValidationError({"lines": _("An order needs at least one line.")})
+
+    order = CustomerOrder(
+        dealership=dealership,
+        number=_next_number(dealership),
+        kind=kind,
+        purpose=purpose,
+        customer=customer,
+        vehicle=vehicle,
+        author=actor,
+        parts_manager=parts_manager,
+        on_waiting_lot=on_waiting_lot,
+        long_term_agreed=long_term_agreed,
+        comment=comment,
+    )
+    order.save()
+    CustomerOrderLine.objects.bulk_create(
+        CustomerOrderLine(order=order, part=part, quantity=quantity, unit_price=part.price) for part, quantity in parsed
+    )
+    events.record_created(
+        actor=actor,
+        instance=order,
+        fields=["kind", "purpose", "customer", "vehicle", "parts_manager", "on_waiting_lot", "long_term_agreed"],
+    )
+    return order
+
+
+@transaction.atomic
+def customer_order_update(*, actor, order: CustomerOrder, data: dict[str, Any]) -> CustomerOrder:
+    """Edit the order's working details (not its status, lines or dates: those follow the procedure)."""
+    editable = ("parts_manager", "on_waiting_lot", "long_term_agreed", "comment")
+    unknown = set(data) - set(editable)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    order = _locked(order)
+    if order.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
+        raise ConflictError(_("A closed order cannot be changed."))
+    _check_staff(data.get("parts_manager"), order.dealership, "parts_manager")
+    before = events.snapshot(order, list(data))
+    for name, value in data.items():
+        setattr(order, name, value)
+    if order.on_waiting_lot and order.vehicle_id is None:
+        raise ValidationError({"on_waiting_lot": _("Only an order with a vehicle can wait on the lot.")})
+    order.save(update_fields=[*data, "updated_at"])
+    events.record_updated(actor=actor, instance=order, before=before)
+    return order
+
+
+@transaction.atomic
+def customer_order_place(
+    *,
+    actor,
+    order: CustomerOrder,
+    supplier: Supplier,
+    supplier_order_number: str,
+    expected_at: datetime.date,
+    long_term_agreed: bool | None = None,
+    now: datetime.datetime | None = None,
+) -> CustomerOrder:
+    now = now or timezone.now()
+    order = _locked(order)
+    if order.status != OrderStatus.NOT_PLACED:
+        raise ConflictError(
+            _("Order %(number)s is already %(status)s; it can be placed only once.")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
+    errors = {}
+    if supplier.dealership_id != order.dealership_id:
+        errors["supplier"] = _("Unknown supplier.")
+    if not (supplier_order_number or "").strip():
+        errors["supplier_order_number"] = _("Enter the supplier's order number.")
+    today = order.local_today(now)
+    if expected_at is None:
+        errors["expected_at"] = _("Enter the expected arrival date.")
+    elif expected_at < today:
+        errors["expected_at"] = _("The expected arrival date is in the past.")
+    if errors:
+        raise ValidationError(errors)
+    if long_term_agreed is not None:
+        order.long_term_agreed = long_term_agreed
+    # R4: a long delivery term needs the customer's recorded agreement.
+    if (expected_at - today).days > LONG_DELIVERY_DAYS and not order.long_term_agreed:
+        raise ValidationError(
+            {
+                "long_term_agreed": _(
+                    "The ETA is more than %(days)s days away: record that the customer agreed to the long term."
+                )
+                % {"days": LONG_DELIVERY_DAYS}
+            }
+        )
+    SupplierOrder.objects.create(
+        dealership_id=order.dealership_id,
+        customer_order=order,
+        supplier=supplier,
+        supplier_order_number=supplier_order_number.strip(),
+        expected_at=expected_at,
+        placed_by=actor,
+        placed_at=now,
+    )
+    source = order.status
+    order.place(at=now, expected_at=expected_at)
+    order.save()
+    _after_transition(
+        order,
+        actor=actor,
+        source=source,
+        message=_("Supplier %(supplier)s, order %(number)s, ETA %(eta)s")
+        % {"supplier": supplier, "number": supplier_order_number.strip(), "eta": expected_at.strftime("%d.%m.%Y")},
+    )
+    return order
+
+
+@transaction.atomic
+def customer_order_receive(
+    *,
+    actor,
+    order: CustomerOrder,
+    lines: Iterable[dict],
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> Receipt:
+    """Record arrived parts per line (R2). ``lines`` is ``[{"line": line id or CustomerOrderLine, "quantity": q}]``."""
+    now = now or timezone.now()
+    order = _locked(order)
+    if order.status not in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED):
+        if order.status == OrderStatus.NOT_PLACED:
+            raise ConflictError(_("Order %(number)s is not placed with a supplier yet.") % {"number": order.number})
+        raise ConflictError(
+            _("Order %(number)s is %(status)s: nothing more can be received.")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
+    order_lines = {line.pk: line for line in order.lines.select_for_update().select_related("part")}
+    wanted: dict[int, Decimal] = {}
+    for item in lines:
+        ref = item.get("line")
+        line_id = ref.pk if isinstance(ref, CustomerOrderLine) else ref
+        if not isinstance(line_id, int) or line_id not in order_lines:
+            raise ValidationError({"lines": _("Line %(line)s is not a line of this order.") % {"line": line_id}})
+        if line_id in wanted:
+            raise ValidationError({"lines": _("Line %(line)s is listed twice.") % {"line": line_id}})
+        wanted[line_id] = _quantity(item.get("quantity"), "lines")
+    if not wanted:
+        raise ValidationError({"lines": _("Enter at least one received line.")})
+    for line_id, quantity in wanted.items():
+        line = order_lines[line_id]
+        if line.quantity_received + quantity > line.quantity:
+            raise ValidationError(
+                {
+                    "lines": _(
+                        "Part %(part)s: %(ordered)s ordered, %(received)s already received — "
+                        "at most %(left)s more can be received."
+                    )
+                    % {
+                        "part": line.part.number,
+                        "ordered": line.quantity.normalize(),
+                        "received": line.quantity_received.normalize(),
+                        "left": line.quantity_outstanding.normalize(),
+                    }
+                }
+            )
+    receipt = Receipt.objects.create(
+        dealership_id=order.dealership_id, order=order, received_by=actor, received_at=now, comment=comment
+    )
+    for line_id, quantity in wanted.items():
+        line = order_lines[line_id]
+        line.quantity_received += quantity
+        line.save(update_fields=["quantity_received"])
+        ReceiptLine.objects.create(receipt=receipt, line=line, quantity=quantity)
+    _stock_in(actor=actor, order=order, receipt=receipt, received={order_lines[k]: v for k, v in wanted.items()})
+    source = order.status
+    order.receive(at=now)
+    order.save()
+    _after_transition(
+        order,
+        actor=actor,
+        source=source,
+        message=", ".join(f"{order_lines[k].part.number} × {v.normalize()}" for k, v in wanted.items()),
+    )
+    order_id, receipt_id = order.pk, receipt.pk
+    transaction.on_commit(
+        lambda: signals.parts_received.send(sender=CustomerOrder, order_id=order_id, receipt_id=receipt_id)
+    )
+    return receipt
+
+
+def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[CustomerOrderLine, Decimal]) -> None:
+    """Arrived parts go into the warehouse, reserved for this order (when the warehouse app provides stock)."""
+    try:
+        from parts.services import stock_receive
+    except ImportError:  # the stock ledger is not installed in this build
+        return
+    for line, quantity in received.items():
+        stock_receive(
+            actor=actor,
+            dealership=order.dealership,
+            part=line.part,
+            quantity=quantity,
+            unit_cost=line.unit_price,
+            reference=f"{order.number} / {receipt.pk}",
+            reserve_for_order_id=order.pk,
+        )
+
+
+@transaction.atomic
+def customer_order_issue(*, actor, order: CustomerOrder, now: datetime.datetime | None = None) -> CustomerOrder:
+    now = now or timezone.now()
+    order = _locked(order)
+    if order.status != OrderStatus.RECEIVED:
+        raise ConflictError(
+            _("Order %(number)s is %(status)s: only a fully received order can be issued.")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
+    source = order.status
+    order.issue(at=now)
+    order.save()
+    _after_transition(order, actor=actor, source=source)
+    return order
+
+
+@transaction.atomic
+def customer_order_cancel(
+    *, actor, order: CustomerOrder, reason: str, now: datetime.datetime | None = None
+) -> CustomerOrder:
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Enter the reason for cancelling.")})
+    order = _locked(order)
+    if order.status not in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED):
+        raise ConflictError(
+            _("Order %(number)s is %(status)s and can no longer be cancelled.")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
+    source = order.status
+    order.cancel(at=now, reason=reason[:500])
+    order.save()
+    _after_transition(order, actor=actor, source=source, message=reason[:500])
+    return order
