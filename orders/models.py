@@ -56,6 +56,9 @@ class OrderNumberCounter(models.Model):
     dealership = models.OneToOneField(Dealership, on_delete=models.CASCADE, related_name="+")
     last_value = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.dealership_id}: {self.last_value}"
+
 
 class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
     number = models.CharField(_("number"), max_length=20)
@@ -264,3 +267,6 @@ class ReceiptLine(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="receipt_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.line.part} × {self.quantity}"
