@@ -113,7 +113,8 @@ def test_vehicle_create_with_bad_vin_duplicate_vin_and_foreign_customer(api_as, 
         {"vin": "JTDBR32E720012345", "make": "T", "model": "C", "customer": customer.pk},
         format="json",
     )
-    assert duplicate.status_code == 400 and "already registered" in duplicate.json()["vin"][0]
+    assert duplicate.status_code == 400
+    assert duplicate.json()["vin"] == ["Автомобиль с таким VIN уже зарегистрирован в дилерском центре."]
 
     foreign = CustomerFactory(dealership=other_dealership)
     cross = client.post(
@@ -185,3 +186,22 @@ def test_list_queries_are_bounded(api_as, advisor, dealership, django_assert_max
         assert client.get("/api/customers/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/api/vehicles/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "language, message",
+    [
+        ("ru", "Автомобиль с таким VIN уже зарегистрирован в дилерском центре."),
+        ("en", "A vehicle with this VIN is already registered in the dealership."),
+        ("zh-hans", "该经销商已登记此 VIN 的车辆。"),
+    ],
+)
+def test_error_messages_follow_the_clients_language(api_as, advisor, vehicle, language, message):
+    response = api_as(advisor).post(
+        "/api/vehicles/",
+        {"vin": vehicle.vin, "make": "T", "model": "C", "customer": vehicle.customer_id},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    assert response.json()["vin"] == [message]

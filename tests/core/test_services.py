@@ -78,7 +78,7 @@ def test_vin_unique_per_dealership_only(advisor, customer, other_dealership):
             make="T",
             model="C",
         )
-    assert "already registered" in error.value.message_dict["vin"][0]
+    assert error.value.message_dict["vin"] == ["Автомобиль с таким VIN уже зарегистрирован в дилерском центре."]
     other_customer = CustomerFactory(dealership=other_dealership)
     services.vehicle_create(
         actor=advisor,
