@@ -24,6 +24,16 @@ def _axes_reset(settings):
     settings.AXES_ENABLED = True
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in another language leaves it active in the thread; every test starts in Russian (the default).
+    from django.utils import translation
+
+    translation.activate("ru")
+    yield
+    translation.activate("ru")
+
+
 @pytest.fixture
 def dealership(db):
     return DealershipFactory(name="Демо Моторс", code="main")

@@ -136,3 +136,16 @@ def test_load_demo_is_idempotent(db):
     call_command("load_demo")
     assert (Customer.objects.count(), Vehicle.objects.count()) == counts
     assert counts[0] >= 8
+
+
+def test_admin_lists_only_the_users_dealerships(client, make_user, dealership, other_dealership):
+    own = CustomerFactory(dealership=dealership, name="Свой клиент")
+    foreign = CustomerFactory(dealership=other_dealership, name="Чужой клиент")
+    staff_admin = make_user(roles.ADMINISTRATOR, is_staff=True)
+    client.force_login(staff_admin)
+    page = client.get(reverse("admin:core_customer_changelist"))
+    assert page.status_code == 200
+    assert own.name in page.content.decode() and foreign.name not in page.content.decode()
+    assert client.get(reverse("admin:core_customer_change", args=[foreign.pk])).status_code == 302
+    own_page = client.get(reverse("admin:core_customer_change", args=[own.pk]))
+    assert own_page.status_code == 200
