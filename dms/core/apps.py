@@ -14,3 +14,36 @@ class CoreConfig(AppConfig):
 
         # Apps added later bring new permissions; keep every role's permissions in step with roles.py.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="core.sync_roles")
+
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(_unicode_like_on_sqlite, dispatch_uid="core.sqlite_like")
+
+
+def _unicode_like_on_sqlite(sender, connection, **kwargs) -> None:
+    """SQLite's LIKE folds only ASCII case: «петров» would not find «Петров» in the local (SQLite) run mode."""
+    if connection.vendor != "sqlite":
+        return
+    import re
+    from functools import lru_cache
+
+    @lru_cache(maxsize=256)
+    def compile_pattern(pattern: str, escape: str | None):
+        out, i = [], 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if escape and ch == escape and i + 1 < len(pattern):
+                out.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+            i += 1
+        return re.compile("".join(out), re.DOTALL | re.IGNORECASE)
+
+    def like(pattern, value, escape=None):
+        if pattern is None or value is None:
+            return None
+        return compile_pattern(pattern, escape).fullmatch(str(value)) is not None
+
+    connection.connection.create_function("like", 2, like, deterministic=True)
+    connection.connection.create_function("like", 3, like, deterministic=True)
