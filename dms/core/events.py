@@ -5,6 +5,7 @@ import decimal
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -12,6 +13,8 @@ from .models import AuditAction, AuditEntry
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, AbstractBaseUser):
+        return value.get_full_name() or value.get_username()
     if isinstance(value, models.Model):
         return str(value)
     if isinstance(value, datetime.datetime | datetime.date):

@@ -228,6 +228,34 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
 
+    def readable_changes(self) -> list[dict]:
+        """Changes with the fields' own labels and choice labels, for people rather than programmers."""
+        model = self.content_type.model_class()
+        rows = []
+        for name, value in (self.changes or {}).items():
+            try:
+                field = model._meta.get_field(name) if model else None
+            except Exception:  # noqa: BLE001 - a field removed since the entry was written
+                field = None
+            label = str(getattr(field, "verbose_name", name)) if field is not None else name
+            choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
+
+            def shown(v, choices=choices):
+                if isinstance(v, bool):
+                    return _("yes") if v else _("no")
+                return choices.get(v, v) if v not in (None, "") else "—"
+
+            is_pair = self.action in (AuditAction.UPDATED, AuditAction.TRANSITION) and isinstance(value, list)
+            rows.append(
+                {
+                    "label": label[:1].upper() + label[1:],
+                    "old": shown(value[0]) if is_pair else None,
+                    "new": shown(value[1]) if is_pair else shown(value),
+                    "is_change": is_pair,
+                }
+            )
+        return rows
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise ValidationError(_("Audit entries cannot be changed."))

@@ -149,3 +149,20 @@ def test_admin_lists_only_the_users_dealerships(client, make_user, dealership, o
     assert client.get(reverse("admin:core_customer_change", args=[foreign.pk])).status_code == 302
     own_page = client.get(reverse("admin:core_customer_change", args=[own.pk]))
     assert own_page.status_code == 200
+
+
+def test_pages_speak_russian_whatever_the_browser_asks(browser_as, advisor, customer):
+    client = browser_as(advisor)
+    page = client.get(reverse("core:customer_detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Клиенты".encode() in page.content and "История изменений".encode() in page.content
+
+
+def test_audit_trail_shows_labels_and_choice_names(browser_as, advisor, dealership):
+    from dms.core.services import customer_create, customer_update
+
+    customer = customer_create(actor=advisor, dealership=dealership, name="А", phone="+79161234567")
+    customer_update(actor=advisor, customer=customer, data={"preferred_channel": "email", "is_vip": True})
+    page = browser_as(advisor).get(reverse("core:customer_detail", args=[customer.pk])).content.decode()
+    assert "Предпочтительный способ связи:</span> Звонок → Эл. почта" in page
+    assert "VIP:</span> нет → да" in page
+    assert "Анна Смирнова" in page
