@@ -166,3 +166,12 @@ def test_audit_trail_shows_labels_and_choice_names(browser_as, advisor, dealersh
     assert "Предпочтительный способ связи:</span> Звонок → Эл. почта" in page
     assert "VIP:</span> нет → да" in page
     assert "Анна Смирнова" in page
+
+
+def test_browser_login_locks_out_after_repeated_failures(client, make_user, settings):
+    make_user(roles.SERVICE_ADVISOR, username="anna")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "anna", "password": "wrong"})
+    locked = client.post(reverse("login"), {"username": "anna", "password": "pass12345"})
+    assert locked.status_code == 429
+    assert "Слишком много неудачных попыток" in locked.content.decode()
