@@ -108,12 +108,19 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
             models.UniqueConstraint(fields=["dealership", "number"], name="order_number_unique_per_dealership"),
         ]
         indexes = [
-            models.Index(fields=["dealership", "-created_at"], name="order_dealer_created_idx"),
+            # The dashboard's default page: newest first, the id breaking ties (also serves the date range).
+            models.Index(fields=["dealership", "-created_at", "-id"], name="order_dealer_created_id_idx"),
             models.Index(fields=["dealership", "status", "-created_at"], name="order_dealer_status_idx"),
             models.Index(fields=["dealership", "kind"], name="order_dealer_kind_idx"),
             models.Index(fields=["dealership", "author"], name="order_dealer_author_idx"),
             models.Index(fields=["dealership", "parts_manager"], name="order_dealer_manager_idx"),
             models.Index(fields=["dealership", "expected_at"], name="order_dealer_eta_idx"),
+            # The «overdue» filter: orders still waiting for parts, by ETA.
+            models.Index(
+                fields=["dealership", "expected_at"],
+                condition=Q(status__in=["ordered", "partially_received"]),
+                name="order_overdue_idx",
+            ),
             models.Index(
                 fields=["dealership", "created_at"], condition=Q(on_waiting_lot=True), name="order_waiting_lot_idx"
             ),

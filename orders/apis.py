@@ -1,0 +1,287 @@
+"""REST API of customer orders (issue 3): the names other systems rely on.
+
+``GET/POST /api/orders/``, ``GET /api/orders/{id}/``, ``POST /api/orders/{id}/place|receive|issue|cancel/``.
+Every write goes through ``orders.services``; bad input is 400, a state conflict 409, a wrong role 403 and an
+order of another dealership 404.
+"""
+
+from django.contrib.auth import get_user_model
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField
+from dms.core.models import Customer, Vehicle
+from parts.models import Part, Supplier
+
+from . import selectors, services
+from .filters import CustomerOrderFilter
+from .models import CustomerOrder, OrderKind, OrderPurpose
+
+User = get_user_model()
+
+
+# -- reading --------------------------------------------------------------------------------------------------
+class CallLogEntrySerializer(serializers.Serializer):
+    completed_at = serializers.DateTimeField(allow_null=True)
+    caller_name = serializers.CharField(allow_blank=True)
+    outcome = serializers.CharField(allow_blank=True)
+    outcome_display = serializers.CharField(allow_blank=True)
+    comment = serializers.CharField(allow_blank=True)
+    agreed_date = serializers.DateField(allow_null=True)
+    kind = serializers.CharField(allow_blank=True)
+    kind_display = serializers.CharField(allow_blank=True)
+
+
+class OrderLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    part = serializers.IntegerField(source="part_id")
+    part_number = serializers.CharField(source="part.number")
+    part_name = serializers.CharField(source="part.name")
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
+    quantity_received = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class CustomerOrderSerializer(serializers.Serializer):
+    """An order as the dashboard shows it: status, colour (R1), lines, dates and the «Обзвон» column (R13)."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    dealership = serializers.IntegerField(source="dealership_id")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    colour = serializers.CharField(source="row_colour", help_text="Row colour: the status colour, red when overdue")
+    overdue = serializers.BooleanField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    purpose = serializers.CharField()
+    customer = serializers.IntegerField(source="customer_id")
+    customer_name = serializers.CharField(source="customer.name")
+    vehicle = serializers.IntegerField(source="vehicle_id", allow_null=True)
+    vehicle_vin = serializers.SerializerMethodField()
+    author = serializers.IntegerField(source="author_id")
+    author_name = serializers.SerializerMethodField()
+    parts_manager = serializers.IntegerField(source="parts_manager_id", allow_null=True)
+    lines = OrderLineSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    placed_at = serializers.DateTimeField(allow_null=True)
+    expected_at = serializers.DateField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    on_waiting_lot = serializers.BooleanField()
+    long_term_agreed = serializers.BooleanField()
+    days_waiting = serializers.IntegerField(source="waiting_days")
+    last_caller_name = serializers.CharField(source="call_log.last_caller_name")
+    last_called_at = serializers.DateTimeField(source="call_log.last_called_at", allow_null=True)
+    call_log = CallLogEntrySerializer(source="call_log.results", many=True)
+
+    def get_vehicle_vin(self, order) -> str | None:
+        return order.vehicle.vin if order.vehicle_id else None
+
+    def get_author_name(self, order) -> str:
+        return order.author.get_full_name() or order.author.username
+
+
+class CustomerOrderDetailSerializer(CustomerOrderSerializer):
+    comment = serializers.CharField()
+    cancel_reason = serializers.CharField()
+    supplier_order = serializers.SerializerMethodField()
+
+    def get_supplier_order(self, order) -> dict | None:
+        supplier_order = getattr(order, "supplier_order", None)
+        if supplier_order is None:
+            return None
+        return {
+            "supplier": supplier_order.supplier_id,
+            "supplier_name": supplier_order.supplier.name,
+            "supplier_order_number": supplier_order.supplier_order_number,
+            "expected_at": supplier_order.expected_at,
+        }
+
+
+# -- writing --------------------------------------------------------------------------------------------------
+class OrderLineInputSerializer(serializers.Serializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CustomerOrderCreateSerializer(serializers.Serializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=OrderKind.choices)
+    purpose = serializers.ChoiceField(choices=OrderPurpose.choices, required=False, default=OrderPurpose.REPAIR)
+    lines = OrderLineInputSerializer(many=True, allow_empty=False)
+    parts_manager = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    on_waiting_lot = serializers.BooleanField(required=False, default=False)
+    long_term_agreed = serializers.BooleanField(required=False, default=False, help_text="R4")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PlaceSerializer(serializers.Serializer):
+    supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    supplier_order_number = serializers.CharField(max_length=60)
+    expected_at = serializers.DateField()
+    long_term_agreed = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="R4: the customer agreed to a long delivery term"
+    )
+
+
+class ReceiveLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Id of a line of this order")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class ReceiveSerializer(serializers.Serializer):
+    lines = ReceiveLineSerializer(many=True, allow_empty=False)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+_ERRORS = {
+    400: OpenApiResponse(description="Bad input; the body names the field and the problem"),
+    403: OpenApiResponse(description="The role may not do this"),
+    404: OpenApiResponse(description="No such order in your dealerships"),
+    409: OpenApiResponse(description="The order's status does not allow this, or someone changed it meanwhile"),
+}
+
+
+def _responses(serializer):
+    return {200: serializer, **_ERRORS}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The order dashboard: filter, search, sort, paginate"),
+    retrieve=extend_schema(summary="One order with lines, supplier order and call log"),
+    create=extend_schema(
+        summary="Create a customer order (status «Неразмещён»)",
+        request=CustomerOrderCreateSerializer,
+        responses={201: CustomerOrderDetailSerializer, **_ERRORS},
+    ),
+)
+@extend_schema(tags=["orders"])
+class CustomerOrderViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = CustomerOrder.objects.none()
+    serializer_class = CustomerOrderSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CustomerOrderFilter
+    http_method_names = ["get", "post", "head", "options"]
+    action_permissions = {
+        "place": ["orders.place_customerorder"],
+        "receive": ["orders.receive_customerorder"],
+        "issue": ["orders.issue_customerorder"],
+        "cancel": ["orders.cancel_customerorder"],
+    }
+
+    def get_queryset(self):
+        base = CustomerOrder.objects.filter(dealership_id__in=self.scoped_dealership_ids())
+        if self.action == "list":
+            return selectors.api_rows(base)
+        return base
+
+    def get_serializer_class(self):
+        return CustomerOrderDetailSerializer if self.action != "list" else CustomerOrderSerializer
+
+    def _read(self, pk: int, status_code=status.HTTP_200_OK) -> Response:
+        order = selectors.customer_order_detail(dealership_ids=self.scoped_dealership_ids(), pk=pk)
+        selectors.annotate_rows([order])
+        return Response(CustomerOrderDetailSerializer(order, context=self.get_serializer_context()).data, status_code)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = selectors.annotate_rows(page)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._read(self.get_object().pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = CustomerOrderCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = services.customer_order_create(
+            actor=request.user,
+            dealership=self.write_dealership(),
+            customer=data["customer"],
+            vehicle=data.get("vehicle"),
+            kind=data["kind"],
+            purpose=data["purpose"],
+            lines=[{"part": line["part"], "quantity": line["quantity"]} for line in data["lines"]],
+            parts_manager=data.get("parts_manager"),
+            on_waiting_lot=data["on_waiting_lot"],
+            long_term_agreed=data["long_term_agreed"],
+            comment=data["comment"],
+        )
+        return self._read(order.pk, status.HTTP_201_CREATED)
+
+    def _validated(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(
+        summary="Place the order with the supplier: «Неразмещён» → «Полностью заказан у поставщика» (R1, R4)",
+        request=PlaceSerializer,
+        responses=_responses(CustomerOrderDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def place(self, request, pk=None):
+        order = self.get_object()
+        data = self._validated(PlaceSerializer)
+        services.customer_order_place(
+            actor=request.user,
+            order=order,
+            supplier=data["supplier"],
+            supplier_order_number=data["supplier_order_number"],
+            expected_at=data["expected_at"],
+            long_term_agreed=data.get("long_term_agreed"),
+        )
+        return self._read(order.pk)
+
+    @extend_schema(
+        summary="Record arrived parts per line: «Частично получен» or «Получен» by the quantities (R2)",
+        request=ReceiveSerializer,
+        responses=_responses(CustomerOrderDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        order = self.get_object()
+        data = self._validated(ReceiveSerializer)
+        services.customer_order_receive(
+            actor=request.user, order=order, lines=[dict(line) for line in data["lines"]], comment=data["comment"]
+        )
+        return self._read(order.pk)
+
+    @extend_schema(
+        summary="Hand the received parts over (closes the order)",
+        request=None,
+        responses=_responses(CustomerOrderDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        order = self.get_object()
+        services.customer_order_issue(actor=request.user, order=order)
+        return self._read(order.pk)
+
+    @extend_schema(
+        summary="Cancel an unplaced or ordered order, with the reason",
+        request=CancelSerializer,
+        responses=_responses(CustomerOrderDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = self.get_object()
+        data = self._validated(CancelSerializer)
+        services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
+        return self._read(order.pk)

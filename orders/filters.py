@@ -1,0 +1,67 @@
+"""The dashboard's filters, shared by the page, the exports and ``/api/orders/`` (django-filter)."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+from .models import OrderKind, OrderStatus
+
+SORT_CHOICES = [(key, key) for key in selectors.SORT_FIELDS] + [(f"-{key}", f"-{key}") for key in selectors.SORT_FIELDS]
+YES_NO = [("", "—"), ("true", _("Yes")), ("false", _("No"))]
+
+
+class CustomerOrderFilter(django_filters.FilterSet):
+    """Validates the query parameters; the selector does the filtering (one place for page, exports and API)."""
+
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"), method="_noop")
+    kind = django_filters.ChoiceFilter(choices=OrderKind.choices, label=_("Kind"), method="_noop")
+    author = django_filters.NumberFilter(label=_("Author"), method="_noop", help_text=_("User id of the author"))
+    manager = django_filters.NumberFilter(
+        label=_("Parts manager"), method="_noop", help_text=_("User id of the parts manager")
+    )
+    overdue = django_filters.BooleanFilter(label=_("ETA overdue"), method="_noop", widget=forms.Select(choices=YES_NO))
+    on_waiting_lot = django_filters.BooleanFilter(
+        label=_("Car waits on the lot"), method="_noop", widget=forms.Select(choices=YES_NO)
+    )
+    date_from = django_filters.DateFilter(
+        label=_("Ordered from"), method="_noop", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = django_filters.DateFilter(
+        label=_("Ordered to"), method="_noop", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    search = django_filters.CharFilter(
+        label=_("Search"), method="_noop", help_text=_("Order number, customer, phone, VIN, plate or part")
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES,
+        label=_("Sort"),
+        method="_noop",
+        help_text=_("Column to sort by; a leading minus sorts descending."),
+    )
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, dealership=None, today=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.dealership = dealership
+        self.today = today
+
+    def _noop(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return selectors.filter_customer_orders(
+            queryset,
+            status=data.get("status") or None,
+            kind=data.get("kind") or None,
+            author_id=data.get("author"),
+            parts_manager_id=data.get("manager"),
+            overdue=data.get("overdue"),
+            on_waiting_lot=data.get("on_waiting_lot"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            search=data.get("search") or "",
+            sort=data.get("sort") or None,
+            today=self.today,
+            tz=self.dealership.tz if self.dealership is not None else None,
+        )

@@ -1,0 +1,175 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+from dms.core.forms import BootstrapFormMixin
+from dms.core.models import Customer, Vehicle
+from parts.models import Part, Supplier
+
+from .models import OrderKind, OrderPurpose
+
+User = get_user_model()
+
+DATE_WIDGET = {"type": "date"}
+
+
+def staff_of(dealership):
+    return User.objects.filter(staff_profile__dealerships=dealership, is_active=True).order_by(
+        "last_name", "first_name", "username"
+    )
+
+
+STAFF_CHOICES_TTL = 300
+
+
+def staff_choices(dealership) -> list[tuple[int, str]]:
+    """(id, full name) of the dealership's staff for the dashboard's author/manager filters.
+
+    Cached for a few minutes: the list changes rarely and the dashboard keeps its query count low.
+    """
+    key = f"orders:staff-choices:{dealership.pk}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = [(user.pk, _full_name(user)) for user in staff_of(dealership)]
+        cache.set(key, choices, STAFF_CHOICES_TTL)
+    return choices
+
+
+def _full_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+class VehicleSelect(forms.Select):
+    """Each option carries its owner, so the page can show only the chosen customer's vehicles."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-customer"] = instance.customer_id
+        return option
+
+
+class CustomerOrderForm(BootstrapFormMixin, forms.Form):
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
+    vehicle = forms.ModelChoiceField(
+        queryset=Vehicle.objects.none(),
+        label=_("Vehicle"),
+        required=False,
+        widget=VehicleSelect,
+        help_text=_("Only the chosen customer's vehicles. Leave empty for a counter sale."),
+    )
+    kind = forms.ChoiceField(choices=OrderKind.choices, label=_("Kind"))
+    purpose = forms.ChoiceField(choices=OrderPurpose.choices, label=_("Purpose"), initial=OrderPurpose.REPAIR)
+    parts_manager = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Parts manager"), required=False)
+    long_term_agreed = forms.BooleanField(label=_("The customer agreed to a long delivery term (R4)"), required=False)
+    on_waiting_lot = forms.BooleanField(label=_("The car waits on the lot for these parts"), required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
+        vehicles = Vehicle.objects.filter(dealership=dealership).select_related("customer")
+        customer_id = self.data.get("customer") or self.initial.get("customer")
+        if customer_id and str(customer_id).isdigit():
+            vehicles = vehicles.filter(customer_id=customer_id)
+        self.fields["vehicle"].queryset = vehicles.order_by("make", "model", "vin")
+        self.fields["parts_manager"].queryset = staff_of(dealership).filter(groups__name="parts_manager")
+        self.fields["parts_manager"].label_from_instance = _full_name
+
+
+class OrderLineForm(BootstrapFormMixin, forms.Form):
+    part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=10, decimal_places=2)
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["part"].queryset = Part.objects.filter(dealership=dealership, is_active=True).order_by("number")
+        self.fields["quantity"].widget.attrs.update({"step": "0.01", "placeholder": "1"})
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        filled = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not filled:
+            raise forms.ValidationError(_("An order needs at least one line."))
+
+    @property
+    def lines(self):
+        return [
+            {"part": f.cleaned_data["part"], "quantity": f.cleaned_data["quantity"]}
+            for f in self.forms
+            if f.cleaned_data and f.cleaned_data.get("part")
+        ]
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseLineFormSet, extra=3, min_num=0, max_num=50)
+
+
+class PlaceForm(BootstrapFormMixin, forms.Form):
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=_("Supplier"))
+    supplier_order_number = forms.CharField(label=_("Supplier order number"), max_length=60)
+    expected_at = forms.DateField(label=_("ETA"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
+    long_term_agreed = forms.BooleanField(
+        label=_("The customer agreed to a long delivery term (R4)"),
+        required=False,
+        help_text=_("Needed when the ETA is more than 7 days away."),
+    )
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)
+        if instance is not None:
+            self.initial.setdefault("long_term_agreed", instance.long_term_agreed)
+
+
+class ReceiveForm(BootstrapFormMixin, forms.Form):
+    """One quantity field per outstanding line (R2); empty or zero means nothing arrived for that line."""
+
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+
+    def __init__(self, *args, dealership, instance, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_lines = list(instance.lines.select_related("part").order_by("id"))
+        for line in self.order_lines:
+            field = forms.DecimalField(
+                label=f"{line.part.number} {line.part.name}",
+                required=False,
+                max_digits=10,
+                decimal_places=2,
+                help_text=_("ordered %(ordered)s, received %(received)s")
+                % {"ordered": line.quantity.normalize(), "received": line.quantity_received.normalize()},
+            )
+            field.widget.attrs.update({"class": "form-control", "step": "0.01"})
+            self.fields[f"line_{line.pk}"] = field
+        self.order_fields([*(f"line_{line.pk}" for line in self.order_lines), "comment"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.received_lines():
+            raise forms.ValidationError(_("Enter the quantity that arrived for at least one line."))
+        return cleaned
+
+    def received_lines(self):
+        result = []
+        for line in self.order_lines:
+            quantity = self.cleaned_data.get(f"line_{line.pk}")
+            if quantity not in (None, 0):
+                result.append({"line": line.pk, "quantity": quantity})
+        return result
+
+
+class CancelForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class IssueForm(BootstrapFormMixin, forms.Form):
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)

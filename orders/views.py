@@ -1,0 +1,450 @@
+"""Pages of customer orders: the colour-coded dashboard (R1, R13), exports, the order page and its actions.
+
+Every action calls the same service as the API; a service's ValidationError lands on the form, a conflict
+(status changed meanwhile, a concurrent action) becomes a message on the order page — never a 500.
+"""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from dms.core.exceptions import ConflictError
+from dms.core.views import DealershipPageMixin
+
+from . import selectors, services
+from .filters import CustomerOrderFilter
+from .forms import CancelForm, CustomerOrderForm, IssueForm, OrderLineFormSet, PlaceForm, ReceiveForm, staff_choices
+from .models import OVERDUE_COLOUR, STATUS_COLOURS, CustomerOrder, OrderKind, OrderStatus
+
+CONFLICTS = (ConflictError, TransitionNotAllowed, ConcurrentTransition, IntegrityError)
+
+# (sort key, column title) in the order the dashboard shows them; None = not sortable.
+COLUMNS = [
+    ("number", gettext_lazy("Number")),
+    ("status", gettext_lazy("Status")),
+    ("placed_at", gettext_lazy("Placed")),
+    ("expected_at", gettext_lazy("ETA")),
+    ("received_at", gettext_lazy("Received")),
+    ("customer", gettext_lazy("Customer")),
+    ("vehicle", gettext_lazy("Vehicle")),
+    ("kind", gettext_lazy("Kind")),
+    ("author", gettext_lazy("Author")),
+    ("days_waiting", gettext_lazy("Обзвон")),
+]
+
+
+def tint(colour: str, share: float = 0.22) -> str:
+    """The colour mixed with white: a row background light enough to read on."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    mixed = (round(255 - (255 - c) * share) for c in (red, green, blue))
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+STATUS_TINTS = {status: tint(colour) for status, colour in STATUS_COLOURS.items()}
+
+
+def legend():
+    items = [
+        {"status": s.value, "label": s.label, "colour": STATUS_COLOURS[s], "tint": STATUS_TINTS[s]} for s in OrderStatus
+    ]
+    items.append(
+        {"status": "overdue", "label": _("ETA overdue"), "colour": OVERDUE_COLOUR, "tint": tint(OVERDUE_COLOUR)}
+    )
+    return items
+
+
+def _order_filter(request):
+    dealership = request.dealership
+    return CustomerOrderFilter(
+        request.GET,
+        queryset=CustomerOrder.objects.filter(dealership=dealership),
+        dealership=dealership,
+        today=selectors.local_today(dealership),
+    )
+
+
+def _entry_value(entry, name):
+    return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
+
+
+def call_results_text(call_log) -> str:
+    """The «Обзвон» results as one line of text (exports)."""
+    parts = []
+    for entry in call_log.results:
+        when = _entry_value(entry, "completed_at")
+        text = " ".join(
+            str(bit)
+            for bit in (
+                timezone.localtime(when).strftime("%d.%m.%Y") if when else "",
+                _entry_value(entry, "caller_name") or "",
+                _entry_value(entry, "outcome_display") or "",
+            )
+            if bit
+        )
+        comment = _entry_value(entry, "comment")
+        agreed = _entry_value(entry, "agreed_date")
+        if comment:
+            text += f": {comment}"
+        if agreed:
+            text += " → " + agreed.strftime("%d.%m.%Y")
+        parts.append(text)
+    return "; ".join(parts)
+
+
+class DashboardView(DealershipPageMixin, TemplateView):
+    """The parts managers' order list: one coloured row per order, the «Обзвон» column, filters (R1, R13)."""
+
+    permission_required = "orders.view_customerorder"
+    template_name = "orders/dashboard.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        order_filter = _order_filter(self.request)
+        page_obj = Paginator(selectors.dashboard_rows(order_filter.qs), self.paginate_by).get_page(
+            self.request.GET.get("page")
+        )
+        rows = selectors.annotate_rows(page_obj.object_list)
+        for row in rows:
+            row.tint = STATUS_TINTS[row.status]
+        cleaned = order_filter.form.cleaned_data if order_filter.form.is_valid() else {}
+        sort = selectors.valid_sort(self.request.GET.get("sort"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            filter=order_filter,
+            filter_errors=order_filter.form.errors,
+            page_obj=page_obj,
+            rows=rows,
+            staff=staff_choices(self.request.dealership),
+            statuses=OrderStatus.choices,
+            kinds=OrderKind.choices,
+            chosen_statuses=cleaned.get("status") or [],
+            columns=COLUMNS,
+            sort=sort,
+            legend=legend(),
+            export_query=query.urlencode(),
+            **kwargs,
+        )
+
+
+EXPORT_HEADER = [
+    gettext_lazy("Number"),
+    gettext_lazy("Status"),
+    gettext_lazy("Ordered"),
+    gettext_lazy("Placed"),
+    gettext_lazy("ETA"),
+    gettext_lazy("Received"),
+    gettext_lazy("Customer"),
+    gettext_lazy("Vehicle"),
+    gettext_lazy("Kind"),
+    gettext_lazy("Author"),
+    gettext_lazy("Parts manager"),
+    gettext_lazy("Car waits on the lot"),
+    gettext_lazy("Days waiting"),
+    gettext_lazy("Last caller"),
+    gettext_lazy("Call results"),
+]
+EXPORT_BATCH = 500
+
+
+def _export_rows(queryset):
+    """The filtered orders as export rows; call logs fetched per batch, so memory and queries stay bounded."""
+    batch: list[CustomerOrder] = []
+
+    def flush():
+        for order in selectors.annotate_rows(batch):
+            tz = order.dealership.tz
+
+            def local(value, fmt="%d.%m.%Y %H:%M", tz=tz):
+                return timezone.localtime(value, tz).strftime(fmt) if value else ""
+
+            yield [
+                order.number,
+                order.get_status_display(),
+                local(order.created_at),
+                local(order.placed_at),
+                order.expected_at.strftime("%d.%m.%Y") if order.expected_at else "",
+                local(order.received_at),
+                order.customer.name,
+                order.vehicle.vin if order.vehicle_id else "",
+                order.get_kind_display(),
+                order.author.get_full_name() or order.author.username,
+                (order.parts_manager.get_full_name() or order.parts_manager.username) if order.parts_manager_id else "",
+                _("Yes") if order.on_waiting_lot else "",
+                order.waiting_days,
+                order.call_log.last_caller_name or "",
+                call_results_text(order.call_log),
+            ]
+        batch.clear()
+
+    for order in queryset.iterator(chunk_size=EXPORT_BATCH):
+        batch.append(order)
+        if len(batch) >= EXPORT_BATCH:
+            yield from flush()
+    yield from flush()
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class ExportView(DealershipPageMixin, View):
+    """The filtered dashboard as CSV (streamed) or XLSX."""
+
+    permission_required = "orders.export_customerorder"
+
+    def get(self, request, fmt):
+        order_filter = _order_filter(request)
+        if not order_filter.form.is_valid():
+            messages.error(request, _("Fix the filters before exporting."))
+            return redirect(reverse("orders:dashboard") + "?" + request.GET.urlencode())
+        queryset = selectors.dashboard_rows(order_filter.qs)
+        stamp = timezone.localtime(timezone.now(), request.dealership.tz).strftime("%Y%m%d-%H%M")
+        header = [str(title) for title in EXPORT_HEADER]
+        if fmt == "csv":
+            writer = csv.writer(_Echo(), delimiter=";")
+
+            def stream():
+                yield "\ufeff" + writer.writerow(header)
+                for row in _export_rows(queryset):
+                    yield writer.writerow(row)
+
+            response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+            return response
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Orders"))
+        sheet.freeze_panes = "A2"
+        from openpyxl.cell import WriteOnlyCell
+
+        cells = []
+        for title in header:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = Font(bold=True)
+            cells.append(cell)
+        sheet.append(cells)
+        for row in _export_rows(queryset):
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.xlsx"'
+        return response
+
+
+class OrderDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "orders.view_customerorder"
+    template_name = "orders/detail.html"
+
+    def get_context_data(self, **kwargs):
+        order = selectors.customer_order_detail(dealership_ids=[self.request.dealership.pk], pk=self.kwargs["pk"])
+        if order is None:
+            raise Http404
+        selectors.annotate_rows([order])
+        status = order.status
+        return super().get_context_data(
+            order=order,
+            lines=list(order.lines.all()),
+            receipts=list(order.receipts.all()),
+            supplier_order=getattr(order, "supplier_order", None),
+            timeline=selectors.customer_order_timeline(order),
+            status_colour=STATUS_COLOURS[status],
+            status_tint=STATUS_TINTS[status],
+            can_place=status == OrderStatus.NOT_PLACED,
+            can_receive=status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED),
+            can_issue=status == OrderStatus.RECEIVED,
+            can_cancel=status in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED),
+            **kwargs,
+        )
+
+
+class OrderCreateView(DealershipPageMixin, View):
+    """The advisor's order form: customer, vehicle (filtered to the customer), kind, lines, R4 and waiting lot."""
+
+    permission_required = "orders.add_customerorder"
+    template_name = "orders/order_form.html"
+
+    def _forms(self, data=None):
+        dealership = self.request.dealership
+        initial = {"customer": self.request.GET.get("customer"), "vehicle": self.request.GET.get("vehicle")}
+        form = CustomerOrderForm(data, dealership=dealership, initial=initial)
+        formset = OrderLineFormSet(data, prefix="lines", form_kwargs={"dealership": dealership})
+        return form, formset
+
+    def _render(self, form, formset):
+        return render(self.request, self.template_name, {"form": form, "formset": formset, "title": _("New order")})
+
+    def get(self, request):
+        return self._render(*self._forms())
+
+    def post(self, request):
+        form, formset = self._forms(request.POST)
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                order = services.customer_order_create(
+                    actor=request.user,
+                    dealership=request.dealership,
+                    customer=data["customer"],
+                    vehicle=data["vehicle"],
+                    kind=data["kind"],
+                    purpose=data["purpose"],
+                    lines=formset.lines,
+                    parts_manager=data["parts_manager"],
+                    on_waiting_lot=data["on_waiting_lot"],
+                    long_term_agreed=data["long_term_agreed"],
+                    comment=data["comment"],
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Order %(number)s created.") % {"number": order.number})
+                return redirect(order.get_absolute_url())
+        return self._render(form, formset)
+
+
+class OrderActionView(DealershipPageMixin, FormView):
+    """A transition form on one order. Subclasses set the form, the statuses it applies to and the service call."""
+
+    template_name = "orders/action_form.html"
+    allowed_statuses: tuple = ()
+    title = ""
+    button = gettext_lazy("Save")
+    button_class = "btn-primary"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and getattr(request, "dealership", None) is not None:
+            if not self.has_permission():
+                return self.handle_no_permission()
+            self.order = self.get_scoped_object(CustomerOrder, kwargs["pk"])
+            if self.order.status not in self.allowed_statuses:
+                messages.error(
+                    request,
+                    _("Order %(number)s is %(status)s: this action is not possible any more.")
+                    % {"number": self.order.number, "status": self.order.get_status_display()},
+                )
+                return redirect(self.order.get_absolute_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "dealership": self.request.dealership, "instance": self.order}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            order=self.order,
+            title=self.get_title(),
+            button=self.button,
+            button_class=self.button_class,
+            cancel_url=self.order.get_absolute_url(),
+            **kwargs,
+        )
+
+    def get_title(self):
+        return self.title
+
+    def form_valid(self, form):
+        try:
+            self.perform(form)
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        except CONFLICTS as error:
+            message = getattr(error, "message", "") or _(
+                "Someone else changed this order at the same moment; here is its current state."
+            )
+            messages.error(self.request, message)
+            return redirect(self.order.get_absolute_url())
+        messages.success(self.request, self.success_message())
+        return redirect(self.order.get_absolute_url())
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def success_message(self) -> str:
+        order = CustomerOrder.objects.get(pk=self.order.pk)
+        return _("Order %(number)s: %(status)s.") % {"number": order.number, "status": order.get_status_display()}
+
+
+class PlaceView(OrderActionView):
+    permission_required = "orders.place_customerorder"
+    form_class = PlaceForm
+    allowed_statuses = (OrderStatus.NOT_PLACED,)
+    button = gettext_lazy("Place with the supplier")
+
+    def get_title(self):
+        return _("Place order %(number)s with the supplier") % {"number": self.order.number}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        services.customer_order_place(
+            actor=self.request.user,
+            order=self.order,
+            supplier=data["supplier"],
+            supplier_order_number=data["supplier_order_number"],
+            expected_at=data["expected_at"],
+            long_term_agreed=data["long_term_agreed"],
+        )
+
+
+class ReceiveView(OrderActionView):
+    permission_required = "orders.receive_customerorder"
+    form_class = ReceiveForm
+    allowed_statuses = (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
+    button = gettext_lazy("Record the receipt")
+
+    def get_title(self):
+        return _("Parts arrived for order %(number)s") % {"number": self.order.number}
+
+    def perform(self, form):
+        services.customer_order_receive(
+            actor=self.request.user,
+            order=self.order,
+            lines=form.received_lines(),
+            comment=form.cleaned_data.get("comment", ""),
+        )
+
+
+class IssueView(OrderActionView):
+    permission_required = "orders.issue_customerorder"
+    form_class = IssueForm
+    allowed_statuses = (OrderStatus.RECEIVED,)
+    button = gettext_lazy("Issue the parts")
+
+    def get_title(self):
+        return _("Issue the parts of order %(number)s") % {"number": self.order.number}
+
+    def perform(self, form):
+        services.customer_order_issue(actor=self.request.user, order=self.order)
+
+
+class CancelView(OrderActionView):
+    permission_required = "orders.cancel_customerorder"
+    form_class = CancelForm
+    allowed_statuses = (OrderStatus.NOT_PLACED, OrderStatus.ORDERED)
+    button = gettext_lazy("Cancel the order")
+    button_class = "btn-danger"
+
+    def get_title(self):
+        return _("Cancel order %(number)s") % {"number": self.order.number}
+
+    def perform(self, form):
+        services.customer_order_cancel(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])

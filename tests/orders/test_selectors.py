@@ -1,0 +1,175 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dms.core import roles
+from orders import selectors
+from orders.models import CustomerOrder, OrderStatus
+from tests.factories import CustomerFactory, VehicleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many_orders(make_order, place, dealership, part):
+    def make(n):
+        orders = []
+        for i in range(n):
+            vehicle = VehicleFactory(customer=CustomerFactory(dealership=dealership))
+            order = make_order(vehicle_=vehicle, kind="commercial" if i % 2 else "warranty")
+            if i % 3:
+                order = place(order)
+            orders.append(order)
+        return orders
+
+    return make
+
+
+def _ids(qs):
+    return [o.pk for o in qs]
+
+
+def test_filters_each_narrow_the_list(make_order, place, dealership, advisor, parts_manager, make_user):
+    other_author = make_user(roles.SERVICE_ADVISOR)
+    a = make_order()
+    b = place(make_order(kind="commercial", actor=other_author, parts_manager=parts_manager, on_waiting_lot=True))
+    c = place(make_order(), days=1)
+    CustomerOrder.objects.filter(pk=c.pk).update(
+        expected_at=timezone.localdate() - datetime.timedelta(days=1),
+        created_at=timezone.now() - datetime.timedelta(days=10),
+    )
+
+    def ids(**filters):
+        return sorted(_ids(selectors.customer_order_list(dealership_ids=[dealership.pk], **filters)))
+
+    assert ids() == sorted([a.pk, b.pk, c.pk])
+    assert ids(status=["not_placed"]) == [a.pk]
+    assert ids(kind="commercial") == [b.pk]
+    assert ids(author_id=other_author.pk) == [b.pk]
+    assert ids(parts_manager_id=parts_manager.pk) == [b.pk]
+    assert ids(overdue=True) == [c.pk]
+    assert ids(overdue=False) == sorted([a.pk, b.pk])
+    assert ids(on_waiting_lot=True) == [b.pk]
+    today = timezone.localdate()
+    assert ids(date_from=today) == sorted([a.pk, b.pk])
+    assert ids(date_to=today - datetime.timedelta(days=5)) == [c.pk]
+
+
+def test_search_by_number_customer_vin_plate_phone_and_part(make_order, dealership, part, part2):
+    customer = CustomerFactory(dealership=dealership, name="Петрова Мария", phone="+79161112233")
+    vehicle = VehicleFactory(customer=customer, vin="JTMHV05J604123456", plate="В456ОР77")
+    target = make_order(vehicle_=vehicle, lines=[{"part": part2, "quantity": 1}])
+    make_order(lines=[{"part": part, "quantity": 1}])
+
+    def ids(search):
+        return _ids(selectors.customer_order_list(dealership_ids=[dealership.pk], search=search))
+
+    for query in [target.number, "петрова", "jtmhv05j6", "в456ор", "9161112233", "04465", "колодки"]:
+        assert ids(query) == [target.pk], query
+
+
+def test_sorting_and_default_order(make_order, place, dealership):
+    first, second = make_order(), make_order()
+    place(second, days=3)
+    assert _ids(selectors.customer_order_list(dealership_ids=[dealership.pk])) == [second.pk, first.pk]
+    assert _ids(selectors.customer_order_list(dealership_ids=[dealership.pk], sort="number")) == [first.pk, second.pk]
+    # empty ETAs go last both ways
+    assert _ids(selectors.customer_order_list(dealership_ids=[dealership.pk], sort="expected_at"))[0] == second.pk
+    assert _ids(selectors.customer_order_list(dealership_ids=[dealership.pk], sort="-expected_at"))[0] == second.pk
+    assert _ids(selectors.customer_order_list(dealership_ids=[dealership.pk], sort="bogus")) == [second.pk, first.pk]
+
+
+def test_dealership_isolation(make_order, dealership, other_dealership):
+    make_order()
+    assert list(selectors.customer_order_list(dealership_ids=[other_dealership.pk])) == []
+
+
+def test_r13_rows_carry_days_waiting_colour_and_an_empty_call_log_without_the_engine(make_order, place, dealership):
+    order = place(make_order())
+    CustomerOrder.objects.filter(pk=order.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    rows = selectors.annotate_rows(
+        selectors.dashboard_rows(selectors.customer_order_list(dealership_ids=[dealership.pk]))
+    )
+    assert rows[0].waiting_days == 3 and rows[0].row_colour == "#8b4513" and rows[0].overdue is False
+    assert rows[0].call_log.last_caller_name == "" and list(rows[0].call_log.results) == []
+
+
+def test_r13_call_log_comes_from_the_notifications_selector(make_order, dealership, monkeypatch):
+    order = make_order()
+    calls = []
+
+    class Summary:
+        last_caller_name = "Кузнецов Павел"
+        last_called_at = timezone.now()
+        results = [{"outcome": "reached"}]
+
+    def fake(*, order_ids):
+        calls.append(order_ids)
+        return {order.pk: Summary()}
+
+    monkeypatch.setattr(selectors, "_call_log_source", lambda: fake)
+    logs = selectors.call_logs([order.pk, 999999])
+    assert calls == [[order.pk, 999999]]
+    assert logs[order.pk].last_caller_name == "Кузнецов Павел"
+    assert logs[999999] is selectors.EMPTY_CALL_LOG
+
+
+def test_call_log_source_falls_back_when_notifications_lacks_it(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "notifications.selectors", types.ModuleType("notifications.selectors"))
+    assert selectors._call_log_source() is None
+    assert selectors.call_logs([1]) == {1: selectors.EMPTY_CALL_LOG}
+
+
+def test_dashboard_page_queries_are_constant(many_orders, dealership, django_assert_max_num_queries):
+    many_orders(3)
+
+    def run():
+        qs = selectors.dashboard_rows(selectors.customer_order_list(dealership_ids=[dealership.pk], search="Клиент"))
+        return selectors.annotate_rows(qs[:50])
+
+    with CaptureQueriesContext(connection) as small:
+        rows = run()
+    assert len(rows) == 3
+    many_orders(12)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        rows = run()
+        # reading every column the dashboard shows costs nothing more
+        [(r.customer.name, r.vehicle.vin, r.author.get_full_name(), r.get_status_display()) for r in rows]
+    assert len(rows) == 15 and len(small.captured_queries) <= 3
+
+
+def test_api_rows_prefetch_lines_in_one_query(many_orders, dealership, django_assert_num_queries):
+    many_orders(6)
+    with django_assert_num_queries(2):
+        rows = list(selectors.api_rows(selectors.customer_order_list(dealership_ids=[dealership.pk]))[:50])
+        assert sum(len(r.lines.all()) for r in rows) == 6 and rows[0].lines.all()[0].part.number
+    assert {r.status for r in rows} == {OrderStatus.NOT_PLACED, OrderStatus.ORDERED}
+
+
+def test_api_list_query_count_is_constant_and_at_most_10(
+    many_orders, api_as, parts_manager, django_assert_max_num_queries
+):
+    many_orders(2)
+    client = api_as(parts_manager)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/api/orders/?search=Клиент").data["count"] == 2
+    many_orders(20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get("/api/orders/?search=Клиент")
+    assert response.data["count"] == 22 and len(response.data["results"]) == 22
+    assert len(small.captured_queries) <= 10
+
+
+def test_timeline_lists_transitions_with_who_and_labels(make_order, place, parts_manager, advisor):
+    order = place(make_order())
+    timeline = selectors.customer_order_timeline(order)
+    assert [(e.actor, e.source_label, e.target) for e in timeline] == [
+        (advisor, "", OrderStatus.NOT_PLACED),
+        (parts_manager, OrderStatus.NOT_PLACED.label, OrderStatus.ORDERED),
+    ]
