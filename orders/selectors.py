@@ -48,6 +48,14 @@ SORT_FIELDS: dict[str, tuple[str, ...]] = {
     "days_waiting": ("-created_at",),
 }
 DEFAULT_SORT = "-created_at"
+NULLABLE_SORT_COLUMNS = {
+    "placed_at",
+    "expected_at",
+    "received_at",
+    "vehicle__vin",
+    "parts_manager__last_name",
+    "parts_manager__first_name",
+}
 
 # Columns the dashboard needs; everything else stays in the database.
 DASHBOARD_COLUMNS = (
@@ -99,9 +107,12 @@ def _ordering(sort: str | None) -> list[Any]:
     result: list[Any] = []
     for column in SORT_FIELDS[key]:
         column_desc = column.startswith("-") != descending
-        expression = F(column.lstrip("-"))
-        # Empty dates go last whichever way the column is sorted.
-        result.append(expression.desc(nulls_last=True) if column_desc else expression.asc(nulls_last=True))
+        name = column.lstrip("-")
+        expression = F(name)
+        # Empty dates go last whichever way the column is sorted; NOT NULL columns keep the plain order, so
+        # PostgreSQL can walk an index instead of sorting the whole dealership (``created_at DESC`` by default).
+        nulls_last = True if name in NULLABLE_SORT_COLUMNS else None
+        result.append(expression.desc(nulls_last=nulls_last) if column_desc else expression.asc(nulls_last=nulls_last))
     result.append(F("id").desc() if descending else F("id").asc())
     return result
 
