@@ -123,7 +123,7 @@ def build(n_orders: int, rebuild: bool):
             "orders_customerorder",
             "orders_ordernumbercounter",
         ):
-            c.execute(f"DELETE FROM {table} WHERE {'TRUE' if 'line' in table else 'TRUE'}")
+            c.execute(f"DELETE FROM {table}")
         c.execute("DELETE FROM core_vehicle WHERE dealership_id = %s", [d])
         c.execute("DELETE FROM core_customer WHERE dealership_id = %s", [d])
         c.execute("DELETE FROM parts_part WHERE dealership_id = %s", [d])

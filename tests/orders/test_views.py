@@ -377,3 +377,18 @@ def test_part_filter_lists_only_active_parts_of_the_dealership(client_as, adviso
     PartFactory(dealership=dealership, number="OLD-1", is_active=False)
     html = client_as(advisor).get(reverse("orders:create")).content.decode()
     assert part.number in html and "FOREIGN-1" not in html and "OLD-1" not in html
+
+
+@pytest.mark.parametrize(
+    "language, texts",
+    [
+        ("ru", ["Заказы покупателей", "Обзвон", "Полностью заказан у поставщика", "Легенда цветов"]),
+        ("zh-hans", ["客户订单", "已向供应商全部订购", "颜色图例"]),
+        ("en", ["Customer orders", "Fully ordered from the supplier", "Colour legend"]),
+    ],
+)
+def test_dashboard_speaks_three_languages(client_as, parts_manager, make_order, place, language, texts):
+    place(make_order())
+    html = client_as(parts_manager).get(reverse("orders:dashboard"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for text in texts:
+        assert text in html, (language, text)
