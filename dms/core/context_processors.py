@@ -1,9 +1,8 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Dealership
 from .roles import ROLE_LABELS
-from .tenancy import allowed_dealership_ids
+from .tenancy import user_dealerships
 
 # (url name, label, permission needed); links whose URL does not exist yet are skipped.
 NAV_ITEMS = [
@@ -33,10 +32,10 @@ def navigation(request):
         except NoReverseMatch:
             continue
         items.append({"url": url, "label": label, "active": request.path.startswith(url)})
-    allowed = allowed_dealership_ids(user)
+    dealerships = user_dealerships(user)
     roles = [ROLE_LABELS.get(name, name) for name in user.groups.values_list("name", flat=True)]
     return {
         "nav_items": items,
-        "switchable_dealerships": Dealership.objects.filter(pk__in=allowed) if len(allowed) > 1 else [],
+        "switchable_dealerships": sorted(dealerships.values(), key=lambda d: d.name) if len(dealerships) > 1 else [],
         "user_roles": roles,
     }

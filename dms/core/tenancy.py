@@ -5,32 +5,41 @@ of the user's dealerships; API writes act in the one named by the ``X-Dealership
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import F, Subquery
 from django.utils.translation import gettext as _
 
-from .models import Dealership
+from .models import Dealership, StaffProfile
 
 SESSION_KEY = "active_dealership_id"
 
 
-def allowed_dealership_ids(user) -> frozenset[int]:
+def user_dealerships(user) -> dict[int, Dealership]:
+    """The user's dealerships, loaded once per request in ONE query (with the profile's default as an annotation)."""
     if not getattr(user, "is_authenticated", False):
-        return frozenset()
-    cached = getattr(user, "_dms_dealership_ids", None)
+        return {}
+    cached = getattr(user, "_dms_dealerships", None)
     if cached is None:
         if user.is_superuser:
-            cached = frozenset(Dealership.objects.values_list("id", flat=True))
+            qs = Dealership.objects.annotate(
+                default_id=Subquery(StaffProfile.objects.filter(user=user).values("default_dealership_id")[:1])
+            )
         else:
-            cached = frozenset(Dealership.objects.filter(staff__user=user).values_list("id", flat=True))
-        user._dms_dealership_ids = cached
+            qs = Dealership.objects.filter(staff__user=user).annotate(default_id=F("staff__default_dealership_id"))
+        cached = {d.pk: d for d in qs.select_related("group")}
+        user._dms_dealerships = cached
     return cached
 
 
+def allowed_dealership_ids(user) -> frozenset[int]:
+    return frozenset(user_dealerships(user))
+
+
 def default_dealership_id(user) -> int | None:
-    profile = getattr(user, "staff_profile", None) if getattr(user, "is_authenticated", False) else None
-    if profile is not None and profile.default_dealership_id in allowed_dealership_ids(user):
-        return profile.default_dealership_id
-    allowed = allowed_dealership_ids(user)
-    return min(allowed) if allowed else None
+    dealerships = user_dealerships(user)
+    if not dealerships:
+        return None
+    default = next(iter(dealerships.values())).default_id
+    return default if default in dealerships else min(dealerships)
 
 
 def resolve_dealership(user, requested: str | int | None) -> Dealership:
@@ -40,7 +49,7 @@ def resolve_dealership(user, requested: str | int | None) -> Dealership:
         dealership_id = default_dealership_id(user)
         if dealership_id is None:
             raise ValidationError({"dealership": _("You are not assigned to any dealership.")})
-        return Dealership.objects.get(pk=dealership_id)
+        return user_dealerships(user)[dealership_id]
     lookup = {"pk": int(requested)} if str(requested).isdigit() else {"code": str(requested)}
     dealership = Dealership.objects.filter(**lookup).first()
     if dealership is None or dealership.pk not in allowed:
@@ -49,11 +58,10 @@ def resolve_dealership(user, requested: str | int | None) -> Dealership:
 
 
 def active_dealership(request) -> Dealership | None:
-    user = request.user
-    allowed = allowed_dealership_ids(user)
-    if not allowed:
+    dealerships = user_dealerships(request.user)
+    if not dealerships:
         return None
     chosen = request.session.get(SESSION_KEY)
-    if chosen not in allowed:
-        chosen = default_dealership_id(user)
-    return Dealership.objects.filter(pk=chosen).first()
+    if chosen not in dealerships:
+        chosen = default_dealership_id(request.user)
+    return dealerships[chosen]
