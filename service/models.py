@@ -1,0 +1,697 @@
+"""Service: advisors' appointment book, preparation, loaners, reception and work orders (seeds 001, 003, 004).
+
+Rules: R15-R19 (appointments, preparation, loaners, confirmations), R25 (reception interview), R30 (extra work
+needs the customer's consent, the work order is revised), R31 (self-check, quality check, rework, signed delivery).
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from dms.core.models import DealershipOwned
+
+SLOT_MINUTES = 15  # R16: the appointment book's grid
+MAX_CUSTOMERS_PER_HOUR = 3  # R16: at most 3 customers per hour per advisor
+SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
+
+
+class ServiceSettings(DealershipOwned):
+    """Per-dealership settings of the service department."""
+
+    repeat_visit_days = models.PositiveSmallIntegerField(
+        _("repeat visit period, days"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A visit for the same reason within this period is flagged as a repeat visit (R15)."),
+    )
+    labour_rate = models.DecimalField(
+        _("labour rate per standard hour"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("2500.00"),
+        validators=[MinValueValidator(0)],
+    )
+    warranty_ending_days = models.PositiveSmallIntegerField(
+        _("'warranty ending soon' window, days"), default=90, help_text=_("R25 interview prompt.")
+    )
+
+    class Meta:
+        verbose_name = _("service settings")
+        verbose_name_plural = _("service settings")
+        constraints = [models.UniqueConstraint(fields=["dealership"], name="service_settings_one_per_dealership")]
+
+    def __str__(self) -> str:
+        return str(_("Service settings"))
+
+
+class WorkingHours(DealershipOwned):
+    """An advisor's working time on a weekday (0 = Monday), in the dealership's time zone."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("advisor")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["advisor_id", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["advisor", "weekday"], name="working_hours_one_per_weekday"),
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="working_hours_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+
+class DayOff(DealershipOwned):
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="days_off", verbose_name=_("advisor")
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("day off")
+        verbose_name_plural = _("days off")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["advisor", "date"], name="day_off_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.reason}".strip()
+
+
+class RecallCampaign(DealershipOwned):
+    """A manufacturer's recall (отзывная кампания); VINs covered by a range and/or a list (R15)."""
+
+    code = models.CharField(_("code"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    is_open = models.BooleanField(_("open"), default=True)
+    vin_from = models.CharField(_("VIN range from"), max_length=17, blank=True)
+    vin_to = models.CharField(_("VIN range to"), max_length=17, blank=True)
+
+    class Meta:
+        verbose_name = _("recall campaign")
+        verbose_name_plural = _("recall campaigns")
+        ordering = ["-is_open", "code"]
+        constraints = [models.UniqueConstraint(fields=["dealership", "code"], name="recall_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class RecallCampaignVin(models.Model):
+    campaign = models.ForeignKey(RecallCampaign, on_delete=models.CASCADE, related_name="vins")
+    vin = models.CharField(_("VIN"), max_length=17, db_index=True)
+
+    class Meta:
+        verbose_name = _("recall campaign VIN")
+        verbose_name_plural = _("recall campaign VINs")
+        constraints = [models.UniqueConstraint(fields=["campaign", "vin"], name="recall_vin_unique")]
+
+    def __str__(self) -> str:
+        return self.vin
+
+
+class ArrivalArea(models.TextChoices):
+    # Seed 001 step 5C: участок прибытия
+    MECHANICAL = "mechanical", _("Mechanical workshop")
+    EXPRESS = "express", _("Express service")
+    BODY = "body", _("Body shop")
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("Записан")
+    CONFIRMED = "confirmed", _("Подтверждена")
+    RESCHEDULE = "reschedule", _("Просит перенести")
+    ARRIVED = "arrived", _("Прибыл")
+    CANCELLED = "cancelled", _("Отменена")
+    NO_SHOW = "no_show", _("Не приехал")
+
+
+ACTIVE_APPOINTMENT_STATUSES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.RESCHEDULE,
+    AppointmentStatus.ARRIVED,
+)
+
+
+class PreparationStage(models.TextChoices):
+    NONE = "", _("not due yet")
+    DUE_48H = "48h", _("48 hours ahead")
+    DUE_24H = "24h", _("24 hours ahead")
+
+
+class Appointment(ConcurrentTransitionMixin, DealershipOwned):
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="service_appointments",
+        verbose_name=_("advisor"),
+    )
+    customer = models.ForeignKey(
+        "core.Customer", on_delete=models.PROTECT, related_name="service_appointments", verbose_name=_("customer")
+    )
+    vehicle = models.ForeignKey(
+        "core.Vehicle", on_delete=models.PROTECT, related_name="service_appointments", verbose_name=_("vehicle")
+    )
+    reason = models.TextField(_("reason for the visit"))
+    area = models.CharField(_("area of arrival"), max_length=12, choices=ArrivalArea.choices)
+    starts_at = models.DateTimeField(_("arrival"), db_index=True)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration, minutes"), default=SLOT_MINUTES)
+    ends_at = models.DateTimeField(_("reception ends"))
+    handover_at = models.DateTimeField(_("hand-over"))
+    status = FSMField(
+        _("status"), max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED, protected=True
+    )
+    needs_loaner = models.BooleanField(_("needs a loaner car"), default=False)
+    comment = models.TextField(_("comment"), blank=True)
+    # R15: repeat visit for the same problem; recalls open for the VIN at booking time.
+    is_repeat_visit = models.BooleanField(_("repeat visit"), default=False)
+    repeat_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("repeat of")
+    )
+    recall_campaigns = models.ManyToManyField(
+        RecallCampaign, blank=True, related_name="appointments", verbose_name=_("open recall campaigns")
+    )
+    # R17: preparation 48/24 hours ahead.
+    preparation_stage = models.CharField(
+        _("preparation due"), max_length=3, choices=PreparationStage.choices, blank=True, default=""
+    )
+    prepared_at = models.DateTimeField(_("prepared"), null=True, blank=True)
+    parts_warning_sent_at = models.DateTimeField(_("customer warned about missing parts"), null=True, blank=True)
+    # R19: confirmation 24 hours ahead.
+    confirmation_sent_at = models.DateTimeField(_("confirmation sent"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # R17: missing parts ordered at preparation (status «Неразмещён» at first).
+    customer_order = models.ForeignKey(
+        "orders.CustomerOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="service_appointments",
+        verbose_name=_("customer order"),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["dealership", "advisor", "starts_at"])]
+        permissions = [("prepare_appointment", _("Can prepare appointments (reserve and order parts)"))]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%d.%m.%Y %H:%M} {self.customer}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:appointment_detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_APPOINTMENT_STATUSES
+
+    @transition(field=status, source=[AppointmentStatus.BOOKED, AppointmentStatus.RESCHEDULE], target="confirmed")
+    def confirm(self):
+        pass
+
+    @transition(field=status, source=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED], target="reschedule")
+    def ask_reschedule(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE],
+        target="booked",
+    )
+    def rebook(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE],
+        target="arrived",
+    )
+    def arrive(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE],
+        target="cancelled",
+    )
+    def cancel(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE],
+        target="no_show",
+    )
+    def mark_no_show(self):
+        pass
+
+
+class AppointmentSlot(DealershipOwned):
+    """One 15-minute cell of an advisor's book. The unique constraint makes double booking impossible (R16)."""
+
+    class Kind(models.TextChoices):
+        RECEPTION = "reception", _("reception")
+        HANDOVER = "handover", _("hand-over")
+
+    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField(_("slot"))
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="slots")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("appointment slot")
+        verbose_name_plural = _("appointment slots")
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advisor", "starts_at"],
+                name="appointment_slot_never_double_booked",
+                violation_error_message=_("This slot is already booked."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%d.%m.%Y %H:%M} {self.kind}"
+
+
+class ConfirmationStatus(models.TextChoices):
+    SENT = "sent", _("sent")
+    CALL_DUE = "call_due", _("call due")
+    CONFIRMED = "confirmed", _("confirmed")
+    RESCHEDULE = "reschedule", _("reschedule requested")
+    UNREACHABLE = "unreachable", _("not reached")
+    FAILED = "failed", _("could not be sent")
+
+
+class AppointmentConfirmation(DealershipOwned):
+    """R19: the 24-hour confirmation and, for phone-channel customers, the advisor's call task."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="confirmations")
+    channel = models.CharField(_("channel"), max_length=10)
+    status = models.CharField(_("status"), max_length=12, choices=ConfirmationStatus.choices)
+    sent_at = models.DateTimeField(_("sent / due"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("call assigned to"),
+    )  # fmt: skip
+    result_note = models.CharField(_("call result"), max_length=300, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("appointment confirmation")
+        verbose_name_plural = _("appointment confirmations")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment"], name="one_confirmation_per_appointment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment} {self.get_status_display()}"
+
+
+class Loaner(DealershipOwned):
+    """A car of the dealership's loaner fleet (подменный автомобиль, R18)."""
+
+    plate = models.CharField(_("plate"), max_length=20)
+    make = models.CharField(_("make"), max_length=60)
+    model = models.CharField(_("model"), max_length=80)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    is_active = models.BooleanField(_("in service"), default=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("loaner car")
+        verbose_name_plural = _("loaner cars")
+        ordering = ["make", "model", "plate"]
+        constraints = [models.UniqueConstraint(fields=["dealership", "plate"], name="loaner_plate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.make} {self.model} {self.plate}"
+
+
+class LoanerReservation(DealershipOwned):
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("reserved")
+        CANCELLED = "cancelled", _("cancelled")
+
+    loaner = models.ForeignKey(Loaner, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("loaner"))
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="loaner_reservations", verbose_name=_("appointment")
+    )
+    customer = models.ForeignKey(
+        "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RESERVED)
+    driver_licence = models.CharField(_("driver's licence"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("loaner reservation")
+        verbose_name_plural = _("loaner reservations")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="loaner_dates_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loaner} {self.starts_on:%d.%m}-{self.ends_on:%d.%m}"
+
+
+class LoanerDay(models.Model):
+    """One loaner on one day; the unique constraint makes overlapping reservations impossible (R18)."""
+
+    loaner = models.ForeignKey(Loaner, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    reservation = models.ForeignKey(LoanerReservation, on_delete=models.CASCADE, related_name="days")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["loaner", "day"], name="loaner_never_double_booked")]
+
+    def __str__(self) -> str:
+        return f"{self.loaner_id} {self.day}"
+
+
+class WorkOrderStatus(models.TextChoices):
+    OPENED = "opened", _("Открыт")
+    DIAGNOSIS = "diagnosis", _("Диагностика")
+    AWAITING_APPROVAL = "awaiting_approval", _("Ожидает согласования")
+    IN_REPAIR = "in_repair", _("В ремонте")
+    QUALITY_CHECK = "quality_check", _("Контроль качества")
+    READY = "ready", _("Готов к выдаче")
+    DELIVERED = "delivered", _("Выдан")
+
+
+class FuelLevel(models.TextChoices):
+    EMPTY = "0", _("reserve")
+    QUARTER = "1/4", "1/4"
+    HALF = "1/2", "1/2"
+    THREE_QUARTERS = "3/4", "3/4"
+    FULL = "1", _("full")
+
+
+class WorkOrder(ConcurrentTransitionMixin, DealershipOwned):
+    """Заказ-наряд."""
+
+    number = models.CharField(_("number"), max_length=20, blank=True)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="work_order",
+        verbose_name=_("appointment"),
+    )  # fmt: skip
+    customer = models.ForeignKey(
+        "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    vehicle = models.ForeignKey(
+        "core.Vehicle", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("vehicle")
+    )
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("advisor")
+    )
+    status = FSMField(
+        _("status"), max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.OPENED, protected=True
+    )
+    complaint = models.TextField(_("reason / request"), blank=True)
+    revision = models.PositiveSmallIntegerField(_("revision"), default=1)
+    # Reception (seed 004 "车辆接待", R25).
+    arrived_at = models.DateTimeField(_("arrived"), null=True, blank=True)
+    mileage_in = models.PositiveIntegerField(_("mileage at arrival, km"), null=True, blank=True)
+    fuel_level = models.CharField(_("fuel level"), max_length=3, choices=FuelLevel.choices, blank=True)
+    damage_notes = models.TextField(_("visible damage"), blank=True)
+    customer_words = models.TextField(_("customer's complaint in their words"), blank=True)
+    odometer_rollback = models.BooleanField(_("possible odometer rollback"), default=False)
+    interview_reasons = models.JSONField(_("interview reasons"), default=list, blank=True)
+    interview_done_at = models.DateTimeField(_("interviewed"), null=True, blank=True)
+    interview_notes = models.TextField(_("interview notes"), blank=True)
+    on_waiting_lot = models.BooleanField(_("on the lot of cars waiting for parts"), default=False)
+    customer_order = models.ForeignKey(
+        "orders.CustomerOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="work_orders",
+        verbose_name=_("customer order"),
+    )  # fmt: skip
+    # R31: technician self-check; delivery signed by the customer.
+    technician = models.CharField(_("technician"), max_length=120, blank=True)
+    self_check_at = models.DateTimeField(_("self-check"), null=True, blank=True)
+    self_check_notes = models.TextField(_("self-check notes"), blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("reworks"), default=0)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    signed_by = models.CharField(_("signed by (customer)"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealership", "number"], condition=~models.Q(number=""), name="workorder_number_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["dealership", "status"])]
+        permissions = [
+            ("qc_workorder", _("Can perform the quality check of work orders")),
+            ("view_workshop_board", _("Can view the workshop board")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:workorder_detail", args=[self.pk])
+
+    # --- conditions (side-effect free) ---
+    def has_pending_consent(self) -> bool:
+        return self.jobs.filter(consent=WorkOrderJob.Consent.PENDING).exists()
+
+    def has_unfinished_jobs(self) -> bool:
+        return self.jobs.filter(consent__in=WorkOrderJob.DOABLE, done_at__isnull=True).exists()
+
+    def has_jobs(self) -> bool:
+        return self.jobs.filter(consent__in=WorkOrderJob.DOABLE).exists()
+
+    def no_pending_consent(self) -> bool:
+        return not self.has_pending_consent()
+
+    def self_checked(self) -> bool:
+        return self.self_check_at is not None and not self.has_unfinished_jobs()
+
+    # --- transitions ---
+    @transition(field=status, source=WorkOrderStatus.OPENED, target="diagnosis", permission="service.change_workorder")
+    def start_diagnosis(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.IN_REPAIR],
+        target="awaiting_approval",
+        permission="service.change_workorder",
+    )
+    def request_approval(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.AWAITING_APPROVAL],
+        target="in_repair",
+        conditions=[no_pending_consent, has_jobs],
+        permission="service.change_workorder",
+    )
+    def start_repair(self):
+        pass
+
+    @transition(
+        field=status,
+        source=WorkOrderStatus.IN_REPAIR,
+        target="quality_check",
+        conditions=[no_pending_consent, self_checked],
+        permission="service.change_workorder",
+    )
+    def submit_for_quality_check(self):
+        pass
+
+    @transition(field=status, source=WorkOrderStatus.QUALITY_CHECK, target="ready", permission="service.qc_workorder")
+    def pass_quality_check(self):
+        pass
+
+    @transition(
+        field=status, source=WorkOrderStatus.QUALITY_CHECK, target="in_repair", permission="service.qc_workorder"
+    )
+    def fail_quality_check(self):
+        pass
+
+    @transition(field=status, source=WorkOrderStatus.READY, target="delivered", permission="service.change_workorder")
+    def deliver(self):
+        pass
+
+    # --- money ---
+    def doable_jobs(self):
+        return [job for job in self.jobs.all() if job.consent in WorkOrderJob.DOABLE]
+
+    @property
+    def labour_total(self) -> Decimal:
+        return sum((job.labour_amount for job in self.doable_jobs()), Decimal("0"))
+
+    @property
+    def parts_total(self) -> Decimal:
+        return sum((job.parts_amount for job in self.doable_jobs()), Decimal("0"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.labour_total + self.parts_total
+
+
+class WorkOrderJob(models.Model):
+    class Consent(models.TextChoices):
+        # Jobs agreed at reception need no separate consent; extra work found later does (R30).
+        INCLUDED = "included", _("in the original order")
+        PENDING = "pending", _("awaiting the customer's consent")
+        AGREED = "agreed", _("agreed by the customer")
+        DECLINED = "declined", _("declined by the customer")
+
+    DOABLE = (Consent.INCLUDED, Consent.AGREED)
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="jobs")
+    description = models.CharField(_("job"), max_length=300)
+    standard_hours = models.DecimalField(
+        _("standard hours"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    rate = models.DecimalField(_("rate per hour"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    is_important = models.BooleanField(
+        _("important job"), default=False, help_text=_("Important jobs get a full quality inspection (R31).")
+    )
+    is_extra = models.BooleanField(_("extra work"), default=False)
+    consent = models.CharField(_("consent"), max_length=10, choices=Consent.choices, default=Consent.INCLUDED)
+    consent_by = models.CharField(_("consent given by"), max_length=200, blank=True)
+    consent_channel = models.CharField(_("consent channel"), max_length=40, blank=True)
+    consent_at = models.DateTimeField(_("consent recorded"), null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    added_in_revision = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def labour_amount(self) -> Decimal:
+        return (self.standard_hours * self.rate).quantize(Decimal("0.01"))
+
+    @property
+    def parts_amount(self) -> Decimal:
+        return sum((line.amount for line in self.parts.all()), Decimal("0"))
+
+    @property
+    def needs_full_inspection(self) -> bool:
+        return self.is_important
+
+
+class WorkOrderPart(models.Model):
+    job = models.ForeignKey(WorkOrderJob, on_delete=models.CASCADE, related_name="parts")
+    part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    # R17: what preparation found: reserved from stock, ordered from the supplier (customer order).
+    reserved_quantity = models.DecimalField(_("reserved"), max_digits=10, decimal_places=2, default=Decimal("0"))
+    ordered_quantity = models.DecimalField(_("ordered"), max_digits=10, decimal_places=2, default=Decimal("0"))
+    reservation_ref = models.CharField(_("reservation"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("part line")
+        verbose_name_plural = _("part lines")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.part} × {self.quantity}"
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.price).quantize(Decimal("0.01"))
+
+
+class WorkOrderRevision(models.Model):
+    """R30: the work order as agreed with the customer, kept each time it is revised."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField(_("revision"))
+    reason = models.CharField(_("reason"), max_length=300)
+    content = models.JSONField(_("content"), default=dict)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work order revision")
+        verbose_name_plural = _("work order revisions")
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["work_order", "number"], name="workorder_revision_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.work_order} rev. {self.number}"
+
+
+class QualityCheck(models.Model):
+    """R31: the inspector's check; a failed one sends the work order back for rework."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="quality_checks")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    passed = models.BooleanField(_("passed"))
+    full_inspection = models.BooleanField(_("full inspection"), default=False)
+    checked_jobs = models.ManyToManyField(WorkOrderJob, blank=True, related_name="+")
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quality check")
+        verbose_name_plural = _("quality checks")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.work_order} {'OK' if self.passed else 'rework'}"
+
+
+class OdometerRollbackReport(DealershipOwned):
+    """A reading lower than the vehicle's last known mileage; the warranty engineer is notified (claims reads it)."""
+
+    vehicle = models.ForeignKey("core.Vehicle", on_delete=models.PROTECT, related_name="+", verbose_name=_("vehicle"))
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.PROTECT, related_name="rollback_reports")
+    recorded_mileage = models.PositiveIntegerField(_("recorded mileage, km"))
+    previous_mileage = models.PositiveIntegerField(_("last known mileage, km"))
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(_("warranty engineer notified"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("odometer rollback report")
+        verbose_name_plural = _("odometer rollback reports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle.vin}: {self.recorded_mileage} < {self.previous_mileage}"

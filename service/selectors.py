@@ -1,0 +1,299 @@
+"""Reads of the service department, always scoped to dealerships."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from dms.core import roles as core_roles
+from dms.core.models import Dealership
+
+from . import scheduling
+from .models import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    MAX_CUSTOMERS_PER_HOUR,
+    Appointment,
+    AppointmentConfirmation,
+    AppointmentSlot,
+    ConfirmationStatus,
+    DayOff,
+    Loaner,
+    LoanerReservation,
+    RecallCampaign,
+    ServiceSettings,
+    WorkingHours,
+    WorkOrder,
+    WorkOrderStatus,
+)
+
+User = get_user_model()
+
+
+def service_settings(*, dealership: Dealership) -> ServiceSettings:
+    obj = ServiceSettings.objects.filter(dealership=dealership).first()
+    if obj is None:
+        obj, _created = ServiceSettings.objects.get_or_create(dealership=dealership)
+    return obj
+
+
+def advisors(*, dealership: Dealership) -> QuerySet:
+    return (
+        User.objects.filter(
+            is_active=True, groups__name=core_roles.SERVICE_ADVISOR, staff_profile__dealerships=dealership
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def open_recalls_for_vin(*, dealership: Dealership, vin: str) -> QuerySet[RecallCampaign]:
+    """R15: open recall campaigns covering the VIN by range or by list."""
+    vin = (vin or "").upper()
+    return (
+        RecallCampaign.objects.filter(dealership=dealership, is_open=True)
+        .filter(Q(vins__vin=vin) | Q(vin_from__lte=vin, vin_to__gte=vin, vin_from__gt=""))
+        .distinct()
+        .order_by("code")
+    )
+
+
+def recall_campaign_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[RecallCampaign]:
+    qs = RecallCampaign.objects.filter(dealership_id__in=list(dealership_ids))
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(code__icontains=search) | Q(title__icontains=search) | Q(vins__vin__icontains=search.upper())
+        ).distinct()
+    return qs
+
+
+def appointment_list(
+    *,
+    dealership_ids: Iterable[int],
+    search: str = "",
+    advisor_id: int | None = None,
+    status: str = "",
+    date_from: datetime.datetime | None = None,
+    date_to: datetime.datetime | None = None,
+) -> QuerySet[Appointment]:
+    qs = Appointment.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "advisor", "customer", "vehicle", "dealership"
+    )
+    if advisor_id:
+        qs = qs.filter(advisor_id=advisor_id)
+    if status:
+        qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(starts_at__gte=date_from)
+    if date_to:
+        qs = qs.filter(starts_at__lt=date_to)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(customer__name__icontains=search)
+            | Q(vehicle__vin__icontains=search.upper())
+            | Q(vehicle__plate__icontains=search.upper())
+            | Q(reason__icontains=search)
+        )
+    return qs
+
+
+def working_hours_for(*, advisor, day: datetime.date) -> WorkingHours | None:
+    if DayOff.objects.filter(advisor=advisor, date=day).exists():
+        return None
+    return WorkingHours.objects.filter(advisor=advisor, weekday=day.weekday()).first()
+
+
+def advisor_day_slots(*, dealership: Dealership, advisor, day: datetime.date, now=None) -> list[dict]:
+    """The advisor's 15-minute grid for one day: each cell free or taken, and whether its hour is full (R16)."""
+    now = now or timezone.now()
+    tz = dealership.tz
+    hours = working_hours_for(advisor=advisor, day=day)
+    if hours is None:
+        return []
+    cells = scheduling.day_grid(day, hours.starts_at, hours.ends_at, tz)
+    start, end = scheduling.day_bounds(day, tz)
+    taken = {
+        s.starts_at: s
+        for s in AppointmentSlot.objects.filter(
+            advisor=advisor, starts_at__gte=start, starts_at__lt=end
+        ).select_related("appointment__customer", "appointment__vehicle")
+    }
+    per_hour: dict[int, int] = {}
+    for appointment in Appointment.objects.filter(
+        advisor=advisor, status__in=ACTIVE_APPOINTMENT_STATUSES, starts_at__gte=start, starts_at__lt=end
+    ):
+        hour = scheduling.local(appointment.starts_at, tz).hour
+        per_hour[hour] = per_hour.get(hour, 0) + 1
+    result = []
+    for cell in cells:
+        slot = taken.get(cell)
+        local = scheduling.local(cell, tz)
+        hour_full = per_hour.get(local.hour, 0) >= MAX_CUSTOMERS_PER_HOUR
+        result.append(
+            {
+                "starts_at": cell,
+                "time": local.strftime("%H:%M"),
+                "free": slot is None and cell > now,
+                "bookable": slot is None and cell > now and not hour_full,
+                "hour_full": hour_full,
+                "kind": slot.kind if slot else "",
+                "appointment": slot.appointment if slot else None,
+            }
+        )
+    return result
+
+
+def calendar_week(*, dealership: Dealership, advisor, monday: datetime.date) -> list[dict]:
+    tz = dealership.tz
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    start, _end = scheduling.day_bounds(days[0], tz)
+    _start, end = scheduling.day_bounds(days[-1], tz)
+    appointments = list(
+        Appointment.objects.filter(
+            advisor=advisor, starts_at__gte=start, starts_at__lt=end, status__in=ACTIVE_APPOINTMENT_STATUSES
+        ).select_related("customer", "vehicle")
+    )
+    result = []
+    for day in days:
+        hours = working_hours_for(advisor=advisor, day=day)
+        result.append(
+            {
+                "date": day,
+                "hours": hours,
+                "appointments": [a for a in appointments if scheduling.local(a.starts_at, tz).date() == day],
+            }
+        )
+    return result
+
+
+# R25: who gets a personal interview at reception.
+INTERVIEW_NEW_CAR = "new_car"
+INTERVIEW_WARRANTY_ENDING = "warranty_ending"
+INTERVIEW_OUT_OF_WARRANTY = "out_of_warranty"
+INTERVIEW_COMPLAINT_3_DAYS = "complaint_3_days"
+INTERVIEW_VIP = "vip"
+INTERVIEW_MAX_PREVIOUS = 2  # "except those already interviewed more than twice"
+NEW_CAR_DAYS = 365
+WARRANTY_ENDING_KM = 5000
+
+
+def previous_interviews(*, customer) -> int:
+    return WorkOrder.objects.filter(customer=customer, interview_done_at__isnull=False).count()
+
+
+def interview_reasons(*, dealership: Dealership, customer, vehicle, now=None) -> list[str]:
+    now = now or timezone.now()
+    if previous_interviews(customer=customer) > INTERVIEW_MAX_PREVIOUS:
+        return []
+    today = timezone.localtime(now, dealership.tz).date()
+    window = service_settings(dealership=dealership).warranty_ending_days
+    reasons = []
+    if vehicle.warranty_start and (today - vehicle.warranty_start).days <= NEW_CAR_DAYS:
+        reasons.append(INTERVIEW_NEW_CAR)
+    limit = vehicle.warranty_mileage_limit
+    expired = (vehicle.warranty_end is not None and vehicle.warranty_end < today) or (
+        limit is not None and vehicle.mileage > limit
+    )
+    if expired:
+        reasons.append(INTERVIEW_OUT_OF_WARRANTY)
+    elif (vehicle.warranty_end is not None and (vehicle.warranty_end - today).days <= window) or (
+        limit is not None and limit - vehicle.mileage <= WARRANTY_ENDING_KM
+    ):
+        reasons.append(INTERVIEW_WARRANTY_ENDING)
+    recent = WorkOrder.objects.filter(
+        vehicle=vehicle,
+        status=WorkOrderStatus.DELIVERED,
+        delivered_at__gte=now - datetime.timedelta(days=3),
+        delivered_at__lte=now,
+    )
+    if recent.exists():
+        reasons.append(INTERVIEW_COMPLAINT_3_DAYS)
+    if customer.is_vip:
+        reasons.append(INTERVIEW_VIP)
+    return reasons
+
+
+def appointments_due_for_preparation(*, dealership_ids: Iterable[int], now=None) -> QuerySet[Appointment]:
+    """R17: active appointments arriving within the next 48 hours that are not prepared yet."""
+    now = now or timezone.now()
+    return appointment_list(dealership_ids=dealership_ids).filter(
+        status__in=ACTIVE_APPOINTMENT_STATUSES[:3],
+        starts_at__gt=now,
+        starts_at__lte=now + datetime.timedelta(hours=48),
+        prepared_at__isnull=True,
+    )
+
+
+def workorder_list(
+    *, dealership_ids: Iterable[int], search: str = "", status: str = "", advisor_id: int | None = None
+) -> QuerySet[WorkOrder]:
+    qs = WorkOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "customer", "vehicle", "advisor", "dealership"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if advisor_id:
+        qs = qs.filter(advisor_id=advisor_id)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(number__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(vehicle__vin__icontains=search.upper())
+            | Q(vehicle__plate__icontains=search.upper())
+        )
+    return qs
+
+
+def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
+    """Today's cars by status. R10: cars on the waiting lot whose parts arrived today come first in each column."""
+    from . import orders_link
+
+    now = now or timezone.now()
+    today = timezone.localtime(now, dealership.tz).date()
+    start, end = scheduling.day_bounds(today, dealership.tz)
+    orders = list(
+        WorkOrder.objects.filter(dealership=dealership)
+        .filter(
+            Q(status__in=[s for s in WorkOrderStatus.values if s != WorkOrderStatus.DELIVERED])
+            | Q(delivered_at__gte=start, delivered_at__lt=end)
+        )
+        .select_related("customer", "vehicle", "advisor", "customer_order__dealership", "appointment")
+    )
+    for wo in orders:
+        wo.parts_arrived_today = wo.on_waiting_lot and orders_link.parts_arrived_on(wo.customer_order, today)
+    orders.sort(key=lambda wo: (not wo.parts_arrived_today, wo.arrived_at or wo.created_at))
+    return [
+        {"status": value, "label": label, "orders": [wo for wo in orders if wo.status == value]}
+        for value, label in WorkOrderStatus.choices
+    ]
+
+
+def loaner_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[Loaner]:
+    qs = Loaner.objects.filter(dealership_id__in=list(dealership_ids))
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(plate__icontains=search) | Q(make__icontains=search) | Q(model__icontains=search))
+    return qs
+
+
+def loaners_free(*, dealership: Dealership, starts_on: datetime.date, ends_on: datetime.date) -> QuerySet[Loaner]:
+    busy = LoanerReservation.objects.filter(
+        loaner__dealership=dealership,
+        status=LoanerReservation.Status.RESERVED,
+        starts_on__lte=ends_on,
+        ends_on__gte=starts_on,
+    ).values("loaner_id")
+    return Loaner.objects.filter(dealership=dealership, is_active=True).exclude(pk__in=busy)
+
+
+def confirmation_calls(*, dealership_ids: Iterable[int], user=None) -> QuerySet[AppointmentConfirmation]:
+    qs = AppointmentConfirmation.objects.filter(
+        dealership_id__in=list(dealership_ids), status=ConfirmationStatus.CALL_DUE
+    ).select_related("appointment__customer", "appointment__vehicle", "assigned_to")
+    if user is not None:
+        qs = qs.filter(assigned_to=user)
+    return qs.order_by("appointment__starts_at")

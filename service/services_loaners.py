@@ -1,0 +1,124 @@
+"""Loaner cars (R18): the fleet and reservations for an appointment's dates, never double-booked."""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from dms.core import events
+from dms.core.exceptions import ConflictError
+from dms.core.models import Dealership
+
+from . import scheduling
+from .models import Appointment, Loaner, LoanerDay, LoanerReservation
+from .service_helpers import _check_owned
+
+__all__ = ["loaner_create", "loaner_update", "loaner_reserve", "loaner_reservation_cancel", "LOANER_FIELDS"]
+
+LOANER_FIELDS = ("plate", "make", "model", "vin", "is_active", "notes")
+
+
+def _check_loaner(loaner: Loaner) -> None:
+    loaner.plate = (loaner.plate or "").strip().upper()
+    loaner.vin = (loaner.vin or "").strip().upper()
+    if Loaner.objects.filter(dealership_id=loaner.dealership_id, plate=loaner.plate).exclude(pk=loaner.pk).exists():
+        raise ValidationError({"plate": _("A loaner car with this plate already exists.")})
+    loaner.full_clean(validate_constraints=False)
+
+
+@transaction.atomic
+def loaner_create(*, actor, dealership: Dealership, **data: Any) -> Loaner:
+    loaner = Loaner(dealership=dealership, **{k: v for k, v in data.items() if k in LOANER_FIELDS})
+    _check_loaner(loaner)
+    loaner.save()
+    events.record_created(actor=actor, instance=loaner, fields=LOANER_FIELDS)
+    return loaner
+
+
+@transaction.atomic
+def loaner_update(*, actor, loaner: Loaner, data: dict[str, Any]) -> Loaner:
+    loaner = Loaner.objects.select_for_update().get(pk=loaner.pk)
+    before = events.snapshot(loaner, [k for k in data if k in LOANER_FIELDS])
+    for name, value in data.items():
+        if name in LOANER_FIELDS:
+            setattr(loaner, name, value)
+    _check_loaner(loaner)
+    loaner.save()
+    events.record_updated(actor=actor, instance=loaner, before=before)
+    return loaner
+
+
+@transaction.atomic
+def loaner_reserve(
+    *,
+    actor,
+    appointment: Appointment,
+    loaner: Loaner,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    driver_licence: str = "",
+) -> LoanerReservation:
+    """Reserve a loaner for the appointment's dates (arrival to hand-over by default)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    _check_owned(appointment.dealership_id, loaner=loaner)
+    if not appointment.is_active:
+        raise ConflictError(_("The appointment is not active."))
+    if not loaner.is_active:
+        raise ValidationError({"loaner": _("This loaner car is out of service.")})
+    tz = appointment.dealership.tz
+    starts_on = starts_on or scheduling.local(appointment.starts_at, tz).date()
+    ends_on = ends_on or scheduling.local(appointment.handover_at, tz).date()
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The loan must end on or after its first day.")})
+    if (ends_on - starts_on).days > 60:
+        raise ValidationError({"ends_on": _("A loan lasts at most 60 days.")})
+    days = [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
+    clash = (
+        LoanerDay.objects.filter(loaner=loaner, day__in=days)
+        .select_related("reservation__customer")
+        .order_by("day")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "loaner": _("%(loaner)s is already reserved on %(day)s (%(customer)s).")
+                % {"loaner": loaner, "day": clash.day.strftime("%d.%m.%Y"), "customer": clash.reservation.customer}
+            }
+        )
+    reservation = LoanerReservation.objects.create(
+        dealership_id=appointment.dealership_id,
+        loaner=loaner,
+        appointment=appointment,
+        customer=appointment.customer,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        driver_licence=driver_licence,
+    )
+    try:
+        with transaction.atomic():
+            LoanerDay.objects.bulk_create([LoanerDay(loaner=loaner, day=day, reservation=reservation) for day in days])
+    except IntegrityError as error:
+        raise ValidationError(
+            {"loaner": _("Someone has just reserved %(loaner)s for these days.") % {"loaner": loaner}}
+        ) from error
+    if not appointment.needs_loaner:
+        appointment.needs_loaner = True
+        appointment.save(update_fields=["needs_loaner", "updated_at"])
+    events.record_created(actor=actor, instance=reservation, fields=["loaner", "appointment", "starts_on", "ends_on"])
+    return reservation
+
+
+@transaction.atomic
+def loaner_reservation_cancel(*, actor, reservation: LoanerReservation) -> LoanerReservation:
+    reservation = LoanerReservation.objects.select_for_update().get(pk=reservation.pk)
+    if reservation.status == LoanerReservation.Status.CANCELLED:
+        raise ConflictError(_("This reservation is already cancelled."))
+    before = events.snapshot(reservation, ["status"])
+    reservation.status = LoanerReservation.Status.CANCELLED
+    reservation.save(update_fields=["status", "updated_at"])
+    reservation.days.all().delete()
+    events.record_updated(actor=actor, instance=reservation, before=before)
+    return reservation

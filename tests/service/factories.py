@@ -1,0 +1,57 @@
+import datetime
+from decimal import Decimal
+
+import factory
+
+from parts.models import Part, Supplier
+from service.models import Loaner, RecallCampaign, WorkingHours
+from tests.factories import DealershipFactory
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    dealership = factory.SubFactory(DealershipFactory)
+    weekday = 0
+    starts_at = datetime.time(9, 0)
+    ends_at = datetime.time(18, 0)
+
+
+class RecallCampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RecallCampaign
+
+    dealership = factory.SubFactory(DealershipFactory)
+    code = factory.Sequence(lambda n: f"RC{n:03d}")
+    title = "Замена подушки безопасности"
+
+
+class LoanerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Loaner
+
+    dealership = factory.SubFactory(DealershipFactory)
+    plate = factory.Sequence(lambda n: f"Т{n:03d}ТТ77")
+    make = "Toyota"
+    model = "Yaris"
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Supplier
+
+    dealership = factory.SubFactory(DealershipFactory)
+    name = factory.Sequence(lambda n: f"Поставщик {n}")
+    delivery_days = 7
+
+
+class PartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Part
+
+    dealership = factory.SubFactory(DealershipFactory)
+    number = factory.Sequence(lambda n: f"P-{n:05d}")
+    name = factory.Sequence(lambda n: f"Деталь {n}")
+    price = Decimal("1000.00")
+    default_supplier = factory.SubFactory(SupplierFactory, dealership=factory.SelfAttribute("..dealership"))
