@@ -624,7 +624,7 @@ def workorder_prepare_parts(
     if work_order.status in (WorkOrderStatus.READY, WorkOrderStatus.DELIVERED):
         raise ConflictError(_("The work order is already finished."))
     lines = list(
-        WorkOrderPart.objects.select_for_update()
+        WorkOrderPart.objects.select_for_update(of=("self",))
         .filter(job__work_order=work_order, job__consent__in=WorkOrderJob.DOABLE)
         .select_related("part__default_supplier")
     )
