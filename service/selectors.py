@@ -292,7 +292,9 @@ def loaners_free(*, dealership: Dealership, starts_on: datetime.date, ends_on: d
 
 def confirmation_calls(*, dealership_ids: Iterable[int], user=None) -> QuerySet[AppointmentConfirmation]:
     qs = AppointmentConfirmation.objects.filter(
-        dealership_id__in=list(dealership_ids), status=ConfirmationStatus.CALL_DUE
+        dealership_id__in=list(dealership_ids),
+        status__in=[ConfirmationStatus.CALL_DUE, ConfirmationStatus.RESCHEDULE, ConfirmationStatus.UNREACHABLE],
+        appointment__status__in=ACTIVE_APPOINTMENT_STATUSES[:3],
     ).select_related("appointment__customer", "appointment__vehicle", "assigned_to")
     if user is not None:
         qs = qs.filter(assigned_to=user)

@@ -51,6 +51,7 @@ __all__ = [
     "workorder_quality_check",
     "workorder_deliver",
     "workorder_prepare_parts",
+    "preparation_mark_due",
 ]
 
 User = get_user_model()
@@ -692,3 +693,47 @@ def workorder_prepare_parts(
         message=_("parts prepared"),
     )
     return {"reserved": reserved, "missing": missing, "order": order}
+
+
+def _email_preparation_list(advisor_id: int, lines: list[str]) -> None:
+    advisor = User.objects.filter(pk=advisor_id).first()
+    if advisor is None or not advisor.email:
+        return
+    send_mail(
+        _("Appointments to prepare"),
+        _("Prepare these arrivals (R17): open the work order, check and reserve parts, order what is missing.")
+        + "\n\n"
+        + "\n".join(lines),
+        settings.DEFAULT_FROM_EMAIL,
+        [advisor.email],
+    )
+
+
+@transaction.atomic
+def preparation_mark_due(*, now: datetime.datetime | None = None) -> int:
+    """R17 beat job: arrivals 48 h and 24 h ahead that are not prepared are listed for their advisors."""
+    now = _now(now)
+    due = (
+        Appointment.objects.select_for_update(of=("self",))
+        .filter(
+            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE],
+            starts_at__gt=now,
+            starts_at__lte=now + datetime.timedelta(hours=48),
+            prepared_at__isnull=True,
+        )
+        .select_related("customer", "vehicle", "dealership")
+    )
+    by_advisor: dict[int, list[str]] = {}
+    for appointment in due:
+        stage = "24h" if appointment.starts_at - now <= datetime.timedelta(hours=24) else "48h"
+        if appointment.preparation_stage == stage:
+            continue
+        appointment.preparation_stage = stage
+        appointment.save(update_fields=["preparation_stage", "updated_at"])
+        local = scheduling.local(appointment.starts_at, appointment.dealership.tz)
+        by_advisor.setdefault(appointment.advisor_id, []).append(
+            f"{local:%d.%m %H:%M} [{stage}] {appointment.customer.name}, {appointment.vehicle}: {appointment.reason}"
+        )
+    for advisor_id, lines in by_advisor.items():
+        transaction.on_commit(lambda a=advisor_id, ls=lines: _email_preparation_list(a, ls))
+    return sum(len(v) for v in by_advisor.values())

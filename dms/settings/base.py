@@ -173,6 +173,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_weekly_call_compliance_report",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
     },
+    "list service appointments for preparation 48 and 24 hours ahead every hour": {
+        "task": "service.tasks.list_appointments_for_preparation",
+        "schedule": crontab(minute=5),
+    },
+    "send service appointment confirmations 24 hours ahead every 15 minutes": {
+        "task": "service.tasks.send_appointment_confirmations",
+        "schedule": 15 * 60,
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

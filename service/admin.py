@@ -1,0 +1,84 @@
+from django.contrib import admin
+
+from dms.core.admin import DealershipScopedAdmin, ServiceBackedAdmin
+
+from . import services
+from .models import (
+    Appointment,
+    DayOff,
+    Loaner,
+    LoanerReservation,
+    OdometerRollbackReport,
+    RecallCampaign,
+    ServiceSettings,
+    WorkingHours,
+    WorkOrder,
+)
+
+
+class ReadOnlyAdmin(DealershipScopedAdmin):
+    """Business records change through the pages and the API (their services), not here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    list_display = ["starts_at", "advisor", "customer", "vehicle", "area", "status", "dealership"]
+    list_filter = ["status", "area"]
+    search_fields = ["customer__name", "vehicle__vin", "reason"]
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(ReadOnlyAdmin):
+    list_display = ["number", "customer", "vehicle", "advisor", "status", "created_at", "dealership"]
+    list_filter = ["status", "odometer_rollback"]
+    search_fields = ["number", "customer__name", "vehicle__vin"]
+
+
+@admin.register(OdometerRollbackReport)
+class OdometerRollbackReportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "vehicle", "recorded_mileage", "previous_mileage", "notified_at", "dealership"]
+
+
+@admin.register(LoanerReservation)
+class LoanerReservationAdmin(ReadOnlyAdmin):
+    list_display = ["loaner", "customer", "starts_on", "ends_on", "status", "dealership"]
+
+
+@admin.register(Loaner)
+class LoanerAdmin(ServiceBackedAdmin):
+    list_display = ["plate", "make", "model", "is_active", "dealership"]
+    search_fields = ["plate", "make", "model"]
+    create_service = services.loaner_create
+    update_service = services.loaner_update
+    update_kwarg = "loaner"
+    service_fields = services.LOANER_FIELDS
+
+
+@admin.register(RecallCampaign)
+class RecallCampaignAdmin(ReadOnlyAdmin):
+    list_display = ["code", "title", "is_open", "vin_from", "vin_to", "dealership"]
+    search_fields = ["code", "title"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(ReadOnlyAdmin):
+    list_display = ["advisor", "weekday", "starts_at", "ends_at", "dealership"]
+
+
+@admin.register(DayOff)
+class DayOffAdmin(ReadOnlyAdmin):
+    list_display = ["advisor", "date", "reason", "dealership"]
+
+
+@admin.register(ServiceSettings)
+class ServiceSettingsAdmin(ReadOnlyAdmin):
+    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days"]

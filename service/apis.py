@@ -1,0 +1,380 @@
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dms.core.api_base import (
+    SEARCH_PARAMETER,
+    SELECTOR_SEARCH_BACKENDS,
+    DealershipScopedMixin,
+    ScopedPrimaryKeyRelatedField,
+    UserBriefSerializer,
+)
+from dms.core.models import Customer, Vehicle
+
+from . import selectors, services
+from .models import Appointment, ArrivalArea, Loaner, LoanerReservation, WorkOrder, WorkOrderJob, WorkOrderPart
+
+User = get_user_model()
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    advisor = ScopedPrimaryKeyRelatedField(queryset=User.objects.all())
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all())
+    area = serializers.ChoiceField(choices=ArrivalArea.choices)
+    recall_campaigns = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id", "dealership", "advisor", "customer", "vehicle", "reason", "area", "starts_at", "duration_minutes",
+            "ends_at", "handover_at", "status", "needs_loaner", "comment", "is_repeat_visit", "repeat_of",
+            "recall_campaigns", "prepared_at", "customer_order", "confirmation_sent_at", "confirmed_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "dealership", "ends_at", "status", "is_repeat_visit", "repeat_of", "prepared_at", "customer_order",
+            "confirmation_sent_at", "confirmed_at", "created_at",
+        ]  # fmt: skip
+
+    def get_recall_campaigns(self, obj) -> list[dict]:
+        return [{"id": r.pk, "code": r.code, "title": r.title} for r in obj.recall_campaigns.all()]
+
+
+class RescheduleSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    handover_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(required=False)
+
+
+class SlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    time = serializers.CharField()
+    free = serializers.BooleanField()
+    bookable = serializers.BooleanField()
+    hour_full = serializers.BooleanField()
+    kind = serializers.CharField()
+
+
+class _Base(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    http_method_names = ["get", "post", "head", "options"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["service"])
+class AppointmentViewSet(_Base):
+    """Appointments on the advisors' 15-minute grid (R15, R16). Writes go through the service layer."""
+
+    serializer_class = AppointmentSerializer
+    queryset = Appointment.objects.none()
+    filterset_fields = ["advisor", "status", "area", "customer", "vehicle"]
+    ordering_fields = ["starts_at", "created_at"]
+    action_permissions = {
+        "cancel": ["service.change_appointment"],
+        "reschedule": ["service.change_appointment"],
+        "slots": ["service.view_appointment"],
+    }
+
+    def get_queryset(self):
+        return selectors.appointment_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("recall_campaigns")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.appointment_book(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        appointment = services.appointment_cancel(
+            actor=request.user, appointment=self.get_object(), reason=request.data.get("reason", "")
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        data = RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.appointment_reschedule(
+            actor=request.user, appointment=self.get_object(), **data.validated_data
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("advisor", int, required=True), OpenApiParameter("date", str, required=True)],
+        responses=SlotSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def slots(self, request):
+        """The advisor's 15-minute cells on a date: free, bookable (hour not full), taken (R16)."""
+        errors = {}
+        advisor_id = request.query_params.get("advisor", "")
+        try:
+            day = datetime.date.fromisoformat(request.query_params.get("date", ""))
+        except ValueError:
+            errors["date"] = ["Give the date as YYYY-MM-DD."]
+        ids = self.scoped_dealership_ids()
+        advisor = (
+            User.objects.filter(pk=int(advisor_id), staff_profile__dealerships__in=ids).first()
+            if advisor_id.isdigit()
+            else None
+        )
+        if advisor is None:
+            errors["advisor"] = ["Unknown advisor."]
+        if errors:
+            raise ValidationError(errors)
+        dealership = advisor.staff_profile.dealerships.filter(pk__in=ids).first()
+        cells = selectors.advisor_day_slots(dealership=dealership, advisor=advisor, day=day)
+        return Response(SlotSerializer(cells, many=True).data)
+
+
+class LoanerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Loaner
+        fields = ["id", "dealership", "plate", "make", "model", "vin", "is_active", "notes"]
+        read_only_fields = ["dealership"]
+        validators = []
+
+
+@extend_schema(tags=["service"])
+class LoanerViewSet(_Base):
+    serializer_class = LoanerSerializer
+    queryset = Loaner.objects.none()
+    filterset_fields = ["is_active"]
+
+    def get_queryset(self):
+        return selectors.loaner_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.loaner_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+
+class LoanerReservationSerializer(serializers.ModelSerializer):
+    loaner = ScopedPrimaryKeyRelatedField(queryset=Loaner.objects.all())
+    appointment = ScopedPrimaryKeyRelatedField(queryset=Appointment.objects.all())
+    starts_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False)
+
+    class Meta:
+        model = LoanerReservation
+        fields = ["id", "dealership", "loaner", "appointment", "customer", "starts_on", "ends_on", "status",
+                  "driver_licence"]  # fmt: skip
+        read_only_fields = ["dealership", "customer", "status"]
+
+
+@extend_schema(tags=["service"])
+class LoanerReservationViewSet(_Base):
+    """R18: reservations of loaner cars for appointments; overlapping ones are refused with 400."""
+
+    serializer_class = LoanerReservationSerializer
+    queryset = LoanerReservation.objects.none()
+    filterset_fields = ["loaner", "appointment", "status"]
+    action_permissions = {"cancel": ["service.change_loanerreservation"]}
+
+    def get_queryset(self):
+        return self.scope_queryset(LoanerReservation.objects.select_related("loaner"))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.loaner_reserve(actor=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=LoanerReservationSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        reservation = services.loaner_reservation_cancel(actor=request.user, reservation=self.get_object())
+        return Response(self.get_serializer(reservation).data)
+
+
+class WorkOrderPartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkOrderPart
+        fields = ["id", "part", "quantity", "price", "amount", "reserved_quantity", "ordered_quantity"]
+
+
+class WorkOrderJobSerializer(serializers.ModelSerializer):
+    parts = WorkOrderPartSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkOrderJob
+        fields = ["id", "description", "standard_hours", "rate", "labour_amount", "is_important", "is_extra",
+                  "consent", "consent_by", "consent_channel", "consent_at", "done_at", "parts"]  # fmt: skip
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    jobs = WorkOrderJobSerializer(many=True, read_only=True)
+    advisor = UserBriefSerializer(read_only=True)
+    labour_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    parts_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id", "dealership", "number", "appointment", "customer", "vehicle", "advisor", "status", "revision",
+            "arrived_at", "mileage_in", "fuel_level", "odometer_rollback", "interview_reasons", "technician",
+            "self_check_at", "rework_count", "delivered_at", "signed_by", "customer_order", "jobs", "labour_total",
+            "parts_total", "total", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class JobInputSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=300)
+    standard_hours = serializers.DecimalField(max_digits=6, decimal_places=2)
+    rate = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
+    is_important = serializers.BooleanField(default=False)
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+    agreed = serializers.BooleanField()
+    given_by = serializers.CharField(max_length=200)
+    channel = serializers.CharField(max_length=40)
+
+
+class QualityCheckInputSerializer(serializers.Serializer):
+    passed = serializers.BooleanField()
+    checked_jobs = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SelfCheckInputSerializer(serializers.Serializer):
+    technician = serializers.CharField(max_length=120)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DeliverInputSerializer(serializers.Serializer):
+    signed_by = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class JobRefSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+
+
+@extend_schema(tags=["service"])
+class WorkOrderViewSet(
+    DealershipScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Work orders and their transitions (R30, R31). Transitions out of order answer 409."""
+
+    serializer_class = WorkOrderSerializer
+    queryset = WorkOrder.objects.none()
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+    filterset_fields = ["status", "advisor", "customer", "vehicle"]
+    ordering_fields = ["created_at", "number"]
+    _change = ["service.change_workorder"]
+    action_permissions = {
+        "add_job": _change,
+        "consent": _change,
+        "complete_job": _change,
+        "start_diagnosis": _change,
+        "start_repair": _change,
+        "submit_for_quality_check": _change,
+        "quality_check": ["service.qc_workorder"],
+        "deliver": _change,
+    }
+
+    def get_queryset(self):
+        return selectors.workorder_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("jobs__parts")
+
+    def _done(self, wo):
+        return Response(self.get_serializer(WorkOrder.objects.get(pk=wo.pk)).data)
+
+    def _job(self, wo, job_id):
+        job = wo.jobs.filter(pk=job_id).first()
+        if job is None:
+            raise ValidationError({"job": "Unknown job."})
+        return job
+
+    @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="add-job")
+    def add_job(self, request, pk=None):
+        wo = self.get_object()
+        data = JobInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.workorder_job_add(actor=request.user, work_order=wo, **data.validated_data)
+        return self._done(wo)
+
+    @extend_schema(request=ConsentInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def consent(self, request, pk=None):
+        wo = self.get_object()
+        data = ConsentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.workorder_consent_record(
+            actor=request.user, job=self._job(wo, v["job"]), agreed=v["agreed"], given_by=v["given_by"],
+            channel=v["channel"],
+        )  # fmt: skip
+        return self._done(wo)
+
+    @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="complete-job")
+    def complete_job(self, request, pk=None):
+        wo = self.get_object()
+        data = JobRefSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.workorder_job_complete(actor=request.user, job=self._job(wo, data.validated_data["job"]))
+        return self._done(wo)
+
+    @extend_schema(request=None, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="start-diagnosis")
+    def start_diagnosis(self, request, pk=None):
+        return self._done(services.workorder_start_diagnosis(actor=request.user, work_order=self.get_object()))
+
+    @extend_schema(request=None, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="start-repair")
+    def start_repair(self, request, pk=None):
+        return self._done(services.workorder_start_repair(actor=request.user, work_order=self.get_object()))
+
+    @extend_schema(request=SelfCheckInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="submit-for-quality-check")
+    def submit_for_quality_check(self, request, pk=None):
+        data = SelfCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wo = services.workorder_submit_for_quality_check(
+            actor=request.user, work_order=self.get_object(), **data.validated_data
+        )
+        return self._done(wo)
+
+    @extend_schema(request=QualityCheckInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="quality-check")
+    def quality_check(self, request, pk=None):
+        wo = self.get_object()
+        data = QualityCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        jobs = list(wo.jobs.filter(pk__in=v["checked_jobs"]))
+        services.workorder_quality_check(
+            actor=request.user, work_order=wo, passed=v["passed"], checked_jobs=jobs, notes=v["notes"]
+        )
+        return self._done(wo)
+
+    @extend_schema(request=DeliverInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def deliver(self, request, pk=None):
+        data = DeliverInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wo = services.workorder_deliver(
+            actor=request.user, work_order=self.get_object(), signed_by=data.validated_data["signed_by"]
+        )
+        return self._done(wo)

@@ -1,0 +1,212 @@
+"""R19: the confirmation 24 hours before the appointment, the customer's signed reply link, and call tasks."""
+
+import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from dms.core import events
+from dms.core.exceptions import ConflictError
+from dms.core.models import ContactChannel
+
+from . import notify, scheduling
+from .models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
+from .service_helpers import _now, _transition
+
+CONFIRMATION_LEAD = datetime.timedelta(hours=24)
+REPLY_SALT = "service.appointment-reply"
+REPLY_MAX_AGE = 30 * 24 * 3600
+
+
+def reply_token(appointment: Appointment) -> str:
+    return signing.dumps({"a": appointment.pk}, salt=REPLY_SALT, compress=True)
+
+
+def reply_url(appointment: Appointment) -> str:
+    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
+    return base + reverse("service:public_reply", args=[reply_token(appointment)])
+
+
+def appointment_from_token(token: str) -> Appointment | None:
+    try:
+        data = signing.loads(token, salt=REPLY_SALT, max_age=REPLY_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return Appointment.objects.filter(pk=data.get("a")).select_related("dealership", "customer", "vehicle").first()
+
+
+def appointments_due_for_confirmation(*, now: datetime.datetime):
+    """Active appointments starting within the next 24 hours (exactly 24 h ahead included) not yet confirmed."""
+    return Appointment.objects.filter(
+        status=AppointmentStatus.BOOKED,
+        starts_at__gt=now,
+        starts_at__lte=now + CONFIRMATION_LEAD,
+        confirmation_sent_at__isnull=True,
+    )
+
+
+def _message(appointment: Appointment) -> tuple[str, str]:
+    tz = appointment.dealership.tz
+    subject = _("Your service appointment on %(date)s") % {
+        "date": scheduling.local(appointment.starts_at, tz).strftime("%d.%m.%Y %H:%M")
+    }
+    body = _(
+        "%(dealership)s is expecting your %(vehicle)s on %(date)s (%(area)s). Confirm or ask to move the visit: %(url)s"
+    ) % {
+        "dealership": appointment.dealership.name,
+        "vehicle": f"{appointment.vehicle.make} {appointment.vehicle.model}",
+        "date": scheduling.local(appointment.starts_at, tz).strftime("%d.%m.%Y %H:%M"),
+        "area": appointment.get_area_display(),
+        "url": reply_url(appointment),
+    }
+    return subject, body
+
+
+def _deliver(confirmation_id: int) -> None:
+    """After commit: send by the customer's channel; a customer to be phoned becomes the advisor's call task."""
+    confirmation = AppointmentConfirmation.objects.select_related(
+        "appointment__customer", "appointment__vehicle", "appointment__dealership"
+    ).get(pk=confirmation_id)
+    appointment = confirmation.appointment
+    subject, body = _message(appointment)
+    try:
+        result = notify.notify_customer(
+            actor=None,
+            customer=appointment.customer,
+            subject=subject,
+            body=body,
+            reference=f"appointment:{appointment.pk}",
+        )
+    except Exception:  # noqa: BLE001 - a failed send becomes a call task, the advisor confirms by phone
+        result = notify.CALL
+    if result == notify.CALL:
+        AppointmentConfirmation.objects.filter(pk=confirmation_id).update(
+            status=ConfirmationStatus.CALL_DUE, assigned_to_id=appointment.advisor_id
+        )
+
+
+@transaction.atomic
+def confirmation_send(
+    *, appointment: Appointment, now: datetime.datetime | None = None
+) -> AppointmentConfirmation | None:
+    now = _now(now)
+    appointment = Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
+    if appointment.confirmation_sent_at is not None or appointment.status != AppointmentStatus.BOOKED:
+        return None
+    channel = notify.channel_for(appointment.customer)
+    phone = channel == ContactChannel.PHONE
+    confirmation = AppointmentConfirmation.objects.create(
+        dealership_id=appointment.dealership_id,
+        appointment=appointment,
+        channel=channel,
+        status=ConfirmationStatus.CALL_DUE if phone else ConfirmationStatus.SENT,
+        sent_at=now,
+        assigned_to_id=appointment.advisor_id if phone else None,
+    )
+    appointment.confirmation_sent_at = now
+    appointment.save(update_fields=["confirmation_sent_at", "updated_at"])
+    events.record(
+        actor=None,
+        instance=appointment,
+        action="action",
+        changes={"channel": channel},
+        message=_("confirmation call task for the advisor") if phone else _("confirmation sent"),
+    )
+    if not phone:
+        transaction.on_commit(lambda: _deliver(confirmation.pk))
+    return confirmation
+
+
+def confirmations_send_due(*, now: datetime.datetime | None = None) -> int:
+    now = _now(now)
+    count = 0
+    for appointment in appointments_due_for_confirmation(now=now).only("pk"):
+        if confirmation_send(appointment=appointment, now=now) is not None:
+            count += 1
+    return count
+
+
+@transaction.atomic
+def appointment_confirm(*, actor, appointment: Appointment, via: str, now=None) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        return appointment
+    if not can_proceed(appointment.confirm):
+        raise ConflictError(_("This appointment can no longer be confirmed."))
+    appointment.confirmed_at = _now(now)
+    _transition(actor, appointment, "confirm", message=via, check_perm=False)
+    AppointmentConfirmation.objects.filter(appointment=appointment).update(
+        status=ConfirmationStatus.CONFIRMED, answered_at=appointment.confirmed_at
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_request_reschedule(*, actor, appointment: Appointment, via: str, now=None) -> Appointment:
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status == AppointmentStatus.RESCHEDULE:
+        return appointment
+    if not can_proceed(appointment.ask_reschedule):
+        raise ConflictError(_("This appointment can no longer be moved from here; please call us."))
+    _transition(actor, appointment, "ask_reschedule", message=via, check_perm=False)
+    confirmation, _created = AppointmentConfirmation.objects.get_or_create(
+        appointment=appointment,
+        defaults={
+            "dealership_id": appointment.dealership_id,
+            "channel": "web",
+            "status": ConfirmationStatus.RESCHEDULE,
+            "sent_at": _now(now),
+        },
+    )
+    # The advisor calls the customer to agree a new time.
+    confirmation.status = ConfirmationStatus.RESCHEDULE
+    confirmation.assigned_to_id = appointment.advisor_id
+    confirmation.answered_at = _now(now)
+    confirmation.save()
+    return appointment
+
+
+def confirmation_reply(*, appointment: Appointment, answer: str, now=None) -> Appointment:
+    if answer == "confirm":
+        return appointment_confirm(actor=None, appointment=appointment, via=_("customer's reply link"), now=now)
+    if answer == "reschedule":
+        return appointment_request_reschedule(
+            actor=None, appointment=appointment, via=_("customer's reply link"), now=now
+        )
+    raise ValidationError({"answer": _("Choose to confirm or to reschedule.")})
+
+
+CALL_RESULTS = ("confirmed", "reschedule", "unreachable")
+
+
+@transaction.atomic
+def confirmation_call_record(*, actor, confirmation: AppointmentConfirmation, result: str, note: str = "", now=None):
+    confirmation = AppointmentConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+    if result not in CALL_RESULTS:
+        raise ValidationError({"result": _("Choose the call's result.")})
+    if confirmation.status not in (
+        ConfirmationStatus.CALL_DUE,
+        ConfirmationStatus.RESCHEDULE,
+        ConfirmationStatus.UNREACHABLE,
+    ):
+        raise ConflictError(_("This confirmation needs no call."))
+    confirmation.result_note = note[:300]
+    confirmation.answered_by = actor
+    confirmation.answered_at = _now(now)
+    if result == "confirmed":
+        confirmation.save()
+        appointment_confirm(actor=actor, appointment=confirmation.appointment, via=_("by phone"), now=now)
+        return confirmation
+    if result == "reschedule":
+        confirmation.save()
+        appointment_request_reschedule(actor=actor, appointment=confirmation.appointment, via=_("by phone"), now=now)
+        return confirmation
+    confirmation.status = ConfirmationStatus.UNREACHABLE
+    confirmation.save()
+    events.record(actor=actor, instance=confirmation.appointment, action="action", message=_("customer not reached"))
+    return confirmation

@@ -1,0 +1,185 @@
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dms.core.forms import BootstrapFormMixin
+from dms.core.models import Vehicle, normalize_vin
+from parts.models import Part
+
+from . import selectors
+from .models import ArrivalArea, FuelLevel, Loaner, WorkingHours
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
+
+
+def _advisor_field(dealership, **kwargs):
+    field = forms.ModelChoiceField(queryset=selectors.advisors(dealership=dealership), label=_("Advisor"), **kwargs)
+    field.label_from_instance = lambda u: u.get_full_name() or u.username
+    return field
+
+
+class AppointmentForm(BootstrapFormMixin, forms.Form):
+    vin = forms.CharField(label=_("VIN"), max_length=20, help_text=_("The vehicle is identified by its VIN (R15)."))
+    reason = forms.CharField(label=_("Reason for the visit"), widget=forms.Textarea(attrs={"rows": 2}))
+    area = forms.ChoiceField(label=_("Area of arrival"), choices=ArrivalArea.choices)
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    time = forms.TimeField(label=_("Arrival time"), widget=TIME, help_text=_("On the 15-minute grid."))
+    duration_minutes = forms.TypedChoiceField(
+        label=_("Reception takes"),
+        coerce=int,
+        choices=[(m, _("%(m)s min") % {"m": m}) for m in (15, 30, 45, 60, 90, 120)],
+        initial=15,
+    )
+    handover_date = forms.DateField(label=_("Hand-over date"), widget=DATE)
+    handover_time = forms.TimeField(label=_("Hand-over time"), widget=TIME)
+    needs_loaner = forms.BooleanField(label=_("Needs a loaner car"), required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        self.dealership = dealership
+        super().__init__(*args, **kwargs)
+        self.fields = {"advisor": _advisor_field(dealership), **self.fields}
+        self.fields["advisor"].widget.attrs["class"] = "form-select"
+        self.fields["vin"].widget.attrs.update({"style": "text-transform: uppercase", "autocomplete": "off"})
+
+    def clean_vin(self):
+        vin = normalize_vin(self.cleaned_data["vin"])
+        vehicle = Vehicle.objects.filter(dealership=self.dealership, vin=vin).select_related("customer").first()
+        if vehicle is None:
+            raise forms.ValidationError(_("No vehicle with this VIN in the dealership: register the vehicle first."))
+        self.vehicle = vehicle
+        return vin
+
+    def combined(self, date_field: str, time_field: str):
+        day, time = self.cleaned_data.get(date_field), self.cleaned_data.get(time_field)
+        if day is None or time is None:
+            return None
+        return datetime.datetime.combine(day, time, tzinfo=self.dealership.tz)
+
+
+class RescheduleForm(BootstrapFormMixin, forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    time = forms.TimeField(label=_("Arrival time"), widget=TIME)
+    handover_date = forms.DateField(label=_("Hand-over date"), widget=DATE)
+    handover_time = forms.TimeField(label=_("Hand-over time"), widget=TIME)
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        self.dealership = dealership
+        super().__init__(*args, **kwargs)
+
+    combined = AppointmentForm.combined
+
+
+class ReceptionForm(BootstrapFormMixin, forms.Form):
+    mileage = forms.IntegerField(label=_("Mileage, km"), min_value=0)
+    fuel_level = forms.ChoiceField(label=_("Fuel level"), choices=[("", "—"), *FuelLevel.choices])
+    damage_notes = forms.CharField(label=_("Visible damage"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    customer_words = forms.CharField(
+        label=_("Customer's complaint in their words"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, dealership=None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class JobForm(BootstrapFormMixin, forms.Form):
+    description = forms.CharField(label=_("Job"), max_length=300)
+    standard_hours = forms.DecimalField(label=_("Standard hours"), min_value=0, max_digits=6, decimal_places=2)
+    rate = forms.DecimalField(label=_("Rate per hour"), required=False, min_value=0, max_digits=10, decimal_places=2)
+    is_important = forms.BooleanField(label=_("Important job (full inspection)"), required=False)
+
+
+class PartLineForm(BootstrapFormMixin, forms.Form):
+    job = forms.IntegerField(widget=forms.HiddenInput)
+    part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=10, decimal_places=2, initial=1)
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["part"].queryset = Part.objects.filter(dealership=dealership, is_active=True)
+
+
+class ConsentForm(BootstrapFormMixin, forms.Form):
+    job = forms.IntegerField(widget=forms.HiddenInput)
+    agreed = forms.TypedChoiceField(
+        label=_("Customer's answer"),
+        coerce=lambda v: v == "yes",
+        choices=[("yes", _("agrees")), ("no", _("declines"))],
+    )
+    given_by = forms.CharField(label=_("Who answered"), max_length=200)
+    channel = forms.CharField(label=_("How"), max_length=40, initial=_("by phone"))
+
+
+class SelfCheckForm(BootstrapFormMixin, forms.Form):
+    technician = forms.CharField(label=_("Technician"), max_length=120)
+    notes = forms.CharField(label=_("Self-check notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeliveryForm(BootstrapFormMixin, forms.Form):
+    signed_by = forms.CharField(label=_("Customer's name as signed"), max_length=200)
+
+
+class InterviewForm(BootstrapFormMixin, forms.Form):
+    notes = forms.CharField(label=_("Interview notes"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LoanerForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Loaner
+        fields = ["plate", "make", "model", "vin", "is_active", "notes"]
+
+    def __init__(self, *args, dealership=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class LoanerReserveForm(BootstrapFormMixin, forms.Form):
+    loaner = forms.ModelChoiceField(queryset=Loaner.objects.none(), label=_("Loaner car"))
+    starts_on = forms.DateField(label=_("From"), widget=DATE)
+    ends_on = forms.DateField(label=_("Until"), widget=DATE)
+    driver_licence = forms.CharField(label=_("Driver's licence"), required=False, max_length=40)
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loaner"].queryset = Loaner.objects.filter(dealership=dealership, is_active=True)
+
+
+class WorkingHoursForm(BootstrapFormMixin, forms.Form):
+    weekday = forms.TypedChoiceField(label=_("Weekday"), coerce=int, choices=WorkingHours.Weekday.choices)
+    starts_at = forms.TimeField(label=_("From"), widget=TIME)
+    ends_at = forms.TimeField(label=_("Until"), widget=TIME)
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {"advisor": _advisor_field(dealership), **self.fields}
+        self.fields["advisor"].widget.attrs["class"] = "form-select"
+
+
+class DayOffForm(BootstrapFormMixin, forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {"advisor": _advisor_field(dealership), **self.fields}
+        self.fields["advisor"].widget.attrs["class"] = "form-select"
+
+
+class RecallCampaignForm(BootstrapFormMixin, forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=40)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    vin_from = forms.CharField(label=_("VIN range from"), max_length=17, required=False)
+    vin_to = forms.CharField(label=_("VIN range to"), max_length=17, required=False)
+    vins = forms.CharField(label=_("VINs (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def clean_vins(self):
+        return [line.strip() for line in self.cleaned_data["vins"].splitlines() if line.strip()]
+
+
+class RecallImportForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(label=_("CSV file"), help_text=_("Columns: code, title, vin or vin_from and vin_to."))

@@ -1,0 +1,20 @@
+"""Celery beat jobs of the service department (thin: they call services)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def list_appointments_for_preparation() -> int:
+    """R17: mark arrivals due for preparation 48 h and 24 h ahead and e-mail each advisor the list."""
+    from .services import preparation_mark_due
+
+    return preparation_mark_due()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def send_appointment_confirmations() -> int:
+    """R19: confirmations 24 h before the appointment (SMS / e-mail, or a call task for phone customers)."""
+    from .confirmations import confirmations_send_due
+
+    return confirmations_send_due()

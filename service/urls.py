@@ -1,0 +1,31 @@
+from django.urls import path
+
+from . import views
+
+app_name = "service"
+
+urlpatterns = [
+    path("appointments/", views.AppointmentCalendarView.as_view(), name="appointment_calendar"),
+    path("appointments/list/", views.AppointmentListView.as_view(), name="appointment_list"),
+    path("appointments/new/", views.AppointmentCreateView.as_view(), name="appointment_create"),
+    path("appointments/vin-check/", views.VinCheckView.as_view(), name="vin_check"),
+    path("appointments/preparation/", views.PreparationListView.as_view(), name="preparation_list"),
+    path("appointments/confirmation-calls/", views.ConfirmationCallsView.as_view(), name="confirmation_calls"),
+    path("appointments/<int:pk>/", views.AppointmentDetailView.as_view(), name="appointment_detail"),
+    path("appointments/<int:pk>/prepare/", views.PreparationView.as_view(), name="appointment_prepare"),
+    path("appointments/<int:pk>/reception/", views.ReceptionView.as_view(), name="appointment_reception"),
+    path("appointments/<int:pk>/<slug:action>/", views.AppointmentActionView.as_view(), name="appointment_action"),
+    path("workorders/", views.WorkOrderListView.as_view(), name="workorder_list"),
+    path("workorders/<int:pk>/", views.WorkOrderDetailView.as_view(), name="workorder_detail"),
+    path("workorders/<int:pk>/print.pdf", views.WorkOrderPdfView.as_view(), name="workorder_pdf"),
+    path("workorders/<int:pk>/bin-label.pdf", views.BinLabelPdfView.as_view(), name="workorder_bin_label"),
+    path("workorders/<int:pk>/<slug:action>/", views.WorkOrderActionView.as_view(), name="workorder_action"),
+    path("workshop/", views.WorkshopBoardView.as_view(), name="workshop_board"),
+    path("loaners/", views.LoanerListView.as_view(), name="loaner_list"),
+    path("loaners/reservations/<int:pk>/contract.pdf", views.LoanerContractPdfView.as_view(), name="loaner_contract"),
+    path("loaners/reservations/<int:pk>/cancel/", views.LoanerReservationCancelView.as_view(), name="loaner_cancel"),
+    path("recalls/", views.RecallListView.as_view(), name="recall_list"),
+    path("service-schedule/", views.ScheduleView.as_view(), name="schedule"),
+    path("appointment-reply/<str:token>/", views.PublicReplyView.as_view(), name="public_reply"),
+    path("calendar-feed/<str:token>/appointments.ics", views.AdvisorCalendarFeedView.as_view(), name="advisor_feed"),
+]

@@ -1,0 +1,827 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from dms.core.exceptions import ConflictError
+from dms.core.selectors import audit_trail
+from dms.core.views import DealershipPageMixin, PaginatedListMixin
+
+from . import confirmations, forms, ical, pdf, selectors, services, stock
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    DayOff,
+    LoanerReservation,
+    WorkingHours,
+    WorkOrder,
+    WorkOrderJob,
+    WorkOrderPart,
+    WorkOrderStatus,
+)
+
+User = get_user_model()
+
+
+def _service_error_message(error) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(str(m) for m in error.messages)
+    return getattr(error, "message", str(error))
+
+
+def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _today(request) -> datetime.date:
+    return timezone.localtime(timezone.now(), request.dealership.tz).date()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Appointment book
+# --------------------------------------------------------------------------------------------------------------
+
+
+class AppointmentCalendarView(DealershipPageMixin, TemplateView):
+    """Day view: every advisor's 15-minute grid side by side; week view: one advisor's week (R16)."""
+
+    permission_required = "service.view_appointment"
+    template_name = "service/appointment_calendar.html"
+
+    def get_context_data(self, **kwargs):
+        dealership = self.request.dealership
+        day = _parse_date(self.request.GET.get("date"), _today(self.request))
+        view = "week" if self.request.GET.get("view") == "week" else "day"
+        advisors = list(selectors.advisors(dealership=dealership))
+        chosen = None
+        wanted = self.request.GET.get("advisor", "")
+        if wanted.isdigit():
+            chosen = next((a for a in advisors if a.pk == int(wanted)), None)
+        if chosen is None and advisors:
+            chosen = self.request.user if self.request.user in advisors else advisors[0]
+        ctx = {
+            "day": day,
+            "view": view,
+            "advisors": advisors,
+            "chosen": chosen,
+            "prev_day": day - datetime.timedelta(days=1 if view == "day" else 7),
+            "next_day": day + datetime.timedelta(days=1 if view == "day" else 7),
+            "today": _today(self.request),
+        }
+        if view == "day":
+            columns = []
+            times: dict[str, None] = {}
+            for advisor in advisors:
+                cells = selectors.advisor_day_slots(dealership=dealership, advisor=advisor, day=day)
+                columns.append({"advisor": advisor, "cells": {c["time"]: c for c in cells}})
+                for c in cells:
+                    times[c["time"]] = None
+            ctx["times"] = sorted(times)
+            ctx["columns"] = columns
+        elif chosen is not None:
+            monday = day - datetime.timedelta(days=day.weekday())
+            ctx["week"] = selectors.calendar_week(dealership=dealership, advisor=chosen, monday=monday)
+            ctx["ics_url"] = self.request.build_absolute_uri(ical.feed_url(chosen))
+        return super().get_context_data(**ctx, **kwargs)
+
+
+class AppointmentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "service.view_appointment"
+    template_name = "service/appointment_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        status = self.request.GET.get("status", "")
+        qs = selectors.appointment_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
+        return super().get_context_data(
+            page_obj=self.paginate(qs.order_by("-starts_at")),
+            q=q,
+            status=status,
+            statuses=AppointmentStatus.choices,
+            **kwargs,
+        )
+
+
+class AppointmentCreateView(DealershipPageMixin, FormView):
+    permission_required = "service.add_appointment"
+    template_name = "service/appointment_form.html"
+    form_class = forms.AppointmentForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "dealership": self.request.dealership}
+
+    def get_initial(self):
+        g = self.request.GET
+        day = _parse_date(g.get("date"), _today(self.request) + datetime.timedelta(days=1))
+        return {
+            "advisor": g.get("advisor") or self.request.user.pk,
+            "date": day,
+            "time": g.get("time", "10:00"),
+            "handover_date": day,
+            "handover_time": "17:00",
+            "vin": g.get("vin", ""),
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("New appointment"), **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            appointment = services.appointment_book(
+                actor=self.request.user,
+                dealership=self.request.dealership,
+                advisor=data["advisor"],
+                customer=form.vehicle.customer,
+                vehicle=form.vehicle,
+                reason=data["reason"],
+                area=data["area"],
+                starts_at=form.combined("date", "time"),
+                duration_minutes=data["duration_minutes"],
+                handover_at=form.combined("handover_date", "handover_time"),
+                needs_loaner=data["needs_loaner"],
+                comment=data["comment"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                remap = {"starts_at": "time", "handover_at": "handover_time"}
+                error = ValidationError({remap.get(k, k): v for k, v in error.error_dict.items()})
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Appointment booked: %(a)s.") % {"a": appointment})
+        if appointment.is_repeat_visit:
+            messages.warning(self.request, _("Repeat visit for the same reason (R15)."))
+        if appointment.recall_campaigns.exists():
+            messages.warning(self.request, _("Open recall campaigns for this VIN: see the appointment."))
+        return redirect(appointment.get_absolute_url())
+
+
+class VinCheckView(DealershipPageMixin, TemplateView):
+    """A fragment for the booking form: the vehicle, its owner, open recalls and recent visits (R15)."""
+
+    permission_required = "service.add_appointment"
+    template_name = "service/includes/vin_check.html"
+
+    def get_context_data(self, **kwargs):
+        from dms.core.models import Vehicle, normalize_vin
+
+        vin = normalize_vin(self.request.GET.get("vin", ""))
+        vehicle = Vehicle.objects.filter(dealership=self.request.dealership, vin=vin).select_related("customer").first()
+        ctx = {"vin": vin, "vehicle": vehicle}
+        if vehicle is not None:
+            ctx["recalls"] = selectors.open_recalls_for_vin(dealership=self.request.dealership, vin=vin)
+            ctx["recent"] = vehicle.service_appointments.order_by("-starts_at")[:5]
+        return super().get_context_data(**ctx, **kwargs)
+
+
+class AppointmentDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "service.view_appointment"
+    template_name = "service/appointment_detail.html"
+
+    def get_context_data(self, **kwargs):
+        appointment = self.get_scoped_object(Appointment, self.kwargs["pk"])
+        tz = self.request.dealership.tz
+        starts_on = timezone.localtime(appointment.starts_at, tz).date()
+        ends_on = timezone.localtime(appointment.handover_at, tz).date()
+        reserve_form = forms.LoanerReserveForm(
+            dealership=self.request.dealership,
+            initial={"starts_on": starts_on, "ends_on": ends_on},
+        )
+        reserve_form.fields["loaner"].queryset = selectors.loaners_free(
+            dealership=self.request.dealership, starts_on=starts_on, ends_on=ends_on
+        )
+        return super().get_context_data(
+            appointment=appointment,
+            work_order=WorkOrder.objects.filter(appointment=appointment).first(),
+            recalls=appointment.recall_campaigns.all(),
+            reservations=appointment.loaner_reservations.select_related("loaner"),
+            reserve_form=reserve_form,
+            reschedule_form=forms.RescheduleForm(
+                dealership=self.request.dealership,
+                initial={
+                    "date": starts_on,
+                    "time": timezone.localtime(appointment.starts_at, tz).time(),
+                    "handover_date": ends_on,
+                    "handover_time": timezone.localtime(appointment.handover_at, tz).time(),
+                },
+            ),
+            confirmation=appointment.confirmations.first(),
+            audit_entries=audit_trail(appointment)[:50],
+            **kwargs,
+        )
+
+
+class AppointmentActionView(DealershipPageMixin, View):
+    """POST-only actions on an appointment; service errors come back as messages on the appointment page."""
+
+    permission_required = "service.change_appointment"
+
+    def post(self, request, pk, action):
+        appointment = self.get_scoped_object(Appointment, pk)
+        target = appointment.get_absolute_url()
+        try:
+            target = self.perform(request, appointment, action) or target
+        except (ValidationError, ConflictError) as error:
+            messages.error(request, _service_error_message(error))
+        return redirect(target)
+
+    def perform(self, request, appointment, action):
+        user = request.user
+        if action == "cancel":
+            services.appointment_cancel(actor=user, appointment=appointment, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Appointment cancelled."))
+        elif action == "no-show":
+            services.appointment_mark_no_show(actor=user, appointment=appointment)
+            messages.success(request, _("Marked as not arrived."))
+        elif action == "reschedule":
+            form = forms.RescheduleForm(request.POST, dealership=request.dealership)
+            if not form.is_valid():
+                raise ValidationError(_("Enter the new date and times."))
+            services.appointment_reschedule(
+                actor=user,
+                appointment=appointment,
+                starts_at=form.combined("date", "time"),
+                handover_at=form.combined("handover_date", "handover_time"),
+            )
+            messages.success(request, _("Appointment moved."))
+        elif action == "loaner":
+            if not user.has_perm("service.add_loanerreservation"):
+                raise PermissionDenied
+            form = forms.LoanerReserveForm(request.POST, dealership=request.dealership)
+            if not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            services.loaner_reserve(actor=user, appointment=appointment, **form.cleaned_data)
+            messages.success(request, _("Loaner car reserved."))
+        elif action == "confirm":
+            confirmations.appointment_confirm(actor=user, appointment=appointment, via=_("by the advisor"))
+            messages.success(request, _("Appointment confirmed."))
+        elif action == "open-work-order":
+            if not user.has_perm("service.add_workorder"):
+                raise PermissionDenied
+            wo = services.appointment_open_work_order(actor=user, appointment=appointment)
+            return reverse("service:appointment_prepare", args=[appointment.pk]) if wo else None
+        else:
+            raise Http404
+        return None
+
+
+class ReceptionView(DealershipPageMixin, FormView):
+    """Arrival check-in (seed 004): mileage, fuel, damage, the customer's words; R25 interview prompt follows."""
+
+    permission_required = "service.change_workorder"
+    template_name = "service/reception_form.html"
+    form_class = forms.ReceptionForm
+
+    def get_appointment(self):
+        return self.get_scoped_object(Appointment, self.kwargs["pk"])
+
+    def get_initial(self):
+        appointment = self.get_appointment()
+        return {"customer_words": appointment.reason, "mileage": appointment.vehicle.mileage}
+
+    def get_context_data(self, **kwargs):
+        appointment = self.get_appointment()
+        return super().get_context_data(
+            appointment=appointment,
+            last_mileage=appointment.vehicle.mileage,
+            title=_("Reception: %(customer)s") % {"customer": appointment.customer},
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            wo = services.reception_check_in(
+                actor=self.request.user, appointment=self.get_appointment(), **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        except ConflictError as error:
+            messages.error(self.request, error.message)
+            return self.form_invalid(form)
+        if wo.odometer_rollback:
+            messages.warning(
+                self.request,
+                _("The mileage is lower than the last recorded one: possible odometer rollback. "
+                  "The warranty engineer has been notified."),
+            )  # fmt: skip
+        messages.success(self.request, _("Car received on work order %(number)s.") % {"number": wo.number})
+        return redirect(wo.get_absolute_url())
+
+
+class PreparationListView(DealershipPageMixin, TemplateView):
+    """R17: appointments due for preparation in the next 48 hours."""
+
+    permission_required = "service.prepare_appointment"
+    template_name = "service/preparation_list.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        due = list(selectors.appointments_due_for_preparation(dealership_ids=[self.request.dealership.pk], now=now))
+        for a in due:
+            a.hours_left = int((a.starts_at - now).total_seconds() // 3600)
+        return super().get_context_data(appointments=due, **kwargs)
+
+
+class PreparationView(DealershipPageMixin, TemplateView):
+    """R17: open the work order, list the needed parts against stock, reserve and order the missing ones."""
+
+    permission_required = "service.prepare_appointment"
+    template_name = "service/preparation.html"
+
+    def get_context_data(self, **kwargs):
+        appointment = self.get_scoped_object(Appointment, self.kwargs["pk"])
+        wo = WorkOrder.objects.filter(appointment=appointment).first()
+        lines = []
+        if wo is not None:
+            for line in WorkOrderPart.objects.filter(job__work_order=wo).select_related("part", "job"):
+                line.available = stock.available(dealership=self.request.dealership, part=line.part)
+                line.outstanding = line.quantity - line.reserved_quantity - line.ordered_quantity
+                lines.append(line)
+        return super().get_context_data(
+            appointment=appointment,
+            work_order=wo,
+            lines=lines,
+            job_form=forms.JobForm(),
+            part_form=forms.PartLineForm(dealership=self.request.dealership),
+            stock_connected=stock.is_connected(),
+            **kwargs,
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Work orders
+# --------------------------------------------------------------------------------------------------------------
+
+
+class WorkOrderListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "service.view_workorder"
+    template_name = "service/workorder_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        status = self.request.GET.get("status", "")
+        qs = selectors.workorder_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, status=status, statuses=WorkOrderStatus.choices, **kwargs
+        )
+
+
+class WorkOrderDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "service.view_workorder"
+    template_name = "service/workorder_detail.html"
+
+    def get_context_data(self, **kwargs):
+        wo = self.get_scoped_object(WorkOrder, self.kwargs["pk"])
+        jobs = list(wo.jobs.prefetch_related("parts__part"))
+        labels = dict(INTERVIEW_LABELS())
+        return super().get_context_data(
+            wo=wo,
+            jobs=jobs,
+            pending_jobs=[j for j in jobs if j.consent == WorkOrderJob.Consent.PENDING],
+            doable_jobs=[j for j in jobs if j.consent in WorkOrderJob.DOABLE],
+            job_form=forms.JobForm(),
+            part_form=forms.PartLineForm(dealership=self.request.dealership),
+            consent_form=forms.ConsentForm(initial={"given_by": wo.customer.name}),
+            self_check_form=forms.SelfCheckForm(),
+            delivery_form=forms.DeliveryForm(initial={"signed_by": wo.customer.name}),
+            interview_form=forms.InterviewForm(),
+            interview_labels=[labels.get(r, r) for r in wo.interview_reasons],
+            revisions=wo.revisions.select_related("created_by"),
+            checks=wo.quality_checks.select_related("inspector").prefetch_related("checked_jobs"),
+            full_inspection=any(j.is_important for j in jobs if j.consent in WorkOrderJob.DOABLE),
+            audit_entries=audit_trail(wo)[:50],
+            **kwargs,
+        )
+
+
+def INTERVIEW_LABELS():  # noqa: N802 - a lazy constant
+    return [
+        (selectors.INTERVIEW_NEW_CAR, _("new car")),
+        (selectors.INTERVIEW_WARRANTY_ENDING, _("warranty ending soon")),
+        (selectors.INTERVIEW_OUT_OF_WARRANTY, _("out of warranty")),
+        (selectors.INTERVIEW_COMPLAINT_3_DAYS, _("complaint within 3 days of delivery")),
+        (selectors.INTERVIEW_VIP, _("VIP")),
+    ]
+
+
+class WorkOrderActionView(DealershipPageMixin, View):
+    """POST-only actions; each calls one service. Errors come back as messages."""
+
+    permission_required = "service.view_workorder"
+    ACTION_PERMS = {
+        "quality-check": "service.qc_workorder",
+    }
+
+    def post(self, request, pk, action):
+        wo = self.get_scoped_object(WorkOrder, pk)
+        needed = self.ACTION_PERMS.get(action, "service.change_workorder")
+        if action == "prepare":
+            needed = "service.prepare_appointment"
+        if not request.user.has_perm(needed):
+            raise PermissionDenied
+        back = request.POST.get("next") or wo.get_absolute_url()
+        if not back.startswith("/"):
+            back = wo.get_absolute_url()
+        handler = getattr(self, "do_" + action.replace("-", "_"), None)
+        if handler is None:
+            raise Http404
+        try:
+            message = handler(request, wo)
+            if message:
+                messages.success(request, message)
+        except (ValidationError, ConflictError) as error:
+            messages.error(request, _service_error_message(error))
+        return redirect(back)
+
+    def _job(self, request, wo, key="job"):
+        raw = request.POST.get(key, "")
+        job = wo.jobs.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if job is None:
+            raise ValidationError(_("Unknown job."))
+        return job
+
+    @staticmethod
+    def _form_errors(form):
+        return ValidationError(
+            [f"{form.fields[k].label if k in form.fields else ''}: {e}" for k, es in form.errors.items() for e in es]
+        )
+
+    def do_add_job(self, request, wo):
+        form = forms.JobForm(request.POST)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        job = services.workorder_job_add(actor=request.user, work_order=wo, **form.cleaned_data)
+        if job.is_extra:
+            return _("Extra work added: it waits for the customer's consent (R30).")
+        return _("Job added.")
+
+    def do_remove_job(self, request, wo):
+        services.workorder_job_remove(actor=request.user, job=self._job(request, wo))
+        return _("Job removed.")
+
+    def do_add_part(self, request, wo):
+        form = forms.PartLineForm(request.POST, dealership=request.dealership)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        job = self._job(request, wo)
+        services.workorder_part_add(
+            actor=request.user, job=job, part=form.cleaned_data["part"], quantity=form.cleaned_data["quantity"]
+        )
+        return _("Part added.")
+
+    def do_remove_part(self, request, wo):
+        raw = request.POST.get("line", "")
+        line = WorkOrderPart.objects.filter(job__work_order=wo, pk=int(raw)).first() if raw.isdigit() else None
+        if line is None:
+            raise ValidationError(_("Unknown part line."))
+        services.workorder_part_remove(actor=request.user, line=line)
+        return _("Part removed.")
+
+    def do_consent(self, request, wo):
+        form = forms.ConsentForm(request.POST)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        job = self._job(request, wo)
+        data = form.cleaned_data
+        services.workorder_consent_record(
+            actor=request.user, job=job, agreed=data["agreed"], given_by=data["given_by"], channel=data["channel"]
+        )
+        return _("The customer's answer is recorded; the work order is revised.")
+
+    def do_complete_job(self, request, wo):
+        services.workorder_job_complete(actor=request.user, job=self._job(request, wo))
+        return _("Job done.")
+
+    def do_start_diagnosis(self, request, wo):
+        services.workorder_start_diagnosis(actor=request.user, work_order=wo)
+        return _("Diagnosis started.")
+
+    def do_start_repair(self, request, wo):
+        services.workorder_start_repair(actor=request.user, work_order=wo)
+        return _("Repair started.")
+
+    def do_submit_quality_check(self, request, wo):
+        form = forms.SelfCheckForm(request.POST)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        services.workorder_submit_for_quality_check(actor=request.user, work_order=wo, **form.cleaned_data)
+        return _("Self-check recorded; the car goes to the quality check.")
+
+    def do_quality_check(self, request, wo):
+        ids = [int(x) for x in request.POST.getlist("checked_jobs") if x.isdigit()]
+        jobs = list(wo.jobs.filter(pk__in=ids))
+        passed = request.POST.get("result") == "pass"
+        services.workorder_quality_check(
+            actor=request.user, work_order=wo, passed=passed, checked_jobs=jobs, notes=request.POST.get("notes", "")
+        )
+        return _("Quality check passed: ready for delivery.") if passed else _("Sent back for rework.")
+
+    def do_deliver(self, request, wo):
+        form = forms.DeliveryForm(request.POST)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        services.workorder_deliver(actor=request.user, work_order=wo, signed_by=form.cleaned_data["signed_by"])
+        return _("Car delivered.")
+
+    def do_interview(self, request, wo):
+        form = forms.InterviewForm(request.POST)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        services.workorder_record_interview(actor=request.user, work_order=wo, notes=form.cleaned_data["notes"])
+        return _("Interview recorded.")
+
+    def do_prepare(self, request, wo):
+        kind = request.POST.get("order_kind", "commercial")
+        result = services.workorder_prepare_parts(actor=request.user, work_order=wo, order_kind=kind)
+        text = _("Reserved %(reserved)s line(s) from stock.") % {"reserved": len(result["reserved"])}
+        if result["order"] is not None:
+            text += " " + _("Customer order %(number)s created for the missing parts.") % {"number": result["order"]}
+        return text
+
+
+class WorkOrderPdfView(DealershipPageMixin, View):
+    permission_required = "service.view_workorder"
+
+    def get(self, request, pk):
+        wo = self.get_scoped_object(WorkOrder, pk)
+        return _pdf_response(pdf.work_order_pdf(wo), f"{wo.number}.pdf")
+
+
+class BinLabelPdfView(DealershipPageMixin, View):
+    permission_required = "service.view_workorder"
+
+    def get(self, request, pk):
+        wo = self.get_scoped_object(WorkOrder, pk)
+        return _pdf_response(pdf.bin_label_pdf(wo), f"{wo.number}-label.pdf")
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class WorkshopBoardView(DealershipPageMixin, TemplateView):
+    """Today's cars by status; R10: waiting-lot cars whose parts arrived today come first."""
+
+    permission_required = "service.view_workshop_board"
+    template_name = "service/workshop_board.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(columns=selectors.workshop_board(dealership=self.request.dealership), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loaners, recalls, schedules
+# --------------------------------------------------------------------------------------------------------------
+
+
+class LoanerListView(DealershipPageMixin, PaginatedListMixin, FormView):
+    permission_required = "service.view_loaner"
+    template_name = "service/loaner_list.html"
+    form_class = forms.LoanerForm
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        qs = selectors.loaner_list(dealership_ids=[self.request.dealership.pk], search=q)
+        reservations = LoanerReservation.objects.filter(
+            dealership=self.request.dealership, status="reserved", ends_on__gte=_today(self.request)
+        ).select_related("loaner", "customer", "appointment")[:50]
+        return super().get_context_data(page_obj=self.paginate(qs), q=q, reservations=reservations, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("service.add_loaner"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.loaner_create(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Loaner car added."))
+        return redirect("service:loaner_list")
+
+
+class LoanerContractPdfView(DealershipPageMixin, View):
+    permission_required = "service.view_loanerreservation"
+
+    def get(self, request, pk):
+        reservation = self.get_scoped_object(LoanerReservation, pk)
+        return _pdf_response(pdf.loaner_contract_pdf(reservation), f"loan-{reservation.pk}.pdf")
+
+
+class LoanerReservationCancelView(DealershipPageMixin, View):
+    permission_required = "service.change_loanerreservation"
+
+    def post(self, request, pk):
+        reservation = self.get_scoped_object(LoanerReservation, pk)
+        try:
+            services.loaner_reservation_cancel(actor=request.user, reservation=reservation)
+            messages.success(request, _("Loaner reservation cancelled."))
+        except ConflictError as error:
+            messages.error(request, error.message)
+        return redirect(reservation.appointment.get_absolute_url())
+
+
+class RecallListView(DealershipPageMixin, PaginatedListMixin, FormView):
+    permission_required = "service.view_recallcampaign"
+    template_name = "service/recall_list.html"
+    form_class = forms.RecallCampaignForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "dealership": self.request.dealership}
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        qs = selectors.recall_campaign_list(dealership_ids=[self.request.dealership.pk], search=q)
+        return super().get_context_data(page_obj=self.paginate(qs), q=q, import_form=forms.RecallImportForm(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("service.add_recallcampaign"):
+            raise PermissionDenied
+        if "file" in request.FILES:
+            return self.import_csv(request)
+        return super().post(request, *args, **kwargs)
+
+    def import_csv(self, request):
+        raw = request.FILES["file"].read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1251", errors="replace")
+        try:
+            result = services.recall_campaigns_import_csv(actor=request.user, dealership=request.dealership, text=text)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("Imported: %(created)s new campaign(s), %(updated)s updated, %(vins)s VIN(s) added.") % result,
+            )
+        return redirect("service:recall_list")
+
+    def form_valid(self, form):
+        try:
+            services.recall_campaign_create(
+                actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Recall campaign added."))
+        return redirect("service:recall_list")
+
+
+class ScheduleView(DealershipPageMixin, TemplateView):
+    """Advisors' working hours and days off."""
+
+    permission_required = "service.view_workinghours"
+    template_name = "service/schedule.html"
+
+    def get_context_data(self, **kwargs):
+        dealership = self.request.dealership
+        advisors = list(selectors.advisors(dealership=dealership))
+        hours = WorkingHours.objects.filter(dealership=dealership).select_related("advisor")
+        days_off = DayOff.objects.filter(dealership=dealership, date__gte=_today(self.request)).select_related(
+            "advisor"
+        )
+        rows = []
+        for advisor in advisors:
+            by_day = {h.weekday: h for h in hours if h.advisor_id == advisor.pk}
+            rows.append({"advisor": advisor, "days": [by_day.get(n) for n in range(7)]})
+        return super().get_context_data(
+            rows=rows,
+            weekdays=WorkingHours.Weekday.choices,
+            days_off=days_off,
+            hours_form=kwargs.pop("hours_form", None) or forms.WorkingHoursForm(dealership=dealership),
+            day_off_form=kwargs.pop("day_off_form", None) or forms.DayOffForm(dealership=dealership),
+            **kwargs,
+        )
+
+    def post(self, request):
+        dealership = request.dealership
+        kind = request.POST.get("kind")
+        try:
+            if kind == "hours":
+                if not request.user.has_perm("service.add_workinghours"):
+                    raise PermissionDenied
+                form = forms.WorkingHoursForm(request.POST, dealership=dealership)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(hours_form=form))
+                services.working_hours_set(actor=request.user, dealership=dealership, **form.cleaned_data)
+            elif kind == "day_off":
+                if not request.user.has_perm("service.add_dayoff"):
+                    raise PermissionDenied
+                form = forms.DayOffForm(request.POST, dealership=dealership)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(day_off_form=form))
+                services.day_off_create(actor=request.user, dealership=dealership, **form.cleaned_data)
+            elif kind == "delete_hours":
+                if not request.user.has_perm("service.delete_workinghours"):
+                    raise PermissionDenied
+                services.working_hours_delete(
+                    actor=request.user, hours=self.get_scoped_object(WorkingHours, request.POST.get("pk"))
+                )
+            elif kind == "delete_day_off":
+                if not request.user.has_perm("service.delete_dayoff"):
+                    raise PermissionDenied
+                services.day_off_delete(
+                    actor=request.user, day_off=self.get_scoped_object(DayOff, request.POST.get("pk"))
+                )
+            else:
+                raise Http404
+            messages.success(request, _("Schedule saved."))
+        except ValidationError as error:
+            messages.error(request, _service_error_message(error))
+        return redirect("service:schedule")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Confirmations (R19) and the iCalendar feed
+# --------------------------------------------------------------------------------------------------------------
+
+
+class ConfirmationCallsView(DealershipPageMixin, TemplateView):
+    """R19: phone-channel customers to call for the 24-hour confirmation."""
+
+    permission_required = "service.change_appointment"
+    template_name = "service/confirmation_calls.html"
+
+    def get_context_data(self, **kwargs):
+        mine = self.request.GET.get("all") != "1"
+        calls = selectors.confirmation_calls(
+            dealership_ids=[self.request.dealership.pk], user=self.request.user if mine else None
+        )
+        return super().get_context_data(calls=calls, mine=mine, **kwargs)
+
+    def post(self, request):
+        from .models import AppointmentConfirmation
+
+        confirmation = self.get_scoped_object(AppointmentConfirmation, request.POST.get("pk"))
+        try:
+            confirmations.confirmation_call_record(
+                actor=request.user,
+                confirmation=confirmation,
+                result=request.POST.get("result", ""),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("Call result recorded."))
+        except (ValidationError, ConflictError) as error:
+            messages.error(request, _service_error_message(error))
+        return redirect("service:confirmation_calls")
+
+
+class PublicReplyView(TemplateView):
+    """R19: the customer's signed reply link (no login): confirm or ask to reschedule."""
+
+    template_name = "service/public_reply.html"
+
+    def get_appointment(self):
+        appointment = confirmations.appointment_from_token(self.kwargs["token"])
+        if appointment is None:
+            raise Http404
+        return appointment
+
+    def get_context_data(self, **kwargs):
+        appointment = self.get_appointment()
+        return super().get_context_data(
+            appointment=appointment,
+            local_start=timezone.localtime(appointment.starts_at, appointment.dealership.tz),
+            **kwargs,
+        )
+
+    def post(self, request, token):
+        appointment = self.get_appointment()
+        answer = request.POST.get("answer")
+        try:
+            confirmations.confirmation_reply(appointment=appointment, answer=answer)
+        except (ValidationError, ConflictError) as error:
+            return self.render_to_response(self.get_context_data(error=_service_error_message(error)))
+        return self.render_to_response(self.get_context_data(done=answer))
+
+
+class AdvisorCalendarFeedView(View):
+    """iCalendar feed of one advisor's appointments; the signed token in the URL replaces a login."""
+
+    def get(self, request, token):
+        advisor = ical.advisor_from_token(token)
+        if advisor is None:
+            raise Http404
+        response = HttpResponse(ical.advisor_feed(advisor), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+        return response

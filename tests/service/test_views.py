@@ -1,0 +1,132 @@
+"""Pages: the calendar, booking form, preparation, reception, work order and board; roles and tenancy."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from dms.core import roles
+from service import services
+from service.models import Appointment, WorkOrder
+from tests.factories import CustomerFactory, VehicleFactory
+
+from .conftest import NOW, at
+
+pytestmark = pytest.mark.django_db
+
+
+def test_calendar_day_and_week_views(client, book, booking_advisor, django_assert_max_num_queries):
+    appointment = book(10, 0, duration=30, handover=at(16, 0))
+    client.force_login(booking_advisor)
+    url = reverse("service:appointment_calendar")
+    with django_assert_max_num_queries(40):
+        day = client.get(url, {"date": "2030-03-04"})
+    html = day.content.decode()
+    assert day.status_code == 200 and appointment.customer.name in html and "10:15" in html
+    week = client.get(url, {"date": "2030-03-04", "view": "week", "advisor": booking_advisor.pk})
+    assert week.status_code == 200 and appointment.customer.name in week.content.decode()
+    assert "appointments.ics" in week.content.decode()
+
+
+def test_booking_form_shows_grid_error_and_books(client, booking_advisor, dealership, vehicle):
+    client.force_login(booking_advisor)
+    url = reverse("service:appointment_create")
+    base = {
+        "advisor": booking_advisor.pk, "vin": vehicle.vin.lower(), "reason": "ТО", "area": "mechanical",
+        "date": "2030-03-04", "duration_minutes": 15, "handover_date": "2030-03-04", "handover_time": "16:00",
+    }  # fmt: skip
+    bad = client.post(url, {**base, "time": "10:10"})
+    assert bad.status_code == 200 and "time" in bad.context["form"].errors
+    unknown = client.post(url, {**base, "vin": "JTDBR32E799999999", "time": "10:00"})
+    assert "vin" in unknown.context["form"].errors
+    assert Appointment.objects.count() == 0
+    ok = client.post(url, {**base, "time": "10:00"})
+    appointment = Appointment.objects.get()
+    assert ok.status_code == 302 and ok["Location"] == appointment.get_absolute_url()
+    assert appointment.vehicle == vehicle and appointment.customer == vehicle.customer
+    assert client.get(appointment.get_absolute_url()).status_code == 200
+
+
+def test_inspector_cannot_book_and_director_cannot_act(client, make_user, book):
+    appointment = book(10, 0)
+    client.force_login(make_user(roles.QUALITY_INSPECTOR))
+    assert client.get(reverse("service:appointment_create")).status_code == 403
+    client.force_login(make_user(roles.DIRECTOR))
+    assert client.get(reverse("service:appointment_calendar")).status_code == 200
+    assert client.post(reverse("service:appointment_action", args=[appointment.pk, "cancel"])).status_code == 403
+
+
+def test_foreign_appointment_is_404(client, booking_advisor, other_dealership, make_user, working_week):
+    foreign_advisor = working_week(make_user(roles.SERVICE_ADVISOR, dealerships=[other_dealership]))
+    v = VehicleFactory(customer=CustomerFactory(dealership=other_dealership))
+    foreign = services.appointment_book(
+        actor=foreign_advisor, dealership=other_dealership, advisor=foreign_advisor, customer=v.customer, vehicle=v,
+        reason="ТО", area="body", starts_at=at(10), handover_at=at(16), now=NOW,
+    )  # fmt: skip
+    client.force_login(booking_advisor)
+    assert client.get(reverse("service:appointment_detail", args=[foreign.pk])).status_code == 404
+    assert client.get(reverse("service:appointment_prepare", args=[foreign.pk])).status_code == 404
+
+
+def test_reception_page_then_work_order_page_flow(client, book, booking_advisor, inspector):
+    appointment = book(10, 0)
+    client.force_login(booking_advisor)
+    url = reverse("service:appointment_reception", args=[appointment.pk])
+    bad = client.post(url, {"mileage": "", "fuel_level": "", "customer_words": ""})
+    assert bad.status_code == 200 and {"mileage", "fuel_level", "customer_words"} <= set(bad.context["form"].errors)
+    r = client.post(url, {"mileage": 5, "fuel_level": "1/2", "customer_words": "Стучит"})
+    wo = WorkOrder.objects.get()
+    assert r.status_code == 302 and r["Location"] == wo.get_absolute_url() and wo.odometer_rollback is True
+    page = client.get(wo.get_absolute_url())
+    assert page.status_code == 200 and "rollback-flag" in page.content.decode()
+    act = lambda name, **data: client.post(reverse("service:workorder_action", args=[wo.pk, name]), data)  # noqa: E731
+    act("add-job", description="ТО", standard_hours="1.0")
+    act("start-diagnosis")
+    act("add-job", description="Диски", standard_hours="2")
+    wo.refresh_from_db()
+    assert wo.status == "awaiting_approval"
+    r = act("start-repair")
+    messages = [str(m) for m in list(r.wsgi_request._messages)]
+    assert any("R30" in m for m in messages)
+    extra = wo.jobs.get(is_extra=True)
+    act("consent", job=extra.pk, agreed="yes", given_by="Клиент", channel="телефон")
+    act("start-repair")
+    for job in wo.jobs.all():
+        act("complete-job", job=job.pk)
+    act("submit-quality-check", technician="Петров")
+    assert act("quality-check", result="pass", checked_jobs=[j.pk for j in wo.jobs.all()]).status_code == 403
+    client.force_login(inspector)
+    act("quality-check", result="pass", checked_jobs=[j.pk for j in wo.jobs.all()])
+    client.force_login(booking_advisor)
+    act("deliver", signed_by="Клиент")
+    wo.refresh_from_db()
+    assert wo.status == "delivered" and wo.total == Decimal("7500.00")
+    pdf = client.get(reverse("service:workorder_pdf", args=[wo.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_lists_board_and_schedule_pages(client, book, booking_advisor, dealership, django_assert_max_num_queries):
+    appointment = book(10, 0)
+    services.appointment_open_work_order(actor=booking_advisor, appointment=appointment)
+    client.force_login(booking_advisor)
+    for name in ("workorder_list", "appointment_list", "workshop_board", "loaner_list", "recall_list", "schedule",
+                 "preparation_list", "confirmation_calls"):  # fmt: skip
+        with django_assert_max_num_queries(40):
+            assert client.get(reverse(f"service:{name}")).status_code == 200, name
+    found = client.get(reverse("service:workorder_list"), {"q": appointment.vehicle.vin[-6:]})
+    assert len(found.context["page_obj"]) == 1
+    client.post(reverse("service:schedule"), {"kind": "day_off", "advisor": booking_advisor.pk, "date": "2030-03-04"})
+    assert not booking_advisor.days_off.exists()  # has appointments that day: refused with a message
+    client.post(reverse("service:schedule"), {"kind": "day_off", "advisor": booking_advisor.pk, "date": "2030-03-05"})
+    assert booking_advisor.days_off.get().date == datetime.date(2030, 3, 5)
+
+
+def test_recall_csv_upload_page(client, booking_advisor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(booking_advisor)
+    upload = SimpleUploadedFile("r.csv", "code;title;vin\nRC9;Ремень;JTDBR32E720012345\n".encode())
+    r = client.post(reverse("service:recall_list"), {"file": upload})
+    assert r.status_code == 302
+    assert "RC9" in client.get(reverse("service:recall_list")).content.decode()
