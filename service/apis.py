@@ -69,6 +69,8 @@ class _Base(
 ):
     http_method_names = ["get", "post", "head", "options"]
     filter_backends = SELECTOR_SEARCH_BACKENDS
+    # Any id reaches the view (a JSON 404), not only the router's default pattern without dots.
+    lookup_value_regex = "[^/]+"
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
@@ -276,6 +278,7 @@ class WorkOrderViewSet(
 
     serializer_class = WorkOrderSerializer
     queryset = WorkOrder.objects.none()
+    lookup_value_regex = "[^/]+"
     filter_backends = SELECTOR_SEARCH_BACKENDS
     filterset_fields = ["status", "advisor", "customer", "vehicle"]
     ordering_fields = ["created_at", "number"]

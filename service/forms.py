@@ -92,7 +92,6 @@ class JobForm(BootstrapFormMixin, forms.Form):
 
 
 class PartLineForm(BootstrapFormMixin, forms.Form):
-    job = forms.IntegerField(widget=forms.HiddenInput)
     part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
     quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=10, decimal_places=2, initial=1)
 
@@ -102,7 +101,6 @@ class PartLineForm(BootstrapFormMixin, forms.Form):
 
 
 class ConsentForm(BootstrapFormMixin, forms.Form):
-    job = forms.IntegerField(widget=forms.HiddenInput)
     agreed = forms.TypedChoiceField(
         label=_("Customer's answer"),
         coerce=lambda v: v == "yes",

@@ -686,8 +686,8 @@ def workorder_prepare_parts(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={
-            "reserved": {str(line.part): str(qty) for line, qty in reserved},
-            "ordered": {str(line.part): str(qty) for line, qty in missing},
+            "reserved": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in reserved),
+            "ordered": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in missing),
             "customer_order": str(order) if order else "",
         },
         message=_("parts prepared"),

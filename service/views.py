@@ -455,7 +455,11 @@ class WorkOrderActionView(DealershipPageMixin, View):
     @staticmethod
     def _form_errors(form):
         return ValidationError(
-            [f"{form.fields[k].label if k in form.fields else ''}: {e}" for k, es in form.errors.items() for e in es]
+            [
+                f"{form.fields[k].label}: {e}" if k in form.fields else str(e)
+                for k, errors in form.errors.items()
+                for e in errors
+            ]
         )
 
     def do_add_job(self, request, wo):

@@ -125,7 +125,7 @@ def test_api_overlapping_loaner_is_refused(api_as, book, booking_advisor, dealer
     first = client.post("/api/loaner-reservations/", {"loaner": loaner.pk, "appointment": a1.pk})
     assert first.status_code == 201, first.json()
     second = client.post("/api/loaner-reservations/", {"loaner": loaner.pk, "appointment": a2.pk})
-    assert second.status_code == 400 and "already reserved" in second.json()["loaner"][0]
+    assert second.status_code == 400 and loaner.plate in second.json()["loaner"][0]
     client.post(f"/api/loaner-reservations/{first.json()['id']}/cancel/")
     assert client.post("/api/loaner-reservations/", {"loaner": loaner.pk, "appointment": a2.pk}).status_code == 201
 
