@@ -130,3 +130,36 @@ def test_recall_csv_upload_page(client, booking_advisor):
     r = client.post(reverse("service:recall_list"), {"file": upload})
     assert r.status_code == 302
     assert "RC9" in client.get(reverse("service:recall_list")).content.decode()
+
+
+def test_demo_loader_is_idempotent(db):
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    counts = (Appointment.objects.count(), WorkOrder.objects.count())
+    call_command("load_demo", verbosity=0)
+    assert (Appointment.objects.count(), WorkOrder.objects.count()) == counts
+    assert Appointment.objects.count() == 2 and Appointment.objects.first().recall_campaigns.count() == 1
+
+
+def test_r10_board_puts_waiting_lot_cars_with_parts_arrived_today_first(book, booking_advisor, dealership):
+    from django.utils import timezone
+
+    from orders.models import CustomerOrder
+    from service import selectors
+    from tests.service.factories import PartFactory
+
+    a1, a2 = book(10, 0), book(10, 15)
+    first = services.appointment_open_work_order(actor=booking_advisor, appointment=a1)
+    waiting = services.appointment_open_work_order(actor=booking_advisor, appointment=a2)
+    from orders import services as order_services
+
+    order = order_services.customer_order_create(
+        actor=booking_advisor, dealership=dealership, customer=waiting.customer, vehicle=waiting.vehicle,
+        kind="commercial", lines=[{"part": PartFactory(dealership=dealership), "quantity": Decimal("1")}],
+    )  # fmt: skip
+    CustomerOrder.objects.filter(pk=order.pk).update(status="received", received_at=timezone.now())
+    WorkOrder.objects.filter(pk=waiting.pk).update(on_waiting_lot=True, customer_order=order)
+    opened = next(c for c in selectors.workshop_board(dealership=dealership) if c["status"] == "opened")
+    assert [wo.pk for wo in opened["orders"]] == [waiting.pk, first.pk]
+    assert opened["orders"][0].parts_arrived_today is True
