@@ -1,7 +1,6 @@
 """Printable documents (reportlab): the work order with its estimate, the bin label (R17), the loan contract (R18)."""
 
 import io
-from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,31 +8,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, A6, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-# A font with Cyrillic and CJK-free Latin; reportlab's own fonts lack Cyrillic.
-_FONT_CANDIDATES = [
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-]  # fmt: skip
-_FONTS: tuple[str, str] | None = None
+from dms.core.pdf import pdf_fonts
 
 
 def _fonts() -> tuple[str, str]:
-    global _FONTS
-    if _FONTS is None:
-        _FONTS = ("Helvetica", "Helvetica-Bold")
-        for regular, bold in _FONT_CANDIDATES:
-            if Path(regular).exists():
-                pdfmetrics.registerFont(TTFont("DMSSans", regular))
-                pdfmetrics.registerFont(TTFont("DMSSans-Bold", bold if Path(bold).exists() else regular))
-                _FONTS = ("DMSSans", "DMSSans-Bold")
-                break
-    return _FONTS
+    return pdf_fonts()
 
 
 def _styles():

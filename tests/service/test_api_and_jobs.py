@@ -215,3 +215,5 @@ def test_pdfs_are_generated(book, booking_advisor, dealership):
     )
     for content in (pdf.work_order_pdf(wo), pdf.bin_label_pdf(wo), pdf.loaner_contract_pdf(reservation)):
         assert content.startswith(b"%PDF") and len(content) > 1000
+        # The shipped DejaVu font is embedded, so Cyrillic prints on any server.
+        assert b"DejaVuSans" in content
