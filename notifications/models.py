@@ -1,0 +1,241 @@
+"""Call-back events of seed 000 (R3, R5–R14) and the customer notifications that go with them."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from dms.core.models import ContactChannel, Customer, DealershipOwned
+from orders.models import CustomerOrder
+
+
+class CallKind(models.TextChoices):
+    ARRIVAL = "arrival", _("Поступление запчастей")  # R5–R7
+    INTERIM_ETA = "interim_eta", _("Промежуточная информация о сроке поставки")  # R3
+    AGREED_DATE = "agreed_date", _("Звонок в согласованную дату")  # R8
+    RETRY = "retry", _("Повторный звонок")  # R9
+    NO_SHOW = "no_show", _("Клиент не приехал")  # R12
+    UNCOLLECTED = "uncollected", _("Запчасти не забраны")  # 30-day rule
+    LOT_REPAIR = "lot_repair", _("Авто на стоянке: передать в ремонт")  # R10
+
+
+class CallStatus(models.TextChoices):
+    OPEN = "open", _("Открыто")
+    DONE = "done", _("Выполнено")
+    CANCELLED = "cancelled", _("Отменено")
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Дозвонились")
+    UNREACHABLE = "unreachable", _("Не дозвонились")
+    NO_ANSWER_LEFT_MESSAGE = "no_answer_left_message", _("Не ответил, оставлено сообщение")
+    CUSTOMER_CAME = "customer_came", _("Клиент приехал")
+    DID_NOT_COME = "did_not_come", _("Клиент не приехал")
+    REPAIR_STARTED = "repair_started", _("Автомобиль передан в ремонт")
+
+
+class CancelReason(models.TextChoices):
+    PARTS_RECEIVED = "parts_received", _("Запчасти получены")
+    ORDER_ISSUED = "order_issued", _("Заказ выдан")
+    ORDER_CANCELLED = "order_cancelled", _("Заказ отменён")
+
+
+# R9: unreachable (or only a message left) → the next call is due within this many days.
+RETRY_DAYS = 3
+# R6 / R7: first call after arrival.
+ARRIVAL_DAYS = {"warranty": 3, "commercial": 7}
+# R3: interim ETA calls when the ETA is more than LONG_TERM_DAYS after placement, every INTERIM_EVERY_DAYS.
+LONG_TERM_DAYS = 7
+INTERIM_EVERY_DAYS = 3
+# Parts not collected or fitted this many days after arrival get a call every day.
+UNCOLLECTED_AFTER_DAYS = 30
+RETRY_OUTCOMES = (CallOutcome.UNREACHABLE, CallOutcome.NO_ANSWER_LEFT_MESSAGE)
+
+
+class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
+    order = models.ForeignKey(CustomerOrder, on_delete=models.CASCADE, related_name="+", verbose_name=_("order"))
+    kind = models.CharField(_("kind"), max_length=20, choices=CallKind.choices)
+    status = FSMField(_("status"), default=CallStatus.OPEN, choices=CallStatus.choices, protected=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("assignee")
+    )
+    due_date = models.DateField(_("due date"))
+    source_event = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("follows")
+    )
+    completed_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    # The completion's date in the dealership's time zone: the report compares it with due_date without tz maths.
+    completed_on = models.DateField(_("called on"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("called by"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=30, choices=CallOutcome.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    agreed_date = models.DateField(_("agreed date"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
+        ordering = ["due_date", "id"]
+        permissions = [
+            ("complete_callevent", _("Can record the result of a call")),
+            ("view_call_compliance_report", _("Can view the call-compliance report")),
+            ("view_team_call_compliance", _("Can see every employee in the call-compliance report")),
+        ]
+        constraints = [
+            # The generator's idempotency lives in the database: one event per order, kind and due day, whoever
+            # (two beat ticks, two machines, a signal and a tick) tries to create it.
+            models.UniqueConstraint(fields=["order", "kind", "due_date"], name="callevent_once_per_order_kind_day"),
+            models.CheckConstraint(
+                condition=Q(status="done", completed_at__isnull=False, completed_by__isnull=False)
+                | ~Q(status="done"),
+                name="callevent_done_has_caller",
+            ),
+        ]
+        indexes = [
+            # call_log_for_orders: the done calls of a page of orders, newest first.
+            models.Index(
+                fields=["order", "-completed_at"], condition=Q(status="done"), name="callevent_order_done_idx"
+            ),
+            # My calls: an employee's open events by due date.
+            models.Index(fields=["assignee", "due_date"], condition=Q(status="open"), name="callevent_assignee_open_idx"),
+            # The generator's closing step: the open events of an order.
+            models.Index(fields=["order"], condition=Q(status="open"), name="callevent_order_open_idx"),
+            # The weekly report: a dealership's events due in a date range.
+            models.Index(fields=["dealership", "due_date", "assignee"], name="callevent_report_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.due_date:%d.%m.%Y}"
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        return self.status == CallStatus.OPEN and self.due_date < today
+
+    @property
+    def on_time(self) -> bool | None:
+        if self.status != CallStatus.DONE or self.completed_on is None:
+            return None
+        return self.completed_on <= self.due_date
+
+    def allowed_outcomes(self) -> list[str]:
+        if self.kind == CallKind.LOT_REPAIR:
+            return [CallOutcome.REPAIR_STARTED]
+        outcomes = [CallOutcome.REACHED, CallOutcome.UNREACHABLE, CallOutcome.NO_ANSWER_LEFT_MESSAGE]
+        if self.kind == CallKind.AGREED_DATE:
+            outcomes += [CallOutcome.CUSTOMER_CAME, CallOutcome.DID_NOT_COME]
+        return outcomes
+
+    # -- transitions (side-effect free; services lock, check, save, audit) --------------------------------------
+    @transition(
+        field=status, source=CallStatus.OPEN, target=CallStatus.DONE, permission="notifications.complete_callevent"
+    )
+    def complete(
+        self,
+        *,
+        by,
+        at: datetime.datetime,
+        on: datetime.date,
+        outcome: str,
+        comment: str,
+        agreed_date: datetime.date | None,
+    ) -> None:
+        self.completed_by = by
+        self.completed_at = at
+        self.completed_on = on
+        self.outcome = outcome
+        self.comment = comment
+        self.agreed_date = agreed_date
+
+    @transition(field=status, source=CallStatus.OPEN, target=CallStatus.CANCELLED)
+    def cancel(self, *, reason: str) -> None:
+        self.cancel_reason = reason
+
+
+class OptOut(DealershipOwned):
+    """A customer's wish not to be notified through one channel (with the reason); every notification honours it."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("recorded by")
+    )
+
+    class Meta:
+        verbose_name = _("opt-out")
+        verbose_name_plural = _("opt-outs")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["customer", "channel"], name="optout_once_per_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_channel_display()}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("В очереди")
+    SENDING = "sending", _("Отправляется")
+    SENT = "sent", _("Отправлено")
+    DELIVERED = "delivered", _("Доставлено")
+    UNDELIVERED = "undelivered", _("Не доставлено")
+    FAILED = "failed", _("Ошибка")
+    UNKNOWN = "unknown", _("Неизвестно")
+
+
+# A status callback may only move a delivery forward; the final ones never change again.
+DELIVERY_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENDING: 1,
+    DeliveryStatus.UNKNOWN: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.UNDELIVERED: 3,
+    DeliveryStatus.FAILED: 3,
+}
+FINAL_DELIVERY_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED)
+
+
+class Delivery(DealershipOwned):
+    """One message to a customer through one channel; at most one per call event and channel."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"))
+    event = models.ForeignKey(
+        CallEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries", verbose_name=_("event")
+    )
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    provider_id = models.CharField(_("provider message id"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel"], condition=Q(event__isnull=False), name="delivery_once_per_event_channel"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "reference", "channel"],
+                condition=~Q(reference=""),
+                name="delivery_once_per_reference_channel",
+            ),
+        ]
+        indexes = [models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="delivery_provider_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient}"

@@ -1,0 +1,225 @@
+"""Reads for call-backs: the order list's «Обзвон» column (R13), My calls, the compliance report (R14)."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet
+
+from dms.core.models import Dealership
+
+from .models import CallEvent, CallKind, CallOutcome, CallStatus
+
+User = get_user_model()
+
+
+def _full_name(user) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.username
+
+
+# -- the read contract for the orders app (dashboard «Обзвон» column and the order page's call history) -----------
+@dataclass(frozen=True)
+class CallLogEntry:
+    completed_at: datetime.datetime
+    caller_name: str | None
+    outcome: str
+    outcome_display: str
+    comment: str
+    agreed_date: datetime.date | None
+    kind: str
+    kind_display: str
+
+
+@dataclass
+class CallLogSummary:
+    last_caller_name: str | None = None
+    last_called_at: datetime.datetime | None = None
+    results: list[CallLogEntry] = field(default_factory=list)
+
+
+def call_log_for_orders(*, order_ids: list[int]) -> dict[int, CallLogSummary]:
+    """R13: per order, who called last, when, and every recorded call result (newest first).
+
+    One SQL query whatever the number of ids (served by the partial index ``callevent_order_done_idx``).
+    Orders without calls map to an empty summary.
+    """
+    ids = [int(pk) for pk in order_ids]
+    summaries: dict[int, CallLogSummary] = {pk: CallLogSummary() for pk in ids}
+    if not ids:
+        return summaries
+    outcome_labels = dict(CallOutcome.choices)
+    kind_labels = dict(CallKind.choices)
+    rows = (
+        CallEvent.objects.filter(order_id__in=ids, status=CallStatus.DONE)
+        .order_by("order_id", "-completed_at", "-id")
+        .values_list(
+            "order_id",
+            "completed_at",
+            "completed_by__first_name",
+            "completed_by__last_name",
+            "completed_by__username",
+            "outcome",
+            "comment",
+            "agreed_date",
+            "kind",
+        )
+    )
+    for order_id, completed_at, first, last, username, outcome, comment, agreed, kind in rows:
+        name = f"{first} {last}".strip() or username
+        summary = summaries[order_id]
+        if summary.last_called_at is None:
+            summary.last_called_at = completed_at
+            summary.last_caller_name = name
+        summary.results.append(
+            CallLogEntry(
+                completed_at=completed_at,
+                caller_name=name,
+                outcome=outcome,
+                outcome_display=str(outcome_labels.get(outcome, outcome)),
+                comment=comment,
+                agreed_date=agreed,
+                kind=kind,
+                kind_display=str(kind_labels.get(kind, kind)),
+            )
+        )
+    return summaries
+
+
+# -- lists ---------------------------------------------------------------------------------------------------------
+def call_event_list(*, dealership_ids) -> QuerySet[CallEvent]:
+    return (
+        CallEvent.objects.filter(dealership_id__in=dealership_ids)
+        .select_related("order", "order__customer", "assignee", "completed_by")
+        .order_by("due_date", "id")
+    )
+
+
+@dataclass
+class MyCalls:
+    overdue: list[CallEvent]
+    today: list[CallEvent]
+    upcoming: list[CallEvent]
+
+
+def _lot_first(event: CallEvent):
+    # R10: the waiting-lot repair task shows first on the advisor's list.
+    return (event.kind != CallKind.LOT_REPAIR, event.due_date, event.id)
+
+
+def my_calls(*, user, dealership: Dealership, today: datetime.date, upcoming_days: int = 14) -> MyCalls:
+    events = list(
+        CallEvent.objects.filter(
+            assignee=user,
+            dealership=dealership,
+            status=CallStatus.OPEN,
+            due_date__lte=today + datetime.timedelta(days=upcoming_days),
+        )
+        .select_related("order", "order__customer", "order__vehicle")
+        .order_by("due_date", "id")
+    )
+    return MyCalls(
+        overdue=sorted((e for e in events if e.due_date < today), key=_lot_first),
+        today=sorted((e for e in events if e.due_date == today), key=_lot_first),
+        upcoming=sorted((e for e in events if e.due_date > today), key=_lot_first),
+    )
+
+
+# -- R14: the call-compliance report -------------------------------------------------------------------------------
+@dataclass
+class ComplianceRow:
+    key: int
+    label: str
+    due: int = 0
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+    open_not_due: int = 0
+
+    @property
+    def on_time_share(self) -> float | None:
+        # Share of the calls that were due and are settled (done or missed) which were done on time.
+        settled = self.on_time + self.late + self.missed
+        return round(self.on_time / settled, 4) if settled else None
+
+
+@dataclass
+class ComplianceReport:
+    date_from: datetime.date
+    date_to: datetime.date
+    employees: list[ComplianceRow]
+    orders: list[ComplianceRow]
+    days: list[datetime.date]
+    # employee id → day → (on time, late, missed)
+    daily: dict[int, dict[datetime.date, tuple[int, int, int]]]
+    totals: ComplianceRow
+
+
+def _aggregates(*, past_due: Q) -> dict:
+    done = Q(status=CallStatus.DONE)
+    return {
+        "due": Count("id"),
+        "on_time": Count("id", filter=done & Q(completed_on__lte=F("due_date"))),
+        "late": Count("id", filter=done & Q(completed_on__gt=F("due_date"))),
+        "missed": Count("id", filter=Q(status=CallStatus.OPEN) & past_due),
+        "open_not_due": Count("id", filter=Q(status=CallStatus.OPEN) & ~past_due),
+    }
+
+
+def call_compliance(
+    *,
+    dealership_ids,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    today_by_dealership: dict[int, datetime.date],
+    assignee_id: int | None = None,
+    order_limit: int = 500,
+) -> ComplianceReport:
+    """R14: per employee and per order — events due in the range, done on time, late, still open past due.
+
+    Cancelled events (the order moved on before the call was due) are not counted. A constant number of queries.
+    """
+    base = CallEvent.objects.filter(
+        dealership_id__in=list(dealership_ids), due_date__gte=date_from, due_date__lte=date_to
+    ).exclude(status=CallStatus.CANCELLED)
+    if assignee_id is not None:
+        base = base.filter(assignee_id=assignee_id)
+    past_due = Q(pk__in=[])
+    for dealership_id, today in today_by_dealership.items():
+        past_due |= Q(dealership_id=dealership_id, due_date__lt=today)
+    agg = _aggregates(past_due=past_due)
+
+    by_employee = list(base.values("assignee_id").annotate(**agg).order_by("assignee_id"))
+    names = {
+        u.pk: _full_name(u) for u in User.objects.filter(pk__in=[r["assignee_id"] for r in by_employee])
+    }
+    employees = [
+        ComplianceRow(key=r["assignee_id"], label=names.get(r["assignee_id"], "?"), **_counts(r)) for r in by_employee
+    ]
+    employees.sort(key=lambda row: row.label)
+
+    by_order = list(
+        base.values("order_id", "order__number")
+        .annotate(**agg)
+        .order_by("-missed", "-late", "order__number")[:order_limit]
+    )
+    orders = [ComplianceRow(key=r["order_id"], label=r["order__number"], **_counts(r)) for r in by_order]
+
+    daily: dict[int, dict[datetime.date, tuple[int, int, int]]] = defaultdict(dict)
+    for r in base.values("assignee_id", "due_date").annotate(**agg).order_by():
+        daily[r["assignee_id"]][r["due_date"]] = (r["on_time"], r["late"], r["missed"])
+    days = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+
+    totals = ComplianceRow(key=0, label="")
+    for row in employees:
+        for name in ("due", "on_time", "late", "missed", "open_not_due"):
+            setattr(totals, name, getattr(totals, name) + getattr(row, name))
+    return ComplianceReport(
+        date_from=date_from, date_to=date_to, employees=employees, orders=orders, days=days, daily=daily, totals=totals
+    )
+
+
+def _counts(row: dict) -> dict:
+    return {name: row[name] for name in ("due", "on_time", "late", "missed", "open_not_due")}

@@ -1,0 +1,382 @@
+"""Writes for call-backs and customer notifications (R3, R5–R14)."""
+
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from dms.core import events
+from dms.core.exceptions import ConflictError
+from dms.core.models import ContactChannel, Customer
+from dms.core.tenancy import allowed_dealership_ids
+from orders.models import CustomerOrder, OrderStatus
+
+from . import generator
+from .models import (
+    DELIVERY_RANK,
+    FINAL_DELIVERY_STATUSES,
+    RETRY_DAYS,
+    RETRY_OUTCOMES,
+    CallEvent,
+    CallKind,
+    CallOutcome,
+    CallStatus,
+    CancelReason,
+    Delivery,
+    DeliveryStatus,
+    OptOut,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_AGREED_DAYS_AHEAD = 365
+MAX_COMMENT = 2000
+
+
+def local_today(dealership, now: datetime.datetime | None = None) -> datetime.date:
+    return timezone.localtime(now or timezone.now(), dealership.tz).date()
+
+
+# -- the generator -------------------------------------------------------------------------------------------------
+def call_events_generate(
+    *, now: datetime.datetime | None = None, order_ids: list[int] | None = None, notify: bool = True
+) -> generator.TickResult:
+    """One tick (R3, R5–R7, R10, 30-day rule): close what is over, create what is due. Idempotent, set-wise."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        result = generator.tick(now=now, order_ids=order_ids)
+        if notify and result.arrival_ids:
+            deliveries_for_arrivals(event_ids=result.arrival_ids)
+    if result.created or result.cancelled:
+        logger.info("call events: %s created, %s cancelled", result.created, result.cancelled)
+    return result
+
+
+@transaction.atomic
+def call_events_close_for_order(*, order_id: int, target: str, now: datetime.datetime | None = None) -> int:
+    """An order moved on: received/cancelled cancels open interim-ETA events; issued/cancelled closes all (R3)."""
+    now = now or timezone.now()
+    open_events = CallEvent.objects.filter(order_id=order_id, status=CallStatus.OPEN)
+    if target == OrderStatus.RECEIVED:
+        return open_events.filter(kind=CallKind.INTERIM_ETA).update(
+            status=CallStatus.CANCELLED, cancel_reason=CancelReason.PARTS_RECEIVED, updated_at=now
+        )
+    if target == OrderStatus.CANCELLED:
+        reason = CancelReason.ORDER_CANCELLED
+    elif target == OrderStatus.ISSUED:
+        reason = CancelReason.ORDER_ISSUED
+    else:
+        return 0
+    return open_events.update(status=CallStatus.CANCELLED, cancel_reason=reason, updated_at=now)
+
+
+# -- recording a call's result -------------------------------------------------------------------------------------
+def _follow_up(*, event: CallEvent, kind: str, due: datetime.date) -> CallEvent:
+    try:
+        with transaction.atomic():
+            follow, _created = CallEvent.objects.get_or_create(
+                order_id=event.order_id,
+                kind=kind,
+                due_date=due,
+                defaults={"dealership_id": event.dealership_id, "assignee_id": event.assignee_id, "source_event": event},
+            )
+    except IntegrityError:  # created by someone else between the get and the create
+        follow = CallEvent.objects.get(order_id=event.order_id, kind=kind, due_date=due)
+    return follow
+
+
+@transaction.atomic
+def call_event_complete(
+    *,
+    actor,
+    event: CallEvent,
+    outcome: str,
+    comment: str = "",
+    agreed_date: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> CallEvent:
+    """Record a call's result (R13) and create the follow-up it requires (R8 agreed date, R9 retry, R12 no-show)."""
+    now = now or timezone.now()
+    if event.dealership_id not in allowed_dealership_ids(actor):
+        raise ValidationError({"event": _("Unknown call event.")})
+    event = CallEvent.objects.select_for_update().select_related("dealership").get(pk=event.pk)
+    if event.status != CallStatus.OPEN:
+        raise ConflictError(
+            _("This call event is already %(status)s; its result cannot be recorded again.")
+            % {"status": event.get_status_display().lower()}
+        )
+    today = local_today(event.dealership, now)
+    comment = (comment or "").strip()
+    errors: dict[str, str] = {}
+    if outcome not in CallOutcome.values:
+        errors["outcome"] = _("Unknown outcome.")
+    elif outcome not in event.allowed_outcomes():
+        errors["outcome"] = _("This outcome does not fit a «%(kind)s» event.") % {"kind": event.get_kind_display()}
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = _("The comment is too long (at most %(n)s characters).") % {"n": MAX_COMMENT}
+    if agreed_date is not None:
+        if agreed_date < today:
+            errors["agreed_date"] = _("The agreed date is in the past.")
+        elif (agreed_date - today).days > MAX_AGREED_DAYS_AHEAD:
+            errors["agreed_date"] = _("The agreed date is more than a year ahead.")
+        elif outcome in CallOutcome.values and outcome != CallOutcome.REACHED:
+            errors["agreed_date"] = _("A date can be agreed only when the customer was reached.")
+    if outcome == CallOutcome.DID_NOT_COME and "outcome" not in errors and today < event.due_date:
+        errors["outcome"] = _("The agreed date has not come yet.")
+    if errors:
+        raise ValidationError(errors)
+
+    event.complete(by=actor, at=now, on=today, outcome=outcome, comment=comment, agreed_date=agreed_date)
+    event.save()
+    events.record_transition(
+        actor=actor,
+        instance=event,
+        source=CallStatus.OPEN,
+        target=event.status,
+        message=f"{event.get_outcome_display()}{': ' + comment if comment else ''}"[:500],
+    )
+    order_open = CustomerOrder.objects.filter(
+        pk=event.order_id, status__in=[OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED]
+    ).exists()
+    if order_open:
+        if outcome in RETRY_OUTCOMES:
+            # R9: customer unreachable → the next call within 3 days.
+            _follow_up(event=event, kind=CallKind.RETRY, due=today + datetime.timedelta(days=RETRY_DAYS))
+        if agreed_date is not None:
+            # R8: later calls strictly on the agreed date.
+            _follow_up(event=event, kind=CallKind.AGREED_DATE, due=agreed_date)
+        if outcome == CallOutcome.DID_NOT_COME:
+            # R12: the customer did not come on the agreed date → a call the same day.
+            _follow_up(event=event, kind=CallKind.NO_SHOW, due=event.due_date)
+    return event
+
+
+# -- opt-outs ------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def opt_out_create(*, actor, customer: Customer, channel: str, reason: str) -> OptOut:
+    reason = (reason or "").strip()
+    errors = {}
+    if channel not in ContactChannel.values:
+        errors["channel"] = _("Unknown channel.")
+    if not reason:
+        errors["reason"] = _("Enter the customer's reason.")
+    if customer.dealership_id not in allowed_dealership_ids(actor):
+        errors["customer"] = _("Unknown customer.")
+    if errors:
+        raise ValidationError(errors)
+    if OptOut.objects.filter(customer=customer, channel=channel).exists():
+        raise ConflictError(_("The customer has already opted out of this channel."))
+    opt_out = OptOut.objects.create(
+        dealership_id=customer.dealership_id, customer=customer, channel=channel, reason=reason[:500], created_by=actor
+    )
+    events.record_created(actor=actor, instance=opt_out, fields=["customer", "channel", "reason"])
+    return opt_out
+
+
+@transaction.atomic
+def opt_out_delete(*, actor, opt_out: OptOut) -> None:
+    events.record(actor=actor, instance=opt_out, action="deleted", message=opt_out.reason)
+    opt_out.delete()
+
+
+def is_opted_out(customer_id: int, channel: str) -> bool:
+    return OptOut.objects.filter(customer_id=customer_id, channel=channel).exists()
+
+
+# -- notifications -------------------------------------------------------------------------------------------------
+def _recipient(customer: Customer, channel: str) -> str:
+    if channel == ContactChannel.SMS:
+        return customer.phone.as_e164 if customer.phone else ""
+    if channel == ContactChannel.EMAIL:
+        return customer.email or ""
+    return ""
+
+
+def _queue(delivery_ids: list[int]) -> None:
+    from .tasks import send_delivery
+
+    ids = list(delivery_ids)
+    transaction.on_commit(lambda: [send_delivery.delay(pk) for pk in ids])
+
+
+def customer_notify(*, actor, customer: Customer, subject: str, body: str, reference: str) -> Delivery | None:
+    """Tell a customer something on their preferred channel (R19 confirmations use it).
+
+    Returns the Delivery (sent by a Celery task after commit), or None when the customer prefers phone calls, has
+    opted out of the channel, or has no address for it. The same ``reference`` never sends twice on one channel.
+    """
+    channel = customer.preferred_channel
+    if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+        return None
+    recipient = _recipient(customer, channel)
+    if not recipient:
+        return None
+    reference = (reference or "")[:100]
+    with transaction.atomic():
+        if reference:
+            existing = Delivery.objects.filter(customer=customer, reference=reference, channel=channel).first()
+            if existing is not None:
+                return existing
+        try:
+            with transaction.atomic():
+                delivery = Delivery.objects.create(
+                    dealership_id=customer.dealership_id,
+                    customer=customer,
+                    reference=reference,
+                    channel=channel,
+                    recipient=recipient,
+                    subject=(subject or "")[:200],
+                    body=body,
+                )
+        except IntegrityError:
+            return Delivery.objects.get(customer=customer, reference=reference, channel=channel)
+        events.record_created(actor=actor, instance=delivery, fields=["channel", "recipient", "reference"])
+        _queue([delivery.pk])
+    return delivery
+
+
+def _arrival_text(order: CustomerOrder) -> tuple[str, str]:
+    dealership = order.dealership
+    with translation.override("ru"):
+        subject = _("Parts for order %(number)s have arrived") % {"number": order.number}
+        body = _(
+            "Hello! The parts for your order %(number)s have arrived at %(dealership)s. "
+            "We will call you to agree when you come%(phone)s."
+        ) % {
+            "number": order.number,
+            "dealership": dealership.name,
+            "phone": (", " + _("phone") + " " + dealership.phone.as_international) if dealership.phone else "",
+        }
+    return subject, body
+
+
+def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
+    """R5: tell each customer (on their preferred channel, unless opted out) that the parts arrived."""
+    created: list[int] = []
+    events_qs = CallEvent.objects.filter(pk__in=event_ids, kind=CallKind.ARRIVAL).select_related(
+        "order__customer", "order__dealership"
+    )
+    opted = set(
+        OptOut.objects.filter(customer__in=events_qs.values("order__customer")).values_list("customer_id", "channel")
+    )
+    rows = []
+    for event in events_qs:
+        customer = event.order.customer
+        channel = customer.preferred_channel
+        if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or (customer.pk, channel) in opted:
+            continue
+        recipient = _recipient(customer, channel)
+        if not recipient:
+            continue
+        subject, body = _arrival_text(event.order)
+        rows.append(
+            Delivery(
+                dealership_id=event.dealership_id,
+                customer=customer,
+                event=event,
+                channel=channel,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+            )
+        )
+    if not rows:
+        return created
+    if connection.vendor == "postgresql":
+        # ON CONFLICT DO NOTHING keeps "once per event and channel" even if two ticks race.
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        created = list(
+            Delivery.objects.filter(event_id__in=[r.event_id for r in rows], status=DeliveryStatus.QUEUED, attempts=0)
+            .values_list("pk", flat=True)
+        )
+    else:
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.save()
+                created.append(row.pk)
+            except IntegrityError:
+                continue
+    _queue(created)
+    return created
+
+
+# The delivery state machine used by the sending task and the status webhook.
+def delivery_claim(*, delivery_id: int) -> Delivery | None:
+    """Take a queued delivery for sending (one transaction). None when it was already sent or is being sent."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None:
+            return None
+        if delivery.status == DeliveryStatus.SENDING:
+            # A previous attempt died between the provider call and recording its answer: the message may have
+            # gone out. Never re-send blindly; an operator can look at it.
+            delivery.status = DeliveryStatus.UNKNOWN
+            delivery.last_error = _("The sending attempt was interrupted; the message may or may not have been sent.")
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
+            return None
+        if delivery.status != DeliveryStatus.QUEUED:
+            return None
+        if is_opted_out(delivery.customer_id, delivery.channel):
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = _("The customer opted out of this channel.")
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
+            return None
+        delivery.status = DeliveryStatus.SENDING
+        delivery.attempts += 1
+        delivery.save(update_fields=["status", "attempts", "updated_at"])
+        return delivery
+
+
+def delivery_record(
+    *, delivery_id: int, status: str, provider_id: str = "", error: str = "", now: datetime.datetime | None = None
+) -> Delivery:
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        delivery.status = status
+        if provider_id:
+            delivery.provider_id = provider_id
+        delivery.last_error = error[:2000]
+        if status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED):
+            delivery.sent_at = delivery.sent_at or now or timezone.now()
+        delivery.save()
+    return delivery
+
+
+TWILIO_STATUS_MAP = {
+    "accepted": DeliveryStatus.SENDING,
+    "scheduled": DeliveryStatus.SENDING,
+    "queued": DeliveryStatus.SENDING,
+    "sending": DeliveryStatus.SENDING,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.FAILED,
+    "canceled": DeliveryStatus.FAILED,
+}
+
+
+@transaction.atomic
+def delivery_status_callback(*, provider_id: str, provider_status: str, error_code: str = "") -> Delivery | None:
+    """Twilio's status callback: move forward only; a final status never changes; repeats change nothing."""
+    delivery = Delivery.objects.select_for_update().filter(provider_id=provider_id).first()
+    if delivery is None:
+        return None
+    new = TWILIO_STATUS_MAP.get((provider_status or "").lower())
+    if new is None or delivery.status in FINAL_DELIVERY_STATUSES:
+        return delivery
+    if DELIVERY_RANK[new] <= DELIVERY_RANK[delivery.status] and delivery.status != DeliveryStatus.UNKNOWN:
+        return delivery
+    if new == DeliveryStatus.SENDING and delivery.status == DeliveryStatus.UNKNOWN:
+        return delivery
+    delivery.status = new
+    if error_code:
+        delivery.last_error = f"Twilio error {error_code}"
+    if new in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED) and delivery.sent_at is None:
+        delivery.sent_at = timezone.now()
+    delivery.save(update_fields=["status", "last_error", "sent_at", "updated_at"])
+    return delivery

@@ -1,0 +1,84 @@
+"""Celery tasks: thin wrappers that take ids, call a service and retry on transient errors."""
+
+import datetime
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import services
+from .models import DeliveryStatus
+from .sms import SmsRateLimited, SmsRejected, SmsTemporaryError, SmsTimeout, get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 6
+
+
+@shared_task(name="notifications.tasks.generate_call_events")
+def generate_call_events(now: str | None = None) -> dict:
+    """Beat runs this every 15 minutes and at worker start; ``now`` (ISO) replays a tick as of that moment."""
+    moment = parse_datetime(now) if now else timezone.now()
+    result = services.call_events_generate(now=moment)
+    return {"created": result.created, "cancelled": result.cancelled}
+
+
+@worker_ready.connect
+def _generate_at_startup(sender=None, **kwargs):
+    # A worker that was down missed ticks: catch up at once (idempotent, so a second worker does no harm).
+    generate_call_events.delay()
+
+
+def _backoff(attempt: int) -> int:
+    return min(30 * 2 ** max(attempt - 1, 0), 3600)
+
+
+@shared_task(bind=True, name="notifications.tasks.send_delivery", max_retries=MAX_SEND_ATTEMPTS)
+def send_delivery(self, delivery_id: int) -> str:
+    """Send one message at most once. 429/5xx: back to the queue with backoff. Timeout: recorded as unknown."""
+    delivery = services.delivery_claim(delivery_id=delivery_id)
+    if delivery is None:
+        return "skipped"
+    retry_error = None
+    try:
+        if delivery.channel == "sms":
+            result = get_sms_backend().send(
+                to=delivery.recipient, body=delivery.body, status_callback=settings.TWILIO_STATUS_CALLBACK_URL
+            )
+            status = services.TWILIO_STATUS_MAP.get(result.status, DeliveryStatus.SENT)
+            if status == DeliveryStatus.SENDING:
+                status = DeliveryStatus.SENT  # accepted by Twilio; the callback tells the rest
+            services.delivery_record(delivery_id=delivery.pk, status=status, provider_id=result.provider_id)
+        else:
+            send_mail(delivery.subject, delivery.body, None, [delivery.recipient])
+            services.delivery_record(delivery_id=delivery.pk, status=DeliveryStatus.SENT)
+        return "sent"
+    except SmsTimeout as error:
+        services.delivery_record(delivery_id=delivery.pk, status=DeliveryStatus.UNKNOWN, error=f"timeout: {error}")
+        return "unknown"
+    except SmsRejected as error:
+        services.delivery_record(delivery_id=delivery.pk, status=DeliveryStatus.FAILED, error=str(error))
+        return "failed"
+    except (SmsRateLimited, SmsTemporaryError, OSError) as error:
+        retry_error = error
+    # Nothing went out: queue it again and retry with backoff, or give up and record the failure.
+    if delivery.attempts >= MAX_SEND_ATTEMPTS:
+        services.delivery_record(
+            delivery_id=delivery.pk, status=DeliveryStatus.FAILED, error=f"gave up: {retry_error}"
+        )
+        return "failed"
+    services.delivery_record(delivery_id=delivery.pk, status=DeliveryStatus.QUEUED, error=str(retry_error))
+    raise self.retry(countdown=_backoff(delivery.attempts), exc=retry_error)
+
+
+@shared_task(name="notifications.tasks.send_weekly_call_compliance_report")
+def send_weekly_call_compliance_report(today: str | None = None) -> int:
+    """R14: every Monday morning each director gets last week's call-compliance report by e-mail."""
+    from .reports import email_weekly_reports
+
+    day = datetime.date.fromisoformat(today) if today else None
+    return email_weekly_reports(today=day)
