@@ -96,8 +96,7 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
             # (two beat ticks, two machines, a signal and a tick) tries to create it.
             models.UniqueConstraint(fields=["order", "kind", "due_date"], name="callevent_once_per_order_kind_day"),
             models.CheckConstraint(
-                condition=Q(status="done", completed_at__isnull=False, completed_by__isnull=False)
-                | ~Q(status="done"),
+                condition=Q(status="done", completed_at__isnull=False, completed_by__isnull=False) | ~Q(status="done"),
                 name="callevent_done_has_caller",
             ),
         ]
@@ -107,7 +106,9 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
                 fields=["order", "-completed_at"], condition=Q(status="done"), name="callevent_order_done_idx"
             ),
             # My calls: an employee's open events by due date.
-            models.Index(fields=["assignee", "due_date"], condition=Q(status="open"), name="callevent_assignee_open_idx"),
+            models.Index(
+                fields=["assignee", "due_date"], condition=Q(status="open"), name="callevent_assignee_open_idx"
+            ),
             # The generator's closing step: the open events of an order.
             models.Index(fields=["order"], condition=Q(status="open"), name="callevent_order_open_idx"),
             # The weekly report: a dealership's events due in a date range.

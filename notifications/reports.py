@@ -38,9 +38,7 @@ def parse_range(
             errors[name] = _("Enter a date as YYYY-MM-DD.")
     if errors:
         raise ValidationError(errors)
-    date_to = parsed.get("to") or (
-        parsed["from"] + datetime.timedelta(days=6) if "from" in parsed else today
-    )
+    date_to = parsed.get("to") or (parsed["from"] + datetime.timedelta(days=6) if "from" in parsed else today)
     date_from = parsed.get("from") or date_to - datetime.timedelta(days=6)
     if date_from > date_to:
         raise ValidationError({"from": _("The start date is after the end date.")})
@@ -135,7 +133,8 @@ def employee_chart(report: ComplianceReport, employee_id: int, *, width: int = 3
             y -= h
             parts.append(
                 format_html(
-                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"><title>{} — {}: {}</title></rect>',
+                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
+                    "<title>{} — {}: {}</title></rect>",
                     x,
                     y,
                     bar_w,

@@ -192,9 +192,7 @@ def call_compliance(
     agg = _aggregates(past_due=past_due)
 
     by_employee = list(base.values("assignee_id").annotate(**agg).order_by("assignee_id"))
-    names = {
-        u.pk: _full_name(u) for u in User.objects.filter(pk__in=[r["assignee_id"] for r in by_employee])
-    }
+    names = {u.pk: _full_name(u) for u in User.objects.filter(pk__in=[r["assignee_id"] for r in by_employee])}
     employees = [
         ComplianceRow(key=r["assignee_id"], label=names.get(r["assignee_id"], "?"), **_counts(r)) for r in by_employee
     ]

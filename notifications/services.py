@@ -81,7 +81,11 @@ def _follow_up(*, event: CallEvent, kind: str, due: datetime.date) -> CallEvent:
                 order_id=event.order_id,
                 kind=kind,
                 due_date=due,
-                defaults={"dealership_id": event.dealership_id, "assignee_id": event.assignee_id, "source_event": event},
+                defaults={
+                    "dealership_id": event.dealership_id,
+                    "assignee_id": event.assignee_id,
+                    "source_event": event,
+                },
             )
     except IntegrityError:  # created by someone else between the get and the create
         follow = CallEvent.objects.get(order_id=event.order_id, kind=kind, due_date=due)
@@ -289,8 +293,9 @@ def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
         # ON CONFLICT DO NOTHING keeps "once per event and channel" even if two ticks race.
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         created = list(
-            Delivery.objects.filter(event_id__in=[r.event_id for r in rows], status=DeliveryStatus.QUEUED, attempts=0)
-            .values_list("pk", flat=True)
+            Delivery.objects.filter(
+                event_id__in=[r.event_id for r in rows], status=DeliveryStatus.QUEUED, attempts=0
+            ).values_list("pk", flat=True)
         )
     else:
         for row in rows:

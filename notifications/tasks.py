@@ -67,9 +67,7 @@ def send_delivery(self, delivery_id: int) -> str:
         retry_error = error
     # Nothing went out: queue it again and retry with backoff, or give up and record the failure.
     if delivery.attempts >= MAX_SEND_ATTEMPTS:
-        services.delivery_record(
-            delivery_id=delivery.pk, status=DeliveryStatus.FAILED, error=f"gave up: {retry_error}"
-        )
+        services.delivery_record(delivery_id=delivery.pk, status=DeliveryStatus.FAILED, error=f"gave up: {retry_error}")
         return "failed"
     services.delivery_record(delivery_id=delivery.pk, status=DeliveryStatus.QUEUED, error=str(retry_error))
     raise self.retry(countdown=_backoff(delivery.attempts), exc=retry_error)

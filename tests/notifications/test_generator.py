@@ -164,7 +164,9 @@ def test_uncollected_day_29_nothing_day_30_and_every_day_until_issued(make_order
 def test_cancelled_order_cancels_interim_calls(make_order):
     order = make_order(placed_at=at("2025-06-02"), eta_days=12)
     services.call_events_generate(now=at("2025-06-02", 12))
-    order_services.customer_order_cancel(actor=order.author, order=order, reason="Клиент передумал", now=at("2025-06-03"))
+    order_services.customer_order_cancel(
+        actor=order.author, order=order, reason="Клиент передумал", now=at("2025-06-03")
+    )
     services.call_events_generate(now=at("2025-06-03", 12))
     assert events(order) == [("interim_eta", d("2025-06-05"), "cancelled")]
 
