@@ -1,0 +1,171 @@
+"""REST API of call-backs: call events, completing them, the compliance report (R14) and opt-outs."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, UserBriefSerializer
+from dms.core.models import Customer, Dealership
+from dms.core.permissions import HasPerms
+from dms.core.tenancy import allowed_dealership_ids
+
+from . import reports, selectors, services
+from .models import CallEvent, CallKind, CallStatus, OptOut
+
+
+def overdue_q(dealership_ids) -> Q:
+    """Open events due before today, where "today" is each dealership's own local date."""
+    now = timezone.now()
+    q = Q(pk__in=[])
+    for dealership in Dealership.objects.filter(pk__in=list(dealership_ids)):
+        q |= Q(dealership_id=dealership.pk, due_date__lt=timezone.localtime(now, dealership.tz).date())
+    return q & Q(status=CallStatus.OPEN)
+
+
+class CallEventFilter(django_filters.FilterSet):
+    order = django_filters.NumberFilter(field_name="order_id")
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    status = django_filters.ChoiceFilter(choices=CallStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=CallKind.choices)
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = CallEvent
+        fields = ["order", "assignee", "status", "kind", "due_before", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        ids = allowed_dealership_ids(self.request.user) if self.request else frozenset()
+        q = overdue_q(ids)
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+
+class CallEventSerializer(serializers.ModelSerializer):
+    assignee = UserBriefSerializer(read_only=True)
+    completed_by = UserBriefSerializer(read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
+
+    class Meta:
+        model = CallEvent
+        fields = [
+            "id",
+            "order",
+            "order_number",
+            "kind",
+            "kind_display",
+            "status",
+            "status_display",
+            "due_date",
+            "assignee",
+            "completed_at",
+            "completed_by",
+            "outcome",
+            "outcome_display",
+            "comment",
+            "agreed_date",
+            "dealership",
+        ]
+        read_only_fields = fields
+
+
+class CallEventCompleteSerializer(serializers.Serializer):
+    # The outcome is checked by the service (unknown or unfit for the event → 400 with the service's message).
+    outcome = serializers.CharField(max_length=40)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    agreed_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+@extend_schema(tags=["call-backs"])
+class CallEventViewSet(
+    DealershipScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = CallEventSerializer
+    queryset = CallEvent.objects.none()
+    filterset_class = CallEventFilter
+    ordering_fields = ["due_date", "completed_at", "id"]
+    action_permissions = {"complete": ["notifications.complete_callevent"]}
+
+    def get_queryset(self):
+        return selectors.call_event_list(dealership_ids=self.scoped_dealership_ids())
+
+    @extend_schema(request=CallEventCompleteSerializer, responses=CallEventSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        event = self.get_object()  # another dealership's event → 404
+        data = CallEventCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.call_event_complete(actor=request.user, event=event, **data.validated_data)
+        return Response(CallEventSerializer(self.get_queryset().get(pk=event.pk)).data, status=status.HTTP_200_OK)
+
+
+@extend_schema(
+    tags=["call-backs"],
+    parameters=[
+        OpenApiParameter("from", str, description="YYYY-MM-DD (default: 6 days before `to`)"),
+        OpenApiParameter("to", str, description="YYYY-MM-DD (default: today)"),
+        OpenApiParameter("dealership", int, description="Narrow to one of your dealerships"),
+    ],
+)
+class CallComplianceReportApi(APIView):
+    """R14: per employee and per order — due, done on time, done late, open past due; the on-time share."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["notifications.view_call_compliance_report"]
+
+    def get(self, request):
+        today = timezone.localdate()
+        date_from, date_to = reports.parse_range(
+            request.query_params.get("from"), request.query_params.get("to"), today=today
+        )
+        wanted = request.query_params.get("dealership")
+        dealership_ids = None
+        if wanted:
+            dealership_ids = {int(wanted)} if wanted.isdigit() else set()
+        report = reports.compliance_for_user(
+            user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids
+        )
+        return Response(reports.report_as_dict(report))
+
+
+class OptOutSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    created_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = OptOut
+        fields = ["id", "customer", "channel", "reason", "created_by", "created_at", "dealership"]
+        read_only_fields = ["created_by", "created_at", "dealership"]
+        validators = []  # uniqueness is the service's (409)
+
+
+@extend_schema(tags=["call-backs"])
+class OptOutViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Per-channel opt-outs with a reason; every notification honours them. DELETE opts the customer back in."""
+
+    serializer_class = OptOutSerializer
+    queryset = OptOut.objects.none()
+    filterset_fields = ["customer", "channel"]
+
+    def get_queryset(self):
+        return OptOut.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("created_by")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.opt_out_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.opt_out_delete(actor=self.request.user, opt_out=instance)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("calls/", views.MyCallsView.as_view(), name="my_calls"),
+    path("calls/<int:pk>/complete/", views.CompleteCallView.as_view(), name="complete_call"),
+    path("reports/call-compliance/", views.CallComplianceView.as_view(), name="call_compliance"),
+    path("notifications/twilio/status/", views.TwilioStatusCallbackView.as_view(), name="twilio_status"),
+]
