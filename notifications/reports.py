@@ -133,12 +133,11 @@ def employee_chart(report: ComplianceReport, employee_id: int, *, width: int = 3
             y -= h
             parts.append(
                 format_html(
-                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
-                    "<title>{} — {}: {}</title></rect>",
-                    x,
-                    y,
-                    bar_w,
-                    h,
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} — {}: {}</title></rect>',
+                    f"{x:.1f}",
+                    f"{y:.1f}",
+                    f"{bar_w:.1f}",
+                    f"{h:.1f}",
                     colour,
                     day.strftime("%d.%m"),
                     label,
@@ -148,8 +147,8 @@ def employee_chart(report: ComplianceReport, employee_id: int, *, width: int = 3
         if len(days) <= 14 or index % max(len(days) // 7, 1) == 0:
             parts.append(
                 format_html(
-                    '<text x="{:.1f}" y="{}" font-size="10" text-anchor="middle" fill="#6c757d">{}</text>',
-                    x + bar_w / 2,
+                    '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#6c757d">{}</text>',
+                    f"{x + bar_w / 2:.1f}",
                     height - 6,
                     day.strftime("%d.%m"),
                 )
