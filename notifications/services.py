@@ -242,69 +242,88 @@ def customer_notify(*, actor, customer: Customer, subject: str, body: str, refer
     return delivery
 
 
-def _arrival_text(order: CustomerOrder) -> tuple[str, str]:
-    dealership = order.dealership
+_ARRIVAL_DELIVERIES_SQL = """
+INSERT INTO notifications_delivery
+       (dealership_id, customer_id, event_id, reference, channel, recipient, subject, body, status, provider_id,
+        attempts, last_error, created_at, updated_at)
+SELECT e.dealership_id, c.id, e.id, '', c.preferred_channel,
+       CASE c.preferred_channel WHEN 'sms' THEN c.phone ELSE c.email END,
+       replace(%(subject)s, '{number}', o.number),
+       replace(replace(replace(%(body)s, '{number}', o.number), '{dealership}', d.name),
+               '{phone}', CASE WHEN d.phone <> '' THEN %(phone_prefix)s || d.phone ELSE '' END),
+       'queued', '', 0, '', now(), now()
+  FROM notifications_callevent AS e
+  JOIN orders_customerorder AS o ON o.id = e.order_id
+  JOIN core_customer AS c ON c.id = o.customer_id
+  JOIN core_dealership AS d ON d.id = e.dealership_id
+ WHERE e.id = ANY(%(ids)s) AND e.kind = 'arrival'
+   AND c.preferred_channel IN ('sms', 'email')
+   AND CASE c.preferred_channel WHEN 'sms' THEN c.phone ELSE c.email END <> ''
+   AND NOT EXISTS (SELECT 1 FROM notifications_optout AS x
+                    WHERE x.customer_id = c.id AND x.channel = c.preferred_channel)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+
+def _arrival_templates() -> tuple[str, str, str]:
     with translation.override("ru"):
-        subject = _("Parts for order %(number)s have arrived") % {"number": order.number}
+        subject = _("Parts for order %(number)s have arrived") % {"number": "{number}"}
         body = _(
             "Hello! The parts for your order %(number)s have arrived at %(dealership)s. "
             "We will call you to agree when you come%(phone)s."
-        ) % {
-            "number": order.number,
-            "dealership": dealership.name,
-            "phone": (", " + _("phone") + " " + dealership.phone.as_international) if dealership.phone else "",
-        }
-    return subject, body
+        ) % {"number": "{number}", "dealership": "{dealership}", "phone": "{phone}"}
+        phone_prefix = ", " + _("phone") + " "
+    return subject, body, phone_prefix
 
 
 def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
-    """R5: tell each customer (on their preferred channel, unless opted out) that the parts arrived."""
+    """R5: tell each customer (on their preferred channel, unless opted out) that the parts arrived.
+
+    Set-wise on PostgreSQL (one INSERT … SELECT; the unique constraint keeps it once per event and channel).
+    """
+    subject, body, phone_prefix = _arrival_templates()
     created: list[int] = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _ARRIVAL_DELIVERIES_SQL,
+                {"ids": list(event_ids), "subject": subject, "body": body, "phone_prefix": phone_prefix},
+            )
+            created = [row[0] for row in cursor.fetchall()]
+        _queue(created)
+        return created
     events_qs = CallEvent.objects.filter(pk__in=event_ids, kind=CallKind.ARRIVAL).select_related(
         "order__customer", "order__dealership"
     )
-    opted = set(
-        OptOut.objects.filter(customer__in=events_qs.values("order__customer")).values_list("customer_id", "channel")
-    )
-    rows = []
     for event in events_qs:
         customer = event.order.customer
         channel = customer.preferred_channel
-        if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or (customer.pk, channel) in opted:
+        if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
             continue
         recipient = _recipient(customer, channel)
         if not recipient:
             continue
-        subject, body = _arrival_text(event.order)
-        rows.append(
-            Delivery(
-                dealership_id=event.dealership_id,
-                customer=customer,
-                event=event,
-                channel=channel,
-                recipient=recipient,
-                subject=subject,
-                body=body,
-            )
-        )
-    if not rows:
-        return created
-    if connection.vendor == "postgresql":
-        # ON CONFLICT DO NOTHING keeps "once per event and channel" even if two ticks race.
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-        created = list(
-            Delivery.objects.filter(
-                event_id__in=[r.event_id for r in rows], status=DeliveryStatus.QUEUED, attempts=0
-            ).values_list("pk", flat=True)
-        )
-    else:
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    row.save()
-                created.append(row.pk)
-            except IntegrityError:
-                continue
+        dealership = event.order.dealership
+        phone = (phone_prefix + str(dealership.phone)) if dealership.phone else ""
+        values = {"{number}": event.order.number, "{dealership}": dealership.name, "{phone}": phone}
+        text = body
+        for key, value in values.items():
+            text = text.replace(key, value)
+        try:
+            with transaction.atomic():
+                delivery = Delivery.objects.create(
+                    dealership_id=event.dealership_id,
+                    customer=customer,
+                    event=event,
+                    channel=channel,
+                    recipient=recipient,
+                    subject=subject.replace("{number}", event.order.number),
+                    body=text,
+                )
+        except IntegrityError:
+            continue
+        created.append(delivery.pk)
     _queue(created)
     return created
 
