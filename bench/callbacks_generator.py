@@ -80,11 +80,11 @@ ON CONFLICT DO NOTHING
 
 
 def build(orders: int, events: int) -> None:
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
     from dms.core import roles
     from dms.core.models import Customer, DealerGroup, Dealership, StaffProfile, Vehicle
-    from django.contrib.auth import get_user_model
 
     User = get_user_model()
     call_command("migrate", verbosity=0)
