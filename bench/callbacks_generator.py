@@ -92,7 +92,14 @@ def build(orders: int, events: int) -> None:
         cursor.execute("SELECT count(*) FROM orders_customerorder")
         if cursor.fetchone()[0] >= orders:
             cursor.execute("SELECT count(*) FROM notifications_callevent")
+            # Only the past follow-up calls stay; what a tick creates is created again by the runs below.
+            cursor.execute(
+                "DELETE FROM notifications_callevent "
+                "WHERE kind IN ('arrival', 'lot_repair', 'interim_eta', 'uncollected')"
+            )
+            cursor.execute("SELECT count(*) FROM notifications_callevent")
             print(f"reusing data: {orders:,} orders, {cursor.fetchone()[0]:,} call events")
+            cursor.execute("VACUUM ANALYZE notifications_callevent")
             return
     started = time.monotonic()
     group, _ = DealerGroup.objects.get_or_create(name="Bench")
@@ -166,7 +173,10 @@ def build(orders: int, events: int) -> None:
             """,
             params | {"per": max(events // orders, 1)},
         )
-        cursor.execute("ANALYZE orders_customerorder; ANALYZE notifications_callevent")
+    # As autovacuum would do on a live table (keeps index-only scans index-only).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE orders_customerorder")
+        cursor.execute("VACUUM ANALYZE notifications_callevent")
         cursor.execute("SELECT count(*) FROM notifications_callevent")
         total = cursor.fetchone()[0]
     print(f"built {orders:,} orders and {total:,} past call events in {time.monotonic() - started:.1f} s")
@@ -201,6 +211,33 @@ def main() -> None:
         sys.exit("the benchmark needs PostgreSQL (DATABASE_URL)")
     build(args.orders, args.events)
 
+    # The report first: the rolled-back ticks below leave dead rows that only a (auto)vacuum clears.
+    from django.contrib.auth import get_user_model
+
+    from notifications import reports
+
+    director = get_user_model().objects.get(username="bench-director")
+    today = timezone.localdate()
+    date_from, date_to = today - timezone.timedelta(days=7), today - timezone.timedelta(days=1)
+    started = time.perf_counter()
+    report = reports.compliance_for_user(user=director, date_from=date_from, date_to=date_to)
+    selector_ms = (time.perf_counter() - started) * 1000
+    client = Client()
+    client.force_login(director)
+    page_times = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        response = client.get("/reports/call-compliance/", {"from": date_from, "to": date_to})
+        page_times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM notifications_callevent")
+        total = cursor.fetchone()[0]
+    print(
+        f"weekly report over {total:,} events ({report.totals.due:,} due in the week): selector {selector_ms:.0f} ms, "
+        f"page {statistics.median(page_times) * 1000:.0f} ms (median of {args.runs}; target < 1000 ms)"
+    )
+
     from notifications import services
 
     now = timezone.now()
@@ -227,34 +264,6 @@ def main() -> None:
     print(f"hand-written INSERT … SELECT: {hand_m * 1000:.0f} ms (median of {args.runs})")
     print(f"generator tick:               {tick_m * 1000:.0f} ms (median of {args.runs}), {len(queries)} queries")
     print(f"ratio tick / hand-written:    {tick_m / hand_m:.2f}  (target ≤ 2.00)")
-
-    # Commit one tick so the report sees today's events too, then time the weekly report.
-    services.call_events_generate(now=now)
-    from django.contrib.auth import get_user_model
-
-    from notifications import reports
-
-    director = get_user_model().objects.get(username="bench-director")
-    today = timezone.localdate()
-    date_from, date_to = today - timezone.timedelta(days=7), today - timezone.timedelta(days=1)
-    started = time.perf_counter()
-    report = reports.compliance_for_user(user=director, date_from=date_from, date_to=date_to)
-    selector_ms = (time.perf_counter() - started) * 1000
-    client = Client()
-    client.force_login(director)
-    page_times = []
-    for _ in range(args.runs):
-        started = time.perf_counter()
-        response = client.get("/reports/call-compliance/", {"from": date_from, "to": date_to})
-        page_times.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.status_code
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM notifications_callevent")
-        total = cursor.fetchone()[0]
-    print(
-        f"weekly report over {total:,} events ({report.totals.due:,} due in the week): selector {selector_ms:.0f} ms, "
-        f"page {statistics.median(page_times) * 1000:.0f} ms (median of {args.runs}; target < 1000 ms)"
-    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The call-event generator: one set-based tick over every open order (R3, R5–R7, R10, the 30-day rule).
 
-On PostgreSQL a tick is two statements: one UPDATE closing the events of orders that moved on, one
+On PostgreSQL a tick is three statements: two UPDATEs closing the events of orders that moved on, one
 INSERT … SELECT … ON CONFLICT DO NOTHING creating the due events. Local dates are computed in each dealership's
 time zone inside SQL (``AT TIME ZONE``), so a daylight-saving change never doubles or skips a day. The unique
 constraint ``callevent_once_per_order_kind_day`` makes two concurrent ticks (or a tick and a receipt) harmless.
@@ -35,17 +35,22 @@ class TickResult:
     arrival_ids: list[int] = field(default_factory=list)
 
 
-_CANCEL_SQL = """
+# Two statements, each driven by its selective side: the (few) issued or cancelled orders, and the open
+# interim-ETA events (partial index callevent_interim_open_idx) of received orders.
+_CANCEL_CLOSED_SQL = """
 UPDATE notifications_callevent AS e
    SET status = 'cancelled',
-       cancel_reason = CASE o.status WHEN 'issued' THEN 'order_issued'
-                                     WHEN 'cancelled' THEN 'order_cancelled'
-                                     ELSE 'parts_received' END,
+       cancel_reason = CASE o.status WHEN 'issued' THEN 'order_issued' ELSE 'order_cancelled' END,
        updated_at = %(now)s
   FROM orders_customerorder AS o
- WHERE e.order_id = o.id
-   AND e.status = 'open'
-   AND (o.status IN ('issued', 'cancelled') OR (o.status = 'received' AND e.kind = 'interim_eta'))
+ WHERE e.order_id = o.id AND e.status = 'open' AND o.status IN ('issued', 'cancelled')
+   {order_filter}
+"""
+_CANCEL_INTERIM_SQL = """
+UPDATE notifications_callevent AS e
+   SET status = 'cancelled', cancel_reason = 'parts_received', updated_at = %(now)s
+  FROM orders_customerorder AS o
+ WHERE e.order_id = o.id AND e.status = 'open' AND e.kind = 'interim_eta' AND o.status = 'received'
    {order_filter}
 """
 
@@ -120,8 +125,9 @@ def tick_postgres(*, now: datetime.datetime, order_ids: list[int] | None = None)
         params["order_ids"] = list(order_ids)
     result = TickResult()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CANCEL_SQL.format(order_filter=order_filter), params)
-        result.cancelled = cursor.rowcount
+        for statement in (_CANCEL_CLOSED_SQL, _CANCEL_INTERIM_SQL):
+            cursor.execute(statement.format(order_filter=order_filter), params)
+            result.cancelled += cursor.rowcount
         cursor.execute(_INSERT_SQL.format(order_filter=order_filter), params)
         rows = cursor.fetchall()
     result.created = len(rows)

@@ -111,8 +111,15 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
             ),
             # The generator's closing step: the open events of an order.
             models.Index(fields=["order"], condition=Q(status="open"), name="callevent_order_open_idx"),
-            # The weekly report: a dealership's events due in a date range.
-            models.Index(fields=["dealership", "due_date", "assignee"], name="callevent_report_idx"),
+            models.Index(
+                fields=["order"], condition=Q(status="open", kind="interim_eta"), name="callevent_interim_open_idx"
+            ),
+            # The weekly report: a dealership's events due in a date range, answered from the index alone.
+            models.Index(
+                fields=["dealership", "due_date"],
+                include=["assignee", "order", "status", "completed_on"],
+                name="callevent_report_idx",
+            ),
         ]
 
     def __str__(self) -> str:
