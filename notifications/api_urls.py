@@ -1,9 +1,11 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+from rest_framework.routers import DefaultRouter
 
 from . import apis
 
-router = SimpleRouter()
+# DefaultRouter for its format-suffix routes (an id like "0.5" still gets the API's JSON 404); the API root is core's.
+router = DefaultRouter()
+router.include_root_view = False
 router.register("call-events", apis.CallEventViewSet, basename="callevent")
 router.register("opt-outs", apis.OptOutViewSet, basename="optout")
 urlpatterns = [

@@ -89,6 +89,7 @@ class CallEventViewSet(
 ):
     serializer_class = CallEventSerializer
     queryset = CallEvent.objects.none()
+    lookup_value_regex = "[^/]+"  # a malformed id ("0.5") is the API's JSON 404, not the site's HTML one
     filterset_class = CallEventFilter
     ordering_fields = ["due_date", "completed_at", "id"]
     action_permissions = {"complete": ["notifications.complete_callevent"]}
@@ -159,6 +160,7 @@ class OptOutViewSet(
 
     serializer_class = OptOutSerializer
     queryset = OptOut.objects.none()
+    lookup_value_regex = "[^/]+"
     filterset_fields = ["customer", "channel"]
 
     def get_queryset(self):
