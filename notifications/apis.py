@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -115,12 +115,51 @@ class CallEventViewSet(
         OpenApiParameter("dealership", int, description="Narrow to one of your dealerships"),
     ],
 )
+def _row_fields() -> dict:
+    return {
+        "id": serializers.IntegerField(allow_null=True),
+        "name": serializers.CharField(allow_null=True),
+        "due": serializers.IntegerField(),
+        "done_on_time": serializers.IntegerField(),
+        "done_late": serializers.IntegerField(),
+        "open_past_due": serializers.IntegerField(),
+        "open_not_yet_due": serializers.IntegerField(),
+        "on_time_share": serializers.FloatField(allow_null=True),
+    }
+
+
+_DAY = inline_serializer(
+    "CallComplianceDay",
+    {
+        "date": serializers.DateField(),
+        "on_time": serializers.IntegerField(),
+        "late": serializers.IntegerField(),
+        "missed": serializers.IntegerField(),
+    },
+)
+REPORT_SCHEMA = inline_serializer(
+    "CallComplianceReport",
+    {
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "totals": inline_serializer("CallComplianceTotals", _row_fields()),
+        "employees": inline_serializer(
+            "CallComplianceEmployee", _row_fields() | {"days": _DAY.__class__(many=True)}, many=True
+        ),
+        "orders": inline_serializer(
+            "CallComplianceOrder", _row_fields() | {"number": serializers.CharField()}, many=True
+        ),
+    },
+)
+
+
 class CallComplianceReportApi(APIView):
     """R14: per employee and per order — due, done on time, done late, open past due; the on-time share."""
 
     permission_classes = [HasPerms]
     required_perms = ["notifications.view_call_compliance_report"]
 
+    @extend_schema(responses=REPORT_SCHEMA)
     def get(self, request):
         today = timezone.localdate()
         date_from, date_to = reports.parse_range(
@@ -138,6 +177,8 @@ class CallComplianceReportApi(APIView):
 
 class OptOutSerializer(serializers.ModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    # Checked by the service (400 "Unknown channel."); a plain string keeps the schema's one channel enum (core's).
+    channel = serializers.CharField(max_length=10, help_text="sms, email or phone")
     created_by = UserBriefSerializer(read_only=True)
 
     class Meta:
