@@ -115,9 +115,9 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
                 fields=["order"], condition=Q(status="open", kind="interim_eta"), name="callevent_interim_open_idx"
             ),
             # The weekly report: a dealership's events due in a date range, answered from the index alone.
+            # (all key columns rather than INCLUDE, which SQLite lacks: PostgreSQL scans it index-only all the same)
             models.Index(
-                fields=["dealership", "due_date"],
-                include=["assignee", "order", "status", "completed_on"],
+                fields=["dealership", "due_date", "assignee", "order", "status", "completed_on"],
                 name="callevent_report_idx",
             ),
         ]
