@@ -64,14 +64,16 @@ def load(*, users, dealership) -> None:
     from orders.models import CustomerOrder
 
     now = timezone.now()
-    if not CustomerOrder.objects.filter(dealership=dealership, comment=DEMO_MARK).exists():
+    # The orders app's demo (loaded first) brings its own orders; only without them do we make ours.
+    if not CustomerOrder.objects.filter(dealership=dealership).exists():
         _orders(users=users, dealership=dealership, now=now)
     services.call_events_generate(now=now)
     # One recorded result, so the order list, the history and the report have something to show.
     if not CallEvent.objects.filter(dealership=dealership, status=CallStatus.DONE).exists():
         event = (
-            CallEvent.objects.filter(dealership=dealership, status=CallStatus.OPEN, kind="uncollected")
-            .order_by("due_date")
+            CallEvent.objects.filter(dealership=dealership, status=CallStatus.OPEN)
+            .exclude(kind="lot_repair")
+            .order_by("due_date", "id")
             .first()
         )
         if event is not None:

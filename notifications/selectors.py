@@ -36,7 +36,8 @@ class CallLogEntry:
 
 @dataclass
 class CallLogSummary:
-    last_caller_name: str | None = None
+    # "" while nobody has called yet (the orders app's API documents it as a plain string).
+    last_caller_name: str | None = ""
     last_called_at: datetime.datetime | None = None
     results: list[CallLogEntry] = field(default_factory=list)
 

@@ -176,7 +176,8 @@ def test_call_log_for_orders_contract_in_one_query(arrival, advisor, make_order,
     entry = summary.results[0]
     assert entry.caller_name == "Анна Смирнова" and entry.completed_at == at("2025-06-09", 16)
     assert entry.outcome_display == "Дозвонились" and entry.kind_display == "Повторный звонок"
-    assert log[silent.pk].last_caller_name is None and log[silent.pk].results == []
+    assert log[silent.pk].last_caller_name == "" and log[silent.pk].last_called_at is None
+    assert log[silent.pk].results == []
     assert selectors.call_log_for_orders(order_ids=[]) == {}
 
 
