@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "service.tasks.send_appointment_confirmations",
         "schedule": 15 * 60,
     },
+    # R33: open complaints past their deadline are flagged and escalated to the dealership's directors.
+    "flag overdue complaints and escalate them every hour": {
+        "task": "claims.tasks.flag_overdue_complaints",
+        "schedule": crontab(minute=35),
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
