@@ -224,7 +224,7 @@ def _validate_complaint_intake(complaint: Complaint, now: datetime.datetime) -> 
         raise ValidationError(errors)
 
 
-def _notify_emergency(complaint: Complaint, *, now: datetime.datetime) -> None:
+def _notify_emergency(complaint: Complaint, *, actor, now: datetime.datetime) -> None:
     """R24: tell the field manager and the technical centre at once, with the checklist to gather."""
     contacts = claims_settings(complaint.dealership)
     subject = _("EMERGENCY complaint %(number)s: %(kind)s, %(dealership)s") % {
@@ -281,7 +281,7 @@ def _notify_emergency(complaint: Complaint, *, now: datetime.datetime) -> None:
     complaint.contacts_notified_at = now
     complaint.save(update_fields=["contacts_notified_at", "updated_at"])
     events.record(
-        actor=None,
+        actor=actor,
         instance=complaint,
         action=AuditAction.ACTION,
         message=_("Emergency reported to the field manager and the technical centre."),
@@ -322,7 +322,7 @@ def complaint_register(
     complaint.save()
     events.record_created(actor=actor, instance=complaint, fields=["channel", "received_at", "customer", "severity"])
     if complaint.is_emergency:
-        _notify_emergency(complaint, now=now)
+        _notify_emergency(complaint, actor=actor, now=now)
     return complaint
 
 
@@ -341,7 +341,7 @@ def complaint_update(
     complaint.save()
     events.record_updated(actor=actor, instance=complaint, before=before)
     if complaint.is_emergency and complaint.contacts_notified_at is None:
-        _notify_emergency(complaint, now=now)
+        _notify_emergency(complaint, actor=actor, now=now)
     return complaint
 
 
