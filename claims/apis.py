@@ -1,5 +1,7 @@
 """REST API for complaints, goodwill and warranty claims with their transitions (same services as the pages)."""
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -169,13 +171,13 @@ class RejectSerializer(ReasonSerializer):
 
 
 class PaymentSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
     reference = serializers.CharField(allow_blank=True)
 
 
 class ClaimsConfirmSerializer(serializers.Serializer):
     part_instruction = serializers.ChoiceField(choices=PartInstruction.choices)
-    approved_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    approved_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
 
 
 class GoodwillClaimSerializer(serializers.ModelSerializer):

@@ -1,4 +1,5 @@
 import time
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -270,7 +271,9 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
 
 class WarrantyPartLineForm(BootstrapFormMixin, forms.Form):
     part = forms.ModelChoiceField(label=_("Part"), queryset=Part.objects.none(), required=False)
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=0.01, max_digits=10, decimal_places=2, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, required=False
+    )
     is_special = forms.BooleanField(label=_("Special or assembly part"), required=False)
 
     def __init__(self, *args, dealership, **kwargs):

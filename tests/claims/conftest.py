@@ -121,3 +121,13 @@ def pump(dealership):
 @pytest.fixture
 def gearbox(dealership):
     return Part.objects.create(dealership=dealership, number="30500-42010", name="КПП в сборе", price=Decimal("240000"))
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Assertions below match the services' (English) message ids; pages are checked in Russian separately.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("ru")
