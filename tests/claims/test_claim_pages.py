@@ -128,10 +128,23 @@ def test_kpis_timeliness_rejection_rate_and_cost(client, director, engineer, fmc
     # Complaints: one closed on time by the advisor, one overdue.
     now = timezone.now()
     for on_time in (True, False):
-        c = services.complaint_register(actor=advisor, dealership=advisor.staff_profile.default_dealership,
-                                        channel="phone", description="x", contact_name="A", contact_phone="1")  # fmt: skip
-        c = services.complaint_assign(actor=engineer, complaint=c, category="other", department="service",
-                                      assignee=advisor, deadline=c.local_today(now), now=now)  # fmt: skip
+        c = services.complaint_register(
+            actor=advisor,
+            dealership=advisor.staff_profile.default_dealership,
+            channel="phone",
+            description="x",
+            contact_name="A",
+            contact_phone="1",
+        )
+        c = services.complaint_assign(
+            actor=engineer,
+            complaint=c,
+            category="other",
+            department="service",
+            assignee=advisor,
+            deadline=c.local_today(now),
+            now=now,
+        )
         if on_time:
             c = services.complaint_start_investigation(actor=advisor, complaint=c)
             c = services.complaint_agree_solution(actor=advisor, complaint=c, cause="c", solution="s")
