@@ -255,6 +255,11 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
         self.fields["causal_part"].queryset = Part.objects.filter(dealership=dealership)
         self.fields["causal_part"].required = True
         self.fields["mileage"].required = False
+        self.fields["labour_hours"].required = False
+        if not self.instance.pk:
+            self.fields["mileage"].help_text = _("Empty: the mileage recorded on the work order.")
+            self.fields["labour_hours"].initial = None
+            self.fields["labour_hours"].help_text = _("Empty: the job's standard hours.")
         if self.instance.pk:
             # The work order and job of an existing claim do not change.
             del self.fields["work_order_id"]

@@ -1113,6 +1113,8 @@ def warranty_claim_create(
     )
     if data.get("mileage") in (None, "") and work_order.mileage is not None:
         data["mileage"] = work_order.mileage
+    if data.get("labour_hours") in (None, ""):
+        data.pop("labour_hours", None)  # the job's standard hours
     _apply(claim, data, WARRANTY_FIELDS)
     _validate_warranty(claim, now)
     duplicate = _live_claims_for_job(claim).first()
