@@ -15,6 +15,7 @@ Work orders live in the service app; claims refer to them through ``claims.worko
 """
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -57,7 +58,7 @@ class ClaimsSettings(DealershipOwned):
 
 
 class NumberCounter(models.Model):
-    """Per-dealership numbering of complaints and claims (ЖЛ-000001, ГП-000001, ДК-000001)."""
+    """Per-dealership numbering of complaints and claims (ЖЛ-000001, ГП-000001, ГА-000001)."""
 
     dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20)
@@ -750,7 +751,9 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
 class WarrantyClaimPart(models.Model):
     claim = models.ForeignKey(WarrantyClaim, on_delete=models.CASCADE, related_name="part_lines")
     part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
-    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0.01)])
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     unit_price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     is_special = models.BooleanField(_("special or assembly part"), default=False)
 
