@@ -75,7 +75,9 @@ class ComplaintNoteSerializer(serializers.ModelSerializer):
 class ComplaintSerializer(serializers.ModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
     vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
-    assignee = UserBriefSerializer(read_only=True)
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    category = serializers.CharField(read_only=True, help_text="Empty until classified.")
+    department = serializers.CharField(read_only=True, help_text="Empty until assigned.")
     notes = ComplaintNoteSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     received_at = serializers.DateTimeField(required=False)
@@ -246,6 +248,7 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     quarantine_location = serializers.CharField(write_only=True, required=False, allow_blank=True)
     quarantined_part = serializers.SerializerMethodField()
+    part_instruction = serializers.CharField(read_only=True, help_text="scrap / return; empty until decided.")
 
     class Meta:
         model = WarrantyClaim
@@ -371,6 +374,8 @@ class _ScopedViewSet(
 ):
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends = SELECTOR_SEARCH_BACKENDS
+    # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def _input(self, serializer_class):
@@ -630,6 +635,7 @@ class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSe
     serializer_class = QuarantinedPartSerializer
     queryset = QuarantinedPart.objects.none()
     filterset_fields = ["status"]
+    lookup_value_regex = "[^/]+"
     action_permissions = {"dispose": ["claims.dispose_quarantinedpart"]}
 
     def get_queryset(self):
