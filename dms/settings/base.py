@@ -153,6 +153,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
     ],
+    # Choice sets shared by several fields get one name (claims: attachment kinds, the failed part's instruction).
+    "ENUM_NAME_OVERRIDES": {
+        "AttachmentKindEnum": "claims.models.AttachmentKind",
+        "PartInstructionEnum": "claims.models.PartInstruction",
+    },
 }
 
 # Celery: Redis in production and CI; local "run" mode overrides with the filesystem transport.
