@@ -153,6 +153,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
     ],
+    # Choice sets shared by several fields get one name (claims: attachment kinds, the failed part's instruction).
+    "ENUM_NAME_OVERRIDES": {
+        "AttachmentKindEnum": "claims.models.AttachmentKind",
+        "PartInstructionEnum": "claims.models.PartInstruction",
+    },
 }
 
 # Celery: Redis in production and CI; local "run" mode overrides with the filesystem transport.
@@ -180,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
     "send service appointment confirmations 24 hours ahead every 15 minutes": {
         "task": "service.tasks.send_appointment_confirmations",
         "schedule": 15 * 60,
+    },
+    # R33: open complaints past their deadline are flagged and escalated to the dealership's directors.
+    "flag overdue complaints and escalate them every hour": {
+        "task": "claims.tasks.flag_overdue_complaints",
+        "schedule": crontab(minute=35),
     },
 }
 

@@ -1,0 +1,690 @@
+"""REST API for complaints, goodwill and warranty claims with their transitions (same services as the pages)."""
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dms.core.api_base import (
+    SEARCH_PARAMETER,
+    SELECTOR_SEARCH_BACKENDS,
+    DealershipScopedMixin,
+    ScopedPrimaryKeyRelatedField,
+    UserBriefSerializer,
+)
+from dms.core.models import Customer, Dealership, Vehicle
+from dms.core.permissions import HasPerms
+from dms.core.tenancy import resolve_dealership
+from parts.models import Part
+
+from . import kpi, selectors, services
+from .models import (
+    Attachment,
+    AttachmentKind,
+    Complaint,
+    ComplaintCategory,
+    ComplaintNote,
+    Department,
+    GoodwillClaim,
+    PartInstruction,
+    QuarantinedPart,
+    WarrantyClaim,
+    WarrantyClaimPart,
+)
+
+User = get_user_model()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# serializers
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "original_name", "content_type", "size", "description", "created_at", "url"]
+
+    def get_url(self, obj) -> str:
+        return obj.get_absolute_url()
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    file = serializers.FileField()
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ComplaintNoteSerializer(serializers.ModelSerializer):
+    author = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = ComplaintNote
+        fields = ["id", "kind", "text", "author", "created_at"]
+        read_only_fields = ["author", "created_at"]
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    category = serializers.CharField(read_only=True, help_text="Empty until classified.")
+    department = serializers.CharField(read_only=True, help_text="Empty until assigned.")
+    notes = ComplaintNoteSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    received_at = serializers.DateTimeField(required=False)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "dealership",
+            "number",
+            "status",
+            "channel",
+            "received_at",
+            "customer",
+            "vehicle",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "vin_text",
+            "description",
+            "category",
+            "department",
+            "assignee",
+            "deadline",
+            "cause",
+            "responsibility",
+            "solution",
+            "closing_report",
+            "satisfaction",
+            "improvement",
+            "closed_at",
+            "overdue_flagged_at",
+            "escalated_at",
+            "is_overdue",
+            *services.COMPLAINT_INTAKE_FIELDS[9:],
+            "contacts_notified_at",
+            "notes",
+            "attachments",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "dealership",
+            "number",
+            "status",
+            "category",
+            "department",
+            "deadline",
+            "cause",
+            "responsibility",
+            "solution",
+            "closing_report",
+            "satisfaction",
+            "improvement",
+            "closed_at",
+            "overdue_flagged_at",
+            "escalated_at",
+            "contacts_notified_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_is_overdue(self, obj) -> bool:
+        return obj.is_overdue()
+
+
+class AssignSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=ComplaintCategory.choices)
+    department = serializers.ChoiceField(choices=Department.choices)
+    assignee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all())
+    deadline = serializers.DateField()
+
+
+class SolutionSerializer(serializers.Serializer):
+    cause = serializers.CharField()
+    responsibility = serializers.CharField(required=False, allow_blank=True, default="")
+    solution = serializers.CharField()
+
+
+class CloseSerializer(serializers.Serializer):
+    closing_report = serializers.CharField(allow_blank=True)
+    satisfaction = serializers.IntegerField(required=False, allow_null=True)
+    improvement = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class RejectSerializer(ReasonSerializer):
+    part_instruction = serializers.ChoiceField(choices=PartInstruction.choices)
+
+
+class PaymentSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    reference = serializers.CharField(allow_blank=True)
+
+
+class ClaimsConfirmSerializer(serializers.Serializer):
+    part_instruction = serializers.ChoiceField(choices=PartInstruction.choices)
+    approved_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False)
+
+
+class GoodwillClaimSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all())
+    complaint = ScopedPrimaryKeyRelatedField(queryset=Complaint.objects.all(), required=False, allow_null=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GoodwillClaim
+        fields = [
+            "id",
+            "dealership",
+            "number",
+            "status",
+            "complaint",
+            "customer",
+            "vehicle",
+            "work_order_id",
+            "work_order_number",
+            "description",
+            "fmc_terms",
+            "fmc_max_amount",
+            "agreement_signed_on",
+            "requested_amount",
+            "submitted_at",
+            "fmc_confirmed_at",
+            "cac_confirmed_at",
+            "paid_at",
+            "paid_amount",
+            "payment_reference",
+            "decision_reason",
+            "attachments",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "dealership",
+            "number",
+            "status",
+            "submitted_at",
+            "fmc_confirmed_at",
+            "cac_confirmed_at",
+            "paid_at",
+            "paid_amount",
+            "payment_reference",
+            "decision_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class WarrantyPartSerializer(serializers.ModelSerializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+
+    class Meta:
+        model = WarrantyClaimPart
+        fields = ["part", "quantity", "unit_price", "is_special"]
+        read_only_fields = ["unit_price"]
+
+
+class WarrantyClaimSerializer(serializers.ModelSerializer):
+    causal_part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all(), required=False, allow_null=True)
+    parts = WarrantyPartSerializer(many=True, required=False, source="part_lines")
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    quarantine_location = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    quarantined_part = serializers.SerializerMethodField()
+    part_instruction = serializers.CharField(read_only=True, help_text="scrap / return; empty until decided.")
+
+    class Meta:
+        model = WarrantyClaim
+        fields = [
+            "id",
+            "dealership",
+            "number",
+            "status",
+            "kind",
+            "work_order_id",
+            "work_order_number",
+            "job_id",
+            "job_description",
+            "customer",
+            "vehicle",
+            *services.WARRANTY_FIELDS[1:],
+            "parts",
+            "total",
+            "check_results",
+            "checked_at",
+            "submitted_at",
+            "fmc_confirmed_at",
+            "confirmed_at",
+            "approved_amount",
+            "part_instruction",
+            "paid_at",
+            "paid_amount",
+            "payment_reference",
+            "rejected_at",
+            "decision_reason",
+            "return_count",
+            "quarantine_location",
+            "quarantined_part",
+            "attachments",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "dealership",
+            "number",
+            "status",
+            "work_order_number",
+            "job_description",
+            "customer",
+            "vehicle",
+            "causal_part_number",
+            "labour_rate",
+            "check_results",
+            "checked_at",
+            "submitted_at",
+            "fmc_confirmed_at",
+            "confirmed_at",
+            "approved_amount",
+            "part_instruction",
+            "paid_at",
+            "paid_amount",
+            "payment_reference",
+            "rejected_at",
+            "decision_reason",
+            "return_count",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"mileage": {"required": False}}
+
+    def get_quarantined_part(self, obj) -> dict | None:
+        held = QuarantinedPart.objects.filter(claim=obj).first()
+        if held is None:
+            return None
+        return {"id": held.pk, "serial_number": held.serial_number, "status": held.status, "location": held.location}
+
+
+class QuarantinedPartSerializer(serializers.ModelSerializer):
+    claim_number = serializers.CharField(source="claim.number", read_only=True)
+
+    class Meta:
+        model = QuarantinedPart
+        fields = [
+            "id",
+            "claim",
+            "claim_number",
+            "part_number",
+            "serial_number",
+            "location",
+            "status",
+            "disposed_at",
+            "shipment_reference",
+        ]
+
+
+class DisposeSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=PartInstruction.choices)
+    reference = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PublicComplaintSerializer(serializers.Serializer):
+    dealership = serializers.SlugField()
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    vin = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=5000)
+    website = serializers.CharField(required=False, allow_blank=True, default="")  # honeypot
+
+    def validate(self, data):
+        if not data.get("phone") and not data.get("email"):
+            raise serializers.ValidationError("Leave a phone number or an e-mail so that we can reply.")
+        return data
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# viewsets
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class _ScopedViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+    # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _respond(self, obj, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(obj).data, status=code)
+
+    def _attach(self, owner):
+        data = self._input(AttachmentUploadSerializer)
+        attachment = services.attachment_add(actor=self.request.user, owner=owner, **data)
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["complaints"])
+class ComplaintViewSet(_ScopedViewSet):
+    serializer_class = ComplaintSerializer
+    queryset = Complaint.objects.none()
+    filterset_fields = ["status", "channel", "category", "department", "severity", "assignee"]
+    ordering_fields = ["received_at", "deadline", "number"]
+    action_permissions = {
+        "assign": ["claims.assign_complaint"],
+        "start_investigation": ["claims.investigate_complaint"],
+        "notes": ["claims.investigate_complaint"],
+        "agree_solution": ["claims.investigate_complaint"],
+        "close": ["claims.close_complaint"],
+        "attachments": ["claims.investigate_complaint"],
+    }
+
+    def get_queryset(self):
+        return selectors.complaint_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("notes__author", "attachments")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.complaint_register(
+            actor=self.request.user,
+            dealership=self.write_dealership(),
+            channel=data.pop("channel"),
+            description=data.pop("description"),
+            **data,
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.complaint_update(
+            actor=self.request.user, complaint=serializer.instance, data=dict(serializer.validated_data)
+        )
+
+    @extend_schema(request=AssignSerializer, responses=ComplaintSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        complaint = services.complaint_assign(
+            actor=request.user, complaint=self.get_object(), **self._input(AssignSerializer)
+        )
+        return self._respond(complaint)
+
+    @extend_schema(request=None, responses=ComplaintSerializer)
+    @action(detail=True, methods=["post"], url_path="start-investigation")
+    def start_investigation(self, request, pk=None):
+        return self._respond(services.complaint_start_investigation(actor=request.user, complaint=self.get_object()))
+
+    @extend_schema(request=ComplaintNoteSerializer, responses=ComplaintNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        data = self._input(ComplaintNoteSerializer)
+        note = services.complaint_add_note(actor=request.user, complaint=self.get_object(), **data)
+        return Response(ComplaintNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SolutionSerializer, responses=ComplaintSerializer)
+    @action(detail=True, methods=["post"], url_path="agree-solution")
+    def agree_solution(self, request, pk=None):
+        data = self._input(SolutionSerializer)
+        return self._respond(services.complaint_agree_solution(actor=request.user, complaint=self.get_object(), **data))
+
+    @extend_schema(request=CloseSerializer, responses=ComplaintSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        data = self._input(CloseSerializer)
+        return self._respond(services.complaint_close(actor=request.user, complaint=self.get_object(), **data))
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer)
+    @action(detail=True, methods=["post"])
+    def attachments(self, request, pk=None):
+        return self._attach(self.get_object())
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["goodwill claims"])
+class GoodwillClaimViewSet(_ScopedViewSet):
+    serializer_class = GoodwillClaimSerializer
+    queryset = GoodwillClaim.objects.none()
+    filterset_fields = ["status", "customer", "vehicle", "complaint"]
+    ordering_fields = ["created_at", "number"]
+    action_permissions = {
+        "submit": ["claims.submit_goodwillclaim"],
+        "fmc_confirm": ["claims.fmc_confirm_goodwillclaim"],
+        "cac_confirm": ["claims.cac_confirm_goodwillclaim"],
+        "record_payment": ["claims.record_payment_goodwillclaim"],
+        "return_for_correction": ["claims.view_goodwillclaim"],  # the service checks the step's permission
+        "reject": ["claims.view_goodwillclaim"],
+        "attachments": ["claims.change_goodwillclaim"],
+    }
+
+    def get_queryset(self):
+        return selectors.goodwill_claim_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("attachments")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.goodwill_claim_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.goodwill_claim_update(
+            actor=self.request.user, claim=serializer.instance, data=dict(serializer.validated_data)
+        )
+
+    @extend_schema(request=None, responses=GoodwillClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._respond(services.goodwill_claim_submit(actor=request.user, claim=self.get_object()))
+
+    @extend_schema(request=None, responses=GoodwillClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="fmc-confirm")
+    def fmc_confirm(self, request, pk=None):
+        return self._respond(services.goodwill_claim_fmc_confirm(actor=request.user, claim=self.get_object()))
+
+    @extend_schema(request=None, responses=GoodwillClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="cac-confirm")
+    def cac_confirm(self, request, pk=None):
+        return self._respond(services.goodwill_claim_cac_confirm(actor=request.user, claim=self.get_object()))
+
+    @extend_schema(request=PaymentSerializer, responses=GoodwillClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        data = self._input(PaymentSerializer)
+        return self._respond(
+            services.goodwill_claim_record_payment(actor=request.user, claim=self.get_object(), **data)
+        )
+
+    @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_for_correction(self, request, pk=None):
+        data = self._input(ReasonSerializer)
+        return self._respond(services.goodwill_claim_return(actor=request.user, claim=self.get_object(), **data))
+
+    @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = self._input(ReasonSerializer)
+        return self._respond(services.goodwill_claim_reject(actor=request.user, claim=self.get_object(), **data))
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer)
+    @action(detail=True, methods=["post"])
+    def attachments(self, request, pk=None):
+        return self._attach(self.get_object())
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["warranty claims"])
+class WarrantyClaimViewSet(_ScopedViewSet):
+    serializer_class = WarrantyClaimSerializer
+    queryset = WarrantyClaim.objects.none()
+    filterset_fields = ["status", "kind", "vehicle", "work_order_id"]
+    ordering_fields = ["created_at", "number", "submitted_at"]
+    action_permissions = {
+        "submit": ["claims.submit_warrantyclaim"],
+        "fmc_confirm": ["claims.fmc_confirm_warrantyclaim"],
+        "claims_confirm": ["claims.claims_confirm_warrantyclaim"],
+        "record_payment": ["claims.record_payment_warrantyclaim"],
+        "return_for_correction": ["claims.view_warrantyclaim"],  # the service checks the step's permission
+        "reject": ["claims.view_warrantyclaim"],
+        "attachments": ["claims.change_warrantyclaim"],
+    }
+
+    def get_queryset(self):
+        return selectors.warranty_claim_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("part_lines", "attachments")
+
+    @staticmethod
+    def _split(data: dict) -> tuple[dict, list | None, str | None]:
+        data = dict(data)
+        parts = data.pop("part_lines", None)
+        location = data.pop("quarantine_location", None)
+        return data, ([dict(p) for p in parts] if parts is not None else None), location
+
+    def perform_create(self, serializer):
+        data, parts, location = self._split(serializer.validated_data)
+        serializer.instance = services.warranty_claim_create(
+            actor=self.request.user,
+            dealership=self.write_dealership(),
+            work_order_id=data.pop("work_order_id"),
+            job_id=data.pop("job_id"),
+            parts=parts or [],
+            quarantine_location=location or "",
+            **data,
+        )
+
+    def perform_update(self, serializer):
+        data, parts, location = self._split(serializer.validated_data)
+        serializer.instance = services.warranty_claim_update(
+            actor=self.request.user, claim=serializer.instance, data=data, parts=parts, quarantine_location=location
+        )
+
+    @extend_schema(request=None, responses=WarrantyClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._respond(services.warranty_claim_submit(actor=request.user, claim=self.get_object()))
+
+    @extend_schema(request=None, responses=WarrantyClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="fmc-confirm")
+    def fmc_confirm(self, request, pk=None):
+        return self._respond(services.warranty_claim_fmc_confirm(actor=request.user, claim=self.get_object()))
+
+    @extend_schema(request=ClaimsConfirmSerializer, responses=WarrantyClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="claims-confirm")
+    def claims_confirm(self, request, pk=None):
+        data = self._input(ClaimsConfirmSerializer)
+        return self._respond(
+            services.warranty_claim_claims_confirm(actor=request.user, claim=self.get_object(), **data)
+        )
+
+    @extend_schema(request=PaymentSerializer, responses=WarrantyClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        data = self._input(PaymentSerializer)
+        return self._respond(
+            services.warranty_claim_record_payment(actor=request.user, claim=self.get_object(), **data)
+        )
+
+    @extend_schema(request=ReasonSerializer, responses=WarrantyClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_for_correction(self, request, pk=None):
+        data = self._input(ReasonSerializer)
+        return self._respond(services.warranty_claim_return(actor=request.user, claim=self.get_object(), **data))
+
+    @extend_schema(request=RejectSerializer, responses=WarrantyClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = self._input(RejectSerializer)
+        return self._respond(services.warranty_claim_reject(actor=request.user, claim=self.get_object(), **data))
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer)
+    @action(detail=True, methods=["post"])
+    def attachments(self, request, pk=None):
+        return self._attach(self.get_object())
+
+
+@extend_schema(tags=["warranty claims"])
+class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = QuarantinedPartSerializer
+    queryset = QuarantinedPart.objects.none()
+    filterset_fields = ["status"]
+    lookup_value_regex = "[^/]+"
+    action_permissions = {"dispose": ["claims.dispose_quarantinedpart"]}
+
+    def get_queryset(self):
+        return selectors.quarantine_list(dealership_ids=self.scoped_dealership_ids())
+
+    @extend_schema(request=DisposeSerializer, responses=QuarantinedPartSerializer)
+    @action(detail=True, methods=["post"])
+    def dispose(self, request, pk=None):
+        serializer = DisposeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        part = services.quarantined_part_dispose(
+            actor=request.user, part=self.get_object(), **serializer.validated_data
+        )
+        return Response(QuarantinedPartSerializer(part).data)
+
+
+@extend_schema(tags=["complaints"], request=PublicComplaintSerializer, responses={201: None})
+class PublicComplaintApi(APIView):
+    """The public complaint intake (no login): throttled with the "public" scope; a honeypot field drops spam."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_scope = "public"
+
+    def post(self, request):
+        serializer = PublicComplaintSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        dealership = get_object_or_404(Dealership, code=data.pop("dealership"))
+        if data.pop("website"):
+            return Response({"detail": "Thank you."}, status=status.HTTP_201_CREATED)
+        complaint = services.complaint_register_public(
+            dealership=dealership, source_ip=request.META.get("REMOTE_ADDR"), **data
+        )
+        return Response({"number": complaint.number}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["claims KPI"], responses=None)
+class ClaimsKpiApi(APIView):
+    """KPIs for directors: complaint timeliness, claim turnaround and rejection rate, warranty cost."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["claims.view_claims_kpi"]
+
+    def get(self, request):
+        dealership = resolve_dealership(request.user, request.query_params.get("dealership"))
+        period = kpi.Period.from_params(request.query_params, dealership)
+        data = kpi.report(dealership=dealership, period=period)
+        for group in data["cost"].values():
+            for row in group:
+                row["cost"] = str(row["cost"])
+        return Response({"dealership": dealership.pk, "start": period.start, "end": period.end, **data})

@@ -1,0 +1,338 @@
+import time
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dms.core.forms import BootstrapFormMixin
+from dms.core.models import Customer, Vehicle
+from parts.models import Part
+
+from .models import (
+    AttachmentKind,
+    ClaimsSettings,
+    Complaint,
+    ComplaintCategory,
+    ComplaintNote,
+    Department,
+    GoodwillClaim,
+    PartInstruction,
+    WarrantyClaim,
+    WarrantyClaimKind,
+)
+from .services import ATTACHMENT_KINDS, MAX_UPLOAD_BYTES
+
+User = get_user_model()
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def staff_of(dealership):
+    return User.objects.filter(staff_profile__dealerships=dealership, is_active=True).order_by(
+        "last_name", "first_name"
+    )
+
+
+def _user_label(user) -> str:
+    return user.get_full_name() or user.username
+
+
+class DealershipForm(BootstrapFormMixin, forms.Form):
+    """A plain form that knows the dealership it acts in (for ServiceFormView)."""
+
+    def __init__(self, *args, dealership=None, instance=None, **kwargs):
+        self.dealership = dealership
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+
+
+class ServiceValidatedModelForm(BootstrapFormMixin, forms.ModelForm):
+    """A model form whose record-level rules (constraints, cross-field checks) are the service's job: the form
+    checks field formats only, and the service's messages land on the fields."""
+
+    def _get_validation_exclusions(self):
+        return {field.name for field in self.instance._meta.get_fields()}
+
+
+class ComplaintForm(ServiceValidatedModelForm):
+    class Meta:
+        model = Complaint
+        fields = [
+            "channel",
+            "received_at",
+            "customer",
+            "vehicle",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "vin_text",
+            "description",
+            "severity",
+            "emergency_kind",
+            "insurance_info",
+            "insurance_checked",
+            "aftermarket_equipment",
+            "aftermarket_checked",
+            "police_report",
+            "police_checked",
+            "photos_taken",
+            "involves_media",
+            "media_outlet",
+            "media_programme",
+            "journalist",
+            "journalist_contact",
+        ]
+        widgets = {"received_at": DATETIME, "description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
+        self.fields["vehicle"].queryset = Vehicle.objects.filter(dealership=dealership).select_related("customer")
+        self.fields["received_at"].required = False
+        self.fields["received_at"].help_text = _("Leave empty for now.")
+        self.fields["customer"].help_text = _("Or fill in the contact below for someone not in the customer list.")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("received_at"):
+            data["received_at"] = timezone.now()
+        return data
+
+
+class ComplaintAssignForm(DealershipForm):
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *ComplaintCategory.choices])
+    department = forms.ChoiceField(label=_("Department"), choices=[("", "—"), *Department.choices])
+    assignee = forms.ModelChoiceField(label=_("Responsible employee"), queryset=User.objects.none())
+    deadline = forms.DateField(label=_("Deadline"), widget=DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_of(self.dealership)
+        self.fields["assignee"].label_from_instance = _user_label
+
+
+class ComplaintNoteForm(DealershipForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ComplaintNote.Kind.choices)
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ComplaintSolutionForm(DealershipForm):
+    cause = forms.CharField(label=_("Cause found"), widget=forms.Textarea(attrs={"rows": 3}))
+    responsibility = forms.CharField(label=_("Responsibility"), required=False)
+    solution = forms.CharField(label=_("Solution agreed with the customer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ComplaintCloseForm(DealershipForm):
+    closing_report = forms.CharField(label=_("Closing report"), widget=forms.Textarea(attrs={"rows": 4}))
+    satisfaction = forms.TypedChoiceField(
+        label=_("Customer satisfaction (1–5)"),
+        coerce=int,
+        choices=[("", "—")] + [(n, str(n)) for n in range(5, 0, -1)],
+    )
+    improvement = forms.CharField(
+        label=_("Improvement measures"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AttachmentForm(DealershipForm):
+    kind = forms.ChoiceField(label=_("Kind"))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("Images (JPEG, PNG, WebP, GIF) or PDF, up to %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 1048576},
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.webp,.gif"}),
+    )
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+
+    def __init__(self, *args, owner_field: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = ATTACHMENT_KINDS[owner_field]
+        self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
+
+
+class PublicComplaintForm(BootstrapFormMixin, forms.Form):
+    """No login: spam-protected by a honeypot field and a minimum fill time (a signed timestamp)."""
+
+    MIN_FILL_SECONDS = 3
+    MAX_AGE_SECONDS = 2 * 3600
+    SALT = "claims.public_complaint"
+
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    vin = forms.CharField(label=_("VIN or plate (optional)"), max_length=40, required=False)
+    description = forms.CharField(label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
+    # Honeypot: hidden from people by CSS; bots fill it in.
+    website = forms.CharField(label=_("Website"), required=False)
+    started = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now
+        if not self.is_bound:
+            self.initial["started"] = signing.dumps(time.time(), salt=self.SALT)
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean(self):
+        data = super().clean()
+        self.is_spam = False
+        if data.get("website"):
+            self.is_spam = True
+        try:
+            started = signing.loads(data.get("started") or "", salt=self.SALT, max_age=self.MAX_AGE_SECONDS)
+        except signing.BadSignature:
+            raise forms.ValidationError(_("The form has expired. Please reload the page and try again.")) from None
+        now = self.now if self.now is not None else time.time()
+        if now - float(started) < self.MIN_FILL_SECONDS:
+            self.is_spam = True
+        if not data.get("phone") and not data.get("email"):
+            raise forms.ValidationError(_("Leave a phone number or an e-mail so that we can reply."))
+        return data
+
+
+# -- goodwill and warranty claims ----------------------------------------------------------------------------------
+
+
+class GoodwillClaimForm(ServiceValidatedModelForm):
+    class Meta:
+        model = GoodwillClaim
+        fields = [
+            "customer",
+            "vehicle",
+            "complaint",
+            "work_order_number",
+            "description",
+            "fmc_terms",
+            "fmc_max_amount",
+            "agreement_signed_on",
+            "requested_amount",
+        ]
+        widgets = {
+            "agreement_signed_on": DATE,
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "fmc_terms": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
+        self.fields["vehicle"].queryset = Vehicle.objects.filter(dealership=dealership)
+        self.fields["complaint"].queryset = Complaint.objects.filter(dealership=dealership)
+
+
+class WarrantyClaimForm(ServiceValidatedModelForm):
+    work_order_id = forms.TypedChoiceField(label=_("Work order"), coerce=int)
+    job_id = forms.IntegerField(label=_("Job"), widget=forms.Select)
+    quarantine_location = forms.CharField(label=_("Quarantine location of the failed part"), required=False)
+
+    class Meta:
+        model = WarrantyClaim
+        fields = [
+            "kind",
+            "mileage",
+            "failure_date",
+            "failure_code",
+            "causal_part",
+            "description",
+            "failed_part_serial",
+            "replacement_part_serial",
+            "labour_hours",
+            "tac_authorisation",
+            "tac_authorised_by",
+            "odometer_explanation",
+        ]
+        widgets = {
+            "failure_date": DATE,
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "odometer_explanation": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, dealership, work_orders=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["causal_part"].queryset = Part.objects.filter(dealership=dealership)
+        self.fields["causal_part"].required = True
+        self.fields["mileage"].required = False
+        self.fields["labour_hours"].required = False
+        if not self.instance.pk:
+            self.fields["mileage"].help_text = _("Empty: the mileage recorded on the work order.")
+            self.fields["labour_hours"].initial = None
+            self.fields["labour_hours"].help_text = _("Empty: the job's standard hours.")
+        if self.instance.pk:
+            # The work order and job of an existing claim do not change.
+            del self.fields["work_order_id"]
+            del self.fields["job_id"]
+        else:
+            self.fields["work_order_id"].choices = [("", "—")] + [
+                (wo.id, f"{wo.number}{'' if wo.delivered else ' *'}") for wo in work_orders
+            ]
+            self.fields["job_id"].widget.choices = [("", "—")] + [
+                (job.id, f"{wo.number}: {job.description}") for wo in work_orders for job in wo.jobs
+            ]
+            self.fields["work_order_id"].help_text = _("* not delivered yet")
+
+
+class WarrantyPartLineForm(BootstrapFormMixin, forms.Form):
+    part = forms.ModelChoiceField(label=_("Part"), queryset=Part.objects.none(), required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, required=False
+    )
+    is_special = forms.BooleanField(label=_("Special or assembly part"), required=False)
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["part"].queryset = Part.objects.filter(dealership=dealership)
+
+
+class ReasonForm(DealershipForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RejectForm(ReasonForm):
+    part_instruction = forms.ChoiceField(
+        label=_("Instruction for the failed part"), choices=[("", "—"), *PartInstruction.choices]
+    )
+
+
+class ClaimsConfirmForm(DealershipForm):
+    approved_amount = forms.DecimalField(
+        label=_("Amount approved"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    part_instruction = forms.ChoiceField(
+        label=_("Instruction for the failed part"), choices=[("", "—"), *PartInstruction.choices]
+    )
+
+
+class PaymentForm(DealershipForm):
+    amount = forms.DecimalField(label=_("Amount paid"), max_digits=12, decimal_places=2, min_value=0)
+    reference = forms.CharField(label=_("Payment reference"), max_length=100)
+
+
+class DisposeForm(DealershipForm):
+    action = forms.ChoiceField(label=_("Action"), choices=PartInstruction.choices)
+    reference = forms.CharField(label=_("Shipment / scrap act reference"), max_length=100, required=False)
+
+
+class ClaimsSettingsForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = ClaimsSettings
+        fields = [
+            "fmc_name",
+            "fmc_email",
+            "fmc_phone",
+            "tac_name",
+            "tac_email",
+            "tac_phone",
+            "cac_email",
+            "complaint_deadline_days",
+            "emergency_deadline_days",
+        ]
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+KIND_CHOICES = WarrantyClaimKind.choices
+ATTACHMENT_KIND_CHOICES = AttachmentKind.choices

@@ -1,0 +1,55 @@
+from django.urls import path
+
+from . import views
+
+app_name = "claims"
+
+urlpatterns = [
+    # Complaints (R33, R24)
+    path("complaints/", views.ComplaintListView.as_view(), name="complaint_list"),
+    path("complaints/new/", views.ComplaintCreateView.as_view(), name="complaint_create"),
+    path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="complaint_detail"),
+    path("complaints/<int:pk>/edit/", views.ComplaintUpdateView.as_view(), name="complaint_update"),
+    path("complaints/<int:pk>/assign/", views.ComplaintAssignView.as_view(), name="complaint_assign"),
+    path(
+        "complaints/<int:pk>/investigate/",
+        views.ComplaintStartInvestigationView.as_view(),
+        name="complaint_investigate",
+    ),
+    path("complaints/<int:pk>/note/", views.ComplaintNoteView.as_view(), name="complaint_note"),
+    path("complaints/<int:pk>/solution/", views.ComplaintSolutionView.as_view(), name="complaint_solution"),
+    path("complaints/<int:pk>/close/", views.ComplaintCloseView.as_view(), name="complaint_close"),
+    path("complaints/<int:pk>/attach/", views.ComplaintAttachmentView.as_view(), name="complaint_attach"),
+    path("complaint/<slug:code>/", views.PublicComplaintView.as_view(), name="public_complaint"),
+    # Warranty claims (R22)
+    path("claims/", views.ClaimListView.as_view(), name="claim_list"),
+    path("claims/new/", views.ClaimCreateView.as_view(), name="claim_create"),
+    path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim_detail"),
+    path("claims/<int:pk>/edit/", views.ClaimUpdateView.as_view(), name="claim_update"),
+    path("claims/<int:pk>/submit/", views.ClaimSubmitView.as_view(), name="claim_submit"),
+    path("claims/<int:pk>/fmc-confirm/", views.ClaimFmcConfirmView.as_view(), name="claim_fmc_confirm"),
+    path("claims/<int:pk>/confirm/", views.ClaimConfirmView.as_view(), name="claim_confirm"),
+    path("claims/<int:pk>/payment/", views.ClaimPaymentView.as_view(), name="claim_payment"),
+    path("claims/<int:pk>/return/", views.ClaimReturnView.as_view(), name="claim_return"),
+    path("claims/<int:pk>/reject/", views.ClaimRejectView.as_view(), name="claim_reject"),
+    path("claims/<int:pk>/attach/", views.ClaimAttachmentView.as_view(), name="claim_attach"),
+    path("claims/quarantine/", views.QuarantineListView.as_view(), name="quarantine_list"),
+    path("claims/quarantine/<int:pk>/", views.QuarantineDisposeView.as_view(), name="quarantine_dispose"),
+    # Goodwill claims (R23)
+    path("goodwill/", views.GoodwillListView.as_view(), name="goodwill_list"),
+    path("goodwill/new/", views.GoodwillCreateView.as_view(), name="goodwill_create"),
+    path("goodwill/<int:pk>/", views.GoodwillDetailView.as_view(), name="goodwill_detail"),
+    path("goodwill/<int:pk>/edit/", views.GoodwillUpdateView.as_view(), name="goodwill_update"),
+    path("goodwill/<int:pk>/submit/", views.GoodwillSubmitView.as_view(), name="goodwill_submit"),
+    path("goodwill/<int:pk>/fmc-confirm/", views.GoodwillFmcConfirmView.as_view(), name="goodwill_fmc_confirm"),
+    path("goodwill/<int:pk>/cac-confirm/", views.GoodwillCacConfirmView.as_view(), name="goodwill_cac_confirm"),
+    path("goodwill/<int:pk>/payment/", views.GoodwillPaymentView.as_view(), name="goodwill_payment"),
+    path("goodwill/<int:pk>/return/", views.GoodwillReturnView.as_view(), name="goodwill_return"),
+    path("goodwill/<int:pk>/reject/", views.GoodwillRejectView.as_view(), name="goodwill_reject"),
+    path("goodwill/<int:pk>/attach/", views.GoodwillAttachmentView.as_view(), name="goodwill_attach"),
+    # Files, KPIs, settings
+    path("claims/files/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment_download"),
+    path("claims/kpi/", views.KpiView.as_view(), name="kpi"),
+    path("claims/kpi/export.csv", views.KpiExportView.as_view(), name="kpi_export"),
+    path("claims/settings/", views.ClaimsSettingsView.as_view(), name="settings"),
+]

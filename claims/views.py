@@ -1,0 +1,953 @@
+"""Pages of complaints and claims. Every write goes through claims.services; records of other dealerships are 404."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from dms.core.exceptions import ConflictError
+from dms.core.models import Dealership
+from dms.core.selectors import audit_trail
+from dms.core.tenancy import allowed_dealership_ids
+from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+
+from . import kpi, selectors, services, workorders
+from .forms import (
+    AttachmentForm,
+    ClaimsConfirmForm,
+    ClaimsSettingsForm,
+    ComplaintAssignForm,
+    ComplaintCloseForm,
+    ComplaintForm,
+    ComplaintNoteForm,
+    ComplaintSolutionForm,
+    DisposeForm,
+    GoodwillClaimForm,
+    PaymentForm,
+    PublicComplaintForm,
+    ReasonForm,
+    RejectForm,
+    WarrantyClaimForm,
+    WarrantyPartLineForm,
+    staff_of,
+)
+from .models import (
+    ClaimsSettings,
+    Complaint,
+    ComplaintCategory,
+    ComplaintSeverity,
+    ComplaintStatus,
+    GoodwillClaim,
+    GoodwillStatus,
+    QuarantinedPart,
+    QuarantineStatus,
+    WarrantyClaim,
+    WarrantyClaimKind,
+    WarrantyStatus,
+)
+
+# ----------------------------------------------------------------------------------------------------------------
+# building blocks
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class ClaimsFormView(ServiceFormView):
+    """A form page acting on one record (or creating one); conflicts land on top of the form."""
+
+    model = None
+
+    def get_object(self):
+        return self.get_scoped_object(self.model, self.kwargs["pk"])
+
+    def get_cancel_url(self):
+        if "pk" in self.kwargs:
+            return self.get_object().get_absolute_url()
+        return reverse("home")
+
+    def form_valid(self, form):
+        try:
+            obj = self.save(form)
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        except ConflictError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        except (TransitionNotAllowed, ConcurrentTransition):
+            form.add_error(None, _("This action is not allowed in the record's current status."))
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"object": obj})
+        return redirect(obj.get_absolute_url())
+
+    @property
+    def success_message(self):
+        return _("%(object)s saved.")
+
+
+class PostActionView(DealershipPageMixin, View):
+    """A button on a detail page: POST, call a service, come back with a message."""
+
+    model = None
+    http_method_names = ["post"]
+
+    def act(self, obj):
+        raise NotImplementedError
+
+    def success_message(self, obj) -> str:
+        return _("%(object)s: %(status)s.") % {"object": obj, "status": obj.get_status_display()}
+
+    def post(self, request, pk):
+        obj = self.get_scoped_object(self.model, pk)
+        try:
+            obj = self.act(obj)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except ConflictError as error:
+            messages.error(request, error.message)
+        except (TransitionNotAllowed, ConcurrentTransition):
+            messages.error(request, _("This action is not allowed in the record's current status."))
+        else:
+            messages.success(request, self.success_message(obj))
+        return redirect(obj.get_absolute_url())
+
+
+class AttachmentUploadView(ClaimsFormView):
+    form_class = AttachmentForm
+    owner_field = ""
+
+    @property
+    def title(self):
+        return _("Attach a file to %(object)s") % {"object": self.get_object()}
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["owner_field"] = self.owner_field
+        return kwargs
+
+    @property
+    def success_message(self):
+        return _("File attached to %(object)s.")
+
+    def save(self, form):
+        owner = self.get_object()
+        services.attachment_add(
+            actor=self.request.user,
+            owner=owner,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+            description=form.cleaned_data["description"],
+        )
+        return owner
+
+
+class AttachmentDownloadView(LoginRequiredMixin, View):
+    """Files are never served from a public media URL: only to users who may see the complaint or claim."""
+
+    def get(self, request, pk):
+        attachment = selectors.attachment_for_user(
+            user=request.user, attachment_id=pk, dealership_ids=allowed_dealership_ids(request.user)
+        )
+        if attachment is None:
+            raise Http404
+        if not selectors.may_view_attachment(request.user, attachment):
+            raise PermissionDenied
+        response = FileResponse(
+            attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Complaints (R33, R24)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "claims.view_complaint"
+    template_name = "claims/complaint_list.html"
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET
+        assignee = params.get("assignee", "")
+        qs = selectors.complaint_list(
+            dealership_ids=[self.request.dealership.pk],
+            search=params.get("q", ""),
+            status=params.get("status", ""),
+            category=params.get("category", ""),
+            severity=params.get("severity", ""),
+            assignee_id=int(assignee) if assignee.isdigit() else None,
+            overdue=params.get("overdue") == "1",
+        )
+        return super().get_context_data(
+            page_obj=self.paginate(qs),
+            q=params.get("q", ""),
+            filters=params,
+            statuses=ComplaintStatus.choices,
+            categories=ComplaintCategory.choices,
+            severities=ComplaintSeverity.choices,
+            staff=staff_of(self.request.dealership),
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+class ComplaintDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "claims.view_complaint"
+    template_name = "claims/complaint_detail.html"
+
+    def get_context_data(self, **kwargs):
+        complaint = self.get_scoped_object(Complaint, self.kwargs["pk"])
+        return super().get_context_data(
+            complaint=complaint,
+            notes=complaint.notes.select_related("author"),
+            attachments=complaint.attachments.all(),
+            notifications=complaint.notifications.all(),
+            goodwill_claims=complaint.goodwill_claims.all(),
+            overdue=complaint.is_overdue(),
+            audit_entries=audit_trail(complaint)[:50],
+            **kwargs,
+        )
+
+
+COMPLAINT_FORM_GROUPS = [
+    (
+        {"label": gettext_lazy("Intake"), "id": "intake"},
+        ["channel", "received_at", "customer", "vehicle", "contact_name", "contact_phone", "contact_email", "vin_text",
+         "description"],
+    ),
+    (
+        {"label": gettext_lazy("Emergency: vehicle fire or major accident (R24)"), "id": "emergency"},
+        ["severity", "emergency_kind", "insurance_info", "insurance_checked", "aftermarket_equipment",
+         "aftermarket_checked", "police_report", "police_checked", "photos_taken"],
+    ),
+    (
+        {"label": gettext_lazy("Media involved (R24)"), "id": "media"},
+        ["involves_media", "media_outlet", "media_programme", "journalist", "journalist_contact"],
+    ),
+]  # fmt: skip
+
+
+class ComplaintCreateView(ClaimsFormView):
+    permission_required = "claims.add_complaint"
+    form_class = ComplaintForm
+    template_name = "claims/complaint_form.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        context["groups"] = [(title, [form[name] for name in names]) for title, names in COMPLAINT_FORM_GROUPS]
+        return context
+
+    @property
+    def title(self):
+        return _("New complaint")
+
+    @property
+    def success_message(self):
+        return _("Complaint %(object)s registered.")
+
+    def get_initial(self):
+        return {"channel": "phone", "customer": self.request.GET.get("customer")}
+
+    def get_cancel_url(self):
+        return reverse("claims:complaint_list")
+
+    def save(self, form):
+        data = dict(form.cleaned_data)
+        return services.complaint_register(
+            actor=self.request.user,
+            dealership=self.request.dealership,
+            channel=data.pop("channel"),
+            description=data.pop("description"),
+            **data,
+        )
+
+
+class ComplaintUpdateView(ComplaintCreateView):
+    permission_required = "claims.change_complaint"
+    model = Complaint
+
+    @property
+    def title(self):
+        return _("Complaint %(number)s") % {"number": self.get_object().number}
+
+    @property
+    def success_message(self):
+        return _("Complaint %(object)s saved.")
+
+    def get_initial(self):
+        return {}
+
+    def get_cancel_url(self):
+        return self.get_object().get_absolute_url()
+
+    def get_instance(self):
+        return self.get_object()
+
+    def save(self, form):
+        return services.complaint_update(
+            actor=self.request.user, complaint=self.get_object(), data=dict(form.cleaned_data)
+        )
+
+
+class ComplaintAssignView(ClaimsFormView):
+    permission_required = "claims.assign_complaint"
+    form_class = ComplaintAssignForm
+    model = Complaint
+
+    @property
+    def title(self):
+        return _("Classify and assign %(number)s") % {"number": self.get_object().number}
+
+    def get_initial(self):
+        complaint = self.get_object()
+        days = services.claims_settings(complaint.dealership)
+        days = days.emergency_deadline_days if complaint.is_emergency else days.complaint_deadline_days
+        import datetime
+
+        return {
+            "category": complaint.category,
+            "department": complaint.department,
+            "assignee": complaint.assignee_id,
+            "deadline": complaint.deadline or complaint.local_today() + datetime.timedelta(days=days),
+        }
+
+    def save(self, form):
+        return services.complaint_assign(actor=self.request.user, complaint=self.get_object(), **form.cleaned_data)
+
+
+class ComplaintStartInvestigationView(PostActionView):
+    permission_required = "claims.investigate_complaint"
+    model = Complaint
+
+    def act(self, obj):
+        return services.complaint_start_investigation(actor=self.request.user, complaint=obj)
+
+
+class ComplaintNoteView(ClaimsFormView):
+    permission_required = "claims.investigate_complaint"
+    form_class = ComplaintNoteForm
+    model = Complaint
+
+    @property
+    def title(self):
+        return _("Note on %(number)s") % {"number": self.get_object().number}
+
+    def get_initial(self):
+        complaint = self.get_object()
+        return {"kind": "follow_up" if complaint.status == ComplaintStatus.SOLUTION_AGREED else "investigation"}
+
+    @property
+    def success_message(self):
+        return _("Note added to %(object)s.")
+
+    def save(self, form):
+        complaint = self.get_object()
+        services.complaint_add_note(actor=self.request.user, complaint=complaint, **form.cleaned_data)
+        return complaint
+
+
+class ComplaintSolutionView(ClaimsFormView):
+    permission_required = "claims.investigate_complaint"
+    form_class = ComplaintSolutionForm
+    model = Complaint
+
+    @property
+    def title(self):
+        return _("Solution agreed for %(number)s") % {"number": self.get_object().number}
+
+    def save(self, form):
+        return services.complaint_agree_solution(
+            actor=self.request.user, complaint=self.get_object(), **form.cleaned_data
+        )
+
+
+class ComplaintCloseView(ClaimsFormView):
+    permission_required = "claims.close_complaint"
+    form_class = ComplaintCloseForm
+    model = Complaint
+
+    @property
+    def title(self):
+        return _("Close %(number)s with the report") % {"number": self.get_object().number}
+
+    @property
+    def success_message(self):
+        return _("Complaint %(object)s closed.")
+
+    def save(self, form):
+        return services.complaint_close(actor=self.request.user, complaint=self.get_object(), **form.cleaned_data)
+
+
+class ComplaintAttachmentView(AttachmentUploadView):
+    permission_required = "claims.investigate_complaint"
+    model = Complaint
+    owner_field = "complaint"
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def public_rate_limited(request, *, limit: int | None = None, window: int = 3600) -> bool:
+    """A simple per-IP limit of public submissions (counted in the cache)."""
+    limit = limit if limit is not None else getattr(settings, "CLAIMS_PUBLIC_COMPLAINTS_PER_HOUR", 5)
+    key = f"claims:public-complaint:{_client_ip(request)}"
+    if cache.add(key, 1, timeout=window):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=window)
+        return False
+    return count > limit
+
+
+class PublicComplaintView(FormView):
+    """The public complaint form (no login): rate-limited per IP, honeypot + minimum fill time against spam."""
+
+    form_class = PublicComplaintForm
+    template_name = "claims/public_complaint.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.dealership = get_object_or_404(Dealership, code=kwargs["code"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(dealership=self.dealership, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if public_rate_limited(request):
+            return render(
+                request,
+                "claims/public_complaint_done.html",
+                {"dealership": self.dealership, "limited": True},
+                status=429,
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        if form.is_spam:
+            # Bots get the same answer as people, and nothing is stored.
+            return render(self.request, "claims/public_complaint_done.html", {"dealership": self.dealership})
+        data = form.cleaned_data
+        try:
+            complaint = services.complaint_register_public(
+                dealership=self.dealership,
+                name=data["name"],
+                phone=data["phone"],
+                email=data["email"],
+                vin=data["vin"],
+                description=data["description"],
+                source_ip=_client_ip(self.request),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        return render(
+            self.request,
+            "claims/public_complaint_done.html",
+            {"dealership": self.dealership, "number": complaint.number},
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Goodwill claims (R23)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class GoodwillListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "claims.view_goodwillclaim"
+    template_name = "claims/goodwill_list.html"
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET
+        qs = selectors.goodwill_claim_list(
+            dealership_ids=[self.request.dealership.pk], search=params.get("q", ""), status=params.get("status", "")
+        )
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=params.get("q", ""), filters=params, statuses=GoodwillStatus.choices, **kwargs
+        )
+
+
+class GoodwillDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "claims.view_goodwillclaim"
+    template_name = "claims/goodwill_detail.html"
+
+    def get_context_data(self, **kwargs):
+        claim = self.get_scoped_object(GoodwillClaim, self.kwargs["pk"])
+        return super().get_context_data(
+            claim=claim, attachments=claim.attachments.all(), audit_entries=audit_trail(claim)[:50], **kwargs
+        )
+
+
+class GoodwillCreateView(ClaimsFormView):
+    permission_required = "claims.add_goodwillclaim"
+    form_class = GoodwillClaimForm
+
+    @property
+    def title(self):
+        return _("New goodwill claim")
+
+    def get_initial(self):
+        initial = {}
+        complaint_id = self.request.GET.get("complaint", "")
+        if complaint_id.isdigit():
+            complaint = Complaint.objects.filter(pk=complaint_id, dealership=self.request.dealership).first()
+            if complaint:
+                initial = {
+                    "complaint": complaint.pk,
+                    "customer": complaint.customer_id,
+                    "vehicle": complaint.vehicle_id,
+                }
+        return initial
+
+    def get_cancel_url(self):
+        return reverse("claims:goodwill_list")
+
+    def save(self, form):
+        return services.goodwill_claim_create(
+            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+        )
+
+
+class GoodwillUpdateView(ClaimsFormView):
+    permission_required = "claims.change_goodwillclaim"
+    form_class = GoodwillClaimForm
+    model = GoodwillClaim
+
+    @property
+    def title(self):
+        return _("Goodwill claim %(number)s") % {"number": self.get_object().number}
+
+    def get_instance(self):
+        return self.get_object()
+
+    def save(self, form):
+        return services.goodwill_claim_update(
+            actor=self.request.user, claim=self.get_object(), data=dict(form.cleaned_data)
+        )
+
+
+class GoodwillSubmitView(PostActionView):
+    permission_required = "claims.submit_goodwillclaim"
+    model = GoodwillClaim
+
+    def act(self, obj):
+        return services.goodwill_claim_submit(actor=self.request.user, claim=obj)
+
+
+class GoodwillFmcConfirmView(PostActionView):
+    permission_required = "claims.fmc_confirm_goodwillclaim"
+    model = GoodwillClaim
+
+    def act(self, obj):
+        return services.goodwill_claim_fmc_confirm(actor=self.request.user, claim=obj)
+
+
+class GoodwillCacConfirmView(PostActionView):
+    permission_required = "claims.cac_confirm_goodwillclaim"
+    model = GoodwillClaim
+
+    def act(self, obj):
+        return services.goodwill_claim_cac_confirm(actor=self.request.user, claim=obj)
+
+
+class GoodwillPaymentView(ClaimsFormView):
+    permission_required = "claims.record_payment_goodwillclaim"
+    form_class = PaymentForm
+    model = GoodwillClaim
+
+    @property
+    def title(self):
+        return _("Payment of %(number)s") % {"number": self.get_object().number}
+
+    def get_initial(self):
+        return {"amount": self.get_object().requested_amount}
+
+    def save(self, form):
+        return services.goodwill_claim_record_payment(
+            actor=self.request.user, claim=self.get_object(), **form.cleaned_data
+        )
+
+
+class _GoodwillDecisionView(ClaimsFormView):
+    form_class = ReasonForm
+    model = GoodwillClaim
+    permission_required = "claims.view_goodwillclaim"  # the service checks the step's own permission
+
+
+class GoodwillReturnView(_GoodwillDecisionView):
+    @property
+    def title(self):
+        return _("Return %(number)s for correction") % {"number": self.get_object().number}
+
+    def save(self, form):
+        return services.goodwill_claim_return(actor=self.request.user, claim=self.get_object(), **form.cleaned_data)
+
+
+class GoodwillRejectView(_GoodwillDecisionView):
+    @property
+    def title(self):
+        return _("Reject %(number)s") % {"number": self.get_object().number}
+
+    def save(self, form):
+        return services.goodwill_claim_reject(actor=self.request.user, claim=self.get_object(), **form.cleaned_data)
+
+
+class GoodwillAttachmentView(AttachmentUploadView):
+    permission_required = "claims.change_goodwillclaim"
+    model = GoodwillClaim
+    owner_field = "goodwill_claim"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Warranty claims (R22)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class ClaimListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "claims.view_warrantyclaim"
+    template_name = "claims/claim_list.html"
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET
+        qs = selectors.warranty_claim_list(
+            dealership_ids=[self.request.dealership.pk],
+            search=params.get("q", ""),
+            status=params.get("status", ""),
+            kind=params.get("kind", ""),
+        ).prefetch_related("part_lines")
+        return super().get_context_data(
+            page_obj=self.paginate(qs),
+            q=params.get("q", ""),
+            filters=params,
+            statuses=WarrantyStatus.choices,
+            kinds=WarrantyClaimKind.choices,
+            **kwargs,
+        )
+
+
+class ClaimDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "claims.view_warrantyclaim"
+    template_name = "claims/claim_detail.html"
+
+    def get_context_data(self, **kwargs):
+        claim = self.get_scoped_object(WarrantyClaim, self.kwargs["pk"])
+        preconditions = services.warranty_claim_preconditions(claim) if claim.is_editable else {}
+        return super().get_context_data(
+            claim=claim,
+            part_lines=claim.part_lines.select_related("part"),
+            attachments=claim.attachments.all(),
+            quarantined=QuarantinedPart.objects.filter(claim=claim).first(),
+            preconditions=preconditions,
+            audit_entries=audit_trail(claim)[:50],
+            **kwargs,
+        )
+
+
+class ClaimCreateView(ClaimsFormView):
+    permission_required = "claims.add_warrantyclaim"
+    form_class = WarrantyClaimForm
+    template_name = "claims/claim_form.html"
+    part_rows = 4
+
+    @property
+    def title(self):
+        return _("New warranty claim")
+
+    def get_cancel_url(self):
+        return reverse("claims:claim_list")
+
+    def work_orders(self):
+        return workorders.work_orders_for_dealership(dealership_id=self.request.dealership.pk)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["work_orders"] = self.work_orders()
+        return kwargs
+
+    def get_initial(self):
+        wo = self.request.GET.get("work_order", "")
+        return {"work_order_id": int(wo)} if wo.isdigit() else {}
+
+    def part_forms(self):
+        data = self.request.POST if self.request.method == "POST" else None
+        existing = []
+        instance = self.get_instance()
+        if instance is not None and data is None:
+            existing = [
+                {"part": line.part_id, "quantity": line.quantity, "is_special": line.is_special}
+                for line in instance.part_lines.all()
+            ]
+        rows = max(self.part_rows, len(existing) + 1)
+        return [
+            WarrantyPartLineForm(
+                data,
+                prefix=f"line{i}",
+                dealership=self.request.dealership,
+                initial=existing[i] if i < len(existing) else None,
+            )
+            for i in range(rows)
+        ]
+
+    def get_context_data(self, **kwargs):
+        if "part_forms" not in kwargs:
+            kwargs["part_forms"] = self.part_forms()
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        part_forms = self.part_forms()
+        if form.is_valid() and all(f.is_valid() for f in part_forms):
+            lines = [
+                {
+                    "part": f.cleaned_data["part"],
+                    "quantity": f.cleaned_data["quantity"],
+                    "is_special": f.cleaned_data["is_special"],
+                }
+                for f in part_forms
+                if f.cleaned_data.get("part")
+            ]
+            self.lines = lines
+            return self.form_valid(form)
+        return self.render_to_response(self.get_context_data(form=form, part_forms=part_forms))
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def save(self, form):
+        data = dict(form.cleaned_data)
+        return services.warranty_claim_create(
+            actor=self.request.user,
+            dealership=self.request.dealership,
+            work_order_id=data.pop("work_order_id"),
+            job_id=data.pop("job_id"),
+            quarantine_location=data.pop("quarantine_location"),
+            parts=self.lines,
+            **data,
+        )
+
+
+class ClaimUpdateView(ClaimCreateView):
+    permission_required = "claims.change_warrantyclaim"
+    model = WarrantyClaim
+
+    @property
+    def title(self):
+        return _("Warranty claim %(number)s") % {"number": self.get_object().number}
+
+    def get_instance(self):
+        return self.get_object()
+
+    def get_cancel_url(self):
+        return self.get_object().get_absolute_url()
+
+    def get_initial(self):
+        held = QuarantinedPart.objects.filter(claim_id=self.kwargs["pk"]).first()
+        return {"quarantine_location": held.location if held else ""}
+
+    def save(self, form):
+        data = dict(form.cleaned_data)
+        location = data.pop("quarantine_location")
+        return services.warranty_claim_update(
+            actor=self.request.user, claim=self.get_object(), data=data, parts=self.lines, quarantine_location=location
+        )
+
+
+class ClaimSubmitView(PostActionView):
+    permission_required = "claims.submit_warrantyclaim"
+    model = WarrantyClaim
+
+    def act(self, obj):
+        return services.warranty_claim_submit(actor=self.request.user, claim=obj)
+
+
+class ClaimFmcConfirmView(PostActionView):
+    permission_required = "claims.fmc_confirm_warrantyclaim"
+    model = WarrantyClaim
+
+    def act(self, obj):
+        return services.warranty_claim_fmc_confirm(actor=self.request.user, claim=obj)
+
+
+class ClaimConfirmView(ClaimsFormView):
+    permission_required = "claims.claims_confirm_warrantyclaim"
+    form_class = ClaimsConfirmForm
+    model = WarrantyClaim
+
+    @property
+    def title(self):
+        return _("Confirm %(number)s (claims department)") % {"number": self.get_object().number}
+
+    def get_initial(self):
+        return {"approved_amount": self.get_object().total}
+
+    def save(self, form):
+        return services.warranty_claim_claims_confirm(
+            actor=self.request.user, claim=self.get_object(), **form.cleaned_data
+        )
+
+
+class ClaimPaymentView(ClaimsFormView):
+    permission_required = "claims.record_payment_warrantyclaim"
+    form_class = PaymentForm
+    model = WarrantyClaim
+
+    @property
+    def title(self):
+        return _("Payment of %(number)s") % {"number": self.get_object().number}
+
+    def get_initial(self):
+        claim = self.get_object()
+        return {"amount": claim.approved_amount if claim.approved_amount is not None else claim.total}
+
+    def save(self, form):
+        return services.warranty_claim_record_payment(
+            actor=self.request.user, claim=self.get_object(), **form.cleaned_data
+        )
+
+
+class ClaimReturnView(ClaimsFormView):
+    permission_required = "claims.view_warrantyclaim"  # the service checks the step's own permission
+    form_class = ReasonForm
+    model = WarrantyClaim
+
+    @property
+    def title(self):
+        return _("Return %(number)s for correction") % {"number": self.get_object().number}
+
+    def save(self, form):
+        return services.warranty_claim_return(actor=self.request.user, claim=self.get_object(), **form.cleaned_data)
+
+
+class ClaimRejectView(ClaimsFormView):
+    permission_required = "claims.view_warrantyclaim"
+    form_class = RejectForm
+    model = WarrantyClaim
+
+    @property
+    def title(self):
+        return _("Reject %(number)s") % {"number": self.get_object().number}
+
+    def save(self, form):
+        return services.warranty_claim_reject(actor=self.request.user, claim=self.get_object(), **form.cleaned_data)
+
+
+class ClaimAttachmentView(AttachmentUploadView):
+    permission_required = "claims.change_warrantyclaim"
+    model = WarrantyClaim
+    owner_field = "warranty_claim"
+
+
+class QuarantineListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "claims.view_quarantinedpart"
+    template_name = "claims/quarantine_list.html"
+
+    def get_context_data(self, **kwargs):
+        status = self.request.GET.get("status", QuarantineStatus.QUARANTINED)
+        qs = selectors.quarantine_list(dealership_ids=[self.request.dealership.pk], status=status)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), status=status, statuses=QuarantineStatus.choices, **kwargs
+        )
+
+
+class QuarantineDisposeView(ClaimsFormView):
+    permission_required = "claims.dispose_quarantinedpart"
+    form_class = DisposeForm
+    model = QuarantinedPart
+
+    @property
+    def title(self):
+        return _("Failed part %(part)s of claim %(claim)s") % {
+            "part": self.get_object(),
+            "claim": self.get_object().claim.number,
+        }
+
+    def get_initial(self):
+        return {"action": self.get_object().claim.part_instruction}
+
+    def get_cancel_url(self):
+        return reverse("claims:quarantine_list")
+
+    def save(self, form):
+        part = services.quarantined_part_dispose(actor=self.request.user, part=self.get_object(), **form.cleaned_data)
+        return part.claim
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# KPIs and settings
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class KpiView(DealershipPageMixin, TemplateView):
+    permission_required = "claims.view_claims_kpi"
+    template_name = "claims/kpi.html"
+
+    def get_context_data(self, **kwargs):
+        period = kpi.Period.from_params(self.request.GET, self.request.dealership)
+        return super().get_context_data(
+            period=period, report=kpi.report(dealership=self.request.dealership, period=period), **kwargs
+        )
+
+
+class KpiExportView(DealershipPageMixin, View):
+    permission_required = "claims.view_claims_kpi"
+
+    def get(self, request):
+        period = kpi.Period.from_params(request.GET, request.dealership)
+        section = request.GET.get("section", "complaints_by_employee")
+        rows = kpi.csv_rows(dealership=request.dealership, period=period, section=section)
+        if rows is None:
+            raise Http404
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="claims-kpi-{section}-{period.start}-{period.end}.csv"'
+        response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+        writer = csv.writer(response, delimiter=";")
+        for row in rows:
+            writer.writerow(row)
+        return response
+
+
+class ClaimsSettingsView(ClaimsFormView):
+    permission_required = "claims.change_claimssettings"
+    form_class = ClaimsSettingsForm
+
+    @property
+    def title(self):
+        return _("Claims contacts and deadlines")
+
+    def get_instance(self):
+        return services.claims_settings(self.request.dealership)
+
+    def get_cancel_url(self):
+        return reverse("claims:complaint_list")
+
+    def form_valid(self, form):
+        try:
+            services.claims_settings_update(
+                actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data)
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Settings saved."))
+        return redirect("claims:settings")
+
+
+__all__ = ["ClaimsSettings"]
