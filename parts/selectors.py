@@ -1,17 +1,225 @@
+"""Reads of the parts app, always scoped to the dealerships the caller may see."""
+
+import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 
-from .models import Part, Supplier
+from . import conf
+from .models import (
+    LowStockAlert,
+    Part,
+    Reservation,
+    StockBalance,
+    StockMovement,
+    Supplier,
+    Warehouse,
+)
+
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=16, decimal_places=4))
 
 
-def part_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[Part]:
+def part_list(
+    *, dealership_ids: Iterable[int], search: str = "", abc_class: str = "", with_stock: bool = False
+) -> QuerySet[Part]:
     qs = Part.objects.filter(dealership_id__in=list(dealership_ids)).select_related("default_supplier")
     search = (search or "").strip()
     if search:
         qs = qs.filter(Q(number__icontains=search.replace(" ", "")) | Q(name__icontains=search))
+    if abc_class:
+        qs = qs.filter(abc_class=abc_class)
+    if with_stock:
+        qs = qs.annotate(
+            on_hand_total=Coalesce(Sum("balances__on_hand"), ZERO),
+            reserved_total=Coalesce(Sum("balances__reserved"), ZERO),
+        ).annotate(available_total=F("on_hand_total") - F("reserved_total"))
     return qs
 
 
 def supplier_list(*, dealership_ids: Iterable[int]) -> QuerySet[Supplier]:
     return Supplier.objects.filter(dealership_id__in=list(dealership_ids))
+
+
+def warehouse_list(*, dealership_ids: Iterable[int], active_only: bool = False) -> QuerySet[Warehouse]:
+    qs = Warehouse.objects.filter(dealership_id__in=list(dealership_ids))
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def stock_available(*, dealership, part, warehouse=None) -> Decimal:
+    """Free stock (on hand minus reserved) of a part. ``warehouse=None`` means the dealership's default warehouse —
+    the one ``stock_reserve``/``stock_issue`` act in when given no warehouse; 0 when there is none yet."""
+    if warehouse is None:
+        warehouse = Warehouse.objects.filter(dealership=dealership, is_default=True).first()
+        if warehouse is None:
+            return Decimal("0")
+    balance = StockBalance.objects.filter(part=part, warehouse=warehouse, dealership=dealership).first()
+    return balance.available if balance else Decimal("0")
+
+
+def stock_on_hand_total(*, dealership, part) -> Decimal:
+    return StockBalance.objects.filter(dealership=dealership, part=part).aggregate(
+        total=Coalesce(Sum("on_hand"), ZERO)
+    )["total"]
+
+
+def default_level_expression():
+    """The class default alert level (R27) as an SQL expression, for balances without their own level."""
+    defaults = conf.get("PARTS_DEFAULT_ALERT_LEVEL")
+    out = DecimalField(max_digits=12, decimal_places=3)
+    return Coalesce(
+        F("alert_level"),
+        Case(
+            *[When(part__abc_class=cls, then=Value(Decimal(level))) for cls, level in defaults.items() if cls],
+            default=Value(Decimal(defaults.get("", 0))),
+            output_field=out,
+        ),
+        output_field=out,
+    )
+
+
+def stock_list(
+    *,
+    dealership_ids: Iterable[int],
+    warehouse_id: int | None = None,
+    search: str = "",
+    abc_class: str = "",
+    location_id: int | None = None,
+    below_alert: bool = False,
+) -> QuerySet[StockBalance]:
+    qs = (
+        StockBalance.objects.filter(dealership_id__in=list(dealership_ids))
+        .select_related("part", "warehouse", "location")
+        .annotate(
+            available_qty=F("on_hand") - F("reserved"),
+            effective_alert_level=default_level_expression(),
+            value=ExpressionWrapper(F("on_hand") * F("average_cost"), output_field=DecimalField()),
+        )
+        .order_by("part__number", "warehouse__code")
+    )
+    if warehouse_id:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    if location_id:
+        qs = qs.filter(location_id=location_id)
+    if abc_class:
+        qs = qs.filter(part__abc_class=abc_class)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search))
+    if below_alert:
+        qs = qs.filter(available_qty__lt=F("effective_alert_level"))
+    return qs
+
+
+def movement_list(
+    *,
+    dealership_ids: Iterable[int],
+    part_id: int | None = None,
+    warehouse_id: int | None = None,
+    kind: str = "",
+    search: str = "",
+    work_order_ref: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[StockMovement]:
+    qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "part", "warehouse", "actor"
+    )
+    if part_id:
+        qs = qs.filter(part_id=part_id)
+    if warehouse_id:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if work_order_ref:
+        qs = qs.filter(work_order_ref=work_order_ref)
+    if date_from:
+        qs = qs.filter(occurred_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(occurred_at__date__lte=date_to)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(part__number__icontains=search.replace(" ", ""))
+            | Q(part__name__icontains=search)
+            | Q(reference__icontains=search)
+        )
+    return qs
+
+
+def reservation_list(*, dealership_ids: Iterable[int], status: str = "") -> QuerySet[Reservation]:
+    qs = Reservation.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "part", "warehouse", "created_by"
+    )
+    return qs.filter(status=status) if status else qs
+
+
+def alert_list(*, dealership_ids: Iterable[int], status: str = LowStockAlert.Status.OPEN) -> QuerySet[LowStockAlert]:
+    qs = LowStockAlert.objects.filter(dealership_id__in=list(dealership_ids)).select_related("part", "warehouse")
+    return qs.filter(status=status) if status else qs
+
+
+def alerts_with_balances(alerts) -> list[tuple[LowStockAlert, StockBalance | None]]:
+    """Each alert with the live balance (the actual on-hand figure now), in one extra query."""
+    alerts = list(alerts)
+    balances = {
+        (b.part_id, b.warehouse_id): b
+        for b in StockBalance.objects.filter(
+            part_id__in={a.part_id for a in alerts}, warehouse_id__in={a.warehouse_id for a in alerts}
+        )
+    }
+    return [(a, balances.get((a.part_id, a.warehouse_id))) for a in alerts]
+
+
+def stock_value_report(*, dealership_ids: Iterable[int]) -> dict:
+    """Stock value (on hand x moving average cost) per warehouse and per ABC class, with totals."""
+    value = ExpressionWrapper(
+        F("on_hand") * F("average_cost"), output_field=DecimalField(max_digits=20, decimal_places=4)
+    )
+    rows = list(
+        StockBalance.objects.filter(dealership_id__in=list(dealership_ids), on_hand__gt=0)
+        .values("warehouse__code", "warehouse__name", "part__abc_class")
+        .annotate(value=Sum(value), parts=Count("part_id", distinct=True), quantity=Sum("on_hand"))
+        .order_by("warehouse__code", "part__abc_class")
+    )
+    by_warehouse: dict[str, dict] = {}
+    by_class: dict[str, Decimal] = {}
+    for row in rows:
+        row["value"] = (row["value"] or Decimal("0")).quantize(Decimal("0.01"))
+        w = by_warehouse.setdefault(
+            row["warehouse__code"], {"name": row["warehouse__name"], "value": Decimal("0"), "parts": 0, "classes": {}}
+        )
+        w["value"] += row["value"]
+        w["parts"] += row["parts"]
+        w["classes"][row["part__abc_class"] or "—"] = row["value"]
+        key = row["part__abc_class"] or "—"
+        by_class[key] = by_class.get(key, Decimal("0")) + row["value"]
+    return {
+        "rows": rows,
+        "by_warehouse": by_warehouse,
+        "by_class": dict(sorted(by_class.items())),
+        "total": sum(by_class.values(), Decimal("0")),
+    }
+
+
+def job_parts_cost(*, dealership_ids: Iterable[int], work_order_ref: str) -> Decimal:
+    """R32: the parts cost of one job (issues minus returns to stock against it), at the cost they left with."""
+    total = StockMovement.objects.filter(
+        dealership_id__in=list(dealership_ids), work_order_ref=work_order_ref
+    ).aggregate(total=Coalesce(Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()), ZERO))["total"]
+    return (-total).quantize(Decimal("0.01")) if total else Decimal("0.00")
+
+
+def job_cost_report(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet:
+    qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids)).exclude(work_order_ref="")
+    if search:
+        qs = qs.filter(work_order_ref__icontains=search.strip())
+    return (
+        qs.values("work_order_ref")
+        .annotate(
+            cost=-Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()),
+            lines=Count("id"),
+        )
+        .order_by("-work_order_ref")
+    )

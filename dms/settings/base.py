@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.flag_overdue_complaints",
         "schedule": crontab(minute=35),
     },
+    "reclassify parts A/B/C on the 1st of each month": {
+        "task": "parts.tasks.classify_abc_all",
+        "schedule": crontab(hour=3, minute=30, day_of_month=1),
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

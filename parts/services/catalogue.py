@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.models import Dealership
 
-from .models import Part, Supplier
+from ..models import Part, Supplier
 
 PART_FIELDS = ("number", "name", "price", "unit", "default_supplier", "is_active")
 SUPPLIER_FIELDS = ("name", "code", "delivery_days", "email", "phone", "is_active")

@@ -1,0 +1,612 @@
+"""The stock ledger. Every change of stock is a StockMovement row written in the same transaction as the locked
+balance it changes, so on-hand always equals the sum of the ledger (issue 5 §1).
+
+Stock never goes negative and reservations never exceed on-hand (§2): the services check first (to give a clear
+message), the balance row is locked with SELECT ... FOR UPDATE so concurrent issues queue up, and CHECK constraints
+in the database refuse anything that slips through.
+"""
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dms.core import events, roles
+from dms.core.exceptions import ConflictError
+from dms.core.models import Dealership
+
+from .. import conf
+from ..models import (
+    Location,
+    LowStockAlert,
+    MovementKind,
+    Part,
+    Reservation,
+    StockBalance,
+    StockMovement,
+    Warehouse,
+)
+
+User = get_user_model()
+
+QTY_STEP = Decimal("0.001")
+COST_STEP = Decimal("0.0001")
+ISSUE_REASONS = {
+    "work_order": MovementKind.ISSUE,
+    "counter_sale": MovementKind.COUNTER_SALE,
+    "write_off": MovementKind.WRITE_OFF,
+    "return_to_supplier": MovementKind.RETURN_OUT,
+}
+WAREHOUSE_FIELDS = ("code", "name", "is_default", "is_active")
+LOCATION_FIELDS = ("warehouse", "code", "description", "is_active")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Input checks
+
+
+def clean_quantity(value: Any, field: str = "quantity") -> Decimal:
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({field: _("Enter a number.")}) from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationError({field: _("The quantity must be greater than zero.")})
+    if quantity != quantity.quantize(QTY_STEP):
+        raise ValidationError({field: _("Use at most three decimal places.")})
+    return quantity
+
+
+def clean_cost(value: Any, field: str = "unit_cost") -> Decimal:
+    try:
+        cost = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({field: _("Enter a number.")}) from None
+    if not cost.is_finite() or cost < 0:
+        raise ValidationError({field: _("The cost cannot be negative.")})
+    return cost.quantize(COST_STEP, rounding=ROUND_HALF_UP)
+
+
+def _check_owned(dealership: Dealership, **objs: Any) -> None:
+    errors = {}
+    for field, obj in objs.items():
+        if obj is not None and obj.dealership_id != dealership.pk:
+            errors[field] = _("Unknown %(field)s.") % {"field": obj._meta.verbose_name}
+    if errors:
+        raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Warehouses and bins
+
+
+def default_warehouse(dealership: Dealership) -> Warehouse:
+    """The dealership's default warehouse; the first one is created on demand ("MAIN")."""
+    warehouse = Warehouse.objects.filter(dealership=dealership, is_default=True).first()
+    if warehouse is not None:
+        return warehouse
+    if Warehouse.objects.filter(dealership=dealership).exists():
+        raise ValidationError({"warehouse": _("Choose a warehouse: the dealership has no default warehouse.")})
+    # Two first receipts at once: the partial unique index lets only one default in, the other reads it.
+    Warehouse.objects.bulk_create(
+        [Warehouse(dealership=dealership, code="MAIN", name=_("Main warehouse"), is_default=True)],
+        ignore_conflicts=True,
+    )
+    return Warehouse.objects.get(dealership=dealership, is_default=True)
+
+
+def _resolve_warehouse(dealership: Dealership, warehouse: Warehouse | None) -> Warehouse:
+    if warehouse is None:
+        return default_warehouse(dealership)
+    _check_owned(dealership, warehouse=warehouse)
+    if not warehouse.is_active:
+        raise ValidationError({"warehouse": _("The warehouse is closed.")})
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_create(*, actor, dealership: Dealership, **data: Any) -> Warehouse:
+    warehouse = Warehouse(dealership=dealership, **{k: v for k, v in data.items() if k in WAREHOUSE_FIELDS})
+    warehouse.code = (warehouse.code or "").strip().upper()
+    if Warehouse.objects.filter(dealership=dealership, code=warehouse.code).exists():
+        raise ValidationError({"code": _("A warehouse with this code already exists.")})
+    warehouse.full_clean(validate_constraints=False)
+    if warehouse.is_default:
+        Warehouse.objects.filter(dealership=dealership, is_default=True).update(is_default=False)
+    elif not Warehouse.objects.filter(dealership=dealership, is_default=True).exists():
+        warehouse.is_default = True
+    warehouse.save()
+    events.record_created(actor=actor, instance=warehouse, fields=WAREHOUSE_FIELDS)
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_update(*, actor, warehouse: Warehouse, data: dict[str, Any]) -> Warehouse:
+    warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
+    before = events.snapshot(warehouse, [k for k in data if k in WAREHOUSE_FIELDS])
+    for name, value in data.items():
+        if name in WAREHOUSE_FIELDS:
+            setattr(warehouse, name, value)
+    warehouse.code = (warehouse.code or "").strip().upper()
+    if Warehouse.objects.filter(dealership_id=warehouse.dealership_id, code=warehouse.code).exclude(pk=warehouse.pk):
+        raise ValidationError({"code": _("A warehouse with this code already exists.")})
+    if warehouse.is_default:
+        Warehouse.objects.filter(dealership_id=warehouse.dealership_id, is_default=True).exclude(
+            pk=warehouse.pk
+        ).update(is_default=False)
+    warehouse.full_clean(validate_constraints=False)
+    warehouse.save()
+    events.record_updated(actor=actor, instance=warehouse, before=before)
+    return warehouse
+
+
+@transaction.atomic
+def location_create(*, actor, dealership: Dealership, **data: Any) -> Location:
+    location = Location(dealership=dealership, **{k: v for k, v in data.items() if k in LOCATION_FIELDS})
+    _check_owned(dealership, warehouse=location.warehouse)
+    location.code = (location.code or "").strip().upper()
+    if Location.objects.filter(warehouse=location.warehouse, code=location.code).exists():
+        raise ValidationError({"code": _("This bin already exists in the warehouse.")})
+    location.full_clean(validate_constraints=False)
+    location.save()
+    events.record_created(actor=actor, instance=location, fields=LOCATION_FIELDS)
+    return location
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Balances, locks and the ledger
+
+
+def _lock_balance(dealership: Dealership, part: Part, warehouse: Warehouse) -> StockBalance:
+    """The balance row of (part, warehouse), created if missing, locked until the transaction ends."""
+    qs = StockBalance.objects.select_for_update(of=("self",))
+    balance = qs.filter(part=part, warehouse=warehouse).first()
+    if balance is None:
+        StockBalance.objects.bulk_create(
+            [StockBalance(dealership=dealership, part=part, warehouse=warehouse)], ignore_conflicts=True
+        )
+        balance = qs.get(part=part, warehouse=warehouse)
+    balance.part = part
+    balance.warehouse = warehouse
+    return balance
+
+
+def _lock_balances_in_order(dealership: Dealership, part: Part, *warehouses: Warehouse) -> dict[int, StockBalance]:
+    # Always lock in warehouse-id order so that two transfers in opposite directions cannot deadlock.
+    return {w.pk: _lock_balance(dealership, part, w) for w in sorted(warehouses, key=lambda w: w.pk)}
+
+
+def _not_enough(balance: StockBalance, wanted: Decimal) -> ValidationError:
+    return ValidationError(
+        {
+            "quantity": _(
+                "Not enough stock of %(part)s in %(warehouse)s: %(available)s %(unit)s available "
+                "(on hand %(on_hand)s, reserved %(reserved)s), %(wanted)s requested."
+            )
+            % {
+                "part": balance.part.number,
+                "warehouse": balance.warehouse.name,
+                "available": _fmt(balance.available),
+                "unit": balance.part.get_unit_display(),
+                "on_hand": _fmt(balance.on_hand),
+                "reserved": _fmt(balance.reserved),
+                "wanted": _fmt(wanted),
+            }
+        }
+    )
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}".rstrip("0")
+
+
+def _post(
+    *,
+    actor,
+    balance: StockBalance,
+    kind: str,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    reference: str = "",
+    reason: str = "",
+    reservation: Reservation | None = None,
+    work_order_ref: str = "",
+    occurred_at=None,
+) -> StockMovement:
+    """Write one ledger row and apply it to the (locked) balance. ``quantity`` is signed: + in, - out."""
+    new_on_hand = balance.on_hand + quantity
+    if new_on_hand < 0 or new_on_hand < balance.reserved:
+        raise _not_enough(balance, -quantity)
+    if quantity > 0:
+        cost = balance.average_cost if unit_cost is None else unit_cost
+        # Moving average cost: the value of what is there plus what arrives, over the new quantity.
+        balance.average_cost = ((balance.on_hand * balance.average_cost + quantity * cost) / new_on_hand).quantize(
+            COST_STEP, rounding=ROUND_HALF_UP
+        )
+    else:
+        cost = balance.average_cost
+    balance.on_hand = new_on_hand
+    balance.save(update_fields=["on_hand", "reserved", "average_cost", "updated_at"])
+    movement = StockMovement.objects.create(
+        dealership_id=balance.dealership_id,
+        part=balance.part,
+        warehouse=balance.warehouse,
+        kind=kind,
+        quantity=quantity,
+        unit_cost=cost,
+        on_hand_after=new_on_hand,
+        occurred_at=occurred_at or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        reference=reference[:100],
+        reason=reason[:300],
+        reservation=reservation,
+        work_order_ref=work_order_ref[:50],
+    )
+    check_low_stock(balance=balance)
+    return movement
+
+
+@transaction.atomic
+def stock_receive(
+    *,
+    actor,
+    dealership: Dealership,
+    part: Part,
+    quantity,
+    unit_cost,
+    warehouse: Warehouse | None = None,
+    reference: str = "",
+    reserve_for_order_id: int | None = None,
+) -> StockMovement:
+    """A receipt from the supplier. With ``reserve_for_order_id`` the received quantity is reserved for that
+    customer order (issue 5 §2: receipts for customer orders reserve what arrived)."""
+    quantity = clean_quantity(quantity)
+    unit_cost = clean_cost(unit_cost)
+    _check_owned(dealership, part=part)
+    warehouse = _resolve_warehouse(dealership, warehouse)
+    balance = _lock_balance(dealership, part, warehouse)
+    reservation = None
+    if reserve_for_order_id is not None:
+        reservation = Reservation.objects.create(
+            dealership=dealership,
+            part=part,
+            warehouse=warehouse,
+            quantity=quantity,
+            reference=reference or _("Customer order #%(id)s") % {"id": reserve_for_order_id},
+            customer_order_id=reserve_for_order_id,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        balance.reserved += quantity
+    movement = _post(
+        actor=actor,
+        balance=balance,
+        kind=MovementKind.RECEIPT,
+        quantity=quantity,
+        unit_cost=unit_cost,
+        reference=reference,
+        reason=_("Receipt from supplier"),
+        reservation=reservation,
+    )
+    if reservation is not None:
+        events.record_created(actor=actor, instance=reservation, fields=("quantity", "reference", "customer_order_id"))
+    return movement
+
+
+@transaction.atomic
+def stock_reserve(
+    *, actor, dealership: Dealership, part: Part, quantity, reference: str, warehouse: Warehouse | None = None
+) -> Reservation:
+    """Reserve free stock for a job or order; refuses (400) when less is available than asked."""
+    quantity = clean_quantity(quantity)
+    if not (reference or "").strip():
+        raise ValidationError({"reference": _("Say what the parts are reserved for.")})
+    _check_owned(dealership, part=part)
+    warehouse = _resolve_warehouse(dealership, warehouse)
+    balance = _lock_balance(dealership, part, warehouse)
+    if balance.available < quantity:
+        raise _not_enough(balance, quantity)
+    balance.reserved += quantity
+    balance.save(update_fields=["reserved", "updated_at"])
+    reservation = Reservation.objects.create(
+        dealership=dealership,
+        part=part,
+        warehouse=warehouse,
+        quantity=quantity,
+        reference=reference.strip()[:100],
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    events.record_created(actor=actor, instance=reservation, fields=("quantity", "reference"))
+    check_low_stock(balance=balance)
+    return reservation
+
+
+def _lock_reservation(reservation: Reservation) -> tuple[StockBalance, Reservation]:
+    part = Part.objects.get(pk=reservation.part_id)
+    warehouse = Warehouse.objects.get(pk=reservation.warehouse_id)
+    balance = _lock_balance(warehouse.dealership, part, warehouse)
+    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    locked.part, locked.warehouse = part, warehouse
+    return balance, locked
+
+
+@transaction.atomic
+def reservation_release(*, actor, reservation: Reservation) -> Reservation:
+    """Give the not-yet-issued part of a reservation back to free stock."""
+    balance, reservation = _lock_reservation(reservation)
+    if reservation.status != Reservation.Status.ACTIVE:
+        raise ConflictError(_("This reservation is no longer active."))
+    balance.reserved -= reservation.remaining
+    balance.save(update_fields=["reserved", "updated_at"])
+    reservation.status = Reservation.Status.RELEASED
+    reservation.save(update_fields=["status", "updated_at"])
+    events.record_transition(
+        actor=actor, instance=reservation, source=Reservation.Status.ACTIVE, target=Reservation.Status.RELEASED
+    )
+    check_low_stock(balance=balance)
+    return reservation
+
+
+@transaction.atomic
+def stock_issue(
+    *,
+    actor,
+    dealership: Dealership,
+    part: Part,
+    quantity,
+    reference: str,
+    reservation: Reservation | None = None,
+    warehouse: Warehouse | None = None,
+    reason: str = "work_order",
+    work_order_ref: str = "",
+    note: str = "",
+) -> StockMovement:
+    """Stock leaves the warehouse: to a work order, a counter sale, a write-off or back to the supplier.
+
+    With a reservation the reserved quantity is consumed first; anything beyond it must be free stock.
+    """
+    quantity = clean_quantity(quantity)
+    kind = ISSUE_REASONS.get(reason)
+    if kind is None:
+        raise ValidationError({"reason": _("Unknown reason for the issue.")})
+    if not (reference or "").strip():
+        raise ValidationError({"reference": _("Give the document the parts are issued against.")})
+    if kind == MovementKind.WRITE_OFF and not (note or "").strip():
+        raise ValidationError({"note": _("Explain why the parts are written off.")})
+    _check_owned(dealership, part=part, reservation=reservation)
+    if reservation is not None:
+        if reservation.part_id != part.pk:
+            raise ValidationError({"reservation": _("The reservation is for another part.")})
+        if warehouse is not None and warehouse.pk != reservation.warehouse_id:
+            raise ValidationError({"reservation": _("The reservation is in another warehouse.")})
+        balance, reservation = _lock_reservation(reservation)
+        if reservation.status != Reservation.Status.ACTIVE:
+            raise ConflictError(_("This reservation is no longer active."))
+    else:
+        warehouse = _resolve_warehouse(dealership, warehouse)
+        balance = _lock_balance(dealership, part, warehouse)
+    from_reservation = min(quantity, reservation.remaining) if reservation else Decimal("0")
+    if quantity - from_reservation > balance.available:
+        raise _not_enough(balance, quantity - from_reservation)
+    if reservation is not None:
+        balance.reserved -= from_reservation
+        reservation.issued_quantity += from_reservation
+        if reservation.remaining == 0:
+            reservation.status = Reservation.Status.ISSUED
+        reservation.save(update_fields=["issued_quantity", "status", "updated_at"])
+    return _post(
+        actor=actor,
+        balance=balance,
+        kind=kind,
+        quantity=-quantity,
+        reference=reference.strip(),
+        reason=(note or "").strip() or str(MovementKind(kind).label),
+        reservation=reservation,
+        work_order_ref=work_order_ref or (reference.strip() if kind == MovementKind.ISSUE else ""),
+    )
+
+
+@transaction.atomic
+def stock_return_in(
+    *, actor, dealership: Dealership, part: Part, quantity, unit_cost, reference: str, reason: str, warehouse=None
+) -> StockMovement:
+    """Goods come back from a customer (R29) at the cost they left with."""
+    quantity = clean_quantity(quantity)
+    unit_cost = clean_cost(unit_cost)
+    _check_owned(dealership, part=part)
+    warehouse = _resolve_warehouse(dealership, warehouse)
+    balance = _lock_balance(dealership, part, warehouse)
+    return _post(
+        actor=actor,
+        balance=balance,
+        kind=MovementKind.RETURN_IN,
+        quantity=quantity,
+        unit_cost=unit_cost,
+        reference=reference,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def stock_transfer(
+    *,
+    actor,
+    dealership: Dealership,
+    part: Part,
+    quantity,
+    from_warehouse: Warehouse,
+    to_warehouse: Warehouse,
+    reference: str = "",
+) -> tuple[StockMovement, StockMovement]:
+    quantity = clean_quantity(quantity)
+    _check_owned(dealership, part=part, from_warehouse=from_warehouse, to_warehouse=to_warehouse)
+    if from_warehouse.pk == to_warehouse.pk:
+        raise ValidationError({"to_warehouse": _("Choose a different warehouse to transfer to.")})
+    _resolve_warehouse(dealership, to_warehouse)
+    balances = _lock_balances_in_order(dealership, part, from_warehouse, to_warehouse)
+    source, target = balances[from_warehouse.pk], balances[to_warehouse.pk]
+    if source.available < quantity:
+        raise _not_enough(source, quantity)
+    reason = _("Transfer %(source)s → %(target)s") % {"source": from_warehouse.code, "target": to_warehouse.code}
+    out = _post(
+        actor=actor,
+        balance=source,
+        kind=MovementKind.TRANSFER_OUT,
+        quantity=-quantity,
+        reference=reference,
+        reason=reason,
+    )
+    into = _post(
+        actor=actor,
+        balance=target,
+        kind=MovementKind.TRANSFER_IN,
+        quantity=quantity,
+        unit_cost=out.unit_cost,
+        reference=reference,
+        reason=reason,
+    )
+    return out, into
+
+
+def stock_adjust(
+    *, actor, balance: StockBalance, difference: Decimal, reason: str, reference: str, occurred_at=None
+) -> StockMovement:
+    """A count adjustment (R26) on a balance the caller has locked; the reason is mandatory."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a reason for the adjustment.")})
+    return _post(
+        actor=actor,
+        balance=balance,
+        kind=MovementKind.ADJUSTMENT,
+        quantity=difference,
+        reference=reference,
+        reason=reason.strip(),
+        occurred_at=occurred_at,
+    )
+
+
+@transaction.atomic
+def balance_update(*, actor, balance: StockBalance, data: dict[str, Any]) -> StockBalance:
+    """Set the bin and the alert level (R27) of a part in a warehouse."""
+    balance = (
+        StockBalance.objects.select_for_update(of=("self",)).select_related("part", "warehouse").get(pk=balance.pk)
+    )
+    before = events.snapshot(balance, [k for k in data if k in ("location", "alert_level")])
+    if "location" in data:
+        location = data["location"]
+        if location is not None and location.warehouse_id != balance.warehouse_id:
+            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
+        balance.location = location
+    if "alert_level" in data:
+        level = data["alert_level"]
+        if level is not None and level < 0:
+            raise ValidationError({"alert_level": _("The alert level cannot be negative.")})
+        balance.alert_level = level
+    balance.save(update_fields=["location", "alert_level", "updated_at"])
+    events.record_updated(actor=actor, instance=balance, before=before)
+    check_low_stock(balance=balance)
+    return balance
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Low-stock alerts (R27)
+
+
+def effective_alert_level(balance: StockBalance) -> Decimal:
+    if balance.alert_level is not None:
+        return balance.alert_level
+    return Decimal(conf.get("PARTS_DEFAULT_ALERT_LEVEL").get(balance.part.abc_class, Decimal("0")))
+
+
+def suggested_reorder_quantity(balance: StockBalance, level: Decimal) -> Decimal:
+    """Bring free stock up to the class's target (alert level x factor); whole units for pieces and sets."""
+    factor = Decimal(conf.get("PARTS_REORDER_FACTOR").get(balance.part.abc_class, Decimal("2")))
+    wanted = max(level * factor - balance.available, level, Decimal("1"))
+    if balance.part.unit in (Part.Unit.PIECE, Part.Unit.SET):
+        wanted = Decimal(math.ceil(wanted))
+    return wanted
+
+
+def check_low_stock(*, balance: StockBalance, now=None) -> LowStockAlert | None:
+    """Raise an alert when free stock falls below the level, close it when stock recovers. Called with the balance
+    locked, so two movements cannot both open one; a partial unique index backs that up in the database."""
+    now = now or timezone.now()
+    level = effective_alert_level(balance)
+    alert = LowStockAlert.objects.filter(
+        part_id=balance.part_id, warehouse_id=balance.warehouse_id, status=LowStockAlert.Status.OPEN
+    ).first()
+    if balance.available < level:
+        if alert is None:
+            alert = LowStockAlert.objects.create(
+                dealership_id=balance.dealership_id,
+                part=balance.part,
+                warehouse=balance.warehouse,
+                alert_level=level,
+                on_hand=balance.on_hand,
+                available=balance.available,
+                suggested_quantity=suggested_reorder_quantity(balance, level),
+                opened_at=now,
+            )
+            alert_id = alert.pk
+            transaction.on_commit(lambda: notify_low_stock(alert_id=alert_id))
+        return alert
+    if alert is not None:
+        alert.status = LowStockAlert.Status.CLOSED
+        alert.closed_at = now
+        alert.save(update_fields=["status", "closed_at", "updated_at"])
+    return None
+
+
+def low_stock_scan(*, dealership: Dealership, now=None) -> int:
+    """Re-check every balance of the dealership (after a reclassification changed default levels)."""
+    opened = 0
+    ids = list(StockBalance.objects.filter(dealership=dealership).values_list("pk", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            balance = (
+                StockBalance.objects.select_for_update(of=("self",)).select_related("part", "warehouse").get(pk=pk)
+            )
+            had = LowStockAlert.objects.filter(
+                part_id=balance.part_id, warehouse_id=balance.warehouse_id, status=LowStockAlert.Status.OPEN
+            ).exists()
+            if check_low_stock(balance=balance, now=now) is not None and not had:
+                opened += 1
+    return opened
+
+
+def parts_manager_emails(dealership_id: int) -> list[str]:
+    return list(
+        User.objects.filter(is_active=True, groups__name=roles.PARTS_MANAGER, staff_profile__dealerships=dealership_id)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def notify_low_stock(*, alert_id: int) -> int:
+    """E-mail the parts managers (purchasing) to reorder (R27). Runs after commit."""
+    alert = LowStockAlert.objects.select_related("part", "warehouse").filter(pk=alert_id).first()
+    if alert is None:
+        return 0
+    recipients = parts_manager_emails(alert.dealership_id)
+    if not recipients:
+        return 0
+    subject = _("Low stock: %(part)s in %(warehouse)s") % {"part": alert.part, "warehouse": alert.warehouse.name}
+    body = _(
+        "Free stock of %(part)s in %(warehouse)s fell below the alert level.\n"
+        "On hand: %(on_hand)s, available: %(available)s, alert level: %(level)s.\n"
+        "Suggested reorder quantity: %(suggested)s."
+    ) % {
+        "part": alert.part,
+        "warehouse": alert.warehouse.name,
+        "on_hand": _fmt(alert.on_hand),
+        "available": _fmt(alert.available),
+        "level": _fmt(alert.alert_level),
+        "suggested": _fmt(alert.suggested_quantity),
+    }
+    return send_mail(subject, body, None, recipients, fail_silently=True)
