@@ -1,9 +1,9 @@
 from django.contrib import admin
 
-from dms.core.admin import ServiceBackedAdmin
+from dms.core.admin import DealershipScopedAdmin, ServiceBackedAdmin
 
 from . import services
-from .models import Part, Supplier
+from .models import Location, LowStockAlert, Part, Reservation, StockBalance, StockMovement, Supplier, Warehouse
 
 
 @admin.register(Supplier)
@@ -25,3 +25,62 @@ class PartAdmin(ServiceBackedAdmin):
     update_service = services.part_update
     update_kwarg = "part"
     service_fields = services.PART_FIELDS
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(ServiceBackedAdmin):
+    list_display = ["code", "name", "is_default", "is_active", "dealership"]
+    search_fields = ["code", "name"]
+    create_service = services.warehouse_create
+    update_service = services.warehouse_update
+    update_kwarg = "warehouse"
+    service_fields = services.WAREHOUSE_FIELDS
+
+
+class ReadOnlyAdmin(DealershipScopedAdmin):
+    """Ledger and derived records change only through the services (the API and pages)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Location)
+class LocationAdmin(ReadOnlyAdmin):
+    list_display = ["code", "warehouse", "description", "is_active"]
+    search_fields = ["code", "description"]
+
+
+@admin.register(StockBalance)
+class StockBalanceAdmin(ReadOnlyAdmin):
+    list_display = ["part", "warehouse", "location", "on_hand", "reserved", "average_cost", "alert_level"]
+    list_filter = ["warehouse", "part__abc_class"]
+    search_fields = ["part__number", "part__name"]
+    list_select_related = ["part", "warehouse", "location"]
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "kind", "part", "warehouse", "quantity", "unit_cost", "reference", "actor"]
+    list_filter = ["kind", "warehouse"]
+    search_fields = ["part__number", "reference", "work_order_ref"]
+    list_select_related = ["part", "warehouse", "actor"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["part", "warehouse", "quantity", "issued_quantity", "status", "reference", "customer_order_id"]
+    list_filter = ["status"]
+    search_fields = ["part__number", "reference"]
+
+
+@admin.register(LowStockAlert)
+class LowStockAlertAdmin(ReadOnlyAdmin):
+    list_display = ["part", "warehouse", "status", "alert_level", "available", "suggested_quantity", "opened_at"]
+    list_filter = ["status", "warehouse"]

@@ -5,4 +5,10 @@ from . import apis
 router = DefaultRouter()
 router.register("parts", apis.PartViewSet, basename="part")
 router.register("suppliers", apis.SupplierViewSet, basename="supplier")
+router.register("warehouses", apis.WarehouseViewSet, basename="warehouse")
+router.register("bin-locations", apis.LocationViewSet, basename="location")
+router.register("stock", apis.StockBalanceViewSet, basename="stock")
+router.register("stock-movements", apis.StockMovementViewSet, basename="stockmovement")
+router.register("reservations", apis.ReservationViewSet, basename="reservation")
+router.register("stock-alerts", apis.LowStockAlertViewSet, basename="lowstockalert")
 urlpatterns = router.urls

@@ -1,15 +1,18 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import filters, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
     SELECTOR_SEARCH_BACKENDS,
     DealershipScopedMixin,
     ScopedPrimaryKeyRelatedField,
+    UserBriefSerializer,
 )
 
-from . import selectors, services
-from .models import Part, Supplier
+from . import selectors, services, tasks
+from .models import Location, LowStockAlert, Part, Reservation, StockBalance, StockMovement, Supplier, Warehouse
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -25,8 +28,20 @@ class PartSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Part
-        fields = ["id", "dealership", "number", "name", "price", "unit", "default_supplier", "is_active"]
-        read_only_fields = ["dealership"]
+        fields = [
+            "id",
+            "dealership",
+            "number",
+            "name",
+            "price",
+            "unit",
+            "default_supplier",
+            "is_active",
+            "abc_class",
+            "abc_consumption_value",
+            "abc_classified_at",
+        ]
+        read_only_fields = ["dealership", "abc_class", "abc_consumption_value", "abc_classified_at"]
         validators = []
 
 
@@ -47,8 +62,9 @@ class _Base(
 class PartViewSet(_Base):
     serializer_class = PartSerializer
     queryset = Part.objects.none()
-    filterset_fields = ["unit", "default_supplier", "is_active"]
-    ordering_fields = ["number", "name", "price"]
+    filterset_fields = ["unit", "default_supplier", "is_active", "abc_class"]
+    ordering_fields = ["number", "name", "price", "abc_consumption_value"]
+    action_permissions = {"classify_abc": ["parts.run_abc_classification"]}
 
     def get_queryset(self):
         return selectors.part_list(
@@ -64,6 +80,14 @@ class PartViewSet(_Base):
         serializer.instance = services.part_update(
             actor=self.request.user, part=serializer.instance, data=serializer.validated_data
         )
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=False, methods=["post"], url_path="classify-abc")
+    def classify_abc(self, request):
+        """R28 on demand: recompute the ABC classes of the dealership's parts (the monthly job, now)."""
+        dealership = self.write_dealership()
+        tasks.classify_abc.delay(dealership.pk, request.user.pk)
+        return Response({"detail": "started"}, status=202)
 
 
 @extend_schema(tags=["parts"])
@@ -85,3 +109,340 @@ class SupplierViewSet(_Base):
         serializer.instance = services.supplier_update(
             actor=self.request.user, supplier=serializer.instance, data=serializer.validated_data
         )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Warehouse and stock
+
+
+class WarehouseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Warehouse
+        fields = ["id", "dealership", "code", "name", "is_default", "is_active"]
+        read_only_fields = ["dealership"]
+        validators = []
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+
+    class Meta:
+        model = Location
+        fields = ["id", "dealership", "warehouse", "code", "description", "is_active"]
+        read_only_fields = ["dealership"]
+        validators = []
+
+
+class StockBalanceSerializer(serializers.ModelSerializer):
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    part_name = serializers.CharField(source="part.name", read_only=True)
+    abc_class = serializers.CharField(source="part.abc_class", read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+    location = ScopedPrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
+    available = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    effective_alert_level = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockBalance
+        fields = [
+            "id",
+            "dealership",
+            "part",
+            "part_number",
+            "part_name",
+            "abc_class",
+            "warehouse",
+            "warehouse_code",
+            "location",
+            "on_hand",
+            "reserved",
+            "available",
+            "average_cost",
+            "alert_level",
+            "effective_alert_level",
+            "last_counted_at",
+        ]
+        read_only_fields = [
+            "dealership",
+            "part",
+            "warehouse",
+            "on_hand",
+            "reserved",
+            "average_cost",
+            "last_counted_at",
+        ]
+
+    def get_effective_alert_level(self, obj) -> str:
+        level = getattr(obj, "effective_alert_level", None)
+        return str(level if level is not None else services.effective_alert_level(obj))
+
+
+class StockMovementSerializer(serializers.ModelSerializer):
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+    actor = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "dealership",
+            "part",
+            "part_number",
+            "warehouse",
+            "warehouse_code",
+            "kind",
+            "quantity",
+            "unit_cost",
+            "on_hand_after",
+            "occurred_at",
+            "actor",
+            "reference",
+            "reason",
+            "reservation",
+            "work_order_ref",
+        ]
+        read_only_fields = fields
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "dealership",
+            "part",
+            "warehouse",
+            "quantity",
+            "issued_quantity",
+            "status",
+            "reference",
+            "customer_order_id",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["dealership", "issued_quantity", "status", "customer_order_id", "created_by", "created_at"]
+
+
+class LowStockAlertSerializer(serializers.ModelSerializer):
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+
+    class Meta:
+        model = LowStockAlert
+        fields = [
+            "id",
+            "dealership",
+            "part",
+            "part_number",
+            "warehouse",
+            "warehouse_code",
+            "status",
+            "alert_level",
+            "on_hand",
+            "available",
+            "suggested_quantity",
+            "opened_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class ReceiveInputSerializer(serializers.Serializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reserve_for_order_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class IssueInputSerializer(serializers.Serializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
+    reservation = ScopedPrimaryKeyRelatedField(queryset=Reservation.objects.all(), required=False, allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    reference = serializers.CharField(max_length=100)
+    reason = serializers.ChoiceField(choices=list(services.ISSUE_REASONS), default="work_order")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class TransferInputSerializer(serializers.Serializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    from_warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    to_warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+@extend_schema(tags=["stock"])
+class WarehouseViewSet(_Base):
+    serializer_class = WarehouseSerializer
+    queryset = Warehouse.objects.none()
+    filterset_fields = ["is_active", "is_default"]
+    ordering_fields = ["code", "name"]
+
+    def get_queryset(self):
+        return selectors.warehouse_list(dealership_ids=self.scoped_dealership_ids())
+
+    def perform_create(self, serializer):
+        serializer.instance = services.warehouse_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.warehouse_update(
+            actor=self.request.user, warehouse=serializer.instance, data=serializer.validated_data
+        )
+
+
+@extend_schema(tags=["stock"])
+class LocationViewSet(DealershipScopedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = LocationSerializer
+    queryset = Location.objects.none()
+    filterset_fields = ["warehouse", "is_active"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+
+    def get_queryset(self):
+        return Location.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("warehouse")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.location_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["stock"])
+class StockBalanceViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Stock per part and warehouse (read); PATCH sets the bin and the alert level. ``?below_alert=1`` lists the
+    balances under their alert level (R27); ``?abc_class=A`` filters by class (R28)."""
+
+    serializer_class = StockBalanceSerializer
+    queryset = StockBalance.objects.none()
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = [filters.OrderingFilter]
+    ordering_fields = ["on_hand", "reserved", "average_cost"]
+    action_permissions = {
+        "receive": ["parts.add_stockmovement"],
+        "issue": ["parts.add_stockmovement"],
+        "transfer": ["parts.add_stockmovement"],
+    }
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.stock_list(
+            dealership_ids=self.scoped_dealership_ids(),
+            warehouse_id=int(params["warehouse"]) if params.get("warehouse", "").isdigit() else None,
+            search=params.get("search", ""),
+            abc_class=params.get("abc_class", ""),
+            below_alert=params.get("below_alert") in ("1", "true"),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.balance_update(
+            actor=self.request.user, balance=serializer.instance, data=serializer.validated_data
+        )
+
+    def _movement_response(self, movement, status_code=201):
+        return Response(StockMovementSerializer(movement).data, status=status_code)
+
+    @extend_schema(request=ReceiveInputSerializer, responses=StockMovementSerializer)
+    @action(detail=False, methods=["post"])
+    def receive(self, request):
+        data = self._input(ReceiveInputSerializer)
+        return self._movement_response(
+            services.stock_receive(actor=request.user, dealership=self.write_dealership(), **data)
+        )
+
+    @extend_schema(request=IssueInputSerializer, responses=StockMovementSerializer)
+    @action(detail=False, methods=["post"])
+    def issue(self, request):
+        data = self._input(IssueInputSerializer)
+        return self._movement_response(
+            services.stock_issue(actor=request.user, dealership=self.write_dealership(), **data)
+        )
+
+    @extend_schema(request=TransferInputSerializer, responses=StockMovementSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def transfer(self, request):
+        data = self._input(TransferInputSerializer)
+        rows = services.stock_transfer(actor=request.user, dealership=self.write_dealership(), **data)
+        return Response(StockMovementSerializer(rows, many=True).data, status=201)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["stock"])
+class StockMovementViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """The stock ledger (read only): every receipt, issue, sale, return, transfer, adjustment and write-off."""
+
+    serializer_class = StockMovementSerializer
+    queryset = StockMovement.objects.none()
+    filter_backends = [filters.OrderingFilter]
+    ordering_fields = ["occurred_at", "quantity"]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.movement_list(
+            dealership_ids=self.scoped_dealership_ids(),
+            part_id=int(params["part"]) if params.get("part", "").isdigit() else None,
+            warehouse_id=int(params["warehouse"]) if params.get("warehouse", "").isdigit() else None,
+            kind=params.get("kind", ""),
+            search=params.get("search", ""),
+            work_order_ref=params.get("work_order", ""),
+        )
+
+
+@extend_schema(tags=["stock"])
+class ReservationViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ReservationSerializer
+    queryset = Reservation.objects.none()
+    filterset_fields = ["status", "part", "warehouse", "customer_order_id"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+    action_permissions = {"release": ["parts.change_reservation"]}
+
+    def get_queryset(self):
+        return selectors.reservation_list(dealership_ids=self.scoped_dealership_ids())
+
+    def perform_create(self, serializer):
+        serializer.instance = services.stock_reserve(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        reservation = services.reservation_release(actor=request.user, reservation=self.get_object())
+        return Response(ReservationSerializer(reservation, context=self.get_serializer_context()).data)
+
+
+@extend_schema(tags=["stock"])
+class LowStockAlertViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = LowStockAlertSerializer
+    queryset = LowStockAlert.objects.none()
+    filterset_fields = ["status", "warehouse", "part"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+
+    def get_queryset(self):
+        return selectors.alert_list(dealership_ids=self.scoped_dealership_ids(), status="")

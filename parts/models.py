@@ -83,6 +83,11 @@ class Part(DealershipOwned):
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("parts:part_detail", args=[self.pk])
+
 
 class Warehouse(DealershipOwned):
     code = models.CharField(_("code"), max_length=20)
@@ -236,6 +241,7 @@ class StockMovement(DealershipOwned):
             models.Index(fields=["dealership", "occurred_at"]),
             models.Index(fields=["part", "warehouse", "occurred_at"]),
         ]
+        permissions = [("view_job_cost_report", _("Can view parts cost per job"))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.part.number} {self.quantity:+}"

@@ -31,10 +31,14 @@ def part_list(
     if abc_class:
         qs = qs.filter(abc_class=abc_class)
     if with_stock:
-        qs = qs.annotate(
-            on_hand_total=Coalesce(Sum("balances__on_hand"), ZERO),
-            reserved_total=Coalesce(Sum("balances__reserved"), ZERO),
-        ).annotate(available_total=F("on_hand_total") - F("reserved_total"))
+        qs = (
+            qs.annotate(
+                on_hand_total=Coalesce(Sum("balances__on_hand"), ZERO),
+                reserved_total=Coalesce(Sum("balances__reserved"), ZERO),
+            )
+            .annotate(available_total=F("on_hand_total") - F("reserved_total"))
+            .order_by("number")
+        )
     return qs
 
 

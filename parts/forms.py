@@ -1,0 +1,98 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dms.core.forms import BootstrapFormMixin
+
+from .models import AbcClass, Location, MovementKind, Part, StockBalance, Warehouse
+
+
+class PartNumberField(forms.ModelChoiceField):
+    """A part typed by its number (catalogues are too big for a drop-down)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Part number"))
+        kwargs.setdefault("error_messages", {"invalid_choice": _("No part with this number in the catalogue.")})
+        super().__init__(queryset=Part.objects.none(), to_field_name="number", widget=forms.TextInput, **kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "style": "text-transform: uppercase"})
+
+    def to_python(self, value):
+        return super().to_python((value or "").strip().upper().replace(" ", ""))
+
+    def prepare_value(self, value):
+        if isinstance(value, Part):
+            return value.number
+        return super().prepare_value(value)
+
+
+class DealershipForm(BootstrapFormMixin, forms.Form):
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dealership = dealership
+        for field in self.fields.values():
+            if isinstance(field, PartNumberField):
+                field.queryset = Part.objects.filter(dealership=dealership)
+            elif isinstance(field, forms.ModelChoiceField) and field.queryset.model is Warehouse:
+                field.queryset = Warehouse.objects.filter(dealership=dealership, is_active=True)
+
+
+QTY = {"max_digits": 12, "decimal_places": 3, "min_value": Decimal("0.001")}
+
+
+class ReceiveForm(DealershipForm):
+    part = PartNumberField()
+    warehouse = forms.ModelChoiceField(Warehouse.objects.none(), label=_("Warehouse"), required=False)
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    unit_cost = forms.DecimalField(label=_("Unit cost"), max_digits=14, decimal_places=4, min_value=0)
+    reference = forms.CharField(label=_("Supplier document"), max_length=100, required=False)
+
+
+class IssueForm(DealershipForm):
+    REASONS = [
+        ("work_order", MovementKind.ISSUE.label),
+        ("counter_sale", MovementKind.COUNTER_SALE.label),
+        ("write_off", MovementKind.WRITE_OFF.label),
+        ("return_to_supplier", MovementKind.RETURN_OUT.label),
+    ]
+    part = PartNumberField()
+    warehouse = forms.ModelChoiceField(Warehouse.objects.none(), label=_("Warehouse"), required=False)
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    reason = forms.ChoiceField(label=_("Reason"), choices=REASONS)
+    reference = forms.CharField(label=_("Document (work order, receipt...)"), max_length=100)
+    note = forms.CharField(label=_("Comment"), max_length=300, required=False)
+
+
+class TransferForm(DealershipForm):
+    part = PartNumberField()
+    from_warehouse = forms.ModelChoiceField(Warehouse.objects.none(), label=_("From warehouse"))
+    to_warehouse = forms.ModelChoiceField(Warehouse.objects.none(), label=_("To warehouse"))
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    reference = forms.CharField(label=_("Document"), max_length=100, required=False)
+
+
+class BalanceForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = StockBalance
+        fields = ["location", "alert_level"]
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(warehouse_id=self.instance.warehouse_id)
+        self.fields["alert_level"].help_text = _("Leave empty to use the default level of the part's class.")
+
+
+class StockFilterForm(forms.Form):
+    q = forms.CharField(required=False, label=_("Search"))
+    warehouse = forms.ModelChoiceField(Warehouse.objects.none(), required=False, label=_("Warehouse"))
+    abc = forms.ChoiceField(choices=[("", _("All classes")), *AbcClass.choices], required=False, label=_("Class"))
+    below = forms.BooleanField(required=False, label=_("Below alert level"))
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = Warehouse.objects.filter(dealership=dealership)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class", "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-select"
+            )
+        self.fields["q"].widget.attrs["class"] = "form-control"

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "parts"
+
+urlpatterns = [
+    path("parts/", views.PartListView.as_view(), name="part_list"),
+    path("parts/<int:pk>/", views.PartDetailView.as_view(), name="part_detail"),
+    path("parts/abc/run/", views.AbcRunView.as_view(), name="abc_run"),
+    path("parts/dashboard/", views.PartsDashboardView.as_view(), name="dashboard"),
+    path("parts/stock/", views.StockListView.as_view(), name="stock_list"),
+    path("parts/stock/<int:pk>/edit/", views.BalanceUpdateView.as_view(), name="balance_update"),
+    path("parts/stock/receive/", views.ReceiveView.as_view(), name="receive"),
+    path("parts/stock/issue/", views.IssueView.as_view(), name="issue"),
+    path("parts/stock/transfer/", views.TransferView.as_view(), name="transfer"),
+    path("parts/movements/", views.MovementListView.as_view(), name="movement_list"),
+    path("parts/reports/stock-value/", views.StockValueReportView.as_view(), name="stock_value"),
+    path("parts/reports/job-cost/", views.JobCostReportView.as_view(), name="job_cost"),
+]

@@ -1,0 +1,218 @@
+"""Pages of the parts warehouse. Every write goes through parts.services, like the API and the admin."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from dms.core.exceptions import ConflictError
+from dms.core.selectors import audit_trail
+from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+
+from . import selectors, services, tasks
+from .forms import BalanceForm, IssueForm, ReceiveForm, StockFilterForm, TransferForm
+from .models import AbcClass, MovementKind, Part, StockBalance
+
+
+class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """The parts catalogue with stock across warehouses; search by number or name, filter by ABC class (R28)."""
+
+    permission_required = "parts.view_part"
+    template_name = "parts/part_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        abc = self.request.GET.get("abc", "")
+        abc = abc if abc in AbcClass.values else ""
+        qs = selectors.part_list(dealership_ids=[self.request.dealership.pk], search=q, abc_class=abc, with_stock=True)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, abc=abc, abc_choices=AbcClass.choices, **kwargs
+        )
+
+
+class PartDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "parts.view_part"
+    template_name = "parts/part_detail.html"
+
+    def get_context_data(self, **kwargs):
+        part = self.get_scoped_object(Part, self.kwargs["pk"])
+        ids = [self.request.dealership.pk]
+        balances = list(selectors.stock_list(dealership_ids=ids).filter(part=part))
+        return super().get_context_data(
+            part=part,
+            balances=balances,
+            movements=selectors.movement_list(dealership_ids=ids, part_id=part.pk)[:20],
+            reservations=selectors.reservation_list(dealership_ids=ids, status="active").filter(part=part),
+            alerts=selectors.alert_list(dealership_ids=ids, status="").filter(part=part)[:10],
+            audit_entries=audit_trail(part)[:30],
+            **kwargs,
+        )
+
+
+class StockListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """Stock per part and warehouse: on hand, reserved, available, bin, alert level. A constant number of queries."""
+
+    permission_required = "parts.view_stockbalance"
+    template_name = "parts/stock_list.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        form = StockFilterForm(self.request.GET or None, dealership=self.request.dealership)
+        data = form.cleaned_data if form.is_valid() else {}
+        qs = selectors.stock_list(
+            dealership_ids=[self.request.dealership.pk],
+            warehouse_id=data.get("warehouse").pk if data.get("warehouse") else None,
+            search=data.get("q", ""),
+            abc_class=data.get("abc", ""),
+            below_alert=bool(data.get("below")),
+        )
+        return super().get_context_data(page_obj=self.paginate(qs), filter_form=form, **kwargs)
+
+
+class MovementListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """The stock ledger: every movement with who, when and why."""
+
+    permission_required = "parts.view_stockmovement"
+    template_name = "parts/movement_list.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        get = self.request.GET
+        kind = get.get("kind", "")
+        qs = selectors.movement_list(
+            dealership_ids=[self.request.dealership.pk],
+            kind=kind if kind in MovementKind.values else "",
+            search=get.get("q", ""),
+            work_order_ref=get.get("work_order", "").strip(),
+        )
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=get.get("q", ""), kind=kind, kinds=MovementKind.choices, **kwargs
+        )
+
+
+class PartsDashboardView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """The parts dashboard: open low-stock alerts (R27) with the live on-hand figure and a suggested reorder."""
+
+    permission_required = "parts.view_lowstockalert"
+    template_name = "parts/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        ids = [self.request.dealership.pk]
+        status = self.request.GET.get("status", "open")
+        page = self.paginate(selectors.alert_list(dealership_ids=ids, status="" if status == "all" else status))
+        return super().get_context_data(
+            page_obj=page, rows=selectors.alerts_with_balances(page), status=status, **kwargs
+        )
+
+
+class StockValueReportView(DealershipPageMixin, TemplateView):
+    permission_required = "parts.view_stock_value_report"
+    template_name = "parts/stock_value.html"
+
+    def get_context_data(self, **kwargs):
+        report = selectors.stock_value_report(dealership_ids=[self.request.dealership.pk])
+        return super().get_context_data(report=report, **kwargs)
+
+
+class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """R32: parts cost per job (work order), from the issues and returns in the ledger."""
+
+    permission_required = "parts.view_job_cost_report"
+    template_name = "parts/job_cost.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        qs = selectors.job_cost_report(dealership_ids=[self.request.dealership.pk], search=q)
+        return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
+
+
+class _StockFormView(ServiceFormView):
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        return kwargs
+
+    def get_initial(self):
+        return {"part": self.request.GET.get("part", "")}
+
+    def get_cancel_url(self):
+        return reverse("parts:stock_list")
+
+    def form_valid(self, form):
+        try:
+            self.save(form)
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        except ConflictError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(reverse("parts:part_detail", args=[form.cleaned_data["part"].pk]))
+
+
+class ReceiveView(_StockFormView):
+    permission_required = "parts.add_stockmovement"
+    form_class = ReceiveForm
+    title = gettext_lazy("Receive parts from the supplier")
+    success_message = gettext_lazy("Receipt recorded.")
+
+    def save(self, form):
+        return services.stock_receive(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+
+
+class IssueView(_StockFormView):
+    permission_required = "parts.add_stockmovement"
+    form_class = IssueForm
+    title = gettext_lazy("Issue parts")
+    success_message = gettext_lazy("Issue recorded.")
+
+    def save(self, form):
+        return services.stock_issue(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+
+
+class TransferView(_StockFormView):
+    permission_required = "parts.add_stockmovement"
+    form_class = TransferForm
+    title = gettext_lazy("Transfer between warehouses")
+    success_message = gettext_lazy("Transfer recorded.")
+
+    def save(self, form):
+        return services.stock_transfer(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+
+
+class BalanceUpdateView(ServiceFormView):
+    permission_required = "parts.change_stockbalance"
+    form_class = BalanceForm
+    title = gettext_lazy("Bin and alert level")
+
+    def get_instance(self):
+        return self.get_scoped_object(StockBalance, self.kwargs["pk"])
+
+    def get_cancel_url(self):
+        return reverse("parts:part_detail", args=[self.get_instance().part_id])
+
+    success_message = gettext_lazy("Saved.")
+
+    def save(self, form):
+        balance = self.get_instance()
+        services.balance_update(actor=self.request.user, balance=balance, data=form.cleaned_data)
+        return balance.part
+
+
+class AbcRunView(DealershipPageMixin, View):
+    """R28 on demand: reclassify now (the same task the monthly beat job runs)."""
+
+    permission_required = "parts.run_abc_classification"
+
+    def post(self, request):
+        tasks.classify_abc.delay(request.dealership.pk, request.user.pk)
+        messages.success(request, _("ABC classification started; classes are updated in a moment."))
+        return redirect("parts:part_list")
+
+    def get(self, request):
+        raise PermissionDenied
