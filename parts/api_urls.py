@@ -11,4 +11,5 @@ router.register("stock", apis.StockBalanceViewSet, basename="stock")
 router.register("stock-movements", apis.StockMovementViewSet, basename="stockmovement")
 router.register("reservations", apis.ReservationViewSet, basename="reservation")
 router.register("stock-alerts", apis.LowStockAlertViewSet, basename="lowstockalert")
+router.register("stock-counts", apis.StockCountViewSet, basename="stockcount")
 urlpatterns = router.urls

@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -12,7 +13,20 @@ from dms.core.api_base import (
 )
 
 from . import selectors, services, tasks
-from .models import Location, LowStockAlert, Part, Reservation, StockBalance, StockMovement, Supplier, Warehouse
+from .models import (
+    Location,
+    LowStockAlert,
+    Part,
+    Reservation,
+    StockBalance,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+    Supplier,
+    Warehouse,
+)
+
+User = get_user_model()
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -446,3 +460,142 @@ class LowStockAlertViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet)
 
     def get_queryset(self):
         return selectors.alert_list(dealership_ids=self.scoped_dealership_ids(), status="")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R26: stock counts
+
+
+class StockCountLineSerializer(serializers.ModelSerializer):
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    location_code = serializers.CharField(source="location.code", read_only=True, default="")
+    variance = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+
+    class Meta:
+        model = StockCountLine
+        fields = [
+            "id",
+            "part",
+            "part_number",
+            "location_code",
+            "expected_quantity",
+            "counted_quantity",
+            "variance",
+            "reason",
+            "adjustment",
+        ]
+        read_only_fields = fields
+
+
+class StockCountSerializer(serializers.ModelSerializer):
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    location = ScopedPrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
+    committee = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
+    lines = StockCountLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StockCount
+        fields = [
+            "id",
+            "dealership",
+            "kind",
+            "scope",
+            "warehouse",
+            "location",
+            "abc_class",
+            "committee",
+            "note",
+            "status",
+            "started_by",
+            "started_at",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "lines",
+        ]
+        read_only_fields = [
+            "dealership",
+            "status",
+            "started_by",
+            "started_at",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+        ]
+
+
+class CountEntrySerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    counted = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class CountRecordSerializer(serializers.Serializer):
+    entries = CountEntrySerializer(many=True)
+
+
+@extend_schema(tags=["stock counts"])
+class StockCountViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """R26: start a count, record counted quantities, submit (variance report), approve (adjustment rows)."""
+
+    serializer_class = StockCountSerializer
+    queryset = StockCount.objects.none()
+    filterset_fields = ["status", "kind", "warehouse"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+    action_permissions = {
+        "record": ["parts.change_stockcount"],
+        "submit": ["parts.change_stockcount"],
+        "approve": ["parts.approve_stockcount"],
+        "reopen": ["parts.approve_stockcount"],
+        "cancel": ["parts.change_stockcount"],
+    }
+
+    def get_queryset(self):
+        return selectors.count_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related(
+            "lines__part", "lines__location", "committee"
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.stock_count_start(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def _done(self, count):
+        count = self.get_queryset().get(pk=count.pk)
+        return Response(StockCountSerializer(count, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=CountRecordSerializer, responses=StockCountSerializer)
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        data = CountRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = services.stock_count_record(
+            actor=request.user, count=self.get_object(), entries=data.validated_data["entries"]
+        )
+        return self._done(count)
+
+    @extend_schema(request=None, responses=StockCountSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._done(services.stock_count_submit(actor=request.user, count=self.get_object()))
+
+    @extend_schema(request=None, responses=StockCountSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._done(services.stock_count_approve(actor=request.user, count=self.get_object()))
+
+    @extend_schema(request=None, responses=StockCountSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._done(services.stock_count_reopen(actor=request.user, count=self.get_object()))
+
+    @extend_schema(request=None, responses=StockCountSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._done(services.stock_count_cancel(actor=request.user, count=self.get_object()))

@@ -1,11 +1,14 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin
 
-from .models import AbcClass, Location, MovementKind, Part, StockBalance, Warehouse
+from .models import AbcClass, Location, MovementKind, Part, StockBalance, StockCount, Warehouse
+
+User = get_user_model()
 
 
 class PartNumberField(forms.ModelChoiceField):
@@ -96,3 +99,28 @@ class StockFilterForm(forms.Form):
                 "class", "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-select"
             )
         self.fields["q"].widget.attrs["class"] = "form-control"
+
+
+class CountStartForm(BootstrapFormMixin, forms.Form):
+    warehouse = forms.ModelChoiceField(Warehouse.objects.none(), label=_("Warehouse"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=StockCount.Kind.choices)
+    scope = forms.ChoiceField(label=_("What to count"), choices=StockCount.Scope.choices)
+    location = forms.ModelChoiceField(Location.objects.none(), label=_("Bin"), required=False)
+    abc_class = forms.ChoiceField(label=_("Class"), choices=[("", "—"), *AbcClass.choices], required=False)
+    committee = forms.ModelMultipleChoiceField(
+        User.objects.none(),
+        label=_("Count committee"),
+        required=False,
+        help_text=_("For the annual count: at least two people."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = Warehouse.objects.filter(dealership=dealership, is_active=True)
+        self.fields["location"].queryset = Location.objects.filter(dealership=dealership, is_active=True)
+        self.fields["committee"].queryset = User.objects.filter(
+            staff_profile__dealerships=dealership, is_active=True
+        ).order_by("last_name", "first_name")
+        self.fields["committee"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["committee"].widget.attrs["size"] = 5

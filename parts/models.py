@@ -6,8 +6,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
-from dms.core.models import DealershipOwned
+from dms.core.models import Customer, DealershipOwned, FirstContactChannel
 
 
 class Supplier(DealershipOwned):
@@ -323,3 +324,516 @@ class LowStockAlert(DealershipOwned):
 
     def __str__(self) -> str:
         return f"{self.part.number} @ {self.warehouse.code}: {self.available} < {self.alert_level}"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R26: stock counts
+
+
+class StockCount(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("Ежемесячная инвентаризация")
+        ANNUAL = "annual", _("Годовая инвентаризация")
+
+    class Scope(models.TextChoices):
+        LOCATION = "location", _("By bin")
+        CLASS = "class", _("By ABC class")
+        DUE = "due", _("Parts due by the count plan")
+        ALL = "all", _("Full count")
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("Идёт пересчёт")
+        SUBMITTED = "submitted", _("На утверждении")
+        APPROVED = "approved", _("Утверждена")
+        CANCELLED = "cancelled", _("Отменена")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MONTHLY)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.LOCATION)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse"))
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("bin")
+    )
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass.choices, blank=True)
+    status = FSMField(_("status"), default=Status.IN_PROGRESS, choices=Status.choices, protected=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("started by")
+    )
+    committee = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("count committee")
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        ordering = ["-started_at", "-id"]
+        permissions = [("approve_stockcount", _("Can approve stock count adjustments"))]
+
+    def __str__(self) -> str:
+        return _("Count #%(id)s %(warehouse)s") % {"id": self.pk, "warehouse": self.warehouse.code}
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("parts:count_detail", args=[self.pk])
+
+    @transition(field=status, source=Status.IN_PROGRESS, target=Status.SUBMITTED, permission="parts.change_stockcount")
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.IN_PROGRESS, permission="parts.approve_stockcount")
+    def reopen(self):
+        self.submitted_at = None
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED, permission="parts.approve_stockcount")
+    def approve(self):
+        self.approved_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=[Status.IN_PROGRESS, Status.SUBMITTED],
+        target=Status.CANCELLED,
+        permission="parts.change_stockcount",
+    )
+    def cancel(self):
+        pass
+
+
+class StockCountLine(models.Model):
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("bin")
+    )
+    expected_quantity = models.DecimalField(_("book quantity"), **QTY)
+    counted_quantity = models.DecimalField(_("counted"), null=True, blank=True, **QTY)
+    reason = models.CharField(_("reason for the difference"), max_length=300, blank=True)
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    counted_at = models.DateTimeField(null=True, blank=True)
+    adjustment = models.OneToOneField(
+        StockMovement, on_delete=models.PROTECT, null=True, blank=True, related_name="count_line"
+    )
+
+    class Meta:
+        verbose_name = _("count line")
+        verbose_name_plural = _("count lines")
+        ordering = ["location__code", "part__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["count", "part"], name="count_line_unique_part"),
+            models.CheckConstraint(
+                condition=Q(counted_quantity__isnull=True) | Q(counted_quantity__gte=0),
+                name="count_line_counted_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part.number}: {self.expected_quantity} / {self.counted_quantity}"
+
+    @property
+    def variance(self) -> Decimal | None:
+        if self.counted_quantity is None:
+            return None
+        return self.counted_quantity - self.expected_quantity
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R20, R21: sales orders for wholesale and counter customers
+
+
+class SalesOrder(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
+    class Status(models.TextChoices):
+        INQUIRY = "inquiry", _("Запрос клиента")
+        NEED_CONFIRMED = "need_confirmed", _("Потребность подтверждена")
+        QUOTED = "quoted", _("Коммерческое предложение")
+        ORDERED = "ordered", _("Заказ")
+        INVOICED = "invoiced", _("Счёт выставлен")
+        PAID = "paid", _("Оплачен")
+        SHIPPED = "shipped", _("Отгружен")
+        CANCELLED = "cancelled", _("Отменён")
+
+    class Payment(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CASHLESS = "cashless", _("Cash-less (bank transfer)")
+
+    number = models.CharField(_("number"), max_length=20, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("customer"))
+    # R20: an existing customer is routed to their assigned manager.
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible manager")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=FirstContactChannel.choices, blank=True)
+    payment_method = models.CharField(_("payment"), max_length=10, choices=Payment.choices, default=Payment.CASHLESS)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("warehouse")
+    )
+    status = FSMField(_("status"), default=Status.INQUIRY, choices=Status.choices, protected=True)
+    need_description = models.TextField(_("what the customer needs"), blank=True)
+    delivery_days = models.PositiveSmallIntegerField(_("delivery term, days"), null=True, blank=True)
+    delivery_method = models.CharField(_("delivery method"), max_length=200, blank=True)
+    delivery_address = models.CharField(_("delivery address"), max_length=300, blank=True)
+    invoice_number = models.CharField(_("invoice number"), max_length=30, blank=True)
+    invoiced_at = models.DateTimeField(_("invoiced"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_amount = models.DecimalField(_("amount paid"), max_digits=14, decimal_places=2, null=True, blank=True)
+    payment_reference = models.CharField(_("payment document"), max_length=100, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    customer_notified_at = models.DateTimeField(_("customer notified"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("record_payment_salesorder", _("Can record payment of sales orders")),
+            ("ship_salesorder", _("Can ship sales orders")),
+        ]
+        indexes = [models.Index(fields=["dealership", "status"])]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("parts:sales_detail", args=[self.pk])
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines.all()), Decimal("0.00"))
+
+    def is_payment_settled(self) -> bool:
+        """R21: a cash-less order ships only after payment is recorded; cash is paid at the counter."""
+        return self.payment_method == self.Payment.CASH or self.paid_at is not None
+
+    def has_lines(self) -> bool:
+        return self.lines.exists()
+
+    @transition(
+        field=status,
+        source=Status.INQUIRY,
+        target=Status.NEED_CONFIRMED,
+        conditions=[has_lines],
+        permission="parts.change_salesorder",
+    )
+    def confirm_need(self):
+        pass
+
+    @transition(field=status, source=Status.NEED_CONFIRMED, target=Status.QUOTED, permission="parts.change_salesorder")
+    def quote(self):
+        pass
+
+    @transition(field=status, source=Status.QUOTED, target=Status.ORDERED, permission="parts.change_salesorder")
+    def place(self):
+        pass
+
+    @transition(field=status, source=Status.ORDERED, target=Status.INVOICED, permission="parts.change_salesorder")
+    def invoice(self):
+        self.invoiced_at = timezone.now()
+
+    @transition(field=status, source=Status.INVOICED, target=Status.PAID, permission="parts.record_payment_salesorder")
+    def record_payment(self):
+        self.paid_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=[Status.INVOICED, Status.PAID],
+        target=Status.SHIPPED,
+        conditions=[is_payment_settled],
+        permission="parts.ship_salesorder",
+    )
+    def ship(self):
+        self.shipped_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=[Status.INQUIRY, Status.NEED_CONFIRMED, Status.QUOTED, Status.ORDERED, Status.INVOICED],
+        target=Status.CANCELLED,
+        permission="parts.change_salesorder",
+    )
+    def cancel(self):
+        pass
+
+
+class SalesOrderLine(models.Model):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    unit_price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    available_at_quote = models.DecimalField(_("in stock at quote"), null=True, blank=True, **QTY)
+    reservation = models.ForeignKey(Reservation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_line_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part.number} x {self.quantity}"
+
+    @property
+    def total(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R29: returns and exchanges
+
+
+class ReturnRequest(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
+    class Reason(models.TextChoices):
+        QUALITY = "quality_defect", _("Quality defect")
+        WRONG_SPEC = "wrong_specification", _("Wrong specification")
+        WRONG_SHIPMENT = "wrong_shipment", _("Wrong part shipped")
+        MISSING = "missing_shipment", _("Missing from the shipment")
+
+    class Resolution(models.TextChoices):
+        REFUND = "refund", _("Return (goods back to stock)")
+        EXCHANGE = "exchange", _("Exchange (goods back, replacement shipped)")
+        REPLACEMENT = "replacement", _("Ship the missing goods")
+
+    class FreightPayer(models.TextChoices):
+        COMPANY = "company", _("Company")
+        CUSTOMER = "customer", _("Customer")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Заявка на возврат")
+        INSPECTION = "inspection", _("Техническая экспертиза")
+        APPROVED = "approved", _("Возврат одобрен")
+        REFUSED = "refused", _("Отказ")
+        COMPLETED = "completed", _("Возврат выполнен")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("customer"))
+    sales_order = models.ForeignKey(
+        SalesOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="returns", verbose_name=_("order")
+    )
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    unit_cost = models.DecimalField(_("unit cost"), default=Decimal("0"), **COST)
+    received_on = models.DateField(_("goods received by the customer on"))
+    requested_on = models.DateField(_("requested on"))
+    deadline = models.DateField(_("deadline"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    resolution = models.CharField(_("customer wants"), max_length=12, choices=Resolution.choices)
+    description = models.TextField(_("description"))
+    status = FSMField(_("status"), default=Status.REQUESTED, choices=Status.choices, protected=True)
+    inspection_result = models.TextField(_("inspection result"), blank=True)
+    defect_confirmed = models.BooleanField(_("defect confirmed"), null=True, blank=True)
+    inspected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    freight_payer = models.CharField(_("freight paid by"), max_length=10, choices=FreightPayer.choices, blank=True)
+    freight_cost = models.DecimalField(_("freight cost"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("return request")
+        verbose_name_plural = _("return requests")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("inspect_returnrequest", _("Can inspect returned parts (technical department)")),
+            ("decide_returnrequest", _("Can approve or refuse returns")),
+            ("complete_returnrequest", _("Can take returned goods back and ship replacements")),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_quantity_positive")]
+
+    def __str__(self) -> str:
+        return _("Return #%(id)s") % {"id": self.pk}
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("parts:return_detail", args=[self.pk])
+
+    def inspection_done_if_needed(self) -> bool:
+        """R29: a quality claim is checked by the technical department before the decision."""
+        return self.reason != self.Reason.QUALITY or self.defect_confirmed is not None
+
+    @transition(
+        field=status, source=Status.REQUESTED, target=Status.INSPECTION, permission="parts.change_returnrequest"
+    )
+    def send_to_inspection(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.REQUESTED, Status.INSPECTION],
+        target=Status.APPROVED,
+        conditions=[inspection_done_if_needed],
+        permission="parts.decide_returnrequest",
+    )
+    def approve(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.REQUESTED, Status.INSPECTION],
+        target=Status.REFUSED,
+        conditions=[inspection_done_if_needed],
+        permission="parts.decide_returnrequest",
+    )
+    def refuse(self):
+        pass
+
+    @transition(
+        field=status, source=Status.APPROVED, target=Status.COMPLETED, permission="parts.complete_returnrequest"
+    )
+    def complete(self):
+        self.completed_at = timezone.now()
+
+
+class ReturnEvidence(models.Model):
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to="parts/returns/%Y/%m/")
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.description or self.file.name
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R32: requisitions and old parts
+
+
+class Requisition(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Требование подано")
+        APPROVED = "approved", _("Утверждено мастером")
+        ISSUED = "issued", _("Выдано со склада")
+        REJECTED = "rejected", _("Отклонено")
+
+    work_order_ref = models.CharField(_("work order"), max_length=50, db_index=True)
+    work_order_line = models.CharField(_("work order line"), max_length=200, blank=True)
+    technician = models.CharField(_("technician"), max_length=200, blank=True)
+    status = FSMField(_("status"), default=Status.REQUESTED, choices=Status.choices, protected=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("warehouse")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    reject_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("requisition")
+        verbose_name_plural = _("requisitions")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("approve_requisition", _("Can approve requisitions (supervisor)")),
+            ("issue_requisition", _("Can issue parts against requisitions")),
+        ]
+
+    def __str__(self) -> str:
+        return _("Requisition #%(id)s") % {"id": self.pk}
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("parts:requisition_detail", args=[self.pk])
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.APPROVED, permission="parts.approve_requisition")
+    def approve(self):
+        self.approved_at = timezone.now()
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.REJECTED, permission="parts.approve_requisition")
+    def reject(self):
+        pass
+
+    @transition(field=status, source=Status.APPROVED, target=Status.ISSUED, permission="parts.issue_requisition")
+    def issue(self):
+        self.issued_at = timezone.now()
+
+
+class RequisitionLine(models.Model):
+    requisition = models.ForeignKey(Requisition, on_delete=models.CASCADE, related_name="lines")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    movement = models.OneToOneField(
+        StockMovement, on_delete=models.PROTECT, null=True, blank=True, related_name="requisition_line"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="requisition_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.part.number} x {self.quantity}"
+
+
+class OldPartReturn(DealershipOwned):
+    """R32: a removed old part handed back to the warehouse and registered."""
+
+    class Condition(models.TextChoices):
+        REUSABLE = "reusable", _("Reusable")
+        SCRAP = "scrap", _("Scrap")
+
+    requisition = models.ForeignKey(
+        Requisition, on_delete=models.PROTECT, null=True, blank=True, related_name="old_parts"
+    )
+    work_order_ref = models.CharField(_("work order"), max_length=50, db_index=True)
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    condition = models.CharField(_("condition"), max_length=10, choices=Condition.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
+    )
+
+    class Meta:
+        verbose_name = _("old part")
+        verbose_name_plural = _("old parts")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="old_part_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.part.number} x {self.quantity} ({self.get_condition_display()})"

@@ -227,3 +227,46 @@ def job_cost_report(*, dealership_ids: Iterable[int], search: str = "") -> Query
         )
         .order_by("-work_order_ref")
     )
+
+
+def count_plan(*, warehouse, now=None) -> QuerySet[StockBalance]:
+    """R26: balances due for counting — never counted, or counted longer ago than their class's interval
+    (A quarterly, B twice a year, C yearly; configurable)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    intervals = conf.get("PARTS_COUNT_INTERVAL_DAYS")
+    due = Q(last_counted_at__isnull=True)
+    for cls, days in intervals.items():
+        due |= Q(part__abc_class=cls, last_counted_at__lt=now - datetime.timedelta(days=int(days)))
+    return (
+        StockBalance.objects.filter(warehouse=warehouse)
+        .filter(due)
+        .select_related("part", "location")
+        .order_by("part__abc_class", "part__number")
+    )
+
+
+def count_plan_summary(*, dealership_ids: Iterable[int], now=None) -> list[dict]:
+    """How many parts per warehouse and class are due for counting."""
+    rows = []
+    for warehouse in Warehouse.objects.filter(dealership_id__in=list(dealership_ids), is_active=True):
+        per_class = (
+            count_plan(warehouse=warehouse, now=now)
+            .values("part__abc_class")
+            .annotate(n=Count("id"))
+            .order_by("part__abc_class")
+        )
+        rows.append({"warehouse": warehouse, "classes": {r["part__abc_class"] or "—": r["n"] for r in per_class}})
+    return rows
+
+
+def count_list(*, dealership_ids: Iterable[int], status: str = ""):
+    from .models import StockCount
+
+    qs = (
+        StockCount.objects.filter(dealership_id__in=list(dealership_ids))
+        .select_related("warehouse", "location", "started_by", "approved_by")
+        .annotate(line_count=Count("lines"))
+    )
+    return qs.filter(status=status) if status else qs

@@ -17,4 +17,14 @@ urlpatterns = [
     path("parts/movements/", views.MovementListView.as_view(), name="movement_list"),
     path("parts/reports/stock-value/", views.StockValueReportView.as_view(), name="stock_value"),
     path("parts/reports/job-cost/", views.JobCostReportView.as_view(), name="job_cost"),
+    path("parts/counts/", views.CountListView.as_view(), name="count_list"),
+    path("parts/counts/new/", views.CountStartView.as_view(), name="count_start"),
+    path("parts/counts/<int:pk>/", views.CountDetailView.as_view(), name="count_detail"),
+    path("parts/counts/<int:pk>/enter/", views.CountEnterView.as_view(), name="count_enter"),
+    path("parts/counts/<int:pk>/sheet.pdf", views.CountSheetPdfView.as_view(), name="count_sheet"),
+    path(
+        "parts/counts/<int:pk>/<str:action>/",
+        views.CountActionView.as_view(),
+        name="count_action",
+    ),
 ]

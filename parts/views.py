@@ -1,21 +1,25 @@
 """Pages of the parts warehouse. Every write goes through parts.services, like the API and the admin."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
+from django_fsm import TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 
-from . import selectors, services, tasks
-from .forms import BalanceForm, IssueForm, ReceiveForm, StockFilterForm, TransferForm
-from .models import AbcClass, MovementKind, Part, StockBalance
+from . import pdf, selectors, services, tasks
+from .forms import BalanceForm, CountStartForm, IssueForm, ReceiveForm, StockFilterForm, TransferForm
+from .models import AbcClass, MovementKind, Part, StockBalance, StockCount
 
 
 class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -216,3 +220,145 @@ class AbcRunView(DealershipPageMixin, View):
 
     def get(self, request):
         raise PermissionDenied
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R26: stock counts
+
+
+class CountListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "parts.view_stockcount"
+    template_name = "parts/count_list.html"
+
+    def get_context_data(self, **kwargs):
+        ids = [self.request.dealership.pk]
+        status = self.request.GET.get("status", "")
+        status = status if status in StockCount.Status.values else ""
+        return super().get_context_data(
+            page_obj=self.paginate(selectors.count_list(dealership_ids=ids, status=status)),
+            plan=selectors.count_plan_summary(dealership_ids=ids),
+            status=status,
+            statuses=StockCount.Status.choices,
+            **kwargs,
+        )
+
+
+class CountStartView(ServiceFormView):
+    permission_required = "parts.add_stockcount"
+    form_class = CountStartForm
+    title = gettext_lazy("Start a stock count")
+    success_message = gettext_lazy("%(object)s started.")
+
+    def get_initial(self):
+        return {"scope": self.request.GET.get("scope", StockCount.Scope.LOCATION)}
+
+    def get_cancel_url(self):
+        return reverse("parts:count_list")
+
+    def save(self, form):
+        return services.stock_count_start(
+            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+        )
+
+
+class CountDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "parts.view_stockcount"
+    template_name = "parts/count_detail.html"
+
+    def get_context_data(self, **kwargs):
+        count = self.get_scoped_object(StockCount, self.kwargs["pk"])
+        lines = list(count.lines.select_related("part", "location", "counted_by"))
+        return super().get_context_data(
+            count=count,
+            lines=lines,
+            counted=sum(1 for line in lines if line.counted_quantity is not None),
+            committee=count.committee.all(),
+            report=services.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
+            audit_entries=audit_trail(count)[:30],
+            **kwargs,
+        )
+
+
+class CountEnterView(DealershipPageMixin, TemplateView):
+    """The tablet page: one row per line, big inputs for the counted quantity and the reason of a difference."""
+
+    permission_required = "parts.change_stockcount"
+    template_name = "parts/count_enter.html"
+
+    def get_context_data(self, **kwargs):
+        count = self.get_scoped_object(StockCount, self.kwargs["pk"])
+        return super().get_context_data(count=count, lines=count.lines.select_related("part", "location"), **kwargs)
+
+    def post(self, request, pk):
+        count = self.get_scoped_object(StockCount, pk)
+        entries = [
+            {
+                "line": line.pk,
+                "counted": request.POST.get(f"counted_{line.pk}", "").replace(",", ".").strip(),
+                "reason": request.POST.get(f"reason_{line.pk}", ""),
+            }
+            for line in count.lines.all()
+        ]
+        errors = []
+        for entry in entries:
+            try:
+                if entry["counted"] and not Decimal(entry["counted"]).is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors.append(_("“%(value)s” is not a valid quantity.") % {"value": entry["counted"]})
+        try:
+            if errors:
+                raise ValidationError(errors)
+            services.stock_count_record(actor=request.user, count=count, entries=entries)
+            if "submit" in request.POST:
+                services.stock_count_submit(actor=request.user, count=count)
+                messages.success(request, _("Count closed; the variance report awaits approval."))
+                return redirect("parts:count_detail", pk=count.pk)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return self.render_to_response(self.get_context_data(posted=request.POST))
+        except TransitionNotAllowed:
+            messages.error(request, _("This action is not allowed in the record's current status."))
+            return redirect("parts:count_detail", pk=count.pk)
+        messages.success(request, _("Counted quantities saved."))
+        return redirect("parts:count_enter", pk=count.pk)
+
+
+class CountActionView(DealershipPageMixin, View):
+    """POST-only buttons of the count page: approve, reopen, cancel."""
+
+    ACTIONS = {
+        "approve": ("parts.approve_stockcount", services.stock_count_approve, gettext_lazy("Adjustments approved.")),
+        "reopen": ("parts.approve_stockcount", services.stock_count_reopen, gettext_lazy("Count sent back.")),
+        "cancel": ("parts.change_stockcount", services.stock_count_cancel, gettext_lazy("Count cancelled.")),
+    }
+
+    def get_permission_required(self):
+        perm = self.ACTIONS.get(self.kwargs["action"], ("parts.approve_stockcount",))[0]
+        return [perm]
+
+    def post(self, request, pk, action):
+        if action not in self.ACTIONS:
+            raise Http404
+        count = self.get_scoped_object(StockCount, pk)
+        _perm, service, message = self.ACTIONS[action]
+        try:
+            service(actor=request.user, count=count)
+            messages.success(request, message)
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        except (TransitionNotAllowed, ConflictError):
+            messages.error(request, _("This action is not allowed in the record's current status."))
+        return redirect("parts:count_detail", pk=pk)
+
+
+class CountSheetPdfView(DealershipPageMixin, View):
+    permission_required = "parts.view_stockcount"
+
+    def get(self, request, pk):
+        count = self.get_scoped_object(StockCount, pk)
+        response = HttpResponse(pdf.count_sheet_pdf(count), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="count-{count.pk}.pdf"'
+        return response

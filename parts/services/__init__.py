@@ -2,6 +2,15 @@
 
 from .abc import abc_classify
 from .catalogue import PART_FIELDS, SUPPLIER_FIELDS, part_create, part_update, supplier_create, supplier_update
+from .counts import (
+    stock_count_approve,
+    stock_count_cancel,
+    stock_count_record,
+    stock_count_reopen,
+    stock_count_start,
+    stock_count_submit,
+    variance_report,
+)
 from .stock import (
     ISSUE_REASONS,
     LOCATION_FIELDS,
@@ -44,6 +53,13 @@ __all__ = [
     "part_update",
     "reservation_release",
     "stock_adjust",
+    "stock_count_approve",
+    "stock_count_cancel",
+    "stock_count_record",
+    "stock_count_reopen",
+    "stock_count_start",
+    "stock_count_submit",
+    "variance_report",
     "stock_issue",
     "stock_receive",
     "stock_reserve",
