@@ -12,4 +12,5 @@ router.register("stock-movements", apis.StockMovementViewSet, basename="stockmov
 router.register("reservations", apis.ReservationViewSet, basename="reservation")
 router.register("stock-alerts", apis.LowStockAlertViewSet, basename="lowstockalert")
 router.register("stock-counts", apis.StockCountViewSet, basename="stockcount")
+router.register("sales-orders", apis.SalesOrderViewSet, basename="salesorder")
 urlpatterns = router.urls

@@ -11,13 +11,16 @@ from dms.core.api_base import (
     ScopedPrimaryKeyRelatedField,
     UserBriefSerializer,
 )
+from dms.core.models import Customer
 
-from . import selectors, services, tasks
+from . import pdf, selectors, services, tasks
 from .models import (
     Location,
     LowStockAlert,
     Part,
     Reservation,
+    SalesOrder,
+    SalesOrderLine,
     StockBalance,
     StockCount,
     StockCountLine,
@@ -599,3 +602,182 @@ class StockCountViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._done(services.stock_count_cancel(actor=request.user, count=self.get_object()))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R20, R21: sales orders
+
+
+class SalesOrderLineSerializer(serializers.ModelSerializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = SalesOrderLine
+        fields = ["id", "part", "part_number", "quantity", "unit_price", "total", "available_at_quote", "reservation"]
+        read_only_fields = ["available_at_quote", "reservation"]
+
+
+class SalesOrderSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
+    lines = SalesOrderLineSerializer(many=True, required=False)
+    manager = UserBriefSerializer(read_only=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = SalesOrder
+        fields = [
+            "id",
+            "dealership",
+            "number",
+            "status",
+            "customer",
+            "manager",
+            "channel",
+            "payment_method",
+            "warehouse",
+            "need_description",
+            "delivery_days",
+            "delivery_method",
+            "delivery_address",
+            "invoice_number",
+            "invoiced_at",
+            "paid_at",
+            "paid_amount",
+            "payment_reference",
+            "carrier",
+            "tracking_number",
+            "shipped_at",
+            "customer_notified_at",
+            "cancel_reason",
+            "lines",
+            "total",
+            "created_at",
+        ]
+        read_only_fields = [f for f in fields if f not in services.ORDER_FIELDS and f != "lines"]
+
+
+class QuoteInputSerializer(serializers.Serializer):
+    delivery_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ShipInputSerializer(serializers.Serializer):
+    carrier = serializers.CharField(max_length=100)
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+@extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
+@extend_schema(tags=["sales orders"])
+class SalesOrderViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """R20/R21: inquiry → confirmed need → quote → order → invoice → payment → shipment (customer notified)."""
+
+    serializer_class = SalesOrderSerializer
+    queryset = SalesOrder.objects.none()
+    filterset_fields = ["status", "customer", "payment_method"]
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+    action_permissions = {
+        "add_line": ["parts.change_salesorder"],
+        "confirm_need": ["parts.change_salesorder"],
+        "quote": ["parts.change_salesorder"],
+        "place": ["parts.change_salesorder"],
+        "invoice": ["parts.change_salesorder"],
+        "invoice_pdf": ["parts.view_salesorder"],
+        "record_payment": ["parts.record_payment_salesorder"],
+        "ship": ["parts.ship_salesorder"],
+        "cancel": ["parts.change_salesorder"],
+    }
+
+    def get_queryset(self):
+        return selectors.sales_order_list(
+            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+        ).prefetch_related("lines__part")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.sales_order_create(
+            actor=self.request.user, dealership=self.write_dealership(), lines=data.pop("lines", []), **data
+        )
+
+    def _done(self, order):
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(SalesOrderSerializer(order, context=self.get_serializer_context()).data)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=SalesOrderLineSerializer, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="add-line")
+    def add_line(self, request, pk=None):
+        data = self._input(SalesOrderLineSerializer)
+        services.sales_order_add_line(actor=request.user, order=self.get_object(), **data)
+        return self._done(self.get_object())
+
+    @extend_schema(request=None, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-need")
+    def confirm_need(self, request, pk=None):
+        return self._done(services.sales_order_confirm_need(actor=request.user, order=self.get_object()))
+
+    @extend_schema(request=QuoteInputSerializer, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def quote(self, request, pk=None):
+        data = self._input(QuoteInputSerializer)
+        return self._done(services.sales_order_quote(actor=request.user, order=self.get_object(), **data))
+
+    @extend_schema(request=None, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def place(self, request, pk=None):
+        return self._done(services.sales_order_place(actor=request.user, order=self.get_object()))
+
+    @extend_schema(request=None, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def invoice(self, request, pk=None):
+        return self._done(services.sales_order_invoice(actor=request.user, order=self.get_object()))
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"], url_path="invoice-pdf")
+    def invoice_pdf(self, request, pk=None):
+        from django.http import Http404, HttpResponse
+
+        order = self.get_object()
+        if not order.invoice_number:
+            raise Http404
+        return HttpResponse(pdf.invoice_pdf(order), content_type="application/pdf")
+
+    @extend_schema(request=PaymentInputSerializer, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        data = self._input(PaymentInputSerializer)
+        return self._done(services.sales_order_record_payment(actor=request.user, order=self.get_object(), **data))
+
+    @extend_schema(request=ShipInputSerializer, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        data = self._input(ShipInputSerializer)
+        return self._done(services.sales_order_ship(actor=request.user, order=self.get_object(), **data))
+
+    @extend_schema(request=ReasonInputSerializer, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = self._input(ReasonInputSerializer)
+        return self._done(services.sales_order_cancel(actor=request.user, order=self.get_object(), **data))

@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin
+from dms.core.models import Customer
 
-from .models import AbcClass, Location, MovementKind, Part, StockBalance, StockCount, Warehouse
+from .models import AbcClass, Location, MovementKind, Part, SalesOrder, StockBalance, StockCount, Warehouse
 
 User = get_user_model()
 
@@ -124,3 +125,50 @@ class CountStartForm(BootstrapFormMixin, forms.Form):
         ).order_by("last_name", "first_name")
         self.fields["committee"].label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["committee"].widget.attrs["size"] = 5
+
+
+class SalesOrderForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = SalesOrder
+        fields = ["customer", "channel", "payment_method", "need_description", "delivery_method", "delivery_address"]
+        widgets = {"need_description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
+
+
+class SalesLineForm(DealershipForm):
+    part = PartNumberField()
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    unit_price = forms.DecimalField(
+        label=_("Price"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Empty: the catalogue price."),
+    )
+
+
+class QuoteForm(BootstrapFormMixin, forms.Form):
+    delivery_days = forms.IntegerField(
+        label=_("Delivery term, days"),
+        min_value=0,
+        required=False,
+        help_text=_("Empty: 1 day from stock, otherwise the supplier's term."),
+    )
+
+
+class PaymentForm(BootstrapFormMixin, forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    reference = forms.CharField(label=_("Payment document"), max_length=100, required=False)
+
+
+class ShipForm(BootstrapFormMixin, forms.Form):
+    carrier = forms.CharField(label=_("Carrier"), max_length=100)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, required=False)
+
+
+class ReasonForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -270,3 +270,28 @@ def count_list(*, dealership_ids: Iterable[int], status: str = ""):
         .annotate(line_count=Count("lines"))
     )
     return qs.filter(status=status) if status else qs
+
+
+def sales_order_list(*, dealership_ids: Iterable[int], status: str = "", search: str = ""):
+    from .models import SalesOrder
+
+    qs = SalesOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related("customer", "manager")
+    if status:
+        qs = qs.filter(status=status)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(number__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(invoice_number__icontains=search)
+            | Q(tracking_number__icontains=search)
+        )
+    return qs.annotate(
+        total_value=Coalesce(
+            Sum(
+                F("lines__quantity") * F("lines__unit_price"),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+            ZERO,
+        )
+    ).order_by("-created_at", "-id")

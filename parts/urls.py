@@ -27,4 +27,9 @@ urlpatterns = [
         views.CountActionView.as_view(),
         name="count_action",
     ),
+    path("parts/sales/", views.SalesListView.as_view(), name="sales_list"),
+    path("parts/sales/new/", views.SalesCreateView.as_view(), name="sales_create"),
+    path("parts/sales/<int:pk>/", views.SalesDetailView.as_view(), name="sales_detail"),
+    path("parts/sales/<int:pk>/invoice.pdf", views.SalesInvoicePdfView.as_view(), name="sales_invoice"),
+    path("parts/sales/<int:pk>/<str:action>/", views.SalesActionView.as_view(), name="sales_action"),
 ]

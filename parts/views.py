@@ -18,8 +18,21 @@ from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 
 from . import pdf, selectors, services, tasks
-from .forms import BalanceForm, CountStartForm, IssueForm, ReceiveForm, StockFilterForm, TransferForm
-from .models import AbcClass, MovementKind, Part, StockBalance, StockCount
+from .forms import (
+    BalanceForm,
+    CountStartForm,
+    IssueForm,
+    PaymentForm,
+    QuoteForm,
+    ReasonForm,
+    ReceiveForm,
+    SalesLineForm,
+    SalesOrderForm,
+    ShipForm,
+    StockFilterForm,
+    TransferForm,
+)
+from .models import AbcClass, MovementKind, Part, SalesOrder, StockBalance, StockCount
 
 
 class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -361,4 +374,141 @@ class CountSheetPdfView(DealershipPageMixin, View):
         count = self.get_scoped_object(StockCount, pk)
         response = HttpResponse(pdf.count_sheet_pdf(count), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="count-{count.pk}.pdf"'
+        return response
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R20, R21: sales orders
+
+
+class SalesListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "parts.view_salesorder"
+    template_name = "parts/sales_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        status = self.request.GET.get("status", "")
+        status = status if status in SalesOrder.Status.values else ""
+        qs = selectors.sales_order_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, status=status, statuses=SalesOrder.Status.choices, **kwargs
+        )
+
+
+class SalesCreateView(ServiceFormView):
+    permission_required = "parts.add_salesorder"
+    form_class = SalesOrderForm
+    title = gettext_lazy("New sales order")
+    success_message = gettext_lazy("Order %(object)s created.")
+
+    def get_cancel_url(self):
+        return reverse("parts:sales_list")
+
+    def save(self, form):
+        return services.sales_order_create(
+            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+        )
+
+
+class SalesDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "parts.view_salesorder"
+    template_name = "parts/sales_detail.html"
+
+    def get_context_data(self, **kwargs):
+        order = kwargs.pop("order", None) or self.get_scoped_object(SalesOrder, self.kwargs["pk"])
+        forms_ = {
+            "line_form": SalesLineForm(dealership=self.request.dealership),
+            "quote_form": QuoteForm(),
+            "payment_form": PaymentForm(initial={"amount": order.total}),
+            "ship_form": ShipForm(),
+            "cancel_form": ReasonForm(),
+        }
+        forms_.update(kwargs.pop("forms", {}))
+        return super().get_context_data(
+            order=order,
+            lines=order.lines.select_related("part", "reservation"),
+            audit_entries=audit_trail(order)[:30],
+            **forms_,
+            **kwargs,
+        )
+
+
+class SalesActionView(DealershipPageMixin, TemplateView):
+    """POST buttons of the sales order page; a refused action shows its message on the page."""
+
+    template_name = "parts/sales_detail.html"
+    http_method_names = ["post"]
+    ACTIONS = {
+        "add_line": ("parts.change_salesorder", SalesLineForm, "line_form"),
+        "confirm_need": ("parts.change_salesorder", None, None),
+        "quote": ("parts.change_salesorder", QuoteForm, "quote_form"),
+        "place": ("parts.change_salesorder", None, None),
+        "invoice": ("parts.change_salesorder", None, None),
+        "record_payment": ("parts.record_payment_salesorder", PaymentForm, "payment_form"),
+        "ship": ("parts.ship_salesorder", ShipForm, "ship_form"),
+        "cancel": ("parts.change_salesorder", ReasonForm, "cancel_form"),
+    }
+
+    def get_permission_required(self):
+        return [self.ACTIONS.get(self.kwargs["action"], ("parts.change_salesorder",))[0]]
+
+    def post(self, request, pk, action):
+        if action not in self.ACTIONS:
+            raise Http404
+        order = self.get_scoped_object(SalesOrder, pk)
+        _perm, form_class, form_name = self.ACTIONS[action]
+        data = {}
+        form = None
+        if form_class is not None:
+            kwargs = {"dealership": request.dealership} if form_class is SalesLineForm else {}
+            form = form_class(request.POST, **kwargs)
+            if not form.is_valid():
+                return self._again(order, form_name, form)
+            data = form.cleaned_data
+        user = request.user
+        try:
+            if action == "add_line":
+                services.sales_order_add_line(actor=user, order=order, **data)
+            elif action == "confirm_need":
+                services.sales_order_confirm_need(actor=user, order=order)
+            elif action == "quote":
+                services.sales_order_quote(actor=user, order=order, delivery_days=data.get("delivery_days"))
+            elif action == "place":
+                services.sales_order_place(actor=user, order=order)
+            elif action == "invoice":
+                services.sales_order_invoice(actor=user, order=order)
+            elif action == "record_payment":
+                services.sales_order_record_payment(actor=user, order=order, **data)
+            elif action == "ship":
+                services.sales_order_ship(actor=user, order=order, **data)
+            elif action == "cancel":
+                services.sales_order_cancel(actor=user, order=order, **data)
+        except ValidationError as error:
+            if form is not None:
+                form.add_service_errors(error)
+                return self._again(order, form_name, form)
+            messages.error(request, " ".join(error.messages))
+        except ConflictError as error:
+            messages.error(request, error.message)
+        except TransitionNotAllowed:
+            messages.error(request, _("This action is not allowed in the record's current status."))
+        else:
+            messages.success(request, _("Done."))
+        return redirect("parts:sales_detail", pk=pk)
+
+    def _again(self, order, form_name, form):
+        view = SalesDetailView(request=self.request, kwargs={"pk": order.pk})
+        context = view.get_context_data(order=order, forms={form_name: form}, failed=form_name)
+        return self.render_to_response(context, status=400)
+
+
+class SalesInvoicePdfView(DealershipPageMixin, View):
+    permission_required = "parts.view_salesorder"
+
+    def get(self, request, pk):
+        order = self.get_scoped_object(SalesOrder, pk)
+        if not order.invoice_number:
+            raise Http404
+        response = HttpResponse(pdf.invoice_pdf(order), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{order.invoice_number}.pdf"'
         return response

@@ -11,6 +11,20 @@ from .counts import (
     stock_count_submit,
     variance_report,
 )
+from .sales import (
+    ORDER_FIELDS,
+    notify_customer_of_dispatch,
+    sales_order_add_line,
+    sales_order_cancel,
+    sales_order_confirm_need,
+    sales_order_create,
+    sales_order_invoice,
+    sales_order_place,
+    sales_order_quote,
+    sales_order_record_payment,
+    sales_order_remove_line,
+    sales_order_ship,
+)
 from .stock import (
     ISSUE_REASONS,
     LOCATION_FIELDS,
@@ -35,6 +49,18 @@ from .stock import (
 )
 
 __all__ = [
+    "ORDER_FIELDS",
+    "notify_customer_of_dispatch",
+    "sales_order_add_line",
+    "sales_order_cancel",
+    "sales_order_confirm_need",
+    "sales_order_create",
+    "sales_order_invoice",
+    "sales_order_place",
+    "sales_order_quote",
+    "sales_order_record_payment",
+    "sales_order_remove_line",
+    "sales_order_ship",
     "ISSUE_REASONS",
     "LOCATION_FIELDS",
     "PART_FIELDS",

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from dms.core import events
 from dms.core.models import Dealership
@@ -20,7 +20,7 @@ from dms.core.tenancy import allowed_dealership_ids
 
 from .. import selectors
 from ..models import Location, StockBalance, StockCount, StockCountLine, Warehouse
-from .fsm import run_transition
+from .fsm import may_run, run_transition
 from .stock import _check_owned, _lock_balance, stock_adjust
 
 User = get_user_model()
@@ -156,7 +156,7 @@ def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | No
     count = _lock_count(count)
     if not can_proceed(count.approve):
         raise TransitionNotAllowed(_("This action is not allowed in the record's current status."))
-    if not has_transition_perm(count.approve, actor):
+    if not may_run(count, "approve", actor):
         raise PermissionDenied
     now = now or timezone.now()
     dealership = Dealership.objects.get(pk=count.dealership_id)

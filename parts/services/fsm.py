@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -15,7 +15,7 @@ def run_transition(instance, name: str, actor, *, message: str = "", conflict: s
         raise TransitionNotAllowed(
             _("This action is not allowed in the record's current status."), object=instance, method=method
         )
-    if not has_transition_perm(method, actor):
+    if not may_run(instance, name, actor):
         raise PermissionDenied
     if not can_proceed(method):
         raise ConflictError(conflict or _("The conditions for this action are not met."))
@@ -23,3 +23,9 @@ def run_transition(instance, name: str, actor, *, message: str = "", conflict: s
     method(**kwargs)
     instance.save()
     events.record_transition(actor=actor, instance=instance, source=source, target=instance.status, message=message)
+
+
+def may_run(instance, name: str, actor) -> bool:
+    """The role check alone (django-fsm's has_transition_perm also checks the conditions)."""
+    meta = getattr(instance, name)._django_fsm
+    return bool(meta.has_transition_perm(instance, meta.field.get_state(instance), actor))
