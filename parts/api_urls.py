@@ -13,4 +13,7 @@ router.register("reservations", apis.ReservationViewSet, basename="reservation")
 router.register("stock-alerts", apis.LowStockAlertViewSet, basename="lowstockalert")
 router.register("stock-counts", apis.StockCountViewSet, basename="stockcount")
 router.register("sales-orders", apis.SalesOrderViewSet, basename="salesorder")
+router.register("returns", apis.ReturnRequestViewSet, basename="returnrequest")
+router.register("requisitions", apis.RequisitionViewSet, basename="requisition")
+router.register("old-parts", apis.OldPartReturnViewSet, basename="oldpartreturn")
 urlpatterns = router.urls

@@ -17,8 +17,13 @@ from . import pdf, selectors, services, tasks
 from .models import (
     Location,
     LowStockAlert,
+    OldPartReturn,
     Part,
+    Requisition,
+    RequisitionLine,
     Reservation,
+    ReturnEvidence,
+    ReturnRequest,
     SalesOrder,
     SalesOrderLine,
     StockBalance,
@@ -781,3 +786,289 @@ class SalesOrderViewSet(
     def cancel(self, request, pk=None):
         data = self._input(ReasonInputSerializer)
         return self._done(services.sales_order_cancel(actor=request.user, order=self.get_object(), **data))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R29: returns and exchanges
+
+
+class ReturnEvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReturnEvidence
+        fields = ["id", "file", "description", "uploaded_by", "uploaded_at"]
+        read_only_fields = ["uploaded_by", "uploaded_at"]
+
+
+class ReturnRequestSerializer(serializers.ModelSerializer):
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    sales_order = ScopedPrimaryKeyRelatedField(queryset=SalesOrder.objects.all(), required=False, allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    evidence = ReturnEvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "id",
+            "dealership",
+            "status",
+            "customer",
+            "sales_order",
+            "part",
+            "quantity",
+            "received_on",
+            "requested_on",
+            "deadline",
+            "reason",
+            "resolution",
+            "description",
+            "inspection_result",
+            "defect_confirmed",
+            "decision_reason",
+            "freight_payer",
+            "freight_cost",
+            "completed_at",
+            "evidence",
+            "created_at",
+        ]
+        read_only_fields = [
+            "dealership",
+            "status",
+            "requested_on",
+            "deadline",
+            "inspection_result",
+            "defect_confirmed",
+            "decision_reason",
+            "freight_payer",
+            "freight_cost",
+            "completed_at",
+            "created_at",
+        ]
+
+
+class InspectionInputSerializer(serializers.Serializer):
+    defect_confirmed = serializers.BooleanField()
+    result = serializers.CharField()
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    customer_at_fault = serializers.BooleanField(required=False, default=False)
+    freight_cost = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, default=0, min_value=0)
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class _ActionViewSet(
+    DealershipScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filter_backends = SELECTOR_SEARCH_BACKENDS
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _done(self, obj):
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
+
+
+@extend_schema(tags=["returns"])
+class ReturnRequestViewSet(_ActionViewSet):
+    """R29: request (within the deadline, with evidence) → inspection (quality) → approve/refuse → complete."""
+
+    serializer_class = ReturnRequestSerializer
+    queryset = ReturnRequest.objects.none()
+    filterset_fields = ["status", "reason", "customer", "sales_order"]
+    action_permissions = {
+        "evidence": ["parts.change_returnrequest"],
+        "send_to_inspection": ["parts.change_returnrequest"],
+        "inspection": ["parts.inspect_returnrequest"],
+        "approve": ["parts.decide_returnrequest"],
+        "refuse": ["parts.decide_returnrequest"],
+        "complete": ["parts.complete_returnrequest"],
+    }
+
+    def get_queryset(self):
+        return selectors.return_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("evidence")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.return_request_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    @extend_schema(request={"multipart/form-data": EvidenceInputSerializer}, responses=ReturnRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def evidence(self, request, pk=None):
+        data = self._input(EvidenceInputSerializer)
+        services.return_add_evidence(actor=request.user, request=self.get_object(), **data)
+        return self._done(self.get_object())
+
+    @extend_schema(request=None, responses=ReturnRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="send-to-inspection")
+    def send_to_inspection(self, request, pk=None):
+        return self._done(services.return_send_to_inspection(actor=request.user, request=self.get_object()))
+
+    @extend_schema(request=InspectionInputSerializer, responses=ReturnRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def inspection(self, request, pk=None):
+        data = self._input(InspectionInputSerializer)
+        return self._done(services.return_record_inspection(actor=request.user, request=self.get_object(), **data))
+
+    @extend_schema(request=DecisionInputSerializer, responses=ReturnRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = self._input(DecisionInputSerializer)
+        return self._done(services.return_approve(actor=request.user, request=self.get_object(), **data))
+
+    @extend_schema(request=ReasonInputSerializer, responses=ReturnRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        data = self._input(ReasonInputSerializer)
+        return self._done(services.return_refuse(actor=request.user, request=self.get_object(), **data))
+
+    @extend_schema(request=None, responses=ReturnRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._done(services.return_complete(actor=request.user, request=self.get_object()))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R32: requisitions and old parts
+
+
+class RequisitionLineSerializer(serializers.ModelSerializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+    class Meta:
+        model = RequisitionLine
+        fields = ["id", "part", "part_number", "quantity", "movement"]
+        read_only_fields = ["movement"]
+
+
+class RequisitionSerializer(serializers.ModelSerializer):
+    lines = RequisitionLineSerializer(many=True)
+    warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
+    requested_by = UserBriefSerializer(read_only=True)
+    approved_by = UserBriefSerializer(read_only=True)
+    parts_cost = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Requisition
+        fields = [
+            "id",
+            "dealership",
+            "status",
+            "work_order_ref",
+            "work_order_line",
+            "technician",
+            "warehouse",
+            "note",
+            "lines",
+            "requested_by",
+            "approved_by",
+            "approved_at",
+            "issued_at",
+            "reject_reason",
+            "parts_cost",
+            "created_at",
+        ]
+        read_only_fields = [
+            "dealership",
+            "status",
+            "requested_by",
+            "approved_by",
+            "approved_at",
+            "issued_at",
+            "reject_reason",
+            "created_at",
+        ]
+
+    def get_parts_cost(self, obj) -> str:
+        return str(selectors.job_parts_cost(dealership_ids=[obj.dealership_id], work_order_ref=obj.work_order_ref))
+
+
+class OldPartReturnSerializer(serializers.ModelSerializer):
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    requisition = ScopedPrimaryKeyRelatedField(queryset=Requisition.objects.all(), required=False, allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    work_order_ref = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = OldPartReturn
+        fields = [
+            "id",
+            "dealership",
+            "requisition",
+            "work_order_ref",
+            "part",
+            "quantity",
+            "condition",
+            "note",
+            "registered_by",
+            "created_at",
+        ]
+        read_only_fields = ["dealership", "registered_by", "created_at"]
+
+
+@extend_schema(tags=["requisitions"])
+class RequisitionViewSet(_ActionViewSet):
+    """R32: a technician's requisition for a work order, approved by a supervisor (not the requester), issued by
+    the storekeeper; ``parts_cost`` is the job's parts cost from the ledger."""
+
+    serializer_class = RequisitionSerializer
+    queryset = Requisition.objects.none()
+    filterset_fields = ["status", "work_order_ref"]
+    action_permissions = {
+        "approve": ["parts.approve_requisition"],
+        "reject": ["parts.approve_requisition"],
+        "issue": ["parts.issue_requisition"],
+    }
+
+    def get_queryset(self):
+        return selectors.requisition_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("lines__part")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.requisition_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=RequisitionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._done(services.requisition_approve(actor=request.user, requisition=self.get_object()))
+
+    @extend_schema(request=ReasonInputSerializer, responses=RequisitionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = self._input(ReasonInputSerializer)
+        return self._done(services.requisition_reject(actor=request.user, requisition=self.get_object(), **data))
+
+    @extend_schema(request=None, responses=RequisitionSerializer)
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        return self._done(services.requisition_issue(actor=request.user, requisition=self.get_object()))
+
+
+@extend_schema(tags=["requisitions"])
+class OldPartReturnViewSet(_ActionViewSet):
+    serializer_class = OldPartReturnSerializer
+    queryset = OldPartReturn.objects.none()
+    filterset_fields = ["condition", "work_order_ref", "requisition"]
+
+    def get_queryset(self):
+        return OldPartReturn.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("part")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.old_part_register(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )

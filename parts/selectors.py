@@ -295,3 +295,29 @@ def sales_order_list(*, dealership_ids: Iterable[int], status: str = "", search:
             ZERO,
         )
     ).order_by("-created_at", "-id")
+
+
+def return_list(*, dealership_ids: Iterable[int], status: str = "", search: str = ""):
+    from .models import ReturnRequest
+
+    qs = ReturnRequest.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "customer", "part", "sales_order"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(Q(customer__name__icontains=search) | Q(part__number__icontains=search.strip().upper()))
+    return qs
+
+
+def requisition_list(*, dealership_ids: Iterable[int], status: str = "", search: str = ""):
+    from .models import Requisition
+
+    qs = Requisition.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "requested_by", "approved_by"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(Q(work_order_ref__icontains=search.strip()) | Q(technician__icontains=search.strip()))
+    return qs

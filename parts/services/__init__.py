@@ -11,6 +11,23 @@ from .counts import (
     stock_count_submit,
     variance_report,
 )
+from .requisitions import (
+    old_part_register,
+    requisition_approve,
+    requisition_create,
+    requisition_issue,
+    requisition_reject,
+)
+from .returns import (
+    add_working_days,
+    return_add_evidence,
+    return_approve,
+    return_complete,
+    return_record_inspection,
+    return_refuse,
+    return_request_create,
+    return_send_to_inspection,
+)
 from .sales import (
     ORDER_FIELDS,
     notify_customer_of_dispatch,
@@ -49,6 +66,19 @@ from .stock import (
 )
 
 __all__ = [
+    "add_working_days",
+    "old_part_register",
+    "requisition_approve",
+    "requisition_create",
+    "requisition_issue",
+    "requisition_reject",
+    "return_add_evidence",
+    "return_approve",
+    "return_complete",
+    "return_record_inspection",
+    "return_refuse",
+    "return_request_create",
+    "return_send_to_inspection",
     "ORDER_FIELDS",
     "notify_customer_of_dispatch",
     "sales_order_add_line",

@@ -1,0 +1,134 @@
+"""R32: parts for a job are issued against a requisition approved by a supervisor; removed old parts come back to
+the warehouse and are registered; the parts cost of each job comes from the ledger rows issued to it."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dms.core import events
+from dms.core.models import Dealership
+
+from ..models import OldPartReturn, Part, Requisition, RequisitionLine
+from .fsm import run_transition
+from .stock import _check_owned, _resolve_warehouse, clean_quantity, stock_issue
+
+
+def _lock(requisition: Requisition) -> Requisition:
+    return Requisition.objects.select_for_update(of=("self",)).select_related("dealership").get(pk=requisition.pk)
+
+
+@transaction.atomic
+def requisition_create(
+    *,
+    actor,
+    dealership: Dealership,
+    work_order_ref: str,
+    lines: list[dict],
+    work_order_line: str = "",
+    technician: str = "",
+    warehouse=None,
+    note: str = "",
+) -> Requisition:
+    if not (work_order_ref or "").strip():
+        raise ValidationError({"work_order_ref": _("Give the work order the parts are for.")})
+    if not lines:
+        raise ValidationError({"lines": _("Add at least one part.")})
+    _check_owned(dealership, warehouse=warehouse)
+    requisition = Requisition.objects.create(
+        dealership=dealership,
+        work_order_ref=work_order_ref.strip()[:50],
+        work_order_line=(work_order_line or "").strip()[:200],
+        technician=(technician or "").strip()[:200] or (actor.get_full_name() or actor.username),
+        warehouse=warehouse,
+        note=(note or "")[:300],
+        requested_by=actor,
+    )
+    for line in lines:
+        part: Part = line["part"]
+        _check_owned(dealership, part=part)
+        RequisitionLine.objects.create(requisition=requisition, part=part, quantity=clean_quantity(line["quantity"]))
+    events.record_created(actor=actor, instance=requisition, fields=("work_order_ref", "work_order_line", "technician"))
+    return requisition
+
+
+@transaction.atomic
+def requisition_approve(*, actor, requisition: Requisition) -> Requisition:
+    requisition = _lock(requisition)
+    if requisition.requested_by_id == actor.pk:
+        raise ValidationError(_("You cannot approve your own requisition: another supervisor must approve it."))
+    requisition.approved_by = actor
+    run_transition(requisition, "approve", actor)
+    return requisition
+
+
+@transaction.atomic
+def requisition_reject(*, actor, requisition: Requisition, reason: str) -> Requisition:
+    requisition = _lock(requisition)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for the rejection.")})
+    requisition.reject_reason = reason.strip()[:300]
+    run_transition(requisition, "reject", actor, message=requisition.reject_reason)
+    return requisition
+
+
+@transaction.atomic
+def requisition_issue(*, actor, requisition: Requisition) -> Requisition:
+    """The storekeeper issues every line: ledger rows charged to the job (work order)."""
+    requisition = _lock(requisition)
+    run_transition(requisition, "issue", actor)
+    warehouse = _resolve_warehouse(requisition.dealership, requisition.warehouse)
+    for line in requisition.lines.select_related("part"):
+        line.movement = stock_issue(
+            actor=actor,
+            dealership=requisition.dealership,
+            part=line.part,
+            quantity=line.quantity,
+            reference=str(requisition),
+            warehouse=warehouse,
+            reason="work_order",
+            work_order_ref=requisition.work_order_ref,
+        )
+        line.save(update_fields=["movement"])
+    requisition.issued_by = actor
+    requisition.save(update_fields=["issued_by", "updated_at"])
+    return requisition
+
+
+@transaction.atomic
+def old_part_register(
+    *,
+    actor,
+    dealership: Dealership,
+    part: Part,
+    quantity,
+    condition: str,
+    work_order_ref: str = "",
+    requisition: Requisition | None = None,
+    note: str = "",
+) -> OldPartReturn:
+    """R32: a removed old part handed back to the warehouse: counted, registered as reusable or scrap."""
+    quantity = clean_quantity(quantity)
+    _check_owned(dealership, part=part, requisition=requisition)
+    if condition not in OldPartReturn.Condition.values:
+        raise ValidationError({"condition": _("Choose reusable or scrap.")})
+    if requisition is not None:
+        work_order_ref = requisition.work_order_ref
+        issued = sum(line.quantity for line in requisition.lines.filter(part=part))
+        if requisition.status != Requisition.Status.ISSUED:
+            raise ValidationError({"requisition": _("Old parts come back against an issued requisition.")})
+        if issued and quantity > issued:
+            raise ValidationError({"quantity": _("Only %(n)s were issued for this job.") % {"n": issued}})
+    if not (work_order_ref or "").strip():
+        raise ValidationError({"work_order_ref": _("Give the work order the part was removed in.")})
+    item = OldPartReturn.objects.create(
+        dealership=dealership,
+        requisition=requisition,
+        work_order_ref=work_order_ref.strip()[:50],
+        part=part,
+        quantity=quantity,
+        condition=condition,
+        note=(note or "")[:300],
+        registered_by=actor,
+    )
+    events.record_created(actor=actor, instance=item, fields=("work_order_ref", "part", "quantity", "condition"))
+    return item
