@@ -7,7 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from dms.core.forms import BootstrapFormMixin
 from dms.core.models import Customer
 
-from .models import AbcClass, Location, MovementKind, Part, SalesOrder, StockBalance, StockCount, Warehouse
+from .models import (
+    AbcClass,
+    Location,
+    MovementKind,
+    OldPartReturn,
+    Part,
+    ReturnRequest,
+    SalesOrder,
+    StockBalance,
+    StockCount,
+    Warehouse,
+)
 
 User = get_user_model()
 
@@ -172,3 +183,58 @@ class ShipForm(BootstrapFormMixin, forms.Form):
 
 class ReasonForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ReturnRequestForm(DealershipForm):
+    customer = forms.ModelChoiceField(Customer.objects.none(), label=_("Customer"))
+    sales_order = forms.ModelChoiceField(SalesOrder.objects.none(), label=_("Order"), required=False)
+    part = PartNumberField()
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    received_on = forms.DateField(
+        label=_("Received by the customer on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.ChoiceField(label=_("Reason"), choices=ReturnRequest.Reason.choices)
+    resolution = forms.ChoiceField(label=_("Customer wants"), choices=ReturnRequest.Resolution.choices)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
+    evidence = forms.FileField(label=_("Photo or document"), required=False)
+
+    def __init__(self, *args, dealership, instance=None, **kwargs):
+        super().__init__(*args, dealership=dealership, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
+        self.fields["sales_order"].queryset = SalesOrder.objects.filter(
+            dealership=dealership, status=SalesOrder.Status.SHIPPED
+        )
+
+
+class DecisionForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    customer_at_fault = forms.BooleanField(label=_("The customer is at fault (customer pays freight)"), required=False)
+    freight_cost = forms.DecimalField(
+        label=_("Freight cost"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+
+
+class InspectionForm(BootstrapFormMixin, forms.Form):
+    defect_confirmed = forms.BooleanField(label=_("Defect confirmed"), required=False)
+    result = forms.CharField(label=_("Inspection result"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EvidenceForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(label=_("Photo or document"))
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+
+class RequisitionForm(DealershipForm):
+    work_order_ref = forms.CharField(label=_("Work order"), max_length=50)
+    work_order_line = forms.CharField(label=_("Work order line"), max_length=200, required=False)
+    technician = forms.CharField(label=_("Technician"), max_length=200, required=False)
+    part = PartNumberField()
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class OldPartForm(DealershipForm):
+    part = PartNumberField()
+    quantity = forms.DecimalField(label=_("Quantity"), **QTY)
+    condition = forms.ChoiceField(label=_("Condition"), choices=OldPartReturn.Condition.choices)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -32,4 +32,16 @@ urlpatterns = [
     path("parts/sales/<int:pk>/", views.SalesDetailView.as_view(), name="sales_detail"),
     path("parts/sales/<int:pk>/invoice.pdf", views.SalesInvoicePdfView.as_view(), name="sales_invoice"),
     path("parts/sales/<int:pk>/<str:action>/", views.SalesActionView.as_view(), name="sales_action"),
+    path("parts/returns/", views.ReturnListView.as_view(), name="return_list"),
+    path("parts/returns/new/", views.ReturnCreateView.as_view(), name="return_create"),
+    path("parts/returns/<int:pk>/", views.ReturnDetailView.as_view(), name="return_detail"),
+    path("parts/returns/<int:pk>/<str:action>/", views.ReturnActionView.as_view(), name="return_action"),
+    path("parts/requisitions/", views.RequisitionListView.as_view(), name="requisition_list"),
+    path("parts/requisitions/new/", views.RequisitionCreateView.as_view(), name="requisition_create"),
+    path("parts/requisitions/<int:pk>/", views.RequisitionDetailView.as_view(), name="requisition_detail"),
+    path(
+        "parts/requisitions/<int:pk>/<str:action>/",
+        views.RequisitionActionView.as_view(),
+        name="requisition_action",
+    ),
 ]

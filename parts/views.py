@@ -21,18 +21,25 @@ from . import pdf, selectors, services, tasks
 from .forms import (
     BalanceForm,
     CountStartForm,
+    DealershipForm,
+    DecisionForm,
+    EvidenceForm,
+    InspectionForm,
     IssueForm,
+    OldPartForm,
     PaymentForm,
     QuoteForm,
     ReasonForm,
     ReceiveForm,
+    RequisitionForm,
+    ReturnRequestForm,
     SalesLineForm,
     SalesOrderForm,
     ShipForm,
     StockFilterForm,
     TransferForm,
 )
-from .models import AbcClass, MovementKind, Part, SalesOrder, StockBalance, StockCount
+from .models import AbcClass, MovementKind, Part, Requisition, ReturnRequest, SalesOrder, StockBalance, StockCount
 
 
 class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -512,3 +519,228 @@ class SalesInvoicePdfView(DealershipPageMixin, View):
         response = HttpResponse(pdf.invoice_pdf(order), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{order.invoice_number}.pdf"'
         return response
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# R29 returns and R32 requisitions: lists, forms and the action buttons of their pages
+
+
+class _ActionPageView(DealershipPageMixin, View):
+    """POST buttons of a document page. ACTIONS: name -> (permission, form class or None, call(view, obj, data))."""
+
+    model = None
+    detail_url = ""
+    ACTIONS: dict = {}
+
+    def get_permission_required(self):
+        return [self.ACTIONS.get(self.kwargs["action"], ("parts.change_" + self.model._meta.model_name,))[0]]
+
+    def post(self, request, pk, action):
+        if action not in self.ACTIONS:
+            raise Http404
+        obj = self.get_scoped_object(self.model, pk)
+        _perm, form_class, call = self.ACTIONS[action]
+        data = {}
+        if form_class is not None:
+            form = form_class(request.POST, request.FILES, **self.form_kwargs(form_class))
+            if not form.is_valid():
+                for field, errors in form.errors.items():
+                    messages.error(
+                        request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}"
+                    )
+                return redirect(self.detail_url, pk=pk)
+            data = form.cleaned_data
+        try:
+            call(request.user, obj, data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except ConflictError as error:
+            messages.error(request, error.message)
+        except TransitionNotAllowed:
+            messages.error(request, _("This action is not allowed in the record's current status."))
+        else:
+            messages.success(request, _("Done."))
+        return redirect(self.detail_url, pk=pk)
+
+    def form_kwargs(self, form_class):
+        return {"dealership": self.request.dealership} if issubclass(form_class, DealershipForm) else {}
+
+
+class ReturnListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "parts.view_returnrequest"
+    template_name = "parts/return_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        status = self.request.GET.get("status", "")
+        status = status if status in ReturnRequest.Status.values else ""
+        qs = selectors.return_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, status=status, statuses=ReturnRequest.Status.choices, **kwargs
+        )
+
+
+class ReturnCreateView(ServiceFormView):
+    permission_required = "parts.add_returnrequest"
+    form_class = ReturnRequestForm
+    title = gettext_lazy("New return or exchange request")
+    success_message = gettext_lazy("%(object)s registered.")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        return kwargs
+
+    def get_cancel_url(self):
+        return reverse("parts:return_list")
+
+    def save(self, form):
+        data = dict(form.cleaned_data)
+        evidence = data.pop("evidence", None)
+        return services.return_request_create(
+            actor=self.request.user,
+            dealership=self.request.dealership,
+            evidence=[evidence] if evidence else [],
+            **data,
+        )
+
+
+class ReturnDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "parts.view_returnrequest"
+    template_name = "parts/return_detail.html"
+
+    def get_context_data(self, **kwargs):
+        request = self.get_scoped_object(ReturnRequest, self.kwargs["pk"])
+        return super().get_context_data(
+            obj=request,
+            evidence=request.evidence.all(),
+            decision_form=DecisionForm(),
+            refuse_form=ReasonForm(),
+            inspection_form=InspectionForm(),
+            evidence_form=EvidenceForm(),
+            audit_entries=audit_trail(request)[:30],
+            **kwargs,
+        )
+
+
+class ReturnActionView(_ActionPageView):
+    model = ReturnRequest
+    detail_url = "parts:return_detail"
+    ACTIONS = {
+        "evidence": (
+            "parts.change_returnrequest",
+            EvidenceForm,
+            lambda u, o, d: services.return_add_evidence(actor=u, request=o, **d),
+        ),
+        "send_to_inspection": (
+            "parts.change_returnrequest",
+            None,
+            lambda u, o, d: services.return_send_to_inspection(actor=u, request=o),
+        ),
+        "inspection": (
+            "parts.inspect_returnrequest",
+            InspectionForm,
+            lambda u, o, d: services.return_record_inspection(actor=u, request=o, **d),
+        ),
+        "approve": (
+            "parts.decide_returnrequest",
+            DecisionForm,
+            lambda u, o, d: services.return_approve(
+                actor=u,
+                request=o,
+                reason=d["reason"],
+                customer_at_fault=d["customer_at_fault"],
+                freight_cost=d["freight_cost"] or 0,
+            ),
+        ),
+        "refuse": (
+            "parts.decide_returnrequest",
+            ReasonForm,
+            lambda u, o, d: services.return_refuse(actor=u, request=o, **d),
+        ),
+        "complete": (
+            "parts.complete_returnrequest",
+            None,
+            lambda u, o, d: services.return_complete(actor=u, request=o),
+        ),
+    }
+
+
+class RequisitionListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    permission_required = "parts.view_requisition"
+    template_name = "parts/requisition_list.html"
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        status = self.request.GET.get("status", "")
+        status = status if status in Requisition.Status.values else ""
+        qs = selectors.requisition_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, status=status, statuses=Requisition.Status.choices, **kwargs
+        )
+
+
+class RequisitionCreateView(ServiceFormView):
+    permission_required = "parts.add_requisition"
+    form_class = RequisitionForm
+    title = gettext_lazy("New parts requisition")
+    success_message = gettext_lazy("%(object)s submitted for approval.")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        return kwargs
+
+    def get_initial(self):
+        return {"work_order_ref": self.request.GET.get("work_order", "")}
+
+    def get_cancel_url(self):
+        return reverse("parts:requisition_list")
+
+    def save(self, form):
+        data = dict(form.cleaned_data)
+        line = {"part": data.pop("part"), "quantity": data.pop("quantity")}
+        return services.requisition_create(
+            actor=self.request.user, dealership=self.request.dealership, lines=[line], **data
+        )
+
+
+class RequisitionDetailView(DealershipPageMixin, TemplateView):
+    permission_required = "parts.view_requisition"
+    template_name = "parts/requisition_detail.html"
+
+    def get_context_data(self, **kwargs):
+        obj = self.get_scoped_object(Requisition, self.kwargs["pk"])
+        return super().get_context_data(
+            obj=obj,
+            lines=obj.lines.select_related("part", "movement"),
+            old_parts=obj.old_parts.select_related("part", "registered_by"),
+            parts_cost=selectors.job_parts_cost(dealership_ids=[obj.dealership_id], work_order_ref=obj.work_order_ref),
+            reject_form=ReasonForm(),
+            old_part_form=OldPartForm(dealership=self.request.dealership),
+            audit_entries=audit_trail(obj)[:30],
+            **kwargs,
+        )
+
+
+class RequisitionActionView(_ActionPageView):
+    model = Requisition
+    detail_url = "parts:requisition_detail"
+    ACTIONS = {
+        "approve": (
+            "parts.approve_requisition",
+            None,
+            lambda u, o, d: services.requisition_approve(actor=u, requisition=o),
+        ),
+        "reject": (
+            "parts.approve_requisition",
+            ReasonForm,
+            lambda u, o, d: services.requisition_reject(actor=u, requisition=o, **d),
+        ),
+        "issue": ("parts.issue_requisition", None, lambda u, o, d: services.requisition_issue(actor=u, requisition=o)),
+        "old_part": (
+            "parts.add_oldpartreturn",
+            OldPartForm,
+            lambda u, o, d: services.old_part_register(actor=u, dealership=o.dealership, requisition=o, **d),
+        ),
+    }
