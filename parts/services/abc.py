@@ -15,7 +15,7 @@ from ..models import CONSUMPTION_KINDS, Part, StockMovement
 
 # A part is A while the consumption value of the parts ranked above it is still under the A threshold (so the part
 # that crosses 80 % is itself A), B likewise up to the B threshold, the rest C. Parts never consumed are C.
-_CLASSIFY_SQL = """
+_RANKED_SQL = """
 WITH consumption AS (
     SELECT m.part_id, SUM(-m.quantity * m.unit_cost) AS value
     FROM {movement} m
@@ -36,17 +36,22 @@ ranked AS (
     LEFT JOIN consumption c ON c.part_id = p.id
     WHERE p.dealership_id = %(dealership)s
 )
-UPDATE {part} AS p
-SET abc_class = CASE
-        WHEN r.value <= 0 OR r.total <= 0 THEN 'C'
-        WHEN r.running - r.value < r.total * %(a)s / 100 THEN 'A'
-        WHEN r.running - r.value < r.total * %(b)s / 100 THEN 'B'
-        ELSE 'C'
-    END,
-    abc_consumption_value = ROUND(r.value, 2),
-    abc_classified_at = %(now)s
+SELECT r.id,
+       ROUND(r.value, 2) AS value,
+       CASE
+           WHEN r.value <= 0 OR r.total <= 0 THEN 'C'
+           WHEN r.running - r.value < r.total * %(a)s / 100 THEN 'A'
+           WHEN r.running - r.value < r.total * %(b)s / 100 THEN 'B'
+           ELSE 'C'
+       END AS cls
 FROM ranked r
-WHERE p.id = r.id
+"""
+# Only rows whose class or value changed are written (a monthly rerun touches few rows).
+_APPLY_SQL = """
+UPDATE {part} AS p
+SET abc_class = t.cls, abc_consumption_value = t.value, abc_classified_at = %(now)s
+FROM ({source}) AS t
+WHERE p.id = t.id AND (p.abc_class <> t.cls OR p.abc_consumption_value <> t.value)
 """
 
 
@@ -61,7 +66,7 @@ def abc_classify(*, actor, dealership: Dealership, now: datetime.datetime | None
     now = now or timezone.now()
     a, b = abc_thresholds()
     since = now - datetime.timedelta(days=int(conf.get("PARTS_ABC_LOOKBACK_DAYS")))
-    sql = _CLASSIFY_SQL.format(movement=StockMovement._meta.db_table, part=Part._meta.db_table)
+    ranked = _RANKED_SQL.format(movement=StockMovement._meta.db_table, part=Part._meta.db_table)
     params = {
         "dealership": dealership.pk,
         "kinds": tuple(str(k) for k in CONSUMPTION_KINDS),
@@ -71,11 +76,18 @@ def abc_classify(*, actor, dealership: Dealership, now: datetime.datetime | None
         "b": b,
         "now": now,
     }
-    if connection.vendor != "postgresql":  # SQLite (local run mode) has MAX, not GREATEST, and no tuple params.
-        kinds = ",".join(f"'{k}'" for k in params.pop("kinds"))
-        sql = sql.replace("GREATEST(", "MAX(").replace("IN %(kinds)s", f"IN ({kinds})")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            # The aggregation over the ledger runs as CREATE TABLE AS, which PostgreSQL may run in parallel (an
+            # UPDATE never is); enough memory keeps the hash aggregate off disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("DROP TABLE IF EXISTS parts_abc_result")
+            cursor.execute(f"CREATE TEMP TABLE parts_abc_result ON COMMIT DROP AS {ranked}", params)
+            cursor.execute(_APPLY_SQL.format(part=Part._meta.db_table, source="SELECT * FROM parts_abc_result"), params)
+        else:  # SQLite (local run mode): MAX instead of GREATEST, no tuple parameters.
+            kinds = ",".join(f"'{k}'" for k in params.pop("kinds"))
+            ranked = ranked.replace("GREATEST(", "MAX(").replace("IN %(kinds)s", f"IN ({kinds})")
+            cursor.execute(_APPLY_SQL.format(part=Part._meta.db_table, source=ranked), params)
     counts = {cls: 0 for cls in ("A", "B", "C")}
     for row in Part.objects.filter(dealership=dealership).values("abc_class").order_by().annotate(n=Count("id")):
         counts[row["abc_class"] or "C"] = row["n"]
