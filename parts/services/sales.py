@@ -50,7 +50,7 @@ def sales_order_create(*, actor, dealership: Dealership, lines: list[dict] | Non
     order.manager = manager
     order.full_clean(exclude=["number", "status"])
     order.save()
-    order.number = _("SO-%(n)06d") % {"n": order.pk}
+    order.number = f"SO-{order.pk:06d}"  # not translated: numbers stay the same in every language
     order.save(update_fields=["number"])
     # R20: a new customer's first contact records the channel.
     if order.channel and not customer.first_contact_channel:
@@ -148,7 +148,7 @@ def sales_order_place(*, actor, order: SalesOrder) -> SalesOrder:
 
 
 def _next_invoice_number(order: SalesOrder) -> str:
-    return _("INV-%(n)06d") % {"n": order.pk}
+    return f"INV-{order.pk:06d}"
 
 
 @transaction.atomic

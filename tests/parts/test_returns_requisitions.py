@@ -247,7 +247,7 @@ def test_r32_own_requisition_cannot_be_approved(make_user, dealership, part, rec
     own = services.requisition_create(
         actor=supervisor, dealership=dealership, work_order_ref="ЗН-1", lines=[{"part": part, "quantity": 1}]
     )
-    with pytest.raises(ValidationError, match="own"):
+    with pytest.raises(ValidationError, match="собственное"):
         services.requisition_approve(actor=supervisor, requisition=own)
     own.refresh_from_db()
     assert own.status == "requested"

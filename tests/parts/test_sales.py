@@ -73,7 +73,7 @@ def test_r21_full_flow_cashless_is_blocked_until_paid_then_ships_and_notifies(
     assert line.reservation.quantity == 2 and StockBalance.objects.get(part=part).reserved == 2
     assert order.status == SalesOrder.Status.INVOICED and order.invoice_number
 
-    with pytest.raises(ConflictError, match="payment"):
+    with pytest.raises(ConflictError, match="оплата"):
         services.sales_order_ship(actor=storekeeper, order=order, carrier="СДЭК", tracking_number="1")
     order.refresh_from_db()
     assert order.status == "invoiced" and StockBalance.objects.get(part=part).on_hand == 5
