@@ -2,8 +2,9 @@ from importlib.util import find_spec
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dms.core import apis as core_apis
@@ -36,3 +37,10 @@ for app in ("orders", "parts", "notifications", "service", "claims"):
         urlpatterns.append(path("api/", include(f"{app}.api_urls")))
     if find_spec(f"{app}.urls"):
         urlpatterns.append(path("", include(f"{app}.urls")))
+
+
+def handler404(request, exception=None):
+    """An API URL that matches no route (e.g. ``/api/customers/0.5/``) answers JSON like every other API 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -47,6 +47,7 @@ class SupplierSerializer(serializers.ModelSerializer):
 
 class PartSerializer(serializers.ModelSerializer):
     default_supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False, allow_null=True)
+    abc_class = serializers.CharField(read_only=True, help_text="A, B, C or empty (not classified yet)")
 
     class Meta:
         model = Part
@@ -67,7 +68,13 @@ class PartSerializer(serializers.ModelSerializer):
         validators = []
 
 
+class _LookupMixin:
+    # Any path segment reaches the view (DRF's default excludes dots), so a malformed id gets DRF's JSON 404.
+    lookup_value_regex = "[^/]+"
+
+
 class _Base(
+    _LookupMixin,
     DealershipScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -323,7 +330,9 @@ class WarehouseViewSet(_Base):
 
 
 @extend_schema(tags=["stock"])
-class LocationViewSet(DealershipScopedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class LocationViewSet(
+    _LookupMixin, DealershipScopedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     serializer_class = LocationSerializer
     queryset = Location.objects.none()
     filterset_fields = ["warehouse", "is_active"]
@@ -341,6 +350,7 @@ class LocationViewSet(DealershipScopedMixin, mixins.ListModelMixin, mixins.Creat
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
 class StockBalanceViewSet(
+    _LookupMixin,
     DealershipScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -410,7 +420,7 @@ class StockBalanceViewSet(
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
-class StockMovementViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class StockMovementViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The stock ledger (read only): every receipt, issue, sale, return, transfer, adjustment and write-off."""
 
     serializer_class = StockMovementSerializer
@@ -432,6 +442,7 @@ class StockMovementViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet)
 
 @extend_schema(tags=["stock"])
 class ReservationViewSet(
+    _LookupMixin,
     DealershipScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -460,7 +471,7 @@ class ReservationViewSet(
 
 
 @extend_schema(tags=["stock"])
-class LowStockAlertViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class LowStockAlertViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = LowStockAlertSerializer
     queryset = LowStockAlert.objects.none()
     filterset_fields = ["status", "warehouse", "part"]
@@ -544,6 +555,7 @@ class CountRecordSerializer(serializers.Serializer):
 
 @extend_schema(tags=["stock counts"])
 class StockCountViewSet(
+    _LookupMixin,
     DealershipScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -687,6 +699,7 @@ class ReasonInputSerializer(serializers.Serializer):
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["sales orders"])
 class SalesOrderViewSet(
+    _LookupMixin,
     DealershipScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -863,6 +876,7 @@ class EvidenceInputSerializer(serializers.Serializer):
 
 
 class _ActionViewSet(
+    _LookupMixin,
     DealershipScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

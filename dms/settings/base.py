@@ -149,6 +149,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per shared choice set (parts' sales orders reuse the customer's first-contact channels, R20).
+    "ENUM_NAME_OVERRIDES": {
+        "FirstContactChannelEnum": "dms.core.models.FirstContactChannel",
+        "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
