@@ -1,8 +1,7 @@
-"""PDF documents (count sheets, invoices) with reportlab, in a font that has Cyrillic and Latin letters."""
+"""PDF documents (count sheets, invoices) with reportlab, in the project's shipped font (Cyrillic included)."""
 
 import io
 from decimal import Decimal
-from pathlib import Path
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -11,31 +10,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT_CANDIDATES = [
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    (
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-    ),
-]
-_font = None
+from dms.core.pdf import pdf_fonts
 
 
 def _fonts() -> tuple[str, str]:
-    global _font
-    if _font is None:
-        _font = ("Helvetica", "Helvetica-Bold")
-        for regular, bold in FONT_CANDIDATES:
-            if Path(regular).exists() and Path(bold).exists():
-                pdfmetrics.registerFont(TTFont("DMSSans", regular))
-                pdfmetrics.registerFont(TTFont("DMSSans-Bold", bold))
-                _font = ("DMSSans", "DMSSans-Bold")
-                break
-    return _font
+    return pdf_fonts()
 
 
 def _styles():
