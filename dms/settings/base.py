@@ -149,19 +149,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name per shared choice set (parts' sales orders reuse the customer's first-contact channels, R20).
-    "ENUM_NAME_OVERRIDES": {
-        "FirstContactChannelEnum": "dms.core.models.FirstContactChannel",
-        "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
-    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
     ],
-    # Choice sets shared by several fields get one name (claims: attachment kinds, the failed part's instruction).
+    # Choice sets shared by several fields get one name (claims: attachment kinds, the failed part's instruction;
+    # parts: sales orders reuse the customer's first-contact channels, R20).
     "ENUM_NAME_OVERRIDES": {
         "AttachmentKindEnum": "claims.models.AttachmentKind",
         "PartInstructionEnum": "claims.models.PartInstruction",
+        "FirstContactChannelEnum": "dms.core.models.FirstContactChannel",
+        "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
     },
 }
 

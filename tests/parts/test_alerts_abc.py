@@ -61,13 +61,15 @@ def test_r27_alert_closes_when_stock_recovers_and_a_new_shortage_opens_a_new_one
 
 
 def test_r27_reservation_counts_against_free_stock_and_class_default_level(receive, dealership, storekeeper):
-    part = PartFactory(dealership=dealership, abc_class="A")  # class A default level 10
-    receive(part, 12)
+    part = PartFactory(dealership=dealership, abc_class="A")  # class A default level 4
+    special = PartFactory(dealership=dealership)  # not classified: no default level
+    receive(part, 5)
+    receive(special, 1, reserve_for_order_id=77)
     assert LowStockAlert.objects.count() == 0
     services.stock_reserve(actor=storekeeper, dealership=dealership, part=part, quantity=3, reference="ЗН-5")
     alert = LowStockAlert.objects.get()
-    assert alert.alert_level == 10 and alert.on_hand == 12 and alert.available == 9
-    assert alert.suggested_quantity == 21  # class A: up to 3 x 10 = 30 free
+    assert alert.alert_level == 4 and alert.on_hand == 5 and alert.available == 2
+    assert alert.suggested_quantity == 10  # class A: up to 3 x 4 = 12 free
     below = selectors.stock_list(dealership_ids=[dealership.pk], below_alert=True)
     assert [b.part_id for b in below] == [part.pk]
 

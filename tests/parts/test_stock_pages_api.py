@@ -44,7 +44,7 @@ def test_stock_list_runs_a_constant_number_of_queries(
     page2 = client.get(reverse("parts:stock_list"), {"page": 2})
     assert len(page2.context["page_obj"]) == 10
     filtered = client.get(reverse("parts:stock_list"), {"q": "N00", "below": "on"})
-    # Alert level for unclassified parts is 1; none is below it.
+    # Unclassified parts have no default alert level; none is below it.
     assert len(filtered.context["page_obj"]) == 0
 
 
@@ -68,6 +68,9 @@ def test_receive_and_issue_forms_go_through_the_services(client, storekeeper, de
 
 def test_parts_dashboard_shows_open_alerts_with_live_figures(client, parts_manager, dealership, receive, part):
     receive(part, 1)
+    services.balance_update(
+        actor=parts_manager, balance=StockBalance.objects.get(part=part), data={"alert_level": Decimal("1")}
+    )
     services.stock_issue(actor=parts_manager, dealership=dealership, part=part, quantity=1, reference="ЗН")
     client.force_login(parts_manager)
     page = client.get(reverse("parts:dashboard"))
