@@ -15,7 +15,18 @@ NAV_GROUPS = [
             ("notifications:call_compliance", _("Call compliance"), "notifications.view_call_compliance_report"),
         ],
     ),
-    (_("Warehouse"), [("parts:part_list", _("Parts"), "parts.view_part")]),
+    (
+        _("Warehouse"),
+        [
+            ("parts:part_list", _("Parts catalogue"), "parts.view_part"),
+            ("parts:stock_list", _("Stock"), "parts.view_stockbalance"),
+            ("parts:dashboard", _("Low-stock alerts"), "parts.view_lowstockalert"),
+            ("parts:count_list", _("Stock counts"), "parts.view_stockcount"),
+            ("parts:sales_list", _("Sales orders"), "parts.view_salesorder"),
+            ("parts:return_list", _("Returns and exchanges"), "parts.view_returnrequest"),
+            ("parts:requisition_list", _("Requisitions"), "parts.view_requisition"),
+        ],
+    ),
     (
         _("Service"),
         [
@@ -54,10 +65,16 @@ def navigation(request):
                 url = reverse(url_name)
             except NoReverseMatch:
                 continue
-            visible.append({"url": url, "label": label, "active": request.path.startswith(url)})
+            visible.append({"url": url, "label": label, "active": False})
         if visible:
             items.extend(visible)
             groups.append({"label": group_label, "items": visible, "active": any(i["active"] for i in visible)})
+    # The link whose URL is the longest prefix of the path is the current page (/parts/ vs /parts/stock/).
+    current = max((i for i in items if request.path.startswith(i["url"])), key=lambda i: len(i["url"]), default=None)
+    if current is not None:
+        current["active"] = True
+        for group in groups:
+            group["active"] = any(i["active"] for i in group["items"])
     dealerships = user_dealerships(user)
     roles = [ROLE_LABELS.get(name, name) for name in user.groups.values_list("name", flat=True)]
     return {
