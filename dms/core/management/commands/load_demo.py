@@ -228,7 +228,7 @@ def _extra_demo_loaders():
     from importlib import import_module
 
     loaders = []
-    for app in ("orders", "notifications", "parts", "service", "claims"):
+    for app in ("parts", "orders", "notifications", "service", "claims"):
         try:
             module = import_module(f"{app}.demo")
         except ModuleNotFoundError:
