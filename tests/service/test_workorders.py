@@ -300,3 +300,30 @@ def test_r17_preparation_needs_parts_on_the_work_order(appointment, booking_advi
     with pytest.raises(ValidationError) as error:
         services.workorder_prepare_parts(actor=booking_advisor, work_order=wo, now=NOW)
     assert "parts" in error.value.message_dict
+
+
+def test_r17_preparation_reserves_real_warehouse_stock(appointment, booking_advisor, dealership):
+    """Same rule against the real parts warehouse: the reservation is a ledger fact, not a stand-in."""
+    from parts import services as parts_services
+    from parts.models import Reservation, StockBalance
+
+    in_stock = PartFactory(dealership=dealership, number="04465-02220")
+    missing = PartFactory(dealership=dealership, number="48510-09P20")
+    parts_services.stock_receive(
+        actor=booking_advisor, dealership=dealership, part=in_stock, quantity=Decimal("5"), unit_cost=Decimal("100")
+    )
+    wo = services.appointment_open_work_order(actor=booking_advisor, appointment=appointment)
+    job = services.workorder_job_add(
+        actor=booking_advisor, work_order=wo, description="Колодки", standard_hours=Decimal("1")
+    )
+    services.workorder_part_add(actor=booking_advisor, job=job, part=in_stock, quantity=Decimal("2"))
+    services.workorder_part_add(actor=booking_advisor, job=job, part=missing, quantity=Decimal("1"))
+
+    result = services.workorder_prepare_parts(actor=booking_advisor, work_order=wo, now=NOW)
+
+    balance = StockBalance.objects.get(part=in_stock)
+    assert (balance.on_hand, balance.reserved) == (Decimal("5"), Decimal("2"))
+    reservation = Reservation.objects.get(part=in_stock)
+    assert reservation.quantity == Decimal("2") and reservation.reference == wo.number
+    assert job.parts.get(part=in_stock).reservation_ref == str(reservation.pk)
+    assert [(line.part, line.quantity) for line in result["order"].lines.all()] == [(missing, Decimal("1"))]
