@@ -152,3 +152,41 @@ class TwilioStatusCallbackView(View):
             error_code=request.POST.get("ErrorCode", ""),
         )
         return HttpResponse(status=204)
+
+
+class OptOutCreateView(DealershipPageMixin, View):
+    """Record a customer's opt-out of one channel from the customer page (every notification honours it)."""
+
+    permission_required = "notifications.add_optout"
+
+    def post(self, request, customer_pk: int):
+        from dms.core.models import Customer
+
+        customer = self.get_scoped_object(Customer, customer_pk)
+        try:
+            services.opt_out_create(
+                actor=request.user,
+                customer=customer,
+                channel=request.POST.get("channel", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except ConflictError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The opt-out is recorded."))
+        return redirect("core:customer_detail", pk=customer.pk)
+
+
+class OptOutDeleteView(DealershipPageMixin, View):
+    permission_required = "notifications.delete_optout"
+
+    def post(self, request, pk: int):
+        from .models import OptOut
+
+        opt_out = self.get_scoped_object(OptOut, pk)
+        customer_pk = opt_out.customer_id
+        services.opt_out_delete(actor=request.user, opt_out=opt_out)
+        messages.success(request, _("The customer will be notified on this channel again."))
+        return redirect("core:customer_detail", pk=customer_pk)

@@ -32,6 +32,25 @@ class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return obj
 
 
+def customer_panels(request, customer) -> list[str]:
+    """Cards other apps add to the customer page: ``<app>.panels.customer_panel(request, customer) -> html | None``."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils.safestring import mark_safe
+
+    panels = []
+    for app_config in apps.get_app_configs():
+        try:
+            module = import_module(f"{app_config.name}.panels")
+        except ModuleNotFoundError:
+            continue
+        html = module.customer_panel(request, customer)
+        if html:
+            panels.append(mark_safe(html))  # noqa: S308 - rendered by the app's own template
+    return panels
+
+
 class PaginatedListMixin:
     paginate_by = 25
 
@@ -85,6 +104,7 @@ class CustomerDetailView(DealershipPageMixin, TemplateView):
         return super().get_context_data(
             customer=customer,
             vehicles=customer.vehicles.all(),
+            panels=customer_panels(self.request, customer),
             audit_entries=selectors.audit_trail(customer)[:50],
             **kwargs,
         )
