@@ -192,7 +192,7 @@ class Client:
         self.opts = {"timeout": 60, "allow_redirects": False}
 
     def login(self) -> None:
-        page = self.session.get(f"{self.base}/accounts/login/", timeout=30)
+        page = self.session.get(f"{self.base}/accounts/login/", timeout=60)
         self._insecure_cookies()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         response = self.session.post(
@@ -200,7 +200,7 @@ class Client:
             data={"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token},
             headers={"Referer": f"https://127.0.0.1:{self.base.rsplit(':', 1)[1]}/accounts/login/"},
             allow_redirects=False,
-            timeout=30,
+            timeout=60,
         )
         if response.status_code != 302:
             raise RuntimeError(f"login failed: {response.status_code}")
@@ -408,11 +408,21 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         clients = [Client(base, data["token"], data["pools"][i], data["read_ids"], seed=i) for i in range(args.clients)]
         started = time.monotonic()
-        login_threads = [threading.Thread(target=c.login) for c in clients]
+        # Logins hash the password (PBKDF2, ~0.3–0.5 s of CPU each): a few at a time, like people arriving.
+        gate = threading.Semaphore(args.workers)
+
+        def login(client: Client) -> None:
+            with gate:
+                try:
+                    client.login()
+                except Exception as error:  # noqa: BLE001 - reported below
+                    infra.log(f"login failed: {type(error).__name__}: {error}")
+
+        login_threads = [threading.Thread(target=login, args=(c,)) for c in clients]
         for thread in login_threads:
             thread.start()
         for thread in login_threads:
-            thread.join(timeout=120)
+            thread.join(timeout=300)
         if not all(c.logged_in for c in clients):
             raise RuntimeError("some clients could not log in")
         infra.log(f"{len(clients)} clients logged in ({time.monotonic() - started:.1f} s)")
