@@ -9,7 +9,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/dms
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint messages bench
+.PHONY: run test install lint messages bench bench-load bench-faults
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,5 +46,16 @@ messages: install
 	$(BIN)/python manage.py makemessages -l ru -l en -l zh_Hans --ignore=.venv --ignore=var
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# Every bench/*.py with its defaults (bench/load.py: 50 clients × 60 s; bench/faults.py: three scenarios, ~1.5 min).
+# load.py and faults.py ignore DATABASE_URL: they run on their own PostgreSQL (5440) and Redis (6390), see README.
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; DATABASE_URL="$(PG_URL)" $(BIN)/python $$script || exit 1; done
+
+# make bench-load BENCH_SECONDS=20 BENCH_CLIENTS=50 — the load test alone; make bench-faults — the fault scenarios alone.
+BENCH_SECONDS ?= 60
+BENCH_CLIENTS ?= 50
+bench-load: install
+	$(BIN)/python bench/load.py --seconds $(BENCH_SECONDS) --clients $(BENCH_CLIENTS)
+
+bench-faults: install
+	$(BIN)/python bench/faults.py

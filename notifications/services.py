@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dms.core import events
+from dms.core.broker import publish
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel, Customer
 from dms.core.tenancy import allowed_dealership_ids
@@ -200,10 +201,39 @@ def _recipient(customer: Customer, channel: str) -> str:
 
 
 def _queue(delivery_ids: list[int]) -> None:
+    ids = list(delivery_ids)
+    if ids:
+        transaction.on_commit(lambda: publish_deliveries(ids))
+
+
+def publish_deliveries(delivery_ids: list[int]) -> int:
+    """Queue one sending task per delivery. A dead broker never fails the caller (the request is committed): stop at
+    the first failure; the deliveries stay «queued» and ``deliveries_unpublished`` hands them to the next tick."""
     from .tasks import send_delivery
 
-    ids = list(delivery_ids)
-    transaction.on_commit(lambda: [send_delivery.delay(pk) for pk in ids])
+    published = 0
+    for pk in delivery_ids:
+        if not publish(send_delivery, pk):
+            break
+        published += 1
+    return published
+
+
+# A queued delivery nobody tried for this long lost its task (broker down when it was published).
+UNPUBLISHED_AFTER = datetime.timedelta(minutes=10)
+
+
+def deliveries_unpublished(*, now: datetime.datetime | None = None, limit: int = 1000) -> list[int]:
+    """Queued deliveries never tried and older than ``UNPUBLISHED_AFTER``: their sending task was never published.
+
+    Publishing one twice is harmless: ``delivery_claim`` locks the row, so at most one task ever sends a message.
+    """
+    now = now or timezone.now()
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.QUEUED, attempts=0, created_at__lt=now - UNPUBLISHED_AFTER)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def customer_notify(*, actor, customer: Customer, subject: str, body: str, reference: str) -> Delivery | None:

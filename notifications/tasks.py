@@ -24,7 +24,9 @@ def generate_call_events(now: str | None = None) -> dict:
     """Beat runs this every 15 minutes and at worker start; ``now`` (ISO) replays a tick as of that moment."""
     moment = parse_datetime(now) if now else timezone.now()
     result = services.call_events_generate(now=moment)
-    return {"created": result.created, "cancelled": result.cancelled}
+    # Catch up on messages whose sending task could not be published (the broker was down at the time).
+    republished = services.publish_deliveries(services.deliveries_unpublished(now=moment))
+    return {"created": result.created, "cancelled": result.cancelled, "republished": republished}
 
 
 @worker_ready.connect
