@@ -268,6 +268,8 @@ def count_list(*, dealership_ids: Iterable[int], status: str = ""):
         StockCount.objects.filter(dealership_id__in=list(dealership_ids))
         .select_related("warehouse", "location", "started_by", "approved_by")
         .annotate(line_count=Count("lines"))
+        # Meta.ordering is not applied to a GROUP BY query: order explicitly so pages are stable.
+        .order_by("-created_at", "-id")
     )
     return qs.filter(status=status) if status else qs
 
