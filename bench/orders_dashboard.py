@@ -150,8 +150,9 @@ def build(n_orders: int, rebuild: bool):
         timed(
             "parts",
             lambda: c.execute(
-                f"""INSERT INTO parts_part (created_at, updated_at, dealership_id, number, name, price, unit, is_active)
-                SELECT now(), now(), {d}, 'P' || lpad(i::text, 6, '0'), 'Деталь ' || i, 1000, 'pcs', true
+                f"""INSERT INTO parts_part (created_at, updated_at, dealership_id, number, name, price, unit, is_active,
+                    abc_class, abc_consumption_value)
+                SELECT now(), now(), {d}, 'P' || lpad(i::text, 6, '0'), 'Деталь ' || i, 1000, 'pcs', true, '', 0
                 FROM generate_series(1, {PARTS}) AS i"""
             ),
         )
@@ -252,7 +253,8 @@ def build_call_log(dealership, staff) -> None:
         elif isinstance(field, models.DateTimeField):
             expr = "now() - ((i % 400) || ' days')::interval"
         elif isinstance(field, models.DateField):
-            expr = "NULL" if field.null else "(now() - ((i % 400) || ' days')::interval)::date"
+            # A different day for each of an order's rows keeps (order, kind, due date) unique.
+            expr = "NULL" if field.null else f"(now() - ((i / {ORDERS}) || ' days')::interval)::date"
         elif isinstance(field, models.BooleanField):
             expr = "(i % 2 = 0)"
         elif isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
