@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from dms.core.admin import DealershipScopedAdmin
+
 from .models import CallEvent, Delivery, OptOut
 
 
 @admin.register(CallEvent)
-class CallEventAdmin(admin.ModelAdmin):
+class CallEventAdmin(DealershipScopedAdmin):
     list_display = ["id", "order", "kind", "status", "due_date", "assignee", "completed_by", "completed_at", "outcome"]
     list_filter = ["status", "kind", "outcome", "dealership"]
     search_fields = ["order__number", "comment"]
@@ -18,7 +20,7 @@ class CallEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(DealershipScopedAdmin):
     list_display = ["id", "channel", "recipient", "status", "attempts", "provider_id", "sent_at", "created_at"]
     list_filter = ["status", "channel", "dealership"]
     search_fields = ["recipient", "provider_id", "reference"]
@@ -29,7 +31,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(DealershipScopedAdmin):
     list_display = ["customer", "channel", "reason", "created_by", "created_at"]
     list_filter = ["channel"]
     raw_id_fields = ["customer"]

@@ -1,8 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Q
 
-from . import services
+from . import roles, services
 from .models import AuditEntry, Customer, DealerGroup, Dealership, StaffProfile, Vehicle
 from .tenancy import allowed_dealership_ids, default_dealership_id
+
+User = get_user_model()
 
 
 class DealershipScopedAdmin(admin.ModelAdmin):
@@ -45,6 +50,35 @@ class ServiceBackedAdmin(DealershipScopedAdmin):
         obj.pk = saved.pk
 
 
+def _scope_users(qs, request):
+    return qs.filter(staff_profile__dealerships__in=allowed_dealership_ids(request.user)).distinct()
+
+
+class ScopedUserAdmin(UserAdmin):
+    """A non-superuser administrator sees and edits only staff of their dealerships and cannot grant superuser
+    status or individual permissions (roles are groups)."""
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else _scope_users(qs, request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, "is_superuser", "user_permissions", "last_login", "date_joined")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and not request.user.is_superuser and field is not None:
+            field.queryset = field.queryset.filter(name__in=roles.ALL_ROLES)
+        return field
+
+
+admin.site.unregister(User)
+admin.site.register(User, ScopedUserAdmin)
+
+
 @admin.register(DealerGroup)
 class DealerGroupAdmin(admin.ModelAdmin):
     list_display = ["name"]
@@ -53,6 +87,11 @@ class DealerGroupAdmin(admin.ModelAdmin):
 @admin.register(Dealership)
 class DealershipAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "group", "time_zone", "order_prefix"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk__in=allowed_dealership_ids(request.user))
+
     list_filter = ["group"]
     search_fields = ["name", "code"]
 
@@ -60,6 +99,31 @@ class DealershipAdmin(admin.ModelAdmin):
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "default_dealership"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(dealerships__in=allowed_dealership_ids(request.user)).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if not request.user.is_superuser and field is not None:
+            if db_field.name == "user":
+                ids = allowed_dealership_ids(request.user)
+                field.queryset = field.queryset.filter(
+                    Q(staff_profile__dealerships__in=ids) | Q(staff_profile=None)
+                ).distinct()
+            else:
+                field.queryset = field.queryset.filter(pk__in=allowed_dealership_ids(request.user))
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if not request.user.is_superuser and field is not None:
+            field.queryset = field.queryset.filter(pk__in=allowed_dealership_ids(request.user))
+        return field
+
     filter_horizontal = ["dealerships"]
     search_fields = ["user__username", "user__last_name"]
 

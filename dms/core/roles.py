@@ -57,6 +57,32 @@ def collect_role_permissions(app_configs: Iterable | None = None) -> dict[str, s
     return merged
 
 
+# The dealership administrator manages the dealership's records and staff, not the platform: no permission of these
+# apps/models (API tokens would let one impersonate any user; beat schedules and lockout logs span all dealerships).
+PLATFORM_PERMISSION_PREFIXES = (
+    "authtoken.",
+    "axes.",
+    "django_celery_beat.",
+    "contenttypes.",
+    "sessions.",
+    "admin.",
+    "auth.add_group",
+    "auth.change_group",
+    "auth.delete_group",
+    "auth.view_group",
+    "auth.add_permission",
+    "auth.change_permission",
+    "auth.delete_permission",
+    "auth.view_permission",
+    "core.add_dealergroup",
+    "core.change_dealergroup",
+    "core.delete_dealergroup",
+    "core.view_dealergroup",
+    "core.add_dealership",
+    "core.delete_dealership",
+)
+
+
 def sync_roles(group_model, permission_model) -> None:
     """Create the role groups and give each exactly its declared permissions (those that exist yet)."""
     wanted = collect_role_permissions()
@@ -66,7 +92,9 @@ def sync_roles(group_model, permission_model) -> None:
     for role in ALL_ROLES:
         group, _created = group_model.objects.get_or_create(name=role)
         if role == ADMINISTRATOR:
-            group.permissions.set(existing.values())
+            group.permissions.set(
+                p for name, p in existing.items() if not name.startswith(PLATFORM_PERMISSION_PREFIXES)
+            )
         else:
             group.permissions.set([existing[name] for name in sorted(wanted[role]) if name in existing])
 

@@ -1,0 +1,873 @@
+"""Role × dealership access matrix (issue 8, part 2): every page, API operation, admin changelist, export and file.
+
+The tables below name, for every route, the permission that guards it. The expected status for each of the seven
+roles (plus the manufacturer's external claims roles) is derived from the roles' DECLARED permissions
+(``ROLE_PERMISSIONS`` of every app), never from the views, so a view that forgets its check — or checks the wrong
+permission — fails here. A user of ANOTHER dealership (an administrator there, holding every permission) must get
+404 for our records and must not see them in lists. After every denied write the whole database is compared with a
+snapshot taken before it: nothing may have changed.
+
+The routes are enumerated from the URL resolver (named page URLs of the apps) and from the OpenAPI schema, so a new
+route without a row here fails ``test_every_*_has_a_row``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dms.core import roles
+from dms.core.models import Dealership, DealershipOwned
+from tests.factories import UserFactory
+
+try:
+    from claims.roles import EXTERNAL_ROLE_PERMISSIONS
+except ImportError:  # pragma: no cover
+    EXTERNAL_ROLE_PERMISSIONS = {}
+
+STAFF_ROLES = list(roles.ALL_ROLES)
+EXTERNAL_ROLES = list(EXTERNAL_ROLE_PERMISSIONS)
+FOREIGN = "foreign"  # an administrator of another dealership
+ANON = "anonymous"
+APP_NAMESPACES = ("core", "orders", "parts", "notifications", "service", "claims")
+
+LOGIN = "login"  # any signed-in user
+PUBLIC = "public"  # no sign-in needed
+
+
+def declared_permissions() -> dict[str, set[str] | None]:
+    """Role → permissions as the apps declare them; None = every permission (the administrator role)."""
+    declared = {role: set(perms) for role, perms in roles.collect_role_permissions().items()}
+    declared[roles.ADMINISTRATOR] = None
+    for role, perms in EXTERNAL_ROLE_PERMISSIONS.items():
+        declared[role] = set(perms)
+    return declared
+
+
+DECLARED = declared_permissions()
+
+
+def may(role: str, perm: str | None) -> bool:
+    if perm in (LOGIN, PUBLIC):
+        return True
+    perms = DECLARED[role]
+    return perms is None or perm in perms
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Pages: URL name → which permission guards GET and POST, and which record fills <pk>.
+# get=None: the view answers POST only (GET is 405 for those allowed past the permission check).
+# post=None: the page has no form (POST is 405) — not exercised.
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    get: str | None
+    post: str | None = None
+    obj: str | None = None  # "app_label.Model"
+    kwargs: dict = field(default_factory=dict)
+    ok: int = 200  # GET status for an allowed role
+    where: dict = field(default_factory=dict)  # filter to choose the record
+    data: dict = field(default_factory=dict)  # the POST body of a denied write
+
+
+PAGES: dict[str, Page] = {
+    # core
+    "core:switch_dealership": Page(get=None, post=LOGIN),
+    "core:customer_list": Page("core.view_customer"),
+    "core:customer_create": Page("core.add_customer", "core.add_customer"),
+    "core:customer_detail": Page("core.view_customer", obj="core.Customer"),
+    "core:customer_update": Page("core.change_customer", "core.change_customer", obj="core.Customer"),
+    "core:vehicle_list": Page("core.view_vehicle"),
+    "core:vehicle_create": Page("core.add_vehicle", "core.add_vehicle"),
+    "core:vehicle_detail": Page("core.view_vehicle", obj="core.Vehicle"),
+    "core:vehicle_update": Page("core.change_vehicle", "core.change_vehicle", obj="core.Vehicle"),
+    # orders
+    "orders:dashboard": Page("orders.view_customerorder"),
+    "orders:export": Page("orders.export_customerorder", kwargs={"fmt": "csv"}),
+    "orders:create": Page("orders.add_customerorder", "orders.add_customerorder"),
+    "orders:detail": Page("orders.view_customerorder", obj="orders.CustomerOrder"),
+    "orders:place": Page(
+        "orders.place_customerorder", "orders.place_customerorder", obj="orders.CustomerOrder", where={"status": "not_placed"}
+    ),
+    "orders:receive": Page(
+        "orders.receive_customerorder",
+        "orders.receive_customerorder",
+        obj="orders.CustomerOrder",
+        where={"status": "ordered"},
+    ),
+    "orders:issue": Page(
+        "orders.issue_customerorder", "orders.issue_customerorder", obj="orders.CustomerOrder", where={"status": "received"}
+    ),
+    "orders:cancel": Page(
+        "orders.cancel_customerorder", "orders.cancel_customerorder", obj="orders.CustomerOrder", where={"status": "not_placed"}
+    ),
+    # notifications
+    "notifications:my_calls": Page("notifications.view_callevent"),
+    "notifications:complete_call": Page(
+        None, "notifications.complete_callevent", obj="notifications.CallEvent", where={"status": "pending"}
+    ),
+    "notifications:call_compliance": Page("notifications.view_call_compliance_report"),
+    # service
+    "service:appointment_calendar": Page("service.view_appointment"),
+    "service:appointment_list": Page("service.view_appointment"),
+    "service:appointment_create": Page("service.add_appointment", "service.add_appointment"),
+    "service:vin_check": Page("service.add_appointment"),
+    "service:preparation_list": Page("service.prepare_appointment"),
+    "service:confirmation_calls": Page("service.change_appointment", "service.change_appointment"),
+    "service:appointment_detail": Page("service.view_appointment", obj="service.Appointment"),
+    "service:appointment_prepare": Page("service.prepare_appointment", obj="service.Appointment"),
+    "service:appointment_reception": Page("service.change_workorder", "service.change_workorder", obj="service.Appointment"),
+    "service:appointment_action": Page(
+        None, "service.change_appointment", obj="service.Appointment", kwargs={"action": "cancel"}
+    ),
+    "service:workorder_list": Page("service.view_workorder"),
+    "service:workorder_detail": Page("service.view_workorder", obj="service.WorkOrder"),
+    "service:workorder_pdf": Page("service.view_workorder", obj="service.WorkOrder"),
+    "service:workorder_bin_label": Page("service.view_workorder", obj="service.WorkOrder"),
+    "service:workorder_action": Page(
+        None, "service.change_workorder", obj="service.WorkOrder", kwargs={"action": "start-diagnosis"}
+    ),
+    "service:workshop_board": Page("service.view_workshop_board"),
+    "service:loaner_list": Page("service.view_loaner", "service.add_loanerreservation"),
+    "service:loaner_contract": Page("service.view_loanerreservation", obj="service.LoanerReservation"),
+    "service:loaner_cancel": Page(None, "service.change_loanerreservation", obj="service.LoanerReservation"),
+    "service:recall_list": Page("service.view_recallcampaign", "service.add_recallcampaign"),
+    "service:schedule": Page("service.view_workinghours", "service.add_workinghours", data={"kind": "hours"}),
+    # claims
+    "claims:complaint_list": Page("claims.view_complaint"),
+    "claims:complaint_create": Page("claims.add_complaint", "claims.add_complaint"),
+    "claims:complaint_detail": Page("claims.view_complaint", obj="claims.Complaint"),
+    "claims:complaint_update": Page("claims.change_complaint", "claims.change_complaint", obj="claims.Complaint"),
+    "claims:complaint_assign": Page("claims.assign_complaint", "claims.assign_complaint", obj="claims.Complaint"),
+    "claims:complaint_investigate": Page(None, "claims.investigate_complaint", obj="claims.Complaint"),
+    "claims:complaint_note": Page("claims.investigate_complaint", "claims.investigate_complaint", obj="claims.Complaint"),
+    "claims:complaint_solution": Page(
+        "claims.investigate_complaint", "claims.investigate_complaint", obj="claims.Complaint"
+    ),
+    "claims:complaint_close": Page("claims.close_complaint", "claims.close_complaint", obj="claims.Complaint"),
+    "claims:complaint_attach": Page(
+        "claims.investigate_complaint", "claims.investigate_complaint", obj="claims.Complaint"
+    ),
+    "claims:claim_list": Page("claims.view_warrantyclaim"),
+    "claims:claim_create": Page("claims.add_warrantyclaim", "claims.add_warrantyclaim"),
+    "claims:claim_detail": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_update": Page("claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_submit": Page(None, "claims.submit_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_fmc_confirm": Page(None, "claims.fmc_confirm_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_confirm": Page(
+        "claims.claims_confirm_warrantyclaim", "claims.claims_confirm_warrantyclaim", obj="claims.WarrantyClaim"
+    ),
+    "claims:claim_payment": Page(
+        "claims.record_payment_warrantyclaim", "claims.record_payment_warrantyclaim", obj="claims.WarrantyClaim"
+    ),
+    # Return / reject: the page opens for readers; the service checks the step's own permission on POST.
+    "claims:claim_return": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_reject": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_attach": Page("claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:quarantine_list": Page("claims.view_quarantinedpart"),
+    "claims:quarantine_dispose": Page(
+        "claims.dispose_quarantinedpart", "claims.dispose_quarantinedpart", obj="claims.QuarantinedPart"
+    ),
+    "claims:goodwill_list": Page("claims.view_goodwillclaim"),
+    "claims:goodwill_create": Page("claims.add_goodwillclaim", "claims.add_goodwillclaim"),
+    "claims:goodwill_detail": Page("claims.view_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_update": Page("claims.change_goodwillclaim", "claims.change_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_submit": Page(None, "claims.submit_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_fmc_confirm": Page(None, "claims.fmc_confirm_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_cac_confirm": Page(None, "claims.cac_confirm_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_payment": Page(
+        "claims.record_payment_goodwillclaim", "claims.record_payment_goodwillclaim", obj="claims.GoodwillClaim"
+    ),
+    "claims:goodwill_return": Page("claims.view_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_reject": Page("claims.view_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_attach": Page("claims.change_goodwillclaim", "claims.change_goodwillclaim", obj="claims.GoodwillClaim"),
+    # The file belongs to a complaint: only those who see complaints get it (external claims roles do not).
+    "claims:attachment_download": Page("claims.view_complaint", obj="claims.Attachment"),
+    "claims:kpi": Page("claims.view_claims_kpi"),
+    "claims:kpi_export": Page("claims.view_claims_kpi"),
+    "claims:settings": Page("claims.change_claimssettings", "claims.change_claimssettings"),
+}
+
+# Token-/code-addressed public pages: an unknown token is 404 for everybody; tested separately below.
+PUBLIC_PAGES = {
+    "claims:public_complaint": {"code": "no-such-dealership"},
+    "service:public_reply": {"token": "not-a-valid-token"},
+    "service:advisor_feed": {"token": "not-a-valid-token"},
+}
+# Machine endpoints with their own authentication (a signature), tested in their app.
+EXEMPT_PAGES = {
+    "notifications:twilio_status": "Twilio signature required: tests/notifications (403 without a valid signature)",
+}
+
+# ------------------------------------------------------------------------------------------------------------------
+# API: OpenAPI path → method → permission. Detail paths ({id}) act on the record of ``API_OBJECTS``.
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def crud(model: str, *, create=True, patch=False, delete=False, **actions: tuple[str, str]):
+    """Rows for a router viewset: list (+create), detail (+patch/delete) and its extra actions."""
+    app, name = model.split(".")
+    rows = {
+        "": {"get": f"{app}.view_{name}", **({"post": f"{app}.add_{name}"} if create else {})},
+        "{id}/": {
+            "get": f"{app}.view_{name}",
+            **({"patch": f"{app}.change_{name}"} if patch else {}),
+            **({"delete": f"{app}.delete_{name}"} if delete else {}),
+        },
+    }
+    for suffix, (method, perm) in actions.items():
+        rows[suffix] = {method: perm}
+    return rows
+
+
+API_RESOURCES: dict[str, tuple[str, dict]] = {
+    # prefix: (model label for {id}, rows)
+    "/api/customers/": ("core.Customer", crud("core.customer", patch=True)),
+    "/api/vehicles/": ("core.Vehicle", crud("core.vehicle", patch=True)),
+    "/api/orders/": (
+        "orders.CustomerOrder",
+        crud(
+            "orders.customerorder",
+            **{
+                "{id}/place/": ("post", "orders.place_customerorder"),
+                "{id}/receive/": ("post", "orders.receive_customerorder"),
+                "{id}/issue/": ("post", "orders.issue_customerorder"),
+                "{id}/cancel/": ("post", "orders.cancel_customerorder"),
+            },
+        ),
+    ),
+    "/api/parts/": ("parts.Part", crud("parts.part", patch=True)),
+    "/api/suppliers/": ("parts.Supplier", crud("parts.supplier", patch=True)),
+    "/api/call-events/": (
+        "notifications.CallEvent",
+        crud(
+            "notifications.callevent",
+            create=False,
+            **{"{id}/complete/": ("post", "notifications.complete_callevent")},
+        ),
+    ),
+    "/api/opt-outs/": ("notifications.OptOut", crud("notifications.optout", delete=True)),
+    "/api/appointments/": (
+        "service.Appointment",
+        crud(
+            "service.appointment",
+            **{
+                "{id}/cancel/": ("post", "service.change_appointment"),
+                "{id}/reschedule/": ("post", "service.change_appointment"),
+                "slots/": ("get", "service.view_appointment"),
+            },
+        ),
+    ),
+    "/api/loaners/": ("service.Loaner", crud("service.loaner")),
+    "/api/loaner-reservations/": (
+        "service.LoanerReservation",
+        crud("service.loanerreservation", **{"{id}/cancel/": ("post", "service.change_loanerreservation")}),
+    ),
+    "/api/work-orders/": (
+        "service.WorkOrder",
+        crud(
+            "service.workorder",
+            create=False,
+            **{
+                f"{{id}}/{step}/": ("post", "service.change_workorder")
+                for step in (
+                    "add-job",
+                    "complete-job",
+                    "consent",
+                    "deliver",
+                    "start-diagnosis",
+                    "start-repair",
+                    "submit-for-quality-check",
+                )
+            },
+            **{"{id}/quality-check/": ("post", "service.qc_workorder")},
+        ),
+    ),
+    "/api/complaints/": (
+        "claims.Complaint",
+        crud(
+            "claims.complaint",
+            patch=True,
+            **{
+                "{id}/assign/": ("post", "claims.assign_complaint"),
+                "{id}/start-investigation/": ("post", "claims.investigate_complaint"),
+                "{id}/notes/": ("post", "claims.investigate_complaint"),
+                "{id}/agree-solution/": ("post", "claims.investigate_complaint"),
+                "{id}/attachments/": ("post", "claims.investigate_complaint"),
+                "{id}/close/": ("post", "claims.close_complaint"),
+            },
+        ),
+    ),
+    "/api/warranty-claims/": (
+        "claims.WarrantyClaim",
+        crud(
+            "claims.warrantyclaim",
+            patch=True,
+            **{
+                "{id}/submit/": ("post", "claims.submit_warrantyclaim"),
+                "{id}/fmc-confirm/": ("post", "claims.fmc_confirm_warrantyclaim"),
+                "{id}/claims-confirm/": ("post", "claims.claims_confirm_warrantyclaim"),
+                "{id}/record-payment/": ("post", "claims.record_payment_warrantyclaim"),
+                # the service checks the step's own permission
+                "{id}/return/": ("post", "claims.view_warrantyclaim"),
+                "{id}/reject/": ("post", "claims.view_warrantyclaim"),
+                "{id}/attachments/": ("post", "claims.change_warrantyclaim"),
+            },
+        ),
+    ),
+    "/api/goodwill-claims/": (
+        "claims.GoodwillClaim",
+        crud(
+            "claims.goodwillclaim",
+            patch=True,
+            **{
+                "{id}/submit/": ("post", "claims.submit_goodwillclaim"),
+                "{id}/fmc-confirm/": ("post", "claims.fmc_confirm_goodwillclaim"),
+                "{id}/cac-confirm/": ("post", "claims.cac_confirm_goodwillclaim"),
+                "{id}/record-payment/": ("post", "claims.record_payment_goodwillclaim"),
+                "{id}/return/": ("post", "claims.view_goodwillclaim"),
+                "{id}/reject/": ("post", "claims.view_goodwillclaim"),
+                "{id}/attachments/": ("post", "claims.change_goodwillclaim"),
+            },
+        ),
+    ),
+    "/api/quarantined-parts/": (
+        "claims.QuarantinedPart",
+        crud(
+            "claims.quarantinedpart", create=False, **{"{id}/dispose/": ("post", "claims.dispose_quarantinedpart")}
+        ),
+    ),
+}
+API_SINGLE = {
+    "/api/claims-kpi/": {"get": "claims.view_claims_kpi"},
+    "/api/reports/call-compliance/": {"get": "notifications.view_call_compliance_report"},
+    "/api/auth/token/": {"post": PUBLIC},
+    "/api/public/complaints/": {"post": PUBLIC},
+}
+
+
+def api_rows() -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(path, method) → (permission, model of {id})."""
+    rows = {}
+    for prefix, (model, resource) in API_RESOURCES.items():
+        for suffix, methods in resource.items():
+            for method, perm in methods.items():
+                rows[(prefix + suffix, method)] = (perm, model if "{id}" in suffix else None)
+    for path, methods in API_SINGLE.items():
+        for method, perm in methods.items():
+            rows[(path, method)] = (perm, None)
+    return rows
+
+
+API_ROWS = api_rows()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Admin: every registered model says how a non-superuser staff administrator of ANOTHER dealership meets it.
+# "scoped": lists only its dealerships' rows (our record's change page is not reachable);
+# "superuser": only superusers (or holders of a permission no role has) — a staff administrator gets 403.
+# ------------------------------------------------------------------------------------------------------------------
+
+ADMIN_MODELS = {
+    "auth.Group": "superuser",
+    "auth.User": "scoped",
+    "authtoken.TokenProxy": "superuser",
+    "django_celery_beat.PeriodicTask": "superuser",
+    "django_celery_beat.ClockedSchedule": "superuser",
+    "django_celery_beat.CrontabSchedule": "superuser",
+    "django_celery_beat.SolarSchedule": "superuser",
+    "django_celery_beat.IntervalSchedule": "superuser",
+    "axes.AccessAttempt": "superuser",
+    "axes.AccessLog": "superuser",
+    "axes.AccessFailureLog": "superuser",
+    "core.DealerGroup": "superuser",
+    "core.Dealership": "scoped",
+    "core.StaffProfile": "scoped",
+    "core.AuditEntry": "scoped",
+}
+
+# ------------------------------------------------------------------------------------------------------------------
+# Fixture data: the demo (every state of every record) plus one user per role, built ONCE for the module inside a
+# transaction that is rolled back at the end.
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    main: Dealership
+    other: Dealership
+    clients: dict[str, Client]
+    objects: dict[tuple[str, tuple], object]
+
+    def obj(self, label: str, where: dict | None = None):
+        key = (label, tuple(sorted((where or {}).items())))
+        if key not in self.objects:
+            model = apps.get_model(label)
+            qs = model.objects.filter(dealership=self.main, **(where or {})).order_by("pk")
+            found = qs.first() or model.objects.filter(dealership=self.main).order_by("pk").first()
+            assert found is not None, f"the demo has no {label} in the main dealership"
+            self.objects[key] = found
+        return self.objects[key]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("load_demo", verbosity=0)
+            main = Dealership.objects.get(code="demo-moscow")
+            other = Dealership.objects.get(code="demo-kazan")
+            for role, perms in EXTERNAL_ROLE_PERMISSIONS.items():
+                Group.objects.get_or_create(name=role)
+            clients = {}
+            for role in [*STAFF_ROLES, *EXTERNAL_ROLES]:
+                user = UserFactory(
+                    username=f"m_{role}", role=role, dealership=[main], is_staff=role == roles.ADMINISTRATOR
+                )
+                clients[role] = Client()
+                clients[role].force_login(user)
+            foreign = UserFactory(username="m_foreign", role=roles.ADMINISTRATOR, dealership=[other], is_staff=True)
+            clients[FOREIGN] = Client()
+            clients[FOREIGN].force_login(foreign)
+            clients[ANON] = Client()
+            _complete_the_demo(main)
+            yield World(main=main, other=other, clients=clients, objects={})
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _complete_the_demo(main):
+    """Records the demo does not ship: a delivered work order, a warranty claim with its quarantined part, a loaner
+    reservation and a complaint attachment."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from claims import services as claims_services
+    from claims.models import Complaint, ComplaintStatus
+    from dms.core.models import Vehicle
+    from parts.models import Part
+    from service import services_loaners
+    from service.models import Appointment, Loaner, WorkOrder, WorkOrderJob, WorkOrderPart
+
+    actor = UserFactory(username="m_setup", role=roles.ADMINISTRATOR, dealership=[main])
+    vehicle = Vehicle.objects.filter(dealership=main).order_by("pk").first()
+    part = Part.objects.filter(dealership=main).order_by("pk").first()
+    wo = WorkOrder.objects.create(
+        dealership=main,
+        number="ЗН-M1",
+        customer=vehicle.customer,
+        vehicle=vehicle,
+        advisor=actor,
+        status="delivered",
+        mileage_in=30500,
+        delivered_at=timezone.now(),
+    )
+    job = WorkOrderJob.objects.create(
+        work_order=wo, description="Pump", standard_hours=Decimal("1.2"), rate=Decimal("2500")
+    )
+    WorkOrderPart.objects.create(job=job, part=part, quantity=1, price=part.price)
+    claims_services.warranty_claim_create(
+        actor=actor,
+        dealership=main,
+        work_order_id=wo.pk,
+        job_id=job.pk,
+        failure_date=timezone.localdate() - datetime.timedelta(days=1),
+        failure_code="C1532",
+        causal_part=part,
+        description="Leak",
+        parts=[{"part": part, "quantity": 1}],
+    )
+    appointment = Appointment.objects.filter(dealership=main).order_by("pk").first()
+    loaner = Loaner.objects.filter(dealership=main).order_by("pk").first()
+    services_loaners.loaner_reserve(actor=actor, appointment=appointment, loaner=loaner)
+    complaint = Complaint.objects.filter(dealership=main).exclude(status=ComplaintStatus.CLOSED).order_by("pk").first()
+    upload = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n" + b"0" * 64, content_type="application/pdf")
+    claims_services.attachment_add(actor=actor, owner=complaint, kind="other", file=upload)
+    from notifications.models import OptOut
+
+    if not OptOut.objects.filter(dealership=main).exists():
+        OptOut.objects.create(
+            dealership=main, customer=vehicle.customer, channel="sms", reason="asked", created_by=actor
+        )
+
+
+@pytest.fixture
+def w(world, db):
+    return world
+
+
+SNAPSHOT_TABLES = re.compile(
+    r"^(core_|orders_|parts_|notifications_|service_|claims_|auth_user|auth_group|authtoken_|django_admin_log$)"
+)
+
+
+def snapshot() -> dict[str, str]:
+    """A digest of every table's content (sessions and login bookkeeping aside)."""
+    tables = [t for t in connection.introspection.table_names() if SNAPSHOT_TABLES.match(t)]
+    sql = " UNION ALL ".join(
+        f"SELECT '{t}', md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM \"{t}\" x" for t in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(cursor.fetchall())
+
+
+def assert_unchanged(before, label):
+    after = snapshot()
+    changed = sorted(t for t in before if before[t] != after.get(t))
+    assert not changed, f"{label}: a denied write changed {changed}"
+
+
+def users():
+    return [*STAFF_ROLES, *EXTERNAL_ROLES]
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Completeness: a new route without a row fails.
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def named_app_urls():
+    names = set()
+
+    def walk(patterns, ns):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, p.namespace or ns)
+            elif isinstance(p, URLPattern) and p.name and ns in APP_NAMESPACES:
+                names.add(f"{ns}:{p.name}")
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_page_has_a_row():
+    missing = named_app_urls() - set(PAGES) - set(PUBLIC_PAGES) - set(EXEMPT_PAGES)
+    assert not missing, f"pages without a row in the access matrix: {sorted(missing)}"
+    stale = (set(PAGES) | set(PUBLIC_PAGES)) - named_app_urls()
+    assert not stale, f"rows for pages that no longer exist: {sorted(stale)}"
+
+
+def test_every_api_operation_has_a_row():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {
+        (path, method)
+        for path, ops in schema["paths"].items()
+        for method in ops
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    missing = operations - set(API_ROWS)
+    assert not missing, f"API operations without a row in the access matrix: {sorted(missing)}"
+    stale = set(API_ROWS) - operations
+    assert not stale, f"rows for API operations that no longer exist: {sorted(stale)}"
+
+
+def test_every_admin_model_has_a_row():
+    registered = {m._meta.label for m in admin.site._registry}
+    owned = {label for label in registered if issubclass(apps.get_model(label), DealershipOwned)}
+    missing = registered - owned - set(ADMIN_MODELS)
+    assert not missing, f"admin models without a row: {sorted(missing)}"
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Pages
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def page_url(w: World, name: str, row: Page) -> str:
+    kwargs = dict(row.kwargs)
+    if row.obj:
+        kwargs["pk"] = w.obj(row.obj, row.where).pk
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_access(w, name):
+    row = PAGES[name]
+    url = page_url(w, name, row)
+    failures = []
+    for user in users():
+        allowed_get = may(user, row.get) if row.get else None
+        response = w.clients[user].get(url)
+        if row.get is None:
+            # POST-only: GET is refused either way (403 before, or 405 after a coarse view permission).
+            expected = 405 if may(user, row.post) else (403, 405)
+        else:
+            expected = row.ok if allowed_get else 403
+        if response.status_code not in (expected if isinstance(expected, tuple) else (expected,)):
+            failures.append(f"GET {url} as {user}: {response.status_code}, expected {expected}")
+        if row.post and not may(user, row.post):
+            before = snapshot()
+            response = w.clients[user].post(url, row.data)
+            if response.status_code != 403:
+                failures.append(f"POST {url} as {user}: {response.status_code}, expected 403")
+            assert_unchanged(before, f"POST {url} as {user}")
+    # Another dealership's administrator: our record is 404, our lists do not show it.
+    foreign = w.clients[FOREIGN]
+    response = foreign.get(url)
+    if row.obj:
+        expected = 404 if row.get else 405
+        if response.status_code != expected and not (row.get is None and response.status_code == 404):
+            failures.append(f"GET {url} as {FOREIGN}: {response.status_code}, expected {expected}")
+        if row.post:
+            before = snapshot()
+            response = foreign.post(url, row.data)
+            if response.status_code != 404:
+                failures.append(f"POST {url} as {FOREIGN}: {response.status_code}, expected 404")
+            assert_unchanged(before, f"POST {url} as {FOREIGN}")
+    elif row.get and response.status_code not in (200, 302):
+        failures.append(f"GET {url} as {FOREIGN}: {response.status_code}, expected 200")
+    # Nobody signed in: the login page.
+    response = w.clients[ANON].get(url)
+    if response.status_code != 302 or "/accounts/login/" not in response["Location"]:
+        failures.append(f"GET {url} anonymously: {response.status_code}, expected a redirect to the login page")
+    assert not failures, "\n".join(failures)
+
+
+# Our records' names must not appear in another dealership's lists and exports.
+LIST_LEAKS = {
+    "core:customer_list": ("core.Customer", "name"),
+    "core:vehicle_list": ("core.Vehicle", "vin"),
+    "orders:dashboard": ("orders.CustomerOrder", "number"),
+    "orders:export": ("orders.CustomerOrder", "number"),
+    "service:workorder_list": ("service.WorkOrder", "number"),
+    "claims:complaint_list": ("claims.Complaint", "number"),
+    "claims:claim_list": ("claims.WarrantyClaim", "number"),
+    "claims:goodwill_list": ("claims.GoodwillClaim", "number"),
+}
+
+
+def body(response) -> str:
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return raw.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("name", sorted(LIST_LEAKS))
+def test_lists_and_exports_show_no_foreign_record(w, name):
+    label, attribute = LIST_LEAKS[name]
+    value = str(getattr(w.obj(label), attribute))
+    url = page_url(w, name, PAGES[name])
+    mine = w.clients[roles.DIRECTOR].get(url)
+    assert mine.status_code == 200
+    assert value in body(mine), f"{value} should be listed for its own dealership at {url}"
+    theirs = w.clients[FOREIGN].get(url)
+    assert theirs.status_code == 200
+    assert value not in body(theirs), f"{url} shows {value} to another dealership"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_PAGES))
+def test_public_pages_with_an_unknown_token_are_404(w, name):
+    url = reverse(name, kwargs=PUBLIC_PAGES[name])
+    for user in (ANON, roles.ADMINISTRATOR):
+        assert w.clients[user].get(url).status_code == 404, f"{url} as {user}"
+
+
+@pytest.mark.parametrize(
+    "name, content_type",
+    [
+        ("orders:export", "text/csv"),
+        ("claims:kpi_export", "text/csv"),
+        ("service:workorder_pdf", "application/pdf"),
+        ("service:workorder_bin_label", "application/pdf"),
+        ("service:loaner_contract", "application/pdf"),
+    ],
+)
+def test_exports_are_files_for_allowed_roles(w, name, content_type):
+    url = page_url(w, name, PAGES[name])
+    response = w.clients[roles.ADMINISTRATOR].get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+
+
+def test_xlsx_export_and_attachment_download(w):
+    url = reverse("orders:export", kwargs={"fmt": "xlsx"})
+    assert w.clients[roles.PARTS_MANAGER].get(url).status_code == 200
+    assert w.clients[roles.STOREKEEPER].get(url).status_code == 403
+    assert w.clients[FOREIGN].get(url).status_code == 200
+    attachment = w.obj("claims.Attachment")
+    url = reverse("claims:attachment_download", kwargs={"pk": attachment.pk})
+    response = w.clients[roles.WARRANTY_ENGINEER].get(url)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["Content-Security-Policy"].startswith("sandbox")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    # Files are never on a public media URL.
+    assert w.clients[ANON].get(f"/media/{attachment.file.name}").status_code == 404
+
+
+def test_service_calendar_feed_needs_its_own_token(w):
+    from service.models import Appointment  # noqa: F401 - the feed lists the advisor's appointments
+
+    for user in (ANON, roles.SERVICE_ADVISOR):
+        url = reverse("service:advisor_feed", kwargs={"token": "x" * 40})
+        assert w.clients[user].get(url).status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# API
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def api_url(w, path, model):
+    return path.replace("{id}", str(w.obj(model).pk)) if model else path
+
+
+@pytest.mark.parametrize("path, method", sorted(API_ROWS), ids=lambda v: v)
+def test_api_access(w, path, method):
+    perm, model = API_ROWS[(path, method)]
+    url = api_url(w, path, model)
+    failures = []
+
+    def call(user, data=None):
+        client = w.clients[user]
+        if method == "get":
+            return client.get(url, HTTP_ACCEPT="application/json")
+        return getattr(client, method)(url, data or {}, content_type="application/json", HTTP_ACCEPT="application/json")
+
+    if perm == PUBLIC:
+        before = snapshot()
+        response = call(ANON)
+        assert response.status_code == 400, f"{method} {url} anonymously with no data: {response.status_code}"
+        assert_unchanged(before, f"{method} {url}")
+        return
+    for user in users():
+        allowed = may(user, perm)
+        if method == "get":
+            response = call(user)
+            expected = 200 if allowed else 403
+            if path.endswith("/slots/") and allowed:
+                expected = (200, 400)  # needs query parameters
+            if response.status_code not in (expected if isinstance(expected, tuple) else (expected,)):
+                failures.append(f"GET {url} as {user}: {response.status_code}, expected {expected}")
+        elif not allowed:
+            before = snapshot()
+            response = call(user)
+            if response.status_code != 403:
+                failures.append(f"{method.upper()} {url} as {user}: {response.status_code}, expected 403")
+            assert_unchanged(before, f"{method.upper()} {url} as {user}")
+        elif model is None and method == "post":
+            # Allowed to create, but an empty body is a validation error and creates nothing.
+            before = snapshot()
+            response = call(user)
+            if response.status_code != 400:
+                failures.append(f"POST {url} as {user} with no data: {response.status_code}, expected 400")
+            assert_unchanged(before, f"POST {url} as {user}")
+    # Another dealership's administrator
+    before = snapshot()
+    response = call(FOREIGN)
+    if model:
+        # Reads are 404; a write may be refused by input validation (400) before the record is looked up.
+        if response.status_code not in ((404,) if method == "get" else (404, 400)):
+            failures.append(f"{method.upper()} {url} as {FOREIGN}: {response.status_code}, expected 404")
+    elif method == "get":
+        if response.status_code not in (200, 400):
+            failures.append(f"GET {url} as {FOREIGN}: {response.status_code}, expected 200")
+    elif response.status_code != 400:
+        failures.append(f"{method.upper()} {url} as {FOREIGN} with no data: {response.status_code}, expected 400")
+    if method != "get":
+        assert_unchanged(before, f"{method.upper()} {url} as {FOREIGN}")
+    response = call(ANON)
+    if response.status_code not in (401, 403):
+        failures.append(f"{method.upper()} {url} anonymously: {response.status_code}, expected 401/403")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("prefix", sorted(API_RESOURCES))
+def test_api_lists_show_no_foreign_record(w, prefix):
+    model, _rows = API_RESOURCES[prefix]
+    obj = w.obj(model)
+    reader = next(r for r in [roles.DIRECTOR, roles.ADMINISTRATOR] if may(r, API_ROWS[(prefix, "get")][0]))
+    ids = lambda resp: {item["id"] for item in resp.json()["results"]}  # noqa: E731
+    mine = w.clients[reader].get(prefix, {"page_size": 500})
+    assert mine.status_code == 200
+    theirs = w.clients[FOREIGN].get(prefix, {"page_size": 500})
+    assert theirs.status_code == 200
+    assert obj.pk not in ids(theirs), f"{prefix} lists record {obj.pk} of another dealership"
+    # ?dealership= naming a foreign dealership narrows to nothing rather than widening.
+    forced = w.clients[FOREIGN].get(prefix, {"dealership": w.main.pk})
+    assert forced.status_code == 200 and forced.json()["results"] == []
+
+
+def test_api_foreign_ids_in_input_are_unknown(w):
+    """A foreign user naming our customer in a new order gets 400 "does not exist", nothing is created."""
+    customer = w.obj("core.Customer")
+    before = snapshot()
+    response = w.clients[FOREIGN].post(
+        "/api/vehicles/",
+        {"customer": customer.pk, "vin": "JTDBR32E720099999", "make": "Toyota", "model": "Corolla"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "customer" in response.json()
+    assert_unchanged(before, "POST /api/vehicles/ with a foreign customer")
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Admin
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def admin_models():
+    return sorted(m._meta.label for m in admin.site._registry)
+
+
+@pytest.mark.parametrize("label", admin_models())
+def test_admin_isolation(w, label):
+    model = apps.get_model(label)
+    info = (model._meta.app_label, model._meta.model_name)
+    changelist = reverse("admin:{}_{}_changelist".format(*info))
+    kind = "scoped" if issubclass(model, DealershipOwned) else ADMIN_MODELS[label]
+    # Staff users who are not staff members at all get the admin login page.
+    response = w.clients[roles.SERVICE_ADVISOR].get(changelist)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    foreign = w.clients[FOREIGN]
+    response = foreign.get(changelist)
+    if kind == "superuser":
+        assert response.status_code == 403, f"{changelist} as a staff administrator: {response.status_code}"
+        return
+    assert response.status_code == 200, f"{changelist}: {response.status_code}"
+    # Our record: not in their list and its change page does not open (the admin redirects "does not exist").
+    if label == "core.Dealership":
+        ours = w.main
+    elif label == "auth.User":
+        ours = model.objects.get(username="m_service_advisor")
+    elif label == "core.StaffProfile":
+        ours = model.objects.get(user__username="m_service_advisor")
+    else:
+        ours = model.objects.filter(dealership=w.main).order_by("pk").first()
+    if ours is None:
+        pytest.skip(f"the demo has no {label}")
+    change = reverse("admin:{}_{}_change".format(*info), args=[ours.pk])
+    assert change not in response.content.decode(), f"{changelist} links our record for another dealership"
+    response = foreign.get(change)
+    assert response.status_code == 302, f"{change} as a foreign administrator: {response.status_code}"
+    before = snapshot()
+    response = foreign.post(change, {})
+    assert response.status_code in (302, 403)
+    assert_unchanged(before, f"POST {change} as {FOREIGN}")
+    delete = reverse("admin:{}_{}_delete".format(*info), args=[ours.pk])
+    before = snapshot()
+    foreign.post(delete, {"post": "yes"})
+    assert_unchanged(before, f"POST {delete} as {FOREIGN}")
+    # Our own staff administrator sees it.
+    response = w.clients[roles.ADMINISTRATOR].get(change)
+    assert response.status_code == 200, f"{change} as our administrator: {response.status_code}"
