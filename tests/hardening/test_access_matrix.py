@@ -99,7 +99,10 @@ PAGES: dict[str, Page] = {
     "orders:create": Page("orders.add_customerorder", "orders.add_customerorder"),
     "orders:detail": Page("orders.view_customerorder", obj="orders.CustomerOrder"),
     "orders:place": Page(
-        "orders.place_customerorder", "orders.place_customerorder", obj="orders.CustomerOrder", where={"status": "not_placed"}
+        "orders.place_customerorder",
+        "orders.place_customerorder",
+        obj="orders.CustomerOrder",
+        where={"status": "not_placed"},
     ),
     "orders:receive": Page(
         "orders.receive_customerorder",
@@ -108,10 +111,16 @@ PAGES: dict[str, Page] = {
         where={"status": "ordered"},
     ),
     "orders:issue": Page(
-        "orders.issue_customerorder", "orders.issue_customerorder", obj="orders.CustomerOrder", where={"status": "received"}
+        "orders.issue_customerorder",
+        "orders.issue_customerorder",
+        obj="orders.CustomerOrder",
+        where={"status": "received"},
     ),
     "orders:cancel": Page(
-        "orders.cancel_customerorder", "orders.cancel_customerorder", obj="orders.CustomerOrder", where={"status": "not_placed"}
+        "orders.cancel_customerorder",
+        "orders.cancel_customerorder",
+        obj="orders.CustomerOrder",
+        where={"status": "not_placed"},
     ),
     # notifications
     "notifications:my_calls": Page("notifications.view_callevent"),
@@ -128,7 +137,9 @@ PAGES: dict[str, Page] = {
     "service:confirmation_calls": Page("service.change_appointment", "service.change_appointment"),
     "service:appointment_detail": Page("service.view_appointment", obj="service.Appointment"),
     "service:appointment_prepare": Page("service.prepare_appointment", obj="service.Appointment"),
-    "service:appointment_reception": Page("service.change_workorder", "service.change_workorder", obj="service.Appointment"),
+    "service:appointment_reception": Page(
+        "service.change_workorder", "service.change_workorder", obj="service.Appointment"
+    ),
     "service:appointment_action": Page(
         None, "service.change_appointment", obj="service.Appointment", kwargs={"action": "cancel"}
     ),
@@ -152,7 +163,9 @@ PAGES: dict[str, Page] = {
     "claims:complaint_update": Page("claims.change_complaint", "claims.change_complaint", obj="claims.Complaint"),
     "claims:complaint_assign": Page("claims.assign_complaint", "claims.assign_complaint", obj="claims.Complaint"),
     "claims:complaint_investigate": Page(None, "claims.investigate_complaint", obj="claims.Complaint"),
-    "claims:complaint_note": Page("claims.investigate_complaint", "claims.investigate_complaint", obj="claims.Complaint"),
+    "claims:complaint_note": Page(
+        "claims.investigate_complaint", "claims.investigate_complaint", obj="claims.Complaint"
+    ),
     "claims:complaint_solution": Page(
         "claims.investigate_complaint", "claims.investigate_complaint", obj="claims.Complaint"
     ),
@@ -163,7 +176,9 @@ PAGES: dict[str, Page] = {
     "claims:claim_list": Page("claims.view_warrantyclaim"),
     "claims:claim_create": Page("claims.add_warrantyclaim", "claims.add_warrantyclaim"),
     "claims:claim_detail": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
-    "claims:claim_update": Page("claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_update": Page(
+        "claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"
+    ),
     "claims:claim_submit": Page(None, "claims.submit_warrantyclaim", obj="claims.WarrantyClaim"),
     "claims:claim_fmc_confirm": Page(None, "claims.fmc_confirm_warrantyclaim", obj="claims.WarrantyClaim"),
     "claims:claim_confirm": Page(
@@ -175,7 +190,9 @@ PAGES: dict[str, Page] = {
     # Return / reject: the page opens for readers; the service checks the step's own permission on POST.
     "claims:claim_return": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
     "claims:claim_reject": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
-    "claims:claim_attach": Page("claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"),
+    "claims:claim_attach": Page(
+        "claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"
+    ),
     "claims:quarantine_list": Page("claims.view_quarantinedpart"),
     "claims:quarantine_dispose": Page(
         "claims.dispose_quarantinedpart", "claims.dispose_quarantinedpart", obj="claims.QuarantinedPart"
@@ -183,7 +200,9 @@ PAGES: dict[str, Page] = {
     "claims:goodwill_list": Page("claims.view_goodwillclaim"),
     "claims:goodwill_create": Page("claims.add_goodwillclaim", "claims.add_goodwillclaim"),
     "claims:goodwill_detail": Page("claims.view_goodwillclaim", obj="claims.GoodwillClaim"),
-    "claims:goodwill_update": Page("claims.change_goodwillclaim", "claims.change_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_update": Page(
+        "claims.change_goodwillclaim", "claims.change_goodwillclaim", obj="claims.GoodwillClaim"
+    ),
     "claims:goodwill_submit": Page(None, "claims.submit_goodwillclaim", obj="claims.GoodwillClaim"),
     "claims:goodwill_fmc_confirm": Page(None, "claims.fmc_confirm_goodwillclaim", obj="claims.GoodwillClaim"),
     "claims:goodwill_cac_confirm": Page(None, "claims.cac_confirm_goodwillclaim", obj="claims.GoodwillClaim"),
@@ -192,7 +211,9 @@ PAGES: dict[str, Page] = {
     ),
     "claims:goodwill_return": Page("claims.view_goodwillclaim", obj="claims.GoodwillClaim"),
     "claims:goodwill_reject": Page("claims.view_goodwillclaim", obj="claims.GoodwillClaim"),
-    "claims:goodwill_attach": Page("claims.change_goodwillclaim", "claims.change_goodwillclaim", obj="claims.GoodwillClaim"),
+    "claims:goodwill_attach": Page(
+        "claims.change_goodwillclaim", "claims.change_goodwillclaim", obj="claims.GoodwillClaim"
+    ),
     # The file belongs to a complaint: only those who see complaints get it (external claims roles do not).
     "claims:attachment_download": Page("claims.view_complaint", obj="claims.Attachment"),
     "claims:kpi": Page("claims.view_claims_kpi"),
@@ -345,9 +366,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
     ),
     "/api/quarantined-parts/": (
         "claims.QuarantinedPart",
-        crud(
-            "claims.quarantinedpart", create=False, **{"{id}/dispose/": ("post", "claims.dispose_quarantinedpart")}
-        ),
+        crud("claims.quarantinedpart", create=False, **{"{id}/dispose/": ("post", "claims.dispose_quarantinedpart")}),
     ),
 }
 API_SINGLE = {
@@ -431,7 +450,7 @@ def world(django_db_setup, django_db_blocker):
             call_command("load_demo", verbosity=0)
             main = Dealership.objects.get(code="demo-moscow")
             other = Dealership.objects.get(code="demo-kazan")
-            for role, perms in EXTERNAL_ROLE_PERMISSIONS.items():
+            for role in EXTERNAL_ROLE_PERMISSIONS:
                 Group.objects.get_or_create(name=role)
             clients = {}
             for role in [*STAFF_ROLES, *EXTERNAL_ROLES]:
