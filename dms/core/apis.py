@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
 
 from . import selectors, services
 from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
@@ -14,6 +15,8 @@ User = get_user_model()
 class TokenObtainApi(ObtainAuthToken):
     """POST username and password, get ``{"token": ...}``; throttled, and locked out after repeated failures."""
 
+    # ObtainAuthToken turns throttling off (throttle_classes = ()): switch the scoped throttle back on.
+    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
     permission_classes = ()
 

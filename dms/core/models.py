@@ -202,8 +202,20 @@ class AuditAction(models.TextChoices):
     ACTION = "action", _("action")
 
 
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk UPDATE/DELETE would bypass ``AuditEntry.save``/``delete``: refused too."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Audit entries cannot be changed."))
+
+    def delete(self):
+        raise ValidationError(_("Audit entries cannot be deleted."))
+
+
 class AuditEntry(models.Model):
     """Append-only audit trail: who changed which business record, when and how."""
+
+    objects = AuditEntryQuerySet.as_manager()
 
     dealership = models.ForeignKey(
         Dealership, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("dealership")
