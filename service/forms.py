@@ -1,6 +1,8 @@
 import datetime
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin
@@ -9,6 +11,8 @@ from parts.models import Part
 
 from . import selectors
 from .models import ArrivalArea, FuelLevel, Loaner, WorkingHours
+
+_minutes = lazy(lambda m: gettext("%(m)s min") % {"m": m}, str)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
@@ -29,7 +33,8 @@ class AppointmentForm(BootstrapFormMixin, forms.Form):
     duration_minutes = forms.TypedChoiceField(
         label=_("Reception takes"),
         coerce=int,
-        choices=[(m, _("%(m)s min") % {"m": m}) for m in (15, 30, 45, 60, 90, 120)],
+        # Lazy: "%(m)s min" % ... on a lazy string is evaluated at import, i.e. frozen in the default language.
+        choices=[(m, _minutes(m)) for m in (15, 30, 45, 60, 90, 120)],
         initial=15,
     )
     handover_date = forms.DateField(label=_("Hand-over date"), widget=DATE)
