@@ -99,7 +99,9 @@ class BalanceForm(BootstrapFormMixin, forms.ModelForm):
 
 class StockFilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
-    warehouse = forms.ModelChoiceField(Warehouse.objects.none(), required=False, label=_("Warehouse"))
+    warehouse = forms.ModelChoiceField(
+        Warehouse.objects.none(), required=False, label=_("Warehouse"), empty_label=_("All warehouses")
+    )
     abc = forms.ChoiceField(choices=[("", _("All classes")), *AbcClass.choices], required=False, label=_("Class"))
     below = forms.BooleanField(required=False, label=_("Below alert level"))
 
@@ -110,7 +112,9 @@ class StockFilterForm(forms.Form):
             field.widget.attrs.setdefault(
                 "class", "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-select"
             )
-        self.fields["q"].widget.attrs["class"] = "form-control"
+        self.fields["q"].widget.attrs.update(
+            {"class": "form-control", "placeholder": _("Part number or name"), "aria-label": _("Search")}
+        )
 
 
 class CountStartForm(BootstrapFormMixin, forms.Form):
