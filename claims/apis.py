@@ -378,11 +378,6 @@ class _ScopedViewSet(
     lookup_value_regex = "[^/]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def _respond(self, obj, code=status.HTTP_200_OK):
         return Response(self.get_serializer(obj).data, status=code)
 

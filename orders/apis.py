@@ -225,11 +225,6 @@ class CustomerOrderViewSet(
         )
         return self._read(order.pk, status.HTTP_201_CREATED)
 
-    def _validated(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     @extend_schema(
         summary="Place the order with the supplier: «Неразмещён» → «Полностью заказан у поставщика» (R1, R4)",
         request=PlaceSerializer,
@@ -238,7 +233,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def place(self, request, pk=None):
         order = self.get_object()
-        data = self._validated(PlaceSerializer)
+        data = self._input(PlaceSerializer)
         services.customer_order_place(
             actor=request.user,
             order=order,
@@ -257,7 +252,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         order = self.get_object()
-        data = self._validated(ReceiveSerializer)
+        data = self._input(ReceiveSerializer)
         services.customer_order_receive(
             actor=request.user, order=order, lines=[dict(line) for line in data["lines"]], comment=data["comment"]
         )
@@ -282,6 +277,6 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         order = self.get_object()
-        data = self._validated(CancelSerializer)
+        data = self._input(CancelSerializer)
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)

@@ -412,11 +412,6 @@ class StockBalanceViewSet(
         rows = services.stock_transfer(actor=request.user, dealership=self.write_dealership(), **data)
         return Response(StockMovementSerializer(rows, many=True).data, status=201)
 
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
@@ -739,11 +734,6 @@ class SalesOrderViewSet(
         order = self.get_queryset().get(pk=order.pk)
         return Response(SalesOrderSerializer(order, context=self.get_serializer_context()).data)
 
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     @extend_schema(request=SalesOrderLineSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-line")
     def add_line(self, request, pk=None):
@@ -884,11 +874,6 @@ class _ActionViewSet(
     viewsets.GenericViewSet,
 ):
     filter_backends = SELECTOR_SEARCH_BACKENDS
-
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def _done(self, obj):
         return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)

@@ -47,6 +47,12 @@ class DealershipScopedMixin:
     def scope_queryset(self, qs):
         return qs.filter(dealership_id__in=self.scoped_dealership_ids())
 
+    def _input(self, serializer_class) -> dict:
+        """Validate an action's payload with its own serializer (400 with field messages when bad)."""
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def write_dealership(self) -> Dealership:
         requested = self.request.headers.get("X-Dealership")
         if requested is None and isinstance(self.request.data, dict):
