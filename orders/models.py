@@ -40,6 +40,27 @@ OPEN_STATUSES = (
 )
 
 
+def order_is_overdue(status: str, expected_at: datetime.date | None, today: datetime.date) -> bool:
+    """R1: still waiting for parts after the ETA."""
+    return status in WAITING_STATUSES and expected_at is not None and expected_at < today
+
+
+def order_colour(status: str, expected_at: datetime.date | None, today: datetime.date) -> str:
+    return OVERDUE_COLOUR if order_is_overdue(status, expected_at, today) else STATUS_COLOURS[status]
+
+
+def order_days_waiting(
+    *,
+    created_at: datetime.datetime,
+    closed_at: datetime.datetime | None,
+    now: datetime.datetime,
+    tz: datetime.tzinfo,
+) -> int:
+    """R13: whole days (in the dealership's calendar) since ordering, until the parts were issued or cancelled."""
+    end = closed_at or now
+    return (timezone.localtime(end, tz).date() - timezone.localtime(created_at, tz).date()).days
+
+
 class OrderKind(models.TextChoices):
     WARRANTY = "warranty", _("Warranty")
     COMMERCIAL = "commercial", _("Commercial")
@@ -136,22 +157,23 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
 
         return reverse("orders:detail", args=[self.pk])
 
-    # -- derived facts ----------------------------------------------------------------------------------------
+    # -- derived facts (the same functions serve the dashboard's plain rows) ----------------------------------------
     def local_today(self, now: datetime.datetime | None = None) -> datetime.date:
         return timezone.localtime(now or timezone.now(), self.dealership.tz).date()
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
-        today = today or self.local_today()
-        return self.status in WAITING_STATUSES and self.expected_at is not None and self.expected_at < today
+        return order_is_overdue(self.status, self.expected_at, today or self.local_today())
 
     def colour(self, today: datetime.date | None = None) -> str:
-        return OVERDUE_COLOUR if self.is_overdue(today) else STATUS_COLOURS[self.status]
+        return order_colour(self.status, self.expected_at, today or self.local_today())
 
     def days_waiting(self, now: datetime.datetime | None = None) -> int:
-        """R13: whole days the customer has been waiting since ordering (until the parts were issued)."""
-        tz = self.dealership.tz
-        end = self.issued_at or self.cancelled_at or now or timezone.now()
-        return (timezone.localtime(end, tz).date() - timezone.localtime(self.created_at, tz).date()).days
+        return order_days_waiting(
+            created_at=self.created_at,
+            closed_at=self.issued_at or self.cancelled_at,
+            now=now or timezone.now(),
+            tz=self.dealership.tz,
+        )
 
     # -- transitions: side-effect free; services lock, call them, save, audit -----------------------------------
     @transition(

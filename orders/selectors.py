@@ -8,16 +8,33 @@ app), and — for the API only — one for the page's lines.
 import dataclasses
 import datetime
 import re
-from collections.abc import Iterable, Sequence
+import zoneinfo
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dms.core.models import AuditAction, AuditEntry, Dealership, normalize_vin
+from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
+from parts.models import Part
 
-from .models import WAITING_STATUSES, CustomerOrder, CustomerOrderLine, OrderStatus
+from .models import (
+    WAITING_STATUSES,
+    CustomerOrder,
+    CustomerOrderLine,
+    OrderKind,
+    OrderStatus,
+    order_colour,
+    order_days_waiting,
+    order_is_overdue,
+)
+
+User = get_user_model()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +74,9 @@ NULLABLE_SORT_COLUMNS = {
     "parts_manager__first_name",
 }
 
-# Columns the dashboard needs; everything else stays in the database.
-DASHBOARD_COLUMNS = (
+# One dashboard row as plain values: what the page, the API list and the exports show, fetched in one query with
+# customer, vehicle, author and manager joined (no model instances: the page is rendered straight from these).
+ROW_FIELDS = (
     "id",
     "dealership_id",
     "dealership__time_zone",
@@ -69,7 +87,6 @@ DASHBOARD_COLUMNS = (
     "created_at",
     "placed_at",
     "expected_at",
-    "first_received_at",
     "received_at",
     "issued_at",
     "cancelled_at",
@@ -77,12 +94,10 @@ DASHBOARD_COLUMNS = (
     "long_term_agreed",
     "customer_id",
     "customer__name",
-    "customer__phone",
     "vehicle_id",
     "vehicle__vin",
     "vehicle__make",
     "vehicle__model",
-    "vehicle__plate",
     "author_id",
     "author__username",
     "author__first_name",
@@ -92,6 +107,66 @@ DASHBOARD_COLUMNS = (
     "parts_manager__first_name",
     "parts_manager__last_name",
 )
+
+
+@dataclasses.dataclass(slots=True)
+class OrderRow:
+    """A dashboard row: the order's columns (in ``ROW_FIELDS`` order) and what the row shows derived from them."""
+
+    id: int
+    dealership_id: int
+    time_zone: str
+    number: str
+    status: str
+    kind: str
+    purpose: str
+    created_at: datetime.datetime
+    placed_at: datetime.datetime | None
+    expected_at: datetime.date | None
+    received_at: datetime.datetime | None
+    issued_at: datetime.datetime | None
+    cancelled_at: datetime.datetime | None
+    on_waiting_lot: bool
+    long_term_agreed: bool
+    customer_id: int
+    customer_name: str
+    vehicle_id: int | None
+    vehicle_vin: str | None
+    vehicle_make: str | None
+    vehicle_model: str | None
+    author_id: int
+    author_username: str
+    author_first_name: str
+    author_last_name: str
+    parts_manager_id: int | None
+    parts_manager_username: str | None
+    parts_manager_first_name: str | None
+    parts_manager_last_name: str | None
+    # derived by order_rows()
+    status_display: str = ""
+    kind_display: str = ""
+    author_name: str = ""
+    parts_manager_name: str = ""
+    overdue: bool = False
+    row_colour: str = ""
+    waiting_days: int = 0
+    call_log: Any = None
+    lines: list = dataclasses.field(default_factory=list)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclasses.dataclass(slots=True)
+class OrderLineRow:
+    id: int
+    order_id: int
+    part_id: int
+    part_number: str
+    part_name: str
+    quantity: Any
+    quantity_received: Any
 
 
 def local_today(dealership: Dealership, now: datetime.datetime | None = None) -> datetime.date:
@@ -190,17 +265,133 @@ def filter_customer_orders(
     return qs.order_by(*_ordering(sort))
 
 
-def dashboard_rows(qs: QuerySet[CustomerOrder]) -> QuerySet[CustomerOrder]:
-    """The columns the dashboard shows, joined in one query."""
-    return qs.select_related("dealership", "customer", "vehicle", "author", "parts_manager").only(*DASHBOARD_COLUMNS)
+def _full_name(first: str | None, last: str | None, username: str | None) -> str:
+    return f"{first or ''} {last or ''}".strip() or (username or "")
 
 
-def api_rows(qs: QuerySet[CustomerOrder]) -> QuerySet[CustomerOrder]:
-    """The dashboard's rows plus each order's lines (one more query for the whole page)."""
-    lines = CustomerOrderLine.objects.select_related("part").only(
-        "id", "order_id", "part_id", "part__number", "part__name", "quantity", "quantity_received", "unit_price"
-    )
-    return dashboard_rows(qs).prefetch_related(Prefetch("lines", queryset=lines))
+def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> str:
+    """One PostgreSQL query for a page: the ids the ORM's filtered, sorted, sliced queryset gives (``ids_sql``, order
+    kept by ``WITH ORDINALITY``) joined to the ``ROW_FIELDS`` columns, then the call log (R13) and the lines as JSON.
+
+    The same shape as the raw query the benchmark compares against; the ORM only compiles the small id query.
+    """
+    order, dealership = CustomerOrder._meta.db_table, Dealership._meta.db_table
+    customer, vehicle = Customer._meta.db_table, Vehicle._meta.db_table
+    user, line, part = User._meta.db_table, CustomerOrderLine._meta.db_table, Part._meta.db_table
+    extra = ""
+    if call_log_sql:
+        extra += f", ({call_log_sql})"
+    if with_lines:
+        # quantities as text: JSON numbers would come back as floats
+        extra += (
+            ", (SELECT json_agg(json_build_array(l.id, l.part_id, p.number, p.name, l.quantity::text, "
+            f'l.quantity_received::text) ORDER BY l.id) FROM "{line}" l JOIN "{part}" p ON p.id = l.part_id '
+            "WHERE l.order_id = o.id)"
+        )
+    return f"""
+        SELECT o.id, o.dealership_id, d.time_zone, o.number, o.status, o.kind, o.purpose, o.created_at, o.placed_at,
+               o.expected_at, o.received_at, o.issued_at, o.cancelled_at, o.on_waiting_lot, o.long_term_agreed,
+               o.customer_id, c.name, o.vehicle_id, v.vin, v.make, v.model,
+               o.author_id, a.username, a.first_name, a.last_name,
+               o.parts_manager_id, m.username, m.first_name, m.last_name{extra}
+        FROM unnest(ARRAY({ids_sql})) WITH ORDINALITY AS page(id, position)
+        JOIN "{order}" o ON o.id = page.id
+        JOIN "{dealership}" d ON d.id = o.dealership_id
+        JOIN "{customer}" c ON c.id = o.customer_id
+        LEFT JOIN "{vehicle}" v ON v.id = o.vehicle_id
+        JOIN "{user}" a ON a.id = o.author_id
+        LEFT JOIN "{user}" m ON m.id = o.parts_manager_id
+        ORDER BY page.position
+    """
+
+
+def order_rows(
+    qs: QuerySet[CustomerOrder], *, now: datetime.datetime | None = None, with_lines: bool = False
+) -> list[OrderRow]:
+    """The rows of ``qs`` (a page: sliced), each with its colour (R1), overdue flag, days waiting and call log (R13),
+    and ``with_lines`` its lines. One query on PostgreSQL; elsewhere one more for the call logs and one for the lines.
+    """
+    if connection.vendor == "postgresql":
+        source = _call_log_sql_source()
+        call_log_sql = source("o.id") if source is not None else None
+        try:
+            ids_sql, params = qs.values("pk").query.get_compiler(using=qs.db).as_sql()
+        except EmptyResultSet:  # e.g. a user without dealerships: nothing to read
+            return []
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute(_page_sql(ids_sql, call_log_sql=call_log_sql, with_lines=with_lines), params)
+            values = cursor.fetchall()
+        return _build_rows(values, call_log_sql is not None, with_lines, with_lines=with_lines, now=now)
+    return _build_rows(list(qs.values_list(*ROW_FIELDS)), False, False, with_lines=with_lines, now=now)
+
+
+def iter_order_rows(
+    qs: QuerySet[CustomerOrder], *, batch_size: int = 500, now: datetime.datetime | None = None
+) -> Iterator[OrderRow]:
+    """All rows of ``qs`` (exports), read with a server-side cursor in batches: memory and queries stay bounded."""
+    batch: list[tuple] = []
+    for value in qs.values_list(*ROW_FIELDS).iterator(chunk_size=batch_size):
+        batch.append(value)
+        if len(batch) >= batch_size:
+            yield from _build_rows(batch, False, False, with_lines=False, now=now)
+            batch = []
+    yield from _build_rows(batch, False, False, with_lines=False, now=now)
+
+
+def _build_rows(
+    values: list[tuple], calls_inline: bool, lines_inline: bool, *, with_lines: bool, now: datetime.datetime | None
+) -> list[OrderRow]:
+    now = now or timezone.now()
+    width = len(ROW_FIELDS)
+    rows = [OrderRow(*value[:width]) for value in values]
+    if not rows:
+        return rows
+    if calls_inline:
+        from notifications.selectors import call_logs_from_json
+
+        logs = call_logs_from_json([value[width] for value in values])
+    else:
+        found = call_logs([row.id for row in rows])
+        logs = [found[row.id] for row in rows]
+    status_labels = {value: str(label) for value, label in OrderStatus.choices}
+    kind_labels = {value: str(label) for value, label in OrderKind.choices}
+    zones: dict[str, tuple[zoneinfo.ZoneInfo, datetime.date]] = {}
+    for row, log in zip(rows, logs, strict=True):
+        zone = zones.get(row.time_zone)
+        if zone is None:
+            tz = zoneinfo.ZoneInfo(row.time_zone)
+            zone = zones[row.time_zone] = (tz, timezone.localtime(now, tz).date())
+        tz, today = zone
+        row.status_display = status_labels.get(row.status, row.status)
+        row.kind_display = kind_labels.get(row.kind, row.kind)
+        row.author_name = _full_name(row.author_first_name, row.author_last_name, row.author_username)
+        if row.parts_manager_id:
+            row.parts_manager_name = _full_name(
+                row.parts_manager_first_name, row.parts_manager_last_name, row.parts_manager_username
+            )
+        row.overdue = order_is_overdue(row.status, row.expected_at, today)
+        row.row_colour = order_colour(row.status, row.expected_at, today)
+        row.waiting_days = order_days_waiting(
+            created_at=row.created_at, closed_at=row.issued_at or row.cancelled_at, now=now, tz=tz
+        )
+        row.call_log = log
+    if lines_inline:
+        column = width + (1 if calls_inline else 0)
+        for row, value in zip(rows, values, strict=True):
+            row.lines = [
+                OrderLineRow(line_id, row.id, part_id, number, name, Decimal(quantity), Decimal(received))
+                for line_id, part_id, number, name, quantity, received in value[column] or ()
+            ]
+    elif with_lines:
+        by_order = {row.id: row for row in rows}
+        lines = (
+            CustomerOrderLine.objects.filter(order_id__in=list(by_order))
+            .order_by("order_id", "id")
+            .values_list("id", "order_id", "part_id", "part__number", "part__name", "quantity", "quantity_received")
+        )
+        for line in lines:
+            by_order[line[1]].lines.append(OrderLineRow(*line))
+    return rows
 
 
 def _call_log_source():
@@ -210,6 +401,15 @@ def _call_log_source():
     except (ImportError, AttributeError):
         return None
     return call_log_for_orders
+
+
+def _call_log_sql_source():
+    """The notifications app's call log as a SQL fragment (PostgreSQL), when it is installed; else None."""
+    try:
+        from notifications.selectors import call_log_sql, call_logs_from_json  # noqa: F401
+    except (ImportError, AttributeError):
+        return None
+    return call_log_sql
 
 
 def call_logs(order_ids: Sequence[int]) -> dict[int, Any]:

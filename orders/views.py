@@ -6,10 +6,10 @@ Every action calls the same service as the API; a service's ValidationError land
 
 import csv
 import io
+import zoneinfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -22,12 +22,14 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
+from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 
 from . import selectors, services
 from .filters import CustomerOrderFilter
 from .forms import CancelForm, CustomerOrderForm, IssueForm, OrderLineFormSet, PlaceForm, ReceiveForm, staff_choices
 from .models import OVERDUE_COLOUR, STATUS_COLOURS, CustomerOrder, OrderKind, OrderStatus
+from .rendering import render_order_rows
 
 CONFLICTS = (ConflictError, TransitionNotAllowed, ConcurrentTransition, IntegrityError)
 
@@ -113,12 +115,9 @@ class DashboardView(DealershipPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         order_filter = _order_filter(self.request)
-        page_obj = Paginator(selectors.dashboard_rows(order_filter.qs), self.paginate_by).get_page(
-            self.request.GET.get("page")
-        )
-        rows = selectors.annotate_rows(page_obj.object_list)
-        for row in rows:
-            row.tint = STATUS_TINTS[row.status]
+        paginator = CappedCountPaginator(order_filter.qs, self.paginate_by)
+        page_obj = paginator.get_page(self.request.GET.get("page"))
+        rows = selectors.order_rows(page_obj.object_list)
         cleaned = order_filter.form.cleaned_data if order_filter.form.is_valid() else {}
         sort = selectors.valid_sort(self.request.GET.get("sort"))
         query = self.request.GET.copy()
@@ -128,6 +127,7 @@ class DashboardView(DealershipPageMixin, TemplateView):
             filter_errors=order_filter.form.errors,
             page_obj=page_obj,
             rows=rows,
+            rows_html=render_order_rows(rows, tints=STATUS_TINTS),
             staff=staff_choices(self.request.dealership),
             statuses=OrderStatus.choices,
             kinds=OrderKind.choices,
@@ -161,40 +161,30 @@ EXPORT_BATCH = 500
 
 
 def _export_rows(queryset):
-    """The filtered orders as export rows; call logs fetched per batch, so memory and queries stay bounded."""
-    batch: list[CustomerOrder] = []
+    """The filtered orders as export rows (streamed in batches with their call logs)."""
+    for order in selectors.iter_order_rows(queryset, batch_size=EXPORT_BATCH):
+        tz = zoneinfo.ZoneInfo(order.time_zone)
 
-    def flush():
-        for order in selectors.annotate_rows(batch):
-            tz = order.dealership.tz
+        def local(value, fmt="%d.%m.%Y %H:%M", tz=tz):
+            return timezone.localtime(value, tz).strftime(fmt) if value else ""
 
-            def local(value, fmt="%d.%m.%Y %H:%M", tz=tz):
-                return timezone.localtime(value, tz).strftime(fmt) if value else ""
-
-            yield [
-                order.number,
-                order.get_status_display(),
-                local(order.created_at),
-                local(order.placed_at),
-                order.expected_at.strftime("%d.%m.%Y") if order.expected_at else "",
-                local(order.received_at),
-                order.customer.name,
-                order.vehicle.vin if order.vehicle_id else "",
-                order.get_kind_display(),
-                order.author.get_full_name() or order.author.username,
-                (order.parts_manager.get_full_name() or order.parts_manager.username) if order.parts_manager_id else "",
-                _("Yes") if order.on_waiting_lot else "",
-                order.waiting_days,
-                order.call_log.last_caller_name or "",
-                call_results_text(order.call_log),
-            ]
-        batch.clear()
-
-    for order in queryset.iterator(chunk_size=EXPORT_BATCH):
-        batch.append(order)
-        if len(batch) >= EXPORT_BATCH:
-            yield from flush()
-    yield from flush()
+        yield [
+            order.number,
+            order.status_display,
+            local(order.created_at),
+            local(order.placed_at),
+            order.expected_at.strftime("%d.%m.%Y") if order.expected_at else "",
+            local(order.received_at),
+            order.customer_name,
+            order.vehicle_vin or "",
+            order.kind_display,
+            order.author_name,
+            order.parts_manager_name,
+            _("Yes") if order.on_waiting_lot else "",
+            order.waiting_days,
+            order.call_log.last_caller_name or "",
+            call_results_text(order.call_log),
+        ]
 
 
 class _Echo:
@@ -212,7 +202,7 @@ class ExportView(DealershipPageMixin, View):
         if not order_filter.form.is_valid():
             messages.error(request, _("Fix the filters before exporting."))
             return redirect(reverse("orders:dashboard") + "?" + request.GET.urlencode())
-        queryset = selectors.dashboard_rows(order_filter.qs)
+        queryset = order_filter.qs
         stamp = timezone.localtime(timezone.now(), request.dealership.tz).strftime("%Y%m%d-%H%M")
         header = [str(title) for title in EXPORT_HEADER]
         if fmt == "csv":

@@ -1,6 +1,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .auth_backends import role_names
 from .roles import ROLE_LABELS
 from .tenancy import user_dealerships
 
@@ -76,7 +77,7 @@ def navigation(request):
         for group in groups:
             group["active"] = any(i["active"] for i in group["items"])
     dealerships = user_dealerships(user)
-    roles = [ROLE_LABELS.get(name, name) for name in user.groups.values_list("name", flat=True)]
+    roles = [ROLE_LABELS.get(name, name) for name in role_names(user)]
     return {
         "nav_items": items,
         "nav_groups": groups,

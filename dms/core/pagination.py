@@ -1,7 +1,77 @@
+from django.core.paginator import InvalidPage, Paginator
+from django.utils.functional import cached_property
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``count_cap`` rows: an exact ``COUNT(*)`` over a dealership's 100,000 orders costs more than
+    fetching the page itself, and nobody pages through more than 200 pages — they narrow the filter instead.
+
+    Up to the cap the count is exact; above it ``count`` is the cap, ``count_is_exact`` is False and the pages end
+    there (as search engines do).
+    """
+
+    count_cap = 10_000
+
+    @cached_property
+    def _capped_count(self) -> int:
+        object_list = self.object_list
+        if hasattr(object_list, "order_by"):
+            # Ordering does not change a count: without it PostgreSQL stops after cap + 1 index entries.
+            return object_list.order_by()[: self.count_cap + 1].count()
+        return min(len(object_list), self.count_cap + 1)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._capped_count, self.count_cap)
+
+    @property
+    def count_is_exact(self) -> bool:
+        return self._capped_count <= self.count_cap
+
+
+class CappedCountPagination(StandardPagination):
+    """``StandardPagination`` for very long lists: ``count`` is exact up to 10,000, ``count_is_exact`` says so."""
+
+    django_paginator_class = CappedCountPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """The page as an unevaluated sliced queryset: the view picks the columns it reads (``values_list``)."""
+        self.request = request
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, page_size)
+        page_number = self.get_page_number(request, paginator)
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from exc
+        return self.page.object_list
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_is_exact": self.page.paginator.count_is_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = (
+            f"Number of matching rows, exact up to {CappedCountPaginator.count_cap:,}; above it the cap (narrow the "
+            "filter to page further)"
+        )
+        response["properties"]["count_is_exact"] = {"type": "boolean", "example": True}
+        response["required"].append("count_is_exact")
+        return response

@@ -181,6 +181,36 @@ def test_call_log_for_orders_contract_in_one_query(arrival, advisor, make_order,
     assert selectors.call_log_for_orders(order_ids=[]) == {}
 
 
+@pytest.mark.postgres
+def test_call_log_sql_in_the_order_query_equals_call_log_for_orders(arrival, advisor, make_order):
+    """The dashboard reads the call log inside its page query (R13): the same summaries as the separate query."""
+    from django.db import connection
+
+    from orders import selectors as order_selectors
+
+    first = arrival()
+    complete(first, advisor, outcome="unreachable", comment="Не берёт трубку", now=at("2025-06-06", 10))
+    retry = CallEvent.objects.get(kind="retry")
+    complete(retry, advisor, agreed_date=d("2025-06-12"), comment="Заберёт 12-го", now=at("2025-06-09", 16))
+    silent = make_order(placed_at=at("2025-06-01"))
+    ids = sorted([first.order_id, silent.pk])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.id, ({selectors.call_log_sql('o.id')}) FROM orders_customerorder o "
+            "WHERE o.id = ANY(%s) ORDER BY o.id",
+            [ids],
+        )
+        rows = cursor.fetchall()
+    inline = dict(zip([row[0] for row in rows], selectors.call_logs_from_json([row[1] for row in rows]), strict=True))
+    assert inline == selectors.call_log_for_orders(order_ids=ids)
+    assert inline[first.order_id].results[0].comment == "Заберёт 12-го"
+    # and the dashboard's rows carry it (one query for rows and call logs)
+    page = order_selectors.order_rows(order_selectors.customer_order_list(dealership_ids=[first.dealership_id]))
+    by_id = {row.id: row for row in page}
+    assert by_id[first.order_id].call_log == inline[first.order_id]
+    assert by_id[first.order_id].call_log.last_caller_name == "Анна Смирнова"
+
+
 # -- R14: compliance --------------------------------------------------------------------------------------------------
 def report_for(user, date_from="2025-06-01", date_to="2025-06-30", now=None):
     return reports.compliance_for_user(

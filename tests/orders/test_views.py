@@ -72,6 +72,8 @@ def test_dashboard_columns_and_call_column(client_as, parts_manager, make_order,
         last_called_at = timezone.now()
         results = [Entry()]
 
+    # the portable path (on PostgreSQL the call log comes inside the page's query: tests/notifications cover that)
+    monkeypatch.setattr(selectors, "_call_log_sql_source", lambda: None)
     monkeypatch.setattr(selectors, "_call_log_source", lambda: lambda *, order_ids: {order.pk: Summary()})
     html = client_as(parts_manager).get(reverse("orders:dashboard")).content.decode()
     for text in [
@@ -111,6 +113,29 @@ def test_dashboard_paginates_by_50(client_as, parts_manager, make_order, monkeyp
     response = client_as(parts_manager).get(reverse("orders:dashboard") + "?page=3&kind=warranty")
     assert response.context["page_obj"].paginator.num_pages == 3 and len(response.context["rows"]) == 1
     assert "?page=2&amp;kind=warranty" in response.content.decode()
+
+
+def test_dashboard_count_above_the_cap_says_more_than(client_as, parts_manager, make_order, monkeypatch):
+    from dms.core.pagination import CappedCountPaginator
+
+    for _ in range(3):
+        make_order()
+    client = client_as(parts_manager)
+    assert "3 orders" in client.get(reverse("orders:dashboard")).content.decode()
+    monkeypatch.setattr(CappedCountPaginator, "count_cap", 2)
+    response = client.get(reverse("orders:dashboard"))
+    assert "More than 2 orders" in response.content.decode()
+    assert response.context["page_obj"].paginator.count_is_exact is False
+
+
+def test_dashboard_escapes_what_users_typed(client_as, parts_manager, make_order, customer, dealership):
+    from dms.core.models import Customer
+
+    order = make_order()
+    Customer.objects.filter(pk=order.customer_id).update(name='<script>alert("x")</script> & Co')
+    html = client_as(parts_manager).get(reverse("orders:dashboard")).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in html
 
 
 def test_dashboard_query_count_is_constant(client_as, parts_manager, make_order, place, dealership):

@@ -1,0 +1,100 @@
+"""The dashboard's order rows rendered in Python.
+
+Parts managers keep this page open all day and it must cost little more than its query (issue 3: ≤ 3× one raw
+SQL query at 100,000 orders). The Django template engine spent ~3,000 node renders on 50 rows with their call logs;
+building the rows here is an order of magnitude faster. Everything shown is escaped; the texts are translated in
+the active language (their msgids are the ones the template used).
+"""
+
+from collections.abc import Iterable
+from html import escape  # Django's escape() is this plus a lazy-string check per call
+
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
+
+from dms.core.formatting import date_formatter
+
+from .selectors import OrderRow
+
+_URL_PLACEHOLDER = 987654321
+
+
+def _texts() -> dict[str, str]:
+    return {
+        "lot_title": escape(gettext("Car waits on the lot")),
+        "lot": escape(gettext("lot")),
+        "r4_title": escape(gettext("The customer agreed to a long delivery term")),
+        "overdue": escape(gettext("ETA overdue")),
+        "counter_sale": escape(gettext("counter sale")),
+        "last_call": escape(gettext("Last call")),
+        "no_calls": escape(gettext("no calls yet")),
+    }
+
+
+def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> SafeString:
+    """``<tr class="order-row">`` for each row: coloured by status (R1), overdue ETA marked, «Обзвон» cell (R13)."""
+    texts = _texts()
+    short_date = date_formatter("SHORT_DATE_FORMAT")
+    day_month = date_formatter("d.m")
+    day_month_time = date_formatter("d.m H:i")
+    url_head, url_tail = reverse("orders:detail", args=[_URL_PLACEHOLDER]).split(str(_URL_PLACEHOLDER))
+    waiting_texts: dict[int, str] = {}
+    out: list[str] = []
+    append = out.append
+    for o in rows:
+        colour = o.row_colour
+        overdue_attr = ' data-overdue="true"' if o.overdue else ""
+        append(
+            f'<tr class="order-row" id="order-{o.id}" data-status="{o.status}" data-colour="{colour}"'
+            f'{overdue_attr} style="--row-colour: {colour}; '
+            f'--bs-table-bg: {tints[o.status]};">'
+            f'<td class="order-number"><a href="{url_head}{o.id}{url_tail}">{escape(o.number)}</a>'
+        )
+        if o.on_waiting_lot:
+            append(f' <span class="badge text-bg-dark" title="{texts["lot_title"]}">{texts["lot"]}</span>')
+        if o.long_term_agreed:
+            append(f' <span class="badge text-bg-light border" title="{texts["r4_title"]}">R4</span>')
+        append(
+            f'</td><td><span class="badge status-badge" style="background: {colour}">{escape(o.status_display)}'
+            f"</span></td><td>{short_date(o.placed_at) or '—'}</td>"
+        )
+        if o.overdue:
+            append(f'<td class="eta-overdue" title="{texts["overdue"]}">{short_date(o.expected_at) or "—"} ⚠</td>')
+        else:
+            append(f"<td>{short_date(o.expected_at) or '—'}</td>")
+        append(f"<td>{short_date(o.received_at) or '—'}</td><td>{escape(o.customer_name)}</td>")
+        if o.vehicle_id:
+            append(
+                f"<td>{escape(o.vehicle_make)} {escape(o.vehicle_model)}<br>"
+                f'<code class="small">{escape(o.vehicle_vin)}</code></td>'
+            )
+        else:
+            append(f'<td><span class="text-secondary">{texts["counter_sale"]}</span></td>')
+        waiting = waiting_texts.get(o.waiting_days)
+        if waiting is None:
+            waiting = waiting_texts[o.waiting_days] = escape(
+                ngettext("%(d)s day waiting", "%(d)s days waiting", o.waiting_days) % {"d": o.waiting_days}
+            )
+        append(
+            f"<td>{escape(o.kind_display)}</td><td>{escape(o.author_name)}</td>"
+            f'<td class="call-column"><div><strong>{waiting}</strong></div>'
+        )
+        log = o.call_log
+        if log.last_caller_name:
+            called = f", {day_month_time(log.last_called_at)}" if log.last_called_at else ""
+            append(f'<div class="small">{texts["last_call"]}: {escape(log.last_caller_name)}{called}</div>')
+        if log.results:
+            append('<ul class="small">')
+            for r in log.results:
+                comment = f" — {escape(r.comment)}" if r.comment else ""
+                agreed = f" → {short_date(r.agreed_date)}" if r.agreed_date else ""
+                append(
+                    f"<li>{day_month(r.completed_at)} {escape(r.caller_name)}: {escape(r.outcome_display)}"
+                    f"{comment}{agreed}</li>"
+                )
+            append("</ul>")
+        else:
+            append(f'<div class="small text-secondary">{texts["no_calls"]}</div>')
+        append("</td></tr>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
