@@ -149,7 +149,9 @@ def _cost_rows(qs, group_by: list[str], label) -> list[dict]:
         )
         .order_by("-cost")
     )
-    result = [{"label": label(r), "claims": r["claims"], "cost": r["cost"]} for r in rows]
+    # SQLite sums decimals as numbers: money always has its two decimal places
+    cents = Decimal("0.01")
+    result = [{"label": label(r), "claims": r["claims"], "cost": Decimal(r["cost"]).quantize(cents)} for r in rows]
     top = max((r["cost"] for r in result), default=Decimal("0"))
     for r in result:
         r["share"] = float(r["cost"] / top * 100) if top else 0.0

@@ -40,6 +40,15 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
     day_month_time = date_formatter("d.m H:i")
     url_head, url_tail = reverse("orders:detail", args=[_URL_PLACEHOLDER]).split(str(_URL_PLACEHOLDER))
     waiting_texts: dict[int, str] = {}
+    # names, statuses and call outcomes repeat down the page: escape each text once
+    escaped: dict[str, str] = {}
+
+    def esc(text: str) -> str:
+        value = escaped.get(text)
+        if value is None:
+            value = escaped[text] = escape(text)
+        return value
+
     out: list[str] = []
     append = out.append
     for o in rows:
@@ -56,7 +65,7 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
         if o.long_term_agreed:
             append(f' <span class="badge text-bg-light border" title="{texts["r4_title"]}">R4</span>')
         append(
-            f'</td><td><span class="badge status-badge" style="background: {colour}">{escape(o.status_display)}'
+            f'</td><td><span class="badge status-badge" style="background: {colour}">{esc(o.status_display)}'
             f"</span></td><td>{short_date(o.placed_at) or '—'}</td>"
         )
         if o.overdue:
@@ -66,8 +75,8 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
         append(f"<td>{short_date(o.received_at) or '—'}</td><td>{escape(o.customer_name)}</td>")
         if o.vehicle_id:
             append(
-                f"<td>{escape(o.vehicle_make)} {escape(o.vehicle_model)}<br>"
-                f'<code class="small">{escape(o.vehicle_vin)}</code></td>'
+                f"<td>{esc(o.vehicle_make or '')} {esc(o.vehicle_model or '')}<br>"
+                f'<code class="small">{escape(o.vehicle_vin or "")}</code></td>'
             )
         else:
             append(f'<td><span class="text-secondary">{texts["counter_sale"]}</span></td>')
@@ -77,20 +86,20 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
                 ngettext("%(d)s day waiting", "%(d)s days waiting", o.waiting_days) % {"d": o.waiting_days}
             )
         append(
-            f"<td>{escape(o.kind_display)}</td><td>{escape(o.author_name)}</td>"
+            f"<td>{esc(o.kind_display)}</td><td>{esc(o.author_name)}</td>"
             f'<td class="call-column"><div><strong>{waiting}</strong></div>'
         )
         log = o.call_log
         if log.last_caller_name:
             called = f", {day_month_time(log.last_called_at)}" if log.last_called_at else ""
-            append(f'<div class="small">{texts["last_call"]}: {escape(log.last_caller_name)}{called}</div>')
+            append(f'<div class="small">{texts["last_call"]}: {esc(log.last_caller_name)}{called}</div>')
         if log.results:
             append('<ul class="small">')
             for r in log.results:
-                comment = f" — {escape(r.comment)}" if r.comment else ""
+                comment = f" — {esc(r.comment)}" if r.comment else ""
                 agreed = f" → {short_date(r.agreed_date)}" if r.agreed_date else ""
                 append(
-                    f"<li>{day_month(r.completed_at)} {escape(r.caller_name)}: {escape(r.outcome_display)}"
+                    f"<li>{day_month(r.completed_at)} {esc(r.caller_name or '')}: {esc(r.outcome_display)}"
                     f"{comment}{agreed}</li>"
                 )
             append("</ul>")

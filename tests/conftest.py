@@ -25,6 +25,16 @@ def _axes_reset(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached lists (e.g. the dashboard's staff) are keyed by ids, and SQLite reuses ids after a test's rollback.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     # A request in another language leaves it active in the thread; every test starts in Russian (the default).
     from django.utils import translation

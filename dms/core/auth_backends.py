@@ -1,7 +1,8 @@
 """The session's user with its roles and permissions in one query.
 
 Every page asks ``has_perm`` (the page itself, the menu, the buttons): Django's ModelBackend loads the user, then
-the user's and the groups' permissions and the menu the role names — four queries before the page does anything.
+the user's and the groups' permissions, the menu the role names and the tenancy the user's dealerships — five
+queries before the page does anything.
 On PostgreSQL this backend reads them together and fills the same per-request caches ModelBackend uses, so
 permission checks behave exactly as before.
 """
@@ -11,6 +12,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+
+from .tenancy import prefill_user_dealerships, user_dealerships_sql
 
 
 def _identity_sql() -> str:
@@ -34,7 +37,8 @@ def _identity_sql() -> str:
                   FROM "{user_perms}" up
                   JOIN "{permission}" p ON p.id = up.permission_id
                   JOIN "{content_type}" ct ON ct.id = p.content_type_id
-                  WHERE up.user_id = u.id) AS dms_user_perms
+                  WHERE up.user_id = u.id) AS dms_user_perms,
+            {user_dealerships_sql("u")} AS dms_dealerships
         FROM "{user}" u WHERE u.id = %s
     """
 
@@ -55,7 +59,8 @@ class IdentityModelBackend(ModelBackend):
         if not user.is_superuser:  # a superuser's permissions are all of them: ModelBackend loads those itself
             user._user_perm_cache = set(user.dms_user_perms)
             user._group_perm_cache = set(user.dms_group_perms)
-        del user.dms_role_names, user.dms_group_perms, user.dms_user_perms
+        prefill_user_dealerships(user, user.dms_dealerships)
+        del user.dms_role_names, user.dms_group_perms, user.dms_user_perms, user.dms_dealerships
         return user
 
 

@@ -35,22 +35,25 @@ def _compile(django_format: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _formatter(format_name: str, language: str | None) -> Callable[[datetime.date | None], str]:
-    django_format = formats.get_format(format_name) if format_name.isupper() else format_name
+def _format_for(format_name: str, language: str | None) -> str:
+    return formats.get_format(format_name) if format_name.isupper() else format_name
+
+
+def date_formatter(format_name: str) -> Callable[[datetime.date | None], str]:
+    """A formatter for ``format_name`` (a setting name like ``SHORT_DATE_FORMAT`` or a format like ``d.m H:i``) in
+    the active language and time zone of the moment it is made.
+    """
+    django_format = _format_for(format_name, get_language())
     pattern = _compile(django_format)
+    tz = timezone.get_current_timezone()
 
     def format_value(value: datetime.date | None) -> str:
         if value is None:
             return ""
-        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-            value = timezone.localtime(value)
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            value = value.astimezone(tz)
         if pattern is not None:
             return value.strftime(pattern)
         return dateformat.format(value, django_format)
 
     return format_value
-
-
-def date_formatter(format_name: str) -> Callable[[datetime.date | None], str]:
-    """A formatter for ``format_name`` (a setting name like ``SHORT_DATE_FORMAT`` or a format like ``d.m H:i``)."""
-    return _formatter(format_name, get_language())

@@ -25,9 +25,44 @@ def user_dealerships(user) -> dict[int, Dealership]:
             )
         else:
             qs = Dealership.objects.filter(staff__user=user).annotate(default_id=F("staff__default_dealership_id"))
-        cached = {d.pk: d for d in qs.select_related("group")}
+        cached = {d.pk: d for d in qs}
         user._dms_dealerships = cached
     return cached
+
+
+def _dealership_fields():
+    return [field for field in Dealership._meta.concrete_fields]
+
+
+def user_dealerships_sql(user_table_alias: str) -> str:
+    """PostgreSQL: the user's dealerships (all of them for a superuser) and the profile's default as one JSON value,
+    for the identity query of ``auth_backends`` — read back by :func:`prefill_user_dealerships`.
+    """
+    dealership, profile = Dealership._meta.db_table, StaffProfile._meta.db_table
+    links = StaffProfile.dealerships.through._meta.db_table
+    columns = ", ".join(f'd."{field.column}"' for field in _dealership_fields())
+    default = f'(SELECT p.default_dealership_id FROM "{profile}" p WHERE p.user_id = {user_table_alias}.id)'
+    mine = (
+        f'EXISTS (SELECT 1 FROM "{links}" l JOIN "{profile}" p ON p.id = l.staffprofile_id '
+        f"WHERE l.dealership_id = d.id AND p.user_id = {user_table_alias}.id)"
+    )
+    return (
+        f"json_build_array({default}, (SELECT json_agg(json_build_array({columns}) ORDER BY d.name, d.id) "
+        f'FROM "{dealership}" d WHERE {user_table_alias}.is_superuser OR {mine}))'
+    )
+
+
+def prefill_user_dealerships(user, value) -> None:
+    """Keep what :func:`user_dealerships_sql` read as the user's dealerships for this request (no query later)."""
+    default_id, rows = value
+    fields = _dealership_fields()
+    names = [field.attname for field in fields]
+    dealerships = {}
+    for row in rows or ():
+        dealership = Dealership.from_db("default", names, [f.to_python(v) for f, v in zip(fields, row, strict=True)])
+        dealership.default_id = default_id
+        dealerships[dealership.pk] = dealership
+    user._dms_dealerships = dealerships
 
 
 def allowed_dealership_ids(user) -> frozenset[int]:

@@ -94,6 +94,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# Sessions are read on every request: from the cache, written through to the database (nothing lost on a restart).
+# The cache must be shared by all web processes — Redis in production (production.py); one process locally.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Failed logins: 5 attempts per username+IP, then locked for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -43,3 +43,32 @@ def test_inactive_unknown_and_superusers(make_user):
     assert loaded.get_all_permissions() == set(
         f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")
     )
+
+
+def test_dealerships_come_with_the_identity(director, dealership, other_dealership, django_assert_num_queries):
+    from dms.core.models import Dealership
+    from dms.core.tenancy import default_dealership_id, user_dealerships
+
+    Dealership.objects.filter(pk=dealership.pk).update(phone="+74951234567")
+    with django_assert_num_queries(1):
+        loaded = IdentityModelBackend().get_user(director.pk)
+        mine = user_dealerships(loaded)
+        default = default_dealership_id(loaded)
+    fresh = user_dealerships(User.objects.get(pk=director.pk))
+    assert set(mine) == set(fresh) == {dealership.pk, other_dealership.pk}
+    assert default == default_dealership_id(User.objects.get(pk=director.pk))
+    for pk, loaded_dealership in mine.items():
+        assert [getattr(loaded_dealership, f.attname) for f in Dealership._meta.concrete_fields] == [
+            getattr(fresh[pk], f.attname) for f in Dealership._meta.concrete_fields
+        ]
+    assert str(mine[dealership.pk].phone) == "+74951234567" and mine[dealership.pk].tz.key
+    assert mine[dealership.pk]._state.adding is False
+
+
+def test_superuser_sees_every_dealership_and_staff_without_profile_none(make_user, dealership, other_dealership):
+    from dms.core.tenancy import user_dealerships
+
+    admin = make_user(role=None, is_superuser=True)
+    assert set(user_dealerships(IdentityModelBackend().get_user(admin.pk))) >= {dealership.pk, other_dealership.pk}
+    loner = User.objects.create_user("loner", password="x")
+    assert user_dealerships(IdentityModelBackend().get_user(loner.pk)) == {}
