@@ -273,7 +273,7 @@ def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> st
     """One PostgreSQL query for a page: the ids the ORM's filtered, sorted, sliced queryset gives (``ids_sql``, order
     kept by ``WITH ORDINALITY``) joined to the ``ROW_FIELDS`` columns, then the call log (R13) and the lines as JSON.
 
-    The same shape as the raw query the benchmark compares against; the ORM only compiles the small id query.
+    The same columns as the raw query the benchmark compares against; the ORM only compiles the small id query.
     """
     order, dealership = CustomerOrder._meta.db_table, Dealership._meta.db_table
     customer, vehicle = Customer._meta.db_table, Vehicle._meta.db_table
@@ -288,21 +288,44 @@ def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> st
             f'l.quantity_received::text) ORDER BY l.id) FROM "{line}" l JOIN "{part}" p ON p.id = l.part_id '
             "WHERE l.order_id = o.id)"
         )
+    # Related columns come from scalar subqueries, not joins: planning a seven-table join cost PostgreSQL more than
+    # running it (1.7 ms of 2.7); each subquery is planned alone (0.2 ms in all) and is one index lookup per row.
     return f"""
-        SELECT o.id, o.dealership_id, d.time_zone, o.number, o.status, o.kind, o.purpose, o.created_at, o.placed_at,
+        SELECT o.id, o.dealership_id, (SELECT d.time_zone FROM "{dealership}" d WHERE d.id = o.dealership_id),
+               o.number, o.status, o.kind, o.purpose, o.created_at, o.placed_at,
                o.expected_at, o.received_at, o.issued_at, o.cancelled_at, o.on_waiting_lot, o.long_term_agreed,
-               o.customer_id, c.name, o.vehicle_id, v.vin, v.make, v.model,
-               o.author_id, a.username, a.first_name, a.last_name,
-               o.parts_manager_id, m.username, m.first_name, m.last_name{extra}
+               o.customer_id, (SELECT c.name FROM "{customer}" c WHERE c.id = o.customer_id),
+               o.vehicle_id,
+               (SELECT json_build_array(v.vin, v.make, v.model) FROM "{vehicle}" v WHERE v.id = o.vehicle_id),
+               o.author_id,
+               (SELECT json_build_array(u.username, u.first_name, u.last_name) FROM "{user}" u
+                WHERE u.id = o.author_id),
+               o.parts_manager_id,
+               (SELECT json_build_array(u.username, u.first_name, u.last_name) FROM "{user}" u
+                WHERE u.id = o.parts_manager_id){extra}
         FROM unnest(ARRAY({ids_sql})) WITH ORDINALITY AS page(id, position)
         JOIN "{order}" o ON o.id = page.id
-        JOIN "{dealership}" d ON d.id = o.dealership_id
-        JOIN "{customer}" c ON c.id = o.customer_id
-        LEFT JOIN "{vehicle}" v ON v.id = o.vehicle_id
-        JOIN "{user}" a ON a.id = o.author_id
-        LEFT JOIN "{user}" m ON m.id = o.parts_manager_id
         ORDER BY page.position
     """
+
+
+_NO_VEHICLE = (None, None, None)
+_NO_USER = (None, None, None)
+
+
+def _flatten_page_row(value: tuple) -> tuple:
+    """A ``_page_sql`` row in ``ROW_FIELDS`` order (vehicle and users come as JSON arrays), extra columns kept."""
+    head, vehicle_id, vehicle, author_id, author, manager_id, manager = value[:17], *value[17:23]
+    return (
+        *head,
+        vehicle_id,
+        *(vehicle or _NO_VEHICLE),
+        author_id,
+        *(author or _NO_USER),
+        manager_id,
+        *(manager or _NO_USER),
+        *value[23:],
+    )
 
 
 def order_rows(
@@ -320,7 +343,7 @@ def order_rows(
             return []
         with connections[qs.db].cursor() as cursor:
             cursor.execute(_page_sql(ids_sql, call_log_sql=call_log_sql, with_lines=with_lines), params)
-            values = cursor.fetchall()
+            values = [_flatten_page_row(value) for value in cursor.fetchall()]
         return _build_rows(values, call_log_sql is not None, with_lines, with_lines=with_lines, now=now)
     return _build_rows(list(qs.values_list(*ROW_FIELDS)), False, False, with_lines=with_lines, now=now)
 
