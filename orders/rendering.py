@@ -9,6 +9,7 @@ the active language (their msgids are the ones the template used).
 from collections.abc import Iterable
 from html import escape  # Django's escape() is this plus a lazy-string check per call
 
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
@@ -107,3 +108,35 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
             append(f'<div class="small text-secondary">{texts["no_calls"]}</div>')
         append("</td></tr>\n")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def render_options(choices: Iterable[tuple], selected: Iterable[str]) -> SafeString:
+    """``<option>``s of a filter select, the chosen ones selected."""
+    chosen = {str(value) for value in selected if value not in (None, "")}
+    return mark_safe(  # noqa: S308 - escaped
+        "".join(
+            f'<option value="{escape(str(value))}"{" selected" if str(value) in chosen else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label in choices
+        )
+    )
+
+
+def render_sort_headers(columns: Iterable[tuple], *, sort: str, query: QueryDict) -> SafeString:
+    """The table's column titles, each a link sorting by it (again: the other way), the current one with its arrow;
+    the filters in ``query`` are kept, the page number dropped.
+    """
+    base = query.copy()
+    base.pop("page", None)
+    cells = []
+    for key, title in columns:
+        if sort == key:
+            target, arrow = f"-{key}", " ▲"
+        elif sort == f"-{key}":
+            target, arrow = key, " ▼"
+        else:
+            target, arrow = key, ""
+        base["sort"] = target
+        css = ' class="call-column"' if key == "days_waiting" else ""
+        cells.append(f'<th scope="col"{css}><a href="?{escape(base.urlencode())}">{escape(str(title))}{arrow}</a></th>')
+    return mark_safe("".join(cells))  # noqa: S308 - escaped

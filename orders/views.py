@@ -29,7 +29,7 @@ from . import selectors, services
 from .filters import CustomerOrderFilter
 from .forms import CancelForm, CustomerOrderForm, IssueForm, OrderLineFormSet, PlaceForm, ReceiveForm, staff_choices
 from .models import OVERDUE_COLOUR, STATUS_COLOURS, CustomerOrder, OrderKind, OrderStatus
-from .rendering import render_order_rows
+from .rendering import render_options, render_order_rows, render_sort_headers
 
 CONFLICTS = (ConflictError, TransitionNotAllowed, ConcurrentTransition, IntegrityError)
 
@@ -119,6 +119,7 @@ class DashboardView(DealershipPageMixin, TemplateView):
         page_obj = paginator.get_page(self.request.GET.get("page"))
         rows = selectors.order_rows(page_obj.object_list)
         cleaned = order_filter.form.cleaned_data if order_filter.form.is_valid() else {}
+        staff = staff_choices(self.request.dealership)
         sort = selectors.valid_sort(self.request.GET.get("sort"))
         query = self.request.GET.copy()
         query.pop("page", None)
@@ -128,10 +129,11 @@ class DashboardView(DealershipPageMixin, TemplateView):
             page_obj=page_obj,
             rows=rows,
             rows_html=render_order_rows(rows, tints=STATUS_TINTS),
-            staff=staff_choices(self.request.dealership),
-            statuses=OrderStatus.choices,
-            kinds=OrderKind.choices,
-            chosen_statuses=cleaned.get("status") or [],
+            status_options=render_options(OrderStatus.choices, cleaned.get("status") or []),
+            kind_options=render_options(OrderKind.choices, [self.request.GET.get("kind")]),
+            author_options=render_options(staff, [self.request.GET.get("author")]),
+            manager_options=render_options(staff, [self.request.GET.get("manager")]),
+            header_cells=render_sort_headers(COLUMNS, sort=sort, query=self.request.GET),
             columns=COLUMNS,
             sort=sort,
             legend=legend(),

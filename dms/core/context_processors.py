@@ -1,4 +1,7 @@
-from django.urls import NoReverseMatch, reverse
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .auth_backends import role_names
@@ -52,6 +55,15 @@ NAV_GROUPS = [
 ]
 
 
+@lru_cache(maxsize=256)
+def _nav_url(url_name: str, script_prefix: str, urlconf) -> str | None:
+    """Menu URLs are fixed for a process (per script prefix): reversed once, not on every page."""
+    try:
+        return reverse(url_name, urlconf=urlconf)
+    except NoReverseMatch:
+        return None
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -62,9 +74,8 @@ def navigation(request):
         for url_name, label, perm in links:
             if not user.has_perm(perm):
                 continue
-            try:
-                url = reverse(url_name)
-            except NoReverseMatch:
+            url = _nav_url(url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+            if url is None:
                 continue
             visible.append({"url": url, "label": label, "active": False})
         if visible:

@@ -104,6 +104,18 @@ def test_dashboard_filters_search_sort_and_pagination(client_as, parts_manager, 
     assert len(bad.context["rows"]) == 5
 
 
+def test_dashboard_keeps_the_chosen_filters_and_sort_links(client_as, parts_manager, advisor, make_order):
+    make_order()
+    url = reverse("orders:dashboard") + f"?author={advisor.pk}&status=ordered&status=received&kind=warranty&sort=number"
+    html = client_as(parts_manager).get(url + "&page=1").content.decode()
+    assert f'<option value="{advisor.pk}" selected>' in html
+    assert '<option value="ordered" selected>' in html and '<option value="received" selected>' in html
+    assert '<option value="not_placed">' in html and '<option value="warranty" selected>' in html
+    # the current column sorts the other way, the others by themselves; filters kept, page dropped
+    assert f'href="?author={advisor.pk}&amp;status=ordered&amp;status=received&amp;kind=warranty&amp;sort=-number"' in html
+    assert "sort=customer" in html and "page=1&amp;" not in html and "Number ▲" in html
+
+
 def test_dashboard_paginates_by_50(client_as, parts_manager, make_order, monkeypatch):
     from orders import views
 

@@ -1,4 +1,9 @@
+from functools import lru_cache
+
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -18,3 +23,24 @@ def query_transform(context, **kwargs) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag(takes_context=True)
+def nav_menu(context) -> SafeString:
+    """The main menu. It depends only on the visible links, which is active and the language — rendered once per such
+    combination instead of on every page (a few hundred template nodes).
+    """
+    groups = tuple(
+        (str(group["label"]), group["active"], tuple((i["url"], str(i["label"]), i["active"]) for i in group["items"]))
+        for group in context.get("nav_groups") or ()
+    )
+    return _rendered_menu(groups, get_language())
+
+
+@lru_cache(maxsize=512)
+def _rendered_menu(groups: tuple, language: str | None) -> SafeString:
+    nav_groups = [
+        {"label": label, "active": active, "items": [{"url": u, "label": t, "active": a} for u, t, a in items]}
+        for label, active, items in groups
+    ]
+    return mark_safe(render_to_string("includes/nav_menu.html", {"nav_groups": nav_groups}))  # noqa: S308
