@@ -132,7 +132,8 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
             # The dashboard's default page: newest first, the id breaking ties (also serves the date range).
             models.Index(fields=["dealership", "-created_at", "-id"], name="order_dealer_created_id_idx"),
             models.Index(fields=["dealership", "status", "-created_at"], name="order_dealer_status_idx"),
-            models.Index(fields=["dealership", "kind"], name="order_dealer_kind_idx"),
+            # kind, alone or with a status (counts of "warranty orders waiting for parts" read only the index)
+            models.Index(fields=["dealership", "kind", "status"], name="order_dealer_kind_status_idx"),
             models.Index(fields=["dealership", "author"], name="order_dealer_author_idx"),
             models.Index(fields=["dealership", "parts_manager"], name="order_dealer_manager_idx"),
             models.Index(fields=["dealership", "expected_at"], name="order_dealer_eta_idx"),

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
@@ -198,18 +198,28 @@ def valid_sort(sort: str | None) -> str:
 
 
 def _search_condition(search: str) -> Q:
-    """By order number, customer name or phone, VIN or plate, part number or name."""
-    condition = Q(number__icontains=search) | Q(customer__name__icontains=search)
-    vin = normalize_vin(search)
-    if vin:
-        condition |= Q(vehicle__vin__contains=vin) | Q(vehicle__plate__icontains=search.replace(" ", ""))
+    """By order number, customer name or phone, VIN or plate, part number or name.
+
+    One id set per source, united: each source is answered from its own trigram index (migrations
+    ``*_search_trigram_indexes``), so a VIN or a surname finds its orders among 100,000 without reading them all.
+    """
+    orders = CustomerOrder.objects.order_by()  # a union's parts carry no ordering (SQLite refuses it)
+    customers = Q(name__icontains=search)
     digits = re.sub(r"\D", "", search)
     if len(digits) >= 5:
-        condition |= Q(customer__phone__contains=digits)
-    part_match = CustomerOrderLine.objects.filter(order_id=OuterRef("pk")).filter(
-        Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search)
-    )
-    return condition | Q(Exists(part_match))
+        customers |= Q(phone__contains=digits)
+    sources = [
+        orders.filter(number__icontains=search).values("pk"),
+        orders.filter(customer__in=Customer.objects.filter(customers).values("pk")).values("pk"),
+        CustomerOrderLine.objects.order_by()
+        .filter(Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search))
+        .values("order_id"),
+    ]
+    vin = normalize_vin(search)
+    if vin:
+        vehicles = Vehicle.objects.filter(Q(vin__contains=vin) | Q(plate__icontains=search.replace(" ", "")))
+        sources.append(orders.filter(vehicle__in=vehicles.values("pk")).values("pk"))
+    return Q(pk__in=sources[0].union(*sources[1:]))
 
 
 def customer_order_list(*, dealership_ids: Iterable[int], **filters: Any) -> QuerySet[CustomerOrder]:

@@ -112,7 +112,9 @@ def test_dashboard_keeps_the_chosen_filters_and_sort_links(client_as, parts_mana
     assert '<option value="ordered" selected>' in html and '<option value="received" selected>' in html
     assert '<option value="not_placed">' in html and '<option value="warranty" selected>' in html
     # the current column sorts the other way, the others by themselves; filters kept, page dropped
-    assert f'href="?author={advisor.pk}&amp;status=ordered&amp;status=received&amp;kind=warranty&amp;sort=-number"' in html
+    assert (
+        f'href="?author={advisor.pk}&amp;status=ordered&amp;status=received&amp;kind=warranty&amp;sort=-number"' in html
+    )
     assert "sort=customer" in html and "page=1&amp;" not in html and "Number ▲" in html
 
 
