@@ -416,3 +416,26 @@ def test_list_count_is_capped_and_says_so(api_as, parts_manager, make_order, mon
     assert len(client.get("/api/orders/?page_size=2&page=2").data["results"]) == 1
     assert client.get("/api/orders/?page_size=2&page=3").status_code == 404
     assert client.get("/api/orders/?page_size=2&kind=commercial").data["count_is_exact"] is True
+
+
+def test_list_pages_past_the_end_or_malformed_are_404(api_as, parts_manager, make_order):
+    for _ in range(3):
+        make_order()
+    client = api_as(parts_manager)
+    assert client.get("/api/orders/?page_size=2&page=2").data["count"] == 3
+    assert len(client.get("/api/orders/?page_size=2&page=last").data["results"]) == 1
+    for page in ("3", "0", "-1", "abc"):
+        response = client.get(f"/api/orders/?page_size=2&page={page}")
+        assert response.status_code == 404 and "detail" in response.data, page
+
+
+def test_dashboard_page_numbers_are_forgiving(client, parts_manager, make_order):
+    from django.urls import reverse
+
+    for _ in range(3):
+        make_order()
+    client.force_login(parts_manager)
+    for page, shown in (("abc", 1), ("0", 1), ("99", 1)):
+        response = client.get(reverse("orders:dashboard") + f"?page={page}")
+        assert response.status_code == 200 and response.context["page_obj"].number == shown
+        assert len(response.context["rows"]) == 3 and response.context["page_obj"].paginator.count == 3
