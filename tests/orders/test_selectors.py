@@ -184,3 +184,15 @@ def test_timeline_lists_transitions_with_who_and_labels(make_order, place, parts
         (advisor, "", OrderStatus.NOT_PLACED),
         (parts_manager, OrderStatus.NOT_PLACED.label, OrderStatus.ORDERED),
     ]
+
+
+def test_filterset_copies_do_not_share_state(dealership):
+    from orders.filters import CustomerOrderFilter
+
+    first = CustomerOrderFilter({"kind": "warranty"}, queryset=CustomerOrder.objects.all(), dealership=dealership)
+    second = CustomerOrderFilter({"kind": "bogus"}, queryset=CustomerOrder.objects.all(), dealership=dealership)
+    assert first.filters["kind"] is not second.filters["kind"]
+    assert first.filters["kind"].parent is first and second.filters["kind"].parent is second
+    assert first.filters["kind"].filter.f is first.filters["kind"]
+    assert first.is_valid() and not second.is_valid() and "kind" in second.errors
+    assert getattr(CustomerOrderFilter.base_filters["kind"], "parent", None) is None
