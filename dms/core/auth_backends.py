@@ -23,8 +23,9 @@ def _identity_sql() -> str:
     user_perms = User.user_permissions.through._meta.db_table
     group, group_perms = Group._meta.db_table, Group.permissions.through._meta.db_table
     permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
+    columns = ", ".join(f'u."{field.column}"' for field in User._meta.concrete_fields)
     return f"""
-        SELECT u.*,
+        SELECT {columns},
             ARRAY(SELECT g.name FROM "{user_groups}" ug JOIN "{group}" g ON g.id = ug.group_id
                   WHERE ug.user_id = u.id ORDER BY g.name) AS dms_role_names,
             ARRAY(SELECT ct.app_label || '.' || p.codename
@@ -52,15 +53,22 @@ class IdentityModelBackend(ModelBackend):
             user_id = User._meta.pk.to_python(user_id)
         except Exception:  # a malformed id in a session is an anonymous visitor, as in ModelBackend
             return None
-        user = next(iter(User._default_manager.raw(_identity_sql(), [user_id])), None)
-        if user is None or not self.user_can_authenticate(user):
+        with connection.cursor() as cursor:
+            cursor.execute(_identity_sql(), [user_id])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        user.role_names = list(user.dms_role_names)
+        fields = User._meta.concrete_fields
+        # PostgreSQL hands over the user's columns as Python values already (no converters for these field types)
+        user = User.from_db(connection.alias, [field.attname for field in fields], row[: len(fields)])
+        role_names_, group_perms, user_perms, dealerships = row[len(fields) :]
+        if not self.user_can_authenticate(user):
+            return None
+        user.role_names = list(role_names_)
         if not user.is_superuser:  # a superuser's permissions are all of them: ModelBackend loads those itself
-            user._user_perm_cache = set(user.dms_user_perms)
-            user._group_perm_cache = set(user.dms_group_perms)
-        prefill_user_dealerships(user, user.dms_dealerships)
-        del user.dms_role_names, user.dms_group_perms, user.dms_user_perms, user.dms_dealerships
+            user._user_perm_cache = set(user_perms)
+            user._group_perm_cache = set(group_perms)
+        prefill_user_dealerships(user, dealerships)
         return user
 
 

@@ -21,7 +21,11 @@ def test_user_roles_and_permissions_in_one_query(make_user, django_assert_num_qu
         perms = loaded.get_all_permissions()
         assert loaded.has_perm("orders.place_customerorder") and not loaded.has_perm("claims.pay_warrantyclaim")
         assert role_names(loaded) == [roles.PARTS_MANAGER]
-    assert perms == ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+    fresh = User.objects.get(pk=user.pk)
+    assert perms == ModelBackend().get_all_permissions(fresh)
+    fields = User._meta.concrete_fields
+    assert [getattr(loaded, f.attname) for f in fields] == [getattr(fresh, f.attname) for f in fields]
+    assert loaded._state.adding is False and loaded.get_session_auth_hash() == fresh.get_session_auth_hash()
     assert "notifications.view_callevent" in perms
 
 
