@@ -42,8 +42,13 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# The project's catalogue (locale/) holds dms/ and templates/; every app keeps its own (<app>/locale/).
+# tests/hardening/test_translations.py fails while any text in the code has no translation.
+APPS := orders parts service claims notifications
 messages: install
-	$(BIN)/python manage.py makemessages -l ru -l en -l zh_Hans --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l ru -l en -l zh_Hans --no-obsolete --ignore=.venv --ignore=var \
+	  --ignore=tests --ignore=bench $(foreach app,$(APPS),--ignore=$(app))
+	for app in $(APPS); do (cd $$app && ../$(BIN)/python ../manage.py makemessages -l ru -l en -l zh_Hans --no-obsolete); done
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Every bench/*.py with its defaults (bench/load.py: 50 clients × 60 s; bench/faults.py: three scenarios, ~1.5 min).
