@@ -23,9 +23,11 @@ CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
 # One cache for every web process: cached sessions and the dashboard's staff list must agree between workers.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # a Redis outage is a cache miss (sessions come from the database), never an error page
+        "BACKEND": "dms.core.cache.ResilientRedisCache",
         "LOCATION": env("CACHE_URL", default=urlunsplit(urlsplit(REDIS_URL)._replace(path="/1"))),
         "KEY_PREFIX": "dms",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
