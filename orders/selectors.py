@@ -197,46 +197,29 @@ def valid_sort(sort: str | None) -> str:
     return sort if sort.lstrip("-") in SORT_FIELDS else DEFAULT_SORT
 
 
-# Above this many matches (counted with a cheap probe), a search reads the orders newest first and tests each one
-# instead of uniting the matches: walking the index stops after a page, while the union would gather them all.
-SEARCH_UNION_LIMIT = 5_000
+def _search_condition(search: str) -> Q:
+    """By order number, customer name or phone, VIN or plate, part number or name.
 
-
-def _search_condition(search: str, scope: QuerySet[CustomerOrder]) -> Q:
-    """By order number, customer name or phone, VIN or plate, part number or name, among the orders of ``scope``.
-
-    Each source is answered from its own trigram index (migrations ``*_search_trigram_indexes``). A rare text (a VIN,
-    a surname, an order number) unites the sources' order ids: found among 100,000 orders without reading them all.
-    A common one ("фильтр", a first name) would unite tens of thousands of ids: then each order, newest first, is
-    tested against the sources' matches — a page fills after a few hundred orders. One probe query decides.
+    One id set per source, united: each source is answered from its own trigram index (migrations
+    ``*_search_trigram_indexes``), so a VIN or a surname finds its orders among 100,000 without reading them all.
     """
-    scope = scope.order_by()  # a union's parts carry no ordering (SQLite refuses it)
-    customers = Customer.objects.filter(name__icontains=search)
+    orders = CustomerOrder.objects.order_by()  # a union's parts carry no ordering (SQLite refuses it)
+    customers = Q(name__icontains=search)
     digits = re.sub(r"\D", "", search)
     if len(digits) >= 5:
-        customers = Customer.objects.filter(Q(name__icontains=search) | Q(phone__contains=digits))
-    parts = Part.objects.filter(Q(number__icontains=search.replace(" ", "")) | Q(name__icontains=search))
-    vin = normalize_vin(search)
-    vehicles = (
-        Vehicle.objects.filter(Q(vin__contains=vin) | Q(plate__icontains=search.replace(" ", ""))) if vin else None
-    )
-    lines = CustomerOrderLine.objects.order_by().filter(part__in=parts.values("pk"))
+        customers |= Q(phone__contains=digits)
     sources = [
-        scope.filter(number__icontains=search).values("pk"),
-        scope.filter(customer__in=customers.values("pk")).values("pk"),
-        lines.filter(order__in=scope.values("pk")).values("order_id"),
+        orders.filter(number__icontains=search).values("pk"),
+        orders.filter(customer__in=Customer.objects.filter(customers).values("pk")).values("pk"),
+        CustomerOrderLine.objects.order_by()
+        .filter(Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search))
+        .values("order_id"),
     ]
-    if vehicles is not None:
-        sources.append(scope.filter(vehicle__in=vehicles.values("pk")).values("pk"))
-    probe = sources[0].union(*sources[1:], all=True)
-    if probe[: SEARCH_UNION_LIMIT + 1].count() <= SEARCH_UNION_LIMIT:
-        return Q(pk__in=sources[0].union(*sources[1:]))
-    condition = (
-        Q(number__icontains=search) | Q(customer__in=customers.values("pk")) | Q(pk__in=lines.values("order_id"))
-    )
-    if vehicles is not None:
-        condition |= Q(vehicle__in=vehicles.values("pk"))
-    return condition
+    vin = normalize_vin(search)
+    if vin:
+        vehicles = Vehicle.objects.filter(Q(vin__contains=vin) | Q(plate__icontains=search.replace(" ", "")))
+        sources.append(orders.filter(vehicle__in=vehicles.values("pk")).values("pk"))
+    return Q(pk__in=sources[0].union(*sources[1:]))
 
 
 def customer_order_list(*, dealership_ids: Iterable[int], **filters: Any) -> QuerySet[CustomerOrder]:
@@ -288,7 +271,7 @@ def filter_customer_orders(
         qs = qs.filter(created_at__lt=end)
     search = (search or "").strip()
     if search:
-        qs = qs.filter(_search_condition(search, qs))
+        qs = qs.filter(_search_condition(search))
     return qs.order_by(*_ordering(sort))
 
 
