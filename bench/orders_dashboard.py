@@ -438,6 +438,8 @@ def main() -> int:
             ("dashboard page, overdue filter", lambda: page_client.get("/orders/?overdue=true")),
             ("dashboard page, search by full VIN", lambda: page_client.get(f"/orders/?search={full_vin}")),
             ("dashboard page, search by order number", lambda: page_client.get(f"/orders/?search={number}")),
+            # a common text: the part names «Деталь 1…» of 1,111 of the 2,000 parts, in ~55 % of the orders
+            ("dashboard page, search 'Деталь 1'", lambda: page_client.get("/orders/?search=Деталь+1")),
             # a pathological substring: mostly zeros, shared by 256 VINs (1,280 orders) — trigrams barely narrow it
             ("dashboard page, search 'JTD00000000000A'", lambda: page_client.get("/orders/?search=JTD00000000000A")),
             ("API, status+kind filter", lambda: api_client.get("/api/orders/?status=ordered&kind=warranty")),
