@@ -104,7 +104,8 @@ def ensure_pg_cluster() -> bool:
                 "--port",
                 str(PG_PORT),
                 "-o",
-                "listen_addresses='127.0.0.1'",
+                # a bare word: pg_createcluster writes the value unquoted (and escapes quotes given to it)
+                "listen_addresses=localhost",
                 "-o",
                 "max_connections=100",
                 "--",
