@@ -237,6 +237,14 @@ class WorkOrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WorkOrderOpenSerializer(serializers.Serializer):
+    """A walk-in: a work order opened without an appointment (the complaint in the customer's words, R25)."""
+
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all())
+    complaint = serializers.CharField(max_length=2000)
+
+
 class JobInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300)
     standard_hours = serializers.DecimalField(max_digits=6, decimal_places=2)
@@ -299,8 +307,24 @@ class WorkOrderViewSet(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("jobs__parts")
 
-    def _done(self, wo):
-        return Response(self.get_serializer(WorkOrder.objects.get(pk=wo.pk)).data)
+    def _done(self, wo, status=200):
+        return Response(self.get_serializer(WorkOrder.objects.get(pk=wo.pk)).data, status=status)
+
+    @extend_schema(
+        summary="Open a work order for a walk-in customer (no appointment)",
+        request=WorkOrderOpenSerializer,
+        responses={201: WorkOrderSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = self._input(WorkOrderOpenSerializer)
+        wo = services.workorder_open(
+            actor=request.user,
+            dealership=self.write_dealership(),
+            customer=data["customer"],
+            vehicle=data["vehicle"],
+            complaint=data["complaint"],
+        )
+        return self._done(wo, status=201)
 
     def _job(self, wo, job_id):
         job = wo.jobs.filter(pk=job_id).first()

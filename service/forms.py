@@ -6,7 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin
-from dms.core.models import Vehicle, normalize_vin
+from dms.core.models import Customer, Vehicle, normalize_vin
 from parts.models import Part
 
 from . import selectors
@@ -186,3 +186,23 @@ class RecallCampaignForm(BootstrapFormMixin, forms.Form):
 
 class RecallImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_("Columns: code, title, vin or vin_from and vin_to."))
+
+
+class WalkInWorkOrderForm(BootstrapFormMixin, forms.Form):
+    """A work order for a customer who came without an appointment: who, which car, the complaint in their words."""
+
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
+    complaint = forms.CharField(
+        label=_("Complaint in the customer's words"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, dealership=None, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
+        self.fields["vehicle"].queryset = (
+            Vehicle.objects.filter(dealership=dealership).select_related("customer").order_by("vin")
+        )
+        self.fields["vehicle"].label_from_instance = lambda v: f"{v.vin} · {v.make} {v.model} · {v.customer.name}"

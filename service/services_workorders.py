@@ -94,6 +94,8 @@ def workorder_open(
     if errors:
         raise ValidationError(errors)
     _check_owned(dealership.pk, customer=customer, vehicle=vehicle, appointment=appointment)
+    if vehicle.customer_id != customer.pk:
+        raise ValidationError({"vehicle": _("The vehicle belongs to another customer.")})
     _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
     work_order = WorkOrder.objects.create(
         dealership=dealership,

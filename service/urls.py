@@ -16,6 +16,7 @@ urlpatterns = [
     path("appointments/<int:pk>/reception/", views.ReceptionView.as_view(), name="appointment_reception"),
     path("appointments/<int:pk>/<slug:action>/", views.AppointmentActionView.as_view(), name="appointment_action"),
     path("workorders/", views.WorkOrderListView.as_view(), name="workorder_list"),
+    path("workorders/new/", views.WorkOrderCreateView.as_view(), name="workorder_create"),
     path("workorders/<int:pk>/", views.WorkOrderDetailView.as_view(), name="workorder_detail"),
     path("workorders/<int:pk>/print.pdf", views.WorkOrderPdfView.as_view(), name="workorder_pdf"),
     path("workorders/<int:pk>/bin-label.pdf", views.BinLabelPdfView.as_view(), name="workorder_bin_label"),

@@ -8,12 +8,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from dms.core.exceptions import ConflictError
 from dms.core.selectors import audit_trail
-from dms.core.views import DealershipPageMixin, PaginatedListMixin
+from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 
 from . import confirmations, forms, ical, pdf, selectors, services, stock
 from .models import (
@@ -375,6 +376,31 @@ class WorkOrderListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         qs = selectors.workorder_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
         return super().get_context_data(
             page_obj=self.paginate(qs), q=q, status=status, statuses=WorkOrderStatus.choices, **kwargs
+        )
+
+
+class WorkOrderCreateView(ServiceFormView):
+    """A walk-in: the advisor opens a work order for a customer who came without an appointment."""
+
+    permission_required = "service.add_workorder"
+    form_class = forms.WalkInWorkOrderForm
+    title = gettext_lazy("New work order (walk-in)")
+    success_message = gettext_lazy("Work order %(object)s opened.")
+
+    def get_initial(self):
+        return {"customer": self.request.GET.get("customer"), "vehicle": self.request.GET.get("vehicle")}
+
+    def get_cancel_url(self):
+        return reverse("service:workorder_list")
+
+    def save(self, form):
+        data = form.cleaned_data
+        return services.workorder_open(
+            actor=self.request.user,
+            dealership=self.request.dealership,
+            customer=data["customer"],
+            vehicle=data["vehicle"],
+            complaint=data["complaint"],
         )
 
 

@@ -188,6 +188,7 @@ PAGES: dict[str, Page] = {
         None, "service.change_appointment", obj="service.Appointment", kwargs={"action": "cancel"}
     ),
     "service:workorder_list": Page("service.view_workorder"),
+    "service:workorder_create": Page("service.add_workorder", "service.add_workorder", data={"complaint": "x"}),
     "service:workorder_detail": Page("service.view_workorder", obj="service.WorkOrder"),
     "service:workorder_pdf": Page("service.view_workorder", obj="service.WorkOrder"),
     "service:workorder_bin_label": Page("service.view_workorder", obj="service.WorkOrder"),
@@ -418,7 +419,6 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
         "service.WorkOrder",
         crud(
             "service.workorder",
-            create=False,
             **{
                 f"{{id}}/{step}/": ("post", "service.change_workorder")
                 for step in (
