@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
 from dms.core.models import Dealership
+from dms.core.names import full_name
 from orders.models import CustomerOrder
 
 from .models import CallEvent, CallKind, CallOutcome, CallStatus
@@ -51,7 +52,7 @@ class _CallLogBuilder:
         self.kind_labels = {value: str(label) for value, label in CallKind.choices}
 
     def add(self, summary: CallLogSummary, completed_at, first, last, username, outcome, comment, agreed, kind):
-        name = f"{first or ''} {last or ''}".strip() or username or ""
+        name = full_name(first, last, username)
         if summary.last_called_at is None:
             summary.last_called_at = completed_at
             summary.last_caller_name = name

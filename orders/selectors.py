@@ -21,6 +21,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
+from dms.core.names import full_name
 from parts.models import Part
 
 from .models import (
@@ -275,10 +276,6 @@ def filter_customer_orders(
     return qs.order_by(*_ordering(sort))
 
 
-def _full_name(first: str | None, last: str | None, username: str | None) -> str:
-    return f"{first or ''} {last or ''}".strip() or (username or "")
-
-
 def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> str:
     """One PostgreSQL query for a page: the ids the ORM's filtered, sorted, sliced queryset gives (``ids_sql``, order
     kept by ``WITH ORDINALITY``) joined to the ``ROW_FIELDS`` columns, then the call log (R13) and the lines as JSON.
@@ -398,9 +395,9 @@ def _build_rows(
         tz, today = zone
         row.status_display = status_labels.get(row.status, row.status)
         row.kind_display = kind_labels.get(row.kind, row.kind)
-        row.author_name = _full_name(row.author_first_name, row.author_last_name, row.author_username)
+        row.author_name = full_name(row.author_first_name, row.author_last_name, row.author_username)
         if row.parts_manager_id:
-            row.parts_manager_name = _full_name(
+            row.parts_manager_name = full_name(
                 row.parts_manager_first_name, row.parts_manager_last_name, row.parts_manager_username
             )
         row.overdue = order_is_overdue(row.status, row.expected_at, today)
