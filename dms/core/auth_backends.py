@@ -7,6 +7,8 @@ On PostgreSQL this backend reads them together and fills the same per-request ca
 permission checks behave exactly as before.
 """
 
+from functools import lru_cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -16,7 +18,9 @@ from django.db import connection
 from .tenancy import prefill_user_dealerships, user_dealerships_sql
 
 
+@lru_cache(maxsize=1)
 def _identity_sql() -> str:
+    """The query text (built once: it reads only model metadata)."""
     User = get_user_model()
     user = User._meta.db_table
     user_groups = User.groups.through._meta.db_table
