@@ -4,8 +4,8 @@ Tests (and anyone without network) inject a ``twilio.http.HttpClient`` through `
 real ``twilio.rest.Client`` then builds and parses every request exactly as in production.
 """
 
-import itertools
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,10 +44,10 @@ class SmsResult:
 
 
 class ConsoleSmsBackend:
-    _counter = itertools.count(1)
-
     def send(self, *, to: str, body: str, status_callback: str = "") -> SmsResult:
-        sid = f"CONSOLE{next(self._counter):010d}"
+        # Unique across processes and restarts (a per-process counter repeated ids between web and worker, so a
+        # status callback could update another delivery's row).
+        sid = f"CONSOLE{uuid.uuid4().hex}"
         logger.info("SMS to %s: %s", to, body)
         print(f"[SMS {sid}] to {to}: {body}")  # noqa: T201 - the console backend's whole point
         return SmsResult(provider_id=sid, status="sent")

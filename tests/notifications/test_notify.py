@@ -300,3 +300,20 @@ def test_webhook_undelivered_is_recorded_with_the_error(client, sent_delivery):
     assert post_callback(client, params).status_code == 204
     sent_delivery.refresh_from_db()
     assert sent_delivery.status == "undelivered" and "30003" in sent_delivery.last_error
+
+
+def test_console_message_ids_are_unique_across_processes():
+    """Issue 16 item 6: the web process and the worker each send; a status callback must find exactly one row."""
+    import subprocess
+    import sys
+
+    script = (
+        "from notifications.sms import ConsoleSmsBackend;"
+        "import sys; sys.stdout.write('ID=' + ConsoleSmsBackend().send(to='+79161234502', body='x').provider_id)"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "dms.settings.test", "PATH": "/usr/bin:/bin"}
+    ids = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+        ids.append(out.rsplit("ID=", 1)[1])
+    assert ids[0] != ids[1] and all(sid.startswith("CONSOLE") for sid in ids)
