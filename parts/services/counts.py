@@ -106,6 +106,7 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
     if count.status != StockCount.Status.IN_PROGRESS:
         raise ValidationError(_("Counted quantities can only be entered while the count is in progress."))
     lines = {line.pk: line for line in count.lines.select_related("part")}
+    dealership = Dealership.objects.get(pk=count.dealership_id)
     errors = {}
     now = timezone.now()
     changed = []
@@ -122,6 +123,10 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
                 "part": line.part.number
             }
             continue
+        # R26 while stock moves: the book quantity is the ledger's at the moment the line is counted, read under
+        # the balance's row lock, so a sale or receipt during the count is neither lost nor applied twice — the
+        # approval adjusts by (counted − book at counting) on top of whatever the ledger holds by then.
+        line.expected_quantity = _lock_balance(dealership, line.part, count.warehouse).on_hand
         line.counted_quantity = counted
         line.reason = (entry.get("reason") or "").strip()[:300]
         line.counted_by = actor
@@ -129,7 +134,9 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
         changed.append(line)
     if errors:
         raise ValidationError(errors)
-    StockCountLine.objects.bulk_update(changed, ["counted_quantity", "reason", "counted_by", "counted_at"])
+    StockCountLine.objects.bulk_update(
+        changed, ["expected_quantity", "counted_quantity", "reason", "counted_by", "counted_at"]
+    )
     return count
 
 

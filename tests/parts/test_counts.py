@@ -202,3 +202,95 @@ def test_r26_count_api_flow(api_as, storekeeper, head_of_parts, dealership, shel
     assert r.status_code == 200 and r.json()["status"] == "approved"
     assert api_as(head_of_parts).post(f"/api/stock-counts/{count['id']}/approve/").status_code == 409
     assert StockBalance.objects.get(part=shelf["a"]).on_hand == 7
+
+
+def sell(storekeeper, dealership, part, quantity):
+    return services.stock_issue(
+        actor=storekeeper, dealership=dealership, part=part, quantity=quantity, reference="Чек 1", reason="counter_sale"
+    )
+
+
+def test_r26_sale_during_a_count_is_not_applied_twice(storekeeper, head_of_parts, dealership, shelf):
+    """Issue 15 §1: a bin holds 10, 3 are sold while the count runs, the 7 left are counted: the stock stays 7."""
+    count = start_monthly(storekeeper, dealership, shelf)
+    sell(storekeeper, dealership, shelf["a"], 3)
+    services.stock_count_record(actor=storekeeper, count=count, entries=entries(count, A1=(7, ""), B1=(4, "")))
+    line = count.lines.get(part=shelf["a"])
+    assert line.expected_quantity == 7 and line.variance == 0
+    services.stock_count_submit(actor=storekeeper, count=count)
+    services.stock_count_approve(actor=head_of_parts, count=count)
+    assert StockBalance.objects.get(part=shelf["a"]).on_hand == 7
+    assert not StockMovement.objects.filter(kind=MovementKind.ADJUSTMENT).exists()
+
+
+def test_r26_movements_after_counting_stay_on_top_of_the_adjustment(storekeeper, head_of_parts, dealership, shelf):
+    """Counted 8 of 10 (2 missing), then 1 more sold before approval: the adjustment is −2 and the stock ends at 7."""
+    count = start_monthly(storekeeper, dealership, shelf)
+    services.stock_count_record(actor=storekeeper, count=count, entries=entries(count, A1=(8, "Бой"), B1=(4, "")))
+    sell(storekeeper, dealership, shelf["a"], 1)
+    services.stock_count_submit(actor=storekeeper, count=count)
+    services.stock_count_approve(actor=head_of_parts, count=count)
+    assert StockMovement.objects.get(kind=MovementKind.ADJUSTMENT, part=shelf["a"]).quantity == -2
+    assert StockBalance.objects.get(part=shelf["a"]).on_hand == 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r26_counting_waits_for_a_sale_in_flight(storekeeper, head_of_parts, dealership, shelf):
+    """A sale holds the balance row when the count of that bin is entered on another connection: the entry waits for
+    the sale's commit and takes the book quantity after it, so approving the 7 counted leaves 7 (not 4)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    count = start_monthly(storekeeper, dealership, shelf)
+    count_entries = entries(count, A1=(7, ""), B1=(4, ""))
+    sale_holds_lock, errors = threading.Event(), []
+
+    def sale() -> None:
+        try:
+            with transaction.atomic():
+                sell(storekeeper, dealership, shelf["a"], 3)
+                sale_holds_lock.set()
+                _wait_until_a_backend_waits_for_a_lock()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def counting() -> None:
+        try:
+            sale_holds_lock.wait(10)
+            services.stock_count_record(actor=storekeeper, count=count, entries=count_entries)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sale), threading.Thread(target=counting)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert count.lines.get(part=shelf["a"]).expected_quantity == 7
+    services.stock_count_submit(actor=storekeeper, count=count)
+    services.stock_count_approve(actor=head_of_parts, count=count)
+    assert StockBalance.objects.get(part=shelf["a"]).on_hand == 7
+
+
+def _wait_until_a_backend_waits_for_a_lock(timeout: float = 10.0) -> None:
+    """Poll pg_stat_activity (from a third connection) until another session is blocked on a row lock."""
+    import time
+
+    import psycopg2
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    deadline = time.monotonic() + timeout
+    with psycopg2.connect(**params) as probe, probe.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
