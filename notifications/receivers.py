@@ -1,4 +1,4 @@
-"""Reactions to the orders app's signals (sent after its transaction commits)."""
+"""Reactions to the orders app's signals (sent after its transaction commits) and the parts app's."""
 
 import logging
 
@@ -21,3 +21,9 @@ def on_status_changed(sender, *, order_id: int, source: str, target: str, **kwar
     """R3: received or cancelled cancels open interim-ETA events; issued or cancelled closes the order's events."""
     if target in (OrderStatus.RECEIVED, OrderStatus.CANCELLED, OrderStatus.ISSUED):
         services.call_events_close_for_order(order_id=order_id, target=target)
+
+
+def on_goods_dispatched(sender, *, customer, actor, subject: str, body: str, reference: str, **kwargs):
+    """R21: the dispatch notice goes on the customer's preferred channel like every other message (inside the
+    shipping transaction: the delivery row commits with the shipment and is sent after commit)."""
+    return services.customer_notify(actor=actor, customer=customer, subject=subject, body=body, reference=reference)

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
 
-from .. import selectors
+from .. import selectors, signals
 from ..models import Part, Reservation, SalesOrder, SalesOrderLine, Warehouse
 from .fsm import run_transition
 from .stock import _check_owned, _resolve_warehouse, clean_quantity, reservation_release, stock_issue, stock_reserve
@@ -215,8 +214,7 @@ def sales_order_ship(
         order.paid_at = now or timezone.now()
         order.paid_amount = order.total
     run_transition(order, "ship", actor, message=f"{order.carrier} {order.tracking_number}".strip())
-    order_id = order.pk
-    transaction.on_commit(lambda: notify_customer_of_dispatch(order_id=order_id))
+    notify_customer_of_dispatch(actor=actor, order=order, now=now)
     return order
 
 
@@ -233,12 +231,9 @@ def sales_order_cancel(*, actor, order: SalesOrder, reason: str) -> SalesOrder:
     return order
 
 
-def notify_customer_of_dispatch(*, order_id: int) -> bool:
-    """R21: tell the customer the goods have left. E-mail now; the integrator may add SMS through notifications
-    (extend this function). Runs after commit."""
-    order = SalesOrder.objects.select_related("customer", "dealership").filter(pk=order_id).first()
-    if order is None or not order.customer.email:
-        return False
+def notify_customer_of_dispatch(*, actor, order: SalesOrder, now: datetime.datetime | None = None) -> bool:
+    """R21: tell the customer the goods have left, on the customer's preferred channel (SMS or e-mail), through the
+    notifications app's deliveries (recorded, retried, opt-outs honoured). Called inside the shipping transaction."""
     subject = _("Your order %(number)s has been shipped") % {"number": order.number}
     body = _(
         "Dear %(name)s,\n\nyour order %(number)s has left our warehouse.\nCarrier: %(carrier)s\n"
@@ -250,7 +245,16 @@ def notify_customer_of_dispatch(*, order_id: int) -> bool:
         "tracking": order.tracking_number or "—",
         "dealership": order.dealership.name,
     }
-    sent = send_mail(subject, body, None, [order.customer.email], fail_silently=True)
-    if sent:
-        SalesOrder.objects.filter(pk=order.pk).update(customer_notified_at=timezone.now())
-    return bool(sent)
+    answers = signals.goods_dispatched.send(
+        sender=SalesOrder,
+        customer=order.customer,
+        actor=actor,
+        subject=subject,
+        body=body,
+        reference=f"dispatch:{order.number}",
+    )
+    notified = any(answer is not None for _receiver, answer in answers)
+    if notified:
+        order.customer_notified_at = now or timezone.now()
+        order.save(update_fields=["customer_notified_at"])
+    return notified

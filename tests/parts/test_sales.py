@@ -10,6 +10,7 @@ from django_fsm import TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditEntry
+from notifications.models import Delivery
 from parts import services
 from parts.models import MovementKind, Reservation, SalesOrder, StockBalance, StockMovement
 
@@ -91,7 +92,10 @@ def test_r21_full_flow_cashless_is_blocked_until_paid_then_ships_and_notifies(
     assert sale.quantity == -2 and sale.reference == order.number and sale.unit_cost == Decimal("600")
     balance = StockBalance.objects.get(part=part)
     assert balance.on_hand == 3 and balance.reserved == 0
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [customer.email] and "1234567" in mail.outbox[0].body
+    # R21 on the customer's preferred channel (the factory's customer prefers SMS), recorded as a delivery
+    notice = Delivery.objects.get(customer=customer, reference=f"dispatch:{order.number}")
+    assert notice.channel == "sms" and notice.recipient == str(customer.phone) and "1234567" in notice.body
+    assert notice.status == "sent" and mail.outbox == []
     assert order.customer_notified_at is not None
     transitions = AuditEntry.objects.filter(object_id=order.pk, action="transition").count()
     assert transitions == 6
@@ -186,3 +190,43 @@ def test_sales_api_flow_and_unpaid_cashless_shipping_409(api_as, parts_manager, 
     r = api.post(f"/api/sales-orders/{oid}/ship/", {"carrier": "ПЭК", "tracking_number": "X1"}, format="json")
     assert r.status_code == 200 and r.json()["status"] == "shipped"
     assert api.get(f"/api/sales-orders/{oid}/invoice-pdf/").content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("channel", "email", "expected"),
+    [("sms", "", "sms"), ("email", "buyer@example.com", "email"), ("phone", "buyer@example.com", None)],
+)
+def test_r21_dispatch_notice_goes_on_the_preferred_channel(
+    channel, email, expected, order_for, parts_manager, storekeeper, receive, part, customer,
+    django_capture_on_commit_callbacks,
+):
+    """Issue 15 §4: a customer who prefers SMS and has no e-mail is told by SMS; one who prefers calls gets none."""
+    customer.preferred_channel, customer.email = channel, email
+    customer.save()
+    receive(part, 5, cost="600")
+    order = order_for(customer, part, payment="cash")
+    run_to_invoice(parts_manager, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sales_order_ship(actor=storekeeper, order=SalesOrder.objects.get(pk=order.pk), carrier="Самовывоз")
+    order.refresh_from_db()
+    notices = list(Delivery.objects.filter(customer=customer, reference=f"dispatch:{order.number}"))
+    assert [n.channel for n in notices] == ([expected] if expected else [])
+    assert (order.customer_notified_at is not None) == bool(expected)
+    if expected == "email":
+        assert [m.to for m in mail.outbox] == [["buyer@example.com"]]
+    if expected == "sms":
+        assert notices[0].recipient == str(customer.phone) and notices[0].status == "sent"
+
+
+def test_r21_a_shipment_that_rolls_back_leaves_no_notice(
+    order_for, parts_manager, storekeeper, receive, part, customer
+):
+    from django.db import transaction
+
+    receive(part, 5, cost="600")
+    order = order_for(customer, part, payment="cash")
+    run_to_invoice(parts_manager, order)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.sales_order_ship(actor=storekeeper, order=SalesOrder.objects.get(pk=order.pk), carrier="СДЭК")
+        raise RuntimeError("the request failed after shipping")
+    assert not Delivery.objects.filter(customer=customer).exists()
