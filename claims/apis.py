@@ -663,9 +663,7 @@ class PublicComplaintApi(APIView):
         dealership = get_object_or_404(Dealership, code=data.pop("dealership"))
         if data.pop("website"):
             return Response({"detail": "Thank you."}, status=status.HTTP_201_CREATED)
-        complaint = services.complaint_register_public(
-            dealership=dealership, source_ip=client_address(request), **data
-        )
+        complaint = services.complaint_register_public(dealership=dealership, source_ip=client_address(request), **data)
         return Response({"number": complaint.number}, status=status.HTTP_201_CREATED)
 
 

@@ -114,6 +114,9 @@ AXES_CLIENT_IP_CALLABLE = "dms.core.security.client_address"
 AXES_HANDLER = "dms.core.security.LoginLockoutHandler"
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
 
+# Issue 12 item 7: an advisor's iCalendar feed link (read without a login) expires after this many days.
+CALENDAR_FEED_DAYS = env.int("CALENDAR_FEED_DAYS", default=180)
+
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
