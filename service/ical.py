@@ -21,6 +21,7 @@ from .models import ACTIVE_APPOINTMENT_STATUSES, Appointment, CalendarFeedToken
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MAX_LINE_OCTETS = 75
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")  # secrets.token_urlsafe(32): 43 characters
 
 
 def escape_text(value: object) -> str:
@@ -81,7 +82,10 @@ def calendar_feed_token_renew(*, actor, now: datetime.datetime | None = None) ->
 
 
 def advisor_from_token(key: str, *, now: datetime.datetime | None = None):
-    """The active user whose unexpired feed link this is, or None."""
+    """The active user whose unexpired feed link this is, or None (also for anything that is not a key at all —
+    a NUL byte or a megabyte of text never reaches the database)."""
+    if not KEY_PATTERN.fullmatch(key):
+        return None
     token = (
         CalendarFeedToken.objects.filter(key=key, expires_at__gt=now or timezone.now(), user__is_active=True)
         .select_related("user")

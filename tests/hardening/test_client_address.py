@@ -101,10 +101,11 @@ def test_drf_num_proxies_follows_the_same_rule(settings, proxies, remote, forwar
 
 
 def test_settings_keep_drf_and_the_function_on_one_number():
-    from django.conf import settings
+    from dms.settings import base
 
-    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == settings.TRUSTED_PROXIES == 0
-    assert settings.AXES_CLIENT_IP_CALLABLE == "dms.core.security.client_address"
+    assert base.REST_FRAMEWORK["NUM_PROXIES"] == base.TRUSTED_PROXIES
+    assert base.AXES_CLIENT_IP_CALLABLE == "dms.core.security.client_address"
+    assert base.AXES_HANDLER == "dms.core.security.LoginLockoutHandler"
     compose = (ROOT / "docker-compose.yml").read_text()
     assert "TRUSTED_PROXIES: ${TRUSTED_PROXIES:-1}" in compose
 

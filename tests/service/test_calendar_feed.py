@@ -159,8 +159,14 @@ def test_the_old_signed_links_and_forged_keys_are_refused(booking_advisor, clien
 
     old_style = signing.dumps({"u": booking_advisor.pk}, salt="service.advisor-ics", compress=True)
     ical.calendar_feed_token_renew(actor=booking_advisor)
-    for key in (old_style, "forged", "x" * 43):
+    for key in (old_style, "forged", "x" * 43, "x" * 5000, "a\x00b" * 10, "ключ" * 11):
         assert client.get(reverse("service:advisor_feed", args=[key])).status_code == 404
+    assert (
+        client.get(
+            "/calendar-feed/%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00/appointments.ics"
+        ).status_code
+        == 404
+    )
 
 
 def test_a_deactivated_or_demoted_advisor_has_no_feed(booking_advisor, client):
