@@ -20,6 +20,7 @@ from dms.core.api_base import (
 )
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.permissions import HasPerms
+from dms.core.security import client_address
 from dms.core.tenancy import resolve_dealership
 from parts.models import Part
 
@@ -662,9 +663,7 @@ class PublicComplaintApi(APIView):
         dealership = get_object_or_404(Dealership, code=data.pop("dealership"))
         if data.pop("website"):
             return Response({"detail": "Thank you."}, status=status.HTTP_201_CREATED)
-        complaint = services.complaint_register_public(
-            dealership=dealership, source_ip=request.META.get("REMOTE_ADDR"), **data
-        )
+        complaint = services.complaint_register_public(dealership=dealership, source_ip=client_address(request), **data)
         return Response({"number": complaint.number}, status=status.HTTP_201_CREATED)
 
 

@@ -19,6 +19,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
+from dms.core.security import client_address
 from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
@@ -400,14 +401,11 @@ class ComplaintAttachmentView(AttachmentUploadView):
     owner_field = "complaint"
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def public_rate_limited(request, *, limit: int | None = None, window: int = 3600) -> bool:
     """A simple per-IP limit of public submissions (counted in the cache)."""
     limit = limit if limit is not None else getattr(settings, "CLAIMS_PUBLIC_COMPLAINTS_PER_HOUR", 5)
-    key = f"claims:public-complaint:{_client_ip(request)}"
+    # Keyed on the address the trusted proxy reports, never on the client's own X-Forwarded-For (issue 12 item 4).
+    key = f"claims:public-complaint:{client_address(request) or 'unknown'}"
     if cache.add(key, 1, timeout=window):
         return False
     try:
@@ -454,7 +452,7 @@ class PublicComplaintView(FormView):
                 email=data["email"],
                 vin=data["vin"],
                 description=data["description"],
-                source_ip=_client_ip(self.request),
+                source_ip=client_address(self.request),
             )
         except ValidationError as error:
             form.add_service_errors(error)

@@ -695,3 +695,22 @@ class OdometerRollbackReport(DealershipOwned):
 
     def __str__(self) -> str:
         return f"{self.vehicle.vin}: {self.recorded_mileage} < {self.previous_mileage}"
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in an advisor's iCalendar feed URL (issue 12 item 7): it expires, and issuing a new one replaces
+    it at once — the feed is read without a login, so a leaked link must be revocable."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_token", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("issued"))
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("calendar feed link")
+        verbose_name_plural = _("calendar feed links")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.expires_at:%Y-%m-%d}"

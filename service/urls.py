@@ -10,6 +10,7 @@ urlpatterns = [
     path("appointments/new/", views.AppointmentCreateView.as_view(), name="appointment_create"),
     path("appointments/vin-check/", views.VinCheckView.as_view(), name="vin_check"),
     path("appointments/preparation/", views.PreparationListView.as_view(), name="preparation_list"),
+    path("appointments/calendar-feed/renew/", views.CalendarFeedRenewView.as_view(), name="calendar_feed_renew"),
     path("appointments/confirmation-calls/", views.ConfirmationCallsView.as_view(), name="confirmation_calls"),
     path("appointments/<int:pk>/", views.AppointmentDetailView.as_view(), name="appointment_detail"),
     path("appointments/<int:pk>/prepare/", views.PreparationView.as_view(), name="appointment_prepare"),

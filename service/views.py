@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -93,8 +94,31 @@ class AppointmentCalendarView(DealershipPageMixin, TemplateView):
         elif chosen is not None:
             monday = day - datetime.timedelta(days=day.weekday())
             ctx["week"] = selectors.calendar_week(dealership=dealership, advisor=chosen, monday=monday)
-            ctx["ics_url"] = self.request.build_absolute_uri(ical.feed_url(chosen))
+        if self.request.user in advisors:
+            # Only the advisor's own feed link, never a colleague's (issue 12 item 7).
+            token = ical.feed_token_of(self.request.user)
+            ctx["feed"] = {
+                "token": token,
+                "url": self.request.build_absolute_uri(ical.feed_url(token)) if token else "",
+                "expired": token is not None and token.expires_at <= timezone.now(),
+            }
         return super().get_context_data(**ctx, **kwargs)
+
+
+class CalendarFeedRenewView(DealershipPageMixin, View):
+    """POST: a new link for the signed-in advisor's calendar feed; the old link stops working at once (item 7)."""
+
+    permission_required = "service.view_appointment"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        token = ical.calendar_feed_token_renew(actor=request.user)
+        messages.success(
+            request,
+            _("New calendar link issued, valid until %(date)s. The previous link no longer works.")
+            % {"date": date_format(timezone.localtime(token.expires_at), "SHORT_DATE_FORMAT")},
+        )
+        return redirect(reverse("service:appointment_calendar") + f"?view=week&advisor={request.user.pk}")
 
 
 class AppointmentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -846,12 +870,13 @@ class PublicReplyView(TemplateView):
 
 
 class AdvisorCalendarFeedView(View):
-    """iCalendar feed of one advisor's appointments; the signed token in the URL replaces a login."""
+    """iCalendar feed of one advisor's appointments; the unexpired key in the URL replaces a login (item 7)."""
 
     def get(self, request, token):
         advisor = ical.advisor_from_token(token)
-        if advisor is None:
+        if advisor is None or not advisor.has_perm("service.view_appointment"):
             raise Http404
         response = HttpResponse(ical.advisor_feed(advisor), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+        response["Cache-Control"] = "private, no-store"
         return response

@@ -3,11 +3,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import ScopedRateThrottle
 
 from . import selectors, services
 from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
 from .models import Customer, Vehicle, normalize_vin, validate_vin
+from .security import ClientAddressThrottle
 
 User = get_user_model()
 
@@ -15,8 +15,9 @@ User = get_user_model()
 class TokenObtainApi(ObtainAuthToken):
     """POST username and password, get ``{"token": ...}``; throttled, and locked out after repeated failures."""
 
-    # ObtainAuthToken turns throttling off (throttle_classes = ()): switch the scoped throttle back on.
-    throttle_classes = [ScopedRateThrottle]
+    # ObtainAuthToken turns throttling off (throttle_classes = ()): switch the scoped throttle back on, keyed on the
+    # client address as the trusted proxy reports it (issue 12 item 4).
+    throttle_classes = [ClientAddressThrottle]
     throttle_scope = "auth"
     permission_classes = ()
 

@@ -98,12 +98,24 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 # The cache must be shared by all web processes — Redis in production (production.py); one process locally.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-# Failed logins: 5 attempts per username+IP, then locked for 15 minutes.
+# Issue 12 item 4: how many reverse proxies in front of the app append to X-Forwarded-For. 0 (make run, tests, a
+# server reached directly): the header is ignored, the client is REMOTE_ADDR. N: the N-th address from the right.
+# Every per-address limit (throttles, the complaint form, the login lockout) asks dms.core.security.client_address.
+TRUSTED_PROXIES = max(0, env.int("TRUSTED_PROXIES", default=0))
+
+# Failed logins: 5 attempts per username+address, then locked for 15 minutes; and 20 failures from one address
+# across usernames (password spraying) lock the address (dms.core.security.LoginLockoutHandler).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "dms.core.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "dms.core.security.client_address"
+AXES_HANDLER = "dms.core.security.LoginLockoutHandler"
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
+
+# Issue 12 item 7: an advisor's iCalendar feed link (read without a login) expires after this many days.
+CALENDAR_FEED_DAYS = env.int("CALENDAR_FEED_DAYS", default=180)
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -140,7 +152,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dms.core.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Keyed on the client address as the trusted proxy reports it (issue 12 item 4); NUM_PROXIES keeps any other
+    # DRF throttle on the same rule.
+    "DEFAULT_THROTTLE_CLASSES": ["dms.core.security.ClientAddressThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH", default="10/min"),
         "public": env("THROTTLE_PUBLIC", default="20/hour"),

@@ -179,6 +179,8 @@ PAGES: dict[str, Page] = {
     "service:vin_check": Page("service.add_appointment"),
     "service:preparation_list": Page("service.prepare_appointment"),
     "service:confirmation_calls": Page("service.change_appointment", "service.change_appointment"),
+    # Issue 12 item 7: a new link for the signed-in user's own calendar feed (no record in the URL).
+    "service:calendar_feed_renew": Page(None, "service.view_appointment"),
     "service:appointment_detail": Page("service.view_appointment", obj="service.Appointment"),
     "service:appointment_prepare": Page("service.prepare_appointment", obj="service.Appointment"),
     "service:appointment_reception": Page(

@@ -197,7 +197,7 @@ def test_send_confirmations_task_runs(book):
 
 def test_ical_feed_lists_arrival_and_handover(book, booking_advisor, client):
     appointment = book(10, 0, duration=30, handover=at(16, 0))
-    response = client.get(ical.feed_url(booking_advisor))
+    response = client.get(ical.feed_url(ical.calendar_feed_token_renew(actor=booking_advisor)))
     body = response.content.decode()
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     assert body.startswith("BEGIN:VCALENDAR\r\n") and body.count("BEGIN:VEVENT") == 2

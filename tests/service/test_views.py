@@ -26,6 +26,10 @@ def test_calendar_day_and_week_views(client, book, booking_advisor, django_asser
     assert day.status_code == 200 and appointment.customer.name in html and "10:15" in html
     week = client.get(url, {"date": "2030-03-04", "view": "week", "advisor": booking_advisor.pk})
     assert week.status_code == 200 and appointment.customer.name in week.content.decode()
+    # Issue 12 item 7: the feed link exists once the advisor issues it (then it is shown with its expiry).
+    assert 'id="ics-renew"' in week.content.decode() and "appointments.ics" not in week.content.decode()
+    client.post(reverse("service:calendar_feed_renew"))
+    week = client.get(url, {"date": "2030-03-04", "view": "week", "advisor": booking_advisor.pk})
     assert "appointments.ics" in week.content.decode()
 
 
