@@ -66,22 +66,28 @@ class UserGrantsForm(UserChangeForm):
     """Refuses roles, permissions and flags the acting user does not hold — whatever the field's choices say."""
 
     actor = None
+    GRANTS = ("groups", "user_permissions", "is_staff", "is_superuser")
+
+    def _wanted(self, name: str, cleaned: dict):
+        if name in self.fields:
+            return cleaned.get(name)
+        # A flag the actor may not edit (read-only for them) is not a form field, so Django would silently drop it
+        # from the POST: a request that sets it anyway is answered with the refusal instead of saving the rest.
+        if name in ("is_staff", "is_superuser") and self.add_prefix(name) in self.data:
+            return forms.BooleanField(required=False).to_python(self.data.get(self.add_prefix(name)))
+        return None
 
     def clean(self):
         cleaned = super().clean()
-        present = {
-            name: cleaned.get(name)
-            for name in ("groups", "user_permissions", "is_staff", "is_superuser")
-            if name in self.fields and name in cleaned
-        }
+        wanted = {name: self._wanted(name, cleaned) for name in self.GRANTS}
         _add_refusals(
             self,
             user_policy.refused_grants(
                 self.actor,
-                groups=present.get("groups"),
-                permissions=present.get("user_permissions"),
-                is_staff=present.get("is_staff"),
-                is_superuser=present.get("is_superuser"),
+                groups=wanted["groups"],
+                permissions=wanted["user_permissions"],
+                is_staff=wanted["is_staff"],
+                is_superuser=wanted["is_superuser"],
             ),
         )
         return cleaned

@@ -170,9 +170,11 @@ def test_granting_a_permission_the_admin_does_not_hold_is_refused(admin_client, 
 
 def test_granting_superuser_status_is_refused(admin_client, advisor):
     url = reverse("admin:auth_user_change", args=[advisor.pk])
-    admin_client.post(url, user_form(advisor, is_superuser="on", is_staff="on"))
+    response = admin_client.post(url, user_form(advisor, is_superuser="on", is_staff="on", first_name="Changed"))
+    assert response.status_code == 200  # refused with an error, not saved without the flag
+    assert response.context["adminform"].form.non_field_errors()
     advisor.refresh_from_db()
-    assert not advisor.is_superuser
+    assert not advisor.is_superuser and not advisor.is_staff and advisor.first_name != "Changed"
 
 
 def test_granting_a_foreign_dealership_is_refused(admin_client, advisor, dealership, other_dealership):
