@@ -293,3 +293,74 @@ def test_manageable_users_follow_the_rule(make_user, staff_admin, advisor, direc
     assert user_policy.may_manage_user(staff_admin, advisor)
     # The director holds fewer permissions than an advisor: the advisor is out of the director's reach.
     assert not user_policy.may_manage_user(director, advisor)
+
+
+def test_ensure_may_manage_user_refuses_with_403(staff_admin, director, advisor):
+    from django.core.exceptions import PermissionDenied
+
+    user_policy.ensure_may_manage_user(staff_admin, advisor)
+    with pytest.raises(PermissionDenied):
+        user_policy.ensure_may_manage_user(staff_admin, director)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Sweep: no API operation manages accounts. An API that does (users, roles, permissions, staff profiles, dealership
+# membership) must call dms.core.user_policy and get rows in the access matrix — then it is listed here on purpose.
+# ------------------------------------------------------------------------------------------------------------------
+
+ACCOUNT_FIELDS = {
+    "password",
+    "is_superuser",
+    "is_staff",
+    "groups",
+    "user_permissions",
+    "permissions",
+    "dealerships",
+    "default_dealership",
+    "staff_profile",
+}
+# Signing in takes a username and password; it changes no account.
+API_TAKING_ACCOUNT_FIELDS = {("/api/auth/token/", "post"): {"password"}}
+
+
+def _properties(schema: dict, components: dict, seen: frozenset = frozenset()) -> set[str]:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return set() if name in seen else _properties(components[name], components, seen | {name})
+    found = set(schema.get("properties", {}))
+    for key in ("allOf", "oneOf", "anyOf"):
+        for part in schema.get(key, ()):
+            found |= _properties(part, components, seen)
+    for nested in schema.get("properties", {}).values():
+        found |= _properties(nested, components, seen)
+    if "items" in schema:
+        found |= _properties(schema["items"], components, seen)
+    return found
+
+
+def test_no_api_operation_manages_accounts():
+    from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema.get("components", {}).get("schemas", {})
+    offenders: set[str] = set()
+    writes = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"post", "put", "patch", "delete"}:
+                continue
+            writes += 1
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                fields = _properties(media.get("schema", {}), components) & ACCOUNT_FIELDS
+                if fields - API_TAKING_ACCOUNT_FIELDS.get((path, method), set()):
+                    offenders.add(f"{method.upper()} {path} takes {sorted(fields)}")
+    assert writes > 50, "the schema lists the API's writes"
+    account_models = {User, Group, Permission, StaffProfile}
+    for path, _regex, method, callback in EndpointEnumerator().get_api_endpoints():
+        view = getattr(callback, "cls", None)
+        queryset = getattr(view, "queryset", None)
+        serializer = getattr(view, "serializer_class", None)
+        models = {getattr(queryset, "model", None), getattr(getattr(serializer, "Meta", None), "model", None)}
+        if models & account_models:
+            offenders.add(f"{method} {path} serves {sorted(m.__name__ for m in models & account_models)}")
+    assert not offenders, "APIs managing accounts outside dms.core.user_policy:\n" + "\n".join(sorted(offenders))
