@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Q
+from django.contrib.auth.forms import UserChangeForm
+from django.utils.translation import gettext_lazy as _
 
-from . import roles, services
+from . import services, user_policy
 from .models import AuditEntry, Customer, DealerGroup, Dealership, StaffProfile, Vehicle
 from .tenancy import allowed_dealership_ids, default_dealership_id
 
@@ -50,28 +52,136 @@ class ServiceBackedAdmin(DealershipScopedAdmin):
         obj.pk = saved.pk
 
 
-def _scope_users(qs, request):
-    return qs.filter(staff_profile__dealerships__in=allowed_dealership_ids(request.user)).distinct()
+def _with_actor(form_class: type[forms.BaseForm], actor) -> type[forms.BaseForm]:
+    """The form class with the acting user attached, for validation that depends on who grants (issue 12, item 1)."""
+    return type(form_class.__name__, (form_class,), {"actor": actor})
+
+
+def _add_refusals(form: forms.BaseForm, refusals: dict[str, str]) -> None:
+    for name, message in refusals.items():
+        form.add_error(name if name in form.fields else None, message)
+
+
+class UserGrantsForm(UserChangeForm):
+    """Refuses roles, permissions and flags the acting user does not hold — whatever the field's choices say."""
+
+    actor = None
+    GRANTS = ("groups", "user_permissions", "is_staff", "is_superuser")
+
+    def _wanted(self, name: str, cleaned: dict):
+        if name in self.fields:
+            return cleaned.get(name)
+        # A flag the actor may not edit (read-only for them) is not a form field, so Django would silently drop it
+        # from the POST: a request that sets it anyway is answered with the refusal instead of saving the rest.
+        if name in ("is_staff", "is_superuser") and self.add_prefix(name) in self.data:
+            return forms.BooleanField(required=False).to_python(self.data.get(self.add_prefix(name)))
+        return None
+
+    def clean(self):
+        cleaned = super().clean()
+        wanted = {name: self._wanted(name, cleaned) for name in self.GRANTS}
+        _add_refusals(
+            self,
+            user_policy.refused_grants(
+                self.actor,
+                groups=wanted["groups"],
+                permissions=wanted["user_permissions"],
+                is_staff=wanted["is_staff"],
+                is_superuser=wanted["is_superuser"],
+            ),
+        )
+        return cleaned
+
+
+class StaffProfileForm(forms.ModelForm):
+    """Dealership membership: only dealerships the acting user works in can be granted."""
+
+    actor = None
+
+    class Meta:
+        model = StaffProfile
+        fields = ["user", "dealerships", "default_dealership", "phone"]
+
+    def clean(self):
+        cleaned = super().clean()
+        wanted = [*(cleaned.get("dealerships") or ()), *filter(None, [cleaned.get("default_dealership")])]
+        _add_refusals(self, user_policy.refused_grants(self.actor, dealerships=wanted))
+        return cleaned
+
+
+def _dealership_formfield(field, db_field, request):
+    if field is not None and db_field.related_model is Dealership:
+        field.queryset = user_policy.grantable_dealerships(request.user)
+    return field
+
+
+class StaffProfileInline(admin.StackedInline):
+    """Dealership membership edited with the user; a non-superuser must give every new user a dealership of theirs
+    (a user without one would be outside everybody's reach but the superusers')."""
+
+    model = StaffProfile
+    form = StaffProfileForm
+    fk_name = "user"
+    max_num = 1
+    filter_horizontal = ["dealerships"]
+    verbose_name_plural = _("dealerships")
+
+    def get_min_num(self, request, obj=None, **kwargs):
+        return 0 if request.user.is_superuser else 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = _with_actor(self.form, request.user)
+        kwargs.setdefault("validate_min", not request.user.is_superuser)
+        return super().get_formset(request, obj, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return _dealership_formfield(super().formfield_for_foreignkey(db_field, request, **kwargs), db_field, request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return _dealership_formfield(super().formfield_for_manytomany(db_field, request, **kwargs), db_field, request)
 
 
 class ScopedUserAdmin(UserAdmin):
-    """A non-superuser administrator sees and edits only staff of their dealerships and cannot grant superuser
-    status or individual permissions (roles are groups)."""
+    """Issue 12, item 1: a non-superuser administrator reaches only the users ``user_policy.users_manageable_by``
+    gives (never a superuser, never someone who also works elsewhere) and grants only what they hold; every view
+    of a user (change, password, history, delete) goes through the scoped queryset and the object permission."""
+
+    form = UserGrantsForm
+    inlines = [StaffProfileInline]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else _scope_users(qs, request)
+        return super().get_queryset(request).filter(pk__in=user_policy.users_manageable_by(request.user).values("pk"))
+
+    def get_form(self, request, obj=None, **kwargs):
+        return _with_actor(super().get_form(request, obj, **kwargs), request.user)
+
+    def _may_manage(self, request, obj) -> bool:
+        return obj is None or user_policy.may_manage_user(request.user, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if request.user.is_superuser:
             return fields
-        return (*fields, "is_superuser", "user_permissions", "last_login", "date_joined")
+        return (*fields, "is_superuser", "last_login", "date_joined")
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if db_field.name == "groups" and not request.user.is_superuser and field is not None:
-            field.queryset = field.queryset.filter(name__in=roles.ALL_ROLES)
+        if field is not None and db_field.name == "groups":
+            field.queryset = user_policy.grantable_groups(request.user)
+        elif field is not None and db_field.name == "user_permissions":
+            field.queryset = user_policy.grantable_permissions(request.user)
         return field
 
 
@@ -98,34 +208,46 @@ class DealershipAdmin(admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
+    """Dealership membership under the same rule as the user admin (issue 12, item 1)."""
+
+    form = StaffProfileForm
     list_display = ["user", "default_dealership"]
+    filter_horizontal = ["dealerships"]
+    search_fields = ["user__username", "user__last_name"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(dealerships__in=allowed_dealership_ids(request.user)).distinct()
+        return qs.filter(user__in=user_policy.users_manageable_by(request.user).values("pk"))
+
+    def get_form(self, request, obj=None, **kwargs):
+        return _with_actor(super().get_form(request, obj, **kwargs), request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser or obj is None else (*fields, "user")
+
+    def has_add_permission(self, request):
+        # A non-superuser gives a NEW user a profile in the user admin's inline; attaching one to an existing account
+        # would pull an account outside their reach (a superuser without a profile, say) into it.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def _may_manage(self, request, obj) -> bool:
+        return obj is None or user_policy.may_manage_user(request.user, obj.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if not request.user.is_superuser and field is not None:
-            if db_field.name == "user":
-                ids = allowed_dealership_ids(request.user)
-                field.queryset = field.queryset.filter(
-                    Q(staff_profile__dealerships__in=ids) | Q(staff_profile=None)
-                ).distinct()
-            else:
-                field.queryset = field.queryset.filter(pk__in=allowed_dealership_ids(request.user))
-        return field
+        if field is not None and db_field.name == "user":
+            field.queryset = user_policy.users_manageable_by(request.user)
+        return _dealership_formfield(field, db_field, request)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if not request.user.is_superuser and field is not None:
-            field.queryset = field.queryset.filter(pk__in=allowed_dealership_ids(request.user))
-        return field
-
-    filter_horizontal = ["dealerships"]
-    search_fields = ["user__username", "user__last_name"]
+        return _dealership_formfield(super().formfield_for_manytomany(db_field, request, **kwargs), db_field, request)
 
 
 @admin.register(Customer)
