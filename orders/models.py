@@ -127,6 +127,9 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
         ]
         constraints = [
             models.UniqueConstraint(fields=["dealership", "number"], name="order_number_unique_per_dealership"),
+            # Issue 12 item 6: the target of parts reservations' (dealership, customer order) foreign key — a
+            # reservation can only name an order of its own dealership (migration 0005).
+            models.UniqueConstraint(fields=["dealership", "id"], name="order_dealership_id_unique"),
         ]
         indexes = [
             # The dashboard's default page: newest first, the id breaking ties (also serves the date range).

@@ -1,0 +1,169 @@
+"""Issue 12 item 6: references across dealerships — the concrete exploit and the mechanism's pieces.
+
+A stock receipt accepted ``reserve_for_order_id`` naming another dealership's customer order (or none at all) and
+left a dangling reservation. Every id in a write now resolves inside the dealership the write acts in
+(``dms.core.references``); the database holds the reservation → order reference as a foreign key.
+The sweep over every API write is in ``test_reference_sweep.py``.
+"""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from dms.core import roles
+from dms.core.references import resolve_reference, scope_to_dealerships
+from orders.models import CustomerOrder, CustomerOrderLine
+from parts import services
+from parts.models import Reservation, StockBalance, StockMovement
+from tests.factories import CustomerFactory, UserFactory
+from tests.orders.factories import CustomerOrderFactory
+from tests.parts.factories import PartFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def storekeeper(make_user):
+    return make_user(roles.STOREKEEPER)
+
+
+@pytest.fixture
+def part(dealership):
+    return PartFactory(dealership=dealership)
+
+
+def stock_rows() -> tuple[int, int, int]:
+    return Reservation.objects.count(), StockMovement.objects.count(), StockBalance.objects.count()
+
+
+def receive_for(api, part, order_id):
+    return api.post(
+        "/api/stock/receive/",
+        {"part": part.pk, "quantity": "2", "unit_cost": "10", "reserve_for_order_id": order_id},
+        format="json",
+    )
+
+
+def test_receipt_for_another_dealerships_order_is_refused_and_writes_nothing(
+    api_as, storekeeper, part, other_dealership
+):
+    foreign_order = CustomerOrderFactory(dealership=other_dealership)
+    response = receive_for(api_as(storekeeper), part, foreign_order.pk)
+    assert response.status_code == 400
+    assert "reserve_for_order_id" in response.json()
+    assert stock_rows() == (0, 0, 0)
+
+
+def test_receipt_for_an_order_that_does_not_exist_is_refused(api_as, storekeeper, part):
+    missing = (CustomerOrder.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    response = receive_for(api_as(storekeeper), part, missing)
+    assert response.status_code == 400 and "reserve_for_order_id" in response.json()
+    assert stock_rows() == (0, 0, 0)
+
+
+def test_receipt_for_own_order_reserves_for_it(api_as, storekeeper, part, dealership):
+    order = CustomerOrderFactory(dealership=dealership)
+    response = receive_for(api_as(storekeeper), part, order.pk)
+    assert response.status_code == 201, response.json()
+    reservation = Reservation.objects.get()
+    assert reservation.customer_order_id == order.pk and reservation.quantity == 2
+
+
+def test_director_of_two_dealerships_cannot_cross_them_in_one_write(api_as, make_user, dealership, other_dealership):
+    """Ids resolve in the dealership the write acts in, not in any of the user's: a receipt in the main dealership
+    cannot reserve for the other one's order even when the user works in both."""
+    both = make_user(roles.ADMINISTRATOR, dealerships=[dealership, other_dealership])
+    part = PartFactory(dealership=dealership)
+    foreign_order = CustomerOrderFactory(dealership=other_dealership)
+    response = api_as(both).post(
+        "/api/stock/receive/",
+        {"part": part.pk, "quantity": "1", "unit_cost": "1", "reserve_for_order_id": foreign_order.pk},
+        format="json",
+        HTTP_X_DEALERSHIP=str(dealership.pk),
+    )
+    assert response.status_code == 400 and "reserve_for_order_id" in response.json()
+    assert stock_rows() == (0, 0, 0)
+
+
+def test_the_service_refuses_too(storekeeper, part, dealership, other_dealership):
+    """Services that take a raw id resolve it themselves (a caller that skipped the serializer gets no further)."""
+    foreign_order = CustomerOrderFactory(dealership=other_dealership)
+    for order_id in (foreign_order.pk, foreign_order.pk + 1000, 0, -1):
+        with pytest.raises(ValidationError) as refused:
+            services.stock_receive(
+                actor=storekeeper,
+                dealership=dealership,
+                part=part,
+                quantity=1,
+                unit_cost=1,
+                reserve_for_order_id=order_id,
+            )
+        assert "reserve_for_order_id" in refused.value.message_dict
+    assert stock_rows() == (0, 0, 0)
+
+
+def test_the_database_refuses_a_reservation_naming_a_foreign_order(part, dealership, other_dealership, storekeeper):
+    """The reference is a foreign key on (dealership, order) in the database (orders' migration 0005)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the constraint is PostgreSQL's")
+    foreign_order = CustomerOrderFactory(dealership=other_dealership)
+    own_order = CustomerOrderFactory(dealership=dealership)
+    from parts.models import Warehouse
+
+    warehouse = Warehouse.objects.create(dealership=dealership, code="W", name="W")
+    fields = dict(dealership=dealership, part=part, warehouse=warehouse, quantity=1, reference="x")
+    for order_id in (foreign_order.pk, foreign_order.pk + 1000):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Reservation.objects.create(customer_order_id=order_id, **fields)
+            connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+    kept = Reservation.objects.create(customer_order_id=own_order.pk, **fields)
+    # Deleting the order leaves the reservation (its stock is still reserved) without the reference.
+    with transaction.atomic():
+        CustomerOrder.objects.filter(pk=own_order.pk).delete()
+        connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+    kept.refresh_from_db()
+    assert kept.customer_order_id is None
+
+
+def test_migration_cleans_dangling_references(part, dealership, other_dealership):
+    """The data step of orders 0005: references to a missing or foreign order are dropped, the rows stay."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the constraint is PostgreSQL's")
+    from importlib import import_module
+
+    from parts.models import Warehouse
+
+    migration = import_module("orders.migrations.0005_reservation_reference").Migration
+    add_fk = migration.operations[1]
+    connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks before ALTER TABLE
+    with connection.schema_editor(atomic=False) as editor:
+        add_fk.reverse_code(None, editor)  # as before the migration: no constraint
+    warehouse = Warehouse.objects.create(dealership=dealership, code="W", name="W")
+    own_order = CustomerOrderFactory(dealership=dealership)
+    foreign_order = CustomerOrderFactory(dealership=other_dealership)
+    fields = dict(dealership=dealership, part=part, warehouse=warehouse, quantity=1, reference="x")
+    good = Reservation.objects.create(customer_order_id=own_order.pk, **fields)
+    foreign = Reservation.objects.create(customer_order_id=foreign_order.pk, **fields)
+    missing = Reservation.objects.create(customer_order_id=foreign_order.pk + 1000, **fields)
+    connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.schema_editor(atomic=False) as editor:
+        add_fk.code(None, editor)
+    values = dict(Reservation.objects.values_list("pk", "customer_order_id"))
+    assert values == {good.pk: own_order.pk, foreign.pk: None, missing.pk: None}
+
+
+def test_scope_refuses_a_model_without_a_dealership():
+    with pytest.raises(ImproperlyConfigured):
+        scope_to_dealerships(CustomerOrderLine.objects.all(), [1])
+
+
+def test_resolve_reference_scopes_users_by_their_dealerships(dealership, other_dealership):
+    ours = UserFactory(dealership=[dealership])
+    theirs = UserFactory(dealership=[other_dealership])
+    User = type(ours)
+    assert resolve_reference(User, ours.pk, dealership=dealership, field="who") == ours
+    with pytest.raises(ValidationError):
+        resolve_reference(User, theirs.pk, dealership=dealership, field="who")
+    customer = CustomerFactory(dealership=other_dealership)
+    with pytest.raises(ValidationError):
+        resolve_reference(type(customer), customer.pk, dealership=dealership, field="customer")
