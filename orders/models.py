@@ -229,6 +229,9 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
 
 
 class CustomerOrderLine(models.Model):
+    # Issue 12 item 6: ids of lines resolve in their parent's dealership (dms.core.references).
+    DEALERSHIP_PATH = "order__dealership"
+
     order = models.ForeignKey(CustomerOrder, on_delete=models.CASCADE, related_name="lines")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("part"))
     quantity = models.DecimalField(_("quantity ordered"), max_digits=10, decimal_places=2)

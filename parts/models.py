@@ -414,6 +414,9 @@ class StockCount(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
 
 
 class StockCountLine(models.Model):
+    # Issue 12 item 6: ids of lines resolve in their parent's dealership (dms.core.references).
+    DEALERSHIP_PATH = "count__dealership"
+
     count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
     location = models.ForeignKey(

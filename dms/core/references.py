@@ -58,12 +58,18 @@ def scope_to_dealerships(queryset: QuerySet, dealership_ids: Iterable[int]) -> Q
     return queryset.filter(**{f"{path}__in": ids})
 
 
-def resolve_reference(
-    target: type[Model] | QuerySet | str, pk, *, dealership: Dealership | int, field: str
-) -> Model:
-    """The record ``pk`` names inside ``dealership``; a ValidationError on ``field`` when there is none.
+def _is_id(pk) -> bool:
+    return isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk < 2**63
 
-    ``target`` is a model, a queryset, or the name of a provided target (see :func:`provide_reference_target`).
+
+def resolve_references(
+    target: type[Model] | QuerySet | str, pks: Iterable, *, dealership: Dealership | int, field: str
+) -> list[Model]:
+    """The records ``pks`` name inside ``dealership``, in the order given; a ValidationError on ``field`` naming the
+    first id that does not resolve (none is silently dropped).
+
+    ``target`` is a model, a queryset (e.g. a parent's lines: ``work_order.jobs.all()``), or the name of a provided
+    target (see :func:`provide_reference_target`).
     """
     if isinstance(target, str):
         queryset = reference_target(target)
@@ -71,10 +77,21 @@ def resolve_reference(
         queryset = target
     else:
         queryset = target._default_manager.all()
+    pks = list(pks)
     dealership_id = dealership if isinstance(dealership, int) else dealership.pk
-    found = None
-    if queryset is not None and isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk < 2**63:
-        found = scope_to_dealerships(queryset, [dealership_id]).filter(pk=pk).first()
-    if found is None:
-        raise ValidationError({field: _("No record #%(id)s in this dealership.") % {"id": pk}})
-    return found
+    wanted = [pk for pk in pks if _is_id(pk)]
+    found = {}
+    if queryset is not None and wanted:
+        found = scope_to_dealerships(queryset, [dealership_id]).in_bulk(wanted)
+    for pk in pks:
+        if pk not in found:
+            what = queryset.model._meta.verbose_name if queryset is not None else _("record")
+            raise ValidationError({field: _("Not found: %(what)s #%(id)s.") % {"what": what, "id": pk}})
+    return [found[pk] for pk in pks]
+
+
+def resolve_reference(
+    target: type[Model] | QuerySet | str, pk, *, dealership: Dealership | int, field: str
+) -> Model:
+    """The record ``pk`` names inside ``dealership``; a ValidationError on ``field`` when there is none."""
+    return resolve_references(target, [pk], dealership=dealership, field=field)[0]

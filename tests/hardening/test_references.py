@@ -153,8 +153,22 @@ def test_migration_cleans_dangling_references(part, dealership, other_dealership
 
 
 def test_scope_refuses_a_model_without_a_dealership():
+    """A model with no way to its dealership cannot be named by an id: a loud error, never an unscoped lookup."""
+    from django.contrib.auth.models import Group
+
     with pytest.raises(ImproperlyConfigured):
-        scope_to_dealerships(CustomerOrderLine.objects.all(), [1])
+        scope_to_dealerships(Group.objects.all(), [1])
+
+
+def test_lines_resolve_through_their_parents_dealership(dealership, other_dealership):
+    part = PartFactory(dealership=other_dealership)
+    line = CustomerOrderLine.objects.create(
+        order=CustomerOrderFactory(dealership=other_dealership), part=part, quantity=1
+    )
+    assert resolve_reference(CustomerOrderLine, line.pk, dealership=other_dealership, field="line") == line
+    with pytest.raises(ValidationError) as refused:
+        resolve_reference(CustomerOrderLine, line.pk, dealership=dealership, field="line")
+    assert "line" in refused.value.message_dict
 
 
 def test_resolve_reference_scopes_users_by_their_dealerships(dealership, other_dealership):
