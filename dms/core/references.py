@@ -90,8 +90,6 @@ def resolve_references(
     return [found[pk] for pk in pks]
 
 
-def resolve_reference(
-    target: type[Model] | QuerySet | str, pk, *, dealership: Dealership | int, field: str
-) -> Model:
+def resolve_reference(target: type[Model] | QuerySet | str, pk, *, dealership: Dealership | int, field: str) -> Model:
     """The record ``pk`` names inside ``dealership``; a ValidationError on ``field`` when there is none."""
     return resolve_references(target, [pk], dealership=dealership, field=field)[0]

@@ -181,3 +181,74 @@ def test_resolve_reference_scopes_users_by_their_dealerships(dealership, other_d
     customer = CustomerFactory(dealership=other_dealership)
     with pytest.raises(ValidationError):
         resolve_reference(type(customer), customer.pk, dealership=dealership, field="customer")
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Page forms: every model choice goes through the shared DealershipScopedFormMixin.
+# ------------------------------------------------------------------------------------------------------------------
+
+APPS_WITH_FORMS = ("dms.core", "orders", "parts", "service", "claims", "notifications")
+
+
+def _page_form_classes():
+    import importlib
+    import inspect
+
+    from django import forms
+
+    classes = set()
+    for app in APPS_WITH_FORMS:
+        try:
+            module = importlib.import_module(f"{app}.forms")
+        except ImportError:
+            continue
+        for _name, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, forms.BaseForm) and obj.__module__ == module.__name__:
+                classes.add(obj)
+    return sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+
+
+def test_every_page_form_with_a_model_choice_is_scoped():
+    """Sweep: a form of any app with a ModelChoiceField (declared, or a ModelForm's foreign key) uses the mixin."""
+    import inspect
+
+    from django import forms
+
+    from dms.core.forms import DealershipScopedFormMixin
+
+    def needs_scope(cls) -> bool:
+        # Declared model choices, or a form built for a dealership (fields added in __init__, like the advisor).
+        declared = any(isinstance(f, forms.ModelChoiceField) for f in cls.base_fields.values())
+        return declared or "dealership" in inspect.signature(cls.__init__).parameters
+
+    unscoped = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in _page_form_classes()
+        if needs_scope(cls) and not issubclass(cls, DealershipScopedFormMixin)
+    ]
+    assert len(_page_form_classes()) > 30
+    assert not unscoped, unscoped
+
+
+def test_the_form_mixin_narrows_whatever_queryset_the_form_set(dealership, other_dealership):
+    """Even a form that (wrongly) offers every customer accepts only its dealership's."""
+    from django import forms
+
+    from dms.core.forms import DealershipScopedFormMixin
+    from dms.core.models import Customer
+
+    class CarelessForm(DealershipScopedFormMixin, forms.Form):
+        customer = forms.ModelChoiceField(Customer.objects.all())
+        others = forms.ModelMultipleChoiceField(Customer.objects.none(), required=False)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["others"].queryset = Customer.objects.all()  # replaced after the mixin ran
+
+    ours, theirs = CustomerFactory(dealership=dealership), CustomerFactory(dealership=other_dealership)
+    assert CarelessForm({"customer": ours.pk}, dealership=dealership).is_valid()
+    form = CarelessForm({"customer": theirs.pk, "others": [theirs.pk]}, dealership=dealership)
+    assert not form.is_valid() and set(form.errors) == {"customer", "others"}
+    rendered = str(CarelessForm(dealership=dealership)["others"])
+    assert ours.name in rendered and theirs.name not in rendered
+    assert not CarelessForm({"customer": ours.pk}).is_valid()  # no dealership: no record
