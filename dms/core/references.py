@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
-from .models import Dealership
+from .models import Dealership, StaffProfile
 
 _TARGETS: dict[str, Callable[[], QuerySet]] = {}
 
@@ -47,7 +47,8 @@ def scope_to_dealerships(queryset: QuerySet, dealership_ids: Iterable[int]) -> Q
     ids = list(dealership_ids)
     model = queryset.model
     if model is get_user_model():
-        return queryset.filter(staff_profile__dealerships__in=ids).distinct()
+        # A subquery, not a join + DISTINCT: forms order users by any field, which DISTINCT would not allow.
+        return queryset.filter(pk__in=StaffProfile.objects.filter(dealerships__in=ids).values("user_id"))
     if model is Dealership:
         return queryset.filter(pk__in=ids)
     path = getattr(model, "DEALERSHIP_PATH", None)

@@ -252,3 +252,10 @@ def test_the_form_mixin_narrows_whatever_queryset_the_form_set(dealership, other
     rendered = str(CarelessForm(dealership=dealership)["others"])
     assert ours.name in rendered and theirs.name not in rendered
     assert not CarelessForm({"customer": ours.pk}).is_valid()  # no dealership: no record
+
+
+@pytest.mark.parametrize("order_id", [10**30, -5, 0, "abc", True, 1.5, [1], {"id": 1}])
+def test_receipt_with_an_impossible_order_id_is_a_400(api_as, storekeeper, part, order_id):
+    response = receive_for(api_as(storekeeper), part, order_id)
+    assert response.status_code == 400 and "reserve_for_order_id" in response.json()
+    assert stock_rows() == (0, 0, 0)
