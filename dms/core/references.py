@@ -37,6 +37,20 @@ def reference_target(name: str) -> QuerySet | None:
     return factory() if factory else None
 
 
+def _dealership_path(model: type[Model]) -> str | None:
+    if model is get_user_model() or model is Dealership:
+        return "pk"
+    path = getattr(model, "DEALERSHIP_PATH", None)
+    if path is None and any(field.name == "dealership" for field in model._meta.get_fields()):
+        path = "dealership"
+    return path
+
+
+def is_dealership_record(model: type[Model]) -> bool:
+    """Whether ids of ``model`` can be scoped to dealerships (staff users, dealerships, their records and lines)."""
+    return _dealership_path(model) is not None
+
+
 def scope_to_dealerships(queryset: QuerySet, dealership_ids: Iterable[int]) -> QuerySet:
     """``queryset`` narrowed to records of these dealerships.
 
@@ -51,9 +65,7 @@ def scope_to_dealerships(queryset: QuerySet, dealership_ids: Iterable[int]) -> Q
         return queryset.filter(pk__in=StaffProfile.objects.filter(dealerships__in=ids).values("user_id"))
     if model is Dealership:
         return queryset.filter(pk__in=ids)
-    path = getattr(model, "DEALERSHIP_PATH", None)
-    if path is None and any(field.name == "dealership" for field in model._meta.get_fields()):
-        path = "dealership"
+    path = _dealership_path(model)
     if path is None:
         raise ImproperlyConfigured(f"{model._meta.label} has no dealership: references to it cannot be scoped.")
     return queryset.filter(**{f"{path}__in": ids})

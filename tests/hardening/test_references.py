@@ -259,3 +259,27 @@ def test_receipt_with_an_impossible_order_id_is_a_400(api_as, storekeeper, part,
     response = receive_for(api_as(storekeeper), part, order_id)
     assert response.status_code == 400 and "reserve_for_order_id" in response.json()
     assert stock_rows() == (0, 0, 0)
+
+
+def test_admin_choices_use_the_shared_scope(client, make_user, dealership, other_dealership):
+    """A dealership's staff administrator cannot point a customer at another dealership's employee in the admin
+    (the raw-id field used to accept any user: users have no dealership column)."""
+    from dms.core.models import Customer
+
+    admin_user = make_user(roles.ADMINISTRATOR, is_staff=True)
+    stranger = UserFactory(dealership=[other_dealership])
+    client.force_login(admin_user)
+    before = Customer.objects.count()
+    response = client.post(
+        "/admin/core/customer/add/",
+        {
+            "name": "Иван",
+            "phone": "+79161234567",
+            "preferred_channel": "sms",
+            "dealership": dealership.pk,
+            "assigned_manager": stranger.pk,
+        },
+    )
+    assert response.status_code == 200  # the form again, with an error
+    assert "assigned_manager" in response.context["adminform"].form.errors
+    assert Customer.objects.count() == before
