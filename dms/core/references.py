@@ -4,7 +4,8 @@ The three doors a write comes in by all narrow their querysets with :func:`scope
 
 - API serializers: ``ScopedPrimaryKeyRelatedField`` (``dms.core.api_base``);
 - page forms: ``DealershipScopedFormMixin`` (``dms.core.forms``), for every model choice field of the form;
-- services that take a raw id: :func:`resolve_reference`.
+- the admin: ``DealershipScopedAdmin`` (``dms.core.admin``), for foreign-key and many-to-many choices;
+- services that take a raw id (and ids of a record's lines): :func:`resolve_reference`, :func:`resolve_references`.
 
 A record of another dealership (or an id that does not exist) reads as "does not exist": 400, nothing written.
 
