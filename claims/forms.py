@@ -7,7 +7,7 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dms.core.forms import BootstrapFormMixin
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle
 from parts.models import Part
 
@@ -41,16 +41,16 @@ def _user_label(user) -> str:
     return user.get_full_name() or user.username
 
 
-class DealershipForm(BootstrapFormMixin, forms.Form):
+class DealershipForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     """A plain form that knows the dealership it acts in (for ServiceFormView)."""
 
     def __init__(self, *args, dealership=None, instance=None, **kwargs):
         self.dealership = dealership
         self.instance = instance
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
 
-class ServiceValidatedModelForm(BootstrapFormMixin, forms.ModelForm):
+class ServiceValidatedModelForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     """A model form whose record-level rules (constraints, cross-field checks) are the service's job: the form
     checks field formats only, and the service's messages land on the fields."""
 
@@ -89,7 +89,7 @@ class ComplaintForm(ServiceValidatedModelForm):
         widgets = {"received_at": DATETIME, "description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
         self.fields["vehicle"].queryset = Vehicle.objects.filter(dealership=dealership).select_related("customer")
         self.fields["received_at"].required = False
@@ -217,7 +217,7 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
         }
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
         self.fields["vehicle"].queryset = Vehicle.objects.filter(dealership=dealership)
         self.fields["complaint"].queryset = Complaint.objects.filter(dealership=dealership)
@@ -251,7 +251,7 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
         }
 
     def __init__(self, *args, dealership, work_orders=(), **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["causal_part"].queryset = Part.objects.filter(dealership=dealership)
         self.fields["causal_part"].required = True
         self.fields["mileage"].required = False
@@ -274,7 +274,7 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
             self.fields["work_order_id"].help_text = _("* not delivered yet")
 
 
-class WarrantyPartLineForm(BootstrapFormMixin, forms.Form):
+class WarrantyPartLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     part = forms.ModelChoiceField(label=_("Part"), queryset=Part.objects.none(), required=False)
     quantity = forms.DecimalField(
         label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, required=False
@@ -282,7 +282,7 @@ class WarrantyPartLineForm(BootstrapFormMixin, forms.Form):
     is_special = forms.BooleanField(label=_("Special or assembly part"), required=False)
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["part"].queryset = Part.objects.filter(dealership=dealership)
 
 
@@ -315,7 +315,7 @@ class DisposeForm(DealershipForm):
     reference = forms.CharField(label=_("Shipment / scrap act reference"), max_length=100, required=False)
 
 
-class ClaimsSettingsForm(BootstrapFormMixin, forms.ModelForm):
+class ClaimsSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = ClaimsSettings
         fields = [
@@ -331,7 +331,7 @@ class ClaimsSettingsForm(BootstrapFormMixin, forms.ModelForm):
         ]
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
 
 KIND_CHOICES = WarrantyClaimKind.choices

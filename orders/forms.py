@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-from dms.core.forms import BootstrapFormMixin
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle
 from parts.models import Part, Supplier
 
@@ -51,7 +51,7 @@ class VehicleSelect(forms.Select):
         return option
 
 
-class CustomerOrderForm(BootstrapFormMixin, forms.Form):
+class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
     vehicle = forms.ModelChoiceField(
         queryset=Vehicle.objects.none(),
@@ -68,7 +68,7 @@ class CustomerOrderForm(BootstrapFormMixin, forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
         vehicles = Vehicle.objects.filter(dealership=dealership).select_related("customer")
         customer_id = self.data.get("customer") or self.initial.get("customer")
@@ -79,12 +79,12 @@ class CustomerOrderForm(BootstrapFormMixin, forms.Form):
         self.fields["parts_manager"].label_from_instance = _full_name
 
 
-class OrderLineForm(BootstrapFormMixin, forms.Form):
+class OrderLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
     quantity = forms.DecimalField(label=_("Quantity"), max_digits=10, decimal_places=2)
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["part"].queryset = Part.objects.filter(dealership=dealership, is_active=True).order_by("number")
         self.fields["quantity"].widget.attrs.update({"step": "0.01", "placeholder": "1"})
 
@@ -110,7 +110,7 @@ class BaseLineFormSet(forms.BaseFormSet):
 OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseLineFormSet, extra=3, min_num=0, max_num=50)
 
 
-class PlaceForm(BootstrapFormMixin, forms.Form):
+class PlaceForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=_("Supplier"))
     supplier_order_number = forms.CharField(label=_("Supplier order number"), max_length=60)
     expected_at = forms.DateField(label=_("ETA"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
@@ -121,19 +121,19 @@ class PlaceForm(BootstrapFormMixin, forms.Form):
     )
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)
         if instance is not None:
             self.initial.setdefault("long_term_agreed", instance.long_term_agreed)
 
 
-class ReceiveForm(BootstrapFormMixin, forms.Form):
+class ReceiveForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     """One quantity field per outstanding line (R2); empty or zero means nothing arrived for that line."""
 
     comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
 
     def __init__(self, *args, dealership, instance, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.order_lines = list(instance.lines.select_related("part").order_by("id"))
         for line in self.order_lines:
             field = forms.DecimalField(
@@ -163,13 +163,13 @@ class ReceiveForm(BootstrapFormMixin, forms.Form):
         return result
 
 
-class CancelForm(BootstrapFormMixin, forms.Form):
+class CancelForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
 
-class IssueForm(BootstrapFormMixin, forms.Form):
+class IssueForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)

@@ -127,6 +127,9 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
         ]
         constraints = [
             models.UniqueConstraint(fields=["dealership", "number"], name="order_number_unique_per_dealership"),
+            # Issue 12 item 6: the target of parts reservations' (dealership, customer order) foreign key — a
+            # reservation can only name an order of its own dealership (migration 0005).
+            models.UniqueConstraint(fields=["dealership", "id"], name="order_dealership_id_unique"),
         ]
         indexes = [
             # The dashboard's default page: newest first, the id breaking ties (also serves the date range).
@@ -226,6 +229,9 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
 
 
 class CustomerOrderLine(models.Model):
+    # Issue 12 item 6: ids of lines resolve in their parent's dealership (dms.core.references).
+    DEALERSHIP_PATH = "order__dealership"
+
     order = models.ForeignKey(CustomerOrder, on_delete=models.CASCADE, related_name="lines")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("part"))
     quantity = models.DecimalField(_("quantity ordered"), max_digits=10, decimal_places=2)

@@ -287,7 +287,14 @@ class ReceiveInputSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
     unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    reserve_for_order_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # Issue 12 item 6: an order of the dealership the receipt acts in (provided by the orders app, see
+    # dms.core.references); the service gets its id.
+    reserve_for_order_id = ScopedPrimaryKeyRelatedField(
+        target=services.CUSTOMER_ORDER, required=False, allow_null=True, help_text="Id of a customer order"
+    )
+
+    def validate_reserve_for_order_id(self, order) -> int | None:
+        return order.pk if order is not None else None
 
 
 class IssueInputSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from dms.core.forms import BootstrapFormMixin
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer
 
 from .models import (
@@ -41,9 +41,9 @@ class PartNumberField(forms.ModelChoiceField):
         return super().prepare_value(value)
 
 
-class DealershipForm(BootstrapFormMixin, forms.Form):
+class DealershipForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.dealership = dealership
         for field in self.fields.values():
             if isinstance(field, PartNumberField):
@@ -86,18 +86,18 @@ class TransferForm(DealershipForm):
     reference = forms.CharField(label=_("Document"), max_length=100, required=False)
 
 
-class BalanceForm(BootstrapFormMixin, forms.ModelForm):
+class BalanceForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = StockBalance
         fields = ["location", "alert_level"]
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["location"].queryset = Location.objects.filter(warehouse_id=self.instance.warehouse_id)
         self.fields["alert_level"].help_text = _("Leave empty to use the default level of the part's class.")
 
 
-class StockFilterForm(forms.Form):
+class StockFilterForm(DealershipScopedFormMixin, forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     warehouse = forms.ModelChoiceField(
         Warehouse.objects.none(), required=False, label=_("Warehouse"), empty_label=_("All warehouses")
@@ -106,7 +106,7 @@ class StockFilterForm(forms.Form):
     below = forms.BooleanField(required=False, label=_("Below alert level"))
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(dealership=dealership)
         for field in self.fields.values():
             field.widget.attrs.setdefault(
@@ -117,7 +117,7 @@ class StockFilterForm(forms.Form):
         )
 
 
-class CountStartForm(BootstrapFormMixin, forms.Form):
+class CountStartForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     warehouse = forms.ModelChoiceField(Warehouse.objects.none(), label=_("Warehouse"))
     kind = forms.ChoiceField(label=_("Kind"), choices=StockCount.Kind.choices)
     scope = forms.ChoiceField(label=_("What to count"), choices=StockCount.Scope.choices)
@@ -132,7 +132,7 @@ class CountStartForm(BootstrapFormMixin, forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(dealership=dealership, is_active=True)
         self.fields["location"].queryset = Location.objects.filter(dealership=dealership, is_active=True)
         self.fields["committee"].queryset = User.objects.filter(
@@ -142,14 +142,14 @@ class CountStartForm(BootstrapFormMixin, forms.Form):
         self.fields["committee"].widget.attrs["size"] = 5
 
 
-class SalesOrderForm(BootstrapFormMixin, forms.ModelForm):
+class SalesOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = SalesOrder
         fields = ["customer", "channel", "payment_method", "need_description", "delivery_method", "delivery_address"]
         widgets = {"need_description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
 
 

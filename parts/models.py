@@ -267,6 +267,9 @@ class Reservation(DealershipOwned):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     reference = models.CharField(_("for"), max_length=100)
     # The customer order (orders app) the parts were received for, when the reservation came with a receipt.
+    # Issue 12 item 6: an id, not a ForeignKey, because parts sits below orders (core ← parts ← orders); writes
+    # resolve it through the lookup orders provides (dms.core.references), and orders' migration 0005 makes it a
+    # foreign key on (dealership, order) in the database, so it never names a missing or foreign order.
     customer_order_id = models.PositiveBigIntegerField(_("customer order"), null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("who")
@@ -411,6 +414,9 @@ class StockCount(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
 
 
 class StockCountLine(models.Model):
+    # Issue 12 item 6: ids of lines resolve in their parent's dealership (dms.core.references).
+    DEALERSHIP_PATH = "count__dealership"
+
     count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
     location = models.ForeignKey(

@@ -15,6 +15,7 @@ from dms.core.api_base import (
     UserBriefSerializer,
 )
 from dms.core.models import Customer, Vehicle
+from dms.core.references import resolve_reference, resolve_references
 
 from . import selectors, services
 from .models import Appointment, ArrivalArea, Loaner, LoanerReservation, WorkOrder, WorkOrderJob, WorkOrderPart
@@ -327,10 +328,8 @@ class WorkOrderViewSet(
         return self._done(wo, status=201)
 
     def _job(self, wo, job_id):
-        job = wo.jobs.filter(pk=job_id).first()
-        if job is None:
-            raise ValidationError({"job": "Unknown job."})
-        return job
+        # Issue 12 item 6: a job of THIS work order (one shared resolver; a 400 naming the field otherwise).
+        return resolve_reference(wo.jobs.all(), job_id, dealership=wo.dealership_id, field="job")
 
     @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-job")
@@ -390,7 +389,8 @@ class WorkOrderViewSet(
         data = QualityCheckInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        jobs = list(wo.jobs.filter(pk__in=v["checked_jobs"]))
+        # Issue 12 item 6: every id must be a job of this work order — none is silently dropped.
+        jobs = resolve_references(wo.jobs.all(), v["checked_jobs"], dealership=wo.dealership_id, field="checked_jobs")
         services.workorder_quality_check(
             actor=request.user, work_order=wo, passed=v["passed"], checked_jobs=jobs, notes=v["notes"]
         )

@@ -5,7 +5,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dms.core.forms import BootstrapFormMixin
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle, normalize_vin
 from parts.models import Part
 
@@ -24,7 +24,7 @@ def _advisor_field(dealership, **kwargs):
     return field
 
 
-class AppointmentForm(BootstrapFormMixin, forms.Form):
+class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     vin = forms.CharField(label=_("VIN"), max_length=20, help_text=_("The vehicle is identified by its VIN (R15)."))
     reason = forms.CharField(label=_("Reason for the visit"), widget=forms.Textarea(attrs={"rows": 2}))
     area = forms.ChoiceField(label=_("Area of arrival"), choices=ArrivalArea.choices)
@@ -44,7 +44,7 @@ class AppointmentForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
         self.dealership = dealership
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields = {"advisor": _advisor_field(dealership), **self.fields}
         self.fields["advisor"].widget.attrs["class"] = "form-select"
         self.fields["vin"].widget.attrs.update({"style": "text-transform: uppercase", "autocomplete": "off"})
@@ -64,7 +64,7 @@ class AppointmentForm(BootstrapFormMixin, forms.Form):
         return datetime.datetime.combine(day, time, tzinfo=self.dealership.tz)
 
 
-class RescheduleForm(BootstrapFormMixin, forms.Form):
+class RescheduleForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     date = forms.DateField(label=_("Date"), widget=DATE)
     time = forms.TimeField(label=_("Arrival time"), widget=TIME)
     handover_date = forms.DateField(label=_("Hand-over date"), widget=DATE)
@@ -72,12 +72,12 @@ class RescheduleForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
         self.dealership = dealership
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
     combined = AppointmentForm.combined
 
 
-class ReceptionForm(BootstrapFormMixin, forms.Form):
+class ReceptionForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     mileage = forms.IntegerField(label=_("Mileage, km"), min_value=0)
     fuel_level = forms.ChoiceField(label=_("Fuel level"), choices=[("", "—"), *FuelLevel.choices])
     damage_notes = forms.CharField(label=_("Visible damage"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -86,7 +86,7 @@ class ReceptionForm(BootstrapFormMixin, forms.Form):
     )
 
     def __init__(self, *args, dealership=None, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
 
 class JobForm(BootstrapFormMixin, forms.Form):
@@ -96,12 +96,12 @@ class JobForm(BootstrapFormMixin, forms.Form):
     is_important = forms.BooleanField(label=_("Important job (full inspection)"), required=False)
 
 
-class PartLineForm(BootstrapFormMixin, forms.Form):
+class PartLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
     quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=10, decimal_places=2, initial=1)
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["part"].queryset = Part.objects.filter(dealership=dealership, is_active=True)
 
 
@@ -128,48 +128,48 @@ class InterviewForm(BootstrapFormMixin, forms.Form):
     notes = forms.CharField(label=_("Interview notes"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class LoanerForm(BootstrapFormMixin, forms.ModelForm):
+class LoanerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Loaner
         fields = ["plate", "make", "model", "vin", "is_active", "notes"]
 
     def __init__(self, *args, dealership=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
 
-class LoanerReserveForm(BootstrapFormMixin, forms.Form):
+class LoanerReserveForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     loaner = forms.ModelChoiceField(queryset=Loaner.objects.none(), label=_("Loaner car"))
     starts_on = forms.DateField(label=_("From"), widget=DATE)
     ends_on = forms.DateField(label=_("Until"), widget=DATE)
     driver_licence = forms.CharField(label=_("Driver's licence"), required=False, max_length=40)
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["loaner"].queryset = Loaner.objects.filter(dealership=dealership, is_active=True)
 
 
-class WorkingHoursForm(BootstrapFormMixin, forms.Form):
+class WorkingHoursForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     weekday = forms.TypedChoiceField(label=_("Weekday"), coerce=int, choices=WorkingHours.Weekday.choices)
     starts_at = forms.TimeField(label=_("From"), widget=TIME)
     ends_at = forms.TimeField(label=_("Until"), widget=TIME)
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields = {"advisor": _advisor_field(dealership), **self.fields}
         self.fields["advisor"].widget.attrs["class"] = "form-select"
 
 
-class DayOffForm(BootstrapFormMixin, forms.Form):
+class DayOffForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     date = forms.DateField(label=_("Date"), widget=DATE)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields = {"advisor": _advisor_field(dealership), **self.fields}
         self.fields["advisor"].widget.attrs["class"] = "form-select"
 
 
-class RecallCampaignForm(BootstrapFormMixin, forms.Form):
+class RecallCampaignForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40)
     title = forms.CharField(label=_("Title"), max_length=200)
     vin_from = forms.CharField(label=_("VIN range from"), max_length=17, required=False)
@@ -178,7 +178,7 @@ class RecallCampaignForm(BootstrapFormMixin, forms.Form):
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
 
     def clean_vins(self):
         return [line.strip() for line in self.cleaned_data["vins"].splitlines() if line.strip()]
@@ -188,7 +188,7 @@ class RecallImportForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_("Columns: code, title, vin or vin_from and vin_to."))
 
 
-class WalkInWorkOrderForm(BootstrapFormMixin, forms.Form):
+class WalkInWorkOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     """A work order for a customer who came without an appointment: who, which car, the complaint in their words."""
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
@@ -200,7 +200,7 @@ class WalkInWorkOrderForm(BootstrapFormMixin, forms.Form):
     )
 
     def __init__(self, *args, dealership=None, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
         self.fields["vehicle"].queryset = (
             Vehicle.objects.filter(dealership=dealership).select_related("customer").order_by("vin")

@@ -562,6 +562,9 @@ class WorkOrder(ConcurrentTransitionMixin, DealershipOwned):
 
 
 class WorkOrderJob(models.Model):
+    # Issue 12 item 6: ids of lines resolve in their parent's dealership (dms.core.references).
+    DEALERSHIP_PATH = "work_order__dealership"
+
     class Consent(models.TextChoices):
         # Jobs agreed at reception need no separate consent; extra work found later does (R30).
         INCLUDED = "included", _("in the original order")

@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from dms.core.exceptions import ConflictError
+from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 
@@ -497,10 +498,9 @@ class WorkOrderActionView(DealershipPageMixin, View):
 
     def _job(self, request, wo, key="job"):
         raw = request.POST.get(key, "")
-        job = wo.jobs.filter(pk=int(raw)).first() if raw.isdigit() else None
-        if job is None:
-            raise ValidationError(_("Unknown job."))
-        return job
+        # Issue 12 item 6: a job of THIS work order, through the shared resolver.
+        job_id = int(raw) if raw.isascii() and raw.isdigit() else None
+        return resolve_reference(wo.jobs.all(), job_id, dealership=wo.dealership_id, field=key)
 
     @staticmethod
     def _form_errors(form):
@@ -574,8 +574,9 @@ class WorkOrderActionView(DealershipPageMixin, View):
         return _("Self-check recorded; the car goes to the quality check.")
 
     def do_quality_check(self, request, wo):
-        ids = [int(x) for x in request.POST.getlist("checked_jobs") if x.isdigit()]
-        jobs = list(wo.jobs.filter(pk__in=ids))
+        # Issue 12 item 6: every ticked id must be a job of this work order — none is silently dropped.
+        ids = [int(x) if x.isascii() and x.isdigit() else x for x in request.POST.getlist("checked_jobs")]
+        jobs = resolve_references(wo.jobs.all(), ids, dealership=wo.dealership_id, field="checked_jobs")
         passed = request.POST.get("result") == "pass"
         services.workorder_quality_check(
             actor=request.user, work_order=wo, passed=passed, checked_jobs=jobs, notes=request.POST.get("notes", "")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services, user_policy
 from .models import AuditEntry, Customer, DealerGroup, Dealership, StaffProfile, Vehicle
+from .references import is_dealership_record, scope_to_dealerships
 from .tenancy import allowed_dealership_ids, default_dealership_id
 
 User = get_user_model()
@@ -22,13 +23,15 @@ class DealershipScopedAdmin(admin.ModelAdmin):
         return qs.filter(dealership_id__in=allowed_dealership_ids(request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        model = db_field.related_model
-        if not request.user.is_superuser and field is not None:
-            if model is Dealership:
-                field.queryset = field.queryset.filter(pk__in=allowed_dealership_ids(request.user))
-            elif any(f.name == "dealership" for f in model._meta.fields):
-                field.queryset = field.queryset.filter(dealership_id__in=allowed_dealership_ids(request.user))
+        return self._scoped_choices(super().formfield_for_foreignkey(db_field, request, **kwargs), request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return self._scoped_choices(super().formfield_for_manytomany(db_field, request, **kwargs), request)
+
+    def _scoped_choices(self, field, request):
+        # Issue 12 item 6: the shared scope (staff users and lines too), for references and many-to-many choices.
+        if field is not None and not request.user.is_superuser and is_dealership_record(field.queryset.model):
+            field.queryset = scope_to_dealerships(field.queryset, allowed_dealership_ids(request.user))
         return field
 
 

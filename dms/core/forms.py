@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, Vehicle, normalize_vin
+from .references import scope_to_dealerships
 
 User = get_user_model()
 
@@ -28,7 +29,40 @@ class BootstrapFormMixin:
             self.add_error(None, error.messages)
 
 
-class CustomerForm(BootstrapFormMixin, forms.ModelForm):
+class DealershipScopedFormMixin:
+    """Issue 12 item 6: every model choice of a page form resolves in the dealership the page acts in.
+
+    Whatever queryset a form (or a ModelForm's automatic field) gives a ``ModelChoiceField`` or
+    ``ModelMultipleChoiceField``, it is narrowed with the shared ``scope_to_dealerships`` before the form renders a
+    field and before it validates — so a posted id of another dealership's record is "not one of the choices". A form
+    built without a dealership offers and accepts no record. Put it first in the bases and pass ``dealership=``.
+    """
+
+    def __init__(self, *args, dealership=None, **kwargs):
+        self.dealership = dealership
+        super().__init__(*args, **kwargs)
+        self.scope_model_choices()
+
+    def scope_model_choices(self) -> None:
+        ids = [self.dealership.pk] if self.dealership is not None else []
+        for field in self.fields.values():
+            if not isinstance(field, forms.ModelChoiceField):
+                continue
+            if getattr(field, "_scoped_queryset", None) is field.queryset:
+                continue  # already narrowed (the form may replace a queryset after __init__: then scope again)
+            field.queryset = scope_to_dealerships(field.queryset, ids)
+            field._scoped_queryset = field.queryset
+
+    def __getitem__(self, name):
+        self.scope_model_choices()
+        return super().__getitem__(name)
+
+    def full_clean(self) -> None:
+        self.scope_model_choices()
+        super().full_clean()
+
+
+class CustomerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Customer
         fields = [
@@ -46,7 +80,7 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["assigned_manager"].queryset = User.objects.filter(
             staff_profile__dealerships=dealership, is_active=True
         ).order_by("last_name", "first_name")
@@ -54,7 +88,7 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["phone"].widget.attrs["placeholder"] = "+7 916 123-45-67"
 
 
-class VehicleForm(BootstrapFormMixin, forms.ModelForm):
+class VehicleForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = [
@@ -75,7 +109,7 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
         }
 
     def __init__(self, *args, dealership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership)
         self.fields["vin"].widget.attrs.update({"maxlength": 17, "style": "text-transform: uppercase"})
         self.fields["vin"].help_text = _("17 characters, no I, O or Q.")

@@ -113,7 +113,7 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
     for entry in entries:
         line = lines.get(int(entry["line"]))
         if line is None:
-            raise ValidationError(_("Unknown count line."))
+            raise ValidationError({"entries": _("Unknown count line.")})  # issue 12 item 6: name the field
         counted = entry.get("counted")
         if counted in (None, ""):
             continue

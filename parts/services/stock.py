@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from dms.core import events, roles
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
+from dms.core.references import resolve_reference
 
 from .. import conf
 from ..models import (
@@ -252,6 +253,10 @@ def _post(
     return movement
 
 
+# The reference target the orders app provides for customer orders (dms.core.references).
+CUSTOMER_ORDER = "orders.CustomerOrder"
+
+
 @transaction.atomic
 def stock_receive(
     *,
@@ -269,6 +274,12 @@ def stock_receive(
     quantity = clean_quantity(quantity)
     unit_cost = clean_cost(unit_cost)
     _check_owned(dealership, part=part)
+    if reserve_for_order_id is not None:
+        # Issue 12 item 6: only an existing order of this dealership; the orders app provides the lookup (parts sits
+        # below orders and does not import it) and its migration 0005 makes the column a foreign key in the database.
+        reserve_for_order_id = resolve_reference(
+            CUSTOMER_ORDER, reserve_for_order_id, dealership=dealership, field="reserve_for_order_id"
+        ).pk
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
     reservation = None

@@ -1,7 +1,7 @@
 import factory
 
 from parts.models import Part, Supplier
-from tests.factories import DealershipFactory
+from tests.factories import CustomerFactory, DealershipFactory, UserFactory
 
 
 class SupplierFactory(factory.django.DjangoModelFactory):
@@ -21,3 +21,16 @@ class PartFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"04152-{n:05d}")
     name = factory.Sequence(lambda n: f"Деталь {n}")
     price = 1000
+
+
+class CustomerOrderFactory(factory.django.DjangoModelFactory):
+    """A bare order (no lines, not placed) — enough for records that reference one (issue 12 item 6)."""
+
+    class Meta:
+        model = "orders.CustomerOrder"
+
+    dealership = factory.SubFactory(DealershipFactory)
+    number = factory.Sequence(lambda n: f"Ф{n:09d}")
+    kind = "commercial"
+    customer = factory.SubFactory(CustomerFactory, dealership=factory.SelfAttribute("..dealership"))
+    author = factory.SubFactory(UserFactory)

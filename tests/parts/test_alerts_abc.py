@@ -11,6 +11,7 @@ from dms.core import roles
 from parts import selectors, services
 from parts.models import LowStockAlert, MovementKind, Part, StockBalance, StockMovement, Warehouse
 from parts.tasks import classify_abc_all
+from tests.orders.factories import CustomerOrderFactory
 
 from .factories import PartFactory
 
@@ -64,7 +65,7 @@ def test_r27_reservation_counts_against_free_stock_and_class_default_level(recei
     part = PartFactory(dealership=dealership, abc_class="A")  # class A default level 4
     special = PartFactory(dealership=dealership)  # not classified: no default level
     receive(part, 5)
-    receive(special, 1, reserve_for_order_id=77)
+    receive(special, 1, reserve_for_order_id=CustomerOrderFactory(dealership=dealership).pk)
     assert LowStockAlert.objects.count() == 0
     services.stock_reserve(actor=storekeeper, dealership=dealership, part=part, quantity=3, reference="ЗН-5")
     alert = LowStockAlert.objects.get()

@@ -12,6 +12,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import AuditEntry
 from parts import selectors, services
 from parts.models import MovementKind, Reservation, StockBalance, StockMovement, Warehouse
+from tests.orders.factories import CustomerOrderFactory
 
 from .factories import PartFactory, WarehouseFactory
 
@@ -96,8 +97,9 @@ def test_release_returns_reservation_to_free_stock_once(receive, part, dealershi
 
 
 def test_receipt_for_customer_order_reserves_received_quantity(receive, part, dealership):
-    movement = receive(part, 2, reserve_for_order_id=4711, reference="Заказ Ф-0042")
-    reservation = Reservation.objects.get(customer_order_id=4711)
+    order = CustomerOrderFactory(dealership=dealership)
+    movement = receive(part, 2, reserve_for_order_id=order.pk, reference="Заказ Ф-0042")
+    reservation = Reservation.objects.get(customer_order_id=order.pk)
     assert movement.reservation == reservation and reservation.quantity == 2
     assert reservation.status == Reservation.Status.ACTIVE
     balance = StockBalance.objects.get(part=part)
