@@ -1,7 +1,5 @@
 """Pages of complaints and claims. Every write goes through claims.services; records of other dealerships are 404."""
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -18,6 +16,7 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
+from dms.core.exports import CsvExportWriter
 from dms.core.models import Dealership
 from dms.core.security import client_address
 from dms.core.selectors import audit_trail
@@ -916,9 +915,7 @@ class KpiExportView(DealershipPageMixin, View):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="claims-kpi-{section}-{period.start}-{period.end}.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        writer = csv.writer(response, delimiter=";")
-        for row in rows:
-            writer.writerow(row)
+        CsvExportWriter(response).writerows(rows)  # issue 12 item 3: text cells neutralised
         return response
 
 

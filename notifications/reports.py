@@ -1,6 +1,5 @@
 """R14: the weekly call-compliance report — scoping, the chart, CSV/XLSX export and the Monday e-mail."""
 
-import csv
 import datetime
 import io
 
@@ -13,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from dms.core import roles
+from dms.core.exports import CsvExportWriter, xlsx_append
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
 
@@ -192,7 +192,7 @@ def _rows(report: ComplianceReport):
 
 def export_csv(report: ComplianceReport) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = CsvExportWriter(buffer)  # issue 12 item 3: text cells neutralised
     writer.writerow([_("Call compliance"), report.date_from.isoformat(), report.date_to.isoformat()])
     writer.writerow(_header())
     for row in _rows(report):
@@ -208,12 +208,11 @@ def export_xlsx(report: ComplianceReport) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Call compliance")[:31]
-    sheet.append([_("Call compliance"), report.date_from, report.date_to])
-    sheet.append(_header())
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    # issue 12 item 3: text typed as strings and neutralised, never formulas
+    xlsx_append(sheet, [_("Call compliance"), report.date_from, report.date_to])
+    xlsx_append(sheet, _header(), font=Font(bold=True))
     for row in _rows(report):
-        sheet.append(row)
+        xlsx_append(sheet, row)
     sheet.column_dimensions["B"].width = 32
     out = io.BytesIO()
     workbook.save(out)

@@ -297,19 +297,21 @@ def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> st
         )
     # Related columns come from scalar subqueries, not joins: planning a seven-table join cost PostgreSQL more than
     # running it (1.7 ms of 2.7); each subquery is planned alone (0.2 ms in all) and is one index lookup per row.
-    # A vehicle's or user's columns come as one text joined by the unit separator (cheaper to read than JSON).
+    # A vehicle's or user's columns come as one text[] (psycopg2 hands it over as a list): never a text joined by a
+    # separator character, which a stored value could contain and so shift the columns (issue 12 item 2); an array
+    # also keeps NULLs in place where concat_ws dropped them.
     return f"""
         SELECT o.id, o.dealership_id, (SELECT d.time_zone FROM "{dealership}" d WHERE d.id = o.dealership_id),
                o.number, o.status, o.kind, o.purpose, o.created_at, o.placed_at,
                o.expected_at, o.received_at, o.issued_at, o.cancelled_at, o.on_waiting_lot, o.long_term_agreed,
                o.customer_id, (SELECT c.name FROM "{customer}" c WHERE c.id = o.customer_id),
                o.vehicle_id,
-               (SELECT concat_ws(chr(31), v.vin, v.make, v.model) FROM "{vehicle}" v WHERE v.id = o.vehicle_id),
+               (SELECT ARRAY[v.vin, v.make, v.model] FROM "{vehicle}" v WHERE v.id = o.vehicle_id),
                o.author_id,
-               (SELECT concat_ws(chr(31), u.username, u.first_name, u.last_name) FROM "{user}" u
+               (SELECT ARRAY[u.username, u.first_name, u.last_name] FROM "{user}" u
                 WHERE u.id = o.author_id),
                o.parts_manager_id,
-               (SELECT concat_ws(chr(31), u.username, u.first_name, u.last_name) FROM "{user}" u
+               (SELECT ARRAY[u.username, u.first_name, u.last_name] FROM "{user}" u
                 WHERE u.id = o.parts_manager_id){extra}
         FROM unnest(ARRAY({ids_sql})) WITH ORDINALITY AS page(id, position)
         JOIN "{order}" o ON o.id = page.id
@@ -318,20 +320,20 @@ def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> st
 
 
 _NOTHING = (None, None, None)
-_SEPARATOR = "\x1f"  # chr(31), the unit separator: never part of a VIN, a make, a model or a user's name
 
 
 def _flatten_page_row(value: tuple) -> tuple:
-    """A ``_page_sql`` row in ``ROW_FIELDS`` order (vehicle and users come as separated texts), extra columns kept."""
+    """A ``_page_sql`` row in ``ROW_FIELDS`` order (vehicle and users come as three-element arrays), extra columns
+    kept."""
     head, vehicle_id, vehicle, author_id, author, manager_id, manager = value[:17], *value[17:23]
     return (
         *head,
         vehicle_id,
-        *(vehicle.split(_SEPARATOR) if vehicle is not None else _NOTHING),
+        *(vehicle if vehicle is not None else _NOTHING),
         author_id,
-        *(author.split(_SEPARATOR) if author is not None else _NOTHING),
+        *(author if author is not None else _NOTHING),
         manager_id,
-        *(manager.split(_SEPARATOR) if manager is not None else _NOTHING),
+        *(manager if manager is not None else _NOTHING),
         *value[23:],
     )
 

@@ -4,7 +4,6 @@ Every action calls the same service as the API; a service's ValidationError land
 (status changed meanwhile, a concurrent action) becomes a message on the order page — never a 500.
 """
 
-import csv
 import io
 import zoneinfo
 
@@ -22,6 +21,7 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
+from dms.core.exports import CsvExportWriter, xlsx_append
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 
@@ -208,7 +208,7 @@ class ExportView(DealershipPageMixin, View):
         stamp = timezone.localtime(timezone.now(), request.dealership.tz).strftime("%Y%m%d-%H%M")
         header = [str(title) for title in EXPORT_HEADER]
         if fmt == "csv":
-            writer = csv.writer(_Echo(), delimiter=";")
+            writer = CsvExportWriter(_Echo())  # issue 12 item 3: text cells neutralised
 
             def stream():
                 yield "\ufeff" + writer.writerow(header)
@@ -224,16 +224,9 @@ class ExportView(DealershipPageMixin, View):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("Orders"))
         sheet.freeze_panes = "A2"
-        from openpyxl.cell import WriteOnlyCell
-
-        cells = []
-        for title in header:
-            cell = WriteOnlyCell(sheet, value=title)
-            cell.font = Font(bold=True)
-            cells.append(cell)
-        sheet.append(cells)
+        xlsx_append(sheet, header, font=Font(bold=True))
         for row in _export_rows(queryset):
-            sheet.append(row)
+            xlsx_append(sheet, row)  # issue 12 item 3: text typed as strings and neutralised, never formulas
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = HttpResponse(

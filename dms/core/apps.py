@@ -19,6 +19,11 @@ class CoreConfig(AppConfig):
 
         connection_created.connect(_unicode_like_on_sqlite, dispatch_uid="core.sqlite_like")
 
+        from .validators import install_text_validators
+
+        # Issue 12 item 2: one control-character validator on every text input (model, form and serializer fields).
+        install_text_validators()
+
 
 def _unicode_like_on_sqlite(sender, connection, **kwargs) -> None:
     """SQLite's LIKE folds only ASCII case: «петров» would not find «Петров» in the local (SQLite) run mode."""

@@ -10,3 +10,36 @@ class ActiveDealershipMiddleware:
     def __call__(self, request):
         request.dealership = SimpleLazyObject(lambda: active_dealership(request))
         return self.get_response(request)
+
+
+class ControlCharacterQueryMiddleware:
+    """Query strings with a control character answer 400 (issue 12 item 2): a NUL in ``?search=`` once reached
+    PostgreSQL (a 500), a unit separator any filter. Parameters are single-line text, so they get the same validator
+    as every single-line text field; the API answers JSON, pages a page in the site's layout."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import ValidationError
+
+        from .validators import validate_single_line_text
+
+        try:
+            validate_single_line_text(request.path)
+            for key, values in request.GET.lists():
+                validate_single_line_text(key)
+                for value in values:
+                    validate_single_line_text(value)
+        except ValidationError as error:
+            return _bad_request(request, " ".join(error.messages))
+        return self.get_response(request)
+
+
+def _bad_request(request, message: str):
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return render(request, "core/bad_request.html", {"message": message}, status=400)

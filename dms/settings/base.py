@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dms.core.middleware.ActiveDealershipMiddleware",
+    # Issue 12 item 2: a control character in a query string is a 400, before any view or filter reads it.
+    "dms.core.middleware.ControlCharacterQueryMiddleware",
     # Axes must be last: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
