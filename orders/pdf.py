@@ -65,17 +65,15 @@ def customer_order_pdf(order: CustomerOrder) -> bytes:
         ]
         for n, line in enumerate(lines, start=1)
     ]
-    story.append(
-        data_table(
-            ["№", _("Part number"), _("Name"), _("Quantity"), _("Price"), _("Amount")],
-            rows,
-            weights=WEIGHTS,
-            width=width,
-            numeric=(0, 3, 4, 5),
-        )
+    table = data_table(
+        ["№", _("Part number"), _("Name"), _("Quantity"), _("Price"), _("Amount")],
+        rows,
+        weights=WEIGHTS,
+        width=width,
+        numeric=(0, 3, 4, 5),
     )
     total = sum((line_amount(line) for line in lines), Decimal("0.00"))
-    story.append(totals_table(totals_rows(total, dealership), width=width, amount_width=width * WEIGHTS[-1] / 180))
+    story += [table, totals_table(totals_rows(total, dealership), under=table, amount_column=5)]
     if order.comment:
         story += [Spacer(1, 3 * mm), Paragraph(text(_("Comment: %(text)s") % {"text": order.comment}), s["p"])]
     story += [

@@ -108,16 +108,14 @@ def invoice_pdf(order) -> bytes:
         ]
         for n, line in enumerate(order.lines.select_related("part"), start=1)
     ]
-    story.append(
-        data_table(
-            ["№", _("Part number"), _("Name"), _("Quantity"), _("Price"), _("Amount")],
-            rows,
-            weights=[8, 30, 70, 20, 26, 26],
-            width=width,
-            numeric=(0, 3, 4, 5),
-        )
+    table = data_table(
+        ["№", _("Part number"), _("Name"), _("Quantity"), _("Price"), _("Amount")],
+        rows,
+        weights=[8, 30, 70, 20, 26, 26],
+        width=width,
+        numeric=(0, 3, 4, 5),
     )
-    story.append(totals_table(totals_rows(order.total, dealership), width=width, amount_width=width * 26 / 180))
+    story += [table, totals_table(totals_rows(order.total, dealership), under=table, amount_column=5)]
     if order.delivery_days is not None:
         story += [
             Spacer(1, 4 * mm),

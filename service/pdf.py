@@ -65,21 +65,24 @@ def work_order_pdf(wo) -> bytes:
         )
         for line in job.parts.all():
             rows.append(
-                ["\u2003" + str(line.part), str(line.quantity.normalize()), money(line.price), money(line.amount), ""]
+                [
+                    Paragraph(text(str(line.part)), s["td_sub"]),  # a part under its job, indented
+                    str(line.quantity.normalize()),
+                    money(line.price),
+                    money(line.amount),
+                    "",
+                ]
             )
-    weights = [78, 18, 26, 26, 32]
-    story.append(
-        data_table(
-            [_("Job / part"), _("Hours / qty"), _("Rate / price"), _("Amount"), _("Consent")],
-            rows,
-            weights=weights,
-            width=width,
-            numeric=(1, 2, 3),
-        )
+    table = data_table(
+        [_("Job / part"), _("Hours / qty"), _("Rate / price"), _("Amount"), _("Consent")],
+        rows,
+        weights=[78, 18, 26, 26, 32],
+        width=width,
+        numeric=(1, 2, 3),
     )
     totals = [(_("Labour"), money(wo.labour_total)), (_("Parts"), money(wo.parts_total))]
     totals += totals_rows(wo.total, wo.dealership)
-    story.append(totals_table(totals, width=width, amount_width=width * (weights[3] + weights[4]) / sum(weights)))
+    story += [table, totals_table(totals, under=table, amount_column=3)]
     story.append(Paragraph(text(_("Declined extra work is not included in the total.")), s["p"]))
     story.append(Spacer(1, 8 * mm))
     signed = wo.signed_by and _("%(name)s, %(time)s") % {

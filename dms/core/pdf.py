@@ -11,6 +11,7 @@
 
 import io
 import logging
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
@@ -26,6 +27,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
@@ -61,6 +63,7 @@ def pdf_styles() -> dict[str, ParagraphStyle]:
         "big": ParagraphStyle("big", fontName=bold, fontSize=20, leading=24),
         "th": ParagraphStyle("th", fontName=bold, fontSize=8, leading=10, alignment=TA_CENTER),
         "td": ParagraphStyle("td", fontName=regular, fontSize=8.5, leading=10.5),
+        "td_sub": ParagraphStyle("td_sub", fontName=regular, fontSize=8.5, leading=10.5, leftIndent=10),
         "td_right": ParagraphStyle("td_right", fontName=regular, fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
         "td_bold_right": ParagraphStyle("td_bold_right", fontName=bold, fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
     }
@@ -100,8 +103,13 @@ def render(story: list[Flowable], *, pagesize=A4, margin: float = 15 * mm, title
     return buffer.getvalue()
 
 
+FRAME_PADDING = 6  # points: SimpleDocTemplate's frame pads its content on each side
+
+
 def frame_width(*, pagesize=A4, margin: float = 15 * mm) -> float:
-    return pagesize[0] - 2 * margin
+    """The width a table may take: the page less the margins and the frame's padding (a wider table is centred and
+    sticks out of the text column on both sides)."""
+    return pagesize[0] - 2 * margin - 2 * FRAME_PADDING
 
 
 def _logo(dealership, *, max_width: float, max_height: float) -> Image | None:
@@ -146,9 +154,13 @@ def requisites_lines(dealership) -> list[str]:
         bank.append(_("corr. account %(account)s") % {"account": dealership.correspondent_account})
     if bank:
         lines.append(", ".join(bank))
-    contacts = [x for x in (dealership.phone.as_international if dealership.phone else "", dealership.email) if x]
+    contacts = []
+    if dealership.phone:
+        contacts.append(_("Phone: %(phone)s") % {"phone": dealership.phone.as_international})
+    if dealership.email:
+        contacts.append(_("E-mail: %(email)s") % {"email": dealership.email})
     if contacts:
-        lines.append(_("Phone: %(contacts)s") % {"contacts": ", ".join(contacts)})
+        lines.append(", ".join(contacts))
     return lines
 
 
@@ -163,8 +175,8 @@ def requisites_block(dealership, *, width: float, compact: bool = False) -> list
         return [Paragraph(text(" · ".join(x for x in (name, phone) if x)), s["small"])]
     paragraphs: list[Flowable] = [Paragraph(text(name), s["org"])]
     paragraphs += [Paragraph(text(line), s["small"]) for line in requisites_lines(dealership)]
-    logo_width = 35 * mm
-    logo = _logo(dealership, max_width=logo_width, max_height=20 * mm)
+    logo_width = 28 * mm
+    logo = _logo(dealership, max_width=logo_width, max_height=16 * mm)
     if logo is None:
         block = Table([[paragraphs]], colWidths=[width])
     else:
@@ -189,6 +201,68 @@ def _cell(value: Any, style: ParagraphStyle) -> Flowable:
     return Paragraph(text(value), style)
 
 
+_BREAKS = re.compile(r"[ \t\r\n]+")  # where reportlab breaks a line; a non-breaking space does not count
+
+
+def _longest_word(value: Any, style: ParagraphStyle) -> float:
+    if not isinstance(value, str):
+        return 0.0
+    return max((stringWidth(word, style.fontName, style.fontSize) for word in _BREAKS.split(value)), default=0.0)
+
+
+def _widen(widths: list[float], minimum: list[float]) -> None:
+    """Raise the columns narrower than their minimum, taking the width from the columns above theirs in proportion
+    to their room (never below their own minimum); as far as the room allows."""
+    short = [i for i, w in enumerate(widths) if w < minimum[i] - 0.01]
+    roomy = [i for i, w in enumerate(widths) if w > minimum[i]]
+    needed = sum(minimum[i] - widths[i] for i in short)
+    room = sum(widths[i] - minimum[i] for i in roomy)
+    if not short or room <= 0:
+        return
+    taken = min(needed, room)
+    gains = {i: (minimum[i] - widths[i]) * taken / needed for i in short}
+    losses = {i: taken * (widths[i] - minimum[i]) / room for i in roomy}
+    for i, gain in gains.items():
+        widths[i] += gain
+    for i, loss in losses.items():
+        widths[i] -= loss
+
+
+def column_widths(
+    weights: Sequence[float],
+    width: float,
+    *,
+    header: Sequence[Any] | None,
+    rows: Sequence[Sequence[Any]] = (),
+    styles: dict[str, ParagraphStyle],
+    widest_share: float = 0.35,
+) -> list[float]:
+    """Column widths in proportion to weights, summing to width, and wide enough for the longest word in each
+    column: first every header title's longest word (a title wraps between words, never inside one:
+    «Количеств|о»), then, as far as the room allows, the body's (an amount or a part number stays whole). A body
+    word wider than widest_share of the table is left to reportlab to split."""
+    total_weight = sum(weights)
+    widths = [width * w / total_weight for w in weights]
+    padding = 6 + 1  # the cell's left and right padding, and a point to spare
+    titles = [
+        _longest_word(header[column], styles["th"]) + padding if header is not None else 0.0
+        for column in range(len(widths))
+    ]
+    _widen(widths, titles)
+    bodies = [
+        max(
+            titles[column],
+            min(
+                max((_longest_word(row[column], styles["td"]) for row in rows), default=0.0) + padding,
+                width * widest_share,
+            ),
+        )
+        for column in range(len(widths))
+    ]
+    _widen(widths, bodies)
+    return widths
+
+
 def data_table(
     header: Sequence[str] | None,
     rows: Sequence[Sequence[Any]],
@@ -205,8 +279,7 @@ def data_table(
     bold_rows: body row indexes (negative counts from the end) printed bold, such as totals.
     span_rows: (body row, first column, last column) merged cells, such as a total's caption."""
     s = pdf_styles()
-    total_weight = sum(weights)
-    widths = [width * w / total_weight for w in weights]
+    widths = column_widths(weights, width, header=header, rows=rows, styles=s)
     data: list[list[Flowable]] = []
     if header is not None:
         data.append([_cell(title, s["th"]) for title in header])
@@ -249,12 +322,20 @@ def totals_rows(total: Decimal, dealership, *, label: str | None = None) -> list
     return rows
 
 
-def totals_table(rows: Sequence[tuple[str, str]], *, width: float, amount_width: float = 30 * mm) -> Table:
-    """The totals right-aligned under a table, the amounts in a column of their own."""
+def totals_table(rows: Sequence[tuple[str, str]], *, under: Table, amount_column: int) -> Table:
+    """The totals under a priced table: captions right-aligned up to the amount column, the amounts in it."""
     s = pdf_styles()
-    data = [[Paragraph(text(caption), s["td_bold_right"]), Paragraph(text(amount), s["td_bold_right"])]
-            for caption, amount in rows]  # fmt: skip
-    table = Table(data, colWidths=[width - amount_width, amount_width])
+    widths = list(under._colWidths)
+    # A bold total may be wider than the column's widest amount: it then takes the room it needs from the captions.
+    needed = max(_longest_word(amount, s["td_bold_right"]) for _caption, amount in rows) + 6 + 1
+    amount_width = max(widths[amount_column], needed)
+    caption_width = sum(widths[:amount_column]) - (amount_width - widths[amount_column])
+    rest = sum(widths[amount_column + 1 :])
+    data = [
+        [Paragraph(text(caption), s["td_bold_right"]), Paragraph(text(amount), s["td_bold_right"]), ""]
+        for caption, amount in rows
+    ]
+    table = Table(data, colWidths=[caption_width, amount_width, rest])
     table.setStyle(
         TableStyle(
             [

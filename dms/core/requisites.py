@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-ACCOUNT_KEY_WEIGHTS = (7, 1, 3) * 8  # 23 digits: three of the BIK, then the 20-digit account
+ACCOUNT_KEY_WEIGHTS = ((7, 1, 3) * 8)[:23]  # 23 digits: three of the BIK, then the 20-digit account
 
 
 def _digits(value: str, lengths: tuple[int, ...], message) -> list[int]:

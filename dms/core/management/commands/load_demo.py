@@ -1,15 +1,18 @@
 """Demo data to click through every page. Idempotent: running it again changes nothing that exists."""
 
 import datetime
+import io
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management import BaseCommand
 from django.db import transaction
 
 from dms.core import roles, services
 from dms.core.models import Customer, DealerGroup, Dealership, StaffProfile, Vehicle
+from dms.core.pdf import FONT_DIR
 
 User = get_user_model()
 DEMO_PASSWORD = "demo12345"
@@ -146,6 +149,18 @@ DEMO_REQUISITES = {
 }
 
 
+def demo_logo(letters: str) -> ContentFile:
+    """A plain logo for the demo dealerships' documents: white letters on blue, drawn in the shipped font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (320, 160), "#0b3d91")
+    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), 80)
+    ImageDraw.Draw(image).text((160, 80), letters, fill="white", font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return ContentFile(buffer.getvalue())
+
+
 class Command(BaseCommand):
     help = "Create the demo dealership, users (password demo12345), customers, vehicles and parts."
 
@@ -165,8 +180,12 @@ class Command(BaseCommand):
         )
         for dealership in (main, second):
             # The requisites printed on customer documents (issue 16, item 4); valid checksums, fictitious company.
+            # Only empty fields are filled: what an administrator entered stays.
             for name, value in DEMO_REQUISITES[dealership.code].items():
-                setattr(dealership, name, value)
+                if not getattr(dealership, name):
+                    setattr(dealership, name, value)
+            if not dealership.logo:
+                dealership.logo.save(f"{dealership.code}.png", demo_logo("ДМ"), save=False)
             dealership.full_clean()
             dealership.save()
         users = {}
