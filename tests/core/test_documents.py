@@ -360,6 +360,17 @@ def test_other_downloads_name_the_file_in_utf8(w):
         assert _filename_star(response["Content-Disposition"]).startswith(stem)
 
 
+def test_calendar_feed_names_its_file_in_utf8(w):
+    from django.contrib.auth import get_user_model
+
+    from service import ical
+
+    admin = get_user_model().objects.get(username="doc_admin")
+    response = Client().get(ical.feed_url(ical.calendar_feed_token_renew(actor=admin)))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == "inline; filename=\"appointments.ics\"; filename*=utf-8''appointments.ics"
+
+
 def test_attachment_download_keeps_its_cyrillic_name(w):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
