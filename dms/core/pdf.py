@@ -40,6 +40,7 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "DMSSans", "DMSSans-Bold"
 GRID_COLOUR = colors.grey
 HEADER_BACKGROUND = colors.HexColor("#eeeeee")
+CELL_PADDING = 3 + 3 + 1  # points: a cell's left and right padding, and one to spare
 
 
 @cache
@@ -243,7 +244,7 @@ def column_widths(
     word wider than widest_share of the table is left to reportlab to split."""
     total_weight = sum(weights)
     widths = [width * w / total_weight for w in weights]
-    padding = 6 + 1  # the cell's left and right padding, and a point to spare
+    padding = CELL_PADDING
     titles = [
         _longest_word(header[column], styles["th"]) + padding if header is not None else 0.0
         for column in range(len(widths))
@@ -270,31 +271,19 @@ def data_table(
     weights: Sequence[float],
     width: float,
     numeric: Sequence[int] = (),
-    bold_rows: Sequence[int] = (),
-    span_rows: Sequence[tuple[int, int, int]] = (),
 ) -> Table:
     """A grid table whose every cell wraps: header titles and texts become Paragraphs, numbers align right.
 
-    weights: relative column widths, scaled so the columns fill exactly the frame width.
-    bold_rows: body row indexes (negative counts from the end) printed bold, such as totals.
-    span_rows: (body row, first column, last column) merged cells, such as a total's caption."""
+    weights: relative column widths, scaled so the columns fill exactly the given (frame) width, then widened where
+    a word would not fit (column_widths). numeric: the columns aligned right."""
     s = pdf_styles()
     widths = column_widths(weights, width, header=header, rows=rows, styles=s)
     data: list[list[Flowable]] = []
     if header is not None:
         data.append([_cell(title, s["th"]) for title in header])
-    offset = len(data)
-    bold = {i % len(rows) for i in bold_rows} if rows else set()
-    for index, row in enumerate(rows):
-        cells = []
-        for column, value in enumerate(row):
-            if column in numeric:
-                style = s["td_bold_right"] if index in bold else s["td_right"]
-            else:
-                style = s["td"]
-            cells.append(_cell(value, style))
-        data.append(cells)
-    table = Table(data, colWidths=widths, repeatRows=offset)
+    for row in rows:
+        data.append([_cell(value, s["td_right"] if column in numeric else s["td"]) for column, value in enumerate(row)])
+    table = Table(data, colWidths=widths, repeatRows=1 if header is not None else 0)
     style: list[tuple] = [
         ("GRID", (0, 0), (-1, -1), 0.4, GRID_COLOUR),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -303,9 +292,6 @@ def data_table(
     ]
     if header is not None:
         style += [("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND), ("VALIGN", (0, 0), (-1, 0), "MIDDLE")]
-    for row, first, last in span_rows:
-        row = row % len(rows) + offset
-        style.append(("SPAN", (first, row), (last, row)))
     table.setStyle(TableStyle(style))
     return table
 
@@ -327,7 +313,7 @@ def totals_table(rows: Sequence[tuple[str, str]], *, under: Table, amount_column
     s = pdf_styles()
     widths = list(under._colWidths)
     # A bold total may be wider than the column's widest amount: it then takes the room it needs from the captions.
-    needed = max(_longest_word(amount, s["td_bold_right"]) for _caption, amount in rows) + 6 + 1
+    needed = max(_longest_word(amount, s["td_bold_right"]) for _caption, amount in rows) + CELL_PADDING
     amount_width = max(widths[amount_column], needed)
     caption_width = sum(widths[:amount_column]) - (amount_width - widths[amount_column])
     rest = sum(widths[amount_column + 1 :])
