@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from dms.core.downloads import set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter
 from dms.core.models import Dealership
@@ -166,6 +167,7 @@ class AttachmentDownloadView(LoginRequiredMixin, View):
         response = FileResponse(
             attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
         )
+        set_download_name(response, attachment.original_name, inline=True)
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox; default-src 'none'"
         response["Cache-Control"] = "private, no-store"
@@ -913,7 +915,7 @@ class KpiExportView(DealershipPageMixin, View):
         if rows is None:
             raise Http404
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="claims-kpi-{section}-{period.start}-{period.end}.csv"'
+        set_download_name(response, f"claims-kpi-{section}-{period.start}-{period.end}.csv")
         response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
         CsvExportWriter(response).writerows(rows)  # issue 12 item 3: text cells neutralised
         return response

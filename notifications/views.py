@@ -12,6 +12,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
+from dms.core.downloads import set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
@@ -108,14 +109,14 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
         export = request.GET.get("export")
         if export == "csv" and not errors:
             response = HttpResponse(reports.export_csv(report), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="call-compliance-{date_from}-{date_to}.csv"'
+            set_download_name(response, f"call-compliance-{date_from}-{date_to}.csv")
             return response
         if export == "xlsx" and not errors:
             response = HttpResponse(
                 reports.export_xlsx(report),
                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
-            response["Content-Disposition"] = f'attachment; filename="call-compliance-{date_from}-{date_to}.xlsx"'
+            set_download_name(response, f"call-compliance-{date_from}-{date_to}.xlsx")
             return response
         charts = [{"row": row, "svg": reports.employee_chart(report, row.key)} for row in report.employees]
         context = self.get_context_data(

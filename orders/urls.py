@@ -9,6 +9,7 @@ urlpatterns = [
     re_path(r"^orders/export\.(?P<fmt>csv|xlsx)$", views.ExportView.as_view(), name="export"),
     path("orders/new/", views.OrderCreateView.as_view(), name="create"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
+    path("orders/<int:pk>/print.pdf", views.OrderPdfView.as_view(), name="print"),
     path("orders/<int:pk>/place/", views.PlaceView.as_view(), name="place"),
     path("orders/<int:pk>/receive/", views.ReceiveView.as_view(), name="receive"),
     path("orders/<int:pk>/issue/", views.IssueView.as_view(), name="issue"),

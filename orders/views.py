@@ -20,12 +20,13 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter, xlsx_append
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 
-from . import selectors, services
+from . import pdf, selectors, services
 from .filters import CustomerOrderFilter
 from .forms import CancelForm, CustomerOrderForm, IssueForm, OrderLineFormSet, PlaceForm, ReceiveForm, staff_choices
 from .models import OVERDUE_COLOUR, STATUS_COLOURS, CustomerOrder, OrderKind, OrderStatus
@@ -216,7 +217,7 @@ class ExportView(DealershipPageMixin, View):
                     yield writer.writerow(row)
 
             response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+            set_download_name(response, f"orders-{stamp}.csv")
             return response
         from openpyxl import Workbook
         from openpyxl.styles import Font
@@ -232,7 +233,7 @@ class ExportView(DealershipPageMixin, View):
         response = HttpResponse(
             buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
-        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.xlsx"'
+        set_download_name(response, f"orders-{stamp}.xlsx")
         return response
 
 
@@ -260,6 +261,18 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             can_cancel=status in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED),
             **kwargs,
         )
+
+
+class OrderPdfView(DealershipPageMixin, View):
+    """The printable customer order with the dealership's requisites (issue 16, item 4)."""
+
+    permission_required = "orders.view_customerorder"
+
+    def get(self, request, pk):
+        order = selectors.customer_order_detail(dealership_ids=[request.dealership.pk], pk=pk)
+        if order is None:
+            raise Http404
+        return pdf_response(pdf.customer_order_pdf(order), _("order-%(number)s.pdf") % {"number": order.number})
 
 
 class OrderCreateView(DealershipPageMixin, View):

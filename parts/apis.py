@@ -11,6 +11,7 @@ from dms.core.api_base import (
     ScopedPrimaryKeyRelatedField,
     UserBriefSerializer,
 )
+from dms.core.downloads import pdf_response
 from dms.core.models import Customer
 
 from . import pdf, selectors, services, tasks
@@ -772,12 +773,12 @@ class SalesOrderViewSet(
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"], url_path="invoice-pdf")
     def invoice_pdf(self, request, pk=None):
-        from django.http import Http404, HttpResponse
+        from django.http import Http404
 
         order = self.get_object()
         if not order.invoice_number:
             raise Http404
-        return HttpResponse(pdf.invoice_pdf(order), content_type="application/pdf")
+        return pdf_response(pdf.invoice_pdf(order), f"{order.invoice_number}.pdf")
 
     @extend_schema(request=PaymentInputSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")

@@ -1,49 +1,27 @@
-"""PDF documents (count sheets, invoices) with reportlab, in the project's shipped font (Cyrillic included)."""
+"""PDF documents (count sheets, invoices) with reportlab, built from dms.core.pdf's blocks (issue 16, item 4):
+the dealership's requisites on top, tables whose headers wrap inside their cells, totals with the VAT included."""
 
-import io
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.pdf import pdf_fonts
+from dms.core.pdf import (
+    data_table,
+    frame_width,
+    money,
+    pdf_styles,
+    render,
+    requisites_block,
+    text,
+    totals_rows,
+    totals_table,
+)
 
-
-def _fonts() -> tuple[str, str]:
-    return pdf_fonts()
-
-
-def _styles():
-    regular, bold = _fonts()
-    styles = getSampleStyleSheet()
-    for style in styles.byName.values():
-        style.fontName = regular
-    styles["Title"].fontName = bold
-    styles["Heading2"].fontName = bold
-    return styles, regular, bold
-
-
-def _table(data, widths, regular, bold):
-    table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), regular, 9),
-                ("FONT", (0, 0), (-1, 0), bold, 9),
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#fafafa")]),
-            ]
-        )
-    )
-    return table
+MARGIN = 15 * mm
 
 
 def _qty(value: Decimal | None) -> str:
@@ -54,89 +32,93 @@ def _qty(value: Decimal | None) -> str:
 
 def count_sheet_pdf(count) -> bytes:
     """R26: a printable count sheet — the counter writes the quantity found in the empty column."""
-    styles, regular, bold = _styles()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm)
+    s = pdf_styles()
+    width = frame_width(margin=MARGIN)
+    title = _("Count sheet #%(id)s") % {"id": count.pk}
     story = [
-        Paragraph(_("Count sheet #%(id)s") % {"id": count.pk}, styles["Title"]),
+        *requisites_block(count.dealership, width=width),
+        Paragraph(text(title), s["title"]),
         Paragraph(
-            f"{count.get_kind_display()} · {count.warehouse.name}"
-            + (f" · {count.location.code}" if count.location else "")
-            + (f" · {_('class')} {count.abc_class}" if count.abc_class else "")
-            + f" · {date_format(timezone.localtime(count.started_at), 'd.m.Y')}",
-            styles["Normal"],
+            text(
+                f"{count.get_kind_display()} · {count.warehouse.name}"
+                + (f" · {count.location.code}" if count.location else "")
+                + (f" · {_('class')} {count.abc_class}" if count.abc_class else "")
+                + f" · {date_format(timezone.localtime(count.started_at), 'd.m.Y')}"
+            ),
+            s["p"],
         ),
-        Spacer(1, 6 * mm),
+        Spacer(1, 4 * mm),
     ]
-    data = [["№", _("Bin"), _("Part number"), _("Name"), _("Unit"), _("Counted"), _("Note")]]
-    for n, line in enumerate(count.lines.select_related("part", "location"), start=1):
-        data.append(
-            [
-                str(n),
-                line.location.code if line.location else "",
-                line.part.number,
-                Paragraph(line.part.name, styles["Normal"]),
-                line.part.get_unit_display(),
-                _qty(line.counted_quantity),
-                "",
-            ]
+    rows = [
+        [
+            str(n),
+            line.location.code if line.location else "",
+            line.part.number,
+            line.part.name,
+            line.part.get_unit_display(),
+            _qty(line.counted_quantity),
+            "",
+        ]
+        for n, line in enumerate(count.lines.select_related("part", "location"), start=1)
+    ]
+    story.append(
+        data_table(
+            ["№", _("Bin"), _("Part number"), _("Name"), _("Unit"), _("Counted"), _("Note")],
+            rows,
+            weights=[8, 18, 28, 60, 14, 18, 30],
+            width=width,
+            numeric=(0, 5),
         )
-    story.append(_table(data, [10 * mm, 20 * mm, 32 * mm, 62 * mm, 12 * mm, 20 * mm, 30 * mm], regular, bold))
+    )
     story += [
         Spacer(1, 12 * mm),
-        Paragraph(_("Counted by: ____________________  Signature: __________"), styles["Normal"]),
+        Paragraph(text(_("Counted by: ____________________  Signature: __________")), s["p"]),
     ]
-    committee = list(count.committee.all())
-    for member in committee:
-        story.append(Paragraph(f"{member.get_full_name() or member.username}: __________", styles["Normal"]))
-    doc.build(story)
-    return buffer.getvalue()
+    for member in count.committee.all():
+        story.append(Paragraph(text(f"{member.get_full_name() or member.username}: __________"), s["p"]))
+    return render(story, margin=MARGIN, title=title)
 
 
 def invoice_pdf(order) -> bytes:
-    """R21: the invoice for a sales order."""
-    styles, regular, bold = _styles()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm)
+    """R21: the invoice for a sales order, with the VAT included in its total."""
+    s = pdf_styles()
+    width = frame_width(margin=MARGIN)
     dealership = order.dealership
-    invoiced = timezone.localtime(order.invoiced_at or timezone.now())
+    invoiced = timezone.localtime(order.invoiced_at or timezone.now(), dealership.tz)
+    title = _("Invoice %(number)s of %(date)s") % {
+        "number": order.invoice_number,
+        "date": date_format(invoiced, "d.m.Y"),
+    }
     story = [
-        Paragraph(dealership.name, styles["Heading2"]),
-        Paragraph(
-            " · ".join(x for x in [dealership.address, str(dealership.phone or ""), dealership.email] if x),
-            styles["Normal"],
-        ),
-        Spacer(1, 6 * mm),
-        Paragraph(
-            _("Invoice %(number)s of %(date)s")
-            % {"number": order.invoice_number, "date": date_format(invoiced, "d.m.Y")},
-            styles["Title"],
-        ),
-        Paragraph(_("Order: %(number)s") % {"number": order.number}, styles["Normal"]),
-        Paragraph(_("Customer: %(name)s") % {"name": order.customer.name}, styles["Normal"]),
-        Paragraph(_("Payment: %(method)s") % {"method": order.get_payment_method_display()}, styles["Normal"]),
-        Spacer(1, 6 * mm),
+        *requisites_block(dealership, width=width),
+        Paragraph(text(title), s["title"]),
+        Paragraph(text(_("Order: %(number)s") % {"number": order.number}), s["p"]),
+        Paragraph(text(_("Customer: %(name)s") % {"name": order.customer.name}), s["p"]),
+        Paragraph(text(_("Payment: %(method)s") % {"method": order.get_payment_method_display()}), s["p"]),
+        Spacer(1, 4 * mm),
     ]
-    data = [["№", _("Part number"), _("Name"), _("Quantity"), _("Price"), _("Amount")]]
-    for n, line in enumerate(order.lines.select_related("part"), start=1):
-        data.append(
-            [
-                str(n),
-                line.part.number,
-                Paragraph(line.part.name, styles["Normal"]),
-                f"{_qty(line.quantity)} {line.part.get_unit_display()}",
-                f"{line.unit_price:.2f}",
-                f"{line.total:.2f}",
-            ]
-        )
-    data.append(["", "", "", "", _("Total"), f"{order.total:.2f}"])
-    table = _table(data, [10 * mm, 32 * mm, 68 * mm, 22 * mm, 24 * mm, 24 * mm], regular, bold)
-    table.setStyle(TableStyle([("FONT", (0, -1), (-1, -1), bold, 9), ("ALIGN", (3, 1), (-1, -1), "RIGHT")]))
-    story.append(table)
+    rows = [
+        [
+            str(n),
+            line.part.number,
+            line.part.name,
+            f"{_qty(line.quantity)} {line.part.get_unit_display()}",
+            money(line.unit_price),
+            money(line.total),
+        ]
+        for n, line in enumerate(order.lines.select_related("part"), start=1)
+    ]
+    table = data_table(
+        ["№", _("Part number"), _("Name"), _("Quantity"), _("Price"), _("Amount")],
+        rows,
+        weights=[8, 30, 70, 20, 26, 26],
+        width=width,
+        numeric=(0, 3, 4, 5),
+    )
+    story += [table, totals_table(totals_rows(order.total, dealership), under=table, amount_column=5)]
     if order.delivery_days is not None:
         story += [
             Spacer(1, 4 * mm),
-            Paragraph(_("Delivery term: %(days)s days") % {"days": order.delivery_days}, styles["Normal"]),
+            Paragraph(text(_("Delivery term: %(days)s days") % {"days": order.delivery_days}), s["p"]),
         ]
-    doc.build(story)
-    return buffer.getvalue()
+    return render(story, margin=MARGIN, title=title)

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_fsm import TransitionNotAllowed
 
+from dms.core.downloads import pdf_response
 from dms.core.exceptions import ConflictError
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
@@ -379,9 +380,7 @@ class CountSheetPdfView(DealershipPageMixin, View):
 
     def get(self, request, pk):
         count = self.get_scoped_object(StockCount, pk)
-        response = HttpResponse(pdf.count_sheet_pdf(count), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="count-{count.pk}.pdf"'
-        return response
+        return pdf_response(pdf.count_sheet_pdf(count), _("count-sheet-%(id)s.pdf") % {"id": count.pk})
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -516,9 +515,7 @@ class SalesInvoicePdfView(DealershipPageMixin, View):
         order = self.get_scoped_object(SalesOrder, pk)
         if not order.invoice_number:
             raise Http404
-        response = HttpResponse(pdf.invoice_pdf(order), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{order.invoice_number}.pdf"'
-        return response
+        return pdf_response(pdf.invoice_pdf(order), f"{order.invoice_number}.pdf")
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -1,49 +1,27 @@
-"""Printable documents (reportlab): the work order with its estimate, the bin label (R17), the loan contract (R18)."""
+"""Printable documents (reportlab): the work order with its estimate, the bin label (R17), the loan contract (R18).
 
-import io
+Built from dms.core.pdf's blocks (issue 16, item 4): the dealership's requisites on top, tables whose cells wrap,
+the estimate's totals with the VAT included in the prices."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, A6, landscape
-from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.pagesizes import A6, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.pdf import pdf_fonts
+from dms.core.pdf import (
+    data_table,
+    frame_width,
+    money,
+    pdf_styles,
+    render,
+    requisites_block,
+    text,
+    totals_rows,
+    totals_table,
+)
 
-
-def _fonts() -> tuple[str, str]:
-    return pdf_fonts()
-
-
-def _styles():
-    regular, bold = _fonts()
-    return {
-        "title": ParagraphStyle("title", fontName=bold, fontSize=14, leading=18, spaceAfter=6),
-        "h": ParagraphStyle("h", fontName=bold, fontSize=10, leading=13, spaceBefore=6, spaceAfter=3),
-        "p": ParagraphStyle("p", fontName=regular, fontSize=9, leading=12),
-        "big": ParagraphStyle("big", fontName=bold, fontSize=20, leading=24),
-    }
-
-
-def _table(rows, widths, header=True):
-    regular, bold = _fonts()
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
-    style = [
-        ("FONTNAME", (0, 0), (-1, -1), regular),
-        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-    if header:
-        style += [("FONTNAME", (0, 0), (-1, 0), bold), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]
-    table.setStyle(TableStyle(style))
-    return table
-
-
-def _money(value) -> str:
-    return f"{value:,.2f}".replace(",", " ")
+MARGIN = 15 * mm
 
 
 def _local(dt, dealership) -> str:
@@ -51,13 +29,12 @@ def _local(dt, dealership) -> str:
 
 
 def work_order_pdf(wo) -> bytes:
-    s = _styles()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm)
+    s = pdf_styles()
+    width = frame_width(margin=MARGIN)
+    title = _("Work order %(number)s") % {"number": wo.number}
     story = [
-        Paragraph(_("Work order %(number)s") % {"number": wo.number}, s["title"]),
-        Paragraph(f"{wo.dealership.name}. {wo.dealership.address}", s["p"]),
-        Spacer(1, 4 * mm),
+        *requisites_block(wo.dealership, width=width),
+        Paragraph(text(title), s["title"]),
     ]
     v = wo.vehicle
     facts = [
@@ -68,86 +45,102 @@ def work_order_pdf(wo) -> bytes:
         [_("Advisor"), wo.advisor.get_full_name() or wo.advisor.username, _("Status"), wo.get_status_display()],
         [_("Revision"), str(wo.revision), _("Printed"), _local(timezone.now(), wo.dealership)],
     ]
-    story.append(_table(facts, [28 * mm, 62 * mm, 28 * mm, 62 * mm], header=False))
-    story.append(Paragraph(_("Customer's complaint"), s["h"]))
-    story.append(Paragraph(wo.customer_words or wo.complaint or "—", s["p"]))
+    story.append(data_table(None, facts, weights=[28, 62, 28, 62], width=width))
+    story.append(Paragraph(text(_("Customer's complaint")), s["h"]))
+    story.append(Paragraph(text(wo.customer_words or wo.complaint or "—"), s["p"]))
     if wo.damage_notes:
-        story.append(Paragraph(_("Visible damage"), s["h"]))
-        story.append(Paragraph(wo.damage_notes, s["p"]))
-    story.append(Paragraph(_("Estimate"), s["h"]))
-    rows = [[_("Job / part"), _("Hours / qty"), _("Rate / price"), _("Amount"), _("Consent")]]
+        story.append(Paragraph(text(_("Visible damage")), s["h"]))
+        story.append(Paragraph(text(wo.damage_notes), s["p"]))
+    story.append(Paragraph(text(_("Estimate")), s["h"]))
+    rows = []
     for job in wo.jobs.prefetch_related("parts__part"):
         rows.append(
             [
-                Paragraph(job.description + (" ★" if job.is_important else ""), s["p"]),
+                job.description + (" ★" if job.is_important else ""),
                 str(job.standard_hours),
-                _money(job.rate),
-                _money(job.labour_amount),
+                money(job.rate),
+                money(job.labour_amount),
                 job.get_consent_display(),
             ]
         )
         for line in job.parts.all():
             rows.append(
-                [Paragraph("  " + str(line.part), s["p"]), str(line.quantity.normalize()), _money(line.price),
-                 _money(line.amount), ""]
-            )  # fmt: skip
-    rows.append(["", "", _("Labour"), _money(wo.labour_total), ""])
-    rows.append(["", "", _("Parts"), _money(wo.parts_total), ""])
-    rows.append(["", "", _("Total"), _money(wo.total), ""])
-    story.append(_table(rows, [80 * mm, 20 * mm, 25 * mm, 25 * mm, 30 * mm]))
-    story.append(Paragraph(_("Declined extra work is not included in the total."), s["p"]))
+                [
+                    Paragraph(text(str(line.part)), s["td_sub"]),  # a part under its job, indented
+                    str(line.quantity.normalize()),
+                    money(line.price),
+                    money(line.amount),
+                    "",
+                ]
+            )
+    table = data_table(
+        [_("Job / part"), _("Hours / qty"), _("Rate / price"), _("Amount"), _("Consent")],
+        rows,
+        weights=[78, 18, 26, 26, 32],
+        width=width,
+        numeric=(1, 2, 3),
+    )
+    totals = [(_("Labour"), money(wo.labour_total)), (_("Parts"), money(wo.parts_total))]
+    totals += totals_rows(wo.total, wo.dealership)
+    story += [table, totals_table(totals, under=table, amount_column=3)]
+    story.append(Paragraph(text(_("Declined extra work is not included in the total.")), s["p"]))
     story.append(Spacer(1, 8 * mm))
     signed = wo.signed_by and _("%(name)s, %(time)s") % {
         "name": wo.signed_by,
         "time": _local(wo.delivered_at, wo.dealership),
     }
     story.append(
-        _table(
+        data_table(
+            None,
             [
                 [_("Customer agreed at reception"), "______________________"],
                 [_("Vehicle received by the customer"), signed or "______________________"],
             ],
-            [90 * mm, 90 * mm],
-            header=False,
+            weights=[1, 1],
+            width=width,
         )
     )
-    doc.build(story)
-    return buffer.getvalue()
+    return render(story, margin=MARGIN, title=title)
 
 
 def bin_label_pdf(wo) -> bytes:
     """R17: the bin with the prepared parts carries the customer's name and the work-order number."""
-    s = _styles()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A6), leftMargin=8 * mm, rightMargin=8 * mm, topMargin=8 * mm)
+    s = pdf_styles()
+    pagesize, margin = landscape(A6), 8 * mm
+    width = frame_width(pagesize=pagesize, margin=margin)
     arrival = wo.appointment.starts_at if wo.appointment_id else wo.arrived_at
     story = [
-        Paragraph(wo.number, s["big"]),
-        Paragraph(wo.customer.name, s["title"]),
-        Paragraph(f"{wo.vehicle.make} {wo.vehicle.model} · {wo.vehicle.plate or wo.vehicle.vin}", s["p"]),
-        Paragraph(_("Arrival: %(time)s") % {"time": _local(arrival, wo.dealership)}, s["p"]),
+        *requisites_block(wo.dealership, width=width, compact=True),
+        Paragraph(text(wo.number), s["big"]),
+        Paragraph(text(wo.customer.name), s["title"]),
+        Paragraph(text(f"{wo.vehicle.make} {wo.vehicle.model} · {wo.vehicle.plate or wo.vehicle.vin}"), s["p"]),
+        Paragraph(text(_("Arrival: %(time)s") % {"time": _local(arrival, wo.dealership)}), s["p"]),
         Spacer(1, 2 * mm),
     ]
-    rows = [[_("Part"), _("Qty"), _("Reserved")]]
-    for job in wo.jobs.prefetch_related("parts__part"):
-        for line in job.parts.all():
-            rows.append([str(line.part)[:45], str(line.quantity.normalize()), str(line.reserved_quantity.normalize())])
-    story.append(_table(rows, [90 * mm, 20 * mm, 20 * mm]))
-    doc.build(story)
-    return buffer.getvalue()
+    rows = [
+        [str(line.part), str(line.quantity.normalize()), str(line.reserved_quantity.normalize())]
+        for job in wo.jobs.prefetch_related("parts__part")
+        for line in job.parts.all()
+    ]
+    story.append(
+        data_table([_("Part"), _("Qty"), _("Reserved")], rows, weights=[90, 20, 22], width=width, numeric=(1, 2))
+    )
+    return render(story, pagesize=pagesize, margin=margin, title=wo.number)
 
 
 def loaner_contract_pdf(reservation) -> bytes:
     """R18: the loan contract prefilled with the customer's details."""
-    s = _styles()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm)
+    s = pdf_styles()
+    margin = 18 * mm
+    width = frame_width(margin=margin)
     c, loaner, d = reservation.customer, reservation.loaner, reservation.dealership
+    title = _("Loan contract for a replacement car No. %(n)s") % {"n": reservation.pk}
     story = [
-        Paragraph(_("Loan contract for a replacement car No. %(n)s") % {"n": reservation.pk}, s["title"]),
-        Paragraph(f"{d.name}. {d.address}", s["p"]),
-        Spacer(1, 5 * mm),
-        _table(
+        *requisites_block(d, width=width),
+        Paragraph(text(title), s["title"]),
+        Spacer(1, 3 * mm),
+        data_table(
+            None,
             [
                 [_("Customer"), c.name],
                 [_("Phone"), c.phone.as_international if c.phone else ""],
@@ -160,22 +153,25 @@ def loaner_contract_pdf(reservation) -> bytes:
                 ],
                 [_("Period"), f"{reservation.starts_on:%d.%m.%Y} — {reservation.ends_on:%d.%m.%Y}"],
             ],
-            [60 * mm, 114 * mm],
-            header=False,
+            weights=[60, 114],
+            width=width,
         ),
         Spacer(1, 5 * mm),
         Paragraph(
-            _(
-                "The customer receives the loaner car for the period of the repair, returns it in the same condition "
-                "with the same fuel level, and is liable for fines and damage during the loan."
+            text(
+                _(
+                    "The customer receives the loaner car for the period of the repair, returns it in the same "
+                    "condition with the same fuel level, and is liable for fines and damage during the loan."
+                )
             ),
             s["p"],
         ),
         Spacer(1, 12 * mm),
-        _table(
-            [[_("For the dealership"), _("Customer")], ["______________________", "______________________"]],
-            [87 * mm, 87 * mm],
+        data_table(
+            [_("For the dealership"), _("Customer")],
+            [["______________________", "______________________"]],
+            weights=[1, 1],
+            width=width,
         ),
     ]
-    doc.build(story)
-    return buffer.getvalue()
+    return render(story, margin=margin, title=title)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
@@ -611,7 +612,7 @@ class WorkOrderPdfView(DealershipPageMixin, View):
 
     def get(self, request, pk):
         wo = self.get_scoped_object(WorkOrder, pk)
-        return _pdf_response(pdf.work_order_pdf(wo), f"{wo.number}.pdf")
+        return pdf_response(pdf.work_order_pdf(wo), f"{wo.number}.pdf")
 
 
 class BinLabelPdfView(DealershipPageMixin, View):
@@ -619,13 +620,7 @@ class BinLabelPdfView(DealershipPageMixin, View):
 
     def get(self, request, pk):
         wo = self.get_scoped_object(WorkOrder, pk)
-        return _pdf_response(pdf.bin_label_pdf(wo), f"{wo.number}-label.pdf")
-
-
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+        return pdf_response(pdf.bin_label_pdf(wo), f"{wo.number}-label.pdf")
 
 
 class WorkshopBoardView(DealershipPageMixin, TemplateView):
@@ -676,7 +671,7 @@ class LoanerContractPdfView(DealershipPageMixin, View):
 
     def get(self, request, pk):
         reservation = self.get_scoped_object(LoanerReservation, pk)
-        return _pdf_response(pdf.loaner_contract_pdf(reservation), f"loan-{reservation.pk}.pdf")
+        return pdf_response(pdf.loaner_contract_pdf(reservation), f"loan-{reservation.pk}.pdf")
 
 
 class LoanerReservationCancelView(DealershipPageMixin, View):
@@ -878,6 +873,6 @@ class AdvisorCalendarFeedView(View):
         if advisor is None or not advisor.has_perm("service.view_appointment"):
             raise Http404
         response = HttpResponse(ical.advisor_feed(advisor), content_type="text/calendar; charset=utf-8")
-        response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+        set_download_name(response, "appointments.ics", inline=True)
         response["Cache-Control"] = "private, no-store"
         return response

@@ -206,7 +206,28 @@ class DealershipAdmin(admin.ModelAdmin):
         return qs if request.user.is_superuser else qs.filter(pk__in=allowed_dealership_ids(request.user))
 
     list_filter = ["group"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "code", "legal_name", "inn"]
+    # The requisites are entered once here and printed on every customer document (issue 16, item 4).
+    fieldsets = [
+        (None, {"fields": ["group", "name", "code", "time_zone", "order_prefix", "address", "phone", "email"]}),
+        (
+            _("Requisites for documents"),
+            {
+                "fields": [
+                    "legal_name",
+                    "legal_address",
+                    ("inn", "kpp"),
+                    "ogrn",
+                    "bank_name",
+                    "bik",
+                    "settlement_account",
+                    "correspondent_account",
+                    "logo",
+                    "vat_rate",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(StaffProfile)

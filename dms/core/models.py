@@ -1,13 +1,17 @@
 import re
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+
+from . import requisites
 
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
@@ -60,6 +64,29 @@ class Dealership(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = PhoneNumberField(_("phone"), blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    # Requisites (реквизиты), entered once and printed in the header of every customer document (issue 16, item 4).
+    legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
+    legal_address = models.CharField(_("legal address"), max_length=300, blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True, validators=[requisites.validate_inn])
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[requisites.validate_kpp])
+    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True, validators=[requisites.validate_ogrn])
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bik = models.CharField(_("BIK"), max_length=9, blank=True, validators=[requisites.validate_bik])
+    settlement_account = models.CharField(
+        _("settlement account"), max_length=20, blank=True, validators=[requisites.validate_account]
+    )
+    correspondent_account = models.CharField(
+        _("correspondent account"), max_length=20, blank=True, validators=[requisites.validate_account]
+    )
+    logo = models.ImageField(_("logo"), upload_to="dealership-logos/", blank=True)
+    # Russian prices include VAT; documents print the VAT inside the total at this rate (0 = not a VAT payer).
+    vat_rate = models.DecimalField(
+        _("VAT rate, %"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("20.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99.99"))],
+    )
 
     class Meta:
         verbose_name = _("dealership")
@@ -68,6 +95,28 @@ class Dealership(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.kpp and len(self.inn) != 10:
+            # Only organisations (10-digit INN) have a KPP.
+            errors["kpp"] = _("A KPP goes with a 10-digit INN of an organisation.")
+        accounts = {"settlement_account": False, "correspondent_account": True}
+        for name, correspondent in accounts.items():
+            account = getattr(self, name)
+            if not account:
+                continue
+            if not (self.bik.isdigit() and len(self.bik) == 9):
+                errors[name] = _("Enter the bank's BIK to check the account number.")
+            elif (
+                account.isdigit()
+                and len(account) == 20
+                and not requisites.account_key_matches(self.bik, account, correspondent=correspondent)
+            ):
+                errors[name] = _("The account number does not match the BIK: check the digits.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -101,6 +101,7 @@ PAGES: dict[str, Page] = {
     "orders:export": Page("orders.export_customerorder", kwargs={"fmt": "csv"}),
     "orders:create": Page("orders.add_customerorder", "orders.add_customerorder"),
     "orders:detail": Page("orders.view_customerorder", obj="orders.CustomerOrder"),
+    "orders:print": Page("orders.view_customerorder", obj="orders.CustomerOrder"),
     "orders:place": Page(
         "orders.place_customerorder",
         "orders.place_customerorder",
@@ -871,6 +872,8 @@ def test_public_pages_with_an_unknown_token_are_404(w, name):
     [
         ("orders:export", "text/csv"),
         ("claims:kpi_export", "text/csv"),
+        ("orders:print", "application/pdf"),
+        ("parts:count_sheet", "application/pdf"),
         ("service:workorder_pdf", "application/pdf"),
         ("service:workorder_bin_label", "application/pdf"),
         ("service:loaner_contract", "application/pdf"),

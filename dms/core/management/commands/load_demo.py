@@ -1,15 +1,18 @@
 """Demo data to click through every page. Idempotent: running it again changes nothing that exists."""
 
 import datetime
+import io
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management import BaseCommand
 from django.db import transaction
 
 from dms.core import roles, services
 from dms.core.models import Customer, DealerGroup, Dealership, StaffProfile, Vehicle
+from dms.core.pdf import FONT_DIR
 
 User = get_user_model()
 DEMO_PASSWORD = "demo12345"
@@ -116,6 +119,47 @@ DEMO_PARTS = [
     ("08880-83322", "Масло моторное 0W-20, 4 л", "4100.00"),
 ]
 
+DEMO_REQUISITES = {
+    "demo-moscow": {
+        "legal_name": "Общество с ограниченной ответственностью «Демо Моторс Москва»",
+        "legal_address": "125167, г. Москва, Ленинградский проспект, д. 39, стр. 14",
+        "address": "г. Москва, Ленинградский проспект, д. 39, стр. 14",
+        "phone": "+74951234567",
+        "inn": "7728123459",
+        "kpp": "772801001",
+        "ogrn": "1027700123450",
+        "bank_name": "ПАО Сбербанк, г. Москва",
+        "bik": "044525225",
+        "settlement_account": "40702810200000012345",
+        "correspondent_account": "30101810400000000225",
+    },
+    "demo-kazan": {
+        "legal_name": "Общество с ограниченной ответственностью «Демо Моторс Казань»",
+        "legal_address": "420111, Республика Татарстан, г. Казань, ул. Баумана, д. 1",
+        "address": "г. Казань, ул. Баумана, д. 1",
+        "phone": "+78432123456",
+        "inn": "1655123453",
+        "kpp": "165501001",
+        "ogrn": "1161690123451",
+        "bank_name": "Отделение «Банк Татарстан» № 8610 ПАО Сбербанк",
+        "bik": "049205603",
+        "settlement_account": "40702810462000012345",
+        "correspondent_account": "30101810600000000603",
+    },
+}
+
+
+def demo_logo(letters: str) -> ContentFile:
+    """A plain logo for the demo dealerships' documents: white letters on blue, drawn in the shipped font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (320, 160), "#0b3d91")
+    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), 80)
+    ImageDraw.Draw(image).text((160, 80), letters, fill="white", font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return ContentFile(buffer.getvalue())
+
 
 class Command(BaseCommand):
     help = "Create the demo dealership, users (password demo12345), customers, vehicles and parts."
@@ -134,6 +178,16 @@ class Command(BaseCommand):
             code="demo-kazan",
             defaults={"group": group, "name": "Демо Моторс Казань", "time_zone": "Europe/Moscow", "order_prefix": "К"},
         )
+        for dealership in (main, second):
+            # The requisites printed on customer documents (issue 16, item 4); valid checksums, fictitious company.
+            # Only empty fields are filled: what an administrator entered stays.
+            for name, value in DEMO_REQUISITES[dealership.code].items():
+                if not getattr(dealership, name):
+                    setattr(dealership, name, value)
+            if not dealership.logo:
+                dealership.logo.save(f"{dealership.code}.png", demo_logo("ДМ"), save=False)
+            dealership.full_clean()
+            dealership.save()
         users = {}
         for username, first, last, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
