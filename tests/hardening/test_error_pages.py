@@ -116,3 +116,14 @@ def test_favicon_ships_and_every_layout_links_it(client, advisor):
     response = Client().get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"] == "/static/favicon.svg"
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_expired_form_page_in_the_layout_and_language(language):
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["django_language"] = language
+    response = client.post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'id="error-page"' in html and 'href="/static/favicon.svg"' in html
+    assert {"ru": "Форма устарела", "en": "The form has expired"}[language] in html

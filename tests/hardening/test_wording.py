@@ -83,3 +83,4 @@ def test_main_pages_show_no_rule_numbers(latin_client, name, language):  # noqa:
 def test_error_templates_load():
     for name in ("400.html", "403.html", "404.html", "500.html"):
         get_template(name)
+    get_template("403_csrf.html")
