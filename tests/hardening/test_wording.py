@@ -84,3 +84,26 @@ def test_error_templates_load():
     for name in ("400.html", "403.html", "404.html", "500.html"):
         get_template(name)
     get_template("403_csrf.html")
+
+
+@pytest.mark.django_db
+def test_order_dashboard_marks_a_long_term_order_in_words(client, advisor, vehicle):
+    """The dashboard's badge for an agreed long delivery term read «R4»."""
+    from orders import services as order_services
+    from tests.orders.factories import PartFactory
+
+    order = order_services.customer_order_create(
+        actor=advisor,
+        dealership=vehicle.dealership,
+        customer=vehicle.customer,
+        vehicle=vehicle,
+        kind="warranty",
+        lines=[{"part": PartFactory(dealership=vehicle.dealership), "quantity": 1}],
+        long_term_agreed=True,
+    )
+    client.force_login(advisor)
+    html = client.get(reverse("orders:dashboard")).content.decode()
+    row = html[html.index(f'id="order-{order.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "долгий срок" in row
+    assert not RULE_NUMBER.findall(visible_text(html))
