@@ -127,3 +127,31 @@ def test_expired_form_page_in_the_layout_and_language(language):
     html = response.content.decode()
     assert 'id="error-page"' in html and 'href="/static/favicon.svg"' in html
     assert {"ru": "Форма устарела", "en": "The form has expired"}[language] in html
+
+
+def test_refused_requests_are_logged_without_a_traceback(client, advisor):
+    """make run printed a traceback for every 403 (issue 14 item 9); a 5xx keeps its traceback."""
+    import io
+    import logging
+    import sys
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    for configured in logging.getLogger("django").handlers:
+        for log_filter in configured.filters:
+            handler.addFilter(log_filter)
+    assert handler.filters, "the console handler of the django logger has no filter"
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client.force_login(advisor)
+        assert client.get(reverse("claims:claim_list")).status_code == 403
+        try:
+            raise OperationalError("database is down")
+        except OperationalError:
+            logger.error("Internal Server Error: /x/", exc_info=sys.exc_info(), extra={"status_code": 500})
+    finally:
+        logger.removeHandler(handler)
+    log = stream.getvalue()
+    assert "Forbidden (Permission denied): /claims/" in log
+    assert log.count("Traceback") == 1 and "database is down" in log
