@@ -110,3 +110,17 @@ def test_concurrent_writers_on_local_sqlite_lose_nothing(tmp_path):
         text=True,
     )
     assert int(check.stdout) == per_writer * writers
+
+
+def test_make_run_shows_the_sites_error_pages_and_serves_static_files(tmp_path):
+    """Issue 14 item 8: make run is the newcomer's first look, so no Django debug page (it lists every URL); static
+    files are still served by whitenoise from the apps' folders without collectstatic."""
+    env = _env(tmp_path / "db.sqlite3")
+    env.pop("DEBUG", None)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.WHITENOISE_USE_FINDERS, settings.WHITENOISE_AUTOREFRESH)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True"]
