@@ -51,3 +51,10 @@ def handler404(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """An API client gets JSON for an unexpected error too; pages get templates/500.html (which needs no database)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.urls import path
 
-from dms.urls import handler404
+from dms.urls import handler404, handler500
 from dms.urls import urlpatterns as project_urlpatterns
 
 
@@ -13,6 +13,6 @@ def broken_view(request):
     raise OperationalError("the database went away")
 
 
-urlpatterns = [*project_urlpatterns, path("test-broken/", broken_view)]
+urlpatterns = [*project_urlpatterns, path("test-broken/", broken_view), path("api/test-broken/", broken_view)]
 
-__all__ = ["handler404", "urlpatterns"]
+__all__ = ["handler404", "handler500", "urlpatterns"]

@@ -155,3 +155,10 @@ def test_refused_requests_are_logged_without_a_traceback(client, advisor):
     log = stream.getvalue()
     assert "Forbidden (Permission denied): /claims/" in log
     assert log.count("Traceback") == 1 and "database is down" in log
+
+
+@pytest.mark.urls("tests.hardening.error_urls")
+def test_api_server_error_is_json():
+    response = Client(raise_request_exception=False).get("/api/test-broken/")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error."}
