@@ -10,6 +10,7 @@ from django.db.models import Count, DecimalField, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import Complaint, Department, WarrantyClaim, WarrantyStatus
 
@@ -223,7 +224,7 @@ def csv_rows(*, dealership, period: Period, section: str, now: datetime.datetime
         ]
     if section == "claims_turnaround":
         t = claim_turnaround(dealership=dealership, period=period)
-        return [[_("Indicator"), _("Value")]] + [
+        return [[_("Indicator"), pgettext("KPI", "Value")]] + [
             [_("Claims submitted"), t["submitted"]],
             [_("Decided"), t["decided"]],
             [_("Rejected"), t["rejected"]],

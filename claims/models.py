@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from dms.core.models import Customer, Dealership, DealershipOwned, Vehicle
@@ -143,7 +144,7 @@ class Complaint(ConcurrentTransitionMixin, DealershipOwned):
     )
     # Intake (R33): channel, time, customer, vehicle, description.
     channel = models.CharField(_("channel"), max_length=12, choices=ComplaintChannel.choices)
-    received_at = models.DateTimeField(_("received"))
+    received_at = models.DateTimeField(pgettext_lazy("claim or complaint", "received"))
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints", verbose_name=_("customer")
     )
@@ -178,7 +179,7 @@ class Complaint(ConcurrentTransitionMixin, DealershipOwned):
         _("customer satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     improvement = models.TextField(_("improvement measures"), blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("claim or complaint", "closed"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -363,7 +364,7 @@ class ComplaintNotification(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
-        SENT = "sent", _("sent")
+        SENT = "sent", pgettext_lazy("delivery status", "sent")
         FAILED = "failed", _("failed")
         NO_ADDRESS = "no_address", _("no contact configured")
 
@@ -427,7 +428,7 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
         _("amount claimed"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(pgettext_lazy("claim or complaint", "submitted"), null=True, blank=True)
     fmc_confirmed_at = models.DateTimeField(_("FMC confirmed"), null=True, blank=True)
     fmc_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -436,7 +437,7 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
     cac_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_at = models.DateTimeField(pgettext_lazy("claim or complaint", "paid"), null=True, blank=True)
     paid_amount = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2, null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
     decision_reason = models.TextField(_("reason of return / rejection"), blank=True)
@@ -602,7 +603,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
     )
     check_results = models.JSONField(_("automatic check results"), default=list, blank=True)
     checked_at = models.DateTimeField(_("automatically checked"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(pgettext_lazy("claim or complaint", "submitted"), null=True, blank=True)
     fmc_confirmed_at = models.DateTimeField(_("FMC confirmed"), null=True, blank=True)
     fmc_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -615,7 +616,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
     part_instruction = models.CharField(
         _("instruction for the failed part"), max_length=10, choices=PartInstruction.choices, blank=True
     )
-    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_at = models.DateTimeField(pgettext_lazy("claim or complaint", "paid"), null=True, blank=True)
     paid_amount = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2, null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
     rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)

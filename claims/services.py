@@ -250,7 +250,7 @@ def _notify_emergency(complaint: Complaint, *, actor, now: datetime.datetime) ->
         "",
         complaint.description,
         "",
-        _("Checklist (R24): insurance; aftermarket equipment; police report; photos as TAC instructs."),
+        _("Checklist: insurance; aftermarket equipment; police report; photos as TAC instructs."),  # R24
     ]
     if complaint.involves_media:
         lines.append(

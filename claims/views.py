@@ -233,12 +233,12 @@ COMPLAINT_FORM_GROUPS = [
          "description"],
     ),
     (
-        {"label": gettext_lazy("Emergency: vehicle fire or major accident (R24)"), "id": "emergency"},
+        {"label": gettext_lazy("Emergency: vehicle fire or major accident"), "id": "emergency"},  # R24
         ["severity", "emergency_kind", "insurance_info", "insurance_checked", "aftermarket_equipment",
          "aftermarket_checked", "police_report", "police_checked", "photos_taken"],
     ),
     (
-        {"label": gettext_lazy("Media involved (R24)"), "id": "media"},
+        {"label": gettext_lazy("Media involved"), "id": "media"},  # R24
         ["involves_media", "media_outlet", "media_programme", "journalist", "journalist_contact"],
     ),
 ]  # fmt: skip
@@ -922,7 +922,9 @@ class KpiExportView(DealershipPageMixin, View):
 
 
 class ClaimsSettingsView(ClaimsFormView):
-    permission_required = "claims.change_claimssettings"
+    # Directors read the settings (claims/roles.py grants them view_claimssettings); the warranty engineer edits them.
+    permission_required = "claims.view_claimssettings"
+    change_permission = "claims.change_claimssettings"
     form_class = ClaimsSettingsForm
 
     @property

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from dms.core.models import ContactChannel, Customer, DealershipOwned
@@ -230,7 +231,7 @@ class Delivery(DealershipOwned):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("message")
+        verbose_name = pgettext_lazy("sent message", "message")
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         constraints = [

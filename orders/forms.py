@@ -63,7 +63,7 @@ class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
     kind = forms.ChoiceField(choices=OrderKind.choices, label=_("Kind"))
     purpose = forms.ChoiceField(choices=OrderPurpose.choices, label=_("Purpose"), initial=OrderPurpose.REPAIR)
     parts_manager = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Parts manager"), required=False)
-    long_term_agreed = forms.BooleanField(label=_("The customer agreed to a long delivery term (R4)"), required=False)
+    long_term_agreed = forms.BooleanField(label=_("The customer agreed to a long delivery term"), required=False)  # R4
     on_waiting_lot = forms.BooleanField(label=_("The car waits on the lot for these parts"), required=False)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -115,7 +115,7 @@ class PlaceForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     supplier_order_number = forms.CharField(label=_("Supplier order number"), max_length=60)
     expected_at = forms.DateField(label=_("ETA"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
     long_term_agreed = forms.BooleanField(
-        label=_("The customer agreed to a long delivery term (R4)"),
+        label=_("The customer agreed to a long delivery term"),  # R4
         required=False,
         help_text=_("Needed when the ETA is more than 7 days away."),
     )

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from dms.core.models import Customer, Dealership, DealershipOwned, Vehicle
@@ -105,7 +106,7 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
     placed_at = models.DateTimeField(_("placed"), null=True, blank=True)
     first_received_at = models.DateTimeField(_("first parts arrived"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
-    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    issued_at = models.DateTimeField(pgettext_lazy("customer order", "issued"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     # R4: the customer agreed to a long delivery term when the order was taken.

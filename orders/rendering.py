@@ -26,6 +26,7 @@ def _texts() -> dict[str, str]:
         "lot_title": escape(gettext("Car waits on the lot")),
         "lot": escape(gettext("lot")),
         "r4_title": escape(gettext("The customer agreed to a long delivery term")),
+        "r4": escape(gettext("long term")),
         "overdue": escape(gettext("ETA overdue")),
         "counter_sale": escape(gettext("counter sale")),
         "last_call": escape(gettext("Last call")),
@@ -64,7 +65,7 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
         if o.on_waiting_lot:
             append(f' <span class="badge text-bg-dark" title="{texts["lot_title"]}">{texts["lot"]}</span>')
         if o.long_term_agreed:
-            append(f' <span class="badge text-bg-light border" title="{texts["r4_title"]}">R4</span>')
+            append(f' <span class="badge text-bg-light border" title="{texts["r4_title"]}">{texts["r4"]}</span>')  # R4
         append(
             f'</td><td><span class="badge status-badge" style="background: {colour}">{esc(o.status_display)}'
             f"</span></td><td>{short_date(o.placed_at) or '—'}</td>"

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -40,7 +40,7 @@ COLUMNS = [
     ("status", gettext_lazy("Status")),
     ("placed_at", gettext_lazy("Placed")),
     ("expected_at", gettext_lazy("ETA")),
-    ("received_at", gettext_lazy("Received")),
+    ("received_at", pgettext_lazy("customer order", "Received")),
     ("customer", gettext_lazy("Customer")),
     ("vehicle", gettext_lazy("Vehicle")),
     ("kind", gettext_lazy("Kind")),
@@ -149,7 +149,7 @@ EXPORT_HEADER = [
     gettext_lazy("Ordered"),
     gettext_lazy("Placed"),
     gettext_lazy("ETA"),
-    gettext_lazy("Received"),
+    pgettext_lazy("customer order", "Received"),
     gettext_lazy("Customer"),
     gettext_lazy("Vehicle"),
     gettext_lazy("Kind"),

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from dms.core.models import Customer, DealershipOwned, FirstContactChannel
@@ -480,7 +481,9 @@ class SalesOrder(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible manager")
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=FirstContactChannel.choices, blank=True)
+    channel = models.CharField(
+        pgettext_lazy("first contact", "channel"), max_length=10, choices=FirstContactChannel.choices, blank=True
+    )
     payment_method = models.CharField(_("payment"), max_length=10, choices=Payment.choices, default=Payment.CASHLESS)
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("warehouse")

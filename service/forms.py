@@ -25,7 +25,7 @@ def _advisor_field(dealership, **kwargs):
 
 
 class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
-    vin = forms.CharField(label=_("VIN"), max_length=20, help_text=_("The vehicle is identified by its VIN (R15)."))
+    vin = forms.CharField(label=_("VIN"), max_length=20, help_text=_("The vehicle is identified by its VIN."))  # R15
     reason = forms.CharField(label=_("Reason for the visit"), widget=forms.Textarea(attrs={"rows": 2}))
     area = forms.ChoiceField(label=_("Area of arrival"), choices=ArrivalArea.choices)
     date = forms.DateField(label=_("Date"), widget=DATE)

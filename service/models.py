@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from dms.core.models import DealershipOwned
@@ -296,7 +297,7 @@ class AppointmentSlot(DealershipOwned):
 
 
 class ConfirmationStatus(models.TextChoices):
-    SENT = "sent", _("sent")
+    SENT = "sent", pgettext_lazy("delivery status", "sent")
     CALL_DUE = "call_due", _("call due")
     CONFIRMED = "confirmed", _("confirmed")
     RESCHEDULE = "reschedule", _("reschedule requested")
@@ -356,7 +357,7 @@ class Loaner(DealershipOwned):
 class LoanerReservation(DealershipOwned):
     class Status(models.TextChoices):
         RESERVED = "reserved", _("reserved")
-        CANCELLED = "cancelled", _("cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("loaner reservation", "cancelled")
 
     loaner = models.ForeignKey(Loaner, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("loaner"))
     appointment = models.ForeignKey(
@@ -403,7 +404,7 @@ class WorkOrderStatus(models.TextChoices):
     IN_REPAIR = "in_repair", _("В ремонте")
     QUALITY_CHECK = "quality_check", _("Контроль качества")
     READY = "ready", _("Готов к выдаче")
-    DELIVERED = "delivered", _("Выдан")
+    DELIVERED = "delivered", pgettext_lazy("work order", "Выдан")
 
 
 class FuelLevel(models.TextChoices):
@@ -708,7 +709,7 @@ class CalendarFeedToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_token", verbose_name=_("user")
     )
     key = models.CharField(_("key"), max_length=64, unique=True)
-    created_at = models.DateTimeField(_("issued"))
+    created_at = models.DateTimeField(pgettext_lazy("calendar feed link", "issued"))
     expires_at = models.DateTimeField(_("expires"))
 
     class Meta:

@@ -323,7 +323,7 @@ def _check_booking(
     if starts_at is None:
         raise ValidationError({"starts_at": _("This field is required.")})
     if handover_at is None:
-        raise ValidationError({"handover_at": _("Plan the hand-over slot for the job (R16).")})
+        raise ValidationError({"handover_at": _("Plan the hand-over slot for the job.")})  # R16
     if timezone.is_naive(starts_at) or timezone.is_naive(handover_at):
         raise ValidationError({"starts_at": _("Give the time with its time zone.")})
     if not scheduling.on_grid(starts_at, tz):
@@ -499,11 +499,11 @@ def appointment_book(
     now = _now(now)
     errors = {}
     if customer is None:
-        errors["customer"] = _("Identify the customer (R15).")
+        errors["customer"] = _("Identify the customer.")  # R15
     if vehicle is None:
-        errors["vehicle"] = _("Identify the vehicle by its VIN (R15).")
+        errors["vehicle"] = _("Identify the vehicle by its VIN.")  # R15
     if not (reason or "").strip():
-        errors["reason"] = _("Record the reason for the visit (R15).")
+        errors["reason"] = _("Record the reason for the visit.")  # R15
     if area not in ArrivalArea.values:
         errors["area"] = _("Choose the area of arrival.")
     if errors:

@@ -472,7 +472,7 @@ def workorder_consent_record(
 def workorder_job_complete(*, actor, job: WorkOrderJob, now=None) -> WorkOrderJob:
     work_order, job = _job_for_update(job)
     if job.consent not in WorkOrderJob.DOABLE:
-        raise ConflictError(_("Extra work is done only after the customer agrees (R30)."))
+        raise ConflictError(_("Extra work is done only after the customer agrees."))  # R30
     if work_order.status != WorkOrderStatus.IN_REPAIR:
         raise ConflictError(_("Jobs are done while the car is in repair."))
     if job.done_at is not None:
@@ -501,7 +501,7 @@ def workorder_start_repair(*, actor, work_order: WorkOrder) -> WorkOrder:
     work_order = _lock(work_order)
     if work_order.status in (WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.AWAITING_APPROVAL):
         if work_order.has_pending_consent():
-            raise ConflictError(_("Extra work is waiting for the customer's consent (R30); record the answer first."))
+            raise ConflictError(_("Extra work is waiting for the customer's consent; record the answer first."))  # R30
         if not work_order.has_jobs():
             raise ValidationError({"jobs": _("Add at least one job before the repair.")})
     return _transition(actor, work_order, "start_repair")
@@ -516,7 +516,7 @@ def workorder_submit_for_quality_check(
     if work_order.status != WorkOrderStatus.IN_REPAIR:
         return _transition(actor, work_order, "submit_for_quality_check")
     if work_order.has_pending_consent():
-        raise ConflictError(_("Extra work is waiting for the customer's consent (R30)."))
+        raise ConflictError(_("Extra work is waiting for the customer's consent."))  # R30
     if work_order.has_unfinished_jobs():
         raise ConflictError(_("Mark every agreed job as done before the self-check."))
     if not (technician or "").strip():
@@ -703,7 +703,7 @@ def _email_preparation_list(advisor_id: int, lines: list[str]) -> None:
         return
     send_mail(
         _("Appointments to prepare"),
-        _("Prepare these arrivals (R17): open the work order, check and reserve parts, order what is missing.")
+        _("Prepare these arrivals: open the work order, check and reserve parts, order what is missing.")  # R17
         + "\n\n"
         + "\n".join(lines),
         settings.DEFAULT_FROM_EMAIL,

@@ -188,7 +188,7 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Appointment booked: %(a)s.") % {"a": appointment})
         if appointment.is_repeat_visit:
-            messages.warning(self.request, _("Repeat visit for the same reason (R15)."))
+            messages.warning(self.request, _("Repeat visit for the same reason."))  # R15
         if appointment.recall_campaigns.exists():
             messages.warning(self.request, _("Open recall campaigns for this VIN: see the appointment."))
         return redirect(appointment.get_absolute_url())
@@ -519,7 +519,7 @@ class WorkOrderActionView(DealershipPageMixin, View):
             raise self._form_errors(form)
         job = services.workorder_job_add(actor=request.user, work_order=wo, **form.cleaned_data)
         if job.is_extra:
-            return _("Extra work added: it waits for the customer's consent (R30).")
+            return _("Extra work added: it waits for the customer's consent.")  # R30
         return _("Job added.")
 
     def do_remove_job(self, request, wo):

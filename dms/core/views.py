@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -116,6 +116,25 @@ class ServiceFormView(DealershipPageMixin, FormView):
     template_name = "core/form.html"
     title = ""
     success_message = ""
+    # A role that may read the page (``permission_required``) but not save it sees the form read-only, and a POST is
+    # 403: e.g. the director reads the claims settings the role table grants him (issue 14 item 8). None: reading
+    # the page is enough to save it.
+    change_permission: str | None = None
+
+    def can_save(self) -> bool:
+        return self.change_permission is None or self.request.user.has_perm(self.change_permission)
+
+    def post(self, request, *args, **kwargs):
+        if not self.can_save():
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if not self.can_save():
+            for field in form.fields.values():
+                field.disabled = True
+        return form
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -127,7 +146,9 @@ class ServiceFormView(DealershipPageMixin, FormView):
         return None
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=self.title, cancel_url=self.get_cancel_url(), **kwargs)
+        return super().get_context_data(
+            title=self.title, cancel_url=self.get_cancel_url(), read_only=not self.can_save(), **kwargs
+        )
 
     def get_cancel_url(self):
         return reverse("home")

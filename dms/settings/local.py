@@ -3,7 +3,12 @@
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+# Issue 14 item 8: make run is how a newcomer meets the product, so it shows the site's own 404 and 500 pages, not
+# Django's debug pages (those list every URL and setting). `DEBUG=true make run` brings them back for development.
+DEBUG = env.bool("DEBUG", default=False)
+# Static files straight from the apps' folders, no collectstatic step (whitenoise reads them while DEBUG is off too).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 _broker_dir = BASE_DIR / "var" / "broker"
 for _folder in ("queue", "processed", "control"):

@@ -1,12 +1,14 @@
 """Test settings: PostgreSQL by default (DATABASE_URL); the test runner may fall back to SQLite."""
 
 from .base import *  # noqa: F403
-from .base import STATIC_ROOT, env
+from .base import SQLITE_OPTIONS, STATIC_ROOT, env
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/dms")}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # make test without PostgreSQL (issue 14 item 9)
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True

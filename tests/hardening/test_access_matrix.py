@@ -266,7 +266,7 @@ PAGES: dict[str, Page] = {
     "claims:attachment_download": Page("claims.view_complaint", obj="claims.Attachment"),
     "claims:kpi": Page("claims.view_claims_kpi"),
     "claims:kpi_export": Page("claims.view_claims_kpi"),
-    "claims:settings": Page("claims.change_claimssettings", "claims.change_claimssettings"),
+    "claims:settings": Page("claims.view_claimssettings", "claims.change_claimssettings"),
 }
 
 # Token-/code-addressed public pages: an unknown token is 404 for everybody; tested separately below.

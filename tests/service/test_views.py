@@ -92,7 +92,7 @@ def test_reception_page_then_work_order_page_flow(client, book, booking_advisor,
     assert wo.status == "awaiting_approval"
     r = act("start-repair")
     messages = [str(m) for m in list(r.wsgi_request._messages)]
-    assert any("R30" in m for m in messages)
+    assert any("согласия клиента" in m for m in messages)  # R30: repair waits for the consent
     extra = wo.jobs.get(is_extra=True)
     act("consent", job=extra.pk, agreed="yes", given_by="Клиент", channel="телефон")
     act("start-repair")
