@@ -107,7 +107,11 @@ def test_fold_keeps_utf8_sequences_whole_and_lines_within_75_octets():
 
 def test_line_breaks_and_separators_in_a_name_cannot_forge_events(book, booking_advisor, feed_of, dealership):
     hostile = "Иван\rEND:VEVENT\rBEGIN:VEVENT\rSUMMARY:pwned; x, y \\ z\n\x1f" + "Ж" * 60
-    vehicle = VehicleFactory(customer=CustomerFactory(dealership=dealership, name=hostile))
+    customer = CustomerFactory(dealership=dealership)
+    # Text fields refuse control characters at input (issue 12 item 2); a name that arrived before that (an import,
+    # old data) is written straight to the table, and the feed must still escape it.
+    type(customer).objects.filter(pk=customer.pk).update(name=hostile)
+    vehicle = VehicleFactory(customer=customer)
     book(10, 0, vehicle=vehicle, reason="ТО;\r\nмасло, фильтр")
     events = parse(feed_of(booking_advisor))
     assert len(events) == 2  # the arrival and the hand-over, nothing injected
@@ -159,13 +163,15 @@ def test_the_old_signed_links_and_forged_keys_are_refused(booking_advisor, clien
 
     old_style = signing.dumps({"u": booking_advisor.pk}, salt="service.advisor-ics", compress=True)
     ical.calendar_feed_token_renew(actor=booking_advisor)
-    for key in (old_style, "forged", "x" * 43, "x" * 5000, "a\x00b" * 10, "ключ" * 11):
+    for key in (old_style, "forged", "x" * 43, "x" * 5000, "ключ" * 11):
         assert client.get(reverse("service:advisor_feed", args=[key])).status_code == 404
+    # A control character anywhere in the path is refused before any view (issue 12 item 2's middleware): 400.
+    assert client.get(reverse("service:advisor_feed", args=["a\x00b" * 10])).status_code == 400
     assert (
         client.get(
             "/calendar-feed/%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00/appointments.ics"
         ).status_code
-        == 404
+        == 400
     )
 
 
