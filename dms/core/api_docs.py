@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 
@@ -27,6 +28,7 @@ class SchemaView(SpectacularAPIView):
 class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [AllowAny]  # the page itself redirects (below); the schema it loads checks again
 
+    @extend_schema(exclude=True)  # a page, not an API operation (as in drf-spectacular's own view)
     def get(self, request, *args, **kwargs):
         if settings.API_DOCS_LOGIN_REQUIRED and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
