@@ -54,3 +54,27 @@ def test_the_admin_works_under_the_policy(page, login, dealership):
     page.wait_for_selector("#periodictask_form")
     # the package's inline script ran (with the nonce): it hides the crontab translation row
     assert page.locator(".field-crontab_translation").is_hidden()
+
+
+def test_forms_with_data_confirm_ask_first(page):
+    """static/js/app.js replaces the inline onsubmit="return confirm(...)" of the cancel buttons."""
+    page.goto(page.base_url + "/accounts/login/")
+    page.evaluate(
+        """() => { const form = document.createElement("form"); form.method = "get"; form.action = "/healthz/";
+                   form.dataset.confirm = "Отменить запись?"; form.innerHTML = '<button id="go">go</button>';
+                   document.body.appendChild(form); }"""
+    )
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("#go")
+    page.wait_for_timeout(300)
+    assert asked == ["Отменить запись?"] and "/accounts/login/" in page.url
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("#go")
+    assert "/healthz/" in page.url
