@@ -12,8 +12,9 @@ it checked and PASS/FAIL; every wait is bounded. Exit status 0 only if all pass.
 (b) worker:   the pool process running a task is SIGKILLed (acks_late + reject_on_worker_lost) — once inside the
               tick's transaction, once right after the SMS provider accepted a message → the task runs again; no
               call event doubled, no message handed to the provider twice.
-(c) postgres: ``pg_ctlcluster restart`` while gunicorn serves 4 clients → how many requests failed during it, and
-              every request after it succeeds without restarting gunicorn (CONN_HEALTH_CHECKS); the worker recovers too.
+(c) postgres: ``pg_ctlcluster restart`` while gunicorn serves 4 clients → requests that met the restart answer 503
+              with Retry-After and JSON (issue 12, item 10), counted apart; no 500 and no other failure; every request
+              after it succeeds without restarting gunicorn (CONN_HEALTH_CHECKS); the worker recovers too.
 """
 
 from __future__ import annotations
@@ -293,6 +294,15 @@ def scenario_worker(stack: infra.Stack, data: Data, base: str) -> None:
 
 
 # -- (c) PostgreSQL restarted while gunicorn serves ------------------------------------------------------------------
+def well_formed_503(response) -> bool:
+    """Issue 12, item 10: the API's outage answer says when to retry and why, as JSON."""
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return False
+    return response.headers.get("Retry-After", "").isdigit() and bool(detail)
+
+
 def scenario_postgres(stack: infra.Stack, data: Data, base: str) -> None:
     import requests
     from django.db import connection
@@ -302,6 +312,7 @@ def scenario_postgres(stack: infra.Stack, data: Data, base: str) -> None:
     print("(c) PostgreSQL restarted while gunicorn serves", flush=True)
     worker = start_worker(stack, "pg")
     checks = []
+    # (time, status or the exception's name); a 503 counts as such only with Retry-After and the JSON detail
     log: list[tuple[float, int | str]] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -314,7 +325,10 @@ def scenario_postgres(stack: infra.Stack, data: Data, base: str) -> None:
                 return
             url = f"{base}/api/orders/" if n % 2 else f"{base}/api/orders/?status=ordered"
             try:
-                status = session.get(url, headers=headers, timeout=15).status_code
+                response = session.get(url, headers=headers, timeout=15)
+                status = response.status_code
+                if status == 503 and not well_formed_503(response):
+                    status = "503 without Retry-After/JSON"
             except requests.RequestException as error:
                 status = type(error).__name__
             with lock:
@@ -335,14 +349,25 @@ def scenario_postgres(stack: infra.Stack, data: Data, base: str) -> None:
         thread.join(timeout=30)
     during = [s for t, s in log if restart_began - 0.5 <= t <= restart_ended + 2]
     after = [s for t, s in log if t > restart_ended + 2]
-    failed_during = [s for s in during if s != 200]
+    unavailable = [s for s in during if s == 503]
+    failed_during = [s for s in during if s not in (200, 503)]
     checks.append(
         check("before the restart: all 200", bool(before) and set(before) == {200}, f"{len(before)} requests")
     )
     print(
         f"  restart took {restart_ended - restart_began:.1f} s; requests around it: {len(during)}, "
-        f"failed {len(failed_during)} ({', '.join(sorted({str(s) for s in failed_during})) or 'none'})",
+        f"503 (Retry-After) {len(unavailable)}, failed otherwise {len(failed_during)} "
+        f"({', '.join(sorted({str(s) for s in failed_during})) or 'none'})",
         flush=True,
+    )
+    errors = [s for _t, s in log if s not in (200, 503)]
+    checks.append(
+        check(
+            "no 500 (nor any other failure) at any time: the restart answers 503 + Retry-After",
+            not errors,
+            f"{len(unavailable)} × 503, {sum(1 for s in errors if s == 500)} × 500, "
+            f"{len(errors)} failures in all ({', '.join(sorted({str(s) for s in errors})) or 'none'})",
+        )
     )
     first_ok = next((t for t, s in log if t > restart_ended and s == 200), None)
     checks.append(

@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .outage import RETRY_AFTER_SECONDS, is_outage, log_outage, outage_message
+
 
 class ConflictError(Exception):
     """The request is valid but the record's current state forbids it (HTTP 409)."""
@@ -31,6 +33,14 @@ def validation_error_detail(error: DjangoValidationError):
 
 
 def api_exception_handler(exc, context):
+    if is_outage(exc):
+        # Issue 12, item 10: the database or the cache cannot be reached — try again shortly, not a server error.
+        log_outage(context["request"], exc)
+        return Response(
+            {"detail": outage_message()},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         detail = validation_error_detail(exc)
         if "__all__" in detail:

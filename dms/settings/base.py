@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served from our static files: no CDN at run time (issue 12, 8)
     "django_celery_beat",
     "phonenumber_field",
     "axes",
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Issue 12, item 8 (after WhiteNoise: static files keep their caching): the CSP and no-store for private answers.
+    "dms.core.headers.ContentSecurityPolicyMiddleware",
+    "dms.core.headers.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dms.core.locale_middleware.RussianFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -52,6 +56,8 @@ MIDDLEWARE = [
     "dms.core.middleware.ActiveDealershipMiddleware",
     # Issue 12 item 2: a control character in a query string is a 400, before any view or filter reads it.
     "dms.core.middleware.ControlCharacterQueryMiddleware",
+    # Issue 12, item 10: database/cache unreachable → 503 + Retry-After (process_exception only).
+    "dms.core.outage.ServiceUnavailableMiddleware",
     # Axes must be last: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -175,11 +181,36 @@ REST_FRAMEWORK = {
         "public": env("THROTTLE_PUBLIC", default="20/hour"),
     },
 }
+# Issue 12, item 8: the policy every response carries (dms.core.headers). Scripts only from our origin (plus the
+# request's nonce when a template uses one); style attributes stay allowed: templates set data-driven widths and
+# status colours inline, and HTML escaping already keeps user text out of attributes. Bootstrap's icons are data:
+# SVGs. No CDN anywhere: Swagger UI comes from drf-spectacular-sidecar.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Issue 12, item 8: the API schema and its docs page need a signed-in user (production.py turns it on; tests and the
+# schemathesis run read the schema anonymously).
+API_DOCS_LOGIN_REQUIRED = env.bool("API_DOCS_LOGIN_REQUIRED", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "DMS after-sales API",
     "DESCRIPTION": "Customer orders, call-backs, parts, service and claims of a car dealership.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # no badge fetched from validator.swagger.io (an outside call, refused by the CSP anyway)
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

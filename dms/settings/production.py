@@ -30,4 +30,6 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
+# Issue 12, item 8: the API's schema and docs are for signed-in users only.
+API_DOCS_LOGIN_REQUIRED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -37,15 +37,40 @@ def chromium():
         browser.close()
 
 
+# Issue 12, item 8: Chromium reports what the Content-Security-Policy blocked (an inline script or handler, a file
+# from another host) on the console; the DOM's securitypolicyviolation event is logged there too, with the directive.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  console.error("Content Security Policy violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber));
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
 @pytest.fixture
 def page(chromium, live_server, settings):
     settings.AXES_ENABLED = False
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU")
     context.set_default_timeout(15000)
+    context.add_init_script(CSP_REPORTER)
     page = context.new_page()
     page.base_url = live_server.url
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_violations.append(f"{page.url}: {message.text}")
+            if message.type == "error" and is_csp_violation(message.text)
+            else None
+        ),
+    )
     yield page
     context.close()
+    # Any page the test opened that broke the policy fails the test (here, at teardown, after the journey).
+    assert not page.csp_violations, "CSP violations:\n" + "\n".join(page.csp_violations)
 
 
 @pytest.fixture
