@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from dms.core.exceptions import ConflictError
+from dms.core.inputs import parse_date_param, parse_id, parse_ids
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 
@@ -39,10 +40,8 @@ def _service_error_message(error) -> str:
 
 
 def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    # Malformed or outside the sane range (issue 12 item 5): the page's default day, as for a missing one.
+    return parse_date_param(value) or default
 
 
 def _today(request) -> datetime.date:
@@ -66,9 +65,9 @@ class AppointmentCalendarView(DealershipPageMixin, TemplateView):
         view = "week" if self.request.GET.get("view") == "week" else "day"
         advisors = list(selectors.advisors(dealership=dealership))
         chosen = None
-        wanted = self.request.GET.get("advisor", "")
-        if wanted.isdigit():
-            chosen = next((a for a in advisors if a.pk == int(wanted)), None)
+        wanted = parse_id(self.request.GET.get("advisor", ""))
+        if wanted is not None:
+            chosen = next((a for a in advisors if a.pk == wanted), None)
         if chosen is None and advisors:
             chosen = self.request.user if self.request.user in advisors else advisors[0]
         ctx = {
@@ -472,8 +471,8 @@ class WorkOrderActionView(DealershipPageMixin, View):
         return redirect(back)
 
     def _job(self, request, wo, key="job"):
-        raw = request.POST.get(key, "")
-        job = wo.jobs.filter(pk=int(raw)).first() if raw.isdigit() else None
+        job_id = parse_id(request.POST.get(key, ""))
+        job = wo.jobs.filter(pk=job_id).first() if job_id is not None else None
         if job is None:
             raise ValidationError(_("Unknown job."))
         return job
@@ -512,8 +511,8 @@ class WorkOrderActionView(DealershipPageMixin, View):
         return _("Part added.")
 
     def do_remove_part(self, request, wo):
-        raw = request.POST.get("line", "")
-        line = WorkOrderPart.objects.filter(job__work_order=wo, pk=int(raw)).first() if raw.isdigit() else None
+        line_id = parse_id(request.POST.get("line", ""))
+        line = WorkOrderPart.objects.filter(job__work_order=wo, pk=line_id).first() if line_id is not None else None
         if line is None:
             raise ValidationError(_("Unknown part line."))
         services.workorder_part_remove(actor=request.user, line=line)
@@ -550,7 +549,7 @@ class WorkOrderActionView(DealershipPageMixin, View):
         return _("Self-check recorded; the car goes to the quality check.")
 
     def do_quality_check(self, request, wo):
-        ids = [int(x) for x in request.POST.getlist("checked_jobs") if x.isdigit()]
+        ids = parse_ids(request.POST.getlist("checked_jobs"))
         jobs = list(wo.jobs.filter(pk__in=ids))
         passed = request.POST.get("result") == "pass"
         services.workorder_quality_check(

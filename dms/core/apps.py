@@ -19,6 +19,11 @@ class CoreConfig(AppConfig):
 
         connection_created.connect(_unicode_like_on_sqlite, dispatch_uid="core.sqlite_like")
 
+        from .inputs import install_input_bounds
+
+        # Issue 12 item 5: a sane range for every date, bounds for every plain integer field.
+        install_input_bounds()
+
 
 def _unicode_like_on_sqlite(sender, connection, **kwargs) -> None:
     """SQLite's LIKE folds only ASCII case: «петров» would not find «Петров» in the local (SQLite) run mode."""
