@@ -1,13 +1,13 @@
 """The API's JSON parser: a body nested deeper than any of our payloads is refused before it is parsed.
 
 Issue 12 item 5: JSON nested thousands of levels deep made Python's parser raise RecursionError (a 500). Our
-deepest payload (an order with lines) is three levels; 32 leaves room for any client.
+deepest payload (an order with lines) is three levels; 32 leaves room for any client. No view parses JSON by hand;
+one that must should check :func:`json_depth_exceeds` first.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
 
 from django.utils.translation import gettext as _
@@ -29,13 +29,6 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
         if depth > limit:
             return True
     return False
-
-
-def load_json(body: bytes, limit: int = MAX_JSON_DEPTH):
-    """``json.loads`` for any JSON read from a request by hand: ValueError for bad or too deeply nested JSON."""
-    if json_depth_exceeds(body, limit):
-        raise ValueError(_("The JSON is nested too deeply (at most %(limit)d levels).") % {"limit": limit})
-    return json.loads(body)
 
 
 class BoundedJSONParser(parsers.JSONParser):
