@@ -74,7 +74,7 @@ def test_page_parameters_with_non_ascii_digits_are_ignored(client, admin):
 
 def test_nul_in_a_search_is_400_for_the_api_and_pages(api_as, admin, client):
     response = api_as(admin).get("/api/customers/", {"search": "a\x00b"})
-    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert response.status_code == 400 and response.json()["detail"]
     client.force_login(admin)
     assert client.get(reverse("core:customer_list"), {"q": "a\x00b"}).status_code == 400
     assert client.get(reverse("claims:complaint_list"), {"status": "\x00"}).status_code == 400
@@ -202,7 +202,8 @@ def test_order_quantity_beyond_its_column_is_400_and_stores_nothing(api_as, admi
         "customer": vehicle.customer_id,
         "vehicle": vehicle.pk,
         "kind": "warranty",
-        "lines": [{"part": part.pk, "quantity": "9999999999.99"}],  # 12 digits: the serializer took it, numeric(10,2) not
+        # Twelve digits: the old serializer field took them, the numeric(10, 2) column did not (a 500).
+        "lines": [{"part": part.pk, "quantity": "9999999999.99"}],
     }
     response = api_as(admin).post("/api/orders/", body, format="json")
     assert response.status_code == 400 and "lines" in response.json()
