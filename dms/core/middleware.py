@@ -33,5 +33,29 @@ class RejectNulInQueryMiddleware:
         return self.get_response(request)
 
 
+class DataErrorMiddleware:
+    """Pages: a value the database cannot store (a numeric overflow of a column, a text beyond its length) is a 400,
+    not a 500 (issue 12 item 5). The service's transaction was rolled back, so nothing is half-written. The API maps
+    the same error in ``dms.core.exceptions.api_exception_handler``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import DataError
+
+        from .exceptions import VALUE_OUT_OF_RANGE
+
+        if not isinstance(exception, DataError):
+            return None
+        message = str(VALUE_OUT_OF_RANGE)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
 def _has_nul(params) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in params.lists())

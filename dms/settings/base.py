@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dms.core.middleware.ActiveDealershipMiddleware",
+    # A value the database cannot store answers 400 on pages too (issue 12 item 5).
+    "dms.core.middleware.DataErrorMiddleware",
     # Axes must be last: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,6 +5,7 @@ The sweep over every operation and page is tests/hardening/test_unusual_input.py
 
 import datetime
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -208,6 +209,20 @@ def test_order_quantity_beyond_its_column_is_400_and_stores_nothing(api_as, admi
     response = api_as(admin).post("/api/orders/", body, format="json")
     assert response.status_code == 400 and "lines" in response.json()
     assert not CustomerOrder.objects.exists()
+
+
+def test_a_receipt_taking_the_balance_beyond_its_column_is_400_and_writes_nothing(api_as, admin, dealership):
+    from parts.models import StockBalance, StockMovement
+    from tests.parts.factories import PartFactory
+
+    part = PartFactory(dealership=dealership)
+    api = api_as(admin)
+    most = {"part": part.pk, "quantity": "999999999.999", "unit_cost": "1"}  # the largest numeric(12, 3) value
+    assert api.post("/api/stock/receive/", most, format="json").status_code == 201
+    response = api.post("/api/stock/receive/", most, format="json")  # the balance would overflow its column
+    assert response.status_code == 400 and response.json()["detail"]
+    assert StockMovement.objects.filter(part=part).count() == 1
+    assert StockBalance.objects.get(part=part).on_hand == Decimal("999999999.999")
 
 
 @pytest.mark.parametrize("mileage", [10**30, 2**31, -1])
