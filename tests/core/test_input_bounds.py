@@ -203,7 +203,7 @@ def test_order_quantity_beyond_its_column_is_400_and_stores_nothing(api_as, admi
         "customer": vehicle.customer_id,
         "vehicle": vehicle.pk,
         "kind": "warranty",
-        # Twelve digits: the old serializer field took them, the numeric(10, 2) column did not (a 500).
+        # Twelve digits: more than the numeric(10, 2) column holds; refused by the field built from that column.
         "lines": [{"part": part.pk, "quantity": "9999999999.99"}],
     }
     response = api_as(admin).post("/api/orders/", body, format="json")
@@ -223,6 +223,19 @@ def test_a_receipt_taking_the_balance_beyond_its_column_is_400_and_writes_nothin
     assert response.status_code == 400 and response.json()["detail"]
     assert StockMovement.objects.filter(part=part).count() == 1
     assert StockBalance.objects.get(part=part).on_hand == Decimal("999999999.999")
+
+
+def test_a_page_receipt_taking_the_balance_beyond_its_column_is_400_and_writes_nothing(client, admin, dealership):
+    from parts.models import StockMovement
+    from tests.parts.factories import PartFactory
+
+    part = PartFactory(dealership=dealership)
+    client.force_login(admin)
+    most = {"part": part.number, "quantity": "999999999.999", "unit_cost": "1"}
+    assert client.post(reverse("parts:receive"), most).status_code == 302
+    response = client.post(reverse("parts:receive"), most)
+    assert response.status_code == 400
+    assert StockMovement.objects.filter(part=part).count() == 1
 
 
 @pytest.mark.parametrize("mileage", [10**30, 2**31, -1])
