@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +19,7 @@ from dms.core.api_base import (
     UserBriefSerializer,
 )
 from dms.core.models import Customer, Dealership, Vehicle
+from dms.core.parsers import BoundedJSONParser
 from dms.core.permissions import HasPerms
 from dms.core.security import client_address
 from dms.core.tenancy import resolve_dealership
@@ -247,7 +248,12 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
     parts = WarrantyPartSerializer(many=True, required=False, source="part_lines")
     attachments = AttachmentSerializer(many=True, read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    quarantine_location = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    quarantine_location = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=QuarantinedPart._meta.get_field("location").max_length,  # its column (issue 12 item 5)
+    )
     quarantined_part = serializers.SerializerMethodField()
     part_instruction = serializers.CharField(read_only=True, help_text="scrap / return; empty until decided.")
 
@@ -377,7 +383,7 @@ class _ScopedViewSet(
     filter_backends = SELECTOR_SEARCH_BACKENDS
     # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
     lookup_value_regex = "[^/]+"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     def _respond(self, obj, code=status.HTTP_200_OK):
         return Response(self.get_serializer(obj).data, status=code)

@@ -20,6 +20,7 @@ from .models import (
     Department,
     GoodwillClaim,
     PartInstruction,
+    QuarantinedPart,
     WarrantyClaim,
     WarrantyClaimKind,
 )
@@ -226,7 +227,11 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
 class WarrantyClaimForm(ServiceValidatedModelForm):
     work_order_id = forms.TypedChoiceField(label=_("Work order"), coerce=int)
     job_id = forms.IntegerField(label=_("Job"), widget=forms.Select)
-    quarantine_location = forms.CharField(label=_("Quarantine location of the failed part"), required=False)
+    quarantine_location = forms.CharField(
+        label=_("Quarantine location of the failed part"),
+        required=False,
+        max_length=QuarantinedPart._meta.get_field("location").max_length,
+    )
 
     class Meta:
         model = WarrantyClaim

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from dms.core.inputs import parse_date_param
+
 from .models import Complaint, Department, WarrantyClaim, WarrantyStatus
 
 DEFAULT_DAYS = 90
@@ -27,10 +29,8 @@ class Period:
         today = timezone.localtime(now or timezone.now(), dealership.tz).date()
 
         def parse(name, default):
-            try:
-                return datetime.date.fromisoformat(params.get(name, ""))
-            except ValueError:
-                return default
+            # Malformed or outside the sane range (issue 12 item 5): the default period's end.
+            return parse_date_param(params.get(name, "")) or default
 
         end = parse("end", today)
         start = parse("start", end - datetime.timedelta(days=DEFAULT_DAYS))

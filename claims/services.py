@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.inputs import parse_id
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.roles import DIRECTOR
 from dms.core.tenancy import allowed_dealership_ids
@@ -1094,7 +1095,8 @@ def warranty_claim_create(
     work_order = workorders.work_order_for_claim(dealership_id=dealership.pk, work_order_id=work_order_id)
     if work_order is None:
         raise ValidationError({"work_order_id": _("Unknown work order.")})
-    job = work_order.job(int(job_id)) if str(job_id).isdigit() else None
+    job_id = parse_id(job_id)
+    job = work_order.job(job_id) if job_id is not None else None
     if job is None:
         raise ValidationError(
             {"job_id": _("This job is not on work order %(number)s.") % {"number": work_order.number}}

@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from dms.core.downloads import set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter
+from dms.core.inputs import parse_id
 from dms.core.models import Dealership
 from dms.core.security import client_address
 from dms.core.selectors import audit_trail
@@ -192,7 +193,7 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             status=params.get("status", ""),
             category=params.get("category", ""),
             severity=params.get("severity", ""),
-            assignee_id=int(assignee) if assignee.isdigit() else None,
+            assignee_id=parse_id(assignee),
             overdue=params.get("overdue") == "1",
         )
         return super().get_context_data(
@@ -505,8 +506,8 @@ class GoodwillCreateView(ClaimsFormView):
 
     def get_initial(self):
         initial = {}
-        complaint_id = self.request.GET.get("complaint", "")
-        if complaint_id.isdigit():
+        complaint_id = parse_id(self.request.GET.get("complaint", ""))
+        if complaint_id is not None:
             complaint = Complaint.objects.filter(pk=complaint_id, dealership=self.request.dealership).first()
             if complaint:
                 initial = {
@@ -682,8 +683,8 @@ class ClaimCreateView(ClaimsFormView):
         return kwargs
 
     def get_initial(self):
-        wo = self.request.GET.get("work_order", "")
-        return {"work_order_id": int(wo)} if wo.isdigit() else {}
+        work_order_id = parse_id(self.request.GET.get("work_order", ""))
+        return {"work_order_id": work_order_id} if work_order_id is not None else {}
 
     def part_forms(self):
         data = self.request.POST if self.request.method == "POST" else None

@@ -15,6 +15,8 @@ from typing import Protocol
 
 from django.apps import apps
 
+from dms.core.inputs import parse_id
+
 
 @dataclass(frozen=True)
 class JobInfo:
@@ -162,9 +164,10 @@ def backend() -> Backend:
 
 
 def work_order_for_claim(*, dealership_id: int, work_order_id: int | None) -> WorkOrderInfo | None:
-    if not work_order_id:
+    work_order_id = parse_id(work_order_id)  # the one id parser (issue 12 item 5)
+    if work_order_id is None:
         return None
-    return backend().get(dealership_id=dealership_id, work_order_id=int(work_order_id))
+    return backend().get(dealership_id=dealership_id, work_order_id=work_order_id)
 
 
 def work_orders_for_dealership(*, dealership_id: int, search: str = "", limit: int = 50) -> list[WorkOrderInfo]:

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, UserBriefSerializer
+from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, UserBriefSerializer, id_param
 from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
 from dms.core.tenancy import allowed_dealership_ids
@@ -165,10 +165,8 @@ class CallComplianceReportApi(APIView):
         date_from, date_to = reports.parse_range(
             request.query_params.get("from"), request.query_params.get("to"), today=today
         )
-        wanted = request.query_params.get("dealership")
-        dealership_ids = None
-        if wanted:
-            dealership_ids = {int(wanted)} if wanted.isdigit() else set()
+        wanted = id_param(request, "dealership")
+        dealership_ids = None if wanted is None else {wanted}
         report = reports.compliance_for_user(
             user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids
         )

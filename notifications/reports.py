@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from dms.core import roles
 from dms.core.exports import CsvExportWriter, xlsx_append
+from dms.core.inputs import parse_date_param
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
 
@@ -32,10 +33,11 @@ def parse_range(
     for name, raw in (("from", raw_from), ("to", raw_to)):
         if raw in (None, ""):
             continue
-        try:
-            parsed[name] = datetime.date.fromisoformat(raw)
-        except ValueError:
+        parsed_date = parse_date_param(raw)  # inside the sane range too (issue 12 item 5)
+        if parsed_date is None:
             errors[name] = _("Enter a date as YYYY-MM-DD.")
+        else:
+            parsed[name] = parsed_date
     if errors:
         raise ValidationError(errors)
     date_to = parsed.get("to") or (parsed["from"] + datetime.timedelta(days=6) if "from" in parsed else today)

@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 
 from dms.core.downloads import set_download_name
 from dms.core.exceptions import ConflictError
+from dms.core.inputs import parse_id
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.views import DealershipPageMixin
@@ -95,8 +96,8 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
         today = services.local_today(request.dealership)
         allowed = allowed_dealership_ids(request.user)
         dealerships = Dealership.objects.filter(pk__in=allowed)
-        wanted = request.GET.get("dealership", "")
-        dealership_ids = {int(wanted)} & set(allowed) if wanted.isdigit() else None
+        wanted = parse_id(request.GET.get("dealership", ""))
+        dealership_ids = {wanted} & set(allowed) if wanted is not None else None
         errors = {}
         try:
             date_from, date_to = reports.parse_range(request.GET.get("from"), request.GET.get("to"), today=today)

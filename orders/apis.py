@@ -13,14 +13,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField
+from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
 from parts.models import Part, Supplier
 
 from . import selectors, services
 from .filters import CustomerOrderFilter
-from .models import CustomerOrder, OrderKind, OrderPurpose
+from .models import CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
 
 User = get_user_model()
 
@@ -186,7 +186,7 @@ class CustomerOrderDetailSerializer(CustomerOrderSerializer):
 # -- writing --------------------------------------------------------------------------------------------------
 class OrderLineInputSerializer(serializers.Serializer):
     part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quantity = column_field(CustomerOrderLine, "quantity")  # numeric(10, 2): 12 digits overflowed it (issue 12)
 
 
 class CustomerOrderCreateSerializer(serializers.Serializer):
@@ -212,7 +212,7 @@ class PlaceSerializer(serializers.Serializer):
 
 class ReceiveLineSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Id of a line of this order")
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quantity = column_field(CustomerOrderLine, "quantity_received")
 
 
 class ReceiveSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
+from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
 from parts.models import Part, Supplier
 
@@ -72,7 +73,8 @@ class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
         vehicles = Vehicle.objects.filter(dealership=dealership).select_related("customer")
         customer_id = self.data.get("customer") or self.initial.get("customer")
-        if customer_id and str(customer_id).isdigit():
+        customer_id = parse_id(customer_id)
+        if customer_id is not None:
             vehicles = vehicles.filter(customer_id=customer_id)
         self.fields["vehicle"].queryset = vehicles.order_by("make", "model", "vin")
         self.fields["parts_manager"].queryset = staff_of(dealership).filter(groups__name="parts_manager")

@@ -10,6 +10,7 @@ from dms.core.api_base import (
     DealershipScopedMixin,
     ScopedPrimaryKeyRelatedField,
     UserBriefSerializer,
+    id_param,
 )
 from dms.core.downloads import pdf_response
 from dms.core.models import Customer
@@ -383,7 +384,7 @@ class StockBalanceViewSet(
         params = self.request.query_params
         return selectors.stock_list(
             dealership_ids=self.scoped_dealership_ids(),
-            warehouse_id=int(params["warehouse"]) if params.get("warehouse", "").isdigit() else None,
+            warehouse_id=id_param(self.request, "warehouse"),
             search=params.get("search", ""),
             abc_class=params.get("abc_class", ""),
             below_alert=params.get("below_alert") in ("1", "true"),
@@ -435,8 +436,8 @@ class StockMovementViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnl
         params = self.request.query_params
         return selectors.movement_list(
             dealership_ids=self.scoped_dealership_ids(),
-            part_id=int(params["part"]) if params.get("part", "").isdigit() else None,
-            warehouse_id=int(params["warehouse"]) if params.get("warehouse", "").isdigit() else None,
+            part_id=id_param(self.request, "part"),
+            warehouse_id=id_param(self.request, "warehouse"),
             kind=params.get("kind", ""),
             search=params.get("search", ""),
             work_order_ref=params.get("work_order", ""),

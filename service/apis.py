@@ -1,5 +1,3 @@
-import datetime
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -14,6 +12,7 @@ from dms.core.api_base import (
     ScopedPrimaryKeyRelatedField,
     UserBriefSerializer,
 )
+from dms.core.inputs import parse_date_param, parse_id
 from dms.core.models import Customer, Vehicle
 from dms.core.references import resolve_reference, resolve_references
 
@@ -125,15 +124,14 @@ class AppointmentViewSet(_Base):
     def slots(self, request):
         """The advisor's 15-minute cells on a date: free, bookable (hour not full), taken (R16)."""
         errors = {}
-        advisor_id = request.query_params.get("advisor", "")
-        try:
-            day = datetime.date.fromisoformat(request.query_params.get("date", ""))
-        except ValueError:
+        advisor_id = parse_id(request.query_params.get("advisor", ""))
+        day = parse_date_param(request.query_params.get("date", ""))
+        if day is None:
             errors["date"] = ["Give the date as YYYY-MM-DD."]
         ids = self.scoped_dealership_ids()
         advisor = (
-            User.objects.filter(pk=int(advisor_id), staff_profile__dealerships__in=ids).first()
-            if advisor_id.isdigit()
+            User.objects.filter(pk=advisor_id, staff_profile__dealerships__in=ids).first()
+            if advisor_id is not None
             else None
         )
         if advisor is None:

@@ -15,6 +15,7 @@ from django.views.generic import FormView, TemplateView
 
 from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
+from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
@@ -42,10 +43,8 @@ def _service_error_message(error) -> str:
 
 
 def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    # Malformed or outside the sane range (issue 12 item 5): the page's default day, as for a missing one.
+    return parse_date_param(value) or default
 
 
 def _today(request) -> datetime.date:
@@ -69,9 +68,9 @@ class AppointmentCalendarView(DealershipPageMixin, TemplateView):
         view = "week" if self.request.GET.get("view") == "week" else "day"
         advisors = list(selectors.advisors(dealership=dealership))
         chosen = None
-        wanted = self.request.GET.get("advisor", "")
-        if wanted.isdigit():
-            chosen = next((a for a in advisors if a.pk == int(wanted)), None)
+        wanted = parse_id(self.request.GET.get("advisor", ""))
+        if wanted is not None:
+            chosen = next((a for a in advisors if a.pk == wanted), None)
         if chosen is None and advisors:
             chosen = self.request.user if self.request.user in advisors else advisors[0]
         ctx = {
@@ -500,7 +499,7 @@ class WorkOrderActionView(DealershipPageMixin, View):
     def _job(self, request, wo, key="job"):
         raw = request.POST.get(key, "")
         # Issue 12 item 6: a job of THIS work order, through the shared resolver.
-        job_id = int(raw) if raw.isascii() and raw.isdigit() else None
+        job_id = parse_id(raw)
         return resolve_reference(wo.jobs.all(), job_id, dealership=wo.dealership_id, field=key)
 
     @staticmethod
@@ -537,8 +536,8 @@ class WorkOrderActionView(DealershipPageMixin, View):
         return _("Part added.")
 
     def do_remove_part(self, request, wo):
-        raw = request.POST.get("line", "")
-        line = WorkOrderPart.objects.filter(job__work_order=wo, pk=int(raw)).first() if raw.isdigit() else None
+        line_id = parse_id(request.POST.get("line", ""))
+        line = WorkOrderPart.objects.filter(job__work_order=wo, pk=line_id).first() if line_id is not None else None
         if line is None:
             raise ValidationError(_("Unknown part line."))
         services.workorder_part_remove(actor=request.user, line=line)
@@ -576,7 +575,7 @@ class WorkOrderActionView(DealershipPageMixin, View):
 
     def do_quality_check(self, request, wo):
         # Issue 12 item 6: every ticked id must be a job of this work order — none is silently dropped.
-        ids = [int(x) if x.isascii() and x.isdigit() else x for x in request.POST.getlist("checked_jobs")]
+        ids = [parse_id(x) or x for x in request.POST.getlist("checked_jobs")]
         jobs = resolve_references(wo.jobs.all(), ids, dealership=wo.dealership_id, field="checked_jobs")
         passed = request.POST.get("result") == "pass"
         services.workorder_quality_check(

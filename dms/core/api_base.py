@@ -1,11 +1,14 @@
 """Building blocks every app's API uses to keep each dealership's data apart."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import filters, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS
 
+from .inputs import parse_id
 from .models import Dealership
 from .references import reference_target, scope_to_dealerships
 from .tenancy import allowed_dealership_ids, resolve_dealership
@@ -55,15 +58,44 @@ class UserBriefSerializer(serializers.Serializer):
         return user.get_full_name() or user.username
 
 
+def id_param(request, name: str) -> int | None:
+    """An id from the query string through the one id parser: absent is None, malformed is a 400 (issue 12 item 5)."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    value = parse_id(raw)
+    if value is None:
+        raise serializers.ValidationError({name: [_("Not a valid id.")]})
+    return value
+
+
+def column_field(model, name: str, **overrides) -> serializers.Field:
+    """A plain serializer's field built from the model column it is written to, with exactly its bounds (digits,
+    length, range): a value the column cannot hold is a 400 here, not a database error later (issue 12 item 5)."""
+    field_class, kwargs = serializers.ModelSerializer().build_standard_field(name, model._meta.get_field(name))
+    kwargs.pop("read_only", None)
+    for key in ("required", "allow_null", "default"):  # a plain payload's own rules decide these
+        kwargs.pop(key, None)
+    return field_class(**{**kwargs, **overrides})
+
+
 class DealershipScopedMixin:
     """For viewsets: reads cover the user's dealerships (``?dealership=`` narrows), writes act in one."""
 
     def scoped_dealership_ids(self) -> frozenset[int]:
         ids = allowed_dealership_ids(self.request.user)
-        wanted = self.request.query_params.get("dealership")
-        if wanted:
-            ids = ids & {int(wanted)} if wanted.isdigit() else frozenset()
+        wanted = id_param(self.request, "dealership")
+        if wanted is not None:
+            ids = ids & {wanted}
         return ids
+
+    def get_object(self):
+        """A path id that is not an id (non-ASCII digits, thousands of digits, beyond bigint) is a 404, as an unknown
+        one is (issue 12 item 5)."""
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        if lookup in self.kwargs and self.lookup_field in ("pk", "id") and parse_id(self.kwargs[lookup]) is None:
+            raise NotFound()
+        return super().get_object()
 
     def scope_queryset(self, qs):
         return qs.filter(dealership_id__in=self.scoped_dealership_ids())
@@ -94,7 +126,13 @@ class DealershipScopedMixin:
         """Validate an action's payload with its own serializer (400 with field messages when bad)."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        data = dict(serializer.validated_data)
+        # An optional field that may be null reaches the service as None when left out (issue 12 item 5): services
+        # take it as a keyword argument and answer a missing value with a 400, never a TypeError (a 500).
+        for name, field in serializer.fields.items():
+            if not field.read_only and field.allow_null and field.source == name and name not in data:
+                data[name] = None
+        return data
 
     def write_dealership(self) -> Dealership:
         requested = self.request.headers.get("X-Dealership")

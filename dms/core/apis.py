@@ -2,14 +2,28 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from . import selectors, services
 from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
 from .models import Customer, Vehicle, normalize_vin, validate_vin
+from .parsers import BoundedJSONParser
 from .security import ClientAddressThrottle
 
 User = get_user_model()
+
+
+class BoundedAuthTokenSerializer(AuthTokenSerializer):
+    """A username longer than the column names nobody: refused before the login-failure log would store it (a 500
+    from its column before; issue 12 item 5)."""
+
+    username = serializers.CharField(
+        label=AuthTokenSerializer._declared_fields["username"].label,
+        write_only=True,
+        max_length=User._meta.get_field("username").max_length,
+    )
 
 
 class TokenObtainApi(ObtainAuthToken):
@@ -20,6 +34,9 @@ class TokenObtainApi(ObtainAuthToken):
     throttle_classes = [ClientAddressThrottle]
     throttle_scope = "auth"
     permission_classes = ()
+    # ObtainAuthToken names its own parsers: keep the JSON depth limit here too (issue 12 item 5).
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
+    serializer_class = BoundedAuthTokenSerializer
 
     def get_serializer_context(self):
         # django-axes marks a locked-out login on the Django request, which its middleware then answers with 429.

@@ -23,6 +23,10 @@ class CoreConfig(AppConfig):
 
         # Issue 12 item 2: one control-character validator on every text input (model, form and serializer fields).
         install_text_validators()
+        from .inputs import install_input_bounds
+
+        # Issue 12 item 5: a sane range for every date, bounds for every plain integer field.
+        install_input_bounds()
 
 
 def _unicode_like_on_sqlite(sender, connection, **kwargs) -> None:

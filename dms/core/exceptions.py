@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from .outage import RETRY_AFTER_SECONDS, is_outage, log_outage, outage_message
+
+VALUE_OUT_OF_RANGE = _("A number or text is too large to be stored; nothing was saved.")
 
 
 class ConflictError(Exception):
@@ -24,6 +26,15 @@ class ApiConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The record was changed by someone else or is in a state that does not allow this.")
     default_code = "conflict"
+
+
+class ApiValueOutOfRange(exceptions.APIException):
+    """A value the database cannot store (issue 12 item 5): e.g. a receipt whose quantity is within its field's bounds
+    but takes the stock balance beyond its column. The service's transaction is rolled back: nothing was written."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = VALUE_OUT_OF_RANGE
+    default_code = "out_of_range"
 
 
 def validation_error_detail(error: DjangoValidationError):
@@ -52,6 +63,8 @@ def api_exception_handler(exc, context):
         exc = ApiConflict(_("Someone else changed this record at the same moment; reload it and try again."))
     elif isinstance(exc, TransitionNotAllowed):
         exc = ApiConflict(_("This action is not allowed in the record's current status."))
+    elif isinstance(exc, DataError):
+        exc = ApiValueOutOfRange()
     elif isinstance(exc, IntegrityError):
         exc = ApiConflict(_("The change conflicts with existing data (a duplicate or a concurrent change)."))
     elif isinstance(exc, DjangoPermissionDenied):

@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from .tenancy import active_dealership
@@ -37,9 +38,29 @@ class ControlCharacterQueryMiddleware:
 
 
 def _bad_request(request, message: str):
-    from django.http import JsonResponse
     from django.shortcuts import render
 
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=400)
     return render(request, "core/bad_request.html", {"message": message}, status=400)
+
+
+class DataErrorMiddleware:
+    """Pages: a value the database cannot store (a numeric overflow of a column, a text beyond its length) is a 400,
+    not a 500 (issue 12 item 5). The service's transaction was rolled back, so nothing is half-written. The API maps
+    the same error in ``dms.core.exceptions.api_exception_handler``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import DataError
+
+        from .exceptions import VALUE_OUT_OF_RANGE
+
+        if not isinstance(exception, DataError):
+            return None
+        return _bad_request(request, str(VALUE_OUT_OF_RANGE))

@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Subquery
 from django.utils.translation import gettext as _
 
+from .inputs import parse_id
 from .models import Dealership, StaffProfile
 
 SESSION_KEY = "active_dealership_id"
+_CODE_LENGTH = Dealership._meta.get_field("code").max_length
 
 
 def user_dealerships(user) -> dict[int, Dealership]:
@@ -85,8 +87,14 @@ def resolve_dealership(user, requested: str | int | None) -> Dealership:
         if dealership_id is None:
             raise ValidationError({"dealership": _("You are not assigned to any dealership.")})
         return user_dealerships(user)[dealership_id]
-    lookup = {"pk": int(requested)} if str(requested).isdigit() else {"code": str(requested)}
-    dealership = Dealership.objects.filter(**lookup).first()
+    # An id through the one id parser (issue 12 item 5); anything else may be a dealership's code.
+    dealership_id = parse_id(requested)
+    if dealership_id is not None:
+        dealership = Dealership.objects.filter(pk=dealership_id).first()
+    elif isinstance(requested, str) and len(requested) <= _CODE_LENGTH and "\x00" not in requested:
+        dealership = Dealership.objects.filter(code=requested).first()
+    else:
+        dealership = None
     if dealership is None or dealership.pk not in allowed:
         raise ValidationError({"dealership": _("Unknown dealership.")})
     return dealership

@@ -12,6 +12,7 @@ from django.views.generic import FormView, TemplateView
 
 from . import selectors, services
 from .forms import CustomerForm, VehicleForm
+from .inputs import parse_id
 from .models import Customer, Vehicle
 from .tenancy import SESSION_KEY, allowed_dealership_ids
 
@@ -74,9 +75,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
 class SwitchDealershipView(LoginRequiredMixin, View):
     def post(self, request):
-        wanted = request.POST.get("dealership", "")
-        if wanted.isdigit() and int(wanted) in allowed_dealership_ids(request.user):
-            request.session[SESSION_KEY] = int(wanted)
+        wanted = parse_id(request.POST.get("dealership", ""))
+        if wanted is not None and wanted in allowed_dealership_ids(request.user):
+            request.session[SESSION_KEY] = wanted
         else:
             messages.error(request, _("Unknown dealership."))
         target = request.POST.get("next") or reverse("home")

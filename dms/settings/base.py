@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dms.core.locale_middleware.RussianFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before any view reads a search or filter: a NUL in a query parameter is a 400 (issue 12 item 5).
+    "dms.core.middleware.RejectNulInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "dms.core.middleware.ControlCharacterQueryMiddleware",
     # Issue 12, item 10: database/cache unreachable → 503 + Retry-After (process_exception only).
     "dms.core.outage.ServiceUnavailableMiddleware",
+    # A value the database cannot store answers 400 on pages too (issue 12 item 5).
+    "dms.core.middleware.DataErrorMiddleware",
     # Axes must be last: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -164,6 +168,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dms.core.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "dms.core.pagination.StandardPagination",
+    # JSON nested deeper than any payload is a 400, not a RecursionError (issue 12 item 5).
+    "DEFAULT_PARSER_CLASSES": [
+        "dms.core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
