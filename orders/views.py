@@ -21,7 +21,7 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
-from dms.core.exports import CsvExportWriter, xlsx_append
+from dms.core.exports import BOM, CsvExportWriter, XlsxExport
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 
@@ -163,19 +163,21 @@ EXPORT_BATCH = 500
 
 
 def _export_rows(queryset):
-    """The filtered orders as export rows (streamed in batches with their call logs)."""
+    """The filtered orders as export rows (streamed in batches with their call logs): raw typed values — local
+    datetimes, dates, ints — that dms.core.exports writes in the request's dialect (issue 16 item 3)."""
     for order in selectors.iter_order_rows(queryset, batch_size=EXPORT_BATCH):
         tz = zoneinfo.ZoneInfo(order.time_zone)
 
-        def local(value, fmt="%d.%m.%Y %H:%M", tz=tz):
-            return timezone.localtime(value, tz).strftime(fmt) if value else ""
+        def local(value, tz=tz):
+            # the dealership's wall clock: spreadsheets have no time zones
+            return timezone.make_naive(value, tz) if value else None
 
         yield [
             order.number,
             order.status_display,
             local(order.created_at),
             local(order.placed_at),
-            order.expected_at.strftime("%d.%m.%Y") if order.expected_at else "",
+            order.expected_at,
             local(order.received_at),
             order.customer_name,
             order.vehicle_vin or "",
@@ -208,27 +210,22 @@ class ExportView(DealershipPageMixin, View):
         stamp = timezone.localtime(timezone.now(), request.dealership.tz).strftime("%Y%m%d-%H%M")
         header = [str(title) for title in EXPORT_HEADER]
         if fmt == "csv":
-            writer = CsvExportWriter(_Echo())  # issue 12 item 3: text cells neutralised
+            # issue 12 item 3: text cells neutralised; issue 16 item 3: the request language's dialect
+            writer = CsvExportWriter(_Echo())
 
             def stream():
-                yield "\ufeff" + writer.writerow(header)
+                yield BOM + writer.writerow(header)
                 for row in _export_rows(queryset):
                     yield writer.writerow(row)
 
             response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
             return response
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Orders"))
-        sheet.freeze_panes = "A2"
-        xlsx_append(sheet, header, font=Font(bold=True))
-        for row in _export_rows(queryset):
-            xlsx_append(sheet, row)  # issue 12 item 3: text typed as strings and neutralised, never formulas
+        # issue 12 item 3: text typed as strings and neutralised; issue 16 item 3: dates and numbers typed
+        export = XlsxExport(_("Orders"), header)
+        export.extend(_export_rows(queryset))
         buffer = io.BytesIO()
-        workbook.save(buffer)
+        export.save(buffer)
         response = HttpResponse(
             buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
