@@ -61,7 +61,7 @@ def local_naive(value: datetime.datetime) -> datetime.datetime:
     aware value is shown in the active time zone; a naive one is taken as already local."""
     if timezone.is_aware(value):
         value = timezone.make_naive(value)
-    return value.replace(second=0, microsecond=0)
+    return value.replace(microsecond=0)  # XLSX keeps time as a fraction of a day: whole seconds round-trip exactly
 
 
 # -- the language of an export ---------------------------------------------------------------------------------------
