@@ -21,7 +21,7 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.exceptions import ConflictError
-from dms.core.exports import BOM, CsvExportWriter, XlsxExport
+from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 
@@ -82,15 +82,15 @@ def _entry_value(entry, name):
     return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
 
 
-def call_results_text(call_log) -> str:
-    """The «Обзвон» results as one line of text (exports)."""
+def call_results_text(call_log, *, date_format: str = "%d.%m.%Y") -> str:
+    """The «Обзвон» results as one line of text (exports), dates in the export dialect's format."""
     parts = []
     for entry in call_log.results:
         when = _entry_value(entry, "completed_at")
         text = " ".join(
             str(bit)
             for bit in (
-                timezone.localtime(when).strftime("%d.%m.%Y") if when else "",
+                timezone.localtime(when).strftime(date_format) if when else "",
                 _entry_value(entry, "caller_name") or "",
                 _entry_value(entry, "outcome_display") or "",
             )
@@ -101,7 +101,7 @@ def call_results_text(call_log) -> str:
         if comment:
             text += f": {comment}"
         if agreed:
-            text += " → " + agreed.strftime("%d.%m.%Y")
+            text += " → " + agreed.strftime(date_format)
         parts.append(text)
     return "; ".join(parts)
 
@@ -162,7 +162,7 @@ EXPORT_HEADER = [
 EXPORT_BATCH = 500
 
 
-def _export_rows(queryset):
+def _export_rows(queryset, *, date_format: str):
     """The filtered orders as export rows (streamed in batches with their call logs): raw typed values — local
     datetimes, dates, ints — that dms.core.exports writes in the request's dialect (issue 16 item 3)."""
     for order in selectors.iter_order_rows(queryset, batch_size=EXPORT_BATCH):
@@ -187,7 +187,7 @@ def _export_rows(queryset):
             _("Yes") if order.on_waiting_lot else "",
             order.waiting_days,
             order.call_log.last_caller_name or "",
-            call_results_text(order.call_log),
+            call_results_text(order.call_log, date_format=date_format),
         ]
 
 
@@ -215,7 +215,7 @@ class ExportView(DealershipPageMixin, View):
 
             def stream():
                 yield BOM + writer.writerow(header)
-                for row in _export_rows(queryset):
+                for row in _export_rows(queryset, date_format=writer.dialect.date_format):
                     yield writer.writerow(row)
 
             response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
@@ -223,7 +223,7 @@ class ExportView(DealershipPageMixin, View):
             return response
         # issue 12 item 3: text typed as strings and neutralised; issue 16 item 3: dates and numbers typed
         export = XlsxExport(_("Orders"), header)
-        export.extend(_export_rows(queryset))
+        export.extend(_export_rows(queryset, date_format=csv_dialect().date_format))
         buffer = io.BytesIO()
         export.save(buffer)
         response = HttpResponse(
