@@ -192,6 +192,8 @@ SECTIONS = ("complaints_by_employee", "complaints_by_department", "claims_turnar
 
 
 def csv_rows(*, dealership, period: Period, section: str, now: datetime.datetime | None = None) -> list[list] | None:
+    """The section's header and rows as raw typed values (ints, floats, Decimal costs, None for "no value"):
+    dms.core.exports writes them in the request language's dialect (issue 16 item 3)."""
     if section not in SECTIONS:
         return None
     if section.startswith("complaints_"):
@@ -216,9 +218,9 @@ def csv_rows(*, dealership, period: Period, section: str, now: datetime.datetime
                 r["late"],
                 r["open_overdue"],
                 r["open"],
-                r["on_time_rate"] if r["on_time_rate"] is not None else "",
-                r["avg_days"] if r["avg_days"] is not None else "",
-                r["avg_satisfaction"] if r["avg_satisfaction"] is not None else "",
+                r["on_time_rate"],
+                r["avg_days"],
+                r["avg_satisfaction"],
             ]
             for r in rows
         ]
@@ -229,9 +231,9 @@ def csv_rows(*, dealership, period: Period, section: str, now: datetime.datetime
             [_("Decided"), t["decided"]],
             [_("Rejected"), t["rejected"]],
             [_("Paid"), t["paid"]],
-            [_("Rejection rate, %"), t["rejection_rate"] if t["rejection_rate"] is not None else ""],
-            [_("Average days to decision"), t["avg_days_to_decision"] or ""],
-            [_("Average days to payment"), t["avg_days_to_payment"] or ""],
+            [_("Rejection rate, %"), t["rejection_rate"]],
+            [_("Average days to decision"), t["avg_days_to_decision"]],
+            [_("Average days to payment"), t["avg_days_to_payment"]],
         ]
     cost = warranty_cost(dealership=dealership, period=period)
     rows = cost["by_model" if section == "cost_by_model" else "by_part"]

@@ -22,7 +22,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
-from dms.core.exports import CsvExportWriter, xlsx_append
+from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 
@@ -83,15 +83,15 @@ def _entry_value(entry, name):
     return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
 
 
-def call_results_text(call_log) -> str:
-    """The «Обзвон» results as one line of text (exports)."""
+def call_results_text(call_log, *, date_format: str = "%d.%m.%Y") -> str:
+    """The «Обзвон» results as one line of text (exports), dates in the export dialect's format."""
     parts = []
     for entry in call_log.results:
         when = _entry_value(entry, "completed_at")
         text = " ".join(
             str(bit)
             for bit in (
-                timezone.localtime(when).strftime("%d.%m.%Y") if when else "",
+                timezone.localtime(when).strftime(date_format) if when else "",
                 _entry_value(entry, "caller_name") or "",
                 _entry_value(entry, "outcome_display") or "",
             )
@@ -102,7 +102,7 @@ def call_results_text(call_log) -> str:
         if comment:
             text += f": {comment}"
         if agreed:
-            text += " → " + agreed.strftime("%d.%m.%Y")
+            text += " → " + agreed.strftime(date_format)
         parts.append(text)
     return "; ".join(parts)
 
@@ -163,20 +163,22 @@ EXPORT_HEADER = [
 EXPORT_BATCH = 500
 
 
-def _export_rows(queryset):
-    """The filtered orders as export rows (streamed in batches with their call logs)."""
+def _export_rows(queryset, *, date_format: str):
+    """The filtered orders as export rows (streamed in batches with their call logs): raw typed values — local
+    datetimes, dates, ints — that dms.core.exports writes in the request's dialect (issue 16 item 3)."""
     for order in selectors.iter_order_rows(queryset, batch_size=EXPORT_BATCH):
         tz = zoneinfo.ZoneInfo(order.time_zone)
 
-        def local(value, fmt="%d.%m.%Y %H:%M", tz=tz):
-            return timezone.localtime(value, tz).strftime(fmt) if value else ""
+        def local(value, tz=tz):
+            # the dealership's wall clock: spreadsheets have no time zones
+            return timezone.make_naive(value, tz) if value else None
 
         yield [
             order.number,
             order.status_display,
             local(order.created_at),
             local(order.placed_at),
-            order.expected_at.strftime("%d.%m.%Y") if order.expected_at else "",
+            order.expected_at,
             local(order.received_at),
             order.customer_name,
             order.vehicle_vin or "",
@@ -186,7 +188,7 @@ def _export_rows(queryset):
             _("Yes") if order.on_waiting_lot else "",
             order.waiting_days,
             order.call_log.last_caller_name or "",
-            call_results_text(order.call_log),
+            call_results_text(order.call_log, date_format=date_format),
         ]
 
 
@@ -209,27 +211,22 @@ class ExportView(DealershipPageMixin, View):
         stamp = timezone.localtime(timezone.now(), request.dealership.tz).strftime("%Y%m%d-%H%M")
         header = [str(title) for title in EXPORT_HEADER]
         if fmt == "csv":
-            writer = CsvExportWriter(_Echo())  # issue 12 item 3: text cells neutralised
+            # issue 12 item 3: text cells neutralised; issue 16 item 3: the request language's dialect
+            writer = CsvExportWriter(_Echo())
 
             def stream():
-                yield "\ufeff" + writer.writerow(header)
-                for row in _export_rows(queryset):
+                yield BOM + writer.writerow(header)
+                for row in _export_rows(queryset, date_format=writer.dialect.date_format):
                     yield writer.writerow(row)
 
             response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
             set_download_name(response, f"orders-{stamp}.csv")
             return response
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Orders"))
-        sheet.freeze_panes = "A2"
-        xlsx_append(sheet, header, font=Font(bold=True))
-        for row in _export_rows(queryset):
-            xlsx_append(sheet, row)  # issue 12 item 3: text typed as strings and neutralised, never formulas
+        # issue 12 item 3: text typed as strings and neutralised; issue 16 item 3: dates and numbers typed
+        export = XlsxExport(_("Orders"), header)
+        export.extend(_export_rows(queryset, date_format=csv_dialect().date_format))
         buffer = io.BytesIO()
-        workbook.save(buffer)
+        export.save(buffer)
         response = HttpResponse(
             buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )

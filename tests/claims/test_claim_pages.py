@@ -164,7 +164,7 @@ def test_kpis_timeliness_rejection_rate_and_cost(client, director, engineer, fmc
     page = client.get(reverse("claims:kpi"))
     assert page.status_code == 200 and "kpi-rejection-rate" in page.content.decode()
     csv = client.get(reverse("claims:kpi_export"), {"section": "cost_by_part"})
-    assert csv.status_code == 200 and "44310-02190;1;90.00" in csv.content.decode("utf-8-sig")
+    assert csv.status_code == 200 and "44310-02190;1;90,00" in csv.content.decode("utf-8-sig")
     assert client.get(reverse("claims:kpi_export"), {"section": "nope"}).status_code == 404
     client.force_login(advisor)
     assert client.get(reverse("claims:kpi")).status_code == 403

@@ -1,6 +1,9 @@
 """Recording call results (R8, R9, R12, R13), the compliance report (R14) and the selector contract."""
 
+import csv
 import datetime
+import io
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -279,6 +282,13 @@ def test_weekly_email_goes_to_directors_with_a_csv(arrival, advisor, director, m
     name, content, mimetype = message.attachments[0]
     text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
     assert mimetype == "text/csv" and "Анна Смирнова" in text
+    # issue 16 item 3: the Russian dialect, one header row (the period is in the file name, not a title row)
+    assert name == "call-compliance-2025-06-02-2025-06-08.csv"
+    assert (content if isinstance(content, str) else content.decode("utf-8")).startswith("\ufeff")  # BOM for Excel
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][:2] == ["Раздел", "Сотрудник / заказ"] and all(len(row) == 8 for row in rows)
+    anna = next(row for row in rows if row[1] == "Анна Смирнова")
+    assert [int(value) for value in anna[2:7]] == [1, 1, 0, 0, 0] and Decimal(anna[7].replace(",", ".")) == 100
 
 
 def test_weekly_report_task_is_the_beat_entry(settings):

@@ -83,7 +83,8 @@ def test_compliance_page_chart_and_exports(client, director, advisor, calls):
     csv = client.get(url, {"from": "2025-06-02", "to": "2025-06-08", "export": "csv"})
     assert csv["Content-Type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
-    assert "Анна Смирнова;3;1;0;2;0;33.3" in text
+    assert text.startswith("Раздел;")  # one header row, no title row above it (issue 16 item 3)
+    assert "Анна Смирнова;3;1;0;2;0;33,3" in text  # Russian dialect: a decimal comma
     xlsx = client.get(url, {"from": "2025-06-02", "to": "2025-06-08", "export": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]

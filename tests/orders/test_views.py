@@ -212,7 +212,7 @@ def test_csv_export_of_the_filtered_list(client_as, parts_manager, make_order, p
     response = client_as(parts_manager).get(reverse("orders:export", args=["csv"]) + "?status=ordered")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     content = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(content), delimiter=","))  # English: comma-separated (issue 16 item 3)
     assert rows[0][0] == "Number" and len(rows) == 2
     assert rows[1][0] == ordered.number and rows[1][6] == ordered.customer.name
 
