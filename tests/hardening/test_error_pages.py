@@ -4,7 +4,7 @@ import re
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.db import OperationalError, connections
+from django.db import OperationalError, ProgrammingError, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -74,8 +74,9 @@ def test_500_page_renders_without_the_database(advisor, language):
     queries = []
 
     def database_down(execute, sql, params, many, context):
+        # A broken query that is not a lost connection (that would be a 503): the 500 page must still render.
         queries.append(sql)
-        raise OperationalError("database is down")
+        raise ProgrammingError("relation does not exist")
 
     with connections["default"].execute_wrapper(database_down):
         response = client.get("/test-broken/")
