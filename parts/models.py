@@ -96,9 +96,7 @@ class SupplierPrice(DealershipOwned):
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="prices", verbose_name=_("supplier"))
     part = models.ForeignKey("Part", on_delete=models.PROTECT, related_name="supplier_prices", verbose_name=_("part"))
-    price = models.DecimalField(
-        _("purchase price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
-    )
+    price = models.DecimalField(_("purchase price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     valid_from = models.DateField(_("valid from"))
 
     class Meta:

@@ -62,9 +62,7 @@ def purchase_price(*, part: Part, supplier: Supplier, on: datetime.date) -> Deci
     """The supplier's purchase price of the part valid on ``on`` (the latest ``valid_from`` not after it); None when
     the supplier's price list has none for that date (issue 15 item 5)."""
     return (
-        SupplierPrice.objects.filter(
-            dealership_id=part.dealership_id, supplier=supplier, part=part, valid_from__lte=on
-        )
+        SupplierPrice.objects.filter(dealership_id=part.dealership_id, supplier=supplier, part=part, valid_from__lte=on)
         .order_by("-valid_from")
         .values_list("price", flat=True)
         .first()

@@ -91,9 +91,7 @@ def _check_supplier_price(price: SupplierPrice) -> None:
         supplier_id=price.supplier_id, part_id=price.part_id, valid_from=price.valid_from
     ).exclude(pk=price.pk)
     if taken.exists():
-        raise ValidationError(
-            {"valid_from": _("This supplier already has a price for this part from this date.")}
-        )
+        raise ValidationError({"valid_from": _("This supplier already has a price for this part from this date.")})
 
 
 @transaction.atomic

@@ -142,9 +142,7 @@ def test_an_explicit_purchase_price_for_a_line_of_another_order_is_refused(make_
     assert error.value.message_dict["purchase_prices"] == ["Unknown order line."]
 
 
-def test_supplier_price_service_refuses_foreign_records_and_duplicates(
-    parts_manager, supplier, pads, other_dealership
-):
+def test_supplier_price_service_refuses_foreign_records_and_duplicates(parts_manager, supplier, pads, other_dealership):
     from tests.parts.factories import SupplierFactory
 
     day = datetime.date(2026, 6, 1)
