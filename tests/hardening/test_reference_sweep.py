@@ -41,6 +41,7 @@ INTEGER_IDS = {
     "job": "service.WorkOrderJob",
     "checked_jobs": "service.WorkOrderJob",
     ("/api/orders/{id}/receive/", "line"): "orders.CustomerOrderLine",
+    ("/api/orders/{id}/place/", "line"): "orders.CustomerOrderLine",
     ("/api/stock-counts/{id}/record/", "line"): "parts.StockCountLine",
 }
 NOT_IDS = {"duration_minutes", "satisfaction", "delivery_days", "year", "mileage", "warranty_mileage_limit"}
