@@ -162,3 +162,44 @@ def test_supplier_price_service_refuses_foreign_records_and_duplicates(parts_man
         _price(parts_manager, supplier, pads, "4900", day)
     assert "valid_from" in error.value.message_dict
     assert SupplierPrice.objects.count() == 1
+
+
+def _eta() -> str:
+    return (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+
+
+def test_api_place_takes_purchase_prices_per_line(api_as, parts_manager, make_order, supplier, pads, part):
+    _price(parts_manager, supplier, part, "600.00", timezone.localdate() - datetime.timedelta(days=1))
+    order = make_order(lines=[{"part": pads, "quantity": 1}, {"part": part, "quantity": 1}])
+    pads_line, filter_line = order.lines.get(part=pads), order.lines.get(part=part)
+    response = api_as(parts_manager).post(
+        f"/api/orders/{order.pk}/place/",
+        {
+            "supplier": supplier.pk,
+            "supplier_order_number": "TMR-1",
+            "expected_at": _eta(),
+            "purchase_prices": [{"line": pads_line.pk, "purchase_price": "4805.00"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.data
+    assert CustomerOrderLine.objects.get(pk=pads_line.pk).purchase_price == Decimal("4805.00")
+    assert CustomerOrderLine.objects.get(pk=filter_line.pk).purchase_price == Decimal("600.00")  # from the list
+
+
+@pytest.mark.parametrize("price", ["-1", "1e20", "x"])
+def test_api_place_refuses_a_bad_purchase_price(api_as, parts_manager, make_order, supplier, pads, price):
+    order = make_order(lines=[{"part": pads, "quantity": 1}])
+    response = api_as(parts_manager).post(
+        f"/api/orders/{order.pk}/place/",
+        {
+            "supplier": supplier.pk,
+            "supplier_order_number": "TMR-1",
+            "expected_at": _eta(),
+            "purchase_prices": [{"line": order.lines.get().pk, "purchase_price": price}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and "purchase_prices" in response.data
+    order.refresh_from_db()
+    assert order.status == "not_placed"
