@@ -203,3 +203,23 @@ def test_api_place_refuses_a_bad_purchase_price(api_as, parts_manager, make_orde
     assert response.status_code == 400 and "purchase_prices" in response.data
     order.refresh_from_db()
     assert order.status == "not_placed"
+
+
+def test_place_page_takes_an_optional_purchase_price_per_line(client, parts_manager, make_order, supplier, pads, part):
+    from django.urls import reverse
+
+    _price(parts_manager, supplier, part, "600.00", timezone.localdate() - datetime.timedelta(days=1))
+    order = make_order(lines=[{"part": pads, "quantity": 1}, {"part": part, "quantity": 1}])
+    pads_line, filter_line = order.lines.get(part=pads), order.lines.get(part=part)
+    client.force_login(parts_manager)
+    url = reverse("orders:place", args=[order.pk])
+    form = {"supplier": supplier.pk, "supplier_order_number": "TMR-2", "expected_at": _eta()}
+    bad = client.post(url, {**form, f"purchase_price_{pads_line.pk}": "-5"})
+    assert bad.status_code == 200 and bad.context["form"].errors.get(f"purchase_price_{pads_line.pk}")
+    assert CustomerOrderLine.objects.get(pk=pads_line.pk).purchase_price is None
+    response = client.post(
+        url, {**form, f"purchase_price_{pads_line.pk}": "4805", f"purchase_price_{filter_line.pk}": ""}
+    )
+    assert response.status_code == 302
+    assert CustomerOrderLine.objects.get(pk=pads_line.pk).purchase_price == Decimal("4805.00")
+    assert CustomerOrderLine.objects.get(pk=filter_line.pk).purchase_price == Decimal("600.00")
