@@ -2,6 +2,7 @@
 selling price; purchase prices are kept per supplier and part with a date and recorded on the lines when placing."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -223,3 +224,19 @@ def test_place_page_takes_an_optional_purchase_price_per_line(client, parts_mana
     assert response.status_code == 302
     assert CustomerOrderLine.objects.get(pk=pads_line.pk).purchase_price == Decimal("4805.00")
     assert CustomerOrderLine.objects.get(pk=filter_line.pk).purchase_price == Decimal("600.00")
+
+
+def test_order_page_shows_the_purchase_price_to_the_parts_department_only(
+    client, parts_manager, advisor, make_order, place, supplier, pads
+):
+    from django.urls import reverse
+
+    _price(parts_manager, supplier, pads, "4805.00", timezone.localdate() - datetime.timedelta(days=1))
+    order = place(make_order(lines=[{"part": pads, "quantity": 1}]))
+    client.force_login(parts_manager)
+    html = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    cell = re.search(r'class="text-end purchase-price">([^<]*)<', html)
+    assert cell and re.sub(r"\D", "", cell.group(1)) == "480500"
+    client.force_login(advisor)
+    html = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "purchase-price" not in html
