@@ -240,3 +240,28 @@ def test_order_page_shows_the_purchase_price_to_the_parts_department_only(
     client.force_login(advisor)
     html = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "purchase-price" not in html
+
+
+def test_sweep_no_receipt_in_the_code_is_costed_at_a_selling_price():
+    """The class, across the project: every call of ``stock_receive`` in the apps' code passes a cost that is not
+    read from a selling price (``unit_price``/``price`` attributes) — customer orders, the demo, pages and API."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    calls = []
+    for path in root.glob("*/**/*.py"):
+        if {".venv", "tests", "migrations", "bench", "var"} & set(path.relative_to(root).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) == "stock_receive"
+            ):
+                calls.append(path.relative_to(root))
+                for keyword in node.keywords:
+                    if keyword.arg != "unit_cost":
+                        continue
+                    read = {n.attr for n in ast.walk(keyword.value) if isinstance(n, ast.Attribute)}
+                    assert not read & {"unit_price", "price"}, f"{path}: a receipt costed at a selling price"
+    assert {str(p) for p in calls} >= {"orders/services.py", "parts/demo.py", "parts/apis.py", "parts/views.py"}
