@@ -24,7 +24,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LineInline(ReadOnlyInline):
     model = CustomerOrderLine
-    fields = ["part", "quantity", "quantity_received", "unit_price"]
+    fields = ["part", "quantity", "quantity_received", "unit_price", "purchase_price"]
     readonly_fields = fields
 
 

@@ -201,12 +201,24 @@ class CustomerOrderCreateSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class PlacePurchasePriceSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Id of a line of this order")
+    purchase_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+
 class PlaceSerializer(serializers.Serializer):
     supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
     supplier_order_number = serializers.CharField(max_length=60)
     expected_at = serializers.DateField()
     long_term_agreed = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="R4: the customer agreed to a long delivery term"
+    )
+    purchase_prices = PlacePurchasePriceSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Issue 15 item 5: purchase prices per line, overriding the supplier's price list (which fills "
+        "the lines not named here)",
     )
 
 
@@ -319,6 +331,7 @@ class CustomerOrderViewSet(
             supplier_order_number=data["supplier_order_number"],
             expected_at=data["expected_at"],
             long_term_agreed=data.get("long_term_agreed"),
+            purchase_prices={row["line"]: row["purchase_price"] for row in data["purchase_prices"]},
         )
         return self._read(order.pk)
 

@@ -125,8 +125,30 @@ class PlaceForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     def __init__(self, *args, dealership, instance=None, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)
+        self.order_lines = list(instance.lines.select_related("part").order_by("id")) if instance is not None else []
         if instance is not None:
             self.initial.setdefault("long_term_agreed", instance.long_term_agreed)
+        # Issue 15 item 5: an optional purchase price per line; empty takes the supplier's price list.
+        for line in self.order_lines:
+            field = forms.DecimalField(
+                label=_("Purchase price: %(part)s") % {"part": f"{line.part.number} {line.part.name}"},
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                help_text=_("Empty: from the supplier's price list on the placing date."),
+            )
+            field.widget.attrs.update({"class": "form-control", "step": "0.01", "min": "0"})
+            self.fields[f"purchase_price_{line.pk}"] = field
+
+    def purchase_prices(self) -> dict[int, object]:
+        """Line id → the purchase price entered for it (lines left empty are not named)."""
+        prices = {}
+        for line in self.order_lines:
+            value = self.cleaned_data.get(f"purchase_price_{line.pk}")
+            if value is not None:
+                prices[line.pk] = value
+        return prices
 
 
 class ReceiveForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):

@@ -1,6 +1,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -238,6 +239,11 @@ class CustomerOrderLine(models.Model):
     quantity = models.DecimalField(_("quantity ordered"), max_digits=10, decimal_places=2)
     quantity_received = models.DecimalField(_("quantity received"), max_digits=10, decimal_places=2, default=0)
     unit_price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=0)
+    # Issue 15 item 5: what the part costs us, from the supplier's price list on the placing date (or given when
+    # placing); receipts are costed at it. Empty when unknown: the receipt then keeps the warehouse's average cost.
+    purchase_price = models.DecimalField(
+        _("purchase price"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
 
     class Meta:
         verbose_name = _("order line")

@@ -15,6 +15,8 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
 from parts.models import Part, Supplier
+from parts.selectors import purchase_price
+from parts.services import stock_receive
 
 from . import signals
 from .models import (
@@ -174,8 +176,11 @@ def customer_order_place(
     supplier_order_number: str,
     expected_at: datetime.date,
     long_term_agreed: bool | None = None,
+    purchase_prices: dict[int, Any] | None = None,
     now: datetime.datetime | None = None,
 ) -> CustomerOrder:
+    """Place the order with a supplier (R1, R4). Each line records its purchase price (issue 15 item 5): the one
+    given in ``purchase_prices`` (line id → price) or else the supplier's price list on the placing date."""
     now = now or timezone.now()
     order = _locked(order)
     if order.status != OrderStatus.NOT_PLACED:
@@ -193,6 +198,8 @@ def customer_order_place(
         errors["expected_at"] = _("Enter the expected arrival date.")
     elif expected_at < today:
         errors["expected_at"] = _("The expected arrival date is in the past.")
+    lines = list(order.lines.select_related("part"))
+    given = _clean_purchase_prices(purchase_prices, lines, errors)
     if errors:
         raise ValidationError(errors)
     if long_term_agreed is not None:
@@ -207,6 +214,9 @@ def customer_order_place(
                 % {"days": LONG_DELIVERY_DAYS}
             }
         )
+    for line in lines:
+        line.purchase_price = given.get(line.pk, purchase_price(part=line.part, supplier=supplier, on=today))
+    CustomerOrderLine.objects.bulk_update(lines, ["purchase_price"])
     SupplierOrder.objects.create(
         dealership_id=order.dealership_id,
         customer_order=order,
@@ -227,6 +237,37 @@ def customer_order_place(
         % {"supplier": supplier, "number": supplier_order_number.strip(), "eta": expected_at.strftime("%d.%m.%Y")},
     )
     return order
+
+
+# The largest purchase price a line can hold (CustomerOrderLine.purchase_price: 12 digits, 2 decimals).
+MAX_PURCHASE_PRICE = Decimal("9999999999.99")
+
+
+def _clean_purchase_prices(
+    purchase_prices: dict[int, Any] | None, lines: list[CustomerOrderLine], errors: dict
+) -> dict[int, Decimal]:
+    """Explicit purchase prices per line of this order: a number from 0 to MAX_PURCHASE_PRICE (issue 15 item 5)."""
+    cleaned: dict[int, Decimal] = {}
+    by_id = {line.pk: line for line in lines}
+    for key, value in (purchase_prices or {}).items():
+        try:
+            line_id = int(getattr(key, "pk", key))
+        except (TypeError, ValueError):
+            line_id = None
+        if line_id not in by_id:
+            errors["purchase_prices"] = _("Unknown order line.")
+            continue
+        if value is None or value == "":
+            continue  # not given: the price list decides
+        try:
+            price = Decimal(str(value))
+        except (InvalidOperation, ValueError, TypeError):
+            price = None
+        if price is None or not price.is_finite() or price < 0 or price > MAX_PURCHASE_PRICE:
+            errors["purchase_prices"] = _("Enter a purchase price from 0 to %(max)s.") % {"max": MAX_PURCHASE_PRICE}
+            continue
+        cleaned[line_id] = price.quantize(Decimal("0.01"))
+    return cleaned
 
 
 @transaction.atomic
@@ -303,18 +344,18 @@ def customer_order_receive(
 
 
 def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[CustomerOrderLine, Decimal]) -> None:
-    """Arrived parts go into the warehouse, reserved for this order (when the warehouse app provides stock)."""
-    try:
-        from parts.services import stock_receive
-    except ImportError:  # the stock ledger is not installed in this build
-        return
+    """Arrived parts go into the warehouse, reserved for this order.
+
+    Issue 15 item 5: costed at the line's purchase price (recorded when placing); when it is unknown, ``None`` makes
+    the ledger cost it at the warehouse's current average, so the moving average does not move. Never at the
+    selling price (``unit_price``), which once pushed a 4,805 part in at 6,200."""
     for line, quantity in received.items():
         stock_receive(
             actor=actor,
             dealership=order.dealership,
             part=line.part,
             quantity=quantity,
-            unit_cost=line.unit_price,
+            unit_cost=line.purchase_price,
             reference=f"{order.number} / {receipt.pk}",
             reserve_for_order_id=order.pk,
         )

@@ -397,6 +397,7 @@ class PlaceView(OrderActionView):
             supplier_order_number=data["supplier_order_number"],
             expected_at=data["expected_at"],
             long_term_agreed=data["long_term_agreed"],
+            purchase_prices=form.purchase_prices(),
         )
 
 

@@ -3,7 +3,17 @@ from django.contrib import admin
 from dms.core.admin import DealershipScopedAdmin, ServiceBackedAdmin
 
 from . import services
-from .models import Location, LowStockAlert, Part, Reservation, StockBalance, StockMovement, Supplier, Warehouse
+from .models import (
+    Location,
+    LowStockAlert,
+    Part,
+    Reservation,
+    StockBalance,
+    StockMovement,
+    Supplier,
+    SupplierPrice,
+    Warehouse,
+)
 
 
 @admin.register(Supplier)
@@ -25,6 +35,21 @@ class PartAdmin(ServiceBackedAdmin):
     update_service = services.part_update
     update_kwarg = "part"
     service_fields = services.PART_FIELDS
+
+
+@admin.register(SupplierPrice)
+class SupplierPriceAdmin(ServiceBackedAdmin):
+    """Purchase prices per supplier and part from a date (issue 15 item 5); saved through the services."""
+
+    list_display = ["part", "supplier", "price", "valid_from", "dealership"]
+    list_filter = ["supplier"]
+    search_fields = ["part__number", "part__name", "supplier__name"]
+    list_select_related = ["part", "supplier", "dealership"]
+    date_hierarchy = "valid_from"
+    create_service = services.supplier_price_create
+    update_service = services.supplier_price_update
+    update_kwarg = "supplier_price"
+    service_fields = services.SUPPLIER_PRICE_FIELDS
 
 
 @admin.register(Warehouse)

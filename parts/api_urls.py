@@ -5,6 +5,7 @@ from . import apis
 router = DefaultRouter()
 router.register("parts", apis.PartViewSet, basename="part")
 router.register("suppliers", apis.SupplierViewSet, basename="supplier")
+router.register("supplier-prices", apis.SupplierPriceViewSet, basename="supplierprice")
 router.register("warehouses", apis.WarehouseViewSet, basename="warehouse")
 router.register("bin-locations", apis.LocationViewSet, basename="location")
 router.register("stock", apis.StockBalanceViewSet, basename="stock")

@@ -33,6 +33,7 @@ from .models import (
     StockCountLine,
     StockMovement,
     Supplier,
+    SupplierPrice,
     Warehouse,
 )
 
@@ -45,6 +46,20 @@ class SupplierSerializer(serializers.ModelSerializer):
         fields = ["id", "dealership", "name", "code", "delivery_days", "email", "phone", "is_active"]
         read_only_fields = ["dealership"]
         validators = []
+
+
+class SupplierPriceSerializer(serializers.ModelSerializer):
+    supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    part_number = serializers.CharField(source="part.number", read_only=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+    class Meta:
+        model = SupplierPrice
+        fields = ["id", "dealership", "supplier", "supplier_name", "part", "part_number", "price", "valid_from"]
+        read_only_fields = ["dealership"]
+        validators = []  # the service checks the (supplier, part, valid_from) uniqueness with a clear message
 
 
 class PartSerializer(serializers.ModelSerializer):
@@ -139,6 +154,29 @@ class SupplierViewSet(_Base):
     def perform_update(self, serializer):
         serializer.instance = services.supplier_update(
             actor=self.request.user, supplier=serializer.instance, data=serializer.validated_data
+        )
+
+
+@extend_schema(tags=["parts"])
+class SupplierPriceViewSet(_Base):
+    """Purchase prices per supplier and part from a date (issue 15 item 5). ``?supplier=`` and ``?part=`` filter."""
+
+    serializer_class = SupplierPriceSerializer
+    queryset = SupplierPrice.objects.none()
+    filterset_fields = ["supplier", "part", "valid_from"]
+    ordering_fields = ["valid_from", "price"]
+
+    def get_queryset(self):
+        return selectors.supplier_price_list(dealership_ids=self.scoped_dealership_ids())
+
+    def perform_create(self, serializer):
+        serializer.instance = services.supplier_price_create(
+            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.supplier_price_update(
+            actor=self.request.user, supplier_price=serializer.instance, data=serializer.validated_data
         )
 
 

@@ -1,9 +1,13 @@
 """Demo stock so the warehouse pages, preparation (R17) and sales orders have something to work with."""
 
+import datetime
 from decimal import Decimal
 
-from .models import Part, StockMovement
-from .services import stock_receive
+from django.utils import timezone
+
+from .models import Part, StockMovement, Supplier, SupplierPrice
+from .selectors import purchase_price
+from .services import stock_receive, supplier_price_create
 
 DEMO_REFERENCE = "DEMO: opening stock"
 # part number → quantity on hand; the radiator and the shock absorber are left out so preparation orders them.
@@ -17,7 +21,15 @@ OPENING_STOCK = {
 }
 
 
+# Issue 15 item 5: purchase prices, well below the selling prices (a distributor's usual 22–30 % margin for the
+# dealer). Supplier code → share of the selling price: the main distributor a year ago and, for some parts, a newer
+# price since last month; the Japanese warehouse is cheaper but slower.
+PURCHASE_SHARE = {"TMR": Decimal("0.75"), "JP": Decimal("0.70")}
+PRICE_RISE = {"04465-02220": Decimal("0.775"), "08880-83322": Decimal("0.78")}  # TMR's newer price, share of selling
+
+
 def load(*, users, dealership) -> None:
+    _load_supplier_prices(users=users, dealership=dealership)
     if StockMovement.objects.filter(dealership=dealership, reference=DEMO_REFERENCE).exists():
         return
     storekeeper = users.get("storekeeper") or users["admin"]
@@ -27,6 +39,38 @@ def load(*, users, dealership) -> None:
             dealership=dealership,
             part=part,
             quantity=Decimal(OPENING_STOCK[part.number]),
-            unit_cost=(part.price * Decimal("0.7")).quantize(Decimal("0.01")),
+            unit_cost=_opening_cost(part),
             reference=DEMO_REFERENCE,
         )
+
+
+def _load_supplier_prices(*, users, dealership) -> None:
+    if SupplierPrice.objects.filter(dealership=dealership).exists():
+        return
+    manager = users.get("parts") or users["admin"]
+    today = timezone.localdate()
+    year_ago, month_ago = today - datetime.timedelta(days=365), today - datetime.timedelta(days=30)
+    suppliers = {s.code: s for s in Supplier.objects.filter(dealership=dealership, code__in=PURCHASE_SHARE)}
+    for part in Part.objects.filter(dealership=dealership).order_by("number"):
+        for code, supplier in suppliers.items():
+            prices = [(year_ago, PURCHASE_SHARE[code])]
+            if code == "TMR" and part.number in PRICE_RISE:
+                prices.append((month_ago, PRICE_RISE[part.number]))
+            for valid_from, share in prices:
+                supplier_price_create(
+                    actor=manager,
+                    dealership=dealership,
+                    supplier=supplier,
+                    part=part,
+                    price=(part.price * share).quantize(Decimal("1")),
+                    valid_from=valid_from,
+                )
+
+
+def _opening_cost(part: Part) -> Decimal:
+    """The opening stock came from the default supplier at its price list (issue 15 item 5)."""
+    if part.default_supplier is not None:
+        price = purchase_price(part=part, supplier=part.default_supplier, on=timezone.localdate())
+        if price is not None:
+            return price
+    return (part.price * Decimal("0.7")).quantize(Decimal("0.01"))

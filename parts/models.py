@@ -91,6 +91,32 @@ class Part(DealershipOwned):
         return reverse("parts:part_detail", args=[self.pk])
 
 
+class SupplierPrice(DealershipOwned):
+    """A supplier's purchase price of a part from a date on (issue 15 item 5): receipts are costed at it, never at
+    the selling price. The price valid on a date is the latest one whose ``valid_from`` is not after it."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="prices", verbose_name=_("supplier"))
+    part = models.ForeignKey("Part", on_delete=models.PROTECT, related_name="supplier_prices", verbose_name=_("part"))
+    price = models.DecimalField(_("purchase price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        verbose_name = _("supplier price")
+        verbose_name_plural = _("supplier prices")
+        ordering = ["part", "supplier", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "part", "valid_from"],
+                name="supplier_price_once_per_date",
+                violation_error_message=_("This supplier already has a price for this part from this date."),
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="supplier_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} · {self.part.number}: {self.price} ({self.valid_from:%d.%m.%Y})"
+
+
 class Warehouse(DealershipOwned):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=200)

@@ -4,6 +4,9 @@ from dms.core import roles
 
 _CATALOGUE_VIEW = ["parts.view_part", "parts.view_supplier"]
 _CATALOGUE_EDIT = ["parts.add_part", "parts.change_part", "parts.add_supplier", "parts.change_supplier"]
+# Purchase prices (issue 15 item 5): what parts cost us — the parts department and the directors, not the front desk.
+_PURCHASE_PRICES_VIEW = ["parts.view_supplierprice"]
+_PURCHASE_PRICES_EDIT = ["parts.add_supplierprice", "parts.change_supplierprice"]
 # Seeing stock (advisors check it when booking jobs, R17).
 _STOCK_VIEW = [
     "parts.view_warehouse",
@@ -39,6 +42,8 @@ ROLE_PERMISSIONS = {
     roles.PARTS_MANAGER: [
         *_CATALOGUE_VIEW,
         *_CATALOGUE_EDIT,
+        *_PURCHASE_PRICES_VIEW,
+        *_PURCHASE_PRICES_EDIT,
         *_STOCK_VIEW,
         *_STOCK_MOVE,
         *_WAREHOUSE_SETUP,
@@ -75,6 +80,7 @@ ROLE_PERMISSIONS = {
     # Head of parts / directors: read everything, approve count adjustments (R26) and requisitions, see reports.
     roles.DIRECTOR: [
         *_CATALOGUE_VIEW,
+        *_PURCHASE_PRICES_VIEW,
         *_STOCK_VIEW,
         "parts.view_stockcount",
         "parts.approve_stockcount",

@@ -15,6 +15,7 @@ from .models import (
     StockBalance,
     StockMovement,
     Supplier,
+    SupplierPrice,
     Warehouse,
 )
 
@@ -44,6 +45,39 @@ def part_list(
 
 def supplier_list(*, dealership_ids: Iterable[int]) -> QuerySet[Supplier]:
     return Supplier.objects.filter(dealership_id__in=list(dealership_ids))
+
+
+def supplier_price_list(
+    *, dealership_ids: Iterable[int], supplier_id: int | None = None, part_id: int | None = None
+) -> QuerySet[SupplierPrice]:
+    qs = SupplierPrice.objects.filter(dealership_id__in=list(dealership_ids)).select_related("supplier", "part")
+    if supplier_id is not None:
+        qs = qs.filter(supplier_id=supplier_id)
+    if part_id is not None:
+        qs = qs.filter(part_id=part_id)
+    return qs
+
+
+def purchase_price(*, part: Part, supplier: Supplier, on: datetime.date) -> Decimal | None:
+    """The supplier's purchase price of the part valid on ``on`` (the latest ``valid_from`` not after it); None when
+    the supplier's price list has none for that date (issue 15 item 5)."""
+    return (
+        SupplierPrice.objects.filter(dealership_id=part.dealership_id, supplier=supplier, part=part, valid_from__lte=on)
+        .order_by("-valid_from")
+        .values_list("price", flat=True)
+        .first()
+    )
+
+
+def current_supplier_prices(*, part: Part, on: datetime.date) -> list[SupplierPrice]:
+    """Per supplier, the price of the part valid on ``on`` — for the part page."""
+    rows = (
+        SupplierPrice.objects.filter(dealership_id=part.dealership_id, part=part, valid_from__lte=on)
+        .select_related("supplier")
+        .order_by("supplier__name", "supplier_id", "-valid_from")
+        .distinct("supplier__name", "supplier_id")
+    )
+    return list(rows)
 
 
 def warehouse_list(*, dealership_ids: Iterable[int], active_only: bool = False) -> QuerySet[Warehouse]:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -67,9 +68,18 @@ class PartDetailView(DealershipPageMixin, TemplateView):
         part = self.get_scoped_object(Part, self.kwargs["pk"])
         ids = [self.request.dealership.pk]
         balances = list(selectors.stock_list(dealership_ids=ids).filter(part=part))
+        # Issue 15 item 5: what the part costs from each supplier today — for those who may see purchase prices.
+        supplier_prices = (
+            selectors.current_supplier_prices(
+                part=part, on=timezone.localtime(timezone.now(), self.request.dealership.tz).date()
+            )
+            if self.request.user.has_perm("parts.view_supplierprice")
+            else []
+        )
         return super().get_context_data(
             part=part,
             balances=balances,
+            supplier_prices=supplier_prices,
             movements=selectors.movement_list(dealership_ids=ids, part_id=part.pk)[:20],
             reservations=selectors.reservation_list(dealership_ids=ids, status="active").filter(part=part),
             alerts=selectors.alert_list(dealership_ids=ids, status="").filter(part=part)[:10],

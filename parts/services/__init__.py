@@ -1,7 +1,17 @@
 """Writes of the parts app. Pages, API, admin and other apps call these (one transaction each)."""
 
 from .abc import abc_classify
-from .catalogue import PART_FIELDS, SUPPLIER_FIELDS, part_create, part_update, supplier_create, supplier_update
+from .catalogue import (
+    PART_FIELDS,
+    SUPPLIER_FIELDS,
+    SUPPLIER_PRICE_FIELDS,
+    part_create,
+    part_update,
+    supplier_create,
+    supplier_price_create,
+    supplier_price_update,
+    supplier_update,
+)
 from .counts import (
     stock_count_approve,
     stock_count_cancel,
@@ -97,6 +107,7 @@ __all__ = [
     "LOCATION_FIELDS",
     "PART_FIELDS",
     "SUPPLIER_FIELDS",
+    "SUPPLIER_PRICE_FIELDS",
     "WAREHOUSE_FIELDS",
     "abc_classify",
     "balance_update",
@@ -124,6 +135,8 @@ __all__ = [
     "stock_return_in",
     "stock_transfer",
     "supplier_create",
+    "supplier_price_create",
+    "supplier_price_update",
     "supplier_update",
     "warehouse_create",
     "warehouse_update",

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.models import Dealership
 
-from ..models import Part, Supplier
+from ..models import Part, Supplier, SupplierPrice
 
 PART_FIELDS = ("number", "name", "price", "unit", "default_supplier", "is_active")
 SUPPLIER_FIELDS = ("name", "code", "delivery_days", "email", "phone", "is_active")
+SUPPLIER_PRICE_FIELDS = ("supplier", "part", "price", "valid_from")
 
 
 def _normalise_part_number(number: str) -> str:
@@ -74,3 +75,42 @@ def supplier_update(*, actor, supplier: Supplier, data: dict[str, Any]) -> Suppl
     supplier.save()
     events.record_updated(actor=actor, instance=supplier, before=before)
     return supplier
+
+
+def _check_supplier_price(price: SupplierPrice) -> None:
+    """Issue 15 item 5: supplier and part of the price's own dealership; one price per supplier, part and date."""
+    errors = {}
+    if price.supplier_id is not None and price.supplier.dealership_id != price.dealership_id:
+        errors["supplier"] = _("Unknown supplier.")
+    if price.part_id is not None and price.part.dealership_id != price.dealership_id:
+        errors["part"] = _("Unknown part.")
+    if errors:
+        raise ValidationError(errors)
+    price.full_clean(validate_constraints=False)
+    taken = SupplierPrice.objects.filter(
+        supplier_id=price.supplier_id, part_id=price.part_id, valid_from=price.valid_from
+    ).exclude(pk=price.pk)
+    if taken.exists():
+        raise ValidationError({"valid_from": _("This supplier already has a price for this part from this date.")})
+
+
+@transaction.atomic
+def supplier_price_create(*, actor, dealership: Dealership, **data: Any) -> SupplierPrice:
+    price = SupplierPrice(dealership=dealership, **{k: v for k, v in data.items() if k in SUPPLIER_PRICE_FIELDS})
+    _check_supplier_price(price)
+    price.save()
+    events.record_created(actor=actor, instance=price, fields=SUPPLIER_PRICE_FIELDS)
+    return price
+
+
+@transaction.atomic
+def supplier_price_update(*, actor, supplier_price: SupplierPrice, data: dict[str, Any]) -> SupplierPrice:
+    price = SupplierPrice.objects.select_for_update().get(pk=supplier_price.pk)
+    before = events.snapshot(price, [k for k in data if k in SUPPLIER_PRICE_FIELDS])
+    for name, value in data.items():
+        if name in SUPPLIER_PRICE_FIELDS:
+            setattr(price, name, value)
+    _check_supplier_price(price)
+    price.save()
+    events.record_updated(actor=actor, instance=price, before=before)
+    return price

@@ -264,15 +264,18 @@ def stock_receive(
     dealership: Dealership,
     part: Part,
     quantity,
-    unit_cost,
+    unit_cost: Decimal | str | int | None,
     warehouse: Warehouse | None = None,
     reference: str = "",
     reserve_for_order_id: int | None = None,
 ) -> StockMovement:
     """A receipt from the supplier. With ``reserve_for_order_id`` the received quantity is reserved for that
-    customer order (issue 5 §2: receipts for customer orders reserve what arrived)."""
+    customer order (issue 5 §2: receipts for customer orders reserve what arrived).
+
+    ``unit_cost=None``: the purchase price is unknown, so the receipt is costed at the warehouse's current average
+    cost of the part and the moving average does not move (issue 15 item 5) — never guessed from a selling price."""
     quantity = clean_quantity(quantity)
-    unit_cost = clean_cost(unit_cost)
+    unit_cost = None if unit_cost is None else clean_cost(unit_cost)
     _check_owned(dealership, part=part)
     if reserve_for_order_id is not None:
         # Issue 12 item 6: only an existing order of this dealership; the orders app provides the lookup (parts sits

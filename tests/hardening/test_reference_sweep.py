@@ -41,6 +41,7 @@ INTEGER_IDS = {
     "job": "service.WorkOrderJob",
     "checked_jobs": "service.WorkOrderJob",
     ("/api/orders/{id}/receive/", "line"): "orders.CustomerOrderLine",
+    ("/api/orders/{id}/place/", "line"): "orders.CustomerOrderLine",
     ("/api/stock-counts/{id}/record/", "line"): "parts.StockCountLine",
 }
 NOT_IDS = {"duration_minutes", "satisfaction", "delivery_days", "year", "mileage", "warranty_mileage_limit"}
@@ -273,6 +274,15 @@ def companions(wd, path: str, method: str, field_path: tuple) -> tuple[dict, dic
     if path == "/api/goodwill-claims/" and method == "post" and field_path == ("work_order_id",):
         vehicle = wd.obj("core.Vehicle")
         return {"customer": vehicle.customer_id, "vehicle": vehicle.pk, "description": "x"}, None
+    if path == "/api/orders/{id}/place/":
+        # Issue 15 item 5: purchase prices per line name lines of the order being placed.
+        soon = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+        return {
+            "supplier": wd.obj("parts.Supplier").pk,
+            "supplier_order_number": "F-1",
+            "expected_at": soon,
+            "purchase_prices": [{"purchase_price": "1"}],
+        }, {"status": "not_placed"}
     if path == "/api/orders/{id}/receive/":
         return {"lines": [{"quantity": "1"}]}, {"status": "ordered"}
     if path == "/api/stock-counts/{id}/record/":
