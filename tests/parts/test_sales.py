@@ -197,15 +197,7 @@ def test_sales_api_flow_and_unpaid_cashless_shipping_409(api_as, parts_manager, 
     [("sms", "", "sms"), ("email", "buyer@example.com", "email"), ("phone", "buyer@example.com", None)],
 )
 def test_r21_dispatch_notice_goes_on_the_preferred_channel(
-    channel,
-    email,
-    expected,
-    order_for,
-    parts_manager,
-    storekeeper,
-    receive,
-    part,
-    customer,
+    channel, email, expected, order_for, parts_manager, storekeeper, receive, part, customer,
     django_capture_on_commit_callbacks,
 ):
     """Issue 15 §4: a customer who prefers SMS and has no e-mail is told by SMS; one who prefers calls gets none."""
