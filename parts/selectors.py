@@ -261,6 +261,16 @@ def job_cost_report(*, dealership_ids: Iterable[int], search: str = "") -> Query
     )
 
 
+def parts_cost_by_job(*, dealership_id: int, work_order_id: int) -> dict[int | None, Decimal]:
+    """R32 / issue 15 item 2: job id (None: the work order as a whole) → the parts cost the ledger charged to it."""
+    rows = (
+        StockMovement.objects.filter(dealership_id=dealership_id, work_order_id=work_order_id)
+        .values("job_id")
+        .annotate(cost=-Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()))
+    )
+    return {row["job_id"]: row["cost"].quantize(Decimal("0.01")) for row in rows}
+
+
 def parts_issued_to_work_order(*, dealership_id: int, work_order_id: int) -> dict[int, Decimal]:
     """Issue 15 item 3 (R22): part id → quantity the warehouse issued to the work order against its requisitions,
     net of what came back to stock against it — read from the ledger, not from the work order's planned lines."""

@@ -190,3 +190,25 @@ def test_migration_links_text_references_by_number(dealership, advisor, work_ord
     values = dict(Requisition.objects.values_list("pk", "work_order_id"))
     assert values == {same.pk: work_order.pk, unknown.pk: None}  # never the other dealership's ЗН-000123
     assert Requisition.objects.get(pk=unknown.pk).work_order_ref == "ЗН-404"
+
+
+def test_work_order_page_shows_the_parts_cost_issued_to_each_job(
+    client, advisor, parts_manager, storekeeper, dealership, part, receive, two_jobs
+):
+    receive(part, 3, cost="120")
+    brakes = two_jobs.jobs.first()
+    req = services.requisition_create(
+        actor=advisor,
+        dealership=dealership,
+        work_order_id=two_jobs.pk,
+        job_id=brakes.pk,
+        lines=[{"part": part, "quantity": 2}],
+    )
+    services.requisition_approve(actor=parts_manager, requisition=req)
+    services.requisition_issue(actor=storekeeper, requisition=req)
+    client.force_login(advisor)
+    page = client.get(reverse("service:workorder_detail", args=[two_jobs.pk]))
+    assert page.status_code == 200
+    assert page.context["issued_costs"] == [(brakes, Decimal("240.00"))]
+    assert page.context["issued_cost_total"] == Decimal("240.00")
+    assert f'?work_order={two_jobs.pk}"' in page.content.decode()  # "request parts" preselects the work order
