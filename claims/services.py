@@ -1189,6 +1189,10 @@ def warranty_claim_preconditions(claim: WarrantyClaim) -> dict[str, str]:
     return errors
 
 
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def run_automatic_checks(claim: WarrantyClaim) -> list[CheckResult]:
     """R22 «系统自动审批»: the system's own checks. Each returns passed/failed with a message."""
     results: list[CheckResult] = []
@@ -1238,9 +1242,15 @@ def run_automatic_checks(claim: WarrantyClaim) -> list[CheckResult]:
                     _("Work order %(number)s has not been delivered to the customer.") % {"number": work_order.number},
                 )
             )
+        # Issue 15 item 3: the warehouse ledger's issues against the work order's requisitions (net of returns).
         issued = workorders.parts_issued_to(work_order)
         missing = [
-            line.part.number
+            _("%(part)s (claimed %(claimed)s, issued %(issued)s)")
+            % {
+                "part": line.part.number,
+                "claimed": _number(line.quantity),
+                "issued": _number(issued.get(line.part_id, Decimal("0"))),
+            }
             for line in claim.part_lines.select_related("part")
             if issued.get(line.part_id, Decimal("0")) < line.quantity
         ]
@@ -1249,8 +1259,11 @@ def run_automatic_checks(claim: WarrantyClaim) -> list[CheckResult]:
                 CheckResult(
                     "parts_issued",
                     False,
-                    _("Parts not issued to work order %(number)s in the claimed quantity: %(parts)s.")
-                    % {"number": work_order.number, "parts": ", ".join(missing)},
+                    _(
+                        "Parts not issued from the warehouse to work order %(number)s against its requisitions: "
+                        "%(parts)s."
+                    )
+                    % {"number": work_order.number, "parts": "; ".join(missing)},
                 )
             )
         else:

@@ -1,8 +1,9 @@
 """The claims app's window on work orders (owned by the service app).
 
 Claims need a few facts about a work order: its number, customer and vehicle, whether it was delivered, its jobs,
-the parts issued to it and the mileage read at each visit. Everything else in this app asks these functions, never
-the service models directly, so that the service app can change its models freely.
+the parts issued to it (from the parts warehouse's ledger) and the mileage read at each visit. Everything else in
+this app asks these functions, never the service models directly, so that the service app can change its models
+freely.
 
 The backend is chosen at call time: the service app's ``WorkOrder`` model if it exists, otherwise an empty one (no
 work orders known). Tests install a fake backend with ``use_backend(...)``.
@@ -16,6 +17,7 @@ from typing import Protocol
 from django.apps import apps
 
 from dms.core.inputs import parse_id
+from parts import selectors as parts_selectors
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class WorkOrderInfo:
     opened_at: datetime.datetime | None = None
     delivered_at: datetime.datetime | None = None
     jobs: tuple[JobInfo, ...] = ()
-    # part id → quantity issued to the work order (R32: issued against a requisition).
+    # part id → quantity the warehouse issued to the work order against its requisitions, net of returns (R32; the
+    # ledger, issue 15 item 3).
     parts_issued: dict[int, Decimal] = field(default_factory=dict)
 
     def job(self, job_id: int) -> JobInfo | None:
@@ -87,13 +90,10 @@ class ServiceBackend:
     def _info(self, wo) -> WorkOrderInfo:
         doable = getattr(type(wo), "doable_jobs", None)
         jobs = wo.doable_jobs() if doable else list(wo.jobs.all())
-        issued: dict[int, Decimal] = {}
-        for job in jobs:
-            for line in job.parts.all():
-                quantity = getattr(line, "issued_quantity", None)
-                quantity = line.quantity if quantity is None else quantity
-                if quantity:
-                    issued[line.part_id] = issued.get(line.part_id, Decimal("0")) + Decimal(quantity)
+        # Issue 15 item 3 (R22): what was issued is what the warehouse ledger says left stock for this work order
+        # against its requisitions (net of returns) — not the work order's planned part lines, which a part never
+        # in stock, never requisitioned and never issued would pass.
+        issued = parts_selectors.parts_issued_to_work_order(dealership_id=wo.dealership_id, work_order_id=wo.pk)
         return WorkOrderInfo(
             id=wo.pk,
             dealership_id=wo.dealership_id,
@@ -118,11 +118,7 @@ class ServiceBackend:
         )
 
     def get(self, *, dealership_id: int, work_order_id: int) -> WorkOrderInfo | None:
-        wo = (
-            self.model.objects.filter(pk=work_order_id, dealership_id=dealership_id)
-            .prefetch_related("jobs__parts")
-            .first()
-        )
+        wo = self.model.objects.filter(pk=work_order_id, dealership_id=dealership_id).prefetch_related("jobs").first()
         return self._info(wo) if wo else None
 
     def search(self, *, dealership_id: int, search: str = "", limit: int = 50) -> list[WorkOrderInfo]:
@@ -131,7 +127,7 @@ class ServiceBackend:
             from django.db.models import Q
 
             qs = qs.filter(Q(number__icontains=search) | Q(vehicle__vin__icontains=search))
-        return [self._info(wo) for wo in qs.prefetch_related("jobs__parts").order_by("-created_at")[:limit]]
+        return [self._info(wo) for wo in qs.prefetch_related("jobs").order_by("-created_at")[:limit]]
 
     def mileage_history(self, *, vehicle_id: int) -> list[MileageReading]:
         rows = (

@@ -270,6 +270,8 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "reason",
             "reservation",
             "work_order_ref",
+            "work_order_id",
+            "job_id",
         ]
         read_only_fields = fields
 
@@ -1007,6 +1009,10 @@ class RequisitionSerializer(serializers.ModelSerializer):
     requested_by = UserBriefSerializer(read_only=True)
     approved_by = UserBriefSerializer(read_only=True)
     parts_cost = serializers.SerializerMethodField()
+    # Issue 15 item 2 (R32): the work order and job (service app) by id, resolved inside the acting dealership by
+    # the service (400 for a missing or foreign work order, or a job not on it); work_order_ref is now its number.
+    work_order_id = serializers.IntegerField()
+    job_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
     class Meta:
         model = Requisition
@@ -1014,6 +1020,8 @@ class RequisitionSerializer(serializers.ModelSerializer):
             "id",
             "dealership",
             "status",
+            "work_order_id",
+            "job_id",
             "work_order_ref",
             "work_order_line",
             "technician",
@@ -1031,6 +1039,7 @@ class RequisitionSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "dealership",
             "status",
+            "work_order_ref",
             "requested_by",
             "approved_by",
             "approved_at",
@@ -1040,7 +1049,7 @@ class RequisitionSerializer(serializers.ModelSerializer):
         ]
 
     def get_parts_cost(self, obj) -> str:
-        return str(selectors.job_parts_cost(dealership_ids=[obj.dealership_id], work_order_ref=obj.work_order_ref))
+        return str(selectors.requisition_parts_cost(obj))
 
 
 class OldPartReturnSerializer(serializers.ModelSerializer):
@@ -1073,7 +1082,7 @@ class RequisitionViewSet(_ActionViewSet):
 
     serializer_class = RequisitionSerializer
     queryset = Requisition.objects.none()
-    filterset_fields = ["status", "work_order_ref"]
+    filterset_fields = ["status", "work_order_id", "job_id", "work_order_ref"]
     action_permissions = {
         "approve": ["parts.approve_requisition"],
         "reject": ["parts.approve_requisition"],

@@ -228,13 +228,46 @@ class EvidenceForm(BootstrapFormMixin, forms.Form):
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
 
 
+class _JobChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.work_order} — {obj}"
+
+
 class RequisitionForm(DealershipForm):
-    work_order_ref = forms.CharField(label=_("Work order"), max_length=50)
+    """Issue 15 item 2 (R32): the work order is chosen among the dealership's open work orders (and the job among
+    their jobs), not typed; the service still refuses a job that is not on the chosen work order."""
+
+    # The querysets come from the reference targets the service app provides (parts does not import service); the
+    # placeholders are replaced in __init__ and scoped to the dealership by DealershipScopedFormMixin.
+    work_order_id = forms.ModelChoiceField(label=_("Work order"), queryset=Part.objects.none())
+    job_id = _JobChoiceField(label=_("Job"), queryset=Part.objects.none(), required=False)
     work_order_line = forms.CharField(label=_("Work order line"), max_length=200, required=False)
     technician = forms.CharField(label=_("Technician"), max_length=200, required=False)
     part = PartNumberField()
     quantity = forms.DecimalField(label=_("Quantity"), **QTY)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from dms.core.references import reference_target
+
+        from .services.requisitions import OPEN_WORK_ORDER, OPEN_WORK_ORDER_JOB
+
+        super().__init__(*args, **kwargs)
+        work_orders = reference_target(OPEN_WORK_ORDER)
+        jobs = reference_target(OPEN_WORK_ORDER_JOB)
+        if work_orders is not None:
+            self.fields["work_order_id"].queryset = work_orders
+        if jobs is not None:
+            self.fields["job_id"].queryset = jobs
+        self.scope_model_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        # The service takes ids; it resolves them again inside the dealership (and checks the job is on the order).
+        for name in ("work_order_id", "job_id"):
+            if cleaned.get(name) is not None:
+                cleaned[name] = cleaned[name].pk
+        return cleaned
 
 
 class OldPartForm(DealershipForm):

@@ -255,6 +255,11 @@ class StockMovement(DealershipOwned):
     )
     # R32: the job the parts were issued to, so that parts cost per job can be reported.
     work_order_ref = models.CharField(_("work order"), max_length=50, blank=True, db_index=True)
+    # Issue 15 item 2 (R32): the work order and job (service app) an issue against a requisition is charged to.
+    # Plain ids, because parts sits below service (core ← parts ← service); service's migration 0003 makes them
+    # foreign keys on (dealership, work order) and (work order, job) in the database (dms.core.references).
+    work_order_id = models.PositiveBigIntegerField(_("work order"), null=True, blank=True, db_index=True)
+    job_id = models.PositiveBigIntegerField(_("job"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("stock movement")
@@ -768,7 +773,13 @@ class Requisition(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
         ISSUED = "issued", _("Выдано со склада")
         REJECTED = "rejected", _("Отклонено")
 
-    work_order_ref = models.CharField(_("work order"), max_length=50, db_index=True)
+    # Issue 15 item 2 (R32): a requisition names a real work order (and job) of its dealership. Ids, not
+    # ForeignKeys: parts sits below service; writes resolve them through the targets service provides
+    # (dms.core.references, service/apps.py) and service's migration 0003 adds the database foreign keys.
+    work_order_id = models.PositiveBigIntegerField(_("work order"), null=True, blank=True, db_index=True)
+    job_id = models.PositiveBigIntegerField(_("job"), null=True, blank=True, db_index=True)
+    # The work order's number as shown (kept as text for requisitions made before work orders were referenced).
+    work_order_ref = models.CharField(_("work order number"), max_length=50, blank=True, db_index=True)
     work_order_line = models.CharField(_("work order line"), max_length=200, blank=True)
     technician = models.CharField(_("technician"), max_length=200, blank=True)
     status = FSMField(_("status"), default=Status.REQUESTED, choices=Status.choices, protected=True)

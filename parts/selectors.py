@@ -241,26 +241,85 @@ def stock_value_report(*, dealership_ids: Iterable[int]) -> dict:
     }
 
 
-def job_parts_cost(*, dealership_ids: Iterable[int], work_order_ref: str) -> Decimal:
-    """R32: the parts cost of one job (issues minus returns to stock against it), at the cost they left with."""
-    total = StockMovement.objects.filter(
-        dealership_id__in=list(dealership_ids), work_order_ref=work_order_ref
-    ).aggregate(total=Coalesce(Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()), ZERO))["total"]
+def job_parts_cost(
+    *,
+    dealership_ids: Iterable[int],
+    work_order_id: int | None = None,
+    job_id: int | None = None,
+    work_order_ref: str = "",
+) -> Decimal:
+    """R32: the parts cost of one job (issues minus returns to stock against it), at the cost they left with.
+
+    Issue 15 item 2: by the job (or the whole work order) the ledger rows carry; ``work_order_ref`` only for
+    requisitions made before work orders were referenced (their rows carry the text alone).
+    """
+    qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids))
+    if job_id is not None:
+        qs = qs.filter(job_id=job_id)
+    elif work_order_id is not None:
+        qs = qs.filter(work_order_id=work_order_id)
+    elif work_order_ref:
+        qs = qs.filter(work_order_ref=work_order_ref, work_order_id__isnull=True)
+    else:
+        return Decimal("0.00")
+    total = qs.aggregate(total=Coalesce(Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()), ZERO))[
+        "total"
+    ]
     return (-total).quantize(Decimal("0.01")) if total else Decimal("0.00")
 
 
+def requisition_parts_cost(requisition) -> Decimal:
+    """The parts cost of the job a requisition is for (its work order's when it names no job)."""
+    return job_parts_cost(
+        dealership_ids=[requisition.dealership_id],
+        work_order_id=requisition.work_order_id,
+        job_id=requisition.job_id,
+        work_order_ref=requisition.work_order_ref,
+    )
+
+
 def job_cost_report(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet:
-    qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids)).exclude(work_order_ref="")
+    """R32: parts cost per job: one row per work order and job the ledger rows were issued to."""
+    qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids)).exclude(
+        work_order_ref="", work_order_id__isnull=True
+    )
     if search:
         qs = qs.filter(work_order_ref__icontains=search.strip())
     return (
-        qs.values("work_order_ref")
+        qs.values("work_order_ref", "work_order_id", "job_id")
         .annotate(
             cost=-Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()),
             lines=Count("id"),
         )
-        .order_by("-work_order_ref")
+        .order_by("-work_order_ref", "job_id")
     )
+
+
+def parts_cost_by_job(*, dealership_id: int, work_order_id: int) -> dict[int | None, Decimal]:
+    """R32 / issue 15 item 2: job id (None: the work order as a whole) → the parts cost the ledger charged to it."""
+    rows = (
+        StockMovement.objects.filter(dealership_id=dealership_id, work_order_id=work_order_id)
+        .values("job_id")
+        .annotate(cost=-Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()))
+    )
+    return {row["job_id"]: row["cost"].quantize(Decimal("0.01")) for row in rows}
+
+
+def parts_issued_to_work_order(*, dealership_id: int, work_order_id: int) -> dict[int, Decimal]:
+    """Issue 15 item 3 (R22): part id → quantity the warehouse issued to the work order against its requisitions,
+    net of what came back to stock against it — read from the ledger, not from the work order's planned lines."""
+    from .models import MovementKind
+
+    rows = (
+        StockMovement.objects.filter(dealership_id=dealership_id, work_order_id=work_order_id)
+        .filter(
+            Q(kind=MovementKind.ISSUE, requisition_line__requisition__work_order_id=work_order_id)
+            | Q(kind=MovementKind.RETURN_IN)
+        )
+        .values("part_id")
+        .annotate(net=-Sum("quantity"))
+    )
+    return {row["part_id"]: row["net"] for row in rows if row["net"] > 0}
 
 
 def count_plan(*, warehouse, now=None) -> QuerySet[StockBalance]:

@@ -16,6 +16,7 @@ from django_fsm import TransitionNotAllowed
 
 from dms.core.downloads import pdf_response
 from dms.core.exceptions import ConflictError
+from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 
@@ -162,7 +163,14 @@ class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     def get_context_data(self, **kwargs):
         q = self.request.GET.get("q", "")
         qs = selectors.job_cost_report(dealership_ids=[self.request.dealership.pk], search=q)
-        return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
+        page_obj = self.paginate(qs)
+        # Issue 15 item 2: rows are per job; its name comes from the service app's jobs (a provided target).
+        jobs = reference_target("service.WorkOrderJob")
+        job_ids = [row["job_id"] for row in page_obj if row["job_id"]]
+        names = {pk: str(job) for pk, job in jobs.in_bulk(job_ids).items()} if jobs is not None and job_ids else {}
+        for row in page_obj:
+            row["job"] = names.get(row["job_id"], "")
+        return super().get_context_data(page_obj=page_obj, q=q, **kwargs)
 
 
 class _StockFormView(ServiceFormView):
@@ -699,7 +707,12 @@ class RequisitionCreateView(ServiceFormView):
         return kwargs
 
     def get_initial(self):
-        return {"work_order_ref": self.request.GET.get("work_order", "")}
+        # A link from a work order may preselect it (and a job): ?work_order=<id>&job=<id>.
+        get = self.request.GET
+        return {
+            "work_order_id": get["work_order"] if get.get("work_order", "").isdigit() else None,
+            "job_id": get["job"] if get.get("job", "").isdigit() else None,
+        }
 
     def get_cancel_url(self):
         return reverse("parts:requisition_list")
@@ -722,7 +735,7 @@ class RequisitionDetailView(DealershipPageMixin, TemplateView):
             obj=obj,
             lines=obj.lines.select_related("part", "movement"),
             old_parts=obj.old_parts.select_related("part", "registered_by"),
-            parts_cost=selectors.job_parts_cost(dealership_ids=[obj.dealership_id], work_order_ref=obj.work_order_ref),
+            parts_cost=selectors.requisition_parts_cost(obj),
             reject_form=ReasonForm(),
             old_part_form=OldPartForm(dealership=self.request.dealership),
             audit_entries=audit_trail(obj)[:30],

@@ -5,3 +5,23 @@ from django.utils.translation import gettext_lazy as _
 class ServiceConfig(AppConfig):
     name = "service"
     verbose_name = _("Service")
+
+    def ready(self) -> None:
+        from dms.core.references import provide_reference_target
+
+        from .models import WorkOrder, WorkOrderJob, WorkOrderStatus
+
+        # Issue 15 item 2 (R32): parts requisitions name work orders and jobs by id; they resolve here, inside the
+        # acting dealership (dms.core.references), without parts importing service. "Open" work orders are the ones
+        # a new requisition may be made for (the car has not left).
+        provide_reference_target("service.WorkOrder", WorkOrder.objects.all)
+        provide_reference_target(
+            "service.OpenWorkOrder", lambda: WorkOrder.objects.exclude(status=WorkOrderStatus.DELIVERED)
+        )
+        provide_reference_target("service.WorkOrderJob", WorkOrderJob.objects.all)
+        provide_reference_target(
+            "service.OpenWorkOrderJob",
+            lambda: WorkOrderJob.objects.exclude(work_order__status=WorkOrderStatus.DELIVERED).select_related(
+                "work_order"
+            ),
+        )

@@ -467,7 +467,10 @@ class WorkOrder(ConcurrentTransitionMixin, DealershipOwned):
         constraints = [
             models.UniqueConstraint(
                 fields=["dealership", "number"], condition=~models.Q(number=""), name="workorder_number_unique"
-            )
+            ),
+            # Issue 15 item 2: the target of the (dealership, work order) foreign keys parts' requisitions and
+            # ledger rows hold, so a requisition never names another dealership's work order.
+            models.UniqueConstraint(fields=["dealership", "id"], name="workorder_dealership_id_unique"),
         ]
         indexes = [models.Index(fields=["dealership", "status"])]
         permissions = [
@@ -599,6 +602,11 @@ class WorkOrderJob(models.Model):
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
         ordering = ["id"]
+        constraints = [
+            # Issue 15 item 2: the target of the (work order, job) foreign keys of parts' requisitions and ledger
+            # rows, so the job named is always one of the work order named.
+            models.UniqueConstraint(fields=["work_order", "id"], name="workorderjob_work_order_id_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.description

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -19,6 +20,7 @@ from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+from parts import selectors as parts_selectors
 
 from . import confirmations, forms, ical, pdf, selectors, services, stock
 from .models import (
@@ -437,9 +439,13 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
         wo = self.get_scoped_object(WorkOrder, self.kwargs["pk"])
         jobs = list(wo.jobs.prefetch_related("parts__part"))
         labels = dict(INTERVIEW_LABELS())
+        # R32 / issue 15 item 2: what the warehouse actually issued to each job against requisitions, at cost.
+        issued_cost = parts_selectors.parts_cost_by_job(dealership_id=wo.dealership_id, work_order_id=wo.pk)
         return super().get_context_data(
             wo=wo,
             jobs=jobs,
+            issued_costs=[(job, issued_cost.get(job.pk)) for job in jobs if job.pk in issued_cost],
+            issued_cost_total=sum(issued_cost.values(), Decimal("0")),
             pending_jobs=[j for j in jobs if j.consent == WorkOrderJob.Consent.PENDING],
             doable_jobs=[j for j in jobs if j.consent in WorkOrderJob.DOABLE],
             job_form=forms.JobForm(),

@@ -3,18 +3,75 @@ the warehouse and are registered; the parts cost of each job comes from the ledg
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from dms.core import events
 from dms.core.models import Dealership
+from dms.core.references import reference_target, resolve_reference
 
 from ..models import OldPartReturn, Part, Requisition, RequisitionLine
 from .fsm import run_transition
 from .stock import _check_owned, _resolve_warehouse, clean_quantity, stock_issue
 
+# The reference targets the service app provides for work orders and their jobs (dms.core.references): parts sits
+# below service and does not import it.
+WORK_ORDER = "service.WorkOrder"
+OPEN_WORK_ORDER = "service.OpenWorkOrder"
+WORK_ORDER_JOB = "service.WorkOrderJob"
+OPEN_WORK_ORDER_JOB = "service.OpenWorkOrderJob"
+
 
 def _lock(requisition: Requisition) -> Requisition:
     return Requisition.objects.select_for_update(of=("self",)).select_related("dealership").get(pk=requisition.pk)
+
+
+def resolve_work_order_and_job(
+    *, dealership: Dealership | int, work_order_id, job_id=None
+) -> tuple[Model, Model | None]:
+    """Issue 15 item 2 (R32): the work order a requisition names, inside ``dealership``, and the job on it.
+
+    A missing or foreign work order, or a job that is not on that work order, is a ValidationError (400 / form
+    error). Without a job the work order's only job is taken; a work order with several jobs needs one chosen, so
+    the parts cost always lands on a job when there is one.
+    """
+    if work_order_id in (None, ""):
+        raise ValidationError({"work_order_id": _("Choose the work order the parts are for.")})
+    work_order = resolve_reference(WORK_ORDER, work_order_id, dealership=dealership, field="work_order_id")
+    jobs = reference_target(WORK_ORDER_JOB)
+    jobs = jobs.filter(work_order_id=work_order.pk) if jobs is not None else None
+    if job_id in (None, ""):
+        only = list(jobs[:2]) if jobs is not None else []
+        if len(only) > 1:
+            raise ValidationError(
+                {"job_id": _("Choose the job on work order %(number)s the parts are for.") % {"number": work_order}}
+            )
+        return work_order, (only[0] if only else None)
+    try:
+        job = resolve_reference(jobs if jobs is not None else WORK_ORDER_JOB, job_id, dealership=dealership,
+                                field="job_id")  # fmt: skip
+    except ValidationError:
+        raise ValidationError(
+            {"job_id": _("Job #%(id)s is not on work order %(number)s.") % {"id": job_id, "number": work_order}}
+        ) from None
+    return work_order, job
+
+
+def _check_work_order(requisition: Requisition) -> tuple[Model, Model | None]:
+    """Approval and issue act only on a requisition naming a real work order (and job) of its dealership: older
+    requisitions that name one by text only (no such work order) stop here instead of issuing to no job."""
+    if requisition.work_order_id is None:
+        raise ValidationError(
+            {
+                "work_order_id": _(
+                    "The requisition names no work order of the dealership (%(ref)s): reject it and make a new one."
+                )
+                % {"ref": requisition.work_order_ref or "—"}
+            }
+        )
+    return resolve_work_order_and_job(
+        dealership=requisition.dealership_id, work_order_id=requisition.work_order_id, job_id=requisition.job_id
+    )
 
 
 @transaction.atomic
@@ -22,22 +79,24 @@ def requisition_create(
     *,
     actor,
     dealership: Dealership,
-    work_order_ref: str,
+    work_order_id: int,
     lines: list[dict],
+    job_id: int | None = None,
     work_order_line: str = "",
     technician: str = "",
     warehouse=None,
     note: str = "",
 ) -> Requisition:
-    if not (work_order_ref or "").strip():
-        raise ValidationError({"work_order_ref": _("Give the work order the parts are for.")})
+    work_order, job = resolve_work_order_and_job(dealership=dealership, work_order_id=work_order_id, job_id=job_id)
     if not lines:
         raise ValidationError({"lines": _("Add at least one part.")})
     _check_owned(dealership, warehouse=warehouse)
     requisition = Requisition.objects.create(
         dealership=dealership,
-        work_order_ref=work_order_ref.strip()[:50],
-        work_order_line=(work_order_line or "").strip()[:200],
+        work_order_id=work_order.pk,
+        job_id=job.pk if job is not None else None,
+        work_order_ref=str(work_order)[:50],
+        work_order_line=(work_order_line or "").strip()[:200] or (str(job)[:200] if job is not None else ""),
         technician=(technician or "").strip()[:200] or (actor.get_full_name() or actor.username),
         warehouse=warehouse,
         note=(note or "")[:300],
@@ -47,13 +106,18 @@ def requisition_create(
         part: Part = line["part"]
         _check_owned(dealership, part=part)
         RequisitionLine.objects.create(requisition=requisition, part=part, quantity=clean_quantity(line["quantity"]))
-    events.record_created(actor=actor, instance=requisition, fields=("work_order_ref", "work_order_line", "technician"))
+    events.record_created(
+        actor=actor,
+        instance=requisition,
+        fields=("work_order_id", "job_id", "work_order_ref", "work_order_line", "technician"),
+    )
     return requisition
 
 
 @transaction.atomic
 def requisition_approve(*, actor, requisition: Requisition) -> Requisition:
     requisition = _lock(requisition)
+    _check_work_order(requisition)
     if requisition.requested_by_id == actor.pk:
         raise ValidationError(_("You cannot approve your own requisition: another supervisor must approve it."))
     requisition.approved_by = actor
@@ -75,6 +139,7 @@ def requisition_reject(*, actor, requisition: Requisition, reason: str) -> Requi
 def requisition_issue(*, actor, requisition: Requisition) -> Requisition:
     """The storekeeper issues every line: ledger rows charged to the job (work order)."""
     requisition = _lock(requisition)
+    _check_work_order(requisition)
     run_transition(requisition, "issue", actor)
     warehouse = _resolve_warehouse(requisition.dealership, requisition.warehouse)
     for line in requisition.lines.select_related("part"):
@@ -87,6 +152,9 @@ def requisition_issue(*, actor, requisition: Requisition) -> Requisition:
             warehouse=warehouse,
             reason="work_order",
             work_order_ref=requisition.work_order_ref,
+            # Issue 15 item 2 (R32): the ledger row carries the work order and job, so the cost lands on the job.
+            work_order_id=requisition.work_order_id,
+            job_id=requisition.job_id,
         )
         line.save(update_fields=["movement"])
     requisition.issued_by = actor

@@ -218,6 +218,8 @@ def _post(
     reason: str = "",
     reservation: Reservation | None = None,
     work_order_ref: str = "",
+    work_order_id: int | None = None,
+    job_id: int | None = None,
     occurred_at=None,
 ) -> StockMovement:
     """Write one ledger row and apply it to the (locked) balance. ``quantity`` is signed: + in, - out."""
@@ -248,6 +250,8 @@ def _post(
         reason=reason[:300],
         reservation=reservation,
         work_order_ref=work_order_ref[:50],
+        work_order_id=work_order_id,
+        job_id=job_id,
     )
     check_low_stock(balance=balance)
     return movement
@@ -378,11 +382,15 @@ def stock_issue(
     warehouse: Warehouse | None = None,
     reason: str = "work_order",
     work_order_ref: str = "",
+    work_order_id: int | None = None,
+    job_id: int | None = None,
     note: str = "",
 ) -> StockMovement:
     """Stock leaves the warehouse: to a work order, a counter sale, a write-off or back to the supplier.
 
     With a reservation the reserved quantity is consumed first; anything beyond it must be free stock.
+    ``work_order_id``/``job_id`` (issue 15 item 2, R32) are the work order and job a requisition resolved
+    (``requisition_issue``): the row carries them so the parts cost lands on that job.
     """
     quantity = clean_quantity(quantity)
     kind = ISSUE_REASONS.get(reason)
@@ -422,6 +430,8 @@ def stock_issue(
         reason=(note or "").strip() or str(MovementKind(kind).label),
         reservation=reservation,
         work_order_ref=work_order_ref or (reference.strip() if kind == MovementKind.ISSUE else ""),
+        work_order_id=work_order_id if kind == MovementKind.ISSUE else None,
+        job_id=job_id if kind == MovementKind.ISSUE else None,
     )
 
 

@@ -688,7 +688,17 @@ def _parts_documents(main, actor, customer, part):
         resolution="refund",
         description="Leak",
     )
-    services.requisition_create(actor=actor, dealership=main, work_order_ref="1", lines=[{"part": part, "quantity": 1}])
+    from service.models import WorkOrder
+
+    # Issue 15 item 2: a requisition names a real work order (and job) of the dealership.
+    work_order = WorkOrder.objects.get(dealership=main, number="ЗН-M1")
+    services.requisition_create(
+        actor=actor,
+        dealership=main,
+        work_order_id=work_order.pk,
+        job_id=work_order.jobs.first().pk,
+        lines=[{"part": part, "quantity": 1}],
+    )
     services.old_part_register(
         actor=actor, dealership=main, part=part, quantity=1, condition="scrap", work_order_ref="1"
     )

@@ -271,6 +271,14 @@ def companions(wd, path: str, method: str, field_path: tuple) -> tuple[dict, dic
             "failure_code": "C1",
             "description": "x",
         }, None
+    if path == "/api/requisitions/" and method == "post":
+        # Issue 15 item 2: the work order and job are resolved by the service inside the acting dealership.
+        wo = _own_delivered_work_order(wd)
+        return {
+            "work_order_id": wo.pk,
+            "job_id": wo.jobs.first().pk,
+            "lines": [{"part": wd.obj("parts.Part").pk, "quantity": "1"}],
+        }, None
     if path == "/api/goodwill-claims/" and method == "post" and field_path == ("work_order_id",):
         vehicle = wd.obj("core.Vehicle")
         return {"customer": vehicle.customer_id, "vehicle": vehicle.pk, "description": "x"}, None

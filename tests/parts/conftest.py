@@ -28,3 +28,11 @@ def receive(storekeeper, dealership):
         )
 
     return do
+
+
+@pytest.fixture
+def work_order(dealership, advisor):
+    """Issue 15 item 2: requisitions name a real work order (and job) of the dealership."""
+    from tests.service.factories import make_work_order
+
+    return make_work_order(dealership=dealership, advisor=advisor, number="ЗН-000123")

@@ -11,11 +11,13 @@ from parts.models import Requisition, ReturnRequest
 pytestmark = pytest.mark.django_db
 
 
-def test_requisition_pages_own_approval_refused_then_issue(client, advisor, make_user, dealership, part, receive):
+def test_requisition_pages_own_approval_refused_then_issue(
+    client, advisor, make_user, dealership, part, receive, work_order
+):
     receive(part, 3, cost="100")
     client.force_login(advisor)
     r = client.post(
-        reverse("parts:requisition_create"), {"work_order_ref": "ЗН-5", "part": part.number, "quantity": "1"}
+        reverse("parts:requisition_create"), {"work_order_id": work_order.pk, "part": part.number, "quantity": "1"}
     )
     req = Requisition.objects.get()
     assert r.status_code == 302 and r["Location"] == reverse("parts:requisition_detail", args=[req.pk])
@@ -40,11 +42,13 @@ def test_requisition_pages_own_approval_refused_then_issue(client, advisor, make
     assert req.old_parts.count() == 1
 
 
-def test_own_requisition_shows_no_approve_button_and_is_refused(client, make_user, dealership, part, receive):
+def test_own_requisition_shows_no_approve_button_and_is_refused(
+    client, make_user, dealership, part, receive, work_order
+):
     receive(part, 1)
     pm = make_user(roles.PARTS_MANAGER)
     req = services.requisition_create(
-        actor=pm, dealership=dealership, work_order_ref="1", lines=[{"part": part, "quantity": 1}]
+        actor=pm, dealership=dealership, work_order_id=work_order.pk, lines=[{"part": part, "quantity": 1}]
     )
     client.force_login(pm)
     assert b"btn-approve" not in client.get(reverse("parts:requisition_detail", args=[req.pk])).content

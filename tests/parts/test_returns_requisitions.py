@@ -229,23 +229,23 @@ def test_r29_api_with_evidence_upload(api_as, parts_manager, customer, part, shi
 
 
 @pytest.fixture
-def requisition(advisor, dealership, part, receive):
+def requisition(advisor, dealership, part, receive, work_order):
     receive(part, 4, cost="250")
     return services.requisition_create(
         actor=advisor,
         dealership=dealership,
-        work_order_ref="ЗН-000123",
+        work_order_id=work_order.pk,
         technician="Петров И.",
         work_order_line="Замена масла",
         lines=[{"part": part, "quantity": 2}],
     )
 
 
-def test_r32_own_requisition_cannot_be_approved(make_user, dealership, part, receive):
+def test_r32_own_requisition_cannot_be_approved(make_user, dealership, part, receive, work_order):
     supervisor = make_user(roles.PARTS_MANAGER)
     receive(part, 1)
     own = services.requisition_create(
-        actor=supervisor, dealership=dealership, work_order_ref="ЗН-1", lines=[{"part": part, "quantity": 1}]
+        actor=supervisor, dealership=dealership, work_order_id=work_order.pk, lines=[{"part": part, "quantity": 1}]
     )
     with pytest.raises(ValidationError, match="собственное"):
         services.requisition_approve(actor=supervisor, requisition=own)
@@ -266,7 +266,10 @@ def test_r32_approved_requisition_is_issued_to_the_job_and_costed(
     assert requisition.status == Requisition.Status.ISSUED and requisition.issued_by == storekeeper
     movement = requisition.lines.get().movement
     assert movement.kind == MovementKind.ISSUE and movement.work_order_ref == "ЗН-000123" and movement.quantity == -2
-    assert selectors.job_parts_cost(dealership_ids=[dealership.pk], work_order_ref="ЗН-000123") == Decimal("500.00")
+    job = requisition.job_id
+    assert (movement.work_order_id, movement.job_id) == (requisition.work_order_id, job) and job is not None
+    assert selectors.job_parts_cost(dealership_ids=[dealership.pk], job_id=job) == Decimal("500.00")
+    assert selectors.requisition_parts_cost(requisition) == Decimal("500.00")
     # The removed old part comes back and is registered.
     with pytest.raises(ValidationError):
         services.old_part_register(
@@ -288,9 +291,12 @@ def test_r32_issue_fails_cleanly_when_stock_is_short(requisition, parts_manager,
 
 
 def test_r32_requisition_api(api_as, advisor, parts_manager, storekeeper, dealership, part, receive):
+    from tests.service.factories import make_work_order
+
     receive(part, 3, cost="100")
+    wo = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-77")
     r = api_as(advisor).post(
-        "/api/requisitions/", {"work_order_ref": "ЗН-77", "lines": [{"part": part.pk, "quantity": "1"}]}, format="json"
+        "/api/requisitions/", {"work_order_id": wo.pk, "lines": [{"part": part.pk, "quantity": "1"}]}, format="json"
     )
     assert r.status_code == 201, r.json()
     rid = r.json()["id"]

@@ -55,3 +55,23 @@ class PartFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Деталь {n}")
     price = Decimal("1000.00")
     default_supplier = factory.SubFactory(SupplierFactory, dealership=factory.SelfAttribute("..dealership"))
+
+
+def make_work_order(*, dealership, advisor, number: str, jobs=("Замена масла",), status: str = "in_repair", **kwargs):
+    """A work order of ``dealership`` with one job per description (issue 15: requisitions name real ones)."""
+    from service.models import WorkOrder, WorkOrderJob
+    from tests.factories import VehicleFactory
+
+    vehicle = kwargs.pop("vehicle", None) or VehicleFactory(customer__dealership=dealership)
+    wo = WorkOrder.objects.create(
+        dealership=dealership,
+        number=number,
+        customer=vehicle.customer,
+        vehicle=vehicle,
+        advisor=advisor,
+        status=status,
+        **kwargs,
+    )
+    for description in jobs:
+        WorkOrderJob.objects.create(work_order=wo, description=description, standard_hours=1, rate=1000)
+    return wo
