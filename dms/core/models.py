@@ -347,7 +347,7 @@ class WebhookSubscription(DealershipOwned):
     # Kept readable: the HMAC needs it. Shown once when generated (created or rotated), never listed.
     secret = models.CharField(_("secret"), max_length=100, editable=False)
     event_types = models.JSONField(_("event types"), default=list)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("enabled"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0, editable=False)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True, editable=False)

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('target_url', models.URLField(max_length=500, verbose_name='target URL')),
                 ('secret', models.CharField(editable=False, max_length=100, verbose_name='secret')),
                 ('event_types', models.JSONField(default=list, verbose_name='event types')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ('is_active', models.BooleanField(default=True, verbose_name='enabled')),
                 ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
                 ('consecutive_failures', models.PositiveIntegerField(default=0, editable=False, verbose_name='consecutive failures')),
                 ('disabled_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='disabled at')),
