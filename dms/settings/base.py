@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "claims.models.AttachmentKind",
         "PartInstructionEnum": "claims.models.PartInstruction",
         "FirstContactChannelEnum": "dms.core.models.FirstContactChannel",
+        "WebhookEventTypeEnum": "dms.core.models.WebhookEventType",
         "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
     },
 }

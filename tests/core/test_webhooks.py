@@ -542,3 +542,82 @@ def test_the_beat_schedule_runs_the_dispatch_every_minute(settings):
     entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "dms.core.tasks.dispatch_webhooks"]
     assert entries and entries[0]["schedule"] == 60
     assert Decimal(settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS) <= 5
+
+
+# -- sweeps: the mapping names real models and statuses; every event type has a source ----------------------------
+def test_every_mapped_model_and_status_exists():
+    from django.apps import apps
+
+    for label in [*webhooks.STATUS_CHANGED, *webhooks.CREATED, *(m for m, _t in webhooks.TRANSITION_TO)]:
+        model = apps.get_model(label)  # LookupError when an app renames or drops the model
+        assert hasattr(model, "dealership_id"), label
+    for (label, target), _event in webhooks.TRANSITION_TO.items():
+        choices = {value for value, _label in apps.get_model(label)._meta.get_field("status").flatchoices}
+        assert target in choices, f"{label} has no status {target!r}"
+    for label in webhooks.STATUS_CHANGED:
+        assert apps.get_model(label)._meta.get_field("status").choices, label
+    mapped = {*webhooks.STATUS_CHANGED.values(), *webhooks.CREATED.values(), *webhooks.TRANSITION_TO.values()}
+    assert mapped == set(WebhookEventType.values)
+
+
+# -- the admin ----------------------------------------------------------------------------------------------------
+def test_admin_creates_shows_the_secret_once_rotates_and_redelivers(
+    make_user, dealership, receiver, new_order, place, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    staff = make_user(roles.ADMINISTRATOR, is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    response = client.post(
+        "/admin/core/webhooksubscription/add/",
+        {
+            "dealership": dealership.pk,
+            "target_url": receiver.url,
+            "event_types": ["order.status_changed"],
+            "is_active": "on",
+            "description": "CRM",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret in response.content.decode()
+    assert (
+        subscription.secret
+        not in client.get(f"/admin/core/webhooksubscription/{subscription.pk}/change/").content.decode()
+    )
+    old = subscription.secret
+    response = client.post(
+        "/admin/core/webhooksubscription/",
+        {"action": "rotate_secret", "_selected_action": [subscription.pk]},
+        follow=True,
+    )
+    subscription.refresh_from_db()
+    assert subscription.secret != old and subscription.secret in response.content.decode()
+    receiver.codes = [400]
+    with django_capture_on_commit_callbacks(execute=True):
+        place(new_order())
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDeliveryStatus.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/core/webhookdelivery/", {"action": "redeliver", "_selected_action": [delivery.pk]}, follow=True
+        )
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDeliveryStatus.DELIVERED
+    assert [a.status_code for a in delivery.attempt_log.all()] == [400, 200]
+    assert client.get(f"/admin/core/webhookdelivery/{delivery.pk}/change/").status_code == 200
+
+
+def test_admin_refuses_plain_http_to_another_host(make_user, dealership):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user(roles.ADMINISTRATOR, is_staff=True))
+    response = client.post(
+        "/admin/core/webhooksubscription/add/",
+        {"dealership": dealership.pk, "target_url": "http://crm.example.com/", "event_types": ["claim.status_changed"]},
+    )
+    assert response.status_code == 200 and not WebhookSubscription.objects.exists()
+    assert "https" in response.context["adminform"].form.errors["target_url"][0]
