@@ -387,6 +387,9 @@ class WebhookDelivery(DealershipOwned):
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When its task was last handed to the broker: the minute tick re-publishes only rows not handed over lately,
+    # so a backlog behind a slow endpoint does not pile up duplicate tasks.
+    published_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last response code"), null=True, blank=True)

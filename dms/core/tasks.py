@@ -6,20 +6,11 @@ from django.utils.dateparse import parse_datetime
 from . import webhooks
 
 
-@shared_task(bind=True, name="dms.core.tasks.deliver_webhook")
-def deliver_webhook(self, delivery_id: int, now: str | None = None) -> str:
-    """POST one outbox row (issue 16 item 5). A retryable failure is re-queued with its backoff as the countdown;
-    the per-minute ``dispatch_webhooks`` tick sends it anyway if that publish is lost."""
-    outcome = webhooks.webhook_delivery_attempt(delivery_id=delivery_id, now=parse_datetime(now) if now else None)
-    if outcome == "retry" and not self.request.is_eager:
-        # In-process (tests, eager local mode) the tick does the retry: a countdown is ignored there.
-        from .models import WebhookDelivery
-
-        delivery = WebhookDelivery.objects.filter(pk=delivery_id).values("next_attempt_at", "attempts").first()
-        if delivery:
-            countdown = int(webhooks.backoff(delivery["attempts"]).total_seconds())
-            webhooks.publish_deliveries([delivery_id], countdown=countdown)
-    return outcome
+@shared_task(name="dms.core.tasks.deliver_webhook")
+def deliver_webhook(delivery_id: int, now: str | None = None) -> str:
+    """POST one outbox row (issue 16 item 5). A retryable failure is left pending with its backoff: the per-minute
+    ``dispatch_webhooks`` tick sends it again once that has passed (``now`` ISO replays an attempt at that moment)."""
+    return webhooks.webhook_delivery_attempt(delivery_id=delivery_id, now=parse_datetime(now) if now else None)
 
 
 @shared_task(name="dms.core.tasks.dispatch_webhooks")

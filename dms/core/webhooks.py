@@ -8,7 +8,8 @@ that bypass the audit (the call-event generator's INSERT … SELECT) call ``emit
 
 How rows leave: after commit a Celery task per row is published (``dms.core.broker.publish``: a dead broker never
 fails the request); the beat task ``dispatch_due`` (every minute) publishes every row that is due — never published,
-waiting for a retry, or claimed by a worker that died — so nothing is lost while the broker is down. A worker claims
+waiting for a retry whose backoff has passed, or claimed by a worker that died — so nothing is lost while the broker
+is down. A worker claims
 a row (status «sending»), POSTs it with a short timeout, logs the attempt (``WebhookAttempt``: response code, time)
 and either marks it delivered, schedules a retry with exponential backoff (network error, 5xx, 429) or gives up.
 ``WEBHOOK_DISABLE_AFTER_FAILURES`` failed attempts in a row switch the subscription off, with the reason.
@@ -41,7 +42,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
 from .broker import publish
 from .exceptions import ConflictError
@@ -209,28 +209,20 @@ def _write(event_type: str, *, dealership_id: int, data: dict, subscriptions: li
     return len(ids)
 
 
-def publish_deliveries(
-    delivery_ids: list[int], *, countdown: int | None = None, now: datetime.datetime | None = None
-) -> int:
+def publish_deliveries(delivery_ids: list[int], *, now: datetime.datetime | None = None) -> int:
     """One delivery task per row; stops at the first broker failure (``dispatch_due`` catches up)."""
     from .tasks import deliver_webhook
 
-    published = 0
     replay = {"now": now.isoformat()} if now is not None else {}
-    for pk in delivery_ids:
-        if countdown is None:
-            sent = publish(deliver_webhook, pk, **replay)
-        else:
-            try:
-                deliver_webhook.apply_async(args=[pk], kwargs=replay, countdown=countdown)
-                sent = True
-            except (OperationalError, OSError) as error:
-                logger.warning("broker unreachable, webhook retry %s left to the tick: %s", pk, error)
-                sent = False
-        if not sent:
-            break
-        published += 1
-    return published
+    ids = list(delivery_ids)
+    stamp = now or timezone.now()
+    # Stamped before publishing: a worker that runs the task at once and schedules a retry clears it afterwards.
+    WebhookDelivery.objects.filter(pk__in=ids).update(published_at=stamp)
+    for index, pk in enumerate(ids):
+        if not publish(deliver_webhook, pk, **replay):
+            WebhookDelivery.objects.filter(pk__in=ids[index:], published_at=stamp).update(published_at=None)
+            return index
+    return len(ids)
 
 
 # -- signing and URLs ----------------------------------------------------------------------------------------------
@@ -353,6 +345,7 @@ def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDe
     delivery.attempts = 0
     delivery.next_attempt_at = timezone.now()
     delivery.claimed_at = None
+    delivery.published_at = None
     delivery.save()
     _audit(actor, delivery, AuditAction.ACTION, message=_("redelivery requested"))
     pk = delivery.pk
@@ -369,11 +362,15 @@ def backoff(attempts: int) -> datetime.timedelta:
 
 # A worker that claimed a row and died leaves it «sending»: after this long it is due again.
 STALE_CLAIM = datetime.timedelta(minutes=5)
+# A task handed to the broker this recently is still on its way (a busy worker): not published again yet.
+REPUBLISH_AFTER = datetime.timedelta(minutes=5)
 
 
 def deliveries_due(*, now: datetime.datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending rows whose time has come and whose task is not on its way, and stale claims."""
     now = now or timezone.now()
-    pending = models.Q(status=WebhookDeliveryStatus.PENDING, next_attempt_at__lte=now)
+    not_queued = models.Q(published_at__isnull=True) | models.Q(published_at__lt=now - REPUBLISH_AFTER)
+    pending = models.Q(status=WebhookDeliveryStatus.PENDING, next_attempt_at__lte=now) & not_queued
     stale = models.Q(status=WebhookDeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM)
     return list(
         WebhookDelivery.objects.filter(pending | stale, subscription__is_active=True)
@@ -494,8 +491,10 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime.datetime | None 
         else:
             subscription.consecutive_failures += 1
             if result.retryable and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
+                # The minute tick sends it again once the backoff has passed.
                 delivery.status = WebhookDeliveryStatus.PENDING
                 delivery.next_attempt_at = now + backoff(delivery.attempts)
+                delivery.published_at = None
                 outcome = "retry"
             else:
                 delivery.status = WebhookDeliveryStatus.FAILED

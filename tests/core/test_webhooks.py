@@ -621,3 +621,23 @@ def test_admin_refuses_plain_http_to_another_host(make_user, dealership):
     )
     assert response.status_code == 200 and not WebhookSubscription.objects.exists()
     assert "https" in response.context["adminform"].form.errors["target_url"][0]
+
+
+def test_the_tick_does_not_pile_up_tasks_for_rows_already_queued(
+    receiver, subscribe, new_order, place, monkeypatch, django_capture_on_commit_callbacks
+):
+    subscribe(receiver.url)
+    queued = []
+    with monkeypatch.context() as patch:
+        # The broker takes the task, but no worker has run it yet.
+        patch.setattr(deliver_webhook, "apply_async", lambda *args, **kwargs: queued.append(kwargs))
+        with django_capture_on_commit_callbacks(execute=True):
+            place(new_order())
+        assert len(queued) == 1
+        assert dispatch_webhooks() == 0  # on its way: not published again
+        later = timezone.now() + webhooks.REPUBLISH_AFTER + datetime.timedelta(seconds=1)
+        assert dispatch_webhooks(now=later.isoformat()) == 1  # lost after all: published again
+    assert WebhookDelivery.objects.get().status == WebhookDeliveryStatus.PENDING
+    assert dispatch_webhooks(now=(later + webhooks.REPUBLISH_AFTER + datetime.timedelta(seconds=1)).isoformat()) == 1
+    assert WebhookDelivery.objects.get().status == WebhookDeliveryStatus.DELIVERED
+    assert len(receiver.requests) == 1
