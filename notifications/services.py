@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from dms.core import events
+from dms.core import events, webhooks
 from dms.core.broker import publish
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel, Customer
@@ -49,6 +49,11 @@ def call_events_generate(
     now = now or timezone.now()
     with transaction.atomic():
         result = generator.tick(now=now, order_ids=order_ids)
+        # Issue 16 item 5: the generator writes events with INSERT … SELECT (no audit entry, so no webhook from
+        # dms.core.events): their outbox rows are written here, in the same transaction.
+        webhooks.emit_for_rows(
+            event_type=webhooks.E.CALL_EVENT_CREATED, model="notifications.CallEvent", pks=result.created_ids
+        )
         if notify and result.arrival_ids:
             deliveries_for_arrivals(event_ids=result.arrival_ids)
     if result.created or result.cancelled:
@@ -78,7 +83,7 @@ def call_events_close_for_order(*, order_id: int, target: str, now: datetime.dat
 def _follow_up(*, event: CallEvent, kind: str, due: datetime.date) -> CallEvent:
     try:
         with transaction.atomic():
-            follow, _created = CallEvent.objects.get_or_create(
+            follow, created = CallEvent.objects.get_or_create(
                 order_id=event.order_id,
                 kind=kind,
                 due_date=due,
@@ -90,6 +95,11 @@ def _follow_up(*, event: CallEvent, kind: str, due: datetime.date) -> CallEvent:
             )
     except IntegrityError:  # created by someone else between the get and the create
         follow = CallEvent.objects.get(order_id=event.order_id, kind=kind, due_date=due)
+    else:
+        if created:  # written without an audit entry: its webhook event is written here (issue 16 item 5)
+            webhooks.emit_for_rows(
+                event_type=webhooks.E.CALL_EVENT_CREATED, model="notifications.CallEvent", pks=[follow.pk]
+            )
     return follow
 
 

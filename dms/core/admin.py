@@ -1,12 +1,25 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import services, user_policy
-from .models import AuditEntry, Customer, DealerGroup, Dealership, StaffProfile, Vehicle
+from . import services, user_policy, webhooks
+from .exceptions import ConflictError
+from .models import (
+    AuditEntry,
+    Customer,
+    DealerGroup,
+    Dealership,
+    StaffProfile,
+    Vehicle,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEventType,
+    WebhookSubscription,
+)
 from .references import is_dealership_record, scope_to_dealerships
 from .tenancy import allowed_dealership_ids, default_dealership_id
 
@@ -313,3 +326,116 @@ class AuditEntryAdmin(DealershipScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# -- outbound webhooks (issue 16 item 5) ---------------------------------------------------------------------------
+class WebhookSubscriptionForm(forms.ModelForm):
+    target_url = forms.URLField(label=_("target URL"), max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        label=_("event types"), choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["dealership", "target_url", "event_types", "is_active", "description"]
+
+    def clean_target_url(self):
+        url = self.cleaned_data["target_url"]
+        try:
+            webhooks.validate_target_url(url)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["target_url"]) from None
+        return url
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(DealershipScopedAdmin):
+    """Saved through the webhooks services; the secret is shown once, in a message, when created or rotated."""
+
+    form = WebhookSubscriptionForm
+    list_display = ["target_url", "description", "is_active", "consecutive_failures", "disabled_reason", "dealership"]
+    list_filter = ["is_active"]
+    readonly_fields = ["consecutive_failures", "disabled_at", "disabled_reason"]
+    actions = ["rotate_secret"]
+    FIELDS = ("target_url", "event_types", "is_active", "description")
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in self.FIELDS if name in form.cleaned_data}
+        if change:
+            saved = webhooks.webhook_subscription_update(actor=request.user, subscription=obj, data=data)
+        else:
+            dealership = form.cleaned_data.get("dealership") or Dealership.objects.get(
+                pk=default_dealership_id(request.user)
+            )
+            saved = webhooks.webhook_subscription_create(actor=request.user, dealership=dealership, **data)
+            self._show_secret(request, saved)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        webhooks.webhook_subscription_delete(actor=request.user, subscription=obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscription in queryset:
+            webhooks.webhook_subscription_delete(actor=request.user, subscription=subscription)
+
+    def _show_secret(self, request, subscription: WebhookSubscription) -> None:
+        self.message_user(
+            request,
+            _("Signing secret of «%(target)s» (shown only now, keep it safe): %(secret)s")
+            % {"target": subscription, "secret": subscription.secret},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Rotate the signing secret"), permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for subscription in queryset:
+            self._show_secret(
+                request, webhooks.webhook_subscription_rotate_secret(actor=request.user, subscription=subscription)
+            )
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["attempted_at", "status_code", "duration_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(DealershipScopedAdmin):
+    """The delivery log: read-only, with "redeliver" as its one action."""
+
+    list_display = ["created_at", "event_type", "subscription", "status", "attempts", "last_status_code", "dealership"]
+    list_filter = ["status", "event_type"]
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change page is the read-only detail; the "change" permission is what redelivering takes.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Redeliver"), permissions=["change"])
+    def redeliver(self, request, queryset):
+        sent = 0
+        for delivery in queryset:
+            try:
+                webhooks.webhook_delivery_redeliver(actor=request.user, delivery=delivery)
+            except ConflictError as error:
+                self.message_user(request, f"{delivery}: {error.message}", messages.ERROR)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(request, _("%(n)s deliveries queued again.") % {"n": sent})

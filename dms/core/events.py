@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from . import webhooks
 from .models import AuditAction, AuditEntry
 
 
@@ -38,7 +39,7 @@ def record(
     changes: dict[str, Any] | None = None,
     message: str = "",
 ) -> AuditEntry:
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         dealership_id=getattr(instance, "dealership_id", None),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
@@ -48,6 +49,9 @@ def record(
         changes=changes or {},
         message=message[:500],
     )
+    # Issue 16 item 5: the change's webhook events go to the outbox here, in the same transaction as the change.
+    webhooks.emit_for_audit(entry, instance)
+    return entry
 
 
 def record_created(*, actor, instance: models.Model, fields: Iterable[str]) -> AuditEntry:

@@ -324,3 +324,105 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+
+# -- outbound webhooks (issue 16 item 5) ---------------------------------------------------------------------------
+class WebhookEventType(models.TextChoices):
+    ORDER_STATUS_CHANGED = "order.status_changed", _("Customer order: status changed")
+    ORDER_PARTS_RECEIVED = "order.parts_received", _("Customer order: parts received")
+    CALL_EVENT_CREATED = "call_event.created", _("Call event created")
+    CALL_EVENT_COMPLETED = "call_event.completed", _("Call event completed")
+    APPOINTMENT_CREATED = "appointment.created", _("Appointment created")
+    APPOINTMENT_CONFIRMED = "appointment.confirmed", _("Appointment confirmed")
+    APPOINTMENT_CANCELLED = "appointment.cancelled", _("Appointment cancelled")
+    WORK_ORDER_STATUS_CHANGED = "work_order.status_changed", _("Work order: status changed")
+    CLAIM_STATUS_CHANGED = "claim.status_changed", _("Warranty or goodwill claim: status changed")
+    COMPLAINT_STATUS_CHANGED = "complaint.status_changed", _("Complaint: status changed")
+
+
+class WebhookSubscription(DealershipOwned):
+    """An integrator's endpoint: which events of the dealership are POSTed there, signed with ``secret``."""
+
+    target_url = models.URLField(_("target URL"), max_length=500)
+    # Kept readable: the HMAC needs it. Shown once when generated (created or rotated), never listed.
+    secret = models.CharField(_("secret"), max_length=100, editable=False)
+    event_types = models.JSONField(_("event types"), default=list)
+    is_active = models.BooleanField(_("enabled"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0, editable=False)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(_("reason disabled"), max_length=500, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["dealership", "id"]
+
+    def __str__(self) -> str:
+        return self.description or self.target_url
+
+    def wants(self, event_type: str) -> bool:
+        return self.is_active and event_type in (self.event_types or [])
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENDING = "sending", _("sending")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed")
+
+
+class WebhookDelivery(DealershipOwned):
+    """The outbox: one row per event and subscription, written in the transaction of the change it reports."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
+    )
+    delivery_id = models.UUIDField(_("delivery id"), unique=True, editable=False)
+    event_id = models.UUIDField(_("event id"), editable=False)
+    event_type = models.CharField(_("event type"), max_length=50, choices=WebhookEventType.choices)
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=20, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When its task was last handed to the broker: the minute tick re-publishes only rows not handed over lately,
+    # so a backlog behind a slow endpoint does not pile up duplicate tasks.
+    published_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last response code"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.subscription}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: its response code (none on a network error), how long it took, and when."""
+
+    DEALERSHIP_PATH = "delivery__dealership"
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("delivery")
+    )
+    attempted_at = models.DateTimeField(_("attempted at"))
+    status_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration, ms"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    manual = models.BooleanField(_("redelivered by hand"), default=False)
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        ordering = ["attempted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

@@ -32,6 +32,17 @@ ALL_ROLES = tuple(ROLE_LABELS)
 _VIEW_CUSTOMERS = ["core.view_customer", "core.view_vehicle"]
 _EDIT_CUSTOMERS = ["core.add_customer", "core.change_customer", "core.add_vehicle", "core.change_vehicle"]
 
+# Issue 16 item 5: outbound webhooks are the dealership administrator's (who holds every non-platform
+# permission anyway; listed here so that the declaration says so).
+_WEBHOOKS = [
+    "core.view_webhooksubscription",
+    "core.add_webhooksubscription",
+    "core.change_webhooksubscription",
+    "core.delete_webhooksubscription",
+    "core.view_webhookdelivery",
+    "core.change_webhookdelivery",
+]
+
 ROLE_PERMISSIONS = {
     SERVICE_ADVISOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS],
     PARTS_MANAGER: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS],
@@ -39,7 +50,7 @@ ROLE_PERMISSIONS = {
     STOREKEEPER: [*_VIEW_CUSTOMERS],
     QUALITY_INSPECTOR: [*_VIEW_CUSTOMERS],
     DIRECTOR: [*_VIEW_CUSTOMERS, "core.view_auditentry"],
-    ADMINISTRATOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, "core.view_auditentry"],
+    ADMINISTRATOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, "core.view_auditentry", *_WEBHOOKS],
 }
 
 

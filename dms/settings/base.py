@@ -231,6 +231,7 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "claims.models.AttachmentKind",
         "PartInstructionEnum": "claims.models.PartInstruction",
         "FirstContactChannelEnum": "dms.core.models.FirstContactChannel",
+        "WebhookEventTypeEnum": "dms.core.models.WebhookEventType",
         "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
     },
 }
@@ -266,11 +267,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.flag_overdue_complaints",
         "schedule": crontab(minute=35),
     },
+    # Issue 16 item 5: webhook deliveries whose task was never published (broker down), retries that are due and
+    # claims of workers that died are sent from the outbox by this tick.
+    "send due webhook deliveries every minute": {
+        "task": "dms.core.tasks.dispatch_webhooks",
+        "schedule": 60,
+    },
     "reclassify parts A/B/C on the 1st of each month": {
         "task": "parts.tasks.classify_abc_all",
         "schedule": crontab(hour=3, minute=30, day_of_month=1),
     },
 }
+
+# Outbound webhooks (issue 16 item 5): short timeouts, exponential backoff from WEBHOOK_BACKOFF_SECONDS, at most
+# WEBHOOK_MAX_ATTEMPTS per delivery; a subscription is switched off after WEBHOOK_DISABLE_AFTER_FAILURES failed
+# attempts in a row.
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_BACKOFF_SECONDS = env.int("WEBHOOK_BACKOFF_SECONDS", default=30)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

@@ -305,6 +305,24 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
     # prefix: (model label for {id}, rows)
     "/api/customers/": ("core.Customer", crud("core.customer", patch=True)),
     "/api/vehicles/": ("core.Vehicle", crud("core.vehicle", patch=True)),
+    # Issue 16 item 5: outbound webhooks, the administrator's.
+    "/api/webhook-subscriptions/": (
+        "core.WebhookSubscription",
+        crud(
+            "core.webhooksubscription",
+            patch=True,
+            delete=True,
+            **{"{id}/rotate-secret/": ("post", "core.change_webhooksubscription")},
+        ),
+    ),
+    "/api/webhook-deliveries/": (
+        "core.WebhookDelivery",
+        crud(
+            "core.webhookdelivery",
+            create=False,
+            **{"{id}/redeliver/": ("post", "core.change_webhookdelivery")},
+        ),
+    ),
     "/api/orders/": (
         "orders.CustomerOrder",
         crud(
@@ -642,12 +660,34 @@ def _complete_the_demo(main):
     upload = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n" + b"0" * 64, content_type="application/pdf")
     claims_services.attachment_add(actor=actor, owner=complaint, kind="other", file=upload)
     _parts_documents(main, actor, vehicle.customer, part)
+    _webhooks(main, actor)
     from notifications.models import OptOut
 
     if not OptOut.objects.filter(dealership=main).exists():
         OptOut.objects.create(
             dealership=main, customer=vehicle.customer, channel="sms", reason="asked", created_by=actor
         )
+
+
+def _webhooks(main, actor):
+    """A webhook subscription and one delivery in its outbox (issue 16 item 5); nothing is sent (no commit)."""
+    import uuid
+
+    from dms.core import webhooks
+    from dms.core.models import WebhookDelivery
+
+    subscription = webhooks.webhook_subscription_create(
+        actor=actor, dealership=main, target_url="https://crm.example.com/dms", event_types=["order.status_changed"]
+    )
+    WebhookDelivery.objects.create(
+        dealership=main,
+        subscription=subscription,
+        delivery_id=uuid.uuid4(),
+        event_id=uuid.uuid4(),
+        event_type="order.status_changed",
+        payload={"type": "order.status_changed"},
+        status="failed",
+    )
 
 
 def _parts_documents(main, actor, customer, part):
