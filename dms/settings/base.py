@@ -138,7 +138,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dms.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "dms.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -155,6 +155,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
+        "dms.core.schema.add_links",
     ],
     # Choice sets shared by several fields get one name (claims: attachment kinds, the failed part's instruction;
     # parts: sales orders reuse the customer's first-contact channels, R20).
