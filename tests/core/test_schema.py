@@ -68,3 +68,21 @@ def test_read_only_fields_document_null_and_blank_answers(openapi):
     ), outcome
     # A model property typed "-> Decimal | None" (a line not yet counted has no variance).
     assert component(openapi, "StockCountLine")["properties"]["variance"].get("nullable") is True
+
+
+def test_every_operation_with_a_body_documents_415(openapi):
+    with_body = [(path, method, op) for path, method, op in operations(openapi) if method in ("post", "put", "patch")]
+    assert with_body
+    missing = [f"{method.upper()} {path}" for path, method, op in with_body if "415" not in op["responses"]]
+    assert not missing, missing
+
+
+@pytest.mark.django_db
+def test_a_body_in_an_unreadable_media_type_answers_the_documented_415(api_as, make_user):
+    from dms.core import roles
+
+    response = api_as(make_user(roles.ADMINISTRATOR)).generic(
+        "POST", "/api/customers/", "name=x", content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert isinstance(response.json().get("detail"), str)
