@@ -77,7 +77,8 @@ config = SchemathesisConfig.from_dict(
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=config)
 
 
-# Answers by phase and status code, written to var/fuzz-summary.json at the end of the module (README's figures).
+# Answers by phase and status code, written to var/fuzz-summary.json (the long run: fuzz-summary-long.json) at the end
+# of the module (README's figures).
 TALLY: Counter[tuple[str, int]] = Counter()
 
 
@@ -96,7 +97,7 @@ def _write_tally():
             for phase in sorted({phase for phase, _code in TALLY})
         },
     }
-    out = Path(settings_module.BASE_DIR) / "var" / "fuzz-summary.json"
+    out = Path(settings_module.BASE_DIR) / "var" / ("fuzz-summary-long.json" if LONG_RUN else "fuzz-summary.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(summary, indent=2))
     print("\nschemathesis:", json.dumps(summary))
