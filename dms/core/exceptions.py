@@ -69,4 +69,9 @@ def api_exception_handler(exc, context):
         exc = ApiConflict(_("The change conflicts with existing data (a duplicate or a concurrent change)."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A ValidationError raised outside a serializer (a filter backend's, e.g. DRF's search rejecting a NUL byte)
+        # answers a bare list; the documented error body is an object (README, OpenAPI "Error"; issue 12 item 9).
+        response.data = {"detail": " ".join(str(message) for message in response.data)}
+    return response

@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dms.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "dms.core.exceptions.api_exception_handler",
     # Keyed on the client address as the trusted proxy reports it (issue 12 item 4); NUM_PROXIES keeps any other
     # DRF throttle on the same rule.
@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
+        "dms.core.schema.add_links",
     ],
     # Choice sets shared by several fields get one name (claims: attachment kinds, the failed part's instruction;
     # parts: sales orders reuse the customer's first-contact channels, R20).
