@@ -157,6 +157,7 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
             "handover_date": day,
             "handover_time": "17:00",
             "vin": g.get("vin", ""),
+            "customer": parse_id(g.get("customer", "")),
         }
 
     def get_context_data(self, **kwargs):
@@ -169,7 +170,7 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
                 actor=self.request.user,
                 dealership=self.request.dealership,
                 advisor=data["advisor"],
-                customer=form.vehicle.customer,
+                customer=data["customer"],
                 vehicle=form.vehicle,
                 reason=data["reason"],
                 area=data["area"],
