@@ -25,6 +25,7 @@ from dms.core.inputs import parse_id
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.roles import DIRECTOR
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import Part
 
 from . import workorders
@@ -201,8 +202,10 @@ def _validate_complaint_intake(complaint: Complaint, now: datetime.datetime) -> 
     if complaint.vehicle_id:
         if complaint.vehicle.dealership_id != complaint.dealership_id:
             errors["vehicle"] = _("Unknown vehicle.")
-        elif complaint.customer_id and complaint.vehicle.customer_id != complaint.customer_id:
-            errors["vehicle"] = _("The vehicle belongs to another customer.")
+        elif owner_error := vehicle_of_another_customer_error(
+            customer=complaint.customer_id, vehicle=complaint.vehicle
+        ):
+            errors["vehicle"] = owner_error  # R15, the shared check
     if complaint.severity not in ComplaintSeverity.values:
         errors["severity"] = _("Unknown severity.")
     elif complaint.severity == ComplaintSeverity.EMERGENCY and complaint.emergency_kind not in EmergencyKind.values:
@@ -796,8 +799,8 @@ def _validate_goodwill(claim: GoodwillClaim) -> None:
         errors["customer"] = _("Unknown customer.")
     if not claim.vehicle_id or claim.vehicle.dealership_id != claim.dealership_id:
         errors["vehicle"] = _("Unknown vehicle.")
-    elif claim.customer_id and claim.vehicle.customer_id != claim.customer_id:
-        errors["vehicle"] = _("The vehicle belongs to another customer.")
+    elif owner_error := vehicle_of_another_customer_error(customer=claim.customer_id, vehicle=claim.vehicle):
+        errors["vehicle"] = owner_error  # R15, the shared check
     if claim.complaint_id and claim.complaint.dealership_id != claim.dealership_id:
         errors["complaint"] = _("Unknown complaint.")
     if not _text(claim.description):

@@ -14,6 +14,7 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import Part, Supplier
 from parts.selectors import purchase_price
 from parts.services import stock_receive
@@ -94,8 +95,8 @@ def customer_order_create(
     if vehicle is not None:
         if vehicle.dealership_id != dealership.pk:
             errors["vehicle"] = _("Unknown vehicle.")
-        elif vehicle.customer_id != customer.pk:
-            errors["vehicle"] = _("The vehicle belongs to another customer.")
+        elif owner_error := vehicle_of_another_customer_error(customer=customer, vehicle=vehicle):
+            errors["vehicle"] = owner_error  # R15, the shared check
     if kind not in OrderKind.values:
         errors["kind"] = _("Unknown order kind.")
     if purpose not in OrderPurpose.values:

@@ -17,7 +17,16 @@ from dms.core.models import Customer, Vehicle
 from dms.core.references import resolve_reference, resolve_references
 
 from . import selectors, services
-from .models import Appointment, ArrivalArea, Loaner, LoanerReservation, WorkOrder, WorkOrderJob, WorkOrderPart
+from .models import (
+    Appointment,
+    ArrivalArea,
+    FuelLevel,
+    Loaner,
+    LoanerReservation,
+    WorkOrder,
+    WorkOrderJob,
+    WorkOrderPart,
+)
 
 User = get_user_model()
 
@@ -60,6 +69,56 @@ class SlotSerializer(serializers.Serializer):
     kind = serializers.CharField()
 
 
+class WorkOrderPartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkOrderPart
+        fields = ["id", "part", "quantity", "price", "amount", "reserved_quantity", "ordered_quantity"]
+
+
+class WorkOrderJobSerializer(serializers.ModelSerializer):
+    parts = WorkOrderPartSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkOrderJob
+        fields = ["id", "description", "standard_hours", "rate", "labour_amount", "is_important", "is_extra",
+                  "consent", "consent_by", "consent_channel", "consent_at", "done_at", "parts"]  # fmt: skip
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    jobs = WorkOrderJobSerializer(many=True, read_only=True)
+    advisor = UserBriefSerializer(read_only=True)
+    labour_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    parts_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id", "dealership", "number", "appointment", "customer", "vehicle", "advisor", "status", "revision",
+            "arrived_at", "mileage_in", "fuel_level", "odometer_rollback", "interview_reasons", "technician",
+            "self_check_at", "rework_count", "delivered_at", "signed_by", "customer_order", "jobs", "labour_total",
+            "parts_total", "total", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ReceptionInputSerializer(serializers.Serializer):
+    """Arrival check-in (seed 004, R25): the same fields for a booked arrival and for a walk-in (issue 14 item 1)."""
+
+    mileage = serializers.IntegerField(min_value=0, max_value=9_999_999)
+    fuel_level = serializers.ChoiceField(choices=FuelLevel.choices)
+    damage_notes = serializers.CharField(
+        required=False, allow_blank=True, default="", style={"base_template": "textarea.html"}
+    )
+    customer_words = serializers.CharField(style={"base_template": "textarea.html"})
+
+
+class InterviewInputSerializer(serializers.Serializer):
+    """R25: what the customer said in the personal interview."""
+
+    notes = serializers.CharField(style={"base_template": "textarea.html"})
+
+
 class _Base(
     DealershipScopedMixin,
     mixins.ListModelMixin,
@@ -86,6 +145,7 @@ class AppointmentViewSet(_Base):
         "cancel": ["service.change_appointment"],
         "reschedule": ["service.change_appointment"],
         "slots": ["service.view_appointment"],
+        "reception": ["service.change_workorder"],
     }
 
     def get_queryset(self):
@@ -105,6 +165,17 @@ class AppointmentViewSet(_Base):
             actor=request.user, appointment=self.get_object(), reason=request.data.get("reason", "")
         )
         return Response(self.get_serializer(appointment).data)
+
+    @extend_schema(
+        summary="Receive the booked car: opens (or reuses) its work order and records the reception",
+        request=ReceptionInputSerializer,
+        responses={201: WorkOrderSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reception(self, request, pk=None):
+        data = self._input(ReceptionInputSerializer)
+        wo = services.reception_check_in(actor=request.user, appointment=self.get_object(), **data)
+        return Response(WorkOrderSerializer(WorkOrder.objects.get(pk=wo.pk)).data, status=201)
 
     @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
@@ -179,6 +250,8 @@ class LoanerReservationSerializer(serializers.ModelSerializer):
         fields = ["id", "dealership", "loaner", "appointment", "customer", "starts_on", "ends_on", "status",
                   "driver_licence"]  # fmt: skip
         read_only_fields = ["dealership", "customer", "status"]
+        # R18: the service refuses a second active loaner naming the car already reserved (the index backs it up).
+        validators = []
 
 
 @extend_schema(tags=["service"])
@@ -201,39 +274,6 @@ class LoanerReservationViewSet(_Base):
     def cancel(self, request, pk=None):
         reservation = services.loaner_reservation_cancel(actor=request.user, reservation=self.get_object())
         return Response(self.get_serializer(reservation).data)
-
-
-class WorkOrderPartSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = WorkOrderPart
-        fields = ["id", "part", "quantity", "price", "amount", "reserved_quantity", "ordered_quantity"]
-
-
-class WorkOrderJobSerializer(serializers.ModelSerializer):
-    parts = WorkOrderPartSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = WorkOrderJob
-        fields = ["id", "description", "standard_hours", "rate", "labour_amount", "is_important", "is_extra",
-                  "consent", "consent_by", "consent_channel", "consent_at", "done_at", "parts"]  # fmt: skip
-
-
-class WorkOrderSerializer(serializers.ModelSerializer):
-    jobs = WorkOrderJobSerializer(many=True, read_only=True)
-    advisor = UserBriefSerializer(read_only=True)
-    labour_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-    parts_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-
-    class Meta:
-        model = WorkOrder
-        fields = [
-            "id", "dealership", "number", "appointment", "customer", "vehicle", "advisor", "status", "revision",
-            "arrived_at", "mileage_in", "fuel_level", "odometer_rollback", "interview_reasons", "technician",
-            "self_check_at", "rework_count", "delivered_at", "signed_by", "customer_order", "jobs", "labour_total",
-            "parts_total", "total", "created_at",
-        ]  # fmt: skip
-        read_only_fields = fields
 
 
 class WorkOrderOpenSerializer(serializers.Serializer):
@@ -299,6 +339,8 @@ class WorkOrderViewSet(
         "submit_for_quality_check": _change,
         "quality_check": ["service.qc_workorder"],
         "deliver": _change,
+        "reception": _change,
+        "interview": _change,
     }
 
     def get_queryset(self):
@@ -328,6 +370,25 @@ class WorkOrderViewSet(
     def _job(self, wo, job_id):
         # Issue 12 item 6: a job of THIS work order (one shared resolver; a 400 naming the field otherwise).
         return resolve_reference(wo.jobs.all(), job_id, dealership=wo.dealership_id, field="job")
+
+    @extend_schema(
+        summary="Record the car's reception on the work order (walk-ins included)",
+        request=ReceptionInputSerializer,
+        responses=WorkOrderSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def reception(self, request, pk=None):
+        # Issue 14 item 1: any work order, with or without an appointment, gets its reception (R25, R31 path).
+        data = self._input(ReceptionInputSerializer)
+        wo = services.workorder_record_reception(actor=request.user, work_order=self.get_object(), **data)
+        return self._done(wo)
+
+    @extend_schema(request=InterviewInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def interview(self, request, pk=None):
+        data = self._input(InterviewInputSerializer)
+        wo = services.workorder_record_interview(actor=request.user, work_order=self.get_object(), notes=data["notes"])
+        return self._done(wo)
 
     @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-job")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle, normalize_vin
+from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import Part
 
 from . import selectors
@@ -25,6 +26,12 @@ def _advisor_field(dealership, **kwargs):
 
 
 class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
+    customer = forms.ModelChoiceField(
+        label=_("Customer"),
+        queryset=Customer.objects.none(),
+        required=False,
+        help_text=_("Leave empty to book for the vehicle's owner."),
+    )
     vin = forms.CharField(label=_("VIN"), max_length=20, help_text=_("The vehicle is identified by its VIN."))  # R15
     reason = forms.CharField(label=_("Reason for the visit"), widget=forms.Textarea(attrs={"rows": 2}))
     area = forms.ChoiceField(label=_("Area of arrival"), choices=ArrivalArea.choices)
@@ -47,6 +54,7 @@ class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form)
         super().__init__(*args, dealership=dealership, **kwargs)
         self.fields = {"advisor": _advisor_field(dealership), **self.fields}
         self.fields["advisor"].widget.attrs["class"] = "form-select"
+        self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
         self.fields["vin"].widget.attrs.update({"style": "text-transform: uppercase", "autocomplete": "off"})
 
     def clean_vin(self):
@@ -56,6 +64,16 @@ class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form)
             raise forms.ValidationError(_("No vehicle with this VIN in the dealership: register the vehicle first."))
         self.vehicle = vehicle
         return vin
+
+    def clean(self):
+        cleaned = super().clean()
+        # R15 (issue 14 item 2): a booking started from a customer's card names the customer; the VIN must be theirs.
+        customer, vehicle = cleaned.get("customer"), getattr(self, "vehicle", None)
+        if customer is None and vehicle is not None:
+            cleaned["customer"] = vehicle.customer
+        elif owner_error := vehicle_of_another_customer_error(customer=customer, vehicle=vehicle):
+            self.add_error("vin", owner_error)
+        return cleaned
 
     def combined(self, date_field: str, time_field: str):
         day, time = self.cleaned_data.get(date_field), self.cleaned_data.get(time_field)

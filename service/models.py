@@ -376,7 +376,15 @@ class LoanerReservation(DealershipOwned):
         verbose_name_plural = _("loaner reservations")
         ordering = ["-starts_on"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="loaner_dates_order")
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="loaner_dates_order"),
+            # R18 (issue 14 item 2): one appointment has at most one active loaner; the service says so first, this
+            # partial unique index is the final word when two advisors reserve at the same moment.
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=models.Q(status="reserved"),
+                name="loaner_one_active_per_appointment",
+                violation_error_message=_("This appointment already has a loaner car reserved."),
+            ),
         ]
 
     def __str__(self) -> str:

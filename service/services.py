@@ -15,6 +15,7 @@ from dms.core import events
 from dms.core import roles as core_roles
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle
+from dms.core.validators import ensure_vehicle_of_customer
 
 from . import scheduling, selectors
 from .models import (
@@ -509,6 +510,8 @@ def appointment_book(
     if errors:
         raise ValidationError(errors)
     _check_owned(dealership.pk, customer=customer, vehicle=vehicle)
+    # R15 (issue 14 item 2): the booked car must be the customer's, or reception would refuse it later.
+    ensure_vehicle_of_customer(customer=customer, vehicle=vehicle)
     _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
     _lock_advisor(advisor)
     cells = _check_booking(

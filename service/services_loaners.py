@@ -72,6 +72,22 @@ def loaner_reserve(
     ends_on = ends_on or scheduling.local(appointment.handover_at, tz).date()
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The loan must end on or after its first day.")})
+    # R18 (issue 14 item 2): the loaner is for the arrival date — a loan that misses it serves no one.
+    arrival = scheduling.local(appointment.starts_at, tz).date()
+    if not starts_on <= arrival <= ends_on:
+        field = "starts_on" if starts_on > arrival else "ends_on"
+        raise ValidationError(
+            {field: _("The loan must cover the arrival date, %(date)s.") % {"date": arrival.strftime("%d.%m.%Y")}}
+        )
+    # R18: one active loaner per appointment (the partial unique index settles a race; this gives the message).
+    active = appointment.loaner_reservations.filter(status=LoanerReservation.Status.RESERVED).first()
+    if active is not None:
+        raise ValidationError(
+            {
+                "appointment": _("This appointment already has a loaner car reserved: %(loaner)s.")
+                % {"loaner": active.loaner}
+            }
+        )
     if (ends_on - starts_on).days > 60:
         raise ValidationError({"ends_on": _("A loan lasts at most 60 days.")})
     days = [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
@@ -88,15 +104,19 @@ def loaner_reserve(
                 % {"loaner": loaner, "day": clash.day.strftime("%d.%m.%Y"), "customer": clash.reservation.customer}
             }
         )
-    reservation = LoanerReservation.objects.create(
-        dealership_id=appointment.dealership_id,
-        loaner=loaner,
-        appointment=appointment,
-        customer=appointment.customer,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        driver_licence=driver_licence,
-    )
+    try:
+        with transaction.atomic():
+            reservation = LoanerReservation.objects.create(
+                dealership_id=appointment.dealership_id,
+                loaner=loaner,
+                appointment=appointment,
+                customer=appointment.customer,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                driver_licence=driver_licence,
+            )
+    except IntegrityError as error:
+        raise ValidationError({"appointment": _("This appointment already has a loaner car reserved.")}) from error
     try:
         with transaction.atomic():
             LoanerDay.objects.bulk_create([LoanerDay(loaner=loaner, day=day, reservation=reservation) for day in days])

@@ -17,6 +17,7 @@ from dms.core import roles as core_roles
 from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle
+from dms.core.validators import ensure_vehicle_of_customer
 
 from . import notify, orders_link, scheduling, selectors, stock
 from .models import (
@@ -94,8 +95,7 @@ def workorder_open(
     if errors:
         raise ValidationError(errors)
     _check_owned(dealership.pk, customer=customer, vehicle=vehicle, appointment=appointment)
-    if vehicle.customer_id != customer.pk:
-        raise ValidationError({"vehicle": _("The vehicle belongs to another customer.")})
+    ensure_vehicle_of_customer(customer=customer, vehicle=vehicle)  # R15
     _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
     work_order = WorkOrder.objects.create(
         dealership=dealership,

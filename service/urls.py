@@ -20,6 +20,7 @@ urlpatterns = [
     path("workorders/new/", views.WorkOrderCreateView.as_view(), name="workorder_create"),
     path("workorders/<int:pk>/", views.WorkOrderDetailView.as_view(), name="workorder_detail"),
     path("workorders/<int:pk>/print.pdf", views.WorkOrderPdfView.as_view(), name="workorder_pdf"),
+    path("workorders/<int:pk>/reception/", views.WorkOrderReceptionView.as_view(), name="workorder_reception"),
     path("workorders/<int:pk>/bin-label.pdf", views.BinLabelPdfView.as_view(), name="workorder_bin_label"),
     path("workorders/<int:pk>/<slug:action>/", views.WorkOrderActionView.as_view(), name="workorder_action"),
     path("workshop/", views.WorkshopBoardView.as_view(), name="workshop_board"),

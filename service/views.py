@@ -159,6 +159,7 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
             "handover_date": day,
             "handover_time": "17:00",
             "vin": g.get("vin", ""),
+            "customer": parse_id(g.get("customer", "")),
         }
 
     def get_context_data(self, **kwargs):
@@ -171,7 +172,7 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
                 actor=self.request.user,
                 dealership=self.request.dealership,
                 advisor=data["advisor"],
-                customer=form.vehicle.customer,
+                customer=data["customer"],
                 vehicle=form.vehicle,
                 reason=data["reason"],
                 area=data["area"],
@@ -314,24 +315,34 @@ class ReceptionView(DealershipPageMixin, FormView):
     def get_appointment(self):
         return self.get_scoped_object(Appointment, self.kwargs["pk"])
 
-    def get_initial(self):
+    def reception_context(self) -> dict:
         appointment = self.get_appointment()
-        return {"customer_words": appointment.reason, "mileage": appointment.vehicle.mileage}
+        return {
+            "vehicle": appointment.vehicle,
+            "customer": appointment.customer,
+            "complaint": appointment.reason,
+            "cancel_url": appointment.get_absolute_url(),
+        }
+
+    def receive(self, data: dict) -> WorkOrder:
+        return services.reception_check_in(actor=self.request.user, appointment=self.get_appointment(), **data)
+
+    def get_initial(self):
+        context = self.reception_context()
+        return {"customer_words": context["complaint"], "mileage": context["vehicle"].mileage}
 
     def get_context_data(self, **kwargs):
-        appointment = self.get_appointment()
+        context = self.reception_context()
         return super().get_context_data(
-            appointment=appointment,
-            last_mileage=appointment.vehicle.mileage,
-            title=_("Reception: %(customer)s") % {"customer": appointment.customer},
+            **context,
+            last_mileage=context["vehicle"].mileage,
+            title=_("Reception: %(customer)s") % {"customer": context["customer"]},
             **kwargs,
         )
 
     def form_valid(self, form):
         try:
-            wo = services.reception_check_in(
-                actor=self.request.user, appointment=self.get_appointment(), **form.cleaned_data
-            )
+            wo = self.receive(form.cleaned_data)
         except ValidationError as error:
             form.add_service_errors(error)
             return self.form_invalid(form)
@@ -346,6 +357,27 @@ class ReceptionView(DealershipPageMixin, FormView):
             )  # fmt: skip
         messages.success(self.request, _("Car received on work order %(number)s.") % {"number": wo.number})
         return redirect(wo.get_absolute_url())
+
+
+class WorkOrderReceptionView(ReceptionView):
+    """Issue 14 item 1: the same reception for any work order — a walk-in has no appointment to receive through."""
+
+    def get_work_order(self) -> WorkOrder:
+        if not hasattr(self, "_work_order"):
+            self._work_order = self.get_scoped_object(WorkOrder, self.kwargs["pk"])
+        return self._work_order
+
+    def reception_context(self) -> dict:
+        wo = self.get_work_order()
+        return {
+            "vehicle": wo.vehicle,
+            "customer": wo.customer,
+            "complaint": wo.customer_words or wo.complaint,
+            "cancel_url": wo.get_absolute_url(),
+        }
+
+    def receive(self, data: dict) -> WorkOrder:
+        return services.workorder_record_reception(actor=self.request.user, work_order=self.get_work_order(), **data)
 
 
 class PreparationListView(DealershipPageMixin, TemplateView):

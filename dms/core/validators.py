@@ -167,3 +167,27 @@ def install_text_validators() -> None:
     pre_save.connect(_guard_model_saves, dispatch_uid="core.text_control_characters")
     _extend_form_char_field()
     _extend_serializer_char_field()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# R15 (issue 14 item 2): a vehicle paired with a customer must be that customer's. One check for every service that
+# takes both (appointments, work orders, customer orders, complaints, goodwill claims): booking another customer's
+# car used to pass, and reception then refused it.
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def vehicle_of_another_customer_error(*, customer: Any, vehicle: Any) -> str | None:
+    """The error for a vehicle that is not ``customer``'s, or None when either is missing or they belong together."""
+    if customer is None or vehicle is None:
+        return None
+    customer_id = getattr(customer, "pk", customer)
+    if vehicle.customer_id == customer_id:
+        return None
+    return str(_("The vehicle belongs to another customer."))
+
+
+def ensure_vehicle_of_customer(*, customer: Any, vehicle: Any, field: str = "vehicle") -> None:
+    """Raise a ValidationError naming ``field`` when ``vehicle`` is not ``customer``'s (R15)."""
+    error = vehicle_of_another_customer_error(customer=customer, vehicle=vehicle)
+    if error is not None:
+        raise ValidationError({field: error})

@@ -193,6 +193,9 @@ PAGES: dict[str, Page] = {
     "service:workorder_list": Page("service.view_workorder"),
     "service:workorder_create": Page("service.add_workorder", "service.add_workorder", data={"complaint": "x"}),
     "service:workorder_detail": Page("service.view_workorder", obj="service.WorkOrder"),
+    "service:workorder_reception": Page(
+        "service.change_workorder", "service.change_workorder", obj="service.WorkOrder"
+    ),
     "service:workorder_pdf": Page("service.view_workorder", obj="service.WorkOrder"),
     "service:workorder_bin_label": Page("service.view_workorder", obj="service.WorkOrder"),
     "service:workorder_action": Page(
@@ -429,6 +432,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 "{id}/cancel/": ("post", "service.change_appointment"),
                 "{id}/reschedule/": ("post", "service.change_appointment"),
                 "slots/": ("get", "service.view_appointment"),
+                "{id}/reception/": ("post", "service.change_workorder"),
             },
         ),
     ),
@@ -451,6 +455,8 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                     "start-diagnosis",
                     "start-repair",
                     "submit-for-quality-check",
+                    "reception",
+                    "interview",
                 )
             },
             **{"{id}/quality-check/": ("post", "service.qc_workorder")},

@@ -122,3 +122,24 @@ def test_r18_two_reservations_of_one_loaner_at_once_get_one(dealership, make_use
     assert sum(isinstance(r, LoanerReservation) for r in results) == 1, results
     assert sum(isinstance(r, ValidationError) for r in results) == 1
     assert LoanerReservation.objects.count() == 1
+
+
+def test_r18_two_loaners_for_one_appointment_at_once_get_one(dealership, make_user, working_week):
+    """Issue 14 item 2: two advisors reserve different cars for the same appointment at the same moment."""
+    advisor = working_week(make_user(roles.SERVICE_ADVISOR))
+    v = VehicleFactory(customer=CustomerFactory(dealership=dealership))
+    appointment = services.appointment_book(
+        actor=advisor, dealership=dealership, advisor=advisor, customer=v.customer, vehicle=v, reason="ТО",
+        area="body", starts_at=at(10), handover_at=at(16), now=NOW,
+    )  # fmt: skip
+    loaners = [LoanerFactory(dealership=dealership) for _ in range(2)]
+    results = run_concurrently(
+        *[
+            lambda car=car: services.loaner_reserve(actor=advisor, appointment=appointment, loaner=car)
+            for car in loaners
+        ]
+    )
+    assert sum(isinstance(r, LoanerReservation) for r in results) == 1, results
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(refused) == 1 and "appointment" in refused[0].message_dict
+    assert LoanerReservation.objects.filter(appointment=appointment, status="reserved").count() == 1
