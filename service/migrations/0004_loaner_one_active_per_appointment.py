@@ -19,7 +19,7 @@ def cancel_duplicate_reservations(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0004_dealership_requisites"),
-        ("service", "0002_calendarfeedtoken"),
+        ("service", "0003_work_order_references"),
     ]
 
     operations = [
