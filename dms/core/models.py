@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from . import requisites
@@ -368,8 +369,8 @@ class WebhookSubscription(DealershipOwned):
 class WebhookDeliveryStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     SENDING = "sending", _("sending")
-    DELIVERED = "delivered", _("delivered")
-    FAILED = "failed", _("failed")
+    DELIVERED = "delivered", pgettext_lazy("webhook delivery", "delivered")
+    FAILED = "failed", pgettext_lazy("webhook delivery", "failed")
 
 
 class WebhookDelivery(DealershipOwned):
@@ -385,7 +386,7 @@ class WebhookDelivery(DealershipOwned):
     status = models.CharField(
         _("status"), max_length=20, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    attempts = models.PositiveIntegerField(pgettext_lazy("webhook delivery", "attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     # When its task was last handed to the broker: the minute tick re-publishes only rows not handed over lately,
     # so a backlog behind a slow endpoint does not pile up duplicate tasks.
