@@ -88,6 +88,7 @@ class Page:
 PAGES: dict[str, Page] = {
     # core
     "core:switch_dealership": Page(get=None, post=LOGIN),
+    "core:reports": Page(LOGIN),  # lists only the reports the user may open (issue 14 item 5)
     "core:customer_list": Page("core.view_customer"),
     "core:customer_create": Page("core.add_customer", "core.add_customer"),
     "core:customer_detail": Page("core.view_customer", obj="core.Customer"),
