@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from dms.core import roles
 from dms.core.views import landing_url
@@ -103,3 +104,20 @@ def test_every_role_has_a_landing():
     assert set(roles.LANDING_PRIORITY) == set(roles.ALL_ROLES)
     for role in roles.ALL_ROLES:
         assert role in landings, role
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ru", ["Записи на сегодня", "Прибыли сегодня", "Мои звонки"]),
+        ("en", ["Today's appointments", "Arrivals today", "My calls"]),
+        ("zh-hans", ["今日预约", "今日到店"]),
+    ],
+)
+def test_home_panels_speak_the_users_language(demo, language, words):
+    client = Client()
+    client.cookies["django_language"] = language
+    response = client.post(reverse("login"), {"username": "advisor", "password": "demo12345"}, follow=True)
+    html = response.content.decode()
+    for word in words:
+        assert escape(word) in html, (language, word)
