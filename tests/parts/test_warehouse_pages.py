@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import translation
 
 from dms.core import roles
 from parts import services
@@ -131,7 +132,7 @@ def test_a_closed_bin_cannot_be_chosen_for_stock(storekeeper, dealership, wareho
     part = PartFactory(dealership=dealership)
     _place(storekeeper, dealership, part, warehouse, None, "1", "10")
     balance = StockBalance.objects.get(part=part)
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         services.balance_update(actor=storekeeper, balance=balance, data={"location": closed})
     assert error.value.message_dict == {"location": ["The bin is closed."]}
 
