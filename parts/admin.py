@@ -76,9 +76,17 @@ class ReadOnlyAdmin(DealershipScopedAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(ReadOnlyAdmin):
+class LocationAdmin(ServiceBackedAdmin):
     list_display = ["code", "warehouse", "description", "is_active"]
     search_fields = ["code", "description"]
+    create_service = services.location_create
+    update_service = services.location_update
+    update_kwarg = "location"
+    service_fields = services.LOCATION_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        # A bin stays in its warehouse (its stock balances belong there).
+        return ["warehouse"] if obj is not None else []
 
 
 @admin.register(StockBalance)

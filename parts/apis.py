@@ -379,13 +379,10 @@ class WarehouseViewSet(_Base):
 
 
 @extend_schema(tags=["stock"])
-class LocationViewSet(
-    _LookupMixin, DealershipScopedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class LocationViewSet(_Base):
     serializer_class = LocationSerializer
     queryset = Location.objects.none()
     filterset_fields = ["warehouse", "is_active"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
 
     def get_queryset(self):
         return Location.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("warehouse")
@@ -393,6 +390,12 @@ class LocationViewSet(
     def perform_create(self, serializer):
         serializer.instance = services.location_create(
             actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        # Issue 15 item 9: the same service as the bins page and the admin.
+        serializer.instance = services.location_update(
+            actor=self.request.user, location=serializer.instance, data=serializer.validated_data
         )
 
 

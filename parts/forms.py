@@ -97,6 +97,24 @@ class BalanceForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm
         self.fields["alert_level"].help_text = _("Leave empty to use the default level of the part's class.")
 
 
+class WarehouseForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
+    """Issue 15 item 9: the warehouse page's form; saved by ``warehouse_create``/``warehouse_update``, which check the
+    code (upper-cased) against the dealership's warehouses."""
+
+    class Meta:
+        model = Warehouse
+        fields = ["code", "name", "is_default", "is_active"]
+
+
+class LocationForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
+    """Issue 15 item 9: a bin of the warehouse the page names; saved by ``location_create``/``location_update``, which
+    check the code (upper-cased) against the warehouse's bins."""
+
+    class Meta:
+        model = Location
+        fields = ["code", "description", "is_active"]
+
+
 class StockFilterForm(DealershipScopedFormMixin, forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     warehouse = forms.ModelChoiceField(

@@ -65,6 +65,7 @@ ROLE_PERMISSIONS = {
         *_CATALOGUE_VIEW,
         *_STOCK_VIEW,
         *_STOCK_MOVE,
+        *_WAREHOUSE_SETUP,  # issue 15 item 9: the storekeeper keeps the warehouses and bins
         *_COUNT_WORK,
         *_SALES_VIEW,
         "parts.ship_salesorder",

@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
@@ -9,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from . import conf
 from .models import (
+    Location,
     LowStockAlert,
     Part,
     Reservation,
@@ -83,6 +85,64 @@ def current_supplier_prices(*, part: Part, on: datetime.date) -> list[SupplierPr
 def warehouse_list(*, dealership_ids: Iterable[int], active_only: bool = False) -> QuerySet[Warehouse]:
     qs = Warehouse.objects.filter(dealership_id__in=list(dealership_ids))
     return qs.filter(is_active=True) if active_only else qs
+
+
+@dataclass
+class BinSummary:
+    location: Location | None  # None: the warehouse's stock not placed in any bin
+    parts: int = 0
+    value: Decimal = Decimal("0.00")
+
+
+@dataclass
+class WarehouseSummary:
+    warehouse: Warehouse
+    bins: list[BinSummary]
+    parts: int = 0
+    value: Decimal = Decimal("0.00")
+
+
+def warehouse_overview(*, dealership_ids: Iterable[int]) -> list[WarehouseSummary]:
+    """Issue 15 item 9: each warehouse with its bins — how many parts lie in each and their value (on hand x moving
+    average cost); stock not placed in a bin shows as a row of its own. Three queries whatever the size."""
+    ids = list(dealership_ids)
+    value = ExpressionWrapper(
+        F("on_hand") * F("average_cost"), output_field=DecimalField(max_digits=20, decimal_places=4)
+    )
+    totals = {
+        (row["warehouse_id"], row["location_id"]): row
+        for row in StockBalance.objects.filter(dealership_id__in=ids, on_hand__gt=0)
+        .values("warehouse_id", "location_id")
+        .annotate(parts=Count("part_id", distinct=True), value=Sum(value))
+        .order_by()
+    }
+    bins_by_warehouse: dict[int, list[Location]] = {}
+    for location in Location.objects.filter(dealership_id__in=ids).order_by("code"):
+        bins_by_warehouse.setdefault(location.warehouse_id, []).append(location)
+
+    def summary(warehouse_id: int, location: Location | None) -> BinSummary:
+        row = totals.get((warehouse_id, location.pk if location else None), {})
+        return BinSummary(
+            location=location,
+            parts=row.get("parts", 0),
+            value=(row.get("value") or Decimal("0")).quantize(Decimal("0.01")),
+        )
+
+    overview = []
+    for warehouse in warehouse_list(dealership_ids=ids).order_by("-is_default", "code"):
+        bins = [summary(warehouse.pk, location) for location in bins_by_warehouse.get(warehouse.pk, [])]
+        unplaced = summary(warehouse.pk, None)
+        if unplaced.parts:
+            bins.append(unplaced)
+        overview.append(
+            WarehouseSummary(
+                warehouse=warehouse,
+                bins=bins,
+                parts=sum(b.parts for b in bins),
+                value=sum((b.value for b in bins), Decimal("0.00")),
+            )
+        )
+    return overview
 
 
 def stock_available(*, dealership, part, warehouse=None) -> Decimal:

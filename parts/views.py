@@ -29,6 +29,7 @@ from .forms import (
     EvidenceForm,
     InspectionForm,
     IssueForm,
+    LocationForm,
     OldPartForm,
     PaymentForm,
     QuoteForm,
@@ -41,8 +42,20 @@ from .forms import (
     ShipForm,
     StockFilterForm,
     TransferForm,
+    WarehouseForm,
 )
-from .models import AbcClass, MovementKind, Part, Requisition, ReturnRequest, SalesOrder, StockBalance, StockCount
+from .models import (
+    AbcClass,
+    Location,
+    MovementKind,
+    Part,
+    Requisition,
+    ReturnRequest,
+    SalesOrder,
+    StockBalance,
+    StockCount,
+    Warehouse,
+)
 
 
 class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -245,6 +258,109 @@ class BalanceUpdateView(ServiceFormView):
         balance = self.get_instance()
         services.balance_update(actor=self.request.user, balance=balance, data=form.cleaned_data)
         return balance.part
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Issue 15 item 9: warehouses and bins, through the same services as the API and the admin
+
+
+class WarehouseListView(DealershipPageMixin, TemplateView):
+    """The dealership's warehouses, each with its bins: parts held and stock value per bin."""
+
+    permission_required = "parts.view_warehouse"
+    template_name = "parts/warehouse_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            overview=selectors.warehouse_overview(dealership_ids=[self.request.dealership.pk]), **kwargs
+        )
+
+
+class WarehouseCreateView(ServiceFormView):
+    permission_required = "parts.add_warehouse"
+    form_class = WarehouseForm
+    title = gettext_lazy("New warehouse")
+    success_message = gettext_lazy("Warehouse %(object)s saved.")
+
+    def get_cancel_url(self):
+        return reverse("parts:warehouse_list")
+
+    def get_success_url(self, obj):
+        return f"{reverse('parts:warehouse_list')}#warehouse-{obj.pk}"
+
+    def save(self, form):
+        return services.warehouse_create(
+            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+        )
+
+
+class WarehouseUpdateView(WarehouseCreateView):
+    permission_required = "parts.change_warehouse"
+    title = gettext_lazy("Edit warehouse")
+
+    def get_instance(self):
+        # A fresh copy each time: the form's validation mutates its instance, the service loads its own under lock.
+        return self.get_scoped_object(Warehouse, self.kwargs["pk"])
+
+    def save(self, form):
+        return services.warehouse_update(actor=self.request.user, warehouse=self.get_instance(), data=form.cleaned_data)
+
+
+class LocationCreateView(ServiceFormView):
+    permission_required = "parts.add_location"
+    form_class = LocationForm
+    success_message = gettext_lazy("Bin %(object)s saved.")
+
+    def get_warehouse(self) -> Warehouse:
+        return self.get_scoped_object(Warehouse, self.kwargs["warehouse_pk"])
+
+    @property
+    def title(self) -> str:
+        return _("New bin in warehouse %(warehouse)s") % {"warehouse": self.get_warehouse()}
+
+    def get_cancel_url(self):
+        return reverse("parts:warehouse_list")
+
+    def get_success_url(self, obj):
+        return f"{reverse('parts:warehouse_list')}#warehouse-{obj.warehouse_id}"
+
+    def save(self, form):
+        return services.location_create(
+            actor=self.request.user,
+            dealership=self.request.dealership,
+            warehouse=self.get_warehouse(),
+            **form.cleaned_data,
+        )
+
+
+class LocationUpdateView(LocationCreateView):
+    permission_required = "parts.change_location"
+
+    @property
+    def title(self) -> str:
+        return _("Edit bin %(bin)s") % {"bin": self.get_instance()}
+
+    def get_instance(self):
+        return self.get_scoped_object(Location, self.kwargs["pk"])
+
+    def save(self, form):
+        return services.location_update(actor=self.request.user, location=self.get_instance(), data=form.cleaned_data)
+
+
+class LocationDeactivateView(DealershipPageMixin, View):
+    """The warehouse page's "close bin" button: refused with the reason while the bin still holds stock."""
+
+    permission_required = "parts.change_location"
+
+    def post(self, request, pk):
+        location = self.get_scoped_object(Location, pk)
+        try:
+            services.location_update(actor=request.user, location=location, data={"is_active": False})
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Bin %(bin)s closed.") % {"bin": location})
+        return redirect(f"{reverse('parts:warehouse_list')}#warehouse-{location.warehouse_id}")
 
 
 class AbcRunView(DealershipPageMixin, View):

@@ -24,6 +24,7 @@ NAV_GROUPS = [
         [
             ("parts:part_list", _("Parts catalogue"), "parts.view_part"),
             ("parts:stock_list", _("Stock"), "parts.view_stockbalance"),
+            ("parts:warehouse_list", _("Warehouses and bins"), "parts.view_warehouse"),
             ("parts:dashboard", _("Low-stock alerts"), "parts.view_lowstockalert"),
             ("parts:count_list", _("Stock counts"), "parts.view_stockcount"),
             ("parts:sales_list", _("Sales orders"), "parts.view_salesorder"),

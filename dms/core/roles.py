@@ -29,6 +29,28 @@ ROLE_LABELS = {
 }
 ALL_ROLES = tuple(ROLE_LABELS)
 
+# Issue 14 item 5: where each role's day starts. Apps add theirs in ``<app>/panels.py`` (``ROLE_LANDINGS``); core
+# holds the two pages it owns: the home dashboard of app panels (advisor: today's appointments, arrivals, my calls;
+# the administrator sees every panel) and the reports page (director).
+HOME_DASHBOARD = "home"
+CORE_LANDINGS = {
+    SERVICE_ADVISOR: HOME_DASHBOARD,
+    DIRECTOR: "core:reports",
+    ADMINISTRATOR: HOME_DASHBOARD,
+}
+# A user holding several roles lands on the page of the first of them here: the hands-on desks first (whoever also
+# serves customers starts at the reception desk, then the parts counter, the warehouse, the warranty queue, the
+# quality check), the overseeing roles last — a director or administrator who also works a desk starts at that desk.
+LANDING_PRIORITY = (
+    SERVICE_ADVISOR,
+    PARTS_MANAGER,
+    STOREKEEPER,
+    WARRANTY_ENGINEER,
+    QUALITY_INSPECTOR,
+    DIRECTOR,
+    ADMINISTRATOR,
+)
+
 _VIEW_CUSTOMERS = ["core.view_customer", "core.view_vehicle"]
 _EDIT_CUSTOMERS = ["core.add_customer", "core.change_customer", "core.add_vehicle", "core.change_vehicle"]
 

@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("dealership/switch/", views.SwitchDealershipView.as_view(), name="switch_dealership"),
+    path("reports/", views.ReportsView.as_view(), name="reports"),
     path("customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("customers/new/", views.CustomerCreateView.as_view(), name="customer_create"),
     path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),

@@ -33,23 +33,82 @@ class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return obj
 
 
-def customer_panels(request, customer) -> list[str]:
-    """Cards other apps add to the customer page: ``<app>.panels.customer_panel(request, customer) -> html | None``."""
+def app_panel_modules() -> list:
+    """Each installed app's optional ``panels`` module: how apps add to core pages without dms/core importing them.
+
+    Hooks a ``panels`` module may define (all optional):
+    - ``customer_panel(request, customer) -> html | None``: a card on the customer page;
+    - ``home_panels(request) -> [html, ...]``: cards on the home dashboard (issue 14 item 5);
+    - ``ROLE_LANDINGS = {role: "namespace:url_name" or "namespace:url_name?query"}``: where a role's day starts;
+    - ``REPORTS = [("namespace:url_name", label, "app.permission")]``: links on the reports page.
+    """
     from importlib import import_module
 
     from django.apps import apps
+
+    modules = []
+    for app_config in apps.get_app_configs():
+        try:
+            modules.append(import_module(f"{app_config.name}.panels"))
+        except ModuleNotFoundError:
+            continue
+    return modules
+
+
+def customer_panels(request, customer) -> list[str]:
+    """Cards other apps add to the customer page: ``<app>.panels.customer_panel(request, customer) -> html | None``."""
     from django.utils.safestring import mark_safe
 
     panels = []
-    for app_config in apps.get_app_configs():
-        try:
-            module = import_module(f"{app_config.name}.panels")
-        except ModuleNotFoundError:
-            continue
-        html = module.customer_panel(request, customer)
+    for module in app_panel_modules():
+        hook = getattr(module, "customer_panel", None)
+        html = hook(request, customer) if hook else None
         if html:
             panels.append(mark_safe(html))  # noqa: S308 - rendered by the app's own template
     return panels
+
+
+def home_panels(request) -> list[str]:
+    """Cards the apps add to the home dashboard (each checks its own permission): ``home_panels(request)``."""
+    from django.utils.safestring import mark_safe
+
+    panels = []
+    for module in app_panel_modules():
+        hook = getattr(module, "home_panels", None)
+        for html in (hook(request) if hook else None) or []:
+            panels.append(mark_safe(html))  # noqa: S308 - rendered by the app's own template
+    return panels
+
+
+def role_landings() -> dict[str, str]:
+    """Role → where its day starts: core's own (``roles.CORE_LANDINGS``) and those the apps declare."""
+    from .roles import CORE_LANDINGS
+
+    landings = dict(CORE_LANDINGS)
+    for module in app_panel_modules():
+        landings.update(getattr(module, "ROLE_LANDINGS", {}))
+    return landings
+
+
+def landing_url(user) -> str | None:
+    """Where ``user`` lands after login and on "/" (issue 14 item 5), or None for the home dashboard.
+
+    A user with several roles lands on the page of the first of their roles in ``roles.LANDING_PRIORITY``.
+    """
+    from .auth_backends import role_names
+    from .roles import HOME_DASHBOARD, LANDING_PRIORITY
+
+    held = set(role_names(user))
+    landings = role_landings()
+    for role in LANDING_PRIORITY:
+        if role not in held or role not in landings:
+            continue
+        target = landings[role]
+        if target == HOME_DASHBOARD:
+            return None
+        url_name, _sep, query = target.partition("?")
+        return reverse(url_name) + (f"?{query}" if query else "")
+    return None
 
 
 class PaginatedListMixin:
@@ -61,16 +120,39 @@ class PaginatedListMixin:
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
+    """Issue 14 item 5: each role lands where its day starts — a page of its app, or this dashboard of app panels."""
+
     template_name = "core/home.html"
 
     def get(self, request, *args, **kwargs):
-        # Land each role on its working page: the first navigation entry it may open.
+        target = landing_url(request.user)
+        if target is not None and target != request.path:
+            return redirect(target)
+        panels = home_panels(request) if request.dealership is not None else []
+        if panels:
+            return self.render_to_response(self.get_context_data(panels=panels, **kwargs))
+        # No landing and no panel (a role without one): the first navigation entry it may open.
         from .context_processors import navigation
 
         items = navigation(request).get("nav_items", [])
         if items:
             return redirect(items[0]["url"])
-        return super().get(request, *args, **kwargs)
+        return self.render_to_response(self.get_context_data(panels=[], **kwargs))
+
+
+class ReportsView(LoginRequiredMixin, TemplateView):
+    """The director's landing (issue 14 item 5): the reports the apps declare (``panels.REPORTS``) that the user may
+    open."""
+
+    template_name = "core/reports.html"
+
+    def get_context_data(self, **kwargs):
+        reports = []
+        for module in app_panel_modules():
+            for url_name, label, perm in getattr(module, "REPORTS", []):
+                if self.request.user.has_perm(perm):
+                    reports.append({"url": reverse(url_name), "label": label})
+        return super().get_context_data(reports=reports, **kwargs)
 
 
 class SwitchDealershipView(LoginRequiredMixin, View):

@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dms.core import events, roles
 from dms.core.exceptions import ConflictError
@@ -157,6 +158,43 @@ def location_create(*, actor, dealership: Dealership, **data: Any) -> Location:
     location.full_clean(validate_constraints=False)
     location.save()
     events.record_created(actor=actor, instance=location, fields=LOCATION_FIELDS)
+    return location
+
+
+@transaction.atomic
+def location_update(*, actor, location: Location, data: dict[str, Any]) -> Location:
+    """Rename, describe, deactivate or reopen a bin (issue 15 item 9); pages, API and admin call this.
+
+    A bin stays in its warehouse: the stock balances placed in it belong to that warehouse. A bin still holding stock
+    cannot be closed — its parts would be shelved in a place nobody may choose any more.
+    """
+    location = Location.objects.select_for_update().select_related("warehouse").get(pk=location.pk)
+    wanted_warehouse = data.get("warehouse")
+    if wanted_warehouse is not None and wanted_warehouse.pk != location.warehouse_id:
+        raise ValidationError({"warehouse": _("A bin cannot move to another warehouse; create a new bin there.")})
+    changed = [k for k in data if k in LOCATION_FIELDS and k != "warehouse"]
+    before = events.snapshot(location, changed)
+    for name in changed:
+        setattr(location, name, data[name])
+    location.code = (location.code or "").strip().upper()
+    if Location.objects.filter(warehouse_id=location.warehouse_id, code=location.code).exclude(pk=location.pk):
+        raise ValidationError({"code": _("This bin already exists in the warehouse.")})
+    if not location.is_active:
+        holding = StockBalance.objects.filter(location=location, on_hand__gt=0).count()
+        if holding:
+            raise ValidationError(
+                {
+                    "is_active": ngettext(
+                        "The bin still holds %(count)d part in stock: move it to another bin first.",
+                        "The bin still holds %(count)d parts in stock: move them to other bins first.",
+                        holding,
+                    )
+                    % {"count": holding}
+                }
+            )
+    location.full_clean(validate_constraints=False)
+    location.save()
+    events.record_updated(actor=actor, instance=location, before=before)
     return location
 
 
@@ -525,6 +563,8 @@ def balance_update(*, actor, balance: StockBalance, data: dict[str, Any]) -> Sto
         location = data["location"]
         if location is not None and location.warehouse_id != balance.warehouse_id:
             raise ValidationError({"location": _("The bin belongs to another warehouse.")})
+        if location is not None and not location.is_active and location.pk != balance.location_id:
+            raise ValidationError({"location": _("The bin is closed.")})
         balance.location = location
     if "alert_level" in data:
         level = data["alert_level"]

@@ -88,6 +88,7 @@ class Page:
 PAGES: dict[str, Page] = {
     # core
     "core:switch_dealership": Page(get=None, post=LOGIN),
+    "core:reports": Page(LOGIN),  # lists only the reports the user may open (issue 14 item 5)
     "core:customer_list": Page("core.view_customer"),
     "core:customer_create": Page("core.add_customer", "core.add_customer"),
     "core:customer_detail": Page("core.view_customer", obj="core.Customer"),
@@ -146,6 +147,19 @@ PAGES: dict[str, Page] = {
     "parts:receive": Page("parts.add_stockmovement", "parts.add_stockmovement"),
     "parts:issue": Page("parts.add_stockmovement", "parts.add_stockmovement"),
     "parts:transfer": Page("parts.add_stockmovement", "parts.add_stockmovement"),
+    # issue 15 item 9: warehouses and bins
+    "parts:warehouse_list": Page("parts.view_warehouse"),
+    "parts:warehouse_create": Page("parts.add_warehouse", "parts.add_warehouse", data={"code": "X9", "name": "x"}),
+    "parts:warehouse_update": Page(
+        "parts.change_warehouse", "parts.change_warehouse", obj="parts.Warehouse", data={"code": "X9", "name": "x"}
+    ),
+    "parts:location_create": Page(
+        "parts.add_location", "parts.add_location", obj="parts.Warehouse", data={"code": "X9"}
+    ),
+    "parts:location_update": Page(
+        "parts.change_location", "parts.change_location", obj="parts.Location", data={"code": "X9"}
+    ),
+    "parts:location_deactivate": Page(None, "parts.change_location", obj="parts.Location"),
     "parts:movement_list": Page("parts.view_stockmovement"),
     "parts:stock_value": Page("parts.view_stock_value_report"),
     "parts:job_cost": Page("parts.view_job_cost_report"),
@@ -343,7 +357,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
         crud("parts.part", patch=True, **{"classify-abc/": ("post", "parts.run_abc_classification")}),
     ),
     "/api/warehouses/": ("parts.Warehouse", crud("parts.warehouse", patch=True)),
-    "/api/bin-locations/": ("parts.Location", {"": {"get": "parts.view_location", "post": "parts.add_location"}}),
+    "/api/bin-locations/": ("parts.Location", crud("parts.location", patch=True)),
     "/api/stock/": (
         "parts.StockBalance",
         crud(
@@ -838,7 +852,7 @@ def test_every_admin_model_has_a_row():
 def page_url(w: World, name: str, row: Page) -> str:
     kwargs = dict(row.kwargs)
     if row.obj:
-        key = "customer_pk" if name == "notifications:optout_create" else "pk"
+        key = {"notifications:optout_create": "customer_pk", "parts:location_create": "warehouse_pk"}.get(name, "pk")
         kwargs[key] = w.obj(row.obj, row.where).pk
     return reverse(name, kwargs=kwargs)
 
