@@ -5,6 +5,8 @@ Every write goes through ``orders.services``; bad input is 400, a state conflict
 order of another dealership 404.
 """
 
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -232,6 +234,43 @@ class ReceiveSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
+class PlaceBatchSerializer(serializers.Serializer):
+    """Issue 15 item 6: several «Неразмещён» orders placed as one supplier order."""
+
+    orders = ScopedPrimaryKeyRelatedField(queryset=CustomerOrder.objects.all(), many=True, allow_empty=False)
+    supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    supplier_order_number = serializers.CharField(max_length=60)
+    expected_at = serializers.DateField()
+    long_term_agreed = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="R4: the customers agreed to a long delivery term (null keeps each order's own record)",
+    )
+    purchase_prices = PlacePurchasePriceSerializer(
+        many=True, required=False, default=list, help_text="Purchase prices per line of any of the orders"
+    )
+
+
+class ReceiveBatchLineSerializer(serializers.Serializer):
+    order = ScopedPrimaryKeyRelatedField(queryset=CustomerOrder.objects.all())
+    line = serializers.IntegerField(help_text="Id of a line of that order")
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, help_text="0: nothing arrived")
+
+
+class ReceiveBatchSerializer(serializers.Serializer):
+    """Issue 15 item 6: one supplier delivery received against every order placed under its number."""
+
+    supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    supplier_order_number = serializers.CharField(max_length=60)
+    lines = ReceiveBatchLineSerializer(many=True, allow_empty=False)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    orders = CustomerOrderSerializer(many=True)
+
+
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
@@ -275,6 +314,8 @@ class CustomerOrderViewSet(
         "receive": ["orders.receive_customerorder"],
         "issue": ["orders.issue_customerorder"],
         "cancel": ["orders.cancel_customerorder"],
+        "place_batch": ["orders.place_customerorder"],
+        "receive_batch": ["orders.receive_customerorder"],
     }
 
     def get_queryset(self):
@@ -371,3 +412,49 @@ class CustomerOrderViewSet(
         data = self._input(CancelSerializer)
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
+
+    def _read_many(self, ids: Iterable[int]) -> Response:
+        orders = [
+            selectors.customer_order_detail(dealership_ids=self.scoped_dealership_ids(), pk=pk) for pk in sorted(ids)
+        ]
+        selectors.annotate_rows(orders)
+        context = self.get_serializer_context()
+        return Response({"orders": CustomerOrderDetailSerializer(orders, many=True, context=context).data})
+
+    @extend_schema(
+        summary="Place several «Неразмещён» orders as one supplier order, all or nothing (issue 15 item 6, R1, R4)",
+        request=PlaceBatchSerializer,
+        responses=_responses(BatchResultSerializer),
+    )
+    @action(detail=False, methods=["post"], url_path="place-batch")
+    def place_batch(self, request):
+        data = self._input(PlaceBatchSerializer)
+        placed = services.customer_order_place_batch(
+            actor=request.user,
+            dealership=self.write_dealership(),
+            orders=data["orders"],
+            supplier=data["supplier"],
+            supplier_order_number=data["supplier_order_number"],
+            expected_at=data["expected_at"],
+            long_term_agreed=data.get("long_term_agreed"),
+            purchase_prices={row["line"]: row["purchase_price"] for row in data["purchase_prices"]},
+        )
+        return self._read_many([order.pk for order in placed])
+
+    @extend_schema(
+        summary="Receive one supplier delivery against all its orders, all or nothing (issue 15 item 6, R2)",
+        request=ReceiveBatchSerializer,
+        responses=_responses(BatchResultSerializer),
+    )
+    @action(detail=False, methods=["post"], url_path="receive-batch")
+    def receive_batch(self, request):
+        data = self._input(ReceiveBatchSerializer)
+        receipts = services.customer_order_receive_batch(
+            actor=request.user,
+            dealership=self.write_dealership(),
+            supplier=data["supplier"],
+            supplier_order_number=data["supplier_order_number"],
+            lines=[{"order": row["order"], "line": row["line"], "quantity": row["quantity"]} for row in data["lines"]],
+            comment=data["comment"],
+        )
+        return self._read_many([receipt.order_id for receipt in receipts])

@@ -396,3 +396,144 @@ def customer_order_cancel(
     order.save()
     _after_transition(order, actor=actor, source=source, message=reason[:500])
     return order
+
+
+# -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
+def _service_messages(error: Exception) -> list[str]:
+    """The plain messages of a service error (a ValidationError's per-field messages, or a conflict's text)."""
+    if isinstance(error, ValidationError):
+        return [str(message) for message in error.messages]
+    return [str(getattr(error, "message", "") or error)]
+
+
+@transaction.atomic
+def customer_order_place_batch(
+    *,
+    actor,
+    dealership: Dealership,
+    orders: Iterable[CustomerOrder],
+    supplier: Supplier,
+    supplier_order_number: str,
+    expected_at: datetime.date,
+    long_term_agreed: bool | None = None,
+    purchase_prices: dict[int, Any] | None = None,
+    now: datetime.datetime | None = None,
+) -> list[CustomerOrder]:
+    """Place several «Неразмещён» orders as ONE supplier order (issue 15 item 6): each through
+    ``customer_order_place`` (R1, R4 and the purchase prices of item 5 hold per order), all sharing the supplier's
+    order number, all or nothing. Every order that cannot be placed is named in the error, not only the first."""
+    now = now or timezone.now()
+    orders = list(orders)
+    if not orders:
+        raise ValidationError({"orders": _("Choose at least one order.")})
+    ids = [order.pk for order in orders]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"orders": _("An order is listed twice.")})
+    foreign = [order for order in orders if order.dealership_id != dealership.pk]
+    if foreign:
+        raise ValidationError({"orders": _("Unknown order: %(id)s.") % {"id": foreign[0].pk}})
+    # Purchase prices are given per line id across all the orders; each order gets the prices of its own lines.
+    line_order = dict(CustomerOrderLine.objects.filter(order_id__in=ids).values_list("pk", "order_id"))
+    prices_by_order: dict[int, dict[int, Any]] = {}
+    for key, value in (purchase_prices or {}).items():
+        try:
+            line_id = int(getattr(key, "pk", key))
+        except (TypeError, ValueError):
+            line_id = None
+        if line_id not in line_order:
+            raise ValidationError({"purchase_prices": _("Unknown order line.")})
+        prices_by_order.setdefault(line_order[line_id], {})[line_id] = value
+    errors: list[str] = []
+    placed: list[CustomerOrder] = []
+    for order in sorted(orders, key=lambda item: item.pk):  # one lock order: no deadlock between two batches
+        try:
+            with transaction.atomic():  # a savepoint: a failed order leaves nothing behind while the rest are tried
+                placed.append(
+                    customer_order_place(
+                        actor=actor,
+                        order=order,
+                        supplier=supplier,
+                        supplier_order_number=supplier_order_number,
+                        expected_at=expected_at,
+                        long_term_agreed=long_term_agreed,
+                        purchase_prices=prices_by_order.get(order.pk),
+                        now=now,
+                    )
+                )
+        except (ValidationError, ConflictError) as error:
+            number = order.number
+            errors.extend(
+                _("Order %(number)s: %(message)s") % {"number": number, "message": message}
+                for message in _service_messages(error)
+            )
+    if errors:
+        # All or nothing: raising rolls back the orders that were placed.
+        raise ValidationError({"orders": errors})
+    return placed
+
+
+@transaction.atomic
+def customer_order_receive_batch(
+    *,
+    actor,
+    dealership: Dealership,
+    supplier: Supplier,
+    supplier_order_number: str,
+    lines: Iterable[dict],
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> list[Receipt]:
+    """Receive one supplier delivery against every customer order placed under its number (issue 15 item 6).
+
+    ``lines`` is ``[{"order": order id or CustomerOrder, "line": line id, "quantity": q}]``; a zero quantity means
+    nothing arrived for that line. Each order is received through ``customer_order_receive`` (R2 statuses, stock
+    reserved for that order), all in one transaction: any error rolls every order back and names each failing one."""
+    now = now or timezone.now()
+    number = (supplier_order_number or "").strip()
+    if supplier.dealership_id != dealership.pk:
+        raise ValidationError({"supplier": _("Unknown supplier.")})
+    placed = {
+        order.pk: order
+        for order in CustomerOrder.objects.filter(
+            dealership=dealership,
+            supplier_order__supplier=supplier,
+            supplier_order__supplier_order_number=number,
+        )
+    }
+    if not placed:
+        raise ValidationError({"supplier_order_number": _("No order is placed with this supplier under this number.")})
+    wanted: dict[int, list[dict]] = {}
+    for item in lines:
+        ref = item.get("order")
+        order_id = ref.pk if isinstance(ref, CustomerOrder) else ref
+        if not isinstance(order_id, int) or order_id not in placed:
+            raise ValidationError(
+                {"lines": _("Order %(order)s is not placed under this supplier order.") % {"order": order_id}}
+            )
+        quantity = item.get("quantity")
+        try:
+            nothing = Decimal(str(quantity)) == 0
+        except (InvalidOperation, ValueError, TypeError):
+            nothing = False
+        if nothing:
+            continue
+        wanted.setdefault(order_id, []).append({"line": item.get("line"), "quantity": quantity})
+    if not wanted:
+        raise ValidationError({"lines": _("Enter the quantity that arrived for at least one line.")})
+    errors: list[str] = []
+    receipts: list[Receipt] = []
+    for order_id in sorted(wanted):
+        order = placed[order_id]
+        try:
+            with transaction.atomic():
+                receipts.append(
+                    customer_order_receive(actor=actor, order=order, lines=wanted[order_id], comment=comment, now=now)
+                )
+        except (ValidationError, ConflictError) as error:
+            errors.extend(
+                _("Order %(number)s: %(message)s") % {"number": order.number, "message": message}
+                for message in _service_messages(error)
+            )
+    if errors:
+        raise ValidationError({"lines": errors})
+    return receipts
