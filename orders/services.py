@@ -2,7 +2,7 @@
 
 import datetime
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
-from parts.models import Part, Supplier
+from parts.models import LowStockAlert, Part, Supplier
 from parts.selectors import purchase_price
 from parts.services import stock_receive
 
@@ -349,6 +349,8 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
     Issue 15 item 5: costed at the line's purchase price (recorded when placing); when it is unknown, ``None`` makes
     the ledger cost it at the warehouse's current average, so the moving average does not move. Never at the
     selling price (``unit_price``), which once pushed a 4,805 part in at 6,200."""
+    # Issue 15 item 6: a replenishment order restocks the warehouse its low-stock alert (R27) was raised for.
+    alert = order.low_stock_alert if order.low_stock_alert_id else None
     for line, quantity in received.items():
         stock_receive(
             actor=actor,
@@ -357,7 +359,9 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
             quantity=quantity,
             unit_cost=line.purchase_price,
             reference=f"{order.number} / {receipt.pk}",
-            reserve_for_order_id=order.pk,
+            # Issue 15 item 6: parts ordered for the warehouse (R27) are free stock, reserved for nobody.
+            reserve_for_order_id=None if order.purpose == OrderPurpose.STOCK else order.pk,
+            **({"warehouse": alert.warehouse} if alert is not None else {}),
         )
 
 
@@ -537,3 +541,50 @@ def customer_order_receive_batch(
     if errors:
         raise ValidationError({"lines": errors})
     return receipts
+
+
+# Marks the dealership's own customer record that stock replenishment orders are written to (a customer order needs
+# a customer; the warehouse is its own customer).
+WAREHOUSE_CUSTOMER_MARK = "dms:warehouse-replenishment"
+
+
+def _warehouse_customer(dealership: Dealership) -> Customer:
+    customer = Customer.objects.filter(dealership=dealership, notes=WAREHOUSE_CUSTOMER_MARK).order_by("pk").first()
+    if customer is None:
+        customer = Customer.objects.create(
+            dealership=dealership,
+            name=_("Warehouse: stock replenishment"),
+            phone=dealership.phone or "",
+            notes=WAREHOUSE_CUSTOMER_MARK,
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_order_replenish(*, actor, alert: LowStockAlert) -> tuple[CustomerOrder, bool]:
+    """Issue 15 item 6, R27: the replenishment order for a low-stock alert — a «Неразмещён» order of purpose
+    "stock replenishment" for the suggested quantity, linked to the alert. Once per alert: a second call returns
+    the existing order (``created`` False)."""
+    alert = LowStockAlert.objects.select_for_update().select_related("dealership", "part").get(pk=alert.pk)
+    existing = CustomerOrder.objects.filter(low_stock_alert=alert).first()
+    if existing is not None:
+        return existing, False
+    if alert.status != LowStockAlert.Status.OPEN:
+        raise ConflictError(_("The alert is closed: the stock has recovered."))
+    # The alert suggests in thousandths; an order line holds hundredths: round up, never order less.
+    quantity = alert.suggested_quantity.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    if quantity <= 0:
+        raise ValidationError({"quantity": _("The alert suggests no quantity to order.")})
+    order = customer_order_create(
+        actor=actor,
+        dealership=alert.dealership,
+        customer=_warehouse_customer(alert.dealership),
+        kind=OrderKind.COMMERCIAL,
+        purpose=OrderPurpose.STOCK,
+        lines=[{"part": alert.part, "quantity": quantity}],
+        comment=_("Low-stock alert: %(part)s at %(warehouse)s")
+        % {"part": alert.part.number, "warehouse": alert.warehouse},
+    )
+    order.low_stock_alert = alert
+    order.save(update_fields=["low_stock_alert", "updated_at"])
+    return order, True

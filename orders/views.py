@@ -28,7 +28,7 @@ from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
 from dms.core.inputs import parse_id
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
-from parts.models import Supplier
+from parts.models import LowStockAlert, Supplier
 
 from . import pdf, selectors, services
 from .filters import CustomerOrderFilter
@@ -610,3 +610,28 @@ class ReceiveBatchView(DealershipPageMixin, View):
                 messages.success(request, _("Delivery %(number)s received.") % {"number": number})
                 return redirect(request.get_full_path())
         return self._render(request, supplier, number, orders, errors=errors, entered=entered)
+
+
+class ReplenishView(DealershipPageMixin, View):
+    """Issue 15 item 6, R27: one click on a low-stock alert creates its replenishment order (once)."""
+
+    permission_required = "orders.place_customerorder"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        alert = self.get_scoped_object(LowStockAlert, pk)
+        try:
+            order, created = services.customer_order_replenish(actor=request.user, alert=alert)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("parts:dashboard")
+        except CONFLICTS as error:
+            messages.error(request, getattr(error, "message", "") or str(error))
+            return redirect("parts:dashboard")
+        if created:
+            messages.success(request, _("Replenishment order %(number)s created.") % {"number": order.number})
+        else:
+            messages.info(
+                request, _("The alert already has replenishment order %(number)s.") % {"number": order.number}
+            )
+        return redirect(order.get_absolute_url())

@@ -105,9 +105,7 @@ def test_batch_receive_with_remaining_quantities(parts_manager, three_orders, su
     statuses = [CustomerOrder.objects.get(pk=o.pk).status for o in three_orders]
     assert statuses == [OrderStatus.RECEIVED, OrderStatus.RECEIVED, OrderStatus.PARTIALLY_RECEIVED]
     reserved = {
-        order.pk: sorted(
-            Reservation.objects.filter(customer_order_id=order.pk).values_list("quantity", flat=True)
-        )
+        order.pk: sorted(Reservation.objects.filter(customer_order_id=order.pk).values_list("quantity", flat=True))
         for order in three_orders
     }
     assert reserved == {
@@ -327,9 +325,7 @@ def test_receive_batch_page_edited_quantities(client, parts_manager, three_order
     _place_batch(parts_manager, three_orders, supplier)
     c = _page_client(client, parts_manager)
     url = reverse("orders:receive_batch") + f"?supplier={supplier.pk}&number=TMR-100"
-    data = {
-        f"qty-{o.pk}-{line.pk}": str(line.quantity) for o in three_orders for line in o.lines.order_by("id")
-    }
+    data = {f"qty-{o.pk}-{line.pk}": str(line.quantity) for o in three_orders for line in o.lines.order_by("id")}
     data[f"qty-{three_orders[0].pk}-{three_orders[0].lines.get().pk}"] = "0"
     response = c.post(url, data)
     assert response.status_code == 302
@@ -341,3 +337,71 @@ def test_batch_pages_wrong_role_403(client, make_user):
     c = _page_client(client, make_user(roles.SERVICE_ADVISOR))
     assert c.get(reverse("orders:place_batch")).status_code == 403
     assert c.get(reverse("orders:receive_batch")).status_code == 403
+
+
+# -- R27: one click on a low-stock alert creates the replenishment order -----------------------------------------
+@pytest.fixture
+def alert(dealership, part):
+    from parts.models import LowStockAlert
+    from tests.parts.factories import WarehouseFactory
+
+    return LowStockAlert.objects.create(
+        dealership=dealership,
+        part=part,
+        warehouse=WarehouseFactory(dealership=dealership),
+        alert_level=Decimal("4"),
+        on_hand=Decimal("3"),
+        available=Decimal("3"),
+        suggested_quantity=Decimal("5.001"),
+    )
+
+
+def test_alert_creates_the_replenishment_order_once(client, parts_manager, alert, part):
+    client.force_login(parts_manager)
+    url = reverse("orders:replenish", args=[alert.pk])
+    first = client.post(url)
+    order = CustomerOrder.objects.get(low_stock_alert=alert)
+    assert first.status_code == 302 and first["Location"] == order.get_absolute_url()
+    assert order.status == OrderStatus.NOT_PLACED and order.purpose == "stock"
+    line = order.lines.get()
+    assert line.part == part and line.quantity == Decimal("5.01")  # rounded up, never less than suggested
+    second = client.post(url, follow=True)
+    assert CustomerOrder.objects.filter(low_stock_alert=alert).count() == 1
+    assert order.number in second.content.decode()
+    # The alert shows its order on the parts dashboard.
+    dashboard = client.get(reverse("parts:dashboard")).content.decode()
+    assert order.get_absolute_url() in dashboard and order.number in dashboard
+
+
+def test_replenishment_receipt_is_free_stock(parts_manager, alert, supplier, place):
+    order, created = services.customer_order_replenish(actor=parts_manager, alert=alert)
+    assert created
+    place(order)
+    services.customer_order_receive(
+        actor=parts_manager, order=order, lines=[{"line": order.lines.get().pk, "quantity": Decimal("5.01")}]
+    )
+    assert CustomerOrder.objects.get(pk=order.pk).status == OrderStatus.RECEIVED
+    assert not Reservation.objects.filter(customer_order_id=order.pk).exists()
+    assert not Reservation.objects.filter(part=alert.part).exists()
+
+
+def test_replenish_wrong_role_403_and_foreign_alert_404(client, make_user, alert, other_dealership):
+    from parts.models import LowStockAlert
+    from tests.parts.factories import PartFactory as StockPartFactory
+    from tests.parts.factories import WarehouseFactory
+
+    client.force_login(make_user(roles.SERVICE_ADVISOR))
+    assert client.post(reverse("orders:replenish", args=[alert.pk])).status_code == 403
+    assert not CustomerOrder.objects.exists()
+    foreign = LowStockAlert.objects.create(
+        dealership=other_dealership,
+        part=StockPartFactory(dealership=other_dealership),
+        warehouse=WarehouseFactory(dealership=other_dealership),
+        alert_level=4,
+        on_hand=3,
+        available=3,
+        suggested_quantity=5,
+    )
+    client.force_login(make_user(roles.PARTS_MANAGER))
+    assert client.post(reverse("orders:replenish", args=[foreign.pk])).status_code == 404
+    assert not CustomerOrder.objects.exists()
