@@ -117,6 +117,7 @@ PAGES: dict[str, Page] = {
     # Issue 15 item 6: batch placing and receiving
     "orders:place_batch": Page("orders.place_customerorder", "orders.place_customerorder"),
     "orders:receive_batch": Page("orders.receive_customerorder", "orders.receive_customerorder"),
+    "orders:replenish": Page(get=None, post="orders.place_customerorder", obj="parts.LowStockAlert"),
     "orders:issue": Page(
         "orders.issue_customerorder",
         "orders.issue_customerorder",
