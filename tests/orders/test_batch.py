@@ -405,3 +405,12 @@ def test_replenish_wrong_role_403_and_foreign_alert_404(client, make_user, alert
     client.force_login(make_user(roles.PARTS_MANAGER))
     assert client.post(reverse("orders:replenish", args=[foreign.pk])).status_code == 404
     assert not CustomerOrder.objects.exists()
+
+
+def test_dashboard_and_order_page_link_the_batch_pages(client, parts_manager, three_orders, supplier):
+    _place_batch(parts_manager, three_orders, supplier)
+    client.force_login(parts_manager)
+    dashboard = client.get(reverse("orders:dashboard")).content.decode()
+    assert reverse("orders:place_batch") in dashboard and reverse("orders:receive_batch") in dashboard
+    detail = client.get(three_orders[0].get_absolute_url()).content.decode()
+    assert f"{reverse('orders:receive_batch')}?supplier={supplier.pk}&amp;number=TMR-100" in detail
