@@ -515,10 +515,12 @@ def customer_order_timeline(order: CustomerOrder) -> list[AuditEntry]:
 
 
 # -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
-def orders_to_place(*, dealership_id: int, part_query: str = "") -> list[CustomerOrder]:
+def orders_to_place(*, dealership_id: int, part_query: str = "", supplier_id: int | None = None) -> list[CustomerOrder]:
     """«Неразмещён» orders with their lines, oldest first (the batch placing page); ``part_query`` keeps the orders
-    with a line whose part number or name contains it."""
+    with a line whose part number or name contains it, ``supplier_id`` those with a part usually bought from it."""
     qs = CustomerOrder.objects.filter(dealership_id=dealership_id, status=OrderStatus.NOT_PLACED)
+    if supplier_id is not None:
+        qs = qs.filter(lines__part__default_supplier_id=supplier_id).distinct()
     part_query = (part_query or "").strip()
     if part_query:
         qs = qs.filter(

@@ -468,15 +468,28 @@ class PlaceBatchView(DealershipPageMixin, View):
 
     def _render(self, request, form, chosen: set[int]):
         part_query = request.GET.get("part", "")
-        orders = selectors.orders_to_place(dealership_id=request.dealership.pk, part_query=part_query)
+        supplier_id = parse_id(request.GET.get("supplier"))
+        orders = selectors.orders_to_place(
+            dealership_id=request.dealership.pk, part_query=part_query, supplier_id=supplier_id
+        )
+        suppliers = Supplier.objects.filter(dealership=request.dealership, is_active=True).order_by("name")
         return render(
             request,
             self.template_name,
-            {"form": form, "orders": orders, "chosen": chosen, "part_query": part_query},
+            {
+                "form": form,
+                "orders": orders,
+                "chosen": chosen,
+                "part_query": part_query,
+                "supplier_id": supplier_id,
+                "suppliers": suppliers,
+            },
         )
 
     def get(self, request):
-        form = PlaceBatchForm(dealership=request.dealership)
+        # The supplier filter also proposes that supplier for the placing.
+        initial = {"supplier": parse_id(request.GET.get("supplier"))}
+        form = PlaceBatchForm(dealership=request.dealership, initial=initial)
         return self._render(request, form, set())
 
     def post(self, request):

@@ -414,3 +414,15 @@ def test_dashboard_and_order_page_link_the_batch_pages(client, parts_manager, th
     assert reverse("orders:place_batch") in dashboard and reverse("orders:receive_batch") in dashboard
     detail = client.get(three_orders[0].get_absolute_url()).content.decode()
     assert f"{reverse('orders:receive_batch')}?supplier={supplier.pk}&amp;number=TMR-100" in detail
+
+
+def test_place_batch_page_filters_by_part_and_usual_supplier(client, parts_manager, three_orders, supplier, part2):
+    part2.default_supplier = supplier
+    part2.save(update_fields=["default_supplier"])
+    client.force_login(parts_manager)
+    url = reverse("orders:place_batch")
+    by_supplier = client.get(url, {"supplier": supplier.pk}).content.decode()
+    assert three_orders[0].number not in by_supplier
+    assert three_orders[1].number in by_supplier and three_orders[2].number in by_supplier
+    by_part = client.get(url, {"part": "YZZA1"}).content.decode()
+    assert three_orders[2].number not in by_part and three_orders[0].number in by_part
