@@ -426,3 +426,30 @@ def test_place_batch_page_filters_by_part_and_usual_supplier(client, parts_manag
     assert three_orders[1].number in by_supplier and three_orders[2].number in by_supplier
     by_part = client.get(url, {"part": "YZZA1"}).content.decode()
     assert three_orders[2].number not in by_part and three_orders[0].number in by_part
+
+
+@pytest.mark.parametrize("engine", ["sql", "python"])
+def test_replenishment_order_calls_nobody(parts_manager, alert, supplier, engine, is_postgres):
+    from notifications import generator
+    from notifications.models import CallEvent
+
+    if engine == "sql" and not is_postgres:
+        pytest.skip("the SQL generator runs on PostgreSQL")
+    order, _created = services.customer_order_replenish(actor=parts_manager, alert=alert)
+    now = timezone.now()
+    services.customer_order_place(
+        actor=parts_manager,
+        order=order,
+        supplier=supplier,
+        supplier_order_number="S-1",
+        expected_at=order.local_today(now) + datetime.timedelta(days=20),
+        long_term_agreed=True,
+        now=now,
+    )
+    tick = generator.tick_postgres if engine == "sql" else generator.tick_python
+    tick(now=now + datetime.timedelta(days=10))  # an ordinary order would get R3 interim calls by now
+    services.customer_order_receive(
+        actor=parts_manager, order=order, lines=[{"line": order.lines.get().pk, "quantity": 5}]
+    )
+    tick(now=now + datetime.timedelta(days=40))  # and R5-R7 arrival and «uncollected» calls
+    assert not CallEvent.objects.filter(order_id=order.pk).exists()
