@@ -22,7 +22,7 @@ from parts.models import Part, Supplier
 
 from . import selectors, services
 from .filters import CustomerOrderFilter
-from .models import CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
+from .models import CUSTOMER_PURPOSES, CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
 
 User = get_user_model()
 
@@ -195,7 +195,7 @@ class CustomerOrderCreateSerializer(serializers.Serializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=OrderKind.choices)
-    purpose = serializers.ChoiceField(choices=OrderPurpose.choices, required=False, default=OrderPurpose.REPAIR)
+    purpose = serializers.ChoiceField(choices=CUSTOMER_PURPOSES, required=False, default=OrderPurpose.REPAIR)
     lines = OrderLineInputSerializer(many=True, allow_empty=False)
     parts_manager = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     on_waiting_lot = serializers.BooleanField(required=False, default=False)

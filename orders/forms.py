@@ -8,7 +8,7 @@ from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
 from parts.models import Part, Supplier
 
-from .models import CustomerOrder, OrderKind, OrderPurpose
+from .models import CUSTOMER_PURPOSES, CustomerOrder, OrderKind, OrderPurpose
 
 User = get_user_model()
 
@@ -62,7 +62,7 @@ class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
         help_text=_("Only the chosen customer's vehicles. Leave empty for a counter sale."),
     )
     kind = forms.ChoiceField(choices=OrderKind.choices, label=_("Kind"))
-    purpose = forms.ChoiceField(choices=OrderPurpose.choices, label=_("Purpose"), initial=OrderPurpose.REPAIR)
+    purpose = forms.ChoiceField(choices=CUSTOMER_PURPOSES, label=_("Purpose"), initial=OrderPurpose.REPAIR)
     parts_manager = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Parts manager"), required=False)
     long_term_agreed = forms.BooleanField(label=_("The customer agreed to a long delivery term"), required=False)  # R4
     on_waiting_lot = forms.BooleanField(label=_("The car waits on the lot for these parts"), required=False)

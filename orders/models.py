@@ -76,6 +76,10 @@ class OrderPurpose(models.TextChoices):
     STOCK = "stock", _("Stock replenishment")
 
 
+# What an order form or the API's create offers: a stock replenishment order is made from a low-stock alert.
+CUSTOMER_PURPOSES = [(value, label) for value, label in OrderPurpose.choices if value != OrderPurpose.STOCK]
+
+
 class OrderNumberCounter(models.Model):
     """Dealership-wide order numbers (Ф000004181): one row per dealership, incremented under a row lock."""
 

@@ -453,3 +453,18 @@ def test_replenishment_order_calls_nobody(parts_manager, alert, supplier, engine
     )
     tick(now=now + datetime.timedelta(days=40))  # and R5-R7 arrival and «uncollected» calls
     assert not CallEvent.objects.filter(order_id=order.pk).exists()
+
+
+def test_a_stock_order_is_made_from_an_alert_only(api_as, advisor, vehicle, part):
+    response = api_as(advisor).post(
+        "/api/orders/",
+        {
+            "customer": vehicle.customer_id,
+            "kind": "commercial",
+            "purpose": "stock",
+            "lines": [{"part": part.pk, "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and "purpose" in response.json()
+    assert not CustomerOrder.objects.exists()
