@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
-from parts.models import Part, Supplier
+from parts.models import LowStockAlert, Part, Supplier
 
 from . import selectors, services
 from .filters import CustomerOrderFilter
@@ -267,6 +267,12 @@ class ReceiveBatchSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
+class ReplenishSerializer(serializers.Serializer):
+    """Issue 15 item 6, R27: the low-stock alert to order for."""
+
+    alert = ScopedPrimaryKeyRelatedField(queryset=LowStockAlert.objects.all())
+
+
 class BatchResultSerializer(serializers.Serializer):
     orders = CustomerOrderSerializer(many=True)
 
@@ -316,6 +322,7 @@ class CustomerOrderViewSet(
         "cancel": ["orders.cancel_customerorder"],
         "place_batch": ["orders.place_customerorder"],
         "receive_batch": ["orders.receive_customerorder"],
+        "replenish": ["orders.place_customerorder"],
     }
 
     def get_queryset(self):
@@ -458,3 +465,15 @@ class CustomerOrderViewSet(
             comment=data["comment"],
         )
         return self._read_many([receipt.order_id for receipt in receipts])
+
+    @extend_schema(
+        summary="Create the replenishment order of a low-stock alert (R27), once: 201 when created, 200 with the "
+        "existing order when the alert already has one (issue 15 item 6)",
+        request=ReplenishSerializer,
+        responses={201: CustomerOrderDetailSerializer, **_responses(CustomerOrderDetailSerializer)},
+    )
+    @action(detail=False, methods=["post"], url_path="replenish")
+    def replenish(self, request):
+        data = self._input(ReplenishSerializer)
+        order, created = services.customer_order_replenish(actor=request.user, alert=data["alert"])
+        return self._read(order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -320,6 +320,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 "{id}/cancel/": ("post", "orders.cancel_customerorder"),
                 "place-batch/": ("post", "orders.place_customerorder"),
                 "receive-batch/": ("post", "orders.receive_customerorder"),
+                "replenish/": ("post", "orders.place_customerorder"),
             },
         ),
     ),

@@ -210,6 +210,15 @@ def _foreign_record(wd, label: str):
         "parts.Part": part,
         "parts.Warehouse": warehouse,
         "parts.Supplier": lambda: SupplierFactory(dealership=other),
+        "parts.LowStockAlert": lambda: model.objects.create(
+            dealership=other,
+            part=part(),
+            warehouse=warehouse(),
+            alert_level=5,
+            on_hand=1,
+            available=1,
+            suggested_quantity=4,
+        ),
         "parts.Location": lambda: LocationFactory(dealership=other, warehouse=warehouse()),
         "parts.Reservation": lambda: model.objects.create(
             dealership=other, part=part(), warehouse=warehouse(), quantity=1, reference="F"

@@ -468,3 +468,17 @@ def test_a_stock_order_is_made_from_an_alert_only(api_as, advisor, vehicle, part
     )
     assert response.status_code == 400 and "purpose" in response.json()
     assert not CustomerOrder.objects.exists()
+
+
+def test_api_replenish_once(api_as, parts_manager, make_user, alert):
+    assert (
+        api_as(make_user(roles.SERVICE_ADVISOR))
+        .post("/api/orders/replenish/", {"alert": alert.pk}, format="json")
+        .status_code
+        == 403
+    )
+    first = api_as(parts_manager).post("/api/orders/replenish/", {"alert": alert.pk}, format="json")
+    assert first.status_code == 201 and first.json()["status"] == "not_placed"
+    second = api_as(parts_manager).post("/api/orders/replenish/", {"alert": alert.pk}, format="json")
+    assert second.status_code == 200 and second.json()["id"] == first.json()["id"]
+    assert CustomerOrder.objects.filter(low_stock_alert=alert).count() == 1
