@@ -65,6 +65,8 @@ WITH cand AS (
       FROM orders_customerorder AS o
       JOIN core_dealership AS d ON d.id = o.dealership_id
      WHERE o.status IN ('ordered', 'partially_received', 'received')
+       -- Issue 15 item 6: a stock replenishment order (R27) has no customer waiting: nobody to call.
+       AND o.purpose <> 'stock'
        {order_filter}
 ), wanted AS (
     -- R5–R7: parts arrived → first call within 3 (warranty) or 7 (commercial) days of arrival.
@@ -141,6 +143,8 @@ def wanted_events(order: CustomerOrder, today: datetime.date) -> list[tuple[str,
     """(kind, assignee id, due date) that the rules want to exist for ``order`` on the local day ``today``."""
     tz = order.dealership.tz
     rows: list[tuple[str, int, datetime.date]] = []
+    if order.purpose == "stock":  # issue 15 item 6: a replenishment order has no customer waiting (R27)
+        return rows
     if order.status == OrderStatus.RECEIVED and order.received_at is not None:
         received_on = order.received_at.astimezone(tz).date()
         if received_on <= today:

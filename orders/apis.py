@@ -5,6 +5,8 @@ Every write goes through ``orders.services``; bad input is 400, a state conflict
 order of another dealership 404.
 """
 
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -16,11 +18,11 @@ from rest_framework.response import Response
 from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
-from parts.models import Part, Supplier
+from parts.models import LowStockAlert, Part, Supplier
 
 from . import selectors, services
 from .filters import CustomerOrderFilter
-from .models import CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
+from .models import CUSTOMER_PURPOSES, CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
 
 User = get_user_model()
 
@@ -193,7 +195,7 @@ class CustomerOrderCreateSerializer(serializers.Serializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=OrderKind.choices)
-    purpose = serializers.ChoiceField(choices=OrderPurpose.choices, required=False, default=OrderPurpose.REPAIR)
+    purpose = serializers.ChoiceField(choices=CUSTOMER_PURPOSES, required=False, default=OrderPurpose.REPAIR)
     lines = OrderLineInputSerializer(many=True, allow_empty=False)
     parts_manager = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     on_waiting_lot = serializers.BooleanField(required=False, default=False)
@@ -230,6 +232,49 @@ class ReceiveLineSerializer(serializers.Serializer):
 class ReceiveSerializer(serializers.Serializer):
     lines = ReceiveLineSerializer(many=True, allow_empty=False)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class PlaceBatchSerializer(serializers.Serializer):
+    """Issue 15 item 6: several «Неразмещён» orders placed as one supplier order."""
+
+    orders = ScopedPrimaryKeyRelatedField(queryset=CustomerOrder.objects.all(), many=True, allow_empty=False)
+    supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    supplier_order_number = serializers.CharField(max_length=60)
+    expected_at = serializers.DateField()
+    long_term_agreed = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="R4: the customers agreed to a long delivery term (null keeps each order's own record)",
+    )
+    purchase_prices = PlacePurchasePriceSerializer(
+        many=True, required=False, default=list, help_text="Purchase prices per line of any of the orders"
+    )
+
+
+class ReceiveBatchLineSerializer(serializers.Serializer):
+    order = ScopedPrimaryKeyRelatedField(queryset=CustomerOrder.objects.all())
+    line = serializers.IntegerField(help_text="Id of a line of that order")
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, help_text="0: nothing arrived")
+
+
+class ReceiveBatchSerializer(serializers.Serializer):
+    """Issue 15 item 6: one supplier delivery received against every order placed under its number."""
+
+    supplier = ScopedPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    supplier_order_number = serializers.CharField(max_length=60)
+    lines = ReceiveBatchLineSerializer(many=True, allow_empty=False)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class ReplenishSerializer(serializers.Serializer):
+    """Issue 15 item 6, R27: the low-stock alert to order for."""
+
+    alert = ScopedPrimaryKeyRelatedField(queryset=LowStockAlert.objects.all())
+
+
+class BatchResultSerializer(serializers.Serializer):
+    orders = CustomerOrderSerializer(many=True)
 
 
 class CancelSerializer(serializers.Serializer):
@@ -275,6 +320,9 @@ class CustomerOrderViewSet(
         "receive": ["orders.receive_customerorder"],
         "issue": ["orders.issue_customerorder"],
         "cancel": ["orders.cancel_customerorder"],
+        "place_batch": ["orders.place_customerorder"],
+        "receive_batch": ["orders.receive_customerorder"],
+        "replenish": ["orders.place_customerorder"],
     }
 
     def get_queryset(self):
@@ -371,3 +419,61 @@ class CustomerOrderViewSet(
         data = self._input(CancelSerializer)
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
+
+    def _read_many(self, ids: Iterable[int]) -> Response:
+        orders = [
+            selectors.customer_order_detail(dealership_ids=self.scoped_dealership_ids(), pk=pk) for pk in sorted(ids)
+        ]
+        selectors.annotate_rows(orders)
+        context = self.get_serializer_context()
+        return Response({"orders": CustomerOrderDetailSerializer(orders, many=True, context=context).data})
+
+    @extend_schema(
+        summary="Place several «Неразмещён» orders as one supplier order, all or nothing (issue 15 item 6, R1, R4)",
+        request=PlaceBatchSerializer,
+        responses=_responses(BatchResultSerializer),
+    )
+    @action(detail=False, methods=["post"], url_path="place-batch")
+    def place_batch(self, request):
+        data = self._input(PlaceBatchSerializer)
+        placed = services.customer_order_place_batch(
+            actor=request.user,
+            dealership=self.write_dealership(),
+            orders=data["orders"],
+            supplier=data["supplier"],
+            supplier_order_number=data["supplier_order_number"],
+            expected_at=data["expected_at"],
+            long_term_agreed=data.get("long_term_agreed"),
+            purchase_prices={row["line"]: row["purchase_price"] for row in data["purchase_prices"]},
+        )
+        return self._read_many([order.pk for order in placed])
+
+    @extend_schema(
+        summary="Receive one supplier delivery against all its orders, all or nothing (issue 15 item 6, R2)",
+        request=ReceiveBatchSerializer,
+        responses=_responses(BatchResultSerializer),
+    )
+    @action(detail=False, methods=["post"], url_path="receive-batch")
+    def receive_batch(self, request):
+        data = self._input(ReceiveBatchSerializer)
+        receipts = services.customer_order_receive_batch(
+            actor=request.user,
+            dealership=self.write_dealership(),
+            supplier=data["supplier"],
+            supplier_order_number=data["supplier_order_number"],
+            lines=[{"order": row["order"], "line": row["line"], "quantity": row["quantity"]} for row in data["lines"]],
+            comment=data["comment"],
+        )
+        return self._read_many([receipt.order_id for receipt in receipts])
+
+    @extend_schema(
+        summary="Create the replenishment order of a low-stock alert (R27), once: 201 when created, 200 with the "
+        "existing order when the alert already has one (issue 15 item 6)",
+        request=ReplenishSerializer,
+        responses={201: CustomerOrderDetailSerializer, **_responses(CustomerOrderDetailSerializer)},
+    )
+    @action(detail=False, methods=["post"], url_path="replenish")
+    def replenish(self, request):
+        data = self._input(ReplenishSerializer)
+        order, created = services.customer_order_replenish(actor=request.user, alert=data["alert"])
+        return self._read(order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)

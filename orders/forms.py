@@ -8,7 +8,7 @@ from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
 from parts.models import Part, Supplier
 
-from .models import OrderKind, OrderPurpose
+from .models import CUSTOMER_PURPOSES, CustomerOrder, OrderKind, OrderPurpose
 
 User = get_user_model()
 
@@ -62,7 +62,7 @@ class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
         help_text=_("Only the chosen customer's vehicles. Leave empty for a counter sale."),
     )
     kind = forms.ChoiceField(choices=OrderKind.choices, label=_("Kind"))
-    purpose = forms.ChoiceField(choices=OrderPurpose.choices, label=_("Purpose"), initial=OrderPurpose.REPAIR)
+    purpose = forms.ChoiceField(choices=CUSTOMER_PURPOSES, label=_("Purpose"), initial=OrderPurpose.REPAIR)
     parts_manager = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Parts manager"), required=False)
     long_term_agreed = forms.BooleanField(label=_("The customer agreed to a long delivery term"), required=False)  # R4
     on_waiting_lot = forms.BooleanField(label=_("The car waits on the lot for these parts"), required=False)
@@ -197,3 +197,28 @@ class CancelForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
 class IssueForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     def __init__(self, *args, dealership, instance=None, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
+
+
+class PlaceBatchForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
+    """Issue 15 item 6: the supplier order that several «Неразмещён» orders are placed under."""
+
+    orders = forms.ModelMultipleChoiceField(
+        queryset=CustomerOrder.objects.none(),
+        label=_("Orders"),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": _("Choose at least one order.")},
+    )
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=_("Supplier"))
+    supplier_order_number = forms.CharField(label=_("Supplier order number"), max_length=60)
+    expected_at = forms.DateField(label=_("ETA"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
+    long_term_agreed = forms.BooleanField(
+        label=_("The customer agreed to a long delivery term"),  # R4
+        required=False,
+        help_text=_("Leave unticked to keep each order's own record; needed when the ETA is more than 7 days away."),
+    )
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, dealership=dealership, **kwargs)
+        # Any order of the dealership: one placed meanwhile is named by the service, not "not a valid choice".
+        self.fields["orders"].queryset = CustomerOrder.objects.filter(dealership=dealership)
+        self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)

@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from dms.core.models import Customer, Dealership, DealershipOwned, Vehicle
-from parts.models import Part, Supplier
+from parts.models import LowStockAlert, Part, Supplier
 
 
 class OrderStatus(models.TextChoices):
@@ -71,6 +71,13 @@ class OrderKind(models.TextChoices):
 class OrderPurpose(models.TextChoices):
     REPAIR = "repair", _("Repair")
     COUNTER_SALE = "counter_sale", _("Counter sale")
+    # Issue 15 item 6, R27: parts ordered for the warehouse from a low-stock alert; nobody waits for them, so the
+    # received parts are not reserved and no customer is called.
+    STOCK = "stock", _("Stock replenishment")
+
+
+# What an order form or the API's create offers: a stock replenishment order is made from a low-stock alert.
+CUSTOMER_PURPOSES = [(value, label) for value, label in OrderPurpose.choices if value != OrderPurpose.STOCK]
 
 
 class OrderNumberCounter(models.Model):
@@ -115,6 +122,16 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
     # R10: the car waits on the lot for these parts.
     on_waiting_lot = models.BooleanField(_("car waits on the lot"), default=False)
     comment = models.TextField(_("comment"), blank=True)
+    # Issue 15 item 6: the low-stock alert (R27) this replenishment order answers; one order per alert. The alert
+    # reaches its order through the reverse accessor, so parts never imports orders.
+    low_stock_alert = models.OneToOneField(
+        LowStockAlert,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replenishment_order",
+        verbose_name=_("low-stock alert"),
+    )
 
     class Meta:
         verbose_name = _("customer order")

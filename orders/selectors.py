@@ -512,3 +512,38 @@ def customer_order_timeline(order: CustomerOrder) -> list[AuditEntry]:
         entry.target = target
         timeline.append(entry)
     return timeline
+
+
+# -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
+def orders_to_place(*, dealership_id: int, part_query: str = "", supplier_id: int | None = None) -> list[CustomerOrder]:
+    """«Неразмещён» orders with their lines, oldest first (the batch placing page); ``part_query`` keeps the orders
+    with a line whose part number or name contains it, ``supplier_id`` those with a part usually bought from it."""
+    qs = CustomerOrder.objects.filter(dealership_id=dealership_id, status=OrderStatus.NOT_PLACED)
+    if supplier_id is not None:
+        qs = qs.filter(lines__part__default_supplier_id=supplier_id).distinct()
+    part_query = (part_query or "").strip()
+    if part_query:
+        qs = qs.filter(
+            Q(lines__part__number__icontains=part_query) | Q(lines__part__name__icontains=part_query)
+        ).distinct()
+    lines = CustomerOrderLine.objects.select_related("part").order_by("id")
+    return list(
+        qs.select_related("customer", "vehicle")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("created_at", "id")[:500]
+    )
+
+
+def supplier_delivery_orders(*, dealership_id: int, supplier_id: int, supplier_order_number: str) -> list:
+    """Every customer order placed under one supplier order number, with its lines (the batch receiving page)."""
+    lines = CustomerOrderLine.objects.select_related("part").order_by("id")
+    return list(
+        CustomerOrder.objects.filter(
+            dealership_id=dealership_id,
+            supplier_order__supplier_id=supplier_id,
+            supplier_order__supplier_order_number=(supplier_order_number or "").strip(),
+        )
+        .select_related("customer", "supplier_order__supplier")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("id")
+    )

@@ -2,7 +2,7 @@
 
 import datetime
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +15,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.validators import vehicle_of_another_customer_error
-from parts.models import Part, Supplier
+from parts.models import LowStockAlert, Part, Supplier
 from parts.selectors import purchase_price
 from parts.services import stock_receive
 
@@ -350,6 +350,8 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
     Issue 15 item 5: costed at the line's purchase price (recorded when placing); when it is unknown, ``None`` makes
     the ledger cost it at the warehouse's current average, so the moving average does not move. Never at the
     selling price (``unit_price``), which once pushed a 4,805 part in at 6,200."""
+    # Issue 15 item 6: a replenishment order restocks the warehouse its low-stock alert (R27) was raised for.
+    alert = order.low_stock_alert if order.low_stock_alert_id else None
     for line, quantity in received.items():
         stock_receive(
             actor=actor,
@@ -358,7 +360,9 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
             quantity=quantity,
             unit_cost=line.purchase_price,
             reference=f"{order.number} / {receipt.pk}",
-            reserve_for_order_id=order.pk,
+            # Issue 15 item 6: parts ordered for the warehouse (R27) are free stock, reserved for nobody.
+            reserve_for_order_id=None if order.purpose == OrderPurpose.STOCK else order.pk,
+            **({"warehouse": alert.warehouse} if alert is not None else {}),
         )
 
 
@@ -397,3 +401,191 @@ def customer_order_cancel(
     order.save()
     _after_transition(order, actor=actor, source=source, message=reason[:500])
     return order
+
+
+# -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
+def _service_messages(error: Exception) -> list[str]:
+    """The plain messages of a service error (a ValidationError's per-field messages, or a conflict's text)."""
+    if isinstance(error, ValidationError):
+        return [str(message) for message in error.messages]
+    return [str(getattr(error, "message", "") or error)]
+
+
+@transaction.atomic
+def customer_order_place_batch(
+    *,
+    actor,
+    dealership: Dealership,
+    orders: Iterable[CustomerOrder],
+    supplier: Supplier,
+    supplier_order_number: str,
+    expected_at: datetime.date,
+    long_term_agreed: bool | None = None,
+    purchase_prices: dict[int, Any] | None = None,
+    now: datetime.datetime | None = None,
+) -> list[CustomerOrder]:
+    """Place several «Неразмещён» orders as ONE supplier order (issue 15 item 6): each through
+    ``customer_order_place`` (R1, R4 and the purchase prices of item 5 hold per order), all sharing the supplier's
+    order number, all or nothing. Every order that cannot be placed is named in the error, not only the first."""
+    now = now or timezone.now()
+    orders = list(orders)
+    if not orders:
+        raise ValidationError({"orders": _("Choose at least one order.")})
+    ids = [order.pk for order in orders]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"orders": _("An order is listed twice.")})
+    foreign = [order for order in orders if order.dealership_id != dealership.pk]
+    if foreign:
+        raise ValidationError({"orders": _("Unknown order: %(id)s.") % {"id": foreign[0].pk}})
+    # Purchase prices are given per line id across all the orders; each order gets the prices of its own lines.
+    line_order = dict(CustomerOrderLine.objects.filter(order_id__in=ids).values_list("pk", "order_id"))
+    prices_by_order: dict[int, dict[int, Any]] = {}
+    for key, value in (purchase_prices or {}).items():
+        try:
+            line_id = int(getattr(key, "pk", key))
+        except (TypeError, ValueError):
+            line_id = None
+        if line_id not in line_order:
+            raise ValidationError({"purchase_prices": _("Unknown order line.")})
+        prices_by_order.setdefault(line_order[line_id], {})[line_id] = value
+    errors: list[str] = []
+    placed: list[CustomerOrder] = []
+    for order in sorted(orders, key=lambda item: item.pk):  # one lock order: no deadlock between two batches
+        try:
+            with transaction.atomic():  # a savepoint: a failed order leaves nothing behind while the rest are tried
+                placed.append(
+                    customer_order_place(
+                        actor=actor,
+                        order=order,
+                        supplier=supplier,
+                        supplier_order_number=supplier_order_number,
+                        expected_at=expected_at,
+                        long_term_agreed=long_term_agreed,
+                        purchase_prices=prices_by_order.get(order.pk),
+                        now=now,
+                    )
+                )
+        except (ValidationError, ConflictError) as error:
+            number = order.number
+            errors.extend(
+                _("Order %(number)s: %(message)s") % {"number": number, "message": message}
+                for message in _service_messages(error)
+            )
+    if errors:
+        # All or nothing: raising rolls back the orders that were placed.
+        raise ValidationError({"orders": errors})
+    return placed
+
+
+@transaction.atomic
+def customer_order_receive_batch(
+    *,
+    actor,
+    dealership: Dealership,
+    supplier: Supplier,
+    supplier_order_number: str,
+    lines: Iterable[dict],
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> list[Receipt]:
+    """Receive one supplier delivery against every customer order placed under its number (issue 15 item 6).
+
+    ``lines`` is ``[{"order": order id or CustomerOrder, "line": line id, "quantity": q}]``; a zero quantity means
+    nothing arrived for that line. Each order is received through ``customer_order_receive`` (R2 statuses, stock
+    reserved for that order), all in one transaction: any error rolls every order back and names each failing one."""
+    now = now or timezone.now()
+    number = (supplier_order_number or "").strip()
+    if supplier.dealership_id != dealership.pk:
+        raise ValidationError({"supplier": _("Unknown supplier.")})
+    placed = {
+        order.pk: order
+        for order in CustomerOrder.objects.filter(
+            dealership=dealership,
+            supplier_order__supplier=supplier,
+            supplier_order__supplier_order_number=number,
+        )
+    }
+    if not placed:
+        raise ValidationError({"supplier_order_number": _("No order is placed with this supplier under this number.")})
+    wanted: dict[int, list[dict]] = {}
+    for item in lines:
+        ref = item.get("order")
+        order_id = ref.pk if isinstance(ref, CustomerOrder) else ref
+        if not isinstance(order_id, int) or order_id not in placed:
+            raise ValidationError(
+                {"lines": _("Order %(order)s is not placed under this supplier order.") % {"order": order_id}}
+            )
+        quantity = item.get("quantity")
+        try:
+            nothing = Decimal(str(quantity)) == 0
+        except (InvalidOperation, ValueError, TypeError):
+            nothing = False
+        if nothing:
+            continue
+        wanted.setdefault(order_id, []).append({"line": item.get("line"), "quantity": quantity})
+    if not wanted:
+        raise ValidationError({"lines": _("Enter the quantity that arrived for at least one line.")})
+    errors: list[str] = []
+    receipts: list[Receipt] = []
+    for order_id in sorted(wanted):
+        order = placed[order_id]
+        try:
+            with transaction.atomic():
+                receipts.append(
+                    customer_order_receive(actor=actor, order=order, lines=wanted[order_id], comment=comment, now=now)
+                )
+        except (ValidationError, ConflictError) as error:
+            errors.extend(
+                _("Order %(number)s: %(message)s") % {"number": order.number, "message": message}
+                for message in _service_messages(error)
+            )
+    if errors:
+        raise ValidationError({"lines": errors})
+    return receipts
+
+
+# Marks the dealership's own customer record that stock replenishment orders are written to (a customer order needs
+# a customer; the warehouse is its own customer).
+WAREHOUSE_CUSTOMER_MARK = "dms:warehouse-replenishment"
+
+
+def _warehouse_customer(dealership: Dealership) -> Customer:
+    customer = Customer.objects.filter(dealership=dealership, notes=WAREHOUSE_CUSTOMER_MARK).order_by("pk").first()
+    if customer is None:
+        customer = Customer.objects.create(
+            dealership=dealership,
+            name=_("Warehouse: stock replenishment"),
+            phone=dealership.phone or "",
+            notes=WAREHOUSE_CUSTOMER_MARK,
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_order_replenish(*, actor, alert: LowStockAlert) -> tuple[CustomerOrder, bool]:
+    """Issue 15 item 6, R27: the replenishment order for a low-stock alert — a «Неразмещён» order of purpose
+    "stock replenishment" for the suggested quantity, linked to the alert. Once per alert: a second call returns
+    the existing order (``created`` False)."""
+    alert = LowStockAlert.objects.select_for_update().select_related("dealership", "part").get(pk=alert.pk)
+    existing = CustomerOrder.objects.filter(low_stock_alert=alert).first()
+    if existing is not None:
+        return existing, False
+    if alert.status != LowStockAlert.Status.OPEN:
+        raise ConflictError(_("The alert is closed: the stock has recovered."))
+    # The alert suggests in thousandths; an order line holds hundredths: round up, never order less.
+    quantity = alert.suggested_quantity.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    if quantity <= 0:
+        raise ValidationError({"quantity": _("The alert suggests no quantity to order.")})
+    order = customer_order_create(
+        actor=actor,
+        dealership=alert.dealership,
+        customer=_warehouse_customer(alert.dealership),
+        kind=OrderKind.COMMERCIAL,
+        purpose=OrderPurpose.STOCK,
+        lines=[{"part": alert.part, "quantity": quantity}],
+        comment=_("Low-stock alert: %(part)s at %(warehouse)s")
+        % {"part": alert.part.number, "warehouse": alert.warehouse},
+    )
+    order.low_stock_alert = alert
+    order.save(update_fields=["low_stock_alert", "updated_at"])
+    return order, True

@@ -6,6 +6,8 @@ Every action calls the same service as the API; a service's ValidationError land
 
 import io
 import zoneinfo
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,12 +25,23 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
+from dms.core.inputs import parse_id
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
+from parts.models import LowStockAlert, Supplier
 
 from . import pdf, selectors, services
 from .filters import CustomerOrderFilter
-from .forms import CancelForm, CustomerOrderForm, IssueForm, OrderLineFormSet, PlaceForm, ReceiveForm, staff_choices
+from .forms import (
+    CancelForm,
+    CustomerOrderForm,
+    IssueForm,
+    OrderLineFormSet,
+    PlaceBatchForm,
+    PlaceForm,
+    ReceiveForm,
+    staff_choices,
+)
 from .models import OVERDUE_COLOUR, STATUS_COLOURS, CustomerOrder, OrderKind, OrderStatus
 from .rendering import render_options, render_order_rows, render_sort_headers
 
@@ -444,3 +457,194 @@ class CancelView(OrderActionView):
 
     def perform(self, form):
         services.customer_order_cancel(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
+
+
+# -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
+class PlaceBatchView(DealershipPageMixin, View):
+    """Several «Неразмещён» orders, their lines shown, placed as one supplier order (all or nothing)."""
+
+    permission_required = "orders.place_customerorder"
+    template_name = "orders/place_batch.html"
+
+    def _render(self, request, form, chosen: set[int]):
+        part_query = request.GET.get("part", "")
+        supplier_id = parse_id(request.GET.get("supplier"))
+        orders = selectors.orders_to_place(
+            dealership_id=request.dealership.pk, part_query=part_query, supplier_id=supplier_id
+        )
+        suppliers = Supplier.objects.filter(dealership=request.dealership, is_active=True).order_by("name")
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "orders": orders,
+                "chosen": chosen,
+                "part_query": part_query,
+                "supplier_id": supplier_id,
+                "suppliers": suppliers,
+            },
+        )
+
+    def get(self, request):
+        # The supplier filter also proposes that supplier for the placing.
+        initial = {"supplier": parse_id(request.GET.get("supplier"))}
+        form = PlaceBatchForm(dealership=request.dealership, initial=initial)
+        return self._render(request, form, set())
+
+    def post(self, request):
+        form = PlaceBatchForm(request.POST, dealership=request.dealership)
+        chosen = {int(value) for value in request.POST.getlist("orders") if value.isdigit()}
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                placed = services.customer_order_place_batch(
+                    actor=request.user,
+                    dealership=request.dealership,
+                    orders=list(data["orders"]),
+                    supplier=data["supplier"],
+                    supplier_order_number=data["supplier_order_number"],
+                    expected_at=data["expected_at"],
+                    long_term_agreed=True if data["long_term_agreed"] else None,
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                number = data["supplier_order_number"].strip()
+                messages.success(
+                    request,
+                    _("%(count)s orders placed with %(supplier)s under order %(number)s.")
+                    % {"count": len(placed), "supplier": data["supplier"], "number": number},
+                )
+                query = urlencode({"supplier": data["supplier"].pk, "number": number})
+                return redirect(f"{reverse('orders:receive_batch')}?{query}")
+        return self._render(request, form, chosen)
+
+
+class ReceiveBatchView(DealershipPageMixin, View):
+    """One supplier delivery: every line of every order placed under the supplier order number, the remaining
+    quantities prefilled; "receive all" or edited quantities, one transaction (R2 per order)."""
+
+    permission_required = "orders.receive_customerorder"
+    template_name = "orders/receive_batch.html"
+
+    def _delivery(self, request):
+        supplier_id = parse_id(request.GET.get("supplier"))
+        number = (request.GET.get("number") or "").strip()
+        supplier = (
+            Supplier.objects.filter(dealership=request.dealership, pk=supplier_id).first() if supplier_id else None
+        )
+        orders = []
+        if supplier is not None and number:
+            orders = selectors.supplier_delivery_orders(
+                dealership_id=request.dealership.pk, supplier_id=supplier.pk, supplier_order_number=number
+            )
+        return supplier, number, orders
+
+    def _render(self, request, supplier, number, orders, *, errors=(), entered=None):
+        rows = []
+        for order in orders:
+            for line in order.lines.all():
+                key = f"qty-{order.pk}-{line.pk}"
+                outstanding = line.quantity_outstanding
+                rows.append(
+                    {
+                        "order": order,
+                        "line": line,
+                        "key": key,
+                        "outstanding": outstanding.normalize(),
+                        "value": (entered or {}).get(key, outstanding.normalize()),
+                        "open": outstanding > 0
+                        and order.status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED),
+                    }
+                )
+        suppliers = Supplier.objects.filter(dealership=request.dealership).order_by("name")
+        return render(
+            request,
+            self.template_name,
+            {
+                "supplier": supplier,
+                "number": number,
+                "orders": orders,
+                "rows": rows,
+                "suppliers": suppliers,
+                "errors": errors,
+                "can_receive": any(row["open"] for row in rows),
+            },
+        )
+
+    def get(self, request):
+        supplier, number, orders = self._delivery(request)
+        return self._render(request, supplier, number, orders)
+
+    def post(self, request):
+        supplier, number, orders = self._delivery(request)
+        if supplier is None or not orders:
+            raise Http404
+        receive_all = "receive_all" in request.POST
+        lines, errors, entered = [], [], {}
+        for order in orders:
+            if order.status not in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED):
+                continue
+            for line in order.lines.all():
+                key = f"qty-{order.pk}-{line.pk}"
+                if receive_all:
+                    quantity = line.quantity_outstanding
+                else:
+                    raw = (request.POST.get(key) or "").strip().replace(",", ".")
+                    entered[key] = raw
+                    if not raw:
+                        continue
+                    try:
+                        quantity = Decimal(raw)
+                    except InvalidOperation:
+                        errors.append(
+                            _("Order %(number)s, part %(part)s: enter a number.")
+                            % {"number": order.number, "part": line.part.number}
+                        )
+                        continue
+                if quantity > 0 or not receive_all:
+                    lines.append({"order": order.pk, "line": line.pk, "quantity": quantity})
+        if not errors:
+            try:
+                services.customer_order_receive_batch(
+                    actor=request.user,
+                    dealership=request.dealership,
+                    supplier=supplier,
+                    supplier_order_number=number,
+                    lines=lines,
+                    comment=(request.POST.get("comment") or "")[:500],
+                )
+            except ValidationError as error:
+                errors = error.messages
+            except CONFLICTS as error:
+                errors = [getattr(error, "message", "") or str(error)]
+            else:
+                messages.success(request, _("Delivery %(number)s received.") % {"number": number})
+                return redirect(request.get_full_path())
+        return self._render(request, supplier, number, orders, errors=errors, entered=entered)
+
+
+class ReplenishView(DealershipPageMixin, View):
+    """Issue 15 item 6, R27: one click on a low-stock alert creates its replenishment order (once)."""
+
+    permission_required = "orders.place_customerorder"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        alert = self.get_scoped_object(LowStockAlert, pk)
+        try:
+            order, created = services.customer_order_replenish(actor=request.user, alert=alert)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("parts:dashboard")
+        except CONFLICTS as error:
+            messages.error(request, getattr(error, "message", "") or str(error))
+            return redirect("parts:dashboard")
+        if created:
+            messages.success(request, _("Replenishment order %(number)s created.") % {"number": order.number})
+        else:
+            messages.info(
+                request, _("The alert already has replenishment order %(number)s.") % {"number": order.number}
+            )
+        return redirect(order.get_absolute_url())

@@ -255,6 +255,10 @@ def reservation_list(*, dealership_ids: Iterable[int], status: str = "") -> Quer
 
 def alert_list(*, dealership_ids: Iterable[int], status: str = LowStockAlert.Status.OPEN) -> QuerySet[LowStockAlert]:
     qs = LowStockAlert.objects.filter(dealership_id__in=list(dealership_ids)).select_related("part", "warehouse")
+    # Issue 15 item 6: the replenishment order the orders app links to an alert (its reverse accessor: parts does
+    # not import orders), read in the same query.
+    if hasattr(LowStockAlert, "replenishment_order"):
+        qs = qs.select_related("replenishment_order")
     return qs.filter(status=status) if status else qs
 
 

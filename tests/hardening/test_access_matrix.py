@@ -115,6 +115,10 @@ PAGES: dict[str, Page] = {
         obj="orders.CustomerOrder",
         where={"status": "ordered"},
     ),
+    # Issue 15 item 6: batch placing and receiving
+    "orders:place_batch": Page("orders.place_customerorder", "orders.place_customerorder"),
+    "orders:receive_batch": Page("orders.receive_customerorder", "orders.receive_customerorder"),
+    "orders:replenish": Page(get=None, post="orders.place_customerorder", obj="parts.LowStockAlert"),
     "orders:issue": Page(
         "orders.issue_customerorder",
         "orders.issue_customerorder",
@@ -349,6 +353,9 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 "{id}/receive/": ("post", "orders.receive_customerorder"),
                 "{id}/issue/": ("post", "orders.issue_customerorder"),
                 "{id}/cancel/": ("post", "orders.cancel_customerorder"),
+                "place-batch/": ("post", "orders.place_customerorder"),
+                "receive-batch/": ("post", "orders.receive_customerorder"),
+                "replenish/": ("post", "orders.place_customerorder"),
             },
         ),
     ),

@@ -42,6 +42,8 @@ INTEGER_IDS = {
     "checked_jobs": "service.WorkOrderJob",
     ("/api/orders/{id}/receive/", "line"): "orders.CustomerOrderLine",
     ("/api/orders/{id}/place/", "line"): "orders.CustomerOrderLine",
+    ("/api/orders/place-batch/", "line"): "orders.CustomerOrderLine",
+    ("/api/orders/receive-batch/", "line"): "orders.CustomerOrderLine",
     ("/api/stock-counts/{id}/record/", "line"): "parts.StockCountLine",
 }
 NOT_IDS = {"duration_minutes", "satisfaction", "delivery_days", "year", "mileage", "warranty_mileage_limit"}
@@ -208,6 +210,15 @@ def _foreign_record(wd, label: str):
         "parts.Part": part,
         "parts.Warehouse": warehouse,
         "parts.Supplier": lambda: SupplierFactory(dealership=other),
+        "parts.LowStockAlert": lambda: model.objects.create(
+            dealership=other,
+            part=part(),
+            warehouse=warehouse(),
+            alert_level=5,
+            on_hand=1,
+            available=1,
+            suggested_quantity=4,
+        ),
         "parts.Location": lambda: LocationFactory(dealership=other, warehouse=warehouse()),
         "parts.Reservation": lambda: model.objects.create(
             dealership=other, part=part(), warehouse=warehouse(), quantity=1, reference="F"
@@ -291,6 +302,23 @@ def companions(wd, path: str, method: str, field_path: tuple) -> tuple[dict, dic
             "expected_at": soon,
             "purchase_prices": [{"purchase_price": "1"}],
         }, {"status": "not_placed"}
+    if path == "/api/orders/place-batch/":
+        # Issue 15 item 6: the orders, the supplier and the lines' ids all resolve in the acting dealership.
+        soon = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+        return {
+            "orders": [wd.obj("orders.CustomerOrder", {"status": "not_placed"}).pk],
+            "supplier": wd.obj("parts.Supplier").pk,
+            "supplier_order_number": "F-1",
+            "expected_at": soon,
+            "purchase_prices": [{"purchase_price": "1"}],
+        }, None
+    if path == "/api/orders/receive-batch/":
+        placed = wd.obj("orders.CustomerOrder", {"status": "ordered"})
+        return {
+            "supplier": placed.supplier_order.supplier_id,
+            "supplier_order_number": placed.supplier_order.supplier_order_number,
+            "lines": [{"order": placed.pk, "line": placed.lines.first().pk, "quantity": "1"}],
+        }, None
     if path == "/api/orders/{id}/receive/":
         return {"lines": [{"quantity": "1"}]}, {"status": "ordered"}
     if path == "/api/stock-counts/{id}/record/":
