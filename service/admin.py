@@ -98,3 +98,20 @@ class JobKindAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
     inlines = [QualityChecklistItemInline]
+
+    # The checklists are shared by every dealership: only a superuser changes them, never one dealership's
+    # administrator (the access matrix's admin isolation).
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
