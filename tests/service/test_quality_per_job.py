@@ -2,12 +2,15 @@
 photos; a fail sends back only the failed jobs; the next check covers only them; the next step names the jobs."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from dms.core import roles
 from dms.core.exceptions import ConflictError
@@ -219,5 +222,8 @@ def test_page_form_per_job_fail_shows_the_next_step_naming_the_job(two_jobs, ins
     assert wo.status == WorkOrderStatus.IN_REPAIR
     assert (pads.quality_status, oil.quality_status) == ("rework", "passed")
     page = client.get(wo.get_absolute_url()).content.decode()
-    assert "Rework: «Колодки»" in page
+    next_step = re.search(r'id="next-step-text">([^<]*)<', page).group(1)
+    with translation.override("ru"):
+        assert next_step == escape(selectors.workorder_next_step(wo))
+    assert next_step.startswith("Доработка: «Колодки»") and "«Масло»" in next_step
     assert QualityPhoto.objects.get().get_absolute_url() in page
