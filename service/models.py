@@ -773,6 +773,8 @@ def quality_photo_path(instance, filename: str) -> str:
 class QualityPhoto(models.Model):
     """A photo of a job's quality result; served only through a permission-checked view, never a public URL."""
 
+    DEALERSHIP_PATH = "result__job__work_order__dealership"
+
     result = models.ForeignKey(QualityJobResult, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("file"), upload_to=quality_photo_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
