@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dms.core import events
+from dms.core import uploads as core_uploads
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle, normalize_vin
@@ -62,14 +63,7 @@ NUMBER_PREFIXES = {"complaint": "ЖЛ", "goodwill": "ГП", "warranty": "ГА"}
 
 # Uploads (photos, scans, agreements): images and PDF only, at most this many bytes.
 MAX_UPLOAD_BYTES = getattr(settings, "CLAIMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
-ALLOWED_UPLOADS = {
-    "pdf": "application/pdf",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "gif": "image/gif",
-}
+ALLOWED_UPLOADS = core_uploads.IMAGE_OR_PDF_UPLOADS
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -663,45 +657,9 @@ def complaints_flag_overdue(*, now: datetime.datetime | None = None) -> int:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _sniff(head: bytes) -> str | None:
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return None
-
-
 def validate_upload(file) -> str:
-    """Return the file's content type, or raise a ValidationError on ``file``: type and size are checked."""
-    if file is None:
-        raise ValidationError({"file": _("Choose a file.")})
-    size = getattr(file, "size", None) or 0
-    if size <= 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    if size > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {
-                "file": _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
-                % {"size": round(size / 1024 / 1024, 1), "limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
-            }
-        )
-    name = getattr(file, "name", "") or ""
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in ALLOWED_UPLOADS:
-        raise ValidationError({"file": _("Only images (JPEG, PNG, WebP, GIF) and PDF files can be uploaded.")})
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    sniffed = _sniff(head)
-    if sniffed is None or sniffed != ALLOWED_UPLOADS[ext]:
-        raise ValidationError({"file": _("The file's content is not the image or PDF its name says it is.")})
-    return sniffed
+    """Return the file's content type, or raise a ValidationError on ``file`` (the shared check of dms.core)."""
+    return core_uploads.validate_upload(file, allowed=ALLOWED_UPLOADS, max_bytes=MAX_UPLOAD_BYTES)
 
 
 def _owner_field(owner) -> str:

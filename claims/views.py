@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from dms.core.downloads import set_download_name
+from dms.core.downloads import private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter
 from dms.core.inputs import parse_id
@@ -165,14 +165,9 @@ class AttachmentDownloadView(LoginRequiredMixin, View):
             raise Http404
         if not selectors.may_view_attachment(request.user, attachment):
             raise PermissionDenied
-        response = FileResponse(
-            attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
+        return private_file_response(
+            attachment.file, content_type=attachment.content_type, filename=attachment.original_name
         )
-        set_download_name(response, attachment.original_name, inline=True)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from . import services
 from .models import (
     Appointment,
     DayOff,
+    JobKind,
     Loaner,
     LoanerReservation,
     OdometerRollbackReport,
+    QualityChecklistItem,
     RecallCampaign,
     ServiceSettings,
     WorkingHours,
@@ -82,3 +84,34 @@ class DayOffAdmin(ReadOnlyAdmin):
 @admin.register(ServiceSettings)
 class ServiceSettingsAdmin(ReadOnlyAdmin):
     list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days"]
+
+
+class QualityChecklistItemInline(admin.TabularInline):
+    model = QualityChecklistItem
+    extra = 1
+
+
+@admin.register(JobKind)
+class JobKindAdmin(admin.ModelAdmin):
+    """R31 / issue 14 item 6: the checklist per kind of job is configured here (kind → items)."""
+
+    list_display = ["name"]
+    search_fields = ["name"]
+    inlines = [QualityChecklistItemInline]
+
+    # The checklists are shared by every dealership: only a superuser changes them, never one dealership's
+    # administrator (the access matrix's admin isolation).
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

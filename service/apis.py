@@ -1,5 +1,8 @@
+import json
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -21,6 +24,7 @@ from .models import (
     Appointment,
     ArrivalArea,
     FuelLevel,
+    JobKind,
     Loaner,
     LoanerReservation,
     WorkOrder,
@@ -77,11 +81,13 @@ class WorkOrderPartSerializer(serializers.ModelSerializer):
 
 class WorkOrderJobSerializer(serializers.ModelSerializer):
     parts = WorkOrderPartSerializer(many=True, read_only=True)
+    kind = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = WorkOrderJob
         fields = ["id", "description", "standard_hours", "rate", "labour_amount", "is_important", "is_extra",
-                  "consent", "consent_by", "consent_channel", "consent_at", "done_at", "parts"]  # fmt: skip
+                  "consent", "consent_by", "consent_channel", "consent_at", "done_at", "kind", "quality_status",
+                  "parts"]  # fmt: skip
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
@@ -97,9 +103,14 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "id", "dealership", "number", "appointment", "customer", "vehicle", "advisor", "status", "revision",
             "arrived_at", "mileage_in", "fuel_level", "odometer_rollback", "interview_reasons", "technician",
             "self_check_at", "rework_count", "delivered_at", "signed_by", "customer_order", "jobs", "labour_total",
-            "parts_total", "total", "created_at",
+            "parts_total", "total", "created_at", "next_step",
         ]  # fmt: skip
         read_only_fields = fields
+
+    next_step = serializers.SerializerMethodField()
+
+    def get_next_step(self, obj: WorkOrder) -> str:
+        return selectors.workorder_next_step(obj)
 
 
 class ReceptionInputSerializer(serializers.Serializer):
@@ -289,6 +300,16 @@ class JobInputSerializer(serializers.Serializer):
     standard_hours = serializers.DecimalField(max_digits=6, decimal_places=2)
     rate = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
     is_important = serializers.BooleanField(default=False)
+    # Issue 14 item 6: the kind of job by its name (configuration shared by the dealerships), for its checklist.
+    kind = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+    def validate_kind(self, value: str) -> JobKind | None:
+        if not value:
+            return None
+        kind = JobKind.objects.filter(name=value).first()
+        if kind is None:
+            raise serializers.ValidationError(_("Unknown kind of job."))
+        return kind
 
 
 class ConsentInputSerializer(serializers.Serializer):
@@ -298,10 +319,41 @@ class ConsentInputSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40)
 
 
-class QualityCheckInputSerializer(serializers.Serializer):
+class JobQualityResultInputSerializer(serializers.Serializer):
+    """One job's result (issue 14 item 6): passed or failed, the comment (required for a fail), ticked items."""
+
+    job = serializers.IntegerField()
     passed = serializers.BooleanField()
-    checked_jobs = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    checklist_items = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+def _results_from_multipart(request) -> dict:
+    """A multipart request (photos ``photos_<job id>`` travel with it) sends ``results`` as one JSON text."""
+    raw = request.data.get("results") if hasattr(request.data, "getlist") else None
+    if not isinstance(raw, str):
+        return request.data
+    data = {key: request.data.get(key) for key in request.data if key == "notes"}
+    try:
+        data["results"] = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValidationError({"results": _("Send the results as a JSON list.")}) from None
+    return data
+
+
+class QualityCheckInputSerializer(serializers.Serializer):
+    """Either ``results`` (one per job, issue 14 item 6) or the earlier ``passed`` + ``checked_jobs`` (one result
+    for every ticked job, ``notes`` as its comment). Photos: multipart files named ``photos_<job id>``."""
+
+    passed = serializers.BooleanField(required=False, allow_null=True, default=None)
+    checked_jobs = serializers.ListField(child=serializers.IntegerField(), allow_empty=True, required=False)
+    results = JobQualityResultInputSerializer(many=True, required=False, allow_empty=False)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if "results" not in attrs and (attrs.get("passed") is None or "checked_jobs" not in attrs):
+            raise serializers.ValidationError({"results": _("Send a result for each job you checked.")})
+        return attrs
 
 
 class SelfCheckInputSerializer(serializers.Serializer):
@@ -445,14 +497,33 @@ class WorkOrderViewSet(
     @action(detail=True, methods=["post"], url_path="quality-check")
     def quality_check(self, request, pk=None):
         wo = self.get_object()
-        data = QualityCheckInputSerializer(data=request.data)
+        data = QualityCheckInputSerializer(data=_results_from_multipart(request))
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        # Issue 12 item 6: every id must be a job of this work order — none is silently dropped.
-        jobs = resolve_references(wo.jobs.all(), v["checked_jobs"], dealership=wo.dealership_id, field="checked_jobs")
-        services.workorder_quality_check(
-            actor=request.user, work_order=wo, passed=v["passed"], checked_jobs=jobs, notes=v["notes"]
+        if "results" not in v:
+            # Issue 12 item 6: every id must be a job of this work order — none is silently dropped.
+            jobs = resolve_references(
+                wo.jobs.all(), v["checked_jobs"], dealership=wo.dealership_id, field="checked_jobs"
+            )
+            services.workorder_quality_check(
+                actor=request.user, work_order=wo, passed=v["passed"], checked_jobs=jobs, notes=v["notes"]
+            )
+            return self._done(wo)
+        rows = v["results"]
+        jobs = resolve_references(
+            wo.jobs.all(), [row["job"] for row in rows], dealership=wo.dealership_id, field="results"
         )
+        results = [
+            services.JobQualityResult(
+                job=job,
+                passed=row["passed"],
+                comment=row["comment"],
+                ticked_items=services.checklist_items_of(job, row["checklist_items"], field="results"),
+                photos=request.FILES.getlist(f"photos_{job.pk}"),
+            )
+            for job, row in zip(jobs, rows, strict=True)
+        ]
+        services.workorder_quality_check(actor=request.user, work_order=wo, results=results, notes=v["notes"])
         return self._done(wo)
 
     @extend_schema(request=DeliverInputSerializer, responses=WorkOrderSerializer)

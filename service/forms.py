@@ -11,7 +11,7 @@ from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import Part
 
 from . import selectors
-from .models import ArrivalArea, FuelLevel, Loaner, WorkingHours
+from .models import ArrivalArea, FuelLevel, JobKind, Loaner, WorkingHours
 
 _minutes = lazy(lambda m: gettext("%(m)s min") % {"m": m}, str)
 
@@ -112,6 +112,9 @@ class JobForm(BootstrapFormMixin, forms.Form):
     standard_hours = forms.DecimalField(label=_("Standard hours"), min_value=0, max_digits=6, decimal_places=2)
     rate = forms.DecimalField(label=_("Rate per hour"), required=False, min_value=0, max_digits=10, decimal_places=2)
     is_important = forms.BooleanField(label=_("Important job (full inspection)"), required=False)
+    kind = forms.ModelChoiceField(
+        label=_("Kind of job (quality checklist)"), queryset=JobKind.objects.all(), required=False
+    )
 
 
 class PartLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -573,6 +574,37 @@ class WorkOrder(ConcurrentTransitionMixin, DealershipOwned):
         return self.labour_total + self.parts_total
 
 
+class JobKind(models.Model):
+    """A kind of job (brakes, engine, bodywork…): its quality-check checklist (R31, issue 14 item 6)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("kind of job")
+        verbose_name_plural = _("kinds of job")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QualityChecklistItem(models.Model):
+    """One point the inspector ticks when checking a job of its kind (R31)."""
+
+    kind = models.ForeignKey(JobKind, on_delete=models.CASCADE, related_name="checklist", verbose_name=_("kind of job"))
+    text = models.CharField(_("checklist item"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["kind", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class WorkOrderJob(models.Model):
     # Issue 12 item 6: ids of lines resolve in their parent's dealership (dms.core.references).
     DEALERSHIP_PATH = "work_order__dealership"
@@ -604,6 +636,19 @@ class WorkOrderJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    kind = models.ForeignKey(
+        JobKind, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("kind of job")
+    )
+
+    class QualityStatus(models.TextChoices):
+        # R31 / issue 14 item 6: each job has its own quality result; a passed job stays passed through rework.
+        WAITING = "", _("not checked yet")
+        PASSED = "passed", _("passed the quality check")
+        REWORK = "rework", _("sent back for rework")
+
+    quality_status = models.CharField(
+        _("quality check"), max_length=10, choices=QualityStatus.choices, default=QualityStatus.WAITING, blank=True
+    )
     added_in_revision = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
@@ -696,6 +741,57 @@ class QualityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_order} {'OK' if self.passed else 'rework'}"
+
+
+class QualityJobResult(models.Model):
+    """R31 / issue 14 item 6: the inspector's result for ONE job: passed or failed, the comment, ticked items."""
+
+    quality_check = models.ForeignKey(QualityCheck, on_delete=models.CASCADE, related_name="results")
+    job = models.ForeignKey(WorkOrderJob, on_delete=models.CASCADE, related_name="quality_results")
+    passed = models.BooleanField(_("passed"))
+    comment = models.TextField(_("comment"), blank=True)
+    ticked_items = models.ManyToManyField(QualityChecklistItem, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("job quality result")
+        verbose_name_plural = _("job quality results")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["quality_check", "job"], name="quality_result_one_per_job")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {'OK' if self.passed else 'rework'}"
+
+
+def quality_photo_path(instance, filename: str) -> str:
+    # The stored name is random (as claims' attachments): the original name is kept in a field, never on disk.
+    import uuid
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"quality/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class QualityPhoto(models.Model):
+    """A photo of a job's quality result; served only through a permission-checked view, never a public URL."""
+
+    DEALERSHIP_PATH = "result__job__work_order__dealership"
+
+    result = models.ForeignKey(QualityJobResult, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("file"), upload_to=quality_photo_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size, bytes"))
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quality check photo")
+        verbose_name_plural = _("quality check photos")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:quality_photo", args=[self.pk])
 
 
 class OdometerRollbackReport(DealershipOwned):

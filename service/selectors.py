@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dms.core import roles as core_roles
 from dms.core.models import Dealership
@@ -25,6 +26,7 @@ from .models import (
     ServiceSettings,
     WorkingHours,
     WorkOrder,
+    WorkOrderJob,
     WorkOrderStatus,
 )
 
@@ -299,3 +301,45 @@ def confirmation_calls(*, dealership_ids: Iterable[int], user=None) -> QuerySet[
     if user is not None:
         qs = qs.filter(assigned_to=user)
     return qs.order_by("appointment__starts_at")
+
+
+def workorder_quality_state(work_order: WorkOrder) -> dict:
+    """R31 / issue 14 item 6: which jobs wait for rework, which for the quality check, which have passed."""
+    jobs = [job for job in work_order.jobs.all() if job.consent in WorkOrderJob.DOABLE]
+    passed = WorkOrderJob.QualityStatus.PASSED
+    return {
+        "rework": [job for job in jobs if job.quality_status == WorkOrderJob.QualityStatus.REWORK and not job.done_at],
+        "waiting_qc": [job for job in jobs if job.quality_status != passed and job.done_at],
+        "passed": [job for job in jobs if job.quality_status == passed],
+    }
+
+
+def workorder_next_step(work_order: WorkOrder) -> str:
+    """What comes next for the work order, naming the jobs (issue 14 item 6: the next-step card always says it)."""
+    state = workorder_quality_state(work_order)
+
+    def names(jobs) -> str:
+        return ", ".join(f"«{job.description}»" for job in jobs)
+
+    status = work_order.status
+    if status == WorkOrderStatus.IN_REPAIR and state["rework"]:
+        text = _("Rework: %(jobs)s; then the technician's self-check and the quality check of these jobs.") % {
+            "jobs": names(state["rework"])
+        }
+        if state["passed"]:
+            text += " " + _("Passed already: %(jobs)s.") % {"jobs": names(state["passed"])}
+        return text
+    if status == WorkOrderStatus.IN_REPAIR:
+        return _("Repair, then the technician's self-check and the quality check.")
+    if status == WorkOrderStatus.QUALITY_CHECK:
+        text = _("Waiting for the quality check: %(jobs)s.") % {"jobs": names(state["waiting_qc"])}
+        if state["passed"]:
+            text += " " + _("Passed already: %(jobs)s.") % {"jobs": names(state["passed"])}
+        return text
+    if status == WorkOrderStatus.OPENED:
+        return _("Reception of the car, then diagnosis.") if not work_order.arrived_at else _("Diagnosis.")
+    if status in (WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.AWAITING_APPROVAL):
+        return _("The customer's consent to extra work, then the repair.")
+    if status == WorkOrderStatus.READY:
+        return _("Delivery: the customer signs for the car.")
+    return _("Delivered.")

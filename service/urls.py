@@ -22,6 +22,7 @@ urlpatterns = [
     path("workorders/<int:pk>/print.pdf", views.WorkOrderPdfView.as_view(), name="workorder_pdf"),
     path("workorders/<int:pk>/reception/", views.WorkOrderReceptionView.as_view(), name="workorder_reception"),
     path("workorders/<int:pk>/bin-label.pdf", views.BinLabelPdfView.as_view(), name="workorder_bin_label"),
+    path("workorders/quality-photos/<int:pk>/", views.QualityPhotoView.as_view(), name="quality_photo"),
     path("workorders/<int:pk>/<slug:action>/", views.WorkOrderActionView.as_view(), name="workorder_action"),
     path("workshop/", views.WorkshopBoardView.as_view(), name="workshop_board"),
     path("loaners/", views.LoanerListView.as_view(), name="loaner_list"),

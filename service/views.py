@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from dms.core.downloads import pdf_response, set_download_name
+from dms.core.downloads import pdf_response, private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
@@ -28,6 +28,7 @@ from .models import (
     AppointmentStatus,
     DayOff,
     LoanerReservation,
+    QualityPhoto,
     WorkingHours,
     WorkOrder,
     WorkOrderJob,
@@ -488,11 +489,33 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             interview_form=forms.InterviewForm(),
             interview_labels=[labels.get(r, r) for r in wo.interview_reasons],
             revisions=wo.revisions.select_related("created_by"),
-            checks=wo.quality_checks.select_related("inspector").prefetch_related("checked_jobs"),
-            full_inspection=any(j.is_important for j in jobs if j.consent in WorkOrderJob.DOABLE),
+            checks=wo.quality_checks.select_related("inspector").prefetch_related(
+                "checked_jobs", "results__job", "results__photos", "results__ticked_items"
+            ),
+            # Issue 14 item 6: the check covers only the jobs that have not passed; each with its kind's checklist.
+            qc_jobs=[
+                (job, list(job.kind.checklist.filter(active=True)) if job.kind_id else [])
+                for job in services.jobs_waiting_for_quality_check(wo)
+            ],
+            next_step=selectors.workorder_next_step(wo),
+            full_inspection=any(j.is_important for j in services.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
             **kwargs,
         )
+
+
+class QualityPhotoView(DealershipPageMixin, View):
+    """A quality-check photo (issue 14 item 6), served like claims' attachments: only to users who may see the work
+    order, in its dealership; never from a public media URL."""
+
+    permission_required = "service.view_workorder"
+
+    def get(self, request, pk):
+        photo = QualityPhoto.objects.select_related("result__job").filter(pk=pk).first()
+        if photo is None:
+            raise Http404
+        self.get_scoped_object(WorkOrder, photo.result.job.work_order_id)
+        return private_file_response(photo.file, content_type=photo.content_type, filename=photo.original_name)
 
 
 def INTERVIEW_LABELS():  # noqa: N802 - a lazy constant
@@ -612,14 +635,34 @@ class WorkOrderActionView(DealershipPageMixin, View):
         return _("Self-check recorded; the car goes to the quality check.")
 
     def do_quality_check(self, request, wo):
+        """R31 / issue 14 item 6: a result per job — passed or failed (the job's own choice, else the button
+        pressed), its comment, the ticked checklist items and photos."""
         # Issue 12 item 6: every ticked id must be a job of this work order — none is silently dropped.
         ids = [parse_id(x) or x for x in request.POST.getlist("checked_jobs")]
+        chosen = [job.pk for job in wo.jobs.all() if request.POST.get(f"result_{job.pk}") in ("pass", "fail")]
+        ids += [pk for pk in chosen if pk not in ids]
         jobs = resolve_references(wo.jobs.all(), ids, dealership=wo.dealership_id, field="checked_jobs")
-        passed = request.POST.get("result") == "pass"
-        services.workorder_quality_check(
-            actor=request.user, work_order=wo, passed=passed, checked_jobs=jobs, notes=request.POST.get("notes", "")
-        )
-        return _("Quality check passed: ready for delivery.") if passed else _("Sent back for rework.")
+        overall = request.POST.get("result")
+        notes = request.POST.get("notes", "")
+        results = []
+        for job in jobs:
+            verdict = request.POST.get(f"result_{job.pk}") or overall
+            if verdict not in ("pass", "fail"):
+                raise ValidationError(_("%(job)s: choose passed or failed.") % {"job": job})
+            results.append(
+                services.JobQualityResult(
+                    job=job,
+                    passed=verdict == "pass",
+                    comment=request.POST.get(f"comment_{job.pk}", "").strip() or notes,
+                    ticked_items=services.checklist_items_of(job, request.POST.getlist(f"items_{job.pk}")),
+                    photos=request.FILES.getlist(f"photos_{job.pk}"),
+                )
+            )
+        check = services.workorder_quality_check(actor=request.user, work_order=wo, results=results, notes=notes)
+        if check.passed:
+            return _("Quality check passed: ready for delivery.")
+        failed = ", ".join(r.job.description for r in results if not r.passed)
+        return _("Sent back for rework: %(jobs)s.") % {"jobs": failed}
 
     def do_deliver(self, request, wo):
         form = forms.DeliveryForm(request.POST)

@@ -55,3 +55,16 @@ def set_download_name(response: HttpResponse, filename: str, *, inline: bool = F
 def pdf_response(content: bytes, filename: str, *, inline: bool = True) -> HttpResponse:
     """A printed document: shown in the browser's viewer, saved under its own (possibly Cyrillic) name."""
     return set_download_name(HttpResponse(content, content_type="application/pdf"), filename, inline=inline)
+
+
+def private_file_response(file, *, content_type: str, filename: str) -> HttpResponse:
+    """An uploaded file served to a user the calling view has checked (claims' attachments, quality photos):
+    never from a public media URL, shown inline but sandboxed, never sniffed into another type, never cached."""
+    from django.http import FileResponse
+
+    response = FileResponse(file.open("rb"), content_type=content_type, filename=filename)
+    set_download_name(response, filename, inline=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -219,6 +219,8 @@ PAGES: dict[str, Page] = {
     "service:workorder_action": Page(
         None, "service.change_workorder", obj="service.WorkOrder", kwargs={"action": "start-diagnosis"}
     ),
+    # Issue 14 item 6: a quality-check photo, served like claims' files to those who see the work order.
+    "service:quality_photo": Page("service.view_workorder", obj="service.QualityPhoto"),
     "service:workshop_board": Page("service.view_workshop_board"),
     "service:loaner_list": Page("service.view_loaner", "service.add_loanerreservation"),
     "service:loaner_contract": Page("service.view_loanerreservation", obj="service.LoanerReservation"),
@@ -582,6 +584,8 @@ ADMIN_MODELS = {
     "core.Dealership": "scoped",
     "core.StaffProfile": "scoped",
     "core.AuditEntry": "scoped",
+    # Issue 14 item 6: kinds of job and their quality checklists, configuration shared by the dealerships.
+    "service.JobKind": "superuser",
 }
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -601,8 +605,10 @@ class World:
         key = (label, tuple(sorted((where or {}).items())))
         if key not in self.objects:
             model = apps.get_model(label)
-            qs = model.objects.filter(dealership=self.main, **(where or {})).order_by("pk")
-            found = qs.first() or model.objects.filter(dealership=self.main).order_by("pk").first()
+            # Lines and files without a dealership of their own name the path to it (dms.core.references).
+            mine = {getattr(model, "DEALERSHIP_PATH", "dealership"): self.main}
+            qs = model.objects.filter(**mine, **(where or {})).order_by("pk")
+            found = qs.first() or model.objects.filter(**mine).order_by("pk").first()
             assert found is not None, f"the demo has no {label} in the main dealership"
             self.objects[key] = found
         return self.objects[key]
@@ -669,6 +675,14 @@ def _complete_the_demo(main):
         work_order=wo, description="Pump", standard_hours=Decimal("1.2"), rate=Decimal("2500")
     )
     WorkOrderPart.objects.create(job=job, part=part, quantity=1, price=part.price)
+    # Issue 14 item 6: the job's quality check with a photo (served by service:quality_photo).
+    from service.models import QualityCheck, QualityJobResult, QualityPhoto
+
+    check = QualityCheck.objects.create(work_order=wo, inspector=actor, passed=True)
+    result = QualityJobResult.objects.create(quality_check=check, job=job, passed=True)
+    photo = QualityPhoto(result=result, original_name="pump.png", content_type="image/png", size=72)
+    photo.file.save("pump.png", SimpleUploadedFile("pump.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), save=False)
+    photo.save()
     claims_services.warranty_claim_create(
         actor=actor,
         dealership=main,

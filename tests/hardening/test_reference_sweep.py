@@ -40,6 +40,9 @@ INTEGER_IDS = {
     "job_id": "service.WorkOrderJob",
     "job": "service.WorkOrderJob",
     "checked_jobs": "service.WorkOrderJob",
+    # Issue 14 item 6: a job's ticked checklist items resolve within the job's kind (an item of another kind is a
+    # 400); checklists are configuration shared by the dealerships, so "another dealership's" is another kind's.
+    "checklist_items": "service.QualityChecklistItem",
     ("/api/orders/{id}/receive/", "line"): "orders.CustomerOrderLine",
     ("/api/orders/{id}/place/", "line"): "orders.CustomerOrderLine",
     ("/api/orders/place-batch/", "line"): "orders.CustomerOrderLine",
@@ -242,6 +245,9 @@ def _foreign_record(wd, label: str):
             handover_at=now + datetime.timedelta(hours=2),
         ),
         "service.WorkOrder": work_order,
+        "service.QualityChecklistItem": lambda: model.objects.create(
+            kind=apps.get_model("service.JobKind").objects.create(name="F"), text="F"
+        ),
         "service.WorkOrderJob": lambda: model.objects.create(
             work_order=work_order(), description="F", standard_hours=Decimal("1"), rate=Decimal("1")
         ),
@@ -325,6 +331,12 @@ def companions(wd, path: str, method: str, field_path: tuple) -> tuple[dict, dic
         return {"entries": [{"counted": "1"}]}, {"status": "in_progress"}
     if path == "/api/work-orders/{id}/consent/":
         return {"agreed": True, "given_by": "x", "channel": "phone"}, None
+    if path == "/api/work-orders/{id}/quality-check/" and field_path[0] == "results":
+        # Issue 14 item 6: per-job results; the job is one of the work order at the check (or the foreign id).
+        from service.models import WorkOrderJob
+
+        own = WorkOrderJob.objects.get(work_order__dealership=wd.main, work_order__number="ЗН-QC1")
+        return {"results": [{"job": own.pk, "passed": False, "comment": "x"}]}, {"number": "ЗН-QC1"}
     if path == "/api/work-orders/{id}/quality-check/":
         return {"passed": True}, {"status": "quality_check"}
     return {}, None
