@@ -171,6 +171,15 @@ def order_list_payload(rows: list[selectors.OrderRow]) -> list[dict]:
 class CustomerOrderDetailSerializer(CustomerOrderSerializer):
     comment = serializers.CharField()
     cancel_reason = serializers.CharField()
+    # Issue 15 item 8: uncollected parts returned to the supplier, and the last day they still can be.
+    returned_at = serializers.DateTimeField(allow_null=True)
+    return_reason = serializers.CharField()
+    return_deadline = serializers.DateField(
+        allow_null=True, read_only=True, help_text="Received, uncollected: the supplier's return window closes"
+    )
+    return_due = serializers.BooleanField(
+        read_only=True, help_text="The return window closes within the warning days (or has closed)"
+    )
     supplier_order = serializers.SerializerMethodField()
 
     def get_supplier_order(self, order) -> dict | None:
@@ -320,6 +329,7 @@ class CustomerOrderViewSet(
         "receive": ["orders.receive_customerorder"],
         "issue": ["orders.issue_customerorder"],
         "cancel": ["orders.cancel_customerorder"],
+        "return_to_supplier": ["orders.return_customerorder"],
         "place_batch": ["orders.place_customerorder"],
         "receive_batch": ["orders.receive_customerorder"],
         "replenish": ["orders.place_customerorder"],
@@ -418,6 +428,19 @@ class CustomerOrderViewSet(
         order = self.get_object()
         data = self._input(CancelSerializer)
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
+        return self._read(order.pk)
+
+    @extend_schema(
+        summary="Return a received order's uncollected parts to the supplier, with the reason (closes the order)",
+        request=CancelSerializer,
+        responses=_responses(CustomerOrderDetailSerializer),
+    )
+    @action(detail=True, methods=["post"], url_path="return-to-supplier")
+    def return_to_supplier(self, request, pk=None):
+        # Issue 15 item 8: «Получен» → «Возвращён поставщику»; 409 from any other status.
+        order = self.get_object()
+        data = self._input(CancelSerializer)
+        services.customer_order_return_to_supplier(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
 
     def _read_many(self, ids: Iterable[int]) -> Response:
