@@ -282,7 +282,6 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
         self.cancelled_at = at
         self.cancel_reason = reason
 
-
     @transition(
         field=status,
         source=OrderStatus.RECEIVED,

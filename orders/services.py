@@ -15,9 +15,8 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.validators import vehicle_of_another_customer_error
-from parts.models import LowStockAlert, Part, Supplier
+from parts.models import LowStockAlert, Part, Reservation, Supplier
 from parts.selectors import purchase_price
-from parts.models import Reservation
 from parts.services import reservation_release, stock_issue, stock_receive
 
 from . import signals

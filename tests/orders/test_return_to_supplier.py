@@ -104,9 +104,7 @@ def test_return_from_other_states_is_409(api_as, parts_manager, make_order, plac
         order = place(make_order())
     else:
         order = services.customer_order_issue(actor=parts_manager, order=received_order)
-    response = api_as(parts_manager).post(
-        f"/api/orders/{order.pk}/return-to-supplier/", {"reason": "x"}, format="json"
-    )
+    response = api_as(parts_manager).post(f"/api/orders/{order.pk}/return-to-supplier/", {"reason": "x"}, format="json")
     assert response.status_code == 409
     assert CustomerOrder.objects.get(pk=order.pk).status == state
     assert not StockMovement.objects.filter(kind=MovementKind.RETURN_OUT).exists()
