@@ -77,6 +77,14 @@ class CustomerOrderSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
     on_waiting_lot = serializers.BooleanField()
     long_term_agreed = serializers.BooleanField()
+    # Issue 15 item 8: received, uncollected parts — the last day they can go back to the supplier, and the flag
+    # raised RETURN_WARNING_DAYS days before it.
+    return_deadline = serializers.DateField(
+        allow_null=True, read_only=True, help_text="Received, uncollected: the supplier's return window closes"
+    )
+    return_due = serializers.BooleanField(
+        read_only=True, help_text="The return window closes within the warning days (or has closed)"
+    )
     days_waiting = serializers.IntegerField(source="waiting_days")
     last_caller_name = serializers.CharField(source="call_log.last_caller_name")
     last_called_at = serializers.DateTimeField(source="call_log.last_called_at", allow_null=True)
@@ -147,6 +155,8 @@ def order_list_payload(rows: list[selectors.OrderRow]) -> list[dict]:
                 "cancelled_at": _iso_datetime(row.cancelled_at, tz),
                 "on_waiting_lot": row.on_waiting_lot,
                 "long_term_agreed": row.long_term_agreed,
+                "return_deadline": row.return_deadline.isoformat() if row.return_deadline else None,
+                "return_due": row.return_due,
                 "days_waiting": row.waiting_days,
                 "last_caller_name": log.last_caller_name,
                 "last_called_at": _iso_datetime(log.last_called_at, tz),
@@ -174,12 +184,6 @@ class CustomerOrderDetailSerializer(CustomerOrderSerializer):
     # Issue 15 item 8: uncollected parts returned to the supplier, and the last day they still can be.
     returned_at = serializers.DateTimeField(allow_null=True)
     return_reason = serializers.CharField()
-    return_deadline = serializers.DateField(
-        allow_null=True, read_only=True, help_text="Received, uncollected: the supplier's return window closes"
-    )
-    return_due = serializers.BooleanField(
-        read_only=True, help_text="The return window closes within the warning days (or has closed)"
-    )
     supplier_order = serializers.SerializerMethodField()
 
     def get_supplier_order(self, order) -> dict | None:

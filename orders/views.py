@@ -269,6 +269,10 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             can_receive=status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED),
             can_issue=status == OrderStatus.RECEIVED,
             can_cancel=status in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED),
+            # Issue 15 item 8: the supplier's return window for received, uncollected parts.
+            can_return=status == OrderStatus.RECEIVED,
+            return_deadline=order.return_deadline(),
+            return_due=order.return_due(),
             **kwargs,
         )
 
@@ -457,6 +461,24 @@ class CancelView(OrderActionView):
 
     def perform(self, form):
         services.customer_order_cancel(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
+
+
+class ReturnToSupplierView(OrderActionView):
+    """Issue 15 item 8: received parts the customer never collected go back to the supplier (a terminal state)."""
+
+    permission_required = "orders.return_customerorder"
+    form_class = CancelForm
+    allowed_statuses = (OrderStatus.RECEIVED,)
+    button = gettext_lazy("Return to the supplier")
+    button_class = "btn-danger"
+
+    def get_title(self):
+        return _("Return the parts of order %(number)s to the supplier") % {"number": self.order.number}
+
+    def perform(self, form):
+        services.customer_order_return_to_supplier(
+            actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"]
+        )
 
 
 # -- issue 15 item 6: batch work ----------------------------------------------------------------------------------

@@ -125,6 +125,12 @@ PAGES: dict[str, Page] = {
         obj="orders.CustomerOrder",
         where={"status": "received"},
     ),
+    "orders:return_to_supplier": Page(
+        "orders.return_customerorder",
+        "orders.return_customerorder",
+        obj="orders.CustomerOrder",
+        where={"status": "received"},
+    ),
     "orders:cancel": Page(
         "orders.cancel_customerorder",
         "orders.cancel_customerorder",
@@ -353,6 +359,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 "{id}/receive/": ("post", "orders.receive_customerorder"),
                 "{id}/issue/": ("post", "orders.issue_customerorder"),
                 "{id}/cancel/": ("post", "orders.cancel_customerorder"),
+                "{id}/return-to-supplier/": ("post", "orders.return_customerorder"),
                 "place-batch/": ("post", "orders.place_customerorder"),
                 "receive-batch/": ("post", "orders.receive_customerorder"),
                 "replenish/": ("post", "orders.place_customerorder"),

@@ -126,3 +126,37 @@ def test_wrong_role_is_403(api_as, make_user, received_order, role):
     assert response.status_code == 403
     assert CustomerOrder.objects.get(pk=received_order.pk).status == OrderStatus.RECEIVED
     assert Reservation.objects.get(customer_order_id=received_order.pk).status == Reservation.Status.ACTIVE
+
+
+def test_dashboard_flag_and_filter_follow_the_window(received_order, parts_manager, client):
+    from orders import selectors
+
+    qs = CustomerOrder.objects.filter(pk=received_order.pk)
+    tz = received_order.dealership.tz
+    deadline = datetime.date(2025, 6, 25)
+    first_flag_day = deadline - datetime.timedelta(days=RETURN_WARNING_DAYS)
+    for today, flagged in ((first_flag_day - datetime.timedelta(days=1), False), (first_flag_day, True)):
+        now = datetime.datetime.combine(today, datetime.time(12), tzinfo=tz)
+        (row,) = selectors.order_rows(qs, now=now)  # the hand-tuned page SQL
+        (orm_row,) = selectors.iter_order_rows(qs, now=now)  # the ORM path
+        assert (row.return_deadline, row.return_due) == (deadline, flagged)
+        assert (orm_row.return_deadline, orm_row.return_due) == (deadline, flagged)
+        found = selectors.filter_customer_orders(qs, return_due=True, today=today, tz=tz)
+        assert list(found) == ([received_order] if flagged else [])
+        assert list(selectors.filter_customer_orders(qs, return_due=False, today=today, tz=tz)) == (
+            [] if flagged else [received_order]
+        )
+
+
+def test_order_page_shows_the_flag_and_the_return_button(received_order, parts_manager, client, make_user):
+    from django.urls import reverse
+
+    detail = reverse("orders:detail", args=[received_order.pk])
+    client.force_login(parts_manager)
+    page = client.get(detail).content.decode()
+    assert 'id="return-due"' in page and 'id="return-to-supplier"' in page
+    response = client.post(reverse("orders:return_to_supplier", args=[received_order.pk]), {"reason": "x"})
+    assert response.status_code == 302
+    assert CustomerOrder.objects.get(pk=received_order.pk).status == OrderStatus.RETURNED
+    client.force_login(make_user(roles.SERVICE_ADVISOR))
+    assert 'id="return-to-supplier"' not in client.get(detail).content.decode()
