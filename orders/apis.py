@@ -504,3 +504,34 @@ class CustomerOrderViewSet(
         data = self._input(ReplenishSerializer)
         order, created = services.customer_order_replenish(actor=request.user, alert=data["alert"])
         return self._read(order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# -- issue 15 item 8: each supplier's record from receipts ------------------------------------------------------------
+class SupplierRecordSerializer(serializers.Serializer):
+    supplier = serializers.IntegerField(source="supplier_id")
+    orders = serializers.IntegerField(help_text="Fully received orders placed with the supplier")
+    on_time = serializers.IntegerField(help_text="Received on or before the ETA promised at placing")
+    on_time_share = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
+    mean_promised_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    mean_actual_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    mean_delay_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+
+
+@extend_schema(tags=["parts"])
+class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
+    """``GET /api/suppliers/{id}/record/``: promised against actual delivery days (the supplier's orders live here,
+    in orders, which parts does not import)."""
+
+    queryset = Supplier.objects.none()
+    serializer_class = SupplierRecordSerializer
+    http_method_names = ["get", "head", "options"]
+    action_permissions = {"record": ["parts.view_supplier"]}
+
+    def get_queryset(self):
+        return Supplier.objects.filter(dealership_id__in=self.scoped_dealership_ids())
+
+    @extend_schema(summary="The supplier's record: promised against actual days, on-time share, mean delay")
+    @action(detail=True, methods=["get"])
+    def record(self, request, pk=None):
+        supplier = self.get_object()
+        return Response(SupplierRecordSerializer(selectors.supplier_record(supplier=supplier)).data)

@@ -590,3 +590,45 @@ def supplier_delivery_orders(*, dealership_id: int, supplier_id: int, supplier_o
         .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("id")
     )
+
+
+# -- issue 15 item 8: each supplier's record from receipts -----------------------------------------------------------
+@dataclasses.dataclass(slots=True)
+class SupplierRecord:
+    supplier_id: int
+    orders: int  # fully received orders placed with the supplier
+    on_time: int  # received on or before the ETA promised at placing
+    on_time_share: Decimal | None  # on_time / orders, None without orders
+    mean_promised_days: Decimal | None  # ETA − placing day
+    mean_actual_days: Decimal | None  # full receipt day − placing day
+    mean_delay_days: Decimal | None  # days past the ETA, 0 when on time
+
+
+def _mean(values: list[int]) -> Decimal | None:
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1")) if values else None
+
+
+def supplier_record(*, supplier: Supplier) -> SupplierRecord:
+    """Issue 15 item 8: promised (the ETA given when placing) against actual days for the supplier's orders whose
+    parts have all arrived; days are calendar days in the dealership's time zone."""
+    rows = SupplierOrder.objects.filter(
+        dealership_id=supplier.dealership_id, supplier=supplier, customer_order__received_at__isnull=False
+    ).values_list("placed_at", "expected_at", "customer_order__received_at", "dealership__time_zone")
+    promised, actual, delays = [], [], []
+    for placed_at, expected_at, received_at, time_zone in rows:
+        tz = zoneinfo.ZoneInfo(time_zone)
+        placed_on = timezone.localtime(placed_at, tz).date()
+        received_on = timezone.localtime(received_at, tz).date()
+        promised.append((expected_at - placed_on).days)
+        actual.append((received_on - placed_on).days)
+        delays.append(max((received_on - expected_at).days, 0))
+    on_time = sum(1 for delay in delays if delay == 0)
+    return SupplierRecord(
+        supplier_id=supplier.pk,
+        orders=len(delays),
+        on_time=on_time,
+        on_time_share=(Decimal(on_time) / len(delays)).quantize(Decimal("0.001")) if delays else None,
+        mean_promised_days=_mean(promised),
+        mean_actual_days=_mean(actual),
+        mean_delay_days=_mean(delays),
+    )

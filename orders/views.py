@@ -257,11 +257,14 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             raise Http404
         selectors.annotate_rows([order])
         status = order.status
+        supplier_order = getattr(order, "supplier_order", None)
         return super().get_context_data(
             order=order,
             lines=list(order.lines.all()),
             receipts=list(order.receipts.all()),
-            supplier_order=getattr(order, "supplier_order", None),
+            supplier_order=supplier_order,
+            # Issue 15 item 8: how this supplier keeps its promised delivery terms.
+            supplier_record=selectors.supplier_record(supplier=supplier_order.supplier) if supplier_order else None,
             timeline=selectors.customer_order_timeline(order),
             status_colour=STATUS_COLOURS[status],
             status_tint=STATUS_TINTS[status],

@@ -441,7 +441,10 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
         ),
     ),
     "/api/old-parts/": ("parts.OldPartReturn", crud("parts.oldpartreturn")),
-    "/api/suppliers/": ("parts.Supplier", crud("parts.supplier", patch=True)),
+    "/api/suppliers/": (
+        "parts.Supplier",
+        crud("parts.supplier", patch=True, **{"{id}/record/": ("get", "parts.view_supplier")}),
+    ),
     "/api/supplier-prices/": ("parts.SupplierPrice", crud("parts.supplierprice", patch=True)),
     "/api/call-events/": (
         "notifications.CallEvent",

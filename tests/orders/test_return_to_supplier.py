@@ -155,8 +155,46 @@ def test_order_page_shows_the_flag_and_the_return_button(received_order, parts_m
     client.force_login(parts_manager)
     page = client.get(detail).content.decode()
     assert 'id="return-due"' in page and 'id="return-to-supplier"' in page
+    assert 'id="supplier-record"' in page and "1 of 1 orders on time" in page
     response = client.post(reverse("orders:return_to_supplier", args=[received_order.pk]), {"reason": "x"})
     assert response.status_code == 302
     assert CustomerOrder.objects.get(pk=received_order.pk).status == OrderStatus.RETURNED
     client.force_login(make_user(roles.SERVICE_ADVISOR))
     assert 'id="return-to-supplier"' not in client.get(detail).content.decode()
+
+
+def test_supplier_record_promised_against_actual(api_as, parts_manager, make_order, supplier, make_user):
+    # Two orders placed 2 June with a 3-day ETA (5 June): one arrives 5 June (on time), one 9 June (4 days late).
+    for arrival in ("2025-06-05", "2025-06-09"):
+        order = services.customer_order_place(
+            actor=parts_manager,
+            order=make_order(),
+            supplier=supplier,
+            supplier_order_number=f"TMR-{arrival}",
+            expected_at=datetime.date(2025, 6, 5),
+            now=at("2025-06-02"),
+        )
+        services.customer_order_receive(
+            actor=parts_manager, order=order, lines=[{"line": order.lines.get().pk, "quantity": 2}], now=at(arrival)
+        )
+    place_only = make_order()  # placed, not received: not in the record
+    services.customer_order_place(
+        actor=parts_manager,
+        order=place_only,
+        supplier=supplier,
+        supplier_order_number="TMR-open",
+        expected_at=datetime.date(2025, 6, 5),
+        now=at("2025-06-02"),
+    )
+    response = api_as(parts_manager).get(f"/api/suppliers/{supplier.pk}/record/")
+    assert response.status_code == 200, response.data
+    assert response.data == {
+        "supplier": supplier.pk,
+        "orders": 2,
+        "on_time": 1,
+        "on_time_share": "0.500",
+        "mean_promised_days": "3.0",
+        "mean_actual_days": "5.0",
+        "mean_delay_days": "2.0",
+    }
+    assert api_as(parts_manager).get("/api/suppliers/999999/record/").status_code == 404
