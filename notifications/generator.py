@@ -40,10 +40,11 @@ class TickResult:
 _CANCEL_CLOSED_SQL = """
 UPDATE notifications_callevent AS e
    SET status = 'cancelled',
-       cancel_reason = CASE o.status WHEN 'issued' THEN 'order_issued' ELSE 'order_cancelled' END,
+       cancel_reason = CASE o.status WHEN 'issued' THEN 'order_issued'
+                                     WHEN 'returned_to_supplier' THEN 'order_returned' ELSE 'order_cancelled' END,
        updated_at = %(now)s
   FROM orders_customerorder AS o
- WHERE e.order_id = o.id AND e.status = 'open' AND o.status IN ('issued', 'cancelled')
+ WHERE e.order_id = o.id AND e.status = 'open' AND o.status IN ('issued', 'cancelled', 'returned_to_supplier')
    {order_filter}
 """
 _CANCEL_INTERIM_SQL = """
@@ -178,6 +179,7 @@ def tick_python(*, now: datetime.datetime, order_ids: list[int] | None = None) -
         for order_status, reason, extra in (
             (OrderStatus.ISSUED, CancelReason.ORDER_ISSUED, {}),
             (OrderStatus.CANCELLED, CancelReason.ORDER_CANCELLED, {}),
+            (OrderStatus.RETURNED, CancelReason.ORDER_RETURNED, {}),  # issue 15 item 8
             (OrderStatus.RECEIVED, CancelReason.PARTS_RECEIVED, {"kind": CallKind.INTERIM_ETA}),
         ):
             result.cancelled += open_events.filter(order__status=order_status, **extra).update(

@@ -42,6 +42,7 @@ class CancelReason(models.TextChoices):
     PARTS_RECEIVED = "parts_received", _("Запчасти получены")
     ORDER_ISSUED = "order_issued", _("Заказ выдан")
     ORDER_CANCELLED = "order_cancelled", _("Заказ отменён")
+    ORDER_RETURNED = "order_returned", _("Заказ возвращён поставщику")
 
 
 # R9: unreachable (or only a message left) → the next call is due within this many days.

@@ -18,8 +18,9 @@ def on_parts_received(sender, *, order_id: int, receipt_id: int, **kwargs) -> No
 
 
 def on_status_changed(sender, *, order_id: int, source: str, target: str, **kwargs) -> None:
-    """R3: received or cancelled cancels open interim-ETA events; issued or cancelled closes the order's events."""
-    if target in (OrderStatus.RECEIVED, OrderStatus.CANCELLED, OrderStatus.ISSUED):
+    """R3: received or cancelled cancels open interim-ETA events; issued, cancelled or returned to the supplier
+    (issue 15 item 8) closes the order's events."""
+    if target in (OrderStatus.RECEIVED, OrderStatus.CANCELLED, OrderStatus.ISSUED, OrderStatus.RETURNED):
         services.call_events_close_for_order(order_id=order_id, target=target)
 
 

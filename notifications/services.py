@@ -74,6 +74,8 @@ def call_events_close_for_order(*, order_id: int, target: str, now: datetime.dat
         reason = CancelReason.ORDER_CANCELLED
     elif target == OrderStatus.ISSUED:
         reason = CancelReason.ORDER_ISSUED
+    elif target == OrderStatus.RETURNED:  # issue 15 item 8: a terminal state, its calls end too
+        reason = CancelReason.ORDER_RETURNED
     else:
         return 0
     return open_events.update(status=CallStatus.CANCELLED, cancel_reason=reason, updated_at=now)

@@ -4,4 +4,6 @@ from . import apis
 
 router = DefaultRouter()
 router.register("orders", apis.CustomerOrderViewSet, basename="customerorder")
+# Issue 15 item 8: only /api/suppliers/{id}/record/ (the suppliers themselves are parts' routes).
+router.register("suppliers", apis.SupplierRecordViewSet, basename="supplier-record")
 urlpatterns = router.urls

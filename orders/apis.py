@@ -77,6 +77,14 @@ class CustomerOrderSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
     on_waiting_lot = serializers.BooleanField()
     long_term_agreed = serializers.BooleanField()
+    # Issue 15 item 8: received, uncollected parts — the last day they can go back to the supplier, and the flag
+    # raised RETURN_WARNING_DAYS days before it.
+    return_deadline = serializers.DateField(
+        allow_null=True, read_only=True, help_text="Received, uncollected: the supplier's return window closes"
+    )
+    return_due = serializers.BooleanField(
+        read_only=True, help_text="The return window closes within the warning days (or has closed)"
+    )
     days_waiting = serializers.IntegerField(source="waiting_days")
     last_caller_name = serializers.CharField(source="call_log.last_caller_name")
     last_called_at = serializers.DateTimeField(source="call_log.last_called_at", allow_null=True)
@@ -147,6 +155,8 @@ def order_list_payload(rows: list[selectors.OrderRow]) -> list[dict]:
                 "cancelled_at": _iso_datetime(row.cancelled_at, tz),
                 "on_waiting_lot": row.on_waiting_lot,
                 "long_term_agreed": row.long_term_agreed,
+                "return_deadline": row.return_deadline.isoformat() if row.return_deadline else None,
+                "return_due": row.return_due,
                 "days_waiting": row.waiting_days,
                 "last_caller_name": log.last_caller_name,
                 "last_called_at": _iso_datetime(log.last_called_at, tz),
@@ -171,6 +181,9 @@ def order_list_payload(rows: list[selectors.OrderRow]) -> list[dict]:
 class CustomerOrderDetailSerializer(CustomerOrderSerializer):
     comment = serializers.CharField()
     cancel_reason = serializers.CharField()
+    # Issue 15 item 8: uncollected parts returned to the supplier, and the last day they still can be.
+    returned_at = serializers.DateTimeField(allow_null=True)
+    return_reason = serializers.CharField()
     supplier_order = serializers.SerializerMethodField()
 
     def get_supplier_order(self, order) -> dict | None:
@@ -320,6 +333,7 @@ class CustomerOrderViewSet(
         "receive": ["orders.receive_customerorder"],
         "issue": ["orders.issue_customerorder"],
         "cancel": ["orders.cancel_customerorder"],
+        "return_to_supplier": ["orders.return_customerorder"],
         "place_batch": ["orders.place_customerorder"],
         "receive_batch": ["orders.receive_customerorder"],
         "replenish": ["orders.place_customerorder"],
@@ -420,6 +434,19 @@ class CustomerOrderViewSet(
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
 
+    @extend_schema(
+        summary="Return a received order's uncollected parts to the supplier, with the reason (closes the order)",
+        request=CancelSerializer,
+        responses=_responses(CustomerOrderDetailSerializer),
+    )
+    @action(detail=True, methods=["post"], url_path="return-to-supplier")
+    def return_to_supplier(self, request, pk=None):
+        # Issue 15 item 8: «Получен» → «Возвращён поставщику»; 409 from any other status.
+        order = self.get_object()
+        data = self._input(CancelSerializer)
+        services.customer_order_return_to_supplier(actor=request.user, order=order, reason=data["reason"])
+        return self._read(order.pk)
+
     def _read_many(self, ids: Iterable[int]) -> Response:
         orders = [
             selectors.customer_order_detail(dealership_ids=self.scoped_dealership_ids(), pk=pk) for pk in sorted(ids)
@@ -477,3 +504,34 @@ class CustomerOrderViewSet(
         data = self._input(ReplenishSerializer)
         order, created = services.customer_order_replenish(actor=request.user, alert=data["alert"])
         return self._read(order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# -- issue 15 item 8: each supplier's record from receipts ------------------------------------------------------------
+class SupplierRecordSerializer(serializers.Serializer):
+    supplier = serializers.IntegerField(source="supplier_id")
+    orders = serializers.IntegerField(help_text="Fully received orders placed with the supplier")
+    on_time = serializers.IntegerField(help_text="Received on or before the ETA promised at placing")
+    on_time_share = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
+    mean_promised_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    mean_actual_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    mean_delay_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+
+
+@extend_schema(tags=["parts"])
+class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
+    """``GET /api/suppliers/{id}/record/``: promised against actual delivery days (the supplier's orders live here,
+    in orders, which parts does not import)."""
+
+    queryset = Supplier.objects.none()
+    serializer_class = SupplierRecordSerializer
+    http_method_names = ["get", "head", "options"]
+    action_permissions = {"record": ["parts.view_supplier"]}
+
+    def get_queryset(self):
+        return Supplier.objects.filter(dealership_id__in=self.scoped_dealership_ids())
+
+    @extend_schema(summary="The supplier's record: promised against actual days, on-time share, mean delay")
+    @action(detail=True, methods=["get"])
+    def record(self, request, pk=None):
+        supplier = self.get_object()
+        return Response(SupplierRecordSerializer(selectors.supplier_record(supplier=supplier)).data)

@@ -14,7 +14,7 @@ from . import services
 from .models import CustomerOrder
 
 # (marker, customer index, kind, purpose, [(part index, qty)], days ago ordered, steps, extra)
-# steps: "place:<eta days after placing>", "receive:<part index>:<qty>", "issue", "cancel"
+# steps: "place:<eta days after placing>", "receive:<part index>:<qty>", "issue", "cancel", "return"
 DEMO_ORDERS = [
     ("d1", 0, "warranty", "repair", [(2, 1), (6, 1)], 0, [], {}),
     ("d2", 1, "commercial", "counter_sale", [(0, 4)], 1, [], {"comment": "Заберёт сам"}),
@@ -26,6 +26,8 @@ DEMO_ORDERS = [
     ("d8", 7, "warranty", "repair", [(3, 4)], 15, ["place:3", "receive:3:4", "issue"], {}),
     ("d9", 0, "commercial", "repair", [(1, 1)], 6, ["place:5", "cancel"], {}),
     ("d10", 1, "warranty", "repair", [(6, 1)], 8, ["place:4"], {}),  # overdue too
+    # Issue 15 item 8: received, never collected, sent back to the supplier.
+    ("d11", 2, "commercial", "repair", [(4, 1)], 45, ["place:3", "receive:4:1", "return"], {}),
 ]
 
 
@@ -95,5 +97,9 @@ def load(*, users, dealership) -> None:
             elif name == "cancel":
                 services.customer_order_cancel(
                     actor=manager, order=order, reason="Клиент отказался от ремонта", now=step_at
+                )
+            elif name == "return":
+                services.customer_order_return_to_supplier(
+                    actor=manager, order=order, reason="Клиент не забрал запчасти", now=step_at
                 )
             step_at = min(step_at + datetime.timedelta(days=2), real_now)

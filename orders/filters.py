@@ -59,6 +59,10 @@ class CustomerOrderFilter(django_filters.FilterSet):
     manager = NumberFilter(label=_("Parts manager"), method="_noop", help_text=_("User id of the parts manager"))
     overdue = BooleanFilter(label=_("ETA overdue"), method="_noop", widget=forms.Select(choices=YES_NO))
     on_waiting_lot = BooleanFilter(label=_("Car waits on the lot"), method="_noop", widget=forms.Select(choices=YES_NO))
+    # Issue 15 item 8: received parts nobody collected whose supplier's return window is closing.
+    return_due = BooleanFilter(
+        label=_("Срок возврата поставщику истекает"), method="_noop", widget=forms.Select(choices=YES_NO)
+    )
     date_from = DateFilter(label=_("Ordered from"), method="_noop", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = DateFilter(label=_("Ordered to"), method="_noop", widget=forms.DateInput(attrs={"type": "date"}))
     search = CharFilter(
@@ -89,6 +93,7 @@ class CustomerOrderFilter(django_filters.FilterSet):
             parts_manager_id=data.get("manager"),
             overdue=data.get("overdue"),
             on_waiting_lot=data.get("on_waiting_lot"),
+            return_due=data.get("return_due"),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             search=data.get("search") or "",

@@ -21,6 +21,8 @@ class OrderStatus(models.TextChoices):
     RECEIVED = "received", _("Получен")
     ISSUED = "issued", _("Выдан")
     CANCELLED = "cancelled", _("Отменён")
+    # Issue 15 item 8: received parts the customer never collected, sent back within the supplier's return window.
+    RETURNED = "returned_to_supplier", _("Возвращён поставщику")
 
 
 # R1: every status has its own colour; «Полностью заказан у поставщика» is brown as in the procedure.
@@ -31,7 +33,11 @@ STATUS_COLOURS = {
     OrderStatus.RECEIVED: "#198754",
     OrderStatus.ISSUED: "#0d6efd",
     OrderStatus.CANCELLED: "#adb5bd",
+    OrderStatus.RETURNED: "#6f42c1",
 }
+# Issue 15 item 8: an order whose parts wait uncollected is flagged this many days before its supplier's return
+# window closes (and stays flagged after it has closed).
+RETURN_WARNING_DAYS = 3
 OVERDUE_COLOUR = "#dc3545"
 WAITING_STATUSES = (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
 OPEN_STATUSES = (
@@ -45,6 +51,20 @@ OPEN_STATUSES = (
 def order_is_overdue(status: str, expected_at: datetime.date | None, today: datetime.date) -> bool:
     """R1: still waiting for parts after the ETA."""
     return status in WAITING_STATUSES and expected_at is not None and expected_at < today
+
+
+def order_return_deadline(
+    *, status: str, received_at: datetime.datetime | None, return_days: int | None, tz: datetime.tzinfo
+) -> datetime.date | None:
+    """Issue 15 item 8: the last day the received, uncollected parts can go back to the supplier."""
+    if status != OrderStatus.RECEIVED or received_at is None or return_days is None:
+        return None
+    return timezone.localtime(received_at, tz).date() + datetime.timedelta(days=return_days)
+
+
+def order_return_due(deadline: datetime.date | None, today: datetime.date) -> bool:
+    """Issue 15 item 8: flag from RETURN_WARNING_DAYS days before the window closes, never earlier."""
+    return deadline is not None and today >= deadline - datetime.timedelta(days=RETURN_WARNING_DAYS)
 
 
 def order_colour(status: str, expected_at: datetime.date | None, today: datetime.date) -> str:
@@ -117,6 +137,9 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
     issued_at = models.DateTimeField(pgettext_lazy("customer order", "issued"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    # Issue 15 item 8: uncollected parts sent back to the supplier.
+    returned_at = models.DateTimeField(_("returned to the supplier"), null=True, blank=True)
+    return_reason = models.CharField(_("reason for the return"), max_length=500, blank=True)
     # R4: the customer agreed to a long delivery term when the order was taken.
     long_term_agreed = models.BooleanField(_("customer agreed to a long delivery term"), default=False)
     # R10: the car waits on the lot for these parts.
@@ -142,6 +165,7 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
             ("receive_customerorder", _("Can receive parts for a customer order")),
             ("issue_customerorder", _("Can issue parts of a customer order")),
             ("cancel_customerorder", _("Can cancel a customer order")),
+            ("return_customerorder", _("Can return an order's uncollected parts to the supplier")),
             ("export_customerorder", _("Can export the order list")),
         ]
         constraints = [
@@ -190,10 +214,22 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
     def colour(self, today: datetime.date | None = None) -> str:
         return order_colour(self.status, self.expected_at, today or self.local_today())
 
+    def return_deadline(self) -> datetime.date | None:
+        supplier_order = getattr(self, "supplier_order", None) if self.status == OrderStatus.RECEIVED else None
+        return order_return_deadline(
+            status=self.status,
+            received_at=self.received_at,
+            return_days=supplier_order.supplier.return_days if supplier_order is not None else None,
+            tz=self.dealership.tz,
+        )
+
+    def return_due(self, today: datetime.date | None = None) -> bool:
+        return order_return_due(self.return_deadline(), today or self.local_today())
+
     def days_waiting(self, now: datetime.datetime | None = None) -> int:
         return order_days_waiting(
             created_at=self.created_at,
-            closed_at=self.issued_at or self.cancelled_at,
+            closed_at=self.issued_at or self.cancelled_at or self.returned_at,
             now=now or timezone.now(),
             tz=self.dealership.tz,
         )
@@ -245,6 +281,17 @@ class CustomerOrder(ConcurrentTransitionMixin, DealershipOwned):
     def cancel(self, *, at: datetime.datetime, reason: str) -> None:
         self.cancelled_at = at
         self.cancel_reason = reason
+
+    @transition(
+        field=status,
+        source=OrderStatus.RECEIVED,
+        target=OrderStatus.RETURNED,
+        permission="orders.return_customerorder",
+    )
+    def return_to_supplier(self, *, at: datetime.datetime, reason: str) -> None:
+        # Issue 15 item 8: a terminal state of its own, beside «Получен» and «Выдан».
+        self.returned_at = at
+        self.return_reason = reason
 
 
 class CustomerOrderLine(models.Model):

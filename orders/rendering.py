@@ -28,6 +28,7 @@ def _texts() -> dict[str, str]:
         "r4_title": escape(gettext("The customer agreed to a long delivery term")),
         "r4": escape(gettext("long term")),
         "overdue": escape(gettext("ETA overdue")),
+        "return_due": escape(gettext("Срок возврата поставщику истекает")),
         "counter_sale": escape(gettext("counter sale")),
         "last_call": escape(gettext("Last call")),
         "no_calls": escape(gettext("no calls yet")),
@@ -66,6 +67,11 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
             append(f' <span class="badge text-bg-dark" title="{texts["lot_title"]}">{texts["lot"]}</span>')
         if o.long_term_agreed:
             append(f' <span class="badge text-bg-light border" title="{texts["r4_title"]}">{texts["r4"]}</span>')  # R4
+        if o.return_due:  # issue 15 item 8: the supplier's return window is closing
+            append(
+                f' <span class="badge text-bg-warning return-due" title="{texts["return_due"]}">'
+                f"{texts['return_due']}: {short_date(o.return_deadline)}</span>"
+            )
         append(
             f'</td><td><span class="badge status-badge" style="background: {colour}">{esc(o.status_display)}'
             f"</span></td><td>{short_date(o.placed_at) or '—'}</td>"

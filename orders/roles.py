@@ -19,6 +19,7 @@ ROLE_PERMISSIONS = {
         "orders.receive_customerorder",
         "orders.issue_customerorder",
         "orders.cancel_customerorder",
+        "orders.return_customerorder",
         "orders.export_customerorder",
     ],
     roles.STOREKEEPER: [*_VIEW, "orders.receive_customerorder", "orders.issue_customerorder"],

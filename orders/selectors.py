@@ -17,22 +17,35 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.names import full_name
-from parts.models import Part
+from parts.models import Part, Supplier
 
 from .models import (
+    RETURN_WARNING_DAYS,
     WAITING_STATUSES,
     CustomerOrder,
     CustomerOrderLine,
     OrderKind,
     OrderStatus,
+    SupplierOrder,
     order_colour,
     order_days_waiting,
     order_is_overdue,
+    order_return_deadline,
+    order_return_due,
 )
 
 User = get_user_model()
@@ -107,6 +120,9 @@ ROW_FIELDS = (
     "parts_manager__username",
     "parts_manager__first_name",
     "parts_manager__last_name",
+    # Issue 15 item 8: when the order closed by a return to the supplier, and its supplier's return window.
+    "returned_at",
+    "supplier_order__supplier__return_days",
 )
 
 
@@ -143,12 +159,16 @@ class OrderRow:
     parts_manager_username: str | None
     parts_manager_first_name: str | None
     parts_manager_last_name: str | None
+    returned_at: datetime.datetime | None
+    supplier_return_days: int | None
     # derived by order_rows()
     status_display: str = ""
     kind_display: str = ""
     author_name: str = ""
     parts_manager_name: str = ""
     overdue: bool = False
+    return_deadline: datetime.date | None = None
+    return_due: bool = False
     row_colour: str = ""
     waiting_days: int = 0
     call_log: Any = None
@@ -237,6 +257,7 @@ def filter_customer_orders(
     parts_manager_id: int | None = None,
     overdue: bool | None = None,
     on_waiting_lot: bool | None = None,
+    return_due: bool | None = None,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     search: str = "",
@@ -265,6 +286,20 @@ def filter_customer_orders(
     if on_waiting_lot is not None:
         qs = qs.filter(on_waiting_lot=on_waiting_lot)
     tz = tz or timezone.get_current_timezone()
+    if return_due is not None:
+        # Issue 15 item 8 (order_return_due in SQL): received, and the supplier's return window closes within
+        # RETURN_WARNING_DAYS days — the local receipt day is on or before today + warning days − window.
+        today = today or timezone.localdate()
+        bound = datetime.datetime.combine(
+            today + datetime.timedelta(days=RETURN_WARNING_DAYS + 1), datetime.time.min, tzinfo=tz
+        )
+        window = ExpressionWrapper(
+            F("supplier_order__supplier__return_days") * Value(datetime.timedelta(days=1)),
+            output_field=DurationField(),
+        )
+        qs = qs.alias(return_bound=ExpressionWrapper(Value(bound) - window, output_field=DateTimeField()))
+        due = Q(status=OrderStatus.RECEIVED, received_at__lt=F("return_bound"))
+        qs = qs.filter(due) if return_due else qs.exclude(due)
     if date_from:
         qs = qs.filter(created_at__gte=datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz))
     if date_to:
@@ -285,6 +320,7 @@ def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> st
     order, dealership = CustomerOrder._meta.db_table, Dealership._meta.db_table
     customer, vehicle = Customer._meta.db_table, Vehicle._meta.db_table
     user, line, part = User._meta.db_table, CustomerOrderLine._meta.db_table, Part._meta.db_table
+    supplier_order, supplier = SupplierOrder._meta.db_table, Supplier._meta.db_table
     extra = ""
     if call_log_sql:
         extra += f", ({call_log_sql})"
@@ -312,7 +348,10 @@ def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> st
                 WHERE u.id = o.author_id),
                o.parts_manager_id,
                (SELECT ARRAY[u.username, u.first_name, u.last_name] FROM "{user}" u
-                WHERE u.id = o.parts_manager_id){extra}
+                WHERE u.id = o.parts_manager_id),
+               o.returned_at,
+               (SELECT s.return_days FROM "{supplier_order}" so JOIN "{supplier}" s ON s.id = so.supplier_id
+                WHERE so.customer_order_id = o.id){extra}
         FROM unnest(ARRAY({ids_sql})) WITH ORDINALITY AS page(id, position)
         JOIN "{order}" o ON o.id = page.id
         ORDER BY page.position
@@ -405,8 +444,12 @@ def _build_rows(
         row.overdue = order_is_overdue(row.status, row.expected_at, today)
         row.row_colour = order_colour(row.status, row.expected_at, today)
         row.waiting_days = order_days_waiting(
-            created_at=row.created_at, closed_at=row.issued_at or row.cancelled_at, now=now, tz=tz
+            created_at=row.created_at, closed_at=row.issued_at or row.cancelled_at or row.returned_at, now=now, tz=tz
         )
+        row.return_deadline = order_return_deadline(
+            status=row.status, received_at=row.received_at, return_days=row.supplier_return_days, tz=tz
+        )
+        row.return_due = order_return_due(row.return_deadline, today)
         row.call_log = log
     if lines_inline:
         column = width + (1 if calls_inline else 0)
@@ -546,4 +589,46 @@ def supplier_delivery_orders(*, dealership_id: int, supplier_id: int, supplier_o
         .select_related("customer", "supplier_order__supplier")
         .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("id")
+    )
+
+
+# -- issue 15 item 8: each supplier's record from receipts -----------------------------------------------------------
+@dataclasses.dataclass(slots=True)
+class SupplierRecord:
+    supplier_id: int
+    orders: int  # fully received orders placed with the supplier
+    on_time: int  # received on or before the ETA promised at placing
+    on_time_share: Decimal | None  # on_time / orders, None without orders
+    mean_promised_days: Decimal | None  # ETA − placing day
+    mean_actual_days: Decimal | None  # full receipt day − placing day
+    mean_delay_days: Decimal | None  # days past the ETA, 0 when on time
+
+
+def _mean(values: list[int]) -> Decimal | None:
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1")) if values else None
+
+
+def supplier_record(*, supplier: Supplier) -> SupplierRecord:
+    """Issue 15 item 8: promised (the ETA given when placing) against actual days for the supplier's orders whose
+    parts have all arrived; days are calendar days in the dealership's time zone."""
+    rows = SupplierOrder.objects.filter(
+        dealership_id=supplier.dealership_id, supplier=supplier, customer_order__received_at__isnull=False
+    ).values_list("placed_at", "expected_at", "customer_order__received_at", "dealership__time_zone")
+    promised, actual, delays = [], [], []
+    for placed_at, expected_at, received_at, time_zone in rows:
+        tz = zoneinfo.ZoneInfo(time_zone)
+        placed_on = timezone.localtime(placed_at, tz).date()
+        received_on = timezone.localtime(received_at, tz).date()
+        promised.append((expected_at - placed_on).days)
+        actual.append((received_on - placed_on).days)
+        delays.append(max((received_on - expected_at).days, 0))
+    on_time = sum(1 for delay in delays if delay == 0)
+    return SupplierRecord(
+        supplier_id=supplier.pk,
+        orders=len(delays),
+        on_time=on_time,
+        on_time_share=(Decimal(on_time) / len(delays)).quantize(Decimal("0.001")) if delays else None,
+        mean_promised_days=_mean(promised),
+        mean_actual_days=_mean(actual),
+        mean_delay_days=_mean(delays),
     )

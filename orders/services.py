@@ -15,9 +15,9 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.validators import vehicle_of_another_customer_error
-from parts.models import LowStockAlert, Part, Supplier
+from parts.models import LowStockAlert, Part, Reservation, Supplier
 from parts.selectors import purchase_price
-from parts.services import stock_receive
+from parts.services import reservation_release, stock_issue, stock_receive
 
 from . import signals
 from .models import (
@@ -399,6 +399,48 @@ def customer_order_cancel(
     source = order.status
     order.cancel(at=now, reason=reason[:500])
     order.save()
+    _after_transition(order, actor=actor, source=source, message=reason[:500])
+    return order
+
+
+@transaction.atomic
+def customer_order_return_to_supplier(
+    *, actor, order: CustomerOrder, reason: str, now: datetime.datetime | None = None
+) -> CustomerOrder:
+    """Issue 15 item 8: received parts the customer never collected go back to the supplier.
+
+    The order ends in «Возвращён поставщику»; its stock reservations are released and the parts leave the
+    warehouse (a «Return to supplier» ledger row per reservation); its open call events are cancelled by the
+    notifications app on the status change (no more "uncollected" calls)."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Enter the reason for the return.")})
+    order = _locked(order)
+    if order.status != OrderStatus.RECEIVED:
+        raise ConflictError(
+            _("Order %(number)s is %(status)s: only received, uncollected parts can be returned to the supplier.")
+            % {"number": order.number, "status": order.get_status_display()}
+        )
+    source = order.status
+    order.return_to_supplier(at=now, reason=reason[:500])
+    order.save()
+    reservations = Reservation.objects.filter(
+        dealership=order.dealership, customer_order_id=order.pk, status=Reservation.Status.ACTIVE
+    ).select_related("part", "warehouse")
+    for reservation in reservations:
+        quantity = reservation.remaining
+        reservation_release(actor=actor, reservation=reservation)
+        stock_issue(
+            actor=actor,
+            dealership=order.dealership,
+            part=reservation.part,
+            quantity=quantity,
+            warehouse=reservation.warehouse,
+            reference=order.number,
+            reason="return_to_supplier",
+            note=reason[:300],
+        )
     _after_transition(order, actor=actor, source=source, message=reason[:500])
     return order
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("orders/<int:pk>/receive/", views.ReceiveView.as_view(), name="receive"),
     path("orders/<int:pk>/issue/", views.IssueView.as_view(), name="issue"),
     path("orders/<int:pk>/cancel/", views.CancelView.as_view(), name="cancel"),
+    path("orders/<int:pk>/return-to-supplier/", views.ReturnToSupplierView.as_view(), name="return_to_supplier"),
 ]

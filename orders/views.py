@@ -257,11 +257,14 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             raise Http404
         selectors.annotate_rows([order])
         status = order.status
+        supplier_order = getattr(order, "supplier_order", None)
         return super().get_context_data(
             order=order,
             lines=list(order.lines.all()),
             receipts=list(order.receipts.all()),
-            supplier_order=getattr(order, "supplier_order", None),
+            supplier_order=supplier_order,
+            # Issue 15 item 8: how this supplier keeps its promised delivery terms.
+            supplier_record=selectors.supplier_record(supplier=supplier_order.supplier) if supplier_order else None,
             timeline=selectors.customer_order_timeline(order),
             status_colour=STATUS_COLOURS[status],
             status_tint=STATUS_TINTS[status],
@@ -269,6 +272,10 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             can_receive=status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED),
             can_issue=status == OrderStatus.RECEIVED,
             can_cancel=status in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED),
+            # Issue 15 item 8: the supplier's return window for received, uncollected parts.
+            can_return=status == OrderStatus.RECEIVED,
+            return_deadline=order.return_deadline(),
+            return_due=order.return_due(),
             **kwargs,
         )
 
@@ -457,6 +464,24 @@ class CancelView(OrderActionView):
 
     def perform(self, form):
         services.customer_order_cancel(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
+
+
+class ReturnToSupplierView(OrderActionView):
+    """Issue 15 item 8: received parts the customer never collected go back to the supplier (a terminal state)."""
+
+    permission_required = "orders.return_customerorder"
+    form_class = CancelForm
+    allowed_statuses = (OrderStatus.RECEIVED,)
+    button = gettext_lazy("Return to the supplier")
+    button_class = "btn-danger"
+
+    def get_title(self):
+        return _("Return the parts of order %(number)s to the supplier") % {"number": self.order.number}
+
+    def perform(self, form):
+        services.customer_order_return_to_supplier(
+            actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"]
+        )
 
 
 # -- issue 15 item 6: batch work ----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ User = get_user_model()
 class SupplierSerializer(serializers.ModelSerializer):
     class Meta:
         model = Supplier
-        fields = ["id", "dealership", "name", "code", "delivery_days", "email", "phone", "is_active"]
+        fields = ["id", "dealership", "name", "code", "delivery_days", "return_days", "email", "phone", "is_active"]
         read_only_fields = ["dealership"]
         validators = []
 

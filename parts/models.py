@@ -17,6 +17,8 @@ class Supplier(DealershipOwned):
     code = models.CharField(_("code"), max_length=30, blank=True)
     # Seed 000: the distributor's standard term is 7 days; a longer ETA triggers interim calls (R3).
     delivery_days = models.PositiveSmallIntegerField(_("standard delivery term, days"), default=7)
+    # Issue 15 item 8: received parts nobody collects can go back to the supplier within this many days.
+    return_days = models.PositiveSmallIntegerField(_("return window, days"), default=30)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

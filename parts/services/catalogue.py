@@ -12,7 +12,7 @@ from dms.core.models import Dealership
 from ..models import Part, Supplier, SupplierPrice
 
 PART_FIELDS = ("number", "name", "price", "unit", "default_supplier", "is_active")
-SUPPLIER_FIELDS = ("name", "code", "delivery_days", "email", "phone", "is_active")
+SUPPLIER_FIELDS = ("name", "code", "delivery_days", "return_days", "email", "phone", "is_active")
 SUPPLIER_PRICE_FIELDS = ("supplier", "part", "price", "valid_from")
 
 

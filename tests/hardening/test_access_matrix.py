@@ -125,6 +125,12 @@ PAGES: dict[str, Page] = {
         obj="orders.CustomerOrder",
         where={"status": "received"},
     ),
+    "orders:return_to_supplier": Page(
+        "orders.return_customerorder",
+        "orders.return_customerorder",
+        obj="orders.CustomerOrder",
+        where={"status": "received"},
+    ),
     "orders:cancel": Page(
         "orders.cancel_customerorder",
         "orders.cancel_customerorder",
@@ -355,6 +361,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 "{id}/receive/": ("post", "orders.receive_customerorder"),
                 "{id}/issue/": ("post", "orders.issue_customerorder"),
                 "{id}/cancel/": ("post", "orders.cancel_customerorder"),
+                "{id}/return-to-supplier/": ("post", "orders.return_customerorder"),
                 "place-batch/": ("post", "orders.place_customerorder"),
                 "receive-batch/": ("post", "orders.receive_customerorder"),
                 "replenish/": ("post", "orders.place_customerorder"),
@@ -436,7 +443,10 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
         ),
     ),
     "/api/old-parts/": ("parts.OldPartReturn", crud("parts.oldpartreturn")),
-    "/api/suppliers/": ("parts.Supplier", crud("parts.supplier", patch=True)),
+    "/api/suppliers/": (
+        "parts.Supplier",
+        crud("parts.supplier", patch=True, **{"{id}/record/": ("get", "parts.view_supplier")}),
+    ),
     "/api/supplier-prices/": ("parts.SupplierPrice", crud("parts.supplierprice", patch=True)),
     "/api/call-events/": (
         "notifications.CallEvent",

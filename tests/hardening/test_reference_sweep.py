@@ -49,7 +49,15 @@ INTEGER_IDS = {
     ("/api/orders/receive-batch/", "line"): "orders.CustomerOrderLine",
     ("/api/stock-counts/{id}/record/", "line"): "parts.StockCountLine",
 }
-NOT_IDS = {"duration_minutes", "satisfaction", "delivery_days", "year", "mileage", "warranty_mileage_limit"}
+NOT_IDS = {
+    "duration_minutes",
+    "satisfaction",
+    "delivery_days",
+    "return_days",
+    "year",
+    "mileage",
+    "warranty_mileage_limit",
+}
 
 
 # ------------------------------------------------------------------------------------------------------------------
