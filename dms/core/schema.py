@@ -162,9 +162,12 @@ def add_error_responses(result, generator, request, public):
                 # DRF answers a body it has no parser for with 415 (found by schemathesis, issue 12 item 9).
                 codes.append("415")
             for code in codes:
-                operation["responses"].setdefault(
-                    code, {"description": ERROR_RESPONSES[code], "content": {"application/json": {"schema": ref}}}
-                )
+                operation["responses"].setdefault(code, {"description": ERROR_RESPONSES[code]})
+            # Every 4xx carries the error body, also one a view declared with a description only (the order
+            # actions' OpenApiResponse(description=...)): issue 16 item 1.
+            for code, response in operation["responses"].items():
+                if str(code).startswith("4") and not response.get("content"):
+                    response["content"] = {"application/json": {"schema": ref}}
     return result
 
 
