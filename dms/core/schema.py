@@ -138,6 +138,7 @@ ERROR_RESPONSES = {
     "409": "The record's state (or a concurrent change) does not allow this; nothing was written.",
     "415": "The body's Content-Type is not one this operation reads; nothing was written.",
     "429": "Too many requests.",
+    "503": "The database or the broker is unavailable for a moment; nothing was written — retry.",
 }
 
 
@@ -155,7 +156,7 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             # 404 also answers a list's page number out of range; 400 a bad filter value.
-            codes = ["400", "401", "403", "404", "429"]
+            codes = ["400", "401", "403", "404", "429", "503"]  # 503: dms.core.outage, any operation
             if method in ("post", "put", "patch", "delete"):
                 codes.append("409")
             if method in ("post", "put", "patch"):
@@ -166,7 +167,7 @@ def add_error_responses(result, generator, request, public):
             # Every 4xx carries the error body, also one a view declared with a description only (the order
             # actions' OpenApiResponse(description=...)): issue 16 item 1.
             for code, response in operation["responses"].items():
-                if str(code).startswith("4") and not response.get("content"):
+                if str(code)[0] in "45" and not response.get("content"):
                     response["content"] = {"application/json": {"schema": ref}}
     return result
 
