@@ -25,7 +25,9 @@ from rest_framework.authtoken.models import Token
 from dms.core import roles
 from notifications.models import CallEvent
 from notifications.services import call_events_generate
+from tests.factories import CustomerFactory, VehicleFactory
 from tests.orders.factories import PartFactory, SupplierFactory
+from tests.service.factories import WorkingHoursFactory
 
 PACKAGE = "dms_client"
 BIN = Path(sys.executable).parent
@@ -170,3 +172,45 @@ def test_the_generated_client_drives_the_order_spine(generated, keep_connection,
         client=director, from_=datetime.date.today() - datetime.timedelta(days=7), to=datetime.date.today()
     )
     assert report.status_code == 200 and report.parsed is not None
+
+
+def test_the_generated_client_books_a_slot_and_opens_a_walk_in(generated, keep_connection, make_user, dealership):
+    """slots → appointment; a walk-in work order (its answer parses: fuel_level "" and nulls as declared)."""
+    models = _models()
+    advisor_user = make_user(roles.SERVICE_ADVISOR)
+    for weekday in range(5):
+        WorkingHoursFactory(
+            dealership=dealership, advisor=advisor_user, weekday=weekday,
+            starts_at=datetime.time(9, 0), ends_at=datetime.time(18, 0),
+        )
+    advisor = _client(advisor_user, generated)
+    vehicle = VehicleFactory(customer=CustomerFactory(dealership=dealership))
+    monday = datetime.date.today() + datetime.timedelta(days=7 - datetime.date.today().weekday() + 7)
+
+    slots = _api("service.appointments_slots_list").sync(client=advisor, advisor=advisor_user.pk, date=str(monday))
+    assert isinstance(slots, list) and slots, "slots answer a bare array (issue 16 item 1)"
+    first = next(slot for slot in slots if slot.bookable)
+    appointment = _api("service.appointments_create").sync(
+        client=advisor,
+        body=models.AppointmentRequest(
+            advisor=advisor_user.pk,
+            customer=vehicle.customer_id,
+            vehicle=vehicle.pk,
+            reason="ТО-3",
+            area=models.AreaEnum.EXPRESS,
+            starts_at=first.starts_at,
+            handover_at=first.starts_at + datetime.timedelta(hours=6),
+        ),
+    )
+    assert appointment.id > 0 and appointment.starts_at == first.starts_at
+
+    walk_in = VehicleFactory(customer=CustomerFactory(dealership=dealership))
+    work_order = _api("service.work_orders_create").sync(
+        client=advisor,
+        body=models.WorkOrderOpenRequest(
+            customer=walk_in.customer_id, vehicle=walk_in.pk, complaint="Не заводится в мороз"
+        ),
+    )
+    assert work_order.vehicle == walk_in.pk and str(work_order.status) == "opened"
+    listed = _api("service.work_orders_list").sync(client=advisor)
+    assert [row.id for row in listed.results] == [work_order.id]
