@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
     # no badge fetched from validator.swagger.io (an outside call, refused by the CSP anyway)
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "GET_MOCK_REQUEST": "dms.core.schema.build_mock_request",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",

@@ -7,54 +7,18 @@ The generator and mypy are pinned in requirements.txt; the whole test takes a fe
 
 import datetime
 import importlib
-import io
 import pkgutil
-import shutil
 import subprocess
-import sys
-from pathlib import Path
-
-import httpx
-import pytest
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 
 from dms.core import roles
 from notifications.models import CallEvent
 from notifications.services import call_events_generate
 from tests.factories import CustomerFactory, VehicleFactory
+from tests.generated_client import BIN, PACKAGE, _api, _client, _models, needs_generator
 from tests.orders.factories import PartFactory, SupplierFactory
 from tests.service.factories import WorkingHoursFactory
 
-PACKAGE = "dms_client"
-BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.skipif(
-    shutil.which("openapi-python-client", path=str(BIN)) is None, reason="openapi-python-client is not installed"
-)
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    """The client generated from the code's schema (as `make schema` writes it) into a temporary directory."""
-    root = tmp_path_factory.mktemp("client")
-    schema = root / "openapi.yaml"
-    out = io.StringIO()
-    call_command("spectacular", "--lang", "en", stdout=out)
-    schema.write_text(out.getvalue(), encoding="utf-8")
-    result = subprocess.run(
-        [str(BIN / "openapi-python-client"), "generate", "--path", str(schema), "--output-path",
-         str(root / PACKAGE), "--meta", "none"],
-        capture_output=True, text=True, timeout=120, env={"PATH": str(BIN)},  # it formats with ruff from the venv
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    sys.path.insert(0, str(root))
-    yield root
-    sys.path.remove(str(root))
-    for name in [name for name in sys.modules if name == PACKAGE or name.startswith(f"{PACKAGE}.")]:
-        del sys.modules[name]
+pytestmark = needs_generator
 
 
 def test_every_module_of_the_generated_client_imports(generated):
@@ -80,37 +44,6 @@ def test_the_generated_client_passes_mypy_strict(generated):
     ours = [line for line in errors if not line.startswith(f"{PACKAGE}/client.py")]
     assert not ours, "\n".join(ours[:50])
     assert "Success" in result.stdout or errors, result.stdout + result.stderr
-
-
-def _client(user, generated):
-    client_module = importlib.import_module(f"{PACKAGE}.client")
-    token = Token.objects.create(user=user)
-    return client_module.AuthenticatedClient(
-        base_url="http://testserver",
-        token=token.key,
-        prefix="Token",
-        raise_on_unexpected_status=True,
-        httpx_args={"transport": httpx.WSGITransport(app=WSGIHandler())},
-    )
-
-
-def _api(name: str):
-    return importlib.import_module(f"{PACKAGE}.api.{name}")
-
-
-def _models():
-    return importlib.import_module(f"{PACKAGE}.models")
-
-
-@pytest.fixture
-def keep_connection():
-    """Django's handler closes the database connection after each request; the test's transaction lives on it
-    (django.test.Client disconnects the same signals)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 def test_the_generated_client_drives_the_order_spine(generated, keep_connection, make_user, dealership):
