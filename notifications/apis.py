@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, UserBriefSerializer, id_param
+from dms.core.filters import IdFilter
 from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
 from dms.core.tenancy import allowed_dealership_ids
@@ -28,8 +30,8 @@ def overdue_q(dealership_ids) -> Q:
 
 
 class CallEventFilter(django_filters.FilterSet):
-    order = django_filters.NumberFilter(field_name="order_id")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    order = IdFilter(field_name="order_id")
+    assignee = IdFilter(field_name="assignee_id")
     status = django_filters.ChoiceFilter(choices=CallStatus.choices)
     kind = django_filters.ChoiceFilter(choices=CallKind.choices)
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
@@ -159,7 +161,16 @@ class CallComplianceReportApi(APIView):
     permission_classes = [HasPerms]
     required_perms = ["notifications.view_call_compliance_report"]
 
-    @extend_schema(responses=REPORT_SCHEMA)
+    @extend_schema(
+        responses=REPORT_SCHEMA,
+        parameters=[
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 7 days before `to`."
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
+            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+        ],
+    )
     def get(self, request):
         today = timezone.localdate()
         date_from, date_to = reports.parse_range(

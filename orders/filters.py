@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dms.core import filters as core_filters
+
 from . import selectors
 from .models import OrderKind, OrderStatus
 
@@ -34,7 +36,7 @@ class ChoiceFilter(_CopiedShallowly, django_filters.ChoiceFilter):
     pass
 
 
-class NumberFilter(_CopiedShallowly, django_filters.NumberFilter):
+class IdFilter(_CopiedShallowly, core_filters.IdFilter):
     pass
 
 
@@ -55,8 +57,8 @@ class CustomerOrderFilter(django_filters.FilterSet):
 
     status = MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"), method="_noop")
     kind = ChoiceFilter(choices=OrderKind.choices, label=_("Kind"), method="_noop")
-    author = NumberFilter(label=_("Author"), method="_noop", help_text=_("User id of the author"))
-    manager = NumberFilter(label=_("Parts manager"), method="_noop", help_text=_("User id of the parts manager"))
+    author = IdFilter(label=_("Author"), method="_noop", help_text=_("User id of the author"))
+    manager = IdFilter(label=_("Parts manager"), method="_noop", help_text=_("User id of the parts manager"))
     overdue = BooleanFilter(label=_("ETA overdue"), method="_noop", widget=forms.Select(choices=YES_NO))
     on_waiting_lot = BooleanFilter(label=_("Car waits on the lot"), method="_noop", widget=forms.Select(choices=YES_NO))
     # Issue 15 item 8: received parts nobody collected whose supplier's return window is closing.

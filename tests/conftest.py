@@ -8,6 +8,9 @@ from dms.core import roles
 
 from .factories import CustomerFactory, DealershipFactory, UserFactory, VehicleFactory
 
+# Issue 16 item 1: the `generated` (openapi-python-client) and `keep_connection` fixtures for any test module.
+pytest_plugins = ["tests.generated_client"]
+
 
 def pytest_collection_modifyitems(config, items):
     on_sqlite = os.environ.get("DATABASE_URL", "").startswith("sqlite")

@@ -5,7 +5,10 @@ import typing
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from drf_spectacular import plumbing
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 
@@ -42,6 +45,28 @@ def _reads_none_or_blank(field: serializers.Field) -> tuple[bool, bool]:
     return nullable, blank
 
 
+DEALERSHIP_QUERY_PARAMETER = OpenApiParameter(
+    "dealership", OpenApiTypes.INT, description="Only this dealership's records (one of yours)."
+)
+DEALERSHIP_HEADER_PARAMETER = OpenApiParameter(
+    "X-Dealership",
+    OpenApiTypes.INT,
+    location=OpenApiParameter.HEADER,
+    description="The dealership a write acts in, when you work in several (else the body's `dealership`, else your "
+    "only one).",
+)
+
+
+def _carries_file(serializer) -> bool:
+    if isinstance(serializer, type):
+        try:
+            serializer = serializer()
+        except TypeError:
+            return False
+    fields = getattr(serializer, "fields", None) or {}
+    return any(isinstance(field, serializers.FileField) for field in fields.values())
+
+
 class AutoSchema(SpectacularAutoSchema):
     """Read-only fields are documented with every value they answer (issue 12 item 9: the schemathesis run found
     answers off the schema). DRF drops ``allow_blank`` from read-only fields, and a field declared by hand
@@ -53,9 +78,57 @@ class AutoSchema(SpectacularAutoSchema):
             nullable, blank = _reads_none_or_blank(field)
             if nullable:
                 field.allow_null = True
-            if blank and isinstance(field, serializers.ChoiceField):
+            if blank and isinstance(field, (serializers.ChoiceField, serializers.CharField)):
                 field.allow_blank = True
         return super()._map_serializer_field(field, direction, bypass_extensions)
+
+    def _insert_field_validators(self, field, schema):
+        """drf-spectacular writes a blank-allowed e-mail as ``oneOf: [{format: email, default: ""}, {maxLength: 0}]``
+        — the default "" inside the branch it fails, which openapi-spec-validator rejects (issue 16 item 1). The
+        default belongs to the field, outside the ``oneOf``."""
+        super()._insert_field_validators(field, schema)
+        for branch in schema.get("oneOf", ()):
+            if isinstance(branch, dict) and "default" in branch:
+                schema["default"] = branch.pop("default")
+
+    def get_override_parameters(self):
+        """Every parameter a dealership-scoped view reads is declared once here (issue 16 item 1): ``?dealership=``
+        narrows its reads, the ``X-Dealership`` header names the dealership a write acts in (``api_base``)."""
+        from .api_base import DealershipScopedMixin  # api_base imports models; the schema module loads early
+
+        parameters = list(super().get_override_parameters())
+        if isinstance(self.view, DealershipScopedMixin):
+            if self.method == "GET":
+                parameters.append(DEALERSHIP_QUERY_PARAMETER)
+            else:
+                parameters.append(DEALERSHIP_HEADER_PARAMETER)
+        return parameters
+
+    def _is_viewset_action_other_than_list(self) -> bool:
+        action = getattr(self.view, "action", None)
+        return action is not None and action != "list"
+
+    def get_filter_backends(self):
+        """Only a viewset's ``list`` filters; another GET action on the collection (``/api/appointments/slots/``)
+        reads its own parameters (issue 16 item 1: the schema promised seven it ignored)."""
+        if self._is_viewset_action_other_than_list():
+            return []
+        return super().get_filter_backends()
+
+    def _get_paginator(self):
+        """Only a viewset's ``list`` answers a page; other actions answer what their serializer says (a bare array
+        for the slots)."""
+        if self._is_viewset_action_other_than_list():
+            return None
+        return super()._get_paginator()
+
+    def map_parsers(self):
+        """One request content type per operation (issue 16 item 1): JSON, or multipart for a body that carries a
+        file. The views still parse what DRF's default parsers read; the schema documents the one way to call."""
+        serializer = self.get_request_serializer()
+        if serializer is not None and _carries_file(serializer):
+            return ["multipart/form-data"]
+        return ["application/json"]
 
 
 ERROR_RESPONSES = {
@@ -66,6 +139,7 @@ ERROR_RESPONSES = {
     "409": "The record's state (or a concurrent change) does not allow this; nothing was written.",
     "415": "The body's Content-Type is not one this operation reads; nothing was written.",
     "429": "Too many requests.",
+    "503": "The database or the broker is unavailable for a moment; nothing was written — retry.",
 }
 
 
@@ -83,16 +157,19 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             # 404 also answers a list's page number out of range; 400 a bad filter value.
-            codes = ["400", "401", "403", "404", "429"]
+            codes = ["400", "401", "403", "404", "429", "503"]  # 503: dms.core.outage, any operation
             if method in ("post", "put", "patch", "delete"):
                 codes.append("409")
             if method in ("post", "put", "patch"):
                 # DRF answers a body it has no parser for with 415 (found by schemathesis, issue 12 item 9).
                 codes.append("415")
             for code in codes:
-                operation["responses"].setdefault(
-                    code, {"description": ERROR_RESPONSES[code], "content": {"application/json": {"schema": ref}}}
-                )
+                operation["responses"].setdefault(code, {"description": ERROR_RESPONSES[code]})
+            # Every 4xx carries the error body, also one a view declared with a description only (the order
+            # actions' OpenApiResponse(description=...)): issue 16 item 1.
+            for code, response in operation["responses"].items():
+                if str(code)[0] in "45" and not response.get("content"):
+                    response["content"] = {"application/json": {"schema": ref}}
     return result
 
 
@@ -168,3 +245,13 @@ def add_links(result, generator, request, public):
             codes = [code for code in SUCCESS_CODES if code in operation.get("responses", {})]
             link(operation, codes, targets, "$request.path.id")
     return result
+
+
+def build_mock_request(method, path, view, original_request, **kwargs):
+    """drf-spectacular's mock request, content-negotiated as a real one is (SPECTACULAR_SETTINGS GET_MOCK_REQUEST):
+    with Accept-header versioning (issue 16 item 2) the schema reads the request's ``accepted_media_type``, which
+    drf-spectacular only sets on the paths it walks itself — sweeps that walk the endpoints by hand need it too."""
+    request = plumbing.build_mock_request(method, path, view, original_request, **kwargs)
+    if not hasattr(request, "accepted_renderer"):
+        request.accepted_renderer, request.accepted_media_type = view.perform_content_negotiation(request)
+    return request

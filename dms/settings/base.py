@@ -180,6 +180,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "dms.core.schema.AutoSchema",
+    # Issue 16 item 2: integrators pin the contract with `Accept: application/json; version=1`; no version means 1,
+    # an unknown one is a 406. Paths stay as they are (nothing to migrate); a breaking change ships as version 2
+    # next to 1 and is listed in docs/API_CHANGELOG.md.
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.AcceptHeaderVersioning",
+    "DEFAULT_VERSION": "1",
+    "ALLOWED_VERSIONS": ["1"],
     "EXCEPTION_HANDLER": "dms.core.exceptions.api_exception_handler",
     # Keyed on the client address as the trusted proxy reports it (issue 12 item 4); NUM_PROXIES keeps any other
     # DRF throttle on the same rule.
@@ -213,7 +219,8 @@ API_DOCS_LOGIN_REQUIRED = env.bool("API_DOCS_LOGIN_REQUIRED", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "DMS after-sales API",
     "DESCRIPTION": "Customer orders, call-backs, parts, service and claims of a car dealership.",
-    "VERSION": "1.0.0",
+    # The API version of `Accept: application/json; version=1` (REST_FRAMEWORK's ALLOWED_VERSIONS), issue 16 item 2.
+    "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -221,6 +228,7 @@ SPECTACULAR_SETTINGS = {
     # no badge fetched from validator.swagger.io (an outside call, refused by the CSP anyway)
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "GET_MOCK_REQUEST": "dms.core.schema.build_mock_request",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dms.core.schema.add_error_responses",
