@@ -107,7 +107,7 @@ class ReceptionForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
         super().__init__(*args, dealership=dealership, **kwargs)
 
 
-class JobForm(BootstrapFormMixin, forms.Form):
+class JobForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     description = forms.CharField(label=_("Job"), max_length=300)
     standard_hours = forms.DecimalField(label=_("Standard hours"), min_value=0, max_digits=6, decimal_places=2)
     rate = forms.DecimalField(label=_("Rate per hour"), required=False, min_value=0, max_digits=10, decimal_places=2)

@@ -579,6 +579,9 @@ class JobKind(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
 
+    # One catalogue for every dealership, edited by superusers only (dms.core.references scopes nothing here).
+    SHARED_BY_ALL_DEALERSHIPS = True
+
     class Meta:
         verbose_name = _("kind of job")
         verbose_name_plural = _("kinds of job")

@@ -414,7 +414,7 @@ class PreparationView(DealershipPageMixin, TemplateView):
             appointment=appointment,
             work_order=wo,
             lines=lines,
-            job_form=forms.JobForm(),
+            job_form=forms.JobForm(dealership=self.request.dealership),
             part_form=forms.PartLineForm(dealership=self.request.dealership),
             stock_connected=stock.is_connected(),
             **kwargs,
@@ -481,7 +481,7 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             issued_cost_total=sum(issued_cost.values(), Decimal("0")),
             pending_jobs=[j for j in jobs if j.consent == WorkOrderJob.Consent.PENDING],
             doable_jobs=[j for j in jobs if j.consent in WorkOrderJob.DOABLE],
-            job_form=forms.JobForm(),
+            job_form=forms.JobForm(dealership=self.request.dealership),
             part_form=forms.PartLineForm(dealership=self.request.dealership),
             consent_form=forms.ConsentForm(initial={"given_by": wo.customer.name}),
             self_check_form=forms.SelfCheckForm(),
@@ -574,7 +574,7 @@ class WorkOrderActionView(DealershipPageMixin, View):
         )
 
     def do_add_job(self, request, wo):
-        form = forms.JobForm(request.POST)
+        form = forms.JobForm(request.POST, dealership=wo.dealership)
         if not form.is_valid():
             raise self._form_errors(form)
         job = services.workorder_job_add(actor=request.user, work_order=wo, **form.cleaned_data)

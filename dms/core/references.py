@@ -66,6 +66,10 @@ def scope_to_dealerships(queryset: QuerySet, dealership_ids: Iterable[int]) -> Q
         return queryset.filter(pk__in=StaffProfile.objects.filter(dealerships__in=ids).values("user_id"))
     if model is Dealership:
         return queryset.filter(pk__in=ids)
+    if getattr(model, "SHARED_BY_ALL_DEALERSHIPS", False):
+        # A catalogue every dealership uses alike and only a superuser edits (kinds of job with their quality
+        # checklists): declared on the model, never assumed, so a forgotten dealership still raises below.
+        return queryset
     path = _dealership_path(model)
     if path is None:
         raise ImproperlyConfigured(f"{model._meta.label} has no dealership: references to it cannot be scoped.")
