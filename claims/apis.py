@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -443,7 +443,7 @@ class ComplaintViewSet(_ScopedViewSet):
     def start_investigation(self, request, pk=None):
         return self._respond(services.complaint_start_investigation(actor=request.user, complaint=self.get_object()))
 
-    @extend_schema(request=ComplaintNoteSerializer, responses=ComplaintNoteSerializer)
+    @extend_schema(request=ComplaintNoteSerializer, responses={201: ComplaintNoteSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
         data = self._input(ComplaintNoteSerializer)
@@ -462,7 +462,7 @@ class ComplaintViewSet(_ScopedViewSet):
         data = self._input(CloseSerializer)
         return self._respond(services.complaint_close(actor=request.user, complaint=self.get_object(), **data))
 
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer)
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
     @action(detail=True, methods=["post"])
     def attachments(self, request, pk=None):
         return self._attach(self.get_object())
@@ -535,7 +535,7 @@ class GoodwillClaimViewSet(_ScopedViewSet):
         data = self._input(ReasonSerializer)
         return self._respond(services.goodwill_claim_reject(actor=request.user, claim=self.get_object(), **data))
 
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer)
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
     @action(detail=True, methods=["post"])
     def attachments(self, request, pk=None):
         return self._attach(self.get_object())
@@ -626,7 +626,7 @@ class WarrantyClaimViewSet(_ScopedViewSet):
         data = self._input(RejectSerializer)
         return self._respond(services.warranty_claim_reject(actor=request.user, claim=self.get_object(), **data))
 
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer)
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
     @action(detail=True, methods=["post"])
     def attachments(self, request, pk=None):
         return self._attach(self.get_object())
@@ -654,7 +654,17 @@ class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSe
         return Response(QuarantinedPartSerializer(part).data)
 
 
-@extend_schema(tags=["complaints"], request=PublicComplaintSerializer, responses={201: None})
+@extend_schema(
+    tags=["complaints"],
+    request=PublicComplaintSerializer,
+    responses={
+        201: inline_serializer(
+            "PublicComplaintAccepted",
+            # `number` for a registered complaint; `detail` alone when the honeypot caught a bot (nothing is stored).
+            fields={"number": serializers.CharField(required=False), "detail": serializers.CharField(required=False)},
+        )
+    },
+)
 class PublicComplaintApi(APIView):
     """The public complaint intake (no login): throttled with the "public" scope; a honeypot field drops spam."""
 
@@ -673,7 +683,7 @@ class PublicComplaintApi(APIView):
         return Response({"number": complaint.number}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["claims KPI"], responses=None)
+@extend_schema(tags=["claims KPI"], responses={200: OpenApiTypes.OBJECT})
 class ClaimsKpiApi(APIView):
     """KPIs for directors: complaint timeliness, claim turnaround and rejection rate, warranty cost."""
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import filters, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -127,7 +127,10 @@ class PartViewSet(_Base):
             actor=self.request.user, part=serializer.instance, data=serializer.validated_data
         )
 
-    @extend_schema(request=None, responses={202: None})
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("AbcStarted", fields={"detail": serializers.CharField()})},
+    )
     @action(detail=False, methods=["post"], url_path="classify-abc")
     def classify_abc(self, request):
         """R28 on demand: recompute the ABC classes of the dealership's parts (the monthly job, now)."""
@@ -441,7 +444,7 @@ class StockBalanceViewSet(
     def _movement_response(self, movement, status_code=201):
         return Response(StockMovementSerializer(movement).data, status=status_code)
 
-    @extend_schema(request=ReceiveInputSerializer, responses=StockMovementSerializer)
+    @extend_schema(request=ReceiveInputSerializer, responses={201: StockMovementSerializer})
     @action(detail=False, methods=["post"])
     def receive(self, request):
         data = self._input(ReceiveInputSerializer)
@@ -449,7 +452,7 @@ class StockBalanceViewSet(
             services.stock_receive(actor=request.user, dealership=self.write_dealership(), **data)
         )
 
-    @extend_schema(request=IssueInputSerializer, responses=StockMovementSerializer)
+    @extend_schema(request=IssueInputSerializer, responses={201: StockMovementSerializer})
     @action(detail=False, methods=["post"])
     def issue(self, request):
         data = self._input(IssueInputSerializer)

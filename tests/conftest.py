@@ -2,11 +2,11 @@ import os
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from dms.core import roles
 
 from .factories import CustomerFactory, DealershipFactory, UserFactory, VehicleFactory
+from .openapi_validation import SchemaCheckingAPIClient, stats
 
 # Issue 16 item 1: the `generated` (openapi-python-client) and `keep_connection` fixtures for any test module.
 pytest_plugins = ["tests.generated_client"]
@@ -80,19 +80,34 @@ def director(make_user, dealership, other_dealership):
     return make_user(roles.DIRECTOR, dealerships=[dealership, other_dealership])
 
 
-@pytest.fixture
-def api_client():
-    return APIClient()
+def _schema_client(request):
+    # Issue 16 item 1: every /api/ response the tests receive is validated against the OpenAPI schema.
+    client = SchemaCheckingAPIClient()
+    client.check_schema = request.node.get_closest_marker("no_schema_check") is None
+    return client
 
 
 @pytest.fixture
-def api_as():
+def api_client(request):
+    return _schema_client(request)
+
+
+@pytest.fixture
+def api_as(request):
     def login(user):
-        client = APIClient()
+        client = _schema_client(request)
         client.force_authenticate(user)
         return client
 
     return login
+
+
+def pytest_terminal_summary(terminalreporter):
+    if stats["validated"] or stats["skipped_non_json"]:
+        terminalreporter.write_line(
+            f"OpenAPI response validation: {stats['validated']} JSON responses validated, "
+            f"{stats['skipped_non_json']} non-JSON responses checked for content type only"
+        )
 
 
 @pytest.fixture

@@ -153,7 +153,8 @@ def test_committed_schema_is_the_code_schema():
     [
         ("application/json", 200),
         ("application/json; version=1", 200),
-        ("application/json; version=2", 406),
+        # Deliberately a version the schema does not describe: its 406 is not a documented answer.
+        pytest.param("application/json; version=2", 406, marks=pytest.mark.no_schema_check),
     ],
 )
 def test_the_api_answers_the_version_asked_in_the_accept_header(api_as, dealership, accept, status_code):

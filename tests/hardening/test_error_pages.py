@@ -58,6 +58,7 @@ def test_404_page_for_an_anonymous_visitor(client):
     assert_error_page(client.get("/no-such-page/"), 404, "ru")
 
 
+@pytest.mark.no_schema_check  # deliberately a path the API does not have
 def test_api_keeps_json_errors(api_as, advisor):
     response = api_as(advisor).get("/api/no-such-endpoint/")
     assert response.status_code == 404
