@@ -25,7 +25,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
-from dms.core.inputs import parse_id
+from dms.core.inputs import parse_id, parse_ids
 from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 from parts.models import LowStockAlert, Supplier
@@ -519,7 +519,7 @@ class PlaceBatchView(DealershipPageMixin, View):
 
     def post(self, request):
         form = PlaceBatchForm(request.POST, dealership=request.dealership)
-        chosen = {int(value) for value in request.POST.getlist("orders") if value.isdigit()}
+        chosen = set(parse_ids(request.POST.getlist("orders")))
         if form.is_valid():
             data = form.cleaned_data
             try:

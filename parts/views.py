@@ -16,6 +16,7 @@ from django_fsm import TransitionNotAllowed
 
 from dms.core.downloads import pdf_response
 from dms.core.exceptions import ConflictError
+from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
@@ -826,8 +827,8 @@ class RequisitionCreateView(ServiceFormView):
         # A link from a work order may preselect it (and a job): ?work_order=<id>&job=<id>.
         get = self.request.GET
         return {
-            "work_order_id": get["work_order"] if get.get("work_order", "").isdigit() else None,
-            "job_id": get["job"] if get.get("job", "").isdigit() else None,
+            "work_order_id": parse_id(get.get("work_order", "")),
+            "job_id": parse_id(get.get("job", "")),
         }
 
     def get_cancel_url(self):

@@ -108,10 +108,11 @@ class Dealership(models.Model):
             account = getattr(self, name)
             if not account:
                 continue
-            if not (self.bik.isdigit() and len(self.bik) == 9):
+            if not (self.bik.isascii() and self.bik.isdigit() and len(self.bik) == 9):
                 errors[name] = _("Enter the bank's BIK to check the account number.")
             elif (
-                account.isdigit()
+                account.isascii()
+                and account.isdigit()
                 and len(account) == 20
                 and not requisites.account_key_matches(self.bik, account, correspondent=correspondent)
             ):

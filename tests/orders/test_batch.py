@@ -482,3 +482,11 @@ def test_api_replenish_once(api_as, parts_manager, make_user, alert):
     second = api_as(parts_manager).post("/api/orders/replenish/", {"alert": alert.pk}, format="json")
     assert second.status_code == 200 and second.json()["id"] == first.json()["id"]
     assert CustomerOrder.objects.filter(low_stock_alert=alert).count() == 1
+
+
+def test_place_batch_page_takes_no_non_ascii_digit_for_an_order(client, parts_manager, three_orders, supplier):
+    """Issue 12 item 5's class on a page added later: "²".isdigit() is True but int("²") fails — one id parser."""
+    client.force_login(parts_manager)
+    response = client.post(reverse("orders:place_batch"), {"orders": ["²", "9" * 5000], "supplier": supplier.pk})
+    assert response.status_code in (200, 400)
+    assert not CustomerOrder.objects.filter(status=OrderStatus.ORDERED).exists()

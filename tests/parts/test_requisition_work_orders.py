@@ -212,3 +212,11 @@ def test_work_order_page_shows_the_parts_cost_issued_to_each_job(
     assert page.context["issued_costs"] == [(brakes, Decimal("240.00"))]
     assert page.context["issued_cost_total"] == Decimal("240.00")
     assert f'?work_order={two_jobs.pk}"' in page.content.decode()  # "request parts" preselects the work order
+
+
+def test_requisition_page_preselection_ignores_malformed_ids(client, advisor, work_order):
+    """?work_order=² must not reach int(): the page opens without a preselection (issue 12 item 5's class)."""
+    client.force_login(advisor)
+    response = client.get(reverse("parts:requisition_create"), {"work_order": "²", "job": "9" * 5000})
+    assert response.status_code == 200
+    assert response.context["form"].initial["work_order_id"] is None
