@@ -222,7 +222,10 @@ class DealershipAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "legal_name", "inn"]
     # The requisites are entered once here and printed on every customer document (issue 16, item 4).
     fieldsets = [
-        (None, {"fields": ["group", "name", "code", "time_zone", "order_prefix", "address", "phone", "email"]}),
+        (
+            None,
+            {"fields": ["group", "name", "code", "time_zone", "currency", "order_prefix", "address", "phone", "email"]},
+        ),
         (
             _("Requisites for documents"),
             {

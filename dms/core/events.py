@@ -3,6 +3,7 @@
 import datetime
 import decimal
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -31,14 +32,33 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: _plain(getattr(instance, name)) for name in fields}
 
 
+@dataclass(frozen=True)
+class EventText:
+    """A history text kept untranslated with its parameters and translated when read (issue 14 item 8).
+
+    Write ``events.text(gettext_noop("job removed: %(job)s"), job=job)``: ``gettext_noop`` lets makemessages find
+    the text; the reader's language is applied by ``AuditEntry.shown_message``.
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+
+def text(msgid: str, **params: Any) -> EventText:
+    return EventText(msgid, {name: _plain(value) for name, value in params.items()})
+
+
 def record(
     *,
     actor,
     instance: models.Model,
     action: str,
     changes: dict[str, Any] | None = None,
-    message: str = "",
+    message: str | EventText = "",
 ) -> AuditEntry:
+    params = None
+    if isinstance(message, EventText):
+        message, params = message.msgid, message.params
     entry = AuditEntry.objects.create(
         dealership_id=getattr(instance, "dealership_id", None),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -47,7 +67,8 @@ def record(
         object_repr=str(instance)[:200],
         action=action,
         changes=changes or {},
-        message=message[:500],
+        message=str(message)[:500],
+        message_params=params,
     )
     # Issue 16 item 5: the change's webhook events go to the outbox here, in the same transaction as the change.
     webhooks.emit_for_audit(entry, instance)
@@ -58,7 +79,9 @@ def record_created(*, actor, instance: models.Model, fields: Iterable[str]) -> A
     return record(actor=actor, instance=instance, action=AuditAction.CREATED, changes=snapshot(instance, fields))
 
 
-def record_updated(*, actor, instance: models.Model, before: dict[str, Any], message: str = "") -> AuditEntry | None:
+def record_updated(
+    *, actor, instance: models.Model, before: dict[str, Any], message: str | EventText = ""
+) -> AuditEntry | None:
     after = snapshot(instance, before)
     diff = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
     if not diff:
@@ -66,7 +89,9 @@ def record_updated(*, actor, instance: models.Model, before: dict[str, Any], mes
     return record(actor=actor, instance=instance, action=AuditAction.UPDATED, changes=diff, message=message)
 
 
-def record_transition(*, actor, instance: models.Model, source: str, target: str, message: str = "") -> AuditEntry:
+def record_transition(
+    *, actor, instance: models.Model, source: str, target: str, message: str | EventText = ""
+) -> AuditEntry:
     return record(
         actor=actor,
         instance=instance,

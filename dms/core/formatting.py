@@ -5,11 +5,14 @@ current time zone, as the template filter does) in the active language's format.
 year, hour and minute are turned into ``strftime`` once; anything else falls back to Django's ``dateformat``.
 """
 
+import contextvars
 import datetime
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.translation import get_language
 
 # Django format character → strftime directive (zero-padded ones only: strftime has no portable unpadded form).
@@ -57,3 +60,46 @@ def date_formatter(format_name: str) -> Callable[[datetime.date | None], str]:
         return dateformat.format(value, django_format)
 
     return format_value
+
+
+# -- money (issue 14 item 8): one way to show an amount — grouped, two decimals, with its currency ------------------
+CURRENCY_SYMBOLS = {"RUB": "₽", "CNY": "¥", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "UZS": "сўм"}
+DEFAULT_CURRENCY = "RUB"
+# Decimal mark and thousands mark per language (Django's zh_Hans format has no thousands mark; money groups by 3).
+_MONEY_MARKS = {"ru": (",", "\u00a0"), "en": (".", ","), "zh": (".", ",")}
+_active_currency: contextvars.ContextVar[Callable[[], str] | str] = contextvars.ContextVar(
+    "active_currency", default=DEFAULT_CURRENCY
+)
+
+
+def activate_currency(currency: Callable[[], str] | str) -> contextvars.Token:
+    """The currency pages show for the request (a callable is asked only when an amount is shown)."""
+    return _active_currency.set(currency)
+
+
+def deactivate_currency(token: contextvars.Token) -> None:
+    _active_currency.reset(token)
+
+
+def active_currency() -> str:
+    currency = _active_currency.get()
+    return (currency() if callable(currency) else currency) or DEFAULT_CURRENCY
+
+
+def currency_symbol(currency: str | None = None) -> str:
+    code = currency or active_currency()
+    return CURRENCY_SYMBOLS.get(code, code)
+
+
+def format_money(value: Any, currency: str | None = None, *, symbol: bool = True) -> str:
+    """«6 200,00 ₽» in Russian, «6,200.00 ₽» in English and Chinese: the active language's grouping and decimal
+    mark, always two decimals, the currency after the amount (non-breaking spaces: never split over two lines)."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    decimal_mark, group_mark = _MONEY_MARKS.get((get_language() or "ru")[:2], _MONEY_MARKS["en"])
+    text = numberformat.format(amount, decimal_mark, 2, 3, group_mark, force_grouping=True)
+    return f"{text}\u00a0{currency_symbol(currency)}" if symbol else text

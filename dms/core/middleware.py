@@ -1,6 +1,8 @@
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from .formatting import activate_currency, deactivate_currency
 from .tenancy import active_dealership
 
 
@@ -10,7 +12,26 @@ class ActiveDealershipMiddleware:
 
     def __call__(self, request):
         request.dealership = SimpleLazyObject(lambda: active_dealership(request))
-        return self.get_response(request)
+        # Issue 14 item 8: pages show times in the dealership's time zone and amounts in its currency. The currency
+        # is asked only when an amount is shown; the zone only for a signed-in user (anonymous pages keep the default).
+        currency_token = activate_currency(lambda: getattr(request.dealership, "currency", None))
+        zone = _dealership_zone(request)
+        if zone is not None:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            deactivate_currency(currency_token)
+            if zone is not None:
+                timezone.deactivate()
+
+
+def _dealership_zone(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    dealership = request.dealership
+    return dealership.tz if dealership else None
 
 
 class ControlCharacterQueryMiddleware:

@@ -1,6 +1,7 @@
 import re
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -8,8 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from . import requisites
@@ -80,6 +84,20 @@ class Dealership(models.Model):
         _("correspondent account"), max_length=20, blank=True, validators=[requisites.validate_account]
     )
     logo = models.ImageField(_("logo"), upload_to="dealership-logos/", blank=True)
+    # Issue 14 item 8: every page, export and document shows amounts with this currency.
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="RUB",
+        choices=[
+            ("RUB", _("Russian rouble")),
+            ("CNY", _("Chinese yuan")),
+            ("KZT", _("Kazakh tenge")),
+            ("BYN", _("Belarusian rouble")),
+            ("USD", _("US dollar")),
+            ("EUR", _("Euro")),
+        ],
+    )
     # Russian prices include VAT; documents print the VAT inside the total at this rate (0 = not a VAT payer).
     vat_rate = models.DecimalField(
         _("VAT rate, %"),
@@ -280,6 +298,10 @@ class AuditEntry(models.Model):
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
+    # Issue 14 item 8: an entry written by the system stores its text untranslated (the msgid) with the parameters
+    # here, and is translated when read — a Chinese reader sees Chinese history of a change made on a Russian screen.
+    # Null: ``message`` is a person's own words (a reason, a comment) and is shown as written.
+    message_params = models.JSONField(_("message parameters"), null=True, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -290,6 +312,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+    @property
+    def shown_message(self) -> str:
+        """The message in the reader's language (see ``message_params``)."""
+        if self.message_params is None or not self.message:
+            return self.message
+        params = {name: _shown_param(value) for name, value in self.message_params.items()}
+        try:
+            return gettext(self.message) % params
+        except (KeyError, TypeError, ValueError):  # a catalogue whose placeholders differ: the English text
+            return self.message % params if params else self.message
 
     def readable_changes(self) -> list[dict]:
         """Changes with the fields' own labels and choice labels, for people rather than programmers."""
@@ -303,10 +336,12 @@ class AuditEntry(models.Model):
             label = str(getattr(field, "verbose_name", name)) if field is not None else name
             choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
 
-            def shown(v, choices=choices):
+            def shown(v, choices=choices, field=field):
                 if isinstance(v, bool):
                     return _("yes") if v else _("no")
-                return choices.get(v, v) if v not in (None, "") else "—"
+                if v in (None, ""):
+                    return "—"
+                return choices.get(v, v) if choices else shown_value(field, v)
 
             is_pair = self.action in (AuditAction.UPDATED, AuditAction.TRANSITION) and isinstance(value, list)
             rows.append(
@@ -326,6 +361,32 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+
+def _shown_param(value: Any) -> Any:
+    """A stored parameter as the reader sees it: dates and times in their format and time zone."""
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        return shown_value(None, value)
+    return value
+
+
+def shown_value(field: models.Field | None, value: Any) -> Any:
+    """An audited value (stored as JSON: dates and Decimals as text) in the reader's language and time zone."""
+    if isinstance(value, str) and not isinstance(field, models.CharField | models.TextField):
+        moment = parse_datetime(value.replace(" ", "T", 1)) if len(value) > 10 else None
+        if moment is not None:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return date_format(moment, "SHORT_DATETIME_FORMAT")
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            return date_format(day, "SHORT_DATE_FORMAT")
+        if isinstance(field, models.DecimalField):
+            try:
+                return number_format(Decimal(value), field.decimal_places, force_grouping=True)
+            except (ArithmeticError, ValueError):
+                return value
+    return value
 
 
 # -- outbound webhooks (issue 16 item 5) ---------------------------------------------------------------------------

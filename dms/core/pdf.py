@@ -32,6 +32,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
+from dms.core.formatting import format_money
+
 from .requisites import vat_included
 
 logger = logging.getLogger(__name__)
@@ -76,10 +78,8 @@ def text(value: Any) -> str:
 
 
 def money(value: Decimal | int | float | None) -> str:
-    """12 345.67 — a space between thousands, as Russian documents write it (a non-breaking one: never split)."""
-    if value is None:
-        return ""
-    return f"{value:,.2f}".replace(",", "\u00a0")
+    """«12 345,67 ₽»: the one money format of pages, exports and documents (issue 14 item 8)."""
+    return format_money(value)
 
 
 def percent(rate: Decimal) -> str:

@@ -74,6 +74,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # The money filter is used by every app's templates (issue 14 item 8): available without a {% load %}.
+            "builtins": ["dms.core.templatetags.core_tags"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

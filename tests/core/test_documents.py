@@ -256,9 +256,14 @@ def test_priced_documents_show_the_total_and_the_vat_inside_it(w, name):
     else:
         total = obj.total
     vat = requisites.vat_included(total, Decimal("20"))
-    amount = f"{total:,.2f}".replace(",", " ")  # the non-breaking space reads back as a space
+    amount = ru_money(total)
     assert re.search(rf"Итого {re.escape(amount)}", text), f"{name}: no total {amount} in {text[-400:]!r}"
-    assert f"в т.ч. НДС 20% {vat:,.2f}".replace(",", " ") in text, f"{name}: no VAT line"
+    assert f"в т.ч. НДС 20% {ru_money(vat)}" in text, f"{name}: no VAT line"
+
+
+def ru_money(value: Decimal) -> str:
+    """«12 345,67 ₽» as pdftotext reads it back (the non-breaking spaces come back as spaces) — issue 14 item 8."""
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",") + " ₽"
 
 
 def test_a_dealership_that_pays_no_vat_prints_so(w):
@@ -482,6 +487,7 @@ def test_admin_edits_and_validates_the_requisites(client, dealership):
         "name": dealership.name,
         "code": dealership.code,
         "time_zone": dealership.time_zone,
+        "currency": "RUB",
         "order_prefix": dealership.order_prefix,
         "legal_name": "ООО «Проверка»",
         "inn": "7728123450",

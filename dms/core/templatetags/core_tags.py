@@ -5,6 +5,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from dms.core.formatting import format_money
+
 register = template.Library()
 
 
@@ -44,3 +46,9 @@ def _rendered_menu(groups: tuple, language: str | None) -> SafeString:
         for label, active, items in groups
     ]
     return mark_safe(render_to_string("includes/nav_menu.html", {"nav_groups": nav_groups}))  # noqa: S308
+
+
+@register.filter
+def money(value, currency=None) -> str:
+    """``{{ amount|money }}``: grouped, two decimals and the request's currency («6 200,00 ₽»); empty for None."""
+    return format_money(value, currency or None)
