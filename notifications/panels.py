@@ -88,7 +88,7 @@ def _message_item(message) -> HistoryItem:
 def _sections(user, **subject) -> list[HistorySection]:
     sections = []
     if user.has_perm("notifications.view_callevent"):
-        sections.append(HistorySection("call", _("Calls"), call_history(**subject), _call_item))
+        sections.append(HistorySection("call", _("Call log"), call_history(**subject), _call_item))
     if user.has_perm("notifications.view_delivery"):
         sections.append(HistorySection("message", _("Messages"), message_history(**subject), _message_item))
     return sections
