@@ -98,7 +98,9 @@ def _workorder_item(order) -> HistoryItem:
         date=order.created_at,
         is_open=order.history_open,
         url=order.get_absolute_url(),
-        detail=Truncator(f"{order.vehicle.make} {order.vehicle.model} · {order.complaint}").chars(120),
+        detail=Truncator(
+            " · ".join(p for p in (f"{order.vehicle.make} {order.vehicle.model}", order.complaint) if p)
+        ).chars(120),
         mileage=order.mileage_in,
     )
 
@@ -170,11 +172,13 @@ def vehicle_history(user, vehicle) -> list[HistorySection]:
     sections = []
     if user.has_perm("service.view_recallcampaign"):
         recalls = open_recalls_for_vin(dealership=dealership, vin=vehicle.vin)
-        sections.append(HistorySection("recall", _("Open recall campaigns"), recalls, _recall_item))
+        sections.append(HistorySection("recall", _("Open recall campaigns"), recalls, _recall_item, priority=0))
     if user.has_perm("service.view_workorder"):
         visits = mileage_history(vehicle=vehicle)
         sections.append(
-            HistorySection("service_visit", _("Service history"), visits, _visit_item, chronological=True, in_api=False)
+            HistorySection(
+                "service_visit", _("Service history"), visits, _visit_item, chronological=True, in_api=False, priority=1
+            )
         )
     return sections + _sections(user, dealership, vehicle=vehicle)
 

@@ -57,6 +57,8 @@ class HistorySection:
     chronological: bool = False
     # False: the page only (its rows are in another section of the API's answer).
     in_api: bool = True
+    # Lower comes first; equal ones keep the apps' order. The vehicle card leads with recalls and its service history.
+    priority: int = 100
 
 
 @dataclass
@@ -85,7 +87,7 @@ def sections_for(user, subject, hook_name: str) -> list[HistorySection]:
         hook = getattr(module, hook_name, None)
         if hook is not None:
             sections.extend(hook(user, subject) or [])
-    return sections
+    return sorted(sections, key=lambda section: section.priority)
 
 
 def actions_for(user, subject, hook_name: str) -> list[QuickAction]:

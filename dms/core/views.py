@@ -211,6 +211,7 @@ class HistoryCardMixin:
         return {
             "history": loaded,
             "history_full": full is not None,
+            "history_empty": [section for section in loaded if not section.total],
             "history_rows": CARD_ROWS,
             "quick_actions": actions_for(user, subject, self.actions_hook),
         }

@@ -272,7 +272,7 @@ def test_quick_actions_prefill_their_forms(client, advisor, world):
     html = client.get(reverse("core:vehicle_detail", args=[vehicle.pk])).content.decode()
     actions = dict(re.findall(r'id="action-(\w+)" href="([^"]+)"', html))
     assert set(actions) == {"customer_order", "appointment", "work_order", "complaint"}
-    selected = r'<option value="{}" selected>'
+    selected = '<option value="{}" selected'
     for name in ("customer_order", "work_order"):
         form = client.get(actions[name].replace("&amp;", "&")).content.decode()
         assert selected.format(customer.pk) in form and selected.format(vehicle.pk) in form, name
@@ -301,7 +301,7 @@ def test_prefill_ignores_bad_and_foreign_ids(client, advisor, other_dealership):
             assert page.status_code == 200
             for field in ("customer", "vehicle"):
                 select = re.search(rf'<select name="{field}".*?</select>', page.content.decode(), re.S).group(0)
-                assert " selected>" not in select.replace('value="" selected>', ""), (url_name, field)
+                assert " selected" not in select.replace('value="" selected', ""), (url_name, field)
 
 
 def test_history_api_lists_items_by_kind(api_as, admin, world):
@@ -332,3 +332,11 @@ def test_history_api_respects_section_permissions(api_as, make_user, world):
     body = api_as(make_user(roles.QUALITY_INSPECTOR)).get(f"/api/customers/{world['customer'].pk}/history/").json()
     kinds = {s["kind"] for s in body["sections"]}
     assert "work_order" in kinds and not kinds & {"call", "message", "sales_order", "goodwill_claim", "warranty_claim"}
+
+
+def test_a_new_customer_card_names_the_empty_kinds_on_one_line(client, admin, dealership):
+    customer = CustomerFactory(dealership=dealership)
+    client.force_login(admin)
+    html = client.get(reverse("core:customer_detail", args=[customer.pk])).content.decode()
+    assert 'class="card h-100"' not in html
+    assert sorted(re.findall(r"<span data-kind=\"(\w+)\">", html)) == sorted(CUSTOMER_KINDS)
