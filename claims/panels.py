@@ -1,10 +1,72 @@
 """What the claims app adds to core pages (issue 14 item 5): the warranty engineer's day starts at the claims queue;
 the claims KPIs are among the director's reports."""
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from dms.core import roles
+from dms.core.history import HistoryItem, HistorySection, QuickAction
+
+from .selectors import complaint_history, goodwill_history, warranty_history
 
 ROLE_LANDINGS = {roles.WARRANTY_ENGINEER: "claims:claim_list"}
 
 REPORTS = [("claims:kpi", _("Claims and complaints KPIs"), "claims.view_claims_kpi")]
+
+
+# Issue 14 item 3: complaints, goodwill and warranty claims on the customer's and the vehicle's cards; a complaint
+# can be registered from the card, prefilled.
+def _item(kind: str):
+    def to_item(record) -> HistoryItem:
+        return HistoryItem(
+            kind=kind,
+            id=record.pk,
+            title=record.number,
+            status=record.status,
+            status_label=record.get_status_display(),
+            date=getattr(record, "received_at", None) or record.created_at,
+            is_open=record.history_open,
+            url=record.get_absolute_url(),
+            detail=Truncator(getattr(record, "job_description", "") or record.description).chars(120),
+        )
+
+    return to_item
+
+
+def _sections(user, **subject) -> list[HistorySection]:
+    sections = []
+    if user.has_perm("claims.view_complaint"):
+        sections.append(HistorySection("complaint", _("Complaints"), complaint_history(**subject), _item("complaint")))
+    if user.has_perm("claims.view_warrantyclaim"):
+        claims = warranty_history(**subject)
+        sections.append(HistorySection("warranty_claim", _("Warranty claims"), claims, _item("warranty_claim")))
+    if user.has_perm("claims.view_goodwillclaim"):
+        claims = goodwill_history(**subject)
+        sections.append(HistorySection("goodwill_claim", _("Goodwill claims"), claims, _item("goodwill_claim")))
+    return sections
+
+
+def customer_history(user, customer) -> list[HistorySection]:
+    return _sections(user, customer=customer)
+
+
+def vehicle_history(user, vehicle) -> list[HistorySection]:
+    return _sections(user, vehicle=vehicle)
+
+
+def _complaint_action(user, **params) -> list[QuickAction]:
+    if not user.has_perm("claims.add_complaint"):
+        return []
+    url = f"{reverse('claims:complaint_create')}?{urlencode(params)}"
+    return [QuickAction(_("Register a complaint"), url, "complaint")]
+
+
+def customer_actions(user, customer) -> list[QuickAction]:
+    return _complaint_action(user, customer=customer.pk)
+
+
+def vehicle_actions(user, vehicle) -> list[QuickAction]:
+    return _complaint_action(user, customer=vehicle.customer_id, vehicle=vehicle.pk)

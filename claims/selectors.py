@@ -113,3 +113,35 @@ def may_view_attachment(user, attachment: Attachment) -> bool:
         if getattr(attachment, f"{field}_id"):
             return user.has_perm(perm)
     return False
+
+
+def complaint_history(*, customer=None, vehicle=None) -> QuerySet[Complaint]:
+    """Issue 14 item 3: the card's complaints, open ones first, then newest."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import COMPLAINT_OPEN_STATUSES
+
+    qs = Complaint.objects.filter(subject_q(customer=customer, vehicle=vehicle))
+    return open_first(qs, open_q=Q(status__in=COMPLAINT_OPEN_STATUSES), newest="received_at")
+
+
+def goodwill_history(*, customer=None, vehicle=None) -> QuerySet[GoodwillClaim]:
+    """Issue 14 item 3: the card's goodwill claims; open until paid or rejected."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import GoodwillStatus
+
+    qs = GoodwillClaim.objects.filter(subject_q(customer=customer, vehicle=vehicle))
+    closed = (GoodwillStatus.PAID, GoodwillStatus.REJECTED)
+    return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+def warranty_history(*, customer=None, vehicle=None) -> QuerySet[WarrantyClaim]:
+    """Issue 14 item 3: the card's warranty claims; open until paid or rejected."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import WarrantyStatus
+
+    qs = WarrantyClaim.objects.filter(subject_q(customer=customer, vehicle=vehicle))
+    closed = (WarrantyStatus.PAID, WarrantyStatus.REJECTED)
+    return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")

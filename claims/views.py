@@ -260,7 +260,12 @@ class ComplaintCreateView(ClaimsFormView):
         return _("Complaint %(object)s registered.")
 
     def get_initial(self):
-        return {"channel": "phone", "customer": self.request.GET.get("customer")}
+        # Issue 14 item 3: prefilled from the customer's or the vehicle's card (the form's choices are scoped).
+        return {
+            "channel": "phone",
+            "customer": self.request.GET.get("customer"),
+            "vehicle": self.request.GET.get("vehicle"),
+        }
 
     def get_cancel_url(self):
         return reverse("claims:complaint_list")

@@ -1,12 +1,15 @@
 """The customer page's «notifications» card: opt-outs per channel, recorded by staff with the customer's reason."""
 
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from dms.core.history import HistoryItem, HistorySection
 from dms.core.models import ContactChannel
 
-from .models import OptOut
-from .selectors import my_calls
+from .models import CallStatus, OptOut
+from .selectors import call_history, message_history, my_calls
 from .services import local_today
 
 
@@ -47,3 +50,53 @@ def home_panels(request) -> list[str]:
             request=request,
         )
     ]
+
+
+# Issue 14 item 3: the calls about the customer's orders (the call log) and the messages sent to them, on the cards.
+def _call_item(call) -> HistoryItem:
+    done = call.status == CallStatus.DONE
+    outcome = call.get_outcome_display() if call.outcome else ""
+    detail = " · ".join(str(part) for part in (call.order.number, outcome, call.comment) if part)
+    return HistoryItem(
+        kind="call",
+        id=call.pk,
+        title=str(call.get_kind_display()),
+        status=call.status,
+        status_label=call.get_status_display(),
+        date=call.completed_at if done and call.completed_at else call.due_date,
+        is_open=call.history_open,
+        url=reverse("orders:detail", args=[call.order_id]),
+        detail=Truncator(detail).chars(120),
+    )
+
+
+def _message_item(message) -> HistoryItem:
+    return HistoryItem(
+        kind="message",
+        id=message.pk,
+        title=message.subject or str(message.get_channel_display()),
+        status=message.status,
+        status_label=message.get_status_display(),
+        date=message.sent_at or message.created_at,
+        is_open=message.history_open,
+        # A message has no page of its own: the order it is about, when there is one.
+        url=reverse("orders:detail", args=[message.event.order_id]) if message.event_id else None,
+        detail=Truncator(f"{message.get_channel_display()}: {message.body}").chars(120),
+    )
+
+
+def _sections(user, **subject) -> list[HistorySection]:
+    sections = []
+    if user.has_perm("notifications.view_callevent"):
+        sections.append(HistorySection("call", _("Call log"), call_history(**subject), _call_item))
+    if user.has_perm("notifications.view_delivery"):
+        sections.append(HistorySection("message", _("Messages"), message_history(**subject), _message_item))
+    return sections
+
+
+def customer_history(user, customer) -> list[HistorySection]:
+    return _sections(user, customer=customer)
+
+
+def vehicle_history(user, vehicle) -> list[HistorySection]:
+    return _sections(user, vehicle=vehicle)

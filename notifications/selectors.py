@@ -275,3 +275,27 @@ def call_compliance(
 
 def _counts(row: dict) -> dict:
     return {name: row[name] for name in ("due", "on_time", "late", "missed", "open_not_due")}
+
+
+def call_history(*, customer=None, vehicle=None) -> QuerySet[CallEvent]:
+    """Issue 14 item 3: the call-backs about the customer's (or the vehicle's) orders — the call log on the card."""
+    from dms.core.history import open_first, subject_q
+
+    qs = CallEvent.objects.filter(
+        subject_q(customer=customer, vehicle=vehicle, customer_path="order__customer", vehicle_path="order__vehicle")
+    ).select_related("order")
+    return open_first(qs, open_q=Q(status=CallStatus.OPEN), newest="due_date")
+
+
+def message_history(*, customer=None, vehicle=None):
+    """Issue 14 item 3: the messages sent to the customer (for a vehicle: those about its orders)."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import FINAL_DELIVERY_STATUSES, Delivery, DeliveryStatus
+
+    qs = Delivery.objects.filter(
+        subject_q(customer=customer, vehicle=vehicle, vehicle_path="event__order__vehicle")
+    ).select_related("event")
+    # Open: not yet final (queued, sending, or sent and waiting for the provider's report).
+    still_open = ~Q(status__in=FINAL_DELIVERY_STATUSES) & ~Q(status=DeliveryStatus.UNKNOWN)
+    return open_first(qs, open_q=still_open, newest="created_at")

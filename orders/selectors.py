@@ -632,3 +632,13 @@ def supplier_record(*, supplier: Supplier) -> SupplierRecord:
         mean_actual_days=_mean(actual),
         mean_delay_days=_mean(delays),
     )
+
+
+def customer_order_history(*, customer=None, vehicle=None) -> QuerySet[CustomerOrder]:
+    """Issue 14 item 3: the customer's (or the vehicle's) orders for the card, open ones first, then newest."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import OPEN_STATUSES
+
+    qs = CustomerOrder.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related("vehicle")
+    return open_first(qs, open_q=Q(status__in=OPEN_STATUSES), newest="created_at")

@@ -1,9 +1,13 @@
 """What the parts app adds to core pages (issue 14 item 5): the storekeeper's day starts at the stock page (receipts,
 issues, transfers and counts start there); the stock value and job cost reports are among the director's reports."""
 
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from dms.core import roles
+from dms.core.history import HistoryItem, HistorySection
+
+from .selectors import return_history, sales_order_history
 
 ROLE_LANDINGS = {roles.STOREKEEPER: "parts:stock_list"}
 
@@ -11,3 +15,43 @@ REPORTS = [
     ("parts:stock_value", _("Stock value"), "parts.view_stock_value_report"),
     ("parts:job_cost", _("Parts cost per job"), "parts.view_job_cost_report"),
 ]
+
+
+# Issue 14 item 3: the customer's card lists their sales orders and returns (neither names a vehicle).
+def _sales_item(order) -> HistoryItem:
+    return HistoryItem(
+        kind="sales_order",
+        id=order.pk,
+        title=str(order),
+        status=order.status,
+        status_label=order.get_status_display(),
+        date=order.created_at,
+        is_open=order.history_open,
+        url=order.get_absolute_url(),
+        detail=Truncator(order.need_description).chars(120),
+    )
+
+
+def _return_item(request) -> HistoryItem:
+    return HistoryItem(
+        kind="return",
+        id=request.pk,
+        title=str(request),
+        status=request.status,
+        status_label=request.get_status_display(),
+        date=request.created_at,
+        is_open=request.history_open,
+        url=request.get_absolute_url(),
+        detail=f"{request.part.number} · {request.get_reason_display()}",
+    )
+
+
+def customer_history(user, customer) -> list[HistorySection]:
+    sections = []
+    if user.has_perm("parts.view_salesorder"):
+        sections.append(
+            HistorySection("sales_order", _("Sales orders"), sales_order_history(customer=customer), _sales_item)
+        )
+    if user.has_perm("parts.view_returnrequest"):
+        sections.append(HistorySection("return", _("Returns"), return_history(customer=customer), _return_item))
+    return sections

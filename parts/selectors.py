@@ -480,3 +480,25 @@ def requisition_list(*, dealership_ids: Iterable[int], status: str = "", search:
     if search:
         qs = qs.filter(Q(work_order_ref__icontains=search.strip()) | Q(technician__icontains=search.strip()))
     return qs
+
+
+def sales_order_history(*, customer) -> QuerySet:
+    """Issue 14 item 3: the customer's sales orders for the card, open ones first, then newest."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import SalesOrder
+
+    closed = (SalesOrder.Status.SHIPPED, SalesOrder.Status.CANCELLED)
+    qs = SalesOrder.objects.filter(subject_q(customer=customer))
+    return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+def return_history(*, customer) -> QuerySet:
+    """Issue 14 item 3: the customer's return requests for the card, open ones first, then newest."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import ReturnRequest
+
+    closed = (ReturnRequest.Status.REFUSED, ReturnRequest.Status.COMPLETED)
+    qs = ReturnRequest.objects.filter(subject_q(customer=customer)).select_related("part")
+    return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")

@@ -2,16 +2,28 @@
 arrivals on the home dashboard; the quality inspector's with the work orders waiting in quality check."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dms.core import roles
+from dms.core.history import HistoryItem, HistorySection, QuickAction
 
 from .models import ACTIVE_APPOINTMENT_STATUSES, AppointmentStatus, WorkOrderStatus
-from .selectors import appointment_list
+from .selectors import (
+    appointment_history,
+    appointment_list,
+    loaner_history,
+    mileage_history,
+    open_recalls_for_vin,
+    workorder_history,
+)
 
 ROLE_LANDINGS = {roles.QUALITY_INSPECTOR: f"service:workorder_list?status={WorkOrderStatus.QUALITY_CHECK}"}
 
@@ -58,3 +70,137 @@ def home_panels(request) -> list[str]:
             request=request,
         ),
     ]
+
+
+# Issue 14 item 3: the customer's and the vehicle's cards — appointments, work orders, loans; for a vehicle also its
+# visits with the mileage read at reception and the open recalls for its VIN; booking and walk-in prefilled.
+def _appointment_item(appointment) -> HistoryItem:
+    return HistoryItem(
+        kind="appointment",
+        id=appointment.pk,
+        title=f"{appointment.vehicle.make} {appointment.vehicle.model}",
+        status=appointment.status,
+        status_label=appointment.get_status_display(),
+        date=appointment.starts_at,
+        is_open=appointment.history_open,
+        url=appointment.get_absolute_url(),
+        detail=Truncator(appointment.reason).chars(120),
+    )
+
+
+def _workorder_item(order) -> HistoryItem:
+    return HistoryItem(
+        kind="work_order",
+        id=order.pk,
+        title=order.number or f"#{order.pk}",
+        status=order.status,
+        status_label=order.get_status_display(),
+        date=order.created_at,
+        is_open=order.history_open,
+        url=order.get_absolute_url(),
+        detail=Truncator(
+            " · ".join(p for p in (f"{order.vehicle.make} {order.vehicle.model}", order.complaint) if p)
+        ).chars(120),
+        mileage=order.mileage_in,
+    )
+
+
+def _visit_item(order) -> HistoryItem:
+    return HistoryItem(
+        kind="service_visit",
+        id=order.pk,
+        title=order.number or f"#{order.pk}",
+        status=order.status,
+        status_label=order.get_status_display(),
+        date=order.visited_at,
+        is_open=order.status != WorkOrderStatus.DELIVERED,
+        url=order.get_absolute_url(),
+        detail=Truncator(order.complaint).chars(120),
+        mileage=order.mileage_in,
+    )
+
+
+def _loan_item(reservation) -> HistoryItem:
+    return HistoryItem(
+        kind="loan",
+        id=reservation.pk,
+        title=str(reservation.loaner),
+        status=reservation.status,
+        status_label=reservation.get_status_display(),
+        date=reservation.starts_on,
+        is_open=reservation.history_open,
+        # A reservation has no page of its own: the appointment it belongs to.
+        url=reverse("service:appointment_detail", args=[reservation.appointment_id]),
+        detail=_("until %(day)s") % {"day": date_format(reservation.ends_on, "SHORT_DATE_FORMAT")},
+    )
+
+
+def _recall_item(campaign) -> HistoryItem:
+    return HistoryItem(
+        kind="recall",
+        id=campaign.pk,
+        title=f"{campaign.code} {campaign.title}",
+        status="open",
+        status_label=pgettext("recall campaign", "Open"),
+        date=None,
+        is_open=True,
+        url=f"{reverse('service:recall_list')}?{urlencode({'q': campaign.code})}",
+        detail=Truncator(campaign.description).chars(120),
+    )
+
+
+def _sections(user, dealership, **subject) -> list[HistorySection]:
+    sections = []
+    if user.has_perm("service.view_appointment"):
+        sections.append(
+            HistorySection("appointment", _("Appointments"), appointment_history(**subject), _appointment_item)
+        )
+    if user.has_perm("service.view_workorder"):
+        sections.append(HistorySection("work_order", _("Work orders"), workorder_history(**subject), _workorder_item))
+    if user.has_perm("service.view_loanerreservation"):
+        today = timezone.localtime(timezone.now(), dealership.tz).date()
+        sections.append(HistorySection("loan", _("Loaner cars"), loaner_history(today=today, **subject), _loan_item))
+    return sections
+
+
+def customer_history(user, customer) -> list[HistorySection]:
+    return _sections(user, customer.dealership, customer=customer)
+
+
+def vehicle_history(user, vehicle) -> list[HistorySection]:
+    dealership = vehicle.dealership
+    sections = []
+    if user.has_perm("service.view_recallcampaign"):
+        recalls = open_recalls_for_vin(dealership=dealership, vin=vehicle.vin)
+        sections.append(HistorySection("recall", _("Open recall campaigns"), recalls, _recall_item, priority=0))
+    if user.has_perm("service.view_workorder"):
+        visits = mileage_history(vehicle=vehicle)
+        sections.append(
+            HistorySection(
+                "service_visit", _("Service history"), visits, _visit_item, chronological=True, in_api=False, priority=1
+            )
+        )
+    return sections + _sections(user, dealership, vehicle=vehicle)
+
+
+def _prefilled(url_name: str, **params) -> str:
+    return f"{reverse(url_name)}?{urlencode(params)}"
+
+
+def _actions(user, **params) -> list[QuickAction]:
+    actions = []
+    if user.has_perm("service.add_appointment"):
+        url = _prefilled("service:appointment_create", **params)
+        actions.append(QuickAction(_("Book an appointment"), url, "appointment"))
+    if user.has_perm("service.add_workorder"):
+        url = _prefilled("service:workorder_create", **params)
+        actions.append(QuickAction(_("Walk-in work order"), url, "work_order"))
+    return actions
+
+
+def customer_actions(user, customer) -> list[QuickAction]:
+    return _actions(user, customer=customer.pk)
+
+
+def vehicle_actions(user, vehicle) -> list[QuickAction]:
+    return _actions(user, customer=vehicle.customer_id, vehicle=vehicle.pk)

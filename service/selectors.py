@@ -343,3 +343,45 @@ def workorder_next_step(work_order: WorkOrder) -> str:
     if status == WorkOrderStatus.READY:
         return _("Delivery: the customer signs for the car.")
     return _("Delivered.")
+
+
+def appointment_history(*, customer=None, vehicle=None) -> QuerySet[Appointment]:
+    """Issue 14 item 3: the card's appointments; open: still to come (booked, confirmed, asking to move)."""
+    from dms.core.history import open_first, subject_q
+
+    from .models import AppointmentStatus
+
+    upcoming = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE)
+    qs = Appointment.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related("vehicle")
+    return open_first(qs, open_q=Q(status__in=upcoming), newest="starts_at")
+
+
+def workorder_history(*, customer=None, vehicle=None) -> QuerySet[WorkOrder]:
+    """Issue 14 item 3: the card's work orders; open until the car is handed back."""
+    from dms.core.history import open_first, subject_q
+
+    qs = WorkOrder.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related("vehicle")
+    return open_first(qs, open_q=~Q(status=WorkOrderStatus.DELIVERED), newest="created_at")
+
+
+def mileage_history(*, vehicle) -> QuerySet[WorkOrder]:
+    """Issue 14 item 3: the vehicle's visits with the mileage read at reception, newest first (the card shows them
+    in date order)."""
+    from django.db.models.functions import Coalesce
+
+    return (
+        WorkOrder.objects.filter(dealership_id=vehicle.dealership_id, vehicle=vehicle, mileage_in__isnull=False)
+        .annotate(visited_at=Coalesce("arrived_at", "created_at"))
+        .order_by("-visited_at", "-id")
+    )
+
+
+def loaner_history(*, today: datetime.date, customer=None, vehicle=None) -> QuerySet[LoanerReservation]:
+    """Issue 14 item 3: the card's loans; open: reserved and not yet over."""
+    from dms.core.history import open_first, subject_q
+
+    qs = LoanerReservation.objects.filter(
+        subject_q(customer=customer, vehicle=vehicle, vehicle_path="appointment__vehicle")
+    ).select_related("loaner")
+    still_on = Q(status=LoanerReservation.Status.RESERVED, ends_on__gte=today)
+    return open_first(qs, open_q=still_on, newest="starts_on")

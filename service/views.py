@@ -159,9 +159,18 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
             "time": g.get("time", "10:00"),
             "handover_date": day,
             "handover_time": "17:00",
-            "vin": g.get("vin", ""),
+            "vin": g.get("vin", "") or self._prefilled_vin(parse_id(g.get("vehicle", ""))),
             "customer": parse_id(g.get("customer", "")),
         }
+
+    def _prefilled_vin(self, vehicle_id: int | None) -> str:
+        # Issue 14 item 3: "book" on a vehicle's card names the vehicle; only one of this dealership counts.
+        from dms.core.models import Vehicle
+
+        if vehicle_id is None:
+            return ""
+        vehicle = Vehicle.objects.filter(pk=vehicle_id, dealership=self.request.dealership).first()
+        return vehicle.vin if vehicle else ""
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("New appointment"), **kwargs)

@@ -1,13 +1,17 @@
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
 from . import selectors, services
 from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
+from .history import API_MAX_ROWS, API_ROWS, item_as_data, load_sections, sections_for
+from .inputs import parse_id
 from .models import Customer, Vehicle, normalize_vin, validate_vin
 from .parsers import BoundedJSONParser
 from .security import ClientAddressThrottle
@@ -109,6 +113,60 @@ class VehicleSerializer(serializers.ModelSerializer):
         return value
 
 
+class HistoryItemSerializer(serializers.Serializer):
+    """One record on a customer's or vehicle's history (issue 14 item 3)."""
+
+    kind = serializers.CharField(
+        help_text="customer_order, call, message, sales_order, return, appointment, "
+        "work_order, loan, recall, complaint, warranty_claim or goodwill_claim"
+    )
+    id = serializers.IntegerField()
+    title = serializers.CharField(help_text="The record's number, or what it is when it has none.")
+    status = serializers.CharField(help_text="The status code.")
+    status_label = serializers.CharField(help_text="The status in the reader's language.")
+    date = serializers.DateField(allow_null=True, help_text="The record's day in the dealership's calendar.")
+    at = serializers.DateTimeField(allow_null=True, help_text="The moment, for records that have one.")
+    is_open = serializers.BooleanField()
+    url = serializers.CharField(allow_null=True, help_text="The record's page (or the page it is shown on).")
+    detail = serializers.CharField(allow_blank=True)
+    mileage = serializers.IntegerField(allow_null=True, help_text="Mileage read at reception, km (work orders).")
+
+
+class HistorySectionSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    total = serializers.IntegerField(help_text="How many records of this kind there are; items holds the first.")
+    items = HistoryItemSerializer(many=True)
+
+
+class HistorySerializer(serializers.Serializer):
+    sections = HistorySectionSerializer(many=True, help_text="Open records first, then newest first.")
+
+
+HISTORY_LIMIT_PARAMETER = OpenApiParameter(
+    "limit", int, description=f"Records per section (default {API_ROWS}, at most {API_MAX_ROWS})."
+)
+
+
+def history_response(request, subject, hook_name: str) -> Response:
+    """Issue 14 item 3: the card's sections the user may see, bounded per section (``?limit=``)."""
+    limit = min(parse_id(request.query_params.get("limit", "")) or API_ROWS, API_MAX_ROWS)
+    sections = [section for section in sections_for(request.user, subject, hook_name) if section.in_api]
+    tz = subject.dealership.tz
+    data = {
+        "sections": [
+            {
+                "kind": loaded.kind,
+                "title": str(loaded.title),
+                "total": loaded.total,
+                "items": [item_as_data(item, tz) for item in loaded.items],
+            }
+            for loaded in load_sections(sections, limit=limit)
+        ]
+    }
+    return Response(HistorySerializer(data).data)
+
+
 class _ScopedModelViewSet(
     DealershipScopedMixin,
     mixins.ListModelMixin,
@@ -134,6 +192,12 @@ class CustomerViewSet(_ScopedModelViewSet):
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("vehicles")
 
+    @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Everything the dealership has done with the customer, by kind: open records first, then newest."""
+        return history_response(request, self.get_object(), "customer_history")
+
     def perform_create(self, serializer):
         serializer.instance = services.customer_create(
             actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
@@ -157,6 +221,12 @@ class VehicleViewSet(_ScopedModelViewSet):
         return selectors.vehicle_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         )
+
+    @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Everything the dealership has done with the vehicle, by kind — its open recall campaigns included."""
+        return history_response(request, self.get_object(), "vehicle_history")
 
     def perform_create(self, serializer):
         serializer.instance = services.vehicle_create(

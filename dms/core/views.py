@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -5,12 +7,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from . import selectors, services
+from .formatting import date_formatter
 from .forms import CustomerForm, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
@@ -178,17 +182,56 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 
 
-class CustomerDetailView(DealershipPageMixin, TemplateView):
+class HistoryCardMixin:
+    """Issue 14 item 3: the card's history sections from every app (``<app>.panels.<subject>_history``), the open
+    ones first, then newest; ``?all=<kind>`` shows one section in full, a page at a time."""
+
+    history_hook = ""
+    actions_hook = ""
+
+    def history_context(self, subject) -> dict:
+        from .history import CARD_ROWS, actions_for, load_section_page, load_sections, sections_for
+
+        user = self.request.user
+        sections = sections_for(user, subject, self.history_hook)
+        wanted = self.request.GET.get("all", "")
+        full = next((section for section in sections if section.kind == wanted), None)
+        if full is not None:
+            loaded = [load_section_page(full, page_number=self.request.GET.get("page"))]
+        else:
+            loaded = load_sections(sections, limit=CARD_ROWS)
+        tz = self.request.dealership.tz
+        with timezone.override(tz):
+            with_time, day_only = date_formatter("SHORT_DATETIME_FORMAT"), date_formatter("SHORT_DATE_FORMAT")
+            for section in loaded:
+                section.rows = [
+                    (item, (with_time if isinstance(item.date, datetime.datetime) else day_only)(item.date))
+                    for item in section.items
+                ]
+        return {
+            "history": loaded,
+            "history_full": full is not None,
+            "history_empty": [section for section in loaded if not section.total],
+            "history_rows": CARD_ROWS,
+            "quick_actions": actions_for(user, subject, self.actions_hook),
+        }
+
+
+class CustomerDetailView(HistoryCardMixin, DealershipPageMixin, TemplateView):
     permission_required = "core.view_customer"
     template_name = "core/customer_detail.html"
+    history_hook = "customer_history"
+    actions_hook = "customer_actions"
 
     def get_context_data(self, **kwargs):
         customer = self.get_scoped_object(Customer, self.kwargs["pk"])
+        customer.dealership = self.request.dealership  # the same row: the history reads its time zone
         return super().get_context_data(
             customer=customer,
             vehicles=customer.vehicles.all(),
             panels=customer_panels(self.request, customer),
             audit_entries=selectors.audit_trail(customer)[:50],
+            **self.history_context(customer),
             **kwargs,
         )
 
@@ -303,13 +346,23 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 
 
-class VehicleDetailView(DealershipPageMixin, TemplateView):
+class VehicleDetailView(HistoryCardMixin, DealershipPageMixin, TemplateView):
     permission_required = "core.view_vehicle"
     template_name = "core/vehicle_detail.html"
+    history_hook = "vehicle_history"
+    actions_hook = "vehicle_actions"
 
     def get_context_data(self, **kwargs):
         vehicle = self.get_scoped_object(Vehicle, self.kwargs["pk"])
-        return super().get_context_data(vehicle=vehicle, audit_entries=selectors.audit_trail(vehicle)[:50], **kwargs)
+        vehicle.dealership = self.request.dealership  # the same row: the history reads its time zone
+        today = timezone.localtime(timezone.now(), self.request.dealership.tz).date()
+        return super().get_context_data(
+            vehicle=vehicle,
+            in_warranty=vehicle.warranty_end is not None and vehicle.warranty_end >= today,
+            audit_entries=selectors.audit_trail(vehicle)[:50],
+            **self.history_context(vehicle),
+            **kwargs,
+        )
 
 
 class VehicleCreateView(ServiceFormView):

@@ -332,8 +332,15 @@ def crud(model: str, *, create=True, patch=False, delete=False, **actions: tuple
 
 API_RESOURCES: dict[str, tuple[str, dict]] = {
     # prefix: (model label for {id}, rows)
-    "/api/customers/": ("core.Customer", crud("core.customer", patch=True)),
-    "/api/vehicles/": ("core.Vehicle", crud("core.vehicle", patch=True)),
+    # Issue 14 item 3: the card's history over the API; each section is further narrowed by its own permission.
+    "/api/customers/": (
+        "core.Customer",
+        crud("core.customer", patch=True, **{"{id}/history/": ("get", "core.view_customer")}),
+    ),
+    "/api/vehicles/": (
+        "core.Vehicle",
+        crud("core.vehicle", patch=True, **{"{id}/history/": ("get", "core.view_vehicle")}),
+    ),
     # Issue 16 item 5: outbound webhooks, the administrator's.
     "/api/webhook-subscriptions/": (
         "core.WebhookSubscription",
