@@ -1,6 +1,7 @@
 """Building blocks every app's API uses to keep each dealership's data apart."""
 
 from django.contrib.auth import get_user_model
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter
@@ -72,7 +73,11 @@ def id_param(request, name: str) -> int | None:
 def column_field(model, name: str, **overrides) -> serializers.Field:
     """A plain serializer's field built from the model column it is written to, with exactly its bounds (digits,
     length, range): a value the column cannot hold is a 400 here, not a database error later (issue 12 item 5)."""
-    field_class, kwargs = serializers.ModelSerializer().build_standard_field(name, model._meta.get_field(name))
+    model_field = model._meta.get_field(name)
+    field_class, kwargs = serializers.ModelSerializer().build_standard_field(name, model_field)
+    # DRF adds the label only when the verbose name differs from the field's name in the language active at import
+    # time, so the schema's titles depended on which module was imported first; always carry the (lazy) label.
+    kwargs["label"] = capfirst(model_field.verbose_name)
     kwargs.pop("read_only", None)
     for key in ("required", "allow_null", "default"):  # a plain payload's own rules decide these
         kwargs.pop(key, None)
