@@ -1,6 +1,7 @@
 """Reads of the service department, always scoped to dealerships."""
 
 import datetime
+import re
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dms.core import roles as core_roles
-from dms.core.models import Dealership
+from dms.core.models import Dealership, Vehicle
 
 from . import scheduling
 from .models import (
@@ -18,6 +19,7 @@ from .models import (
     Appointment,
     AppointmentConfirmation,
     AppointmentSlot,
+    AppointmentStatus,
     ConfirmationStatus,
     DayOff,
     Loaner,
@@ -31,6 +33,9 @@ from .models import (
 )
 
 User = get_user_model()
+
+# R19: the confirmation goes out 24 hours before the appointment.
+CONFIRMATION_LEAD = datetime.timedelta(hours=24)
 
 
 def service_settings(*, dealership: Dealership) -> ServiceSettings:
@@ -343,3 +348,56 @@ def workorder_next_step(work_order: WorkOrder) -> str:
     if status == WorkOrderStatus.READY:
         return _("Delivery: the customer signs for the car.")
     return _("Delivered.")
+
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def _reason_words(text: str) -> set[str]:
+    # Crude stemming for Russian and English: significant words cut to 5 letters.
+    return {w[:5] for w in _WORD_RE.findall((text or "").lower()) if len(w) >= 4}
+
+
+def same_reason(a: str, b: str) -> bool:
+    wa, wb = _reason_words(a), _reason_words(b)
+    if not wa or not wb:
+        return (a or "").strip().lower() == (b or "").strip().lower()
+    return len(wa & wb) * 2 >= min(len(wa), len(wb))
+
+
+def find_repeat_visit(
+    *, dealership: Dealership, vehicle: Vehicle, reason: str, starts_at: datetime.datetime, exclude_pk=None
+):
+    """R15: an earlier visit of the same vehicle for the same problem within the dealership's period."""
+    days = service_settings(dealership=dealership).repeat_visit_days
+    earlier = (
+        Appointment.objects.filter(
+            dealership=dealership,
+            vehicle=vehicle,
+            starts_at__lt=starts_at,
+            starts_at__gte=starts_at - datetime.timedelta(days=days),
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .order_by("-starts_at")
+    )
+    if exclude_pk:
+        earlier = earlier.exclude(pk=exclude_pk)
+    for previous in earlier:
+        if same_reason(previous.reason, reason):
+            return previous
+    return None
+
+
+def jobs_waiting_for_quality_check(work_order: WorkOrder) -> list[WorkOrderJob]:
+    """The agreed jobs that have not passed yet: after a rework only the failed jobs (issue 14 item 6)."""
+    return [job for job in work_order.doable_jobs() if job.quality_status != WorkOrderJob.QualityStatus.PASSED]
+
+
+def appointments_due_for_confirmation(*, now: datetime.datetime):
+    """Active appointments starting within the next 24 hours (exactly 24 h ahead included) not yet confirmed."""
+    return Appointment.objects.filter(
+        status=AppointmentStatus.BOOKED,
+        starts_at__gt=now,
+        starts_at__lte=now + CONFIRMATION_LEAD,
+        confirmation_sent_at__isnull=True,
+    )

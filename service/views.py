@@ -22,7 +22,7 @@ from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 from parts import selectors as parts_selectors
 
-from . import confirmations, forms, ical, pdf, selectors, services, stock
+from . import forms, ical, pdf, selectors, services, stock
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -294,7 +294,7 @@ class AppointmentActionView(DealershipPageMixin, View):
             services.loaner_reserve(actor=user, appointment=appointment, **form.cleaned_data)
             messages.success(request, _("Loaner car reserved."))
         elif action == "confirm":
-            confirmations.appointment_confirm(actor=user, appointment=appointment, via=_("by the advisor"))
+            services.appointment_confirm(actor=user, appointment=appointment, via=_("by the advisor"))
             messages.success(request, _("Appointment confirmed."))
         elif action == "open-work-order":
             if not user.has_perm("service.add_workorder"):
@@ -495,10 +495,10 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             # Issue 14 item 6: the check covers only the jobs that have not passed; each with its kind's checklist.
             qc_jobs=[
                 (job, list(job.kind.checklist.filter(active=True)) if job.kind_id else [])
-                for job in services.jobs_waiting_for_quality_check(wo)
+                for job in selectors.jobs_waiting_for_quality_check(wo)
             ],
             next_step=selectors.workorder_next_step(wo),
-            full_inspection=any(j.is_important for j in services.jobs_waiting_for_quality_check(wo)),
+            full_inspection=any(j.is_important for j in selectors.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
             **kwargs,
         )
@@ -904,7 +904,7 @@ class ConfirmationCallsView(DealershipPageMixin, TemplateView):
 
         confirmation = self.get_scoped_object(AppointmentConfirmation, request.POST.get("pk"))
         try:
-            confirmations.confirmation_call_record(
+            services.confirmation_call_record(
                 actor=request.user,
                 confirmation=confirmation,
                 result=request.POST.get("result", ""),
@@ -922,7 +922,7 @@ class PublicReplyView(TemplateView):
     template_name = "service/public_reply.html"
 
     def get_appointment(self):
-        appointment = confirmations.appointment_from_token(self.kwargs["token"])
+        appointment = services.appointment_from_token(self.kwargs["token"])
         if appointment is None:
             raise Http404
         return appointment
@@ -939,7 +939,7 @@ class PublicReplyView(TemplateView):
         appointment = self.get_appointment()
         answer = request.POST.get("answer")
         try:
-            confirmations.confirmation_reply(appointment=appointment, answer=answer)
+            services.confirmation_reply(appointment=appointment, answer=answer)
         except (ValidationError, ConflictError) as error:
             return self.render_to_response(self.get_context_data(error=_service_error_message(error)))
         return self.render_to_response(self.get_context_data(done=answer))

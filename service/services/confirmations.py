@@ -14,11 +14,10 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel
 
-from . import notify, scheduling
-from .models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
-from .service_helpers import _now, _transition
+from .. import notify, scheduling, selectors
+from ..models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
+from .common import _now, _transition
 
-CONFIRMATION_LEAD = datetime.timedelta(hours=24)
 REPLY_SALT = "service.appointment-reply"
 REPLY_MAX_AGE = 30 * 24 * 3600
 
@@ -38,16 +37,6 @@ def appointment_from_token(token: str) -> Appointment | None:
     except signing.BadSignature:
         return None
     return Appointment.objects.filter(pk=data.get("a")).select_related("dealership", "customer", "vehicle").first()
-
-
-def appointments_due_for_confirmation(*, now: datetime.datetime):
-    """Active appointments starting within the next 24 hours (exactly 24 h ahead included) not yet confirmed."""
-    return Appointment.objects.filter(
-        status=AppointmentStatus.BOOKED,
-        starts_at__gt=now,
-        starts_at__lte=now + CONFIRMATION_LEAD,
-        confirmation_sent_at__isnull=True,
-    )
 
 
 def _message(appointment: Appointment) -> tuple[str, str]:
@@ -125,7 +114,7 @@ def confirmation_send(
 def confirmations_send_due(*, now: datetime.datetime | None = None) -> int:
     now = _now(now)
     count = 0
-    for appointment in appointments_due_for_confirmation(now=now).only("pk"):
+    for appointment in selectors.appointments_due_for_confirmation(now=now).only("pk"):
         if confirmation_send(appointment=appointment, now=now) is not None:
             count += 1
     return count

@@ -11,11 +11,9 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 
-from . import scheduling
-from .models import Appointment, Loaner, LoanerDay, LoanerReservation
-from .service_helpers import _check_owned
-
-__all__ = ["loaner_create", "loaner_update", "loaner_reserve", "loaner_reservation_cancel", "LOANER_FIELDS"]
+from .. import scheduling
+from ..models import Appointment, Loaner, LoanerDay, LoanerReservation
+from .common import _check_owned
 
 LOANER_FIELDS = ("plate", "make", "model", "vin", "is_active", "notes")
 

@@ -12,7 +12,8 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.tenancy import allowed_dealership_ids
 
-from . import scheduling
+from .. import scheduling
+from ..models import WorkOrder
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:
@@ -56,3 +57,9 @@ def _transition(actor, instance, method_name: str, *, message: str = "", check_p
     instance.save()
     events.record_transition(actor=actor, instance=instance, source=source, target=instance.status, message=message)
     return instance
+
+
+def _lock_work_order(work_order: WorkOrder) -> WorkOrder:
+    return (
+        WorkOrder.objects.select_for_update().select_related("dealership", "vehicle", "customer").get(pk=work_order.pk)
+    )
