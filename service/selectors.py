@@ -255,10 +255,16 @@ def workorder_list(
     return qs
 
 
+def _parts_arrived_on(order, day) -> bool:
+    """R10: did all of the order's parts arrive on ``day`` (dealership's date)?"""
+    received_at = getattr(order, "received_at", None) if order is not None else None
+    if received_at is None:
+        return False
+    return timezone.localtime(received_at, order.dealership.tz).date() == day
+
+
 def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
     """Today's cars by status. R10: cars on the waiting lot whose parts arrived today come first in each column."""
-    from . import orders_link
-
     now = now or timezone.now()
     today = timezone.localtime(now, dealership.tz).date()
     start, end = scheduling.day_bounds(today, dealership.tz)
@@ -271,7 +277,7 @@ def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
         .select_related("customer", "vehicle", "advisor", "customer_order__dealership", "appointment")
     )
     for wo in orders:
-        wo.parts_arrived_today = wo.on_waiting_lot and orders_link.parts_arrived_on(wo.customer_order, today)
+        wo.parts_arrived_today = wo.on_waiting_lot and _parts_arrived_on(wo.customer_order, today)
     orders.sort(key=lambda wo: (not wo.parts_arrived_today, wo.arrived_at or wo.created_at))
     return [
         {"status": value, "label": label, "orders": [wo for wo in orders if wo.status == value]}

@@ -22,7 +22,7 @@ from dms.core.selectors import audit_trail
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 from parts import selectors as parts_selectors
 
-from . import forms, ical, pdf, selectors, services, stock
+from . import forms, ical, pdf, selectors, services
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -407,7 +407,7 @@ class PreparationView(DealershipPageMixin, TemplateView):
         lines = []
         if wo is not None:
             for line in WorkOrderPart.objects.filter(job__work_order=wo).select_related("part", "job"):
-                line.available = stock.available(dealership=self.request.dealership, part=line.part)
+                line.available = parts_selectors.stock_available(dealership=self.request.dealership, part=line.part)
                 line.outstanding = line.quantity - line.reserved_quantity - line.ordered_quantity
                 lines.append(line)
         return super().get_context_data(
@@ -416,7 +416,6 @@ class PreparationView(DealershipPageMixin, TemplateView):
             lines=lines,
             job_form=forms.JobForm(dealership=self.request.dealership),
             part_form=forms.PartLineForm(dealership=self.request.dealership),
-            stock_connected=stock.is_connected(),
             **kwargs,
         )
 

@@ -13,8 +13,9 @@ from django_fsm import can_proceed
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel
+from notifications import services as notification_services
 
-from .. import notify, scheduling, selectors
+from .. import scheduling, selectors
 from ..models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
 from .common import _now, _transition
 
@@ -64,7 +65,7 @@ def _deliver(confirmation_id: int) -> None:
     appointment = confirmation.appointment
     subject, body = _message(appointment)
     try:
-        result = notify.notify_customer(
+        delivery = notification_services.customer_notify(
             actor=None,
             customer=appointment.customer,
             subject=subject,
@@ -72,8 +73,8 @@ def _deliver(confirmation_id: int) -> None:
             reference=f"appointment:{appointment.pk}",
         )
     except Exception:  # noqa: BLE001 - a failed send becomes a call task, the advisor confirms by phone
-        result = notify.CALL
-    if result == notify.CALL:
+        delivery = None
+    if delivery is None:  # the customer is phoned instead
         AppointmentConfirmation.objects.filter(pk=confirmation_id).update(
             status=ConfirmationStatus.CALL_DUE, assigned_to_id=appointment.advisor_id
         )
@@ -87,7 +88,7 @@ def confirmation_send(
     appointment = Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
     if appointment.confirmation_sent_at is not None or appointment.status != AppointmentStatus.BOOKED:
         return None
-    channel = notify.channel_for(appointment.customer)
+    channel = appointment.customer.preferred_channel
     phone = channel == ContactChannel.PHONE
     confirmation = AppointmentConfirmation.objects.create(
         dealership_id=appointment.dealership_id,

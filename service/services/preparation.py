@@ -15,8 +15,13 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction
+from notifications import services as notification_services
+from orders import services as order_services
+from orders.models import OrderPurpose
+from parts import selectors as parts_selectors
+from parts import services as parts_services
 
-from .. import notify, orders_link, scheduling, stock
+from .. import scheduling
 from ..models import (
     Appointment,
     AppointmentStatus,
@@ -39,7 +44,7 @@ def _warn_missing_parts(appointment_id: int, eta: datetime.date, actor_id: int |
     appointment = Appointment.objects.select_related("customer", "dealership").get(pk=appointment_id)
     actor = User.objects.filter(pk=actor_id).first()
     tz = appointment.dealership.tz
-    result = notify.notify_customer(
+    delivery = notification_services.customer_notify(
         actor=actor,
         customer=appointment.customer,
         subject=_("Your service appointment: parts are on order"),
@@ -54,7 +59,7 @@ def _warn_missing_parts(appointment_id: int, eta: datetime.date, actor_id: int |
         },
         reference=f"appointment:{appointment.pk}:parts",
     )
-    if result == notify.SENT:
+    if delivery is not None:  # None: the customer is phoned instead
         Appointment.objects.filter(pk=appointment_id).update(parts_warning_sent_at=timezone.now())
 
 
@@ -82,10 +87,10 @@ def workorder_prepare_parts(
         need = line.quantity - line.reserved_quantity - line.ordered_quantity
         if need <= 0:
             continue
-        on_hand = stock.available(dealership=work_order.dealership, part=line.part)
+        on_hand = parts_selectors.stock_available(dealership=work_order.dealership, part=line.part)
         take = min(need, on_hand) if on_hand > 0 else Decimal("0")
         if take > 0:
-            reservation = stock.reserve(
+            reservation = parts_services.stock_reserve(
                 actor=actor, dealership=work_order.dealership, part=line.part, quantity=take, reference=reference
             )
             line.reserved_quantity += take
@@ -96,12 +101,13 @@ def workorder_prepare_parts(
             missing.append((line, need - take))
     order = None
     if missing:
-        order = orders_link.create_customer_order(
+        order = order_services.customer_order_create(
             actor=actor,
             dealership=work_order.dealership,
             customer=work_order.customer,
             vehicle=work_order.vehicle,
             kind=order_kind,
+            purpose=OrderPurpose.REPAIR,
             lines=[{"part": line.part, "quantity": qty} for line, qty in missing],
             comment=_("Preparation of work order %(number)s") % {"number": work_order.number},
         )

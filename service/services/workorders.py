@@ -18,8 +18,10 @@ from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle
 from dms.core.validators import ensure_vehicle_of_customer
+from parts import services as parts_services
+from parts.models import Reservation
 
-from .. import selectors, stock
+from .. import selectors
 from ..models import (
     Appointment,
     AppointmentStatus,
@@ -340,6 +342,13 @@ def _job_for_update(job: WorkOrderJob) -> tuple[WorkOrder, WorkOrderJob]:
     return work_order, WorkOrderJob.objects.select_for_update().get(pk=job.pk)
 
 
+def _release_reservation(*, actor, reservation_ref: str) -> None:
+    """Give a part line's reserved stock back to the warehouse (the line keeps the reservation's id)."""
+    reservation = Reservation.objects.filter(pk=reservation_ref).first() if reservation_ref else None
+    if reservation is not None:
+        parts_services.reservation_release(actor=actor, reservation=reservation)
+
+
 def _check_job_changeable(work_order: WorkOrder, job: WorkOrderJob) -> None:
     _check_editable(work_order)
     if job.consent == WorkOrderJob.Consent.INCLUDED and work_order.status != WorkOrderStatus.OPENED:
@@ -358,7 +367,7 @@ def workorder_job_remove(*, actor, job: WorkOrderJob) -> None:
     work_order, job = _job_for_update(job)
     _check_job_changeable(work_order, job)
     for line in job.parts.all():
-        stock.release(actor=actor, reservation_ref=line.reservation_ref)
+        _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
     events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("job removed: %s") % job)
     job.delete()
 
@@ -389,7 +398,7 @@ def workorder_part_add(
 def workorder_part_remove(*, actor, line: WorkOrderPart) -> None:
     work_order, job = _job_for_update(line.job)
     _check_job_changeable(work_order, job)
-    stock.release(actor=actor, reservation_ref=line.reservation_ref)
+    _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
     events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("part removed: %s") % line)
     line.delete()
 
@@ -423,7 +432,7 @@ def workorder_consent_record(
     job.save()
     if not agreed:
         for line in job.parts.all():
-            stock.release(actor=actor, reservation_ref=line.reservation_ref)
+            _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
     revision = _snapshot_revision(
         work_order,
         actor=actor,
