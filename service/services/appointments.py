@@ -7,12 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from dms.core import events
 from dms.core import roles as core_roles
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
+from dms.core.transitions import is_available
 from dms.core.validators import ensure_vehicle_of_customer
 
 from .. import scheduling, selectors
@@ -28,7 +28,7 @@ from ..models import (
     DayOff,
     WorkingHours,
 )
-from .common import _check_owned, _check_staff, _fmt, _now
+from .common import _check_owned, _check_staff, _fmt, _now, _run
 from .loaners import loaner_reservation_cancel
 
 User = get_user_model()
@@ -265,12 +265,12 @@ def appointment_reschedule(
 ) -> Appointment:
     now = _now(now)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE):
+    if not is_available(appointment, "rebook"):
         raise ConflictError(_("Only a booked appointment can be moved."))
     advisor = advisor or appointment.advisor
     _check_staff(appointment.dealership_id, "advisor", advisor, core_roles.SERVICE_ADVISOR)
     duration_minutes = duration_minutes or appointment.duration_minutes
-    before = events.snapshot(appointment, ["advisor", "starts_at", "duration_minutes", "handover_at", "status"])
+    before = events.snapshot(appointment, ["advisor", "starts_at", "duration_minutes", "handover_at"])
     _lock_advisor(advisor)
     cells = _check_booking(
         dealership=appointment.dealership,
@@ -292,39 +292,40 @@ def appointment_reschedule(
     appointment.confirmed_at = None
     appointment.preparation_stage = ""
     appointment.confirmations.all().delete()
-    if appointment.status != AppointmentStatus.BOOKED:
-        appointment.rebook()
     appointment.save()
     _occupy(appointment, cells)
     events.record_updated(actor=actor, instance=appointment, before=before, message=_("rescheduled"))
+    if appointment.status != AppointmentStatus.BOOKED:  # confirmed or asked to move: booked again at the new time
+        _run(appointment, "rebook", actor=actor, check_perm=False, message=_("rescheduled"))
     return appointment
 
 
 @transaction.atomic
 def appointment_cancel(*, actor, appointment: Appointment, reason: str = "") -> Appointment:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if not can_proceed(appointment.cancel):
-        raise ConflictError(_("This appointment can no longer be cancelled."))
-    source = appointment.status
-    appointment.cancel()
-    appointment.save()
+    _run(
+        appointment,
+        "cancel",
+        actor=actor,
+        message=reason,
+        check_perm=False,
+        not_allowed=_("This appointment can no longer be cancelled."),
+    )
     appointment.slots.all().delete()
     for reservation in appointment.loaner_reservations.filter(status="reserved"):
         loaner_reservation_cancel(actor=actor, reservation=reservation)
-    events.record_transition(
-        actor=actor, instance=appointment, source=source, target=appointment.status, message=reason
-    )
     return appointment
 
 
 @transaction.atomic
 def appointment_mark_no_show(*, actor, appointment: Appointment) -> Appointment:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if not can_proceed(appointment.mark_no_show):
-        raise ConflictError(_("This appointment cannot be marked as a no-show."))
-    source = appointment.status
-    appointment.mark_no_show()
-    appointment.save()
+    _run(
+        appointment,
+        "mark_no_show",
+        actor=actor,
+        check_perm=False,
+        not_allowed=_("This appointment cannot be marked as a no-show."),
+    )
     appointment.slots.all().delete()
-    events.record_transition(actor=actor, instance=appointment, source=source, target=appointment.status)
     return appointment

@@ -3,14 +3,14 @@
 import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import TransitionNotAllowed
 
-from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import ModelT, run_transition
 
 from .. import scheduling
 from ..models import WorkOrder
@@ -42,21 +42,13 @@ def _fmt(dt: datetime.datetime, tz) -> str:
     return scheduling.local(dt, tz).strftime("%d.%m.%Y %H:%M")
 
 
-def _transition(actor, instance, method_name: str, *, message: str = "", check_perm: bool = True):
-    method = getattr(instance, method_name)
-    if check_perm and actor is not None and not has_transition_perm(method, actor):
-        if can_proceed(method, check_conditions=False):
-            raise PermissionDenied
-    if not can_proceed(method, check_conditions=False):
-        raise ConflictError(
-            _("This action is not allowed while the status is «%(status)s».")
-            % {"status": instance.get_status_display()}
-        )
-    source = instance.status
-    method()
-    instance.save()
-    events.record_transition(actor=actor, instance=instance, source=source, target=instance.status, message=message)
-    return instance
+def _run(instance: ModelT, name: str, *, actor, **options: Any) -> ModelT:
+    """``dms.core.transitions.run_transition``; a status that does not allow the step answers as a ConflictError
+    (409 with the status in the message), which the pages show as a message as well as the API."""
+    try:
+        return run_transition(instance, name, actor=actor, **options)
+    except TransitionNotAllowed as error:
+        raise ConflictError(str(error)) from error
 
 
 def _lock_work_order(work_order: WorkOrder) -> WorkOrder:

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -17,7 +16,7 @@ from notifications import services as notification_services
 
 from .. import scheduling, selectors
 from ..models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
-from .common import _now, _transition
+from .common import _now, _run
 
 REPLY_SALT = "service.appointment-reply"
 REPLY_MAX_AGE = 30 * 24 * 3600
@@ -126,10 +125,15 @@ def appointment_confirm(*, actor, appointment: Appointment, via: str, now=None) 
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == AppointmentStatus.CONFIRMED:
         return appointment
-    if not can_proceed(appointment.confirm):
-        raise ConflictError(_("This appointment can no longer be confirmed."))
     appointment.confirmed_at = _now(now)
-    _transition(actor, appointment, "confirm", message=via, check_perm=False)
+    _run(
+        appointment,
+        "confirm",
+        actor=actor,
+        message=via,
+        check_perm=False,
+        not_allowed=_("This appointment can no longer be confirmed."),
+    )
     AppointmentConfirmation.objects.filter(appointment=appointment).update(
         status=ConfirmationStatus.CONFIRMED, answered_at=appointment.confirmed_at
     )
@@ -141,9 +145,14 @@ def appointment_request_reschedule(*, actor, appointment: Appointment, via: str,
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == AppointmentStatus.RESCHEDULE:
         return appointment
-    if not can_proceed(appointment.ask_reschedule):
-        raise ConflictError(_("This appointment can no longer be moved from here; please call us."))
-    _transition(actor, appointment, "ask_reschedule", message=via, check_perm=False)
+    _run(
+        appointment,
+        "ask_reschedule",
+        actor=actor,
+        message=via,
+        check_perm=False,
+        not_allowed=_("This appointment can no longer be moved from here; please call us."),
+    )
     confirmation, _created = AppointmentConfirmation.objects.get_or_create(
         appointment=appointment,
         defaults={

@@ -6,10 +6,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
+from dms.core.transitions import is_available
 from dms.core.uploads import IMAGE_UPLOADS, validate_upload
 
 from .. import selectors
@@ -21,7 +21,7 @@ from ..models import (
     WorkOrder,
     WorkOrderJob,
 )
-from .common import _lock_work_order, _transition
+from .common import _lock_work_order, _run
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def workorder_quality_check(
     if not actor.has_perm("service.qc_workorder"):
         raise PermissionDenied
     # The FSM says whether the check is possible now (no source states repeated here).
-    if not can_proceed(work_order.pass_quality_check):
+    if not is_available(work_order, "pass_quality_check"):
         raise ConflictError(_("The work order is not waiting for the quality check."))
     legacy = results is None
     if legacy:
@@ -140,7 +140,7 @@ def workorder_quality_check(
         quality_status=WorkOrderJob.QualityStatus.PASSED
     )
     if not failed:
-        _transition(actor, work_order, "pass_quality_check", message=notes)
+        _run(work_order, "pass_quality_check", actor=actor, message=notes)
     else:
         # Rework: only the failed jobs are redone (and self-checked again); passed jobs stay passed.
         WorkOrderJob.objects.filter(pk__in=failed_ids).update(
@@ -149,5 +149,5 @@ def workorder_quality_check(
         work_order.rework_count += 1
         work_order.self_check_at = None
         names = ", ".join(r.job.description for r in failed)
-        _transition(actor, work_order, "fail_quality_check", message=notes or _("rework: %s") % names)
+        _run(work_order, "fail_quality_check", actor=actor, message=notes or _("rework: %s") % names)
     return check

@@ -17,6 +17,7 @@ from dms.core import roles as core_roles
 from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle
+from dms.core.transitions import is_available
 from dms.core.validators import ensure_vehicle_of_customer
 from parts import services as parts_services
 from parts.models import Reservation
@@ -34,7 +35,7 @@ from ..models import (
     WorkOrderRevision,
     WorkOrderStatus,
 )
-from .common import _check_owned, _check_staff, _lock_work_order, _now, _transition
+from .common import _check_owned, _check_staff, _lock_work_order, _now, _run
 
 User = get_user_model()
 
@@ -192,7 +193,7 @@ def workorder_record_reception(
     if work_order.appointment_id:
         appointment = Appointment.objects.select_for_update().get(pk=work_order.appointment_id)
         if appointment.status != AppointmentStatus.ARRIVED:
-            _transition(actor, appointment, "arrive", check_perm=False)
+            _run(appointment, "arrive", actor=actor, check_perm=False)
     return work_order
 
 
@@ -208,11 +209,7 @@ def reception_check_in(
     now: datetime.datetime | None = None,
 ) -> WorkOrder:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in (
-        AppointmentStatus.BOOKED,
-        AppointmentStatus.CONFIRMED,
-        AppointmentStatus.RESCHEDULE,
-    ):
+    if not is_available(appointment, "arrive"):
         raise ConflictError(_("Only a booked appointment can be checked in."))
     work_order = appointment_open_work_order(actor=actor, appointment=appointment)
     return workorder_record_reception(
@@ -332,8 +329,8 @@ def workorder_job_add(
         changes={"job": job.description, "hours": str(job.standard_hours), "extra": extra},
         message=_("extra work added, awaiting the customer's consent") if extra else _("job added"),
     )
-    if extra and work_order.status in (WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.IN_REPAIR):
-        _transition(actor, work_order, "request_approval", message=_("extra work found"))
+    if extra and is_available(work_order, "request_approval"):
+        _run(work_order, "request_approval", actor=actor, message=_("extra work found"))
     return job
 
 
@@ -473,18 +470,18 @@ def workorder_start_diagnosis(*, actor, work_order: WorkOrder) -> WorkOrder:
     work_order = _lock_work_order(work_order)
     if work_order.status == WorkOrderStatus.OPENED and work_order.arrived_at is None:
         raise ConflictError(_("Record the car's reception (mileage, fuel, damage) before diagnosis."))
-    return _transition(actor, work_order, "start_diagnosis")
+    return _run(work_order, "start_diagnosis", actor=actor)
 
 
 @transaction.atomic
 def workorder_start_repair(*, actor, work_order: WorkOrder) -> WorkOrder:
     work_order = _lock_work_order(work_order)
-    if work_order.status in (WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.AWAITING_APPROVAL):
+    if is_available(work_order, "start_repair"):
         if work_order.has_pending_consent():
             raise ConflictError(_("Extra work is waiting for the customer's consent; record the answer first."))  # R30
         if not work_order.has_jobs():
             raise ValidationError({"jobs": _("Add at least one job before the repair.")})
-    return _transition(actor, work_order, "start_repair")
+    return _run(work_order, "start_repair", actor=actor)
 
 
 @transaction.atomic
@@ -493,8 +490,8 @@ def workorder_submit_for_quality_check(
 ) -> WorkOrder:
     """R31: the technician's self-check comes first; then the car goes to the inspector."""
     work_order = _lock_work_order(work_order)
-    if work_order.status != WorkOrderStatus.IN_REPAIR:
-        return _transition(actor, work_order, "submit_for_quality_check")
+    if not is_available(work_order, "submit_for_quality_check"):
+        return _run(work_order, "submit_for_quality_check", actor=actor)
     if work_order.has_pending_consent():
         raise ConflictError(_("Extra work is waiting for the customer's consent."))  # R30
     if work_order.has_unfinished_jobs():
@@ -504,15 +501,15 @@ def workorder_submit_for_quality_check(
     work_order.technician = technician.strip()
     work_order.self_check_at = _now(now)
     work_order.self_check_notes = notes
-    return _transition(actor, work_order, "submit_for_quality_check", message=_("self-check done by %s") % technician)
+    return _run(work_order, "submit_for_quality_check", actor=actor, message=_("self-check done by %s") % technician)
 
 
 @transaction.atomic
 def workorder_deliver(*, actor, work_order: WorkOrder, signed_by: str, now=None) -> WorkOrder:
     """R31: delivery is signed by the customer (name and time)."""
     work_order = _lock_work_order(work_order)
-    if work_order.status == WorkOrderStatus.READY and not (signed_by or "").strip():
+    if is_available(work_order, "deliver") and not (signed_by or "").strip():
         raise ValidationError({"signed_by": _("The customer signs for the delivery: enter their name.")})
     work_order.signed_by = (signed_by or "").strip()
     work_order.delivered_at = _now(now)
-    return _transition(actor, work_order, "deliver", message=_("signed by %s") % work_order.signed_by)
+    return _run(work_order, "deliver", actor=actor, message=_("signed by %s") % work_order.signed_by)
