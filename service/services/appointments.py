@@ -66,6 +66,26 @@ def _check_booking(
 ) -> list[tuple[datetime.datetime, str]]:
     """Check a booking against the grid, the advisor's hours and the book; return the cells to occupy."""
     tz = dealership.tz
+    _check_booking_times(
+        starts_at=starts_at, duration_minutes=duration_minutes, handover_at=handover_at, now=now, tz=tz
+    )
+    cells = [(cell, AppointmentSlot.Kind.RECEPTION) for cell in scheduling.slot_starts(starts_at, duration_minutes)]
+    cells.append((handover_at, AppointmentSlot.Kind.HANDOVER))
+    _check_working_hours(advisor=advisor, cells=cells, tz=tz)
+    _check_cells_free(advisor=advisor, cells=cells, handover_at=handover_at, exclude_pk=exclude_pk, tz=tz)
+    _check_customers_per_hour(advisor=advisor, starts_at=starts_at, exclude_pk=exclude_pk, tz=tz)
+    return cells
+
+
+def _check_booking_times(
+    *,
+    starts_at: datetime.datetime,
+    duration_minutes: int,
+    handover_at: datetime.datetime | None,
+    now: datetime.datetime,
+    tz,
+) -> None:
+    """The arrival and the hand-over: given, on the 15-minute grid, in the future, the hand-over after the job."""
     if starts_at is None:
         raise ValidationError({"starts_at": _("This field is required.")})
     if handover_at is None:
@@ -94,10 +114,10 @@ def _check_booking(
                 % {"end": _fmt(ends_at, tz)}
             }
         )
-    cells = [(cell, AppointmentSlot.Kind.RECEPTION) for cell in scheduling.slot_starts(starts_at, duration_minutes)]
-    cells.append((handover_at, AppointmentSlot.Kind.HANDOVER))
 
-    # Working hours and days off.
+
+def _check_working_hours(*, advisor, cells: list[tuple[datetime.datetime, str]], tz) -> None:
+    """Every cell falls in the advisor's working hours, on a working day."""
     hours = {h.weekday: h for h in WorkingHours.objects.filter(advisor=advisor)}
     days_off = set(
         DayOff.objects.filter(
@@ -126,6 +146,10 @@ def _check_booking(
                 }
             )
 
+
+def _check_cells_free(
+    *, advisor, cells: list[tuple[datetime.datetime, str]], handover_at: datetime.datetime, exclude_pk, tz
+) -> None:
     # Free cells (the unique constraint is the final word; this gives the clear message).
     taken = AppointmentSlot.objects.filter(advisor=advisor, starts_at__in=[c for c, _kind in cells])
     if exclude_pk:
@@ -137,6 +161,8 @@ def _check_booking(
             {field: _("The advisor is already booked at %(time)s.") % {"time": _fmt(taken.starts_at, tz)}}
         )
 
+
+def _check_customers_per_hour(*, advisor, starts_at: datetime.datetime, exclude_pk, tz) -> None:
     # R16: at most 3 customers per hour per advisor (arrivals starting in that clock hour).
     hour_start, hour_end = scheduling.hour_bounds(starts_at, tz)
     same_hour = Appointment.objects.filter(
@@ -161,7 +187,6 @@ def _check_booking(
                 }
             }
         )
-    return cells
 
 
 def _occupy(appointment: Appointment, cells) -> None:

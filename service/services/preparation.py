@@ -81,6 +81,34 @@ def workorder_prepare_parts(
     )
     if not lines:
         raise ValidationError({"parts": _("Add the parts the job needs first.")})
+    reserved, missing = _reserve_from_stock(actor=actor, work_order=work_order, lines=lines)
+    order = _order_missing(actor=actor, work_order=work_order, missing=missing, order_kind=order_kind)
+    for line in {id(line): line for line, _q in reserved + missing}.values():
+        line.save(update_fields=["reserved_quantity", "ordered_quantity", "reservation_ref"])
+    work_order.save()
+    if work_order.appointment is not None:
+        _mark_appointment_prepared(actor=actor, work_order=work_order, order=order, missing=missing, now=now)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        changes={
+            "reserved": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in reserved),
+            "ordered": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in missing),
+            "customer_order": str(order) if order else "",
+        },
+        message=_("parts prepared"),
+    )
+    return {"reserved": reserved, "missing": missing, "order": order}
+
+
+PartShortfall = list[tuple[WorkOrderPart, Decimal]]
+
+
+def _reserve_from_stock(
+    *, actor, work_order: WorkOrder, lines: list[WorkOrderPart]
+) -> tuple[PartShortfall, PartShortfall]:
+    """Reserve what the warehouse has of each line's outstanding quantity; return (reserved, still missing)."""
     reference = f"{work_order.number}"
     reserved, missing = [], []
     for line in lines:
@@ -99,51 +127,46 @@ def workorder_prepare_parts(
             reserved.append((line, take))
         if need - take > 0:
             missing.append((line, need - take))
-    order = None
-    if missing:
-        order = order_services.customer_order_create(
-            actor=actor,
-            dealership=work_order.dealership,
-            customer=work_order.customer,
-            vehicle=work_order.vehicle,
-            kind=order_kind,
-            purpose=OrderPurpose.REPAIR,
-            lines=[{"part": line.part, "quantity": qty} for line, qty in missing],
-            comment=_("Preparation of work order %(number)s") % {"number": work_order.number},
-        )
-        for line, qty in missing:
-            line.ordered_quantity += qty
-        work_order.customer_order = order
-    for line in {id(line): line for line, _q in reserved + missing}.values():
-        line.save(update_fields=["reserved_quantity", "ordered_quantity", "reservation_ref"])
-    work_order.save()
-    appointment = work_order.appointment
-    if appointment is not None:
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        appointment.prepared_at = now
-        update = ["prepared_at", "updated_at"]
-        if order is not None:
-            appointment.customer_order = order
-            update.append("customer_order")
-        appointment.save(update_fields=update)
-        if missing:
-            eta = _parts_eta([line for line, _q in missing], timezone.localtime(now, work_order.dealership.tz).date())
-            arrival = scheduling.local(appointment.starts_at, work_order.dealership.tz).date()
-            if eta > arrival:
-                actor_id = getattr(actor, "pk", None)
-                transaction.on_commit(lambda: _warn_missing_parts(appointment.pk, eta, actor_id))
-    events.record(
+    return reserved, missing
+
+
+def _order_missing(*, actor, work_order: WorkOrder, missing: PartShortfall, order_kind: str):
+    """R17: the missing parts are ordered through one customer order, linked to the work order."""
+    if not missing:
+        return None
+    order = order_services.customer_order_create(
         actor=actor,
-        instance=work_order,
-        action=AuditAction.ACTION,
-        changes={
-            "reserved": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in reserved),
-            "ordered": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in missing),
-            "customer_order": str(order) if order else "",
-        },
-        message=_("parts prepared"),
+        dealership=work_order.dealership,
+        customer=work_order.customer,
+        vehicle=work_order.vehicle,
+        kind=order_kind,
+        purpose=OrderPurpose.REPAIR,
+        lines=[{"part": line.part, "quantity": qty} for line, qty in missing],
+        comment=_("Preparation of work order %(number)s") % {"number": work_order.number},
     )
-    return {"reserved": reserved, "missing": missing, "order": order}
+    for line, qty in missing:
+        line.ordered_quantity += qty
+    work_order.customer_order = order
+    return order
+
+
+def _mark_appointment_prepared(
+    *, actor, work_order: WorkOrder, order, missing: PartShortfall, now: datetime.datetime
+) -> None:
+    """The appointment is prepared; the customer hears after commit when the parts arrive after the visit."""
+    appointment = Appointment.objects.select_for_update().get(pk=work_order.appointment.pk)
+    appointment.prepared_at = now
+    update = ["prepared_at", "updated_at"]
+    if order is not None:
+        appointment.customer_order = order
+        update.append("customer_order")
+    appointment.save(update_fields=update)
+    if missing:
+        eta = _parts_eta([line for line, _q in missing], timezone.localtime(now, work_order.dealership.tz).date())
+        arrival = scheduling.local(appointment.starts_at, work_order.dealership.tz).date()
+        if eta > arrival:
+            actor_id = getattr(actor, "pk", None)
+            transaction.on_commit(lambda: _warn_missing_parts(appointment.pk, eta, actor_id))
 
 
 def _email_preparation_list(advisor_id: int, lines: list[str]) -> None:

@@ -66,6 +66,39 @@ def _check_job_result(result: JobQualityResult, errors: list[str]) -> None:
         )
 
 
+def _check_checked_jobs(due: list[WorkOrderJob], checked_ids: list[int]) -> bool:
+    """The ticked jobs are due, each once, all of them when one is important; returns whether it is a full
+    inspection."""
+    due_ids = {job.pk for job in due}
+    if len(set(checked_ids)) != len(checked_ids):
+        raise ValidationError({"results": _("Each job is checked once.")})
+    if not set(checked_ids) <= due_ids:
+        raise ValidationError({"checked_jobs": _("Unknown job, or a job that has already passed.")})
+    full = any(job.is_important for job in due)
+    if full and set(checked_ids) != due_ids:
+        raise ValidationError(
+            {"checked_jobs": _("The work order has important jobs: a full inspection checks every job.")}
+        )
+    if not checked_ids:
+        raise ValidationError({"checked_jobs": _("Tick the jobs you inspected.")})
+    return full
+
+
+def _store_job_results(check: QualityCheck, results: list[JobQualityResult], photo_types: dict[int, str]) -> None:
+    for result in results:
+        row = QualityJobResult.objects.create(
+            quality_check=check, job=result.job, passed=result.passed, comment=(result.comment or "").strip()
+        )
+        row.ticked_items.set(result.ticked_items)
+        for photo in result.photos:
+            original = (getattr(photo, "name", "") or "photo").rsplit("/", 1)[-1][:200]
+            stored = QualityPhoto(
+                result=row, original_name=original, content_type=photo_types[id(photo)], size=photo.size
+            )
+            stored.file.save(original, photo, save=False)
+            stored.save()
+
+
 @transaction.atomic
 def workorder_quality_check(
     *,
@@ -94,17 +127,7 @@ def workorder_quality_check(
     due = selectors.jobs_waiting_for_quality_check(work_order)
     due_ids = {job.pk for job in due}
     checked_ids = [r.job.pk for r in results]
-    if len(set(checked_ids)) != len(checked_ids):
-        raise ValidationError({"results": _("Each job is checked once.")})
-    if not set(checked_ids) <= due_ids:
-        raise ValidationError({"checked_jobs": _("Unknown job, or a job that has already passed.")})
-    full = any(job.is_important for job in due)
-    if full and set(checked_ids) != due_ids:
-        raise ValidationError(
-            {"checked_jobs": _("The work order has important jobs: a full inspection checks every job.")}
-        )
-    if not checked_ids:
-        raise ValidationError({"checked_jobs": _("Tick the jobs you inspected.")})
+    full = _check_checked_jobs(due, checked_ids)
     if legacy and not passed and not (notes or "").strip():
         raise ValidationError({"notes": _("Describe what must be redone.")})
     errors: list[str] = []
@@ -122,18 +145,7 @@ def workorder_quality_check(
         work_order=work_order, inspector=actor, passed=not failed, full_inspection=full, notes=notes
     )
     check.checked_jobs.set(checked_ids)
-    for result in results:
-        row = QualityJobResult.objects.create(
-            quality_check=check, job=result.job, passed=result.passed, comment=(result.comment or "").strip()
-        )
-        row.ticked_items.set(result.ticked_items)
-        for photo in result.photos:
-            original = (getattr(photo, "name", "") or "photo").rsplit("/", 1)[-1][:200]
-            stored = QualityPhoto(
-                result=row, original_name=original, content_type=photo_types[id(photo)], size=photo.size
-            )
-            stored.file.save(original, photo, save=False)
-            stored.save()
+    _store_job_results(check, results, photo_types)
     failed_ids = [r.job.pk for r in failed]
     # A spot check (no important job) passes the jobs not ticked as well: nothing was found against them.
     WorkOrderJob.objects.filter(pk__in=due_ids - set(failed_ids)).update(

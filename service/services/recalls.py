@@ -1,5 +1,7 @@
 """Recall campaigns (R15): created by hand or imported from CSV, matched to a VIN at booking."""
 
+import csv
+import io
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -105,55 +107,7 @@ def recall_campaigns_import_csv(*, actor, dealership: Dealership, text: str) -> 
     Each row adds to its campaign (by code) a single ``vin`` and/or a ``vin_from``-``vin_to`` range. All or nothing:
     any bad row rejects the whole file with the row numbers.
     """
-    import csv
-    import io
-
-    text = (text or "").lstrip("\ufeff")
-    if not text.strip():
-        raise ValidationError({"file": _("The file is empty.")})
-    first_line = text.splitlines()[0]
-    dialect_delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=dialect_delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "code" not in header or "title" not in header:
-        raise ValidationError(
-            {"file": _("The header must name the columns code and title (and vin or vin_from, vin_to).")}
-        )
-    reader.fieldnames = header
-    errors: list[str] = []
-    campaigns: dict[str, dict[str, Any]] = {}
-    for line_no, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
-        code, title = row.get("code", ""), row.get("title", "")
-        if not code or not title:
-            errors.append(_("Row %(n)s: code and title are required.") % {"n": line_no})
-            continue
-        entry = campaigns.setdefault(
-            code,
-            {"title": title, "description": row.get("description", ""), "vins": [], "range": None, "is_open": True},
-        )
-        if row.get("is_open", "").lower() in ("0", "no", "false", "нет", "closed"):
-            entry["is_open"] = False
-        vin, vin_from, vin_to = (
-            _clean_vin(row.get("vin", "")),
-            _clean_vin(row.get("vin_from", "")),
-            _clean_vin(row.get("vin_to", "")),
-        )
-        if not vin and not vin_from:
-            errors.append(_("Row %(n)s: give a vin or a vin_from and vin_to range.") % {"n": line_no})
-            continue
-        if vin:
-            entry["vins"].append(vin)
-        if vin_from or vin_to:
-            entry["range"] = (vin_from, vin_to)
-        probe = RecallCampaign(code=code, title=title, vin_from=vin_from, vin_to=vin_to if vin_from or vin_to else "")
-        try:
-            _check_campaign(probe, [vin] if vin else [])
-        except ValidationError as error:
-            for messages in error.message_dict.values():
-                errors.extend(_("Row %(n)s: %(message)s") % {"n": line_no, "message": m} for m in messages)
-    if errors:
-        raise ValidationError({"file": errors[:20]})
+    campaigns = _read_recall_csv(text)
     created = updated = vins_added = 0
     for code, entry in campaigns.items():
         campaign = RecallCampaign.objects.filter(dealership=dealership, code=code).first()
@@ -180,3 +134,61 @@ def recall_campaigns_import_csv(*, actor, dealership: Dealership, text: str) -> 
         _add_vins(campaign, entry["vins"])
         vins_added += campaign.vins.count() - before
     return {"created": created, "updated": updated, "vins": vins_added}
+
+
+def _read_recall_csv(text: str) -> dict[str, dict[str, Any]]:
+    """The file's campaigns by code (title, description, VINs, range, open); any bad row rejects the file."""
+    text = (text or "").lstrip("\ufeff")
+    if not text.strip():
+        raise ValidationError({"file": _("The file is empty.")})
+    first_line = text.splitlines()[0]
+    dialect_delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=dialect_delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "code" not in header or "title" not in header:
+        raise ValidationError(
+            {"file": _("The header must name the columns code and title (and vin or vin_from, vin_to).")}
+        )
+    reader.fieldnames = header
+    errors: list[str] = []
+    campaigns: dict[str, dict[str, Any]] = {}
+    for line_no, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        errors.extend(_read_recall_row(campaigns, row, line_no))
+    if errors:
+        raise ValidationError({"file": errors[:20]})
+    return campaigns
+
+
+def _read_recall_row(campaigns: dict[str, dict[str, Any]], row: dict[str, str], line_no: int) -> list[str]:
+    """Add one row to its campaign's entry; returns the row's errors."""
+    code, title = row.get("code", ""), row.get("title", "")
+    if not code or not title:
+        return [_("Row %(n)s: code and title are required.") % {"n": line_no}]
+    entry = campaigns.setdefault(
+        code,
+        {"title": title, "description": row.get("description", ""), "vins": [], "range": None, "is_open": True},
+    )
+    if row.get("is_open", "").lower() in ("0", "no", "false", "нет", "closed"):
+        entry["is_open"] = False
+    vin, vin_from, vin_to = (
+        _clean_vin(row.get("vin", "")),
+        _clean_vin(row.get("vin_from", "")),
+        _clean_vin(row.get("vin_to", "")),
+    )
+    if not vin and not vin_from:
+        return [_("Row %(n)s: give a vin or a vin_from and vin_to range.") % {"n": line_no}]
+    if vin:
+        entry["vins"].append(vin)
+    if vin_from or vin_to:
+        entry["range"] = (vin_from, vin_to)
+    probe = RecallCampaign(code=code, title=title, vin_from=vin_from, vin_to=vin_to if vin_from or vin_to else "")
+    try:
+        _check_campaign(probe, [vin] if vin else [])
+    except ValidationError as error:
+        return [
+            _("Row %(n)s: %(message)s") % {"n": line_no, "message": m}
+            for messages in error.message_dict.values()
+            for m in messages
+        ]
+    return []
