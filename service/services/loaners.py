@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
+from dms.core.transitions import audited_create, audited_update
 
 from .. import scheduling
 from ..models import Appointment, Loaner, LoanerDay, LoanerReservation
@@ -28,24 +29,14 @@ def _check_loaner(loaner: Loaner) -> None:
 
 @transaction.atomic
 def loaner_create(*, actor, dealership: Dealership, **data: Any) -> Loaner:
-    loaner = Loaner(dealership=dealership, **{k: v for k, v in data.items() if k in LOANER_FIELDS})
-    _check_loaner(loaner)
-    loaner.save()
-    events.record_created(actor=actor, instance=loaner, fields=LOANER_FIELDS)
-    return loaner
+    return audited_create(
+        Loaner, actor=actor, data=data, allowed=LOANER_FIELDS, check=_check_loaner, dealership=dealership
+    )
 
 
 @transaction.atomic
 def loaner_update(*, actor, loaner: Loaner, data: dict[str, Any]) -> Loaner:
-    loaner = Loaner.objects.select_for_update().get(pk=loaner.pk)
-    before = events.snapshot(loaner, [k for k in data if k in LOANER_FIELDS])
-    for name, value in data.items():
-        if name in LOANER_FIELDS:
-            setattr(loaner, name, value)
-    _check_loaner(loaner)
-    loaner.save()
-    events.record_updated(actor=actor, instance=loaner, before=before)
-    return loaner
+    return audited_update(loaner, actor=actor, data=data, allowed=LOANER_FIELDS, check=_check_loaner)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from dms.core import events
 from dms.core.models import Dealership
+from dms.core.transitions import audited_update
 
 from ..models import (
     RecallCampaign,
@@ -55,16 +56,15 @@ def recall_campaign_create(
 
 @transaction.atomic
 def recall_campaign_update(*, actor, campaign: RecallCampaign, data: dict[str, Any]) -> RecallCampaign:
-    campaign = RecallCampaign.objects.select_for_update().get(pk=campaign.pk)
-    fields = ("title", "description", "is_open", "vin_from", "vin_to")
-    before = events.snapshot(campaign, [k for k in data if k in fields])
-    for name, value in data.items():
-        if name in fields:
-            setattr(campaign, name, _clean_vin(value) if name.startswith("vin_") else value)
-    _check_campaign(campaign, data.get("vins") or [])
-    campaign.save()
-    _add_vins(campaign, data.get("vins") or [])
-    events.record_updated(actor=actor, instance=campaign, before=before)
+    vins = data.get("vins") or []
+    campaign = audited_update(
+        campaign,
+        actor=actor,
+        data={name: _clean_vin(value) if name.startswith("vin_") else value for name, value in data.items()},
+        allowed=("title", "description", "is_open", "vin_from", "vin_to"),
+        check=lambda row: _check_campaign(row, vins),
+    )
+    _add_vins(campaign, vins)
     return campaign
 
 

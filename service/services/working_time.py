@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core import roles as core_roles
 from dms.core.models import AuditAction, Dealership
+from dms.core.transitions import audited_update
 
 from .. import scheduling, selectors
 from ..models import (
@@ -25,17 +26,13 @@ from .common import _check_staff
 
 @transaction.atomic
 def service_settings_update(*, actor, dealership: Dealership, data: dict[str, Any]) -> ServiceSettings:
-    obj = selectors.service_settings(dealership=dealership)
-    obj = ServiceSettings.objects.select_for_update().get(pk=obj.pk)
-    fields = ("repeat_visit_days", "labour_rate", "warranty_ending_days")
-    before = events.snapshot(obj, [k for k in data if k in fields])
-    for name, value in data.items():
-        if name in fields:
-            setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    events.record_updated(actor=actor, instance=obj, before=before)
-    return obj
+    return audited_update(
+        selectors.service_settings(dealership=dealership),
+        actor=actor,
+        data=data,
+        allowed=("repeat_visit_days", "labour_rate", "warranty_ending_days"),
+        check=ServiceSettings.full_clean,
+    )
 
 
 @transaction.atomic
