@@ -191,11 +191,8 @@ class AppointmentViewSet(_Base):
     @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
-        data = RescheduleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        appointment = services.appointment_reschedule(
-            actor=request.user, appointment=self.get_object(), **data.validated_data
-        )
+        data = self._input(RescheduleSerializer)
+        appointment = services.appointment_reschedule(actor=request.user, appointment=self.get_object(), **data)
         return Response(self.get_serializer(appointment).data)
 
     @extend_schema(
@@ -446,18 +443,14 @@ class WorkOrderViewSet(
     @action(detail=True, methods=["post"], url_path="add-job")
     def add_job(self, request, pk=None):
         wo = self.get_object()
-        data = JobInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.workorder_job_add(actor=request.user, work_order=wo, **data.validated_data)
+        services.workorder_job_add(actor=request.user, work_order=wo, **self._input(JobInputSerializer))
         return self._done(wo)
 
     @extend_schema(request=ConsentInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
         wo = self.get_object()
-        data = ConsentInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = self._input(ConsentInputSerializer)
         services.workorder_consent_record(
             actor=request.user, job=self._job(wo, v["job"]), agreed=v["agreed"], given_by=v["given_by"],
             channel=v["channel"],
@@ -468,9 +461,7 @@ class WorkOrderViewSet(
     @action(detail=True, methods=["post"], url_path="complete-job")
     def complete_job(self, request, pk=None):
         wo = self.get_object()
-        data = JobRefSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.workorder_job_complete(actor=request.user, job=self._job(wo, data.validated_data["job"]))
+        services.workorder_job_complete(actor=request.user, job=self._job(wo, self._input(JobRefSerializer)["job"]))
         return self._done(wo)
 
     @extend_schema(request=None, responses=WorkOrderSerializer)
@@ -486,11 +477,8 @@ class WorkOrderViewSet(
     @extend_schema(request=SelfCheckInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="submit-for-quality-check")
     def submit_for_quality_check(self, request, pk=None):
-        data = SelfCheckInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        wo = services.workorder_submit_for_quality_check(
-            actor=request.user, work_order=self.get_object(), **data.validated_data
-        )
+        data = self._input(SelfCheckInputSerializer)
+        wo = services.workorder_submit_for_quality_check(actor=request.user, work_order=self.get_object(), **data)
         return self._done(wo)
 
     @extend_schema(request=QualityCheckInputSerializer, responses=WorkOrderSerializer)
@@ -529,9 +517,6 @@ class WorkOrderViewSet(
     @extend_schema(request=DeliverInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
-        data = DeliverInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        wo = services.workorder_deliver(
-            actor=request.user, work_order=self.get_object(), signed_by=data.validated_data["signed_by"]
-        )
+        data = self._input(DeliverInputSerializer)
+        wo = services.workorder_deliver(actor=request.user, work_order=self.get_object(), signed_by=data["signed_by"])
         return self._done(wo)
