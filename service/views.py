@@ -19,6 +19,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
+from dms.core.transitions import available_transitions, is_available
 from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
 from parts import selectors as parts_selectors
 
@@ -247,6 +248,8 @@ class AppointmentDetailView(DealershipPageMixin, TemplateView):
                 },
             ),
             confirmation=appointment.confirmations.first(),
+            # The buttons follow django-fsm: what the appointment's status allows now (no source states repeated).
+            transitions=available_transitions(appointment, self.request.user),
             audit_entries=audit_trail(appointment)[:50],
             **kwargs,
         )
@@ -463,6 +466,10 @@ class WorkOrderCreateView(ServiceFormView):
         )
 
 
+# The work order's forward transitions, in the order of the job (R30, R31).
+WORK_ORDER_STEPS = ("start_diagnosis", "start_repair", "submit_for_quality_check", "pass_quality_check", "deliver")
+
+
 class WorkOrderDetailView(DealershipPageMixin, TemplateView):
     permission_required = "service.view_workorder"
     template_name = "service/workorder_detail.html"
@@ -497,6 +504,8 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
                 for job in selectors.jobs_waiting_for_quality_check(wo)
             ],
             next_step=selectors.workorder_next_step(wo),
+            # The next step's form follows django-fsm's states; the conditions are the services' to explain.
+            steps=[name for name in WORK_ORDER_STEPS if is_available(wo, name)],
             full_inspection=any(j.is_important for j in selectors.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
             **kwargs,
