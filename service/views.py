@@ -20,7 +20,14 @@ from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
 from dms.core.transitions import available_transitions, is_available
-from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+from dms.core.views import (
+    ActionView,
+    DealershipPageMixin,
+    PageAction,
+    PaginatedListMixin,
+    ServiceFormView,
+    action_error_message,
+)
 from parts import selectors as parts_selectors
 
 from . import forms, ical, pdf, selectors, services
@@ -38,12 +45,6 @@ from .models import (
 )
 
 User = get_user_model()
-
-
-def _service_error_message(error) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(str(m) for m in error.messages)
-    return getattr(error, "message", str(error))
 
 
 def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
@@ -266,7 +267,7 @@ class AppointmentActionView(DealershipPageMixin, View):
         try:
             target = self.perform(request, appointment, action) or target
         except (ValidationError, ConflictError) as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect(target)
 
     def perform(self, request, appointment, action):
@@ -562,7 +563,7 @@ class WorkOrderActionView(DealershipPageMixin, View):
             if message:
                 messages.success(request, message)
         except (ValidationError, ConflictError) as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect(back)
 
     def _job(self, request, wo, key="job"):
@@ -762,17 +763,23 @@ class LoanerContractPdfView(DealershipPageMixin, View):
         return pdf_response(pdf.loaner_contract_pdf(reservation), f"loan-{reservation.pk}.pdf")
 
 
-class LoanerReservationCancelView(DealershipPageMixin, View):
-    permission_required = "service.change_loanerreservation"
+class LoanerReservationCancelView(ActionView):
+    """POST: cancel a loaner reservation; back to its appointment's page with the outcome as a message."""
 
-    def post(self, request, pk):
-        reservation = self.get_scoped_object(LoanerReservation, pk)
-        try:
-            services.loaner_reservation_cancel(actor=request.user, reservation=reservation)
-            messages.success(request, _("Loaner reservation cancelled."))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        return redirect(reservation.appointment.get_absolute_url())
+    model = LoanerReservation
+    action_name = "cancel"
+    actions = {
+        "cancel": PageAction(
+            call=lambda actor, reservation, data: services.loaner_reservation_cancel(
+                actor=actor, reservation=reservation
+            ),
+            permission="service.change_loanerreservation",
+            success=gettext_lazy("Loaner reservation cancelled."),
+        )
+    }
+
+    def get_success_url(self, obj) -> str:
+        return obj.appointment.get_absolute_url()
 
 
 class RecallListView(DealershipPageMixin, PaginatedListMixin, FormView):
@@ -885,7 +892,7 @@ class ScheduleView(DealershipPageMixin, TemplateView):
                 raise Http404
             messages.success(request, _("Schedule saved."))
         except ValidationError as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect("service:schedule")
 
 
@@ -920,7 +927,7 @@ class ConfirmationCallsView(DealershipPageMixin, TemplateView):
             )
             messages.success(request, _("Call result recorded."))
         except (ValidationError, ConflictError) as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect("service:confirmation_calls")
 
 
@@ -949,7 +956,7 @@ class PublicReplyView(TemplateView):
         try:
             services.confirmation_reply(appointment=appointment, answer=answer)
         except (ValidationError, ConflictError) as error:
-            return self.render_to_response(self.get_context_data(error=_service_error_message(error)))
+            return self.render_to_response(self.get_context_data(error=action_error_message(error)))
         return self.render_to_response(self.get_context_data(done=answer))
 
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dms.core import events
-from dms.core import roles as core_roles
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.transitions import is_available
+from dms.core.validation import check_owned
 from dms.core.validators import ensure_vehicle_of_customer
 
 from .. import scheduling, selectors
@@ -28,7 +28,7 @@ from ..models import (
     DayOff,
     WorkingHours,
 )
-from .common import _check_owned, _check_staff, _fmt, _now, _run
+from .common import _check_advisor, _fmt, _now, _run
 from .loaners import loaner_reservation_cancel
 
 User = get_user_model()
@@ -241,10 +241,10 @@ def appointment_book(
         errors["area"] = _("Choose the area of arrival.")
     if errors:
         raise ValidationError(errors)
-    _check_owned(dealership.pk, customer=customer, vehicle=vehicle)
+    check_owned(dealership.pk, customer=customer, vehicle=vehicle)
     # R15 (issue 14 item 2): the booked car must be the customer's, or reception would refuse it later.
     ensure_vehicle_of_customer(customer=customer, vehicle=vehicle)
-    _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
+    _check_advisor(dealership.pk, advisor)
     _lock_advisor(advisor)
     cells = _check_booking(
         dealership=dealership,
@@ -293,7 +293,7 @@ def appointment_reschedule(
     if not is_available(appointment, "rebook"):
         raise ConflictError(_("Only a booked appointment can be moved."))
     advisor = advisor or appointment.advisor
-    _check_staff(appointment.dealership_id, "advisor", advisor, core_roles.SERVICE_ADVISOR)
+    _check_advisor(appointment.dealership_id, advisor)
     duration_minutes = duration_minutes or appointment.duration_minutes
     before = events.snapshot(appointment, ["advisor", "starts_at", "duration_minutes", "handover_at"])
     _lock_advisor(advisor)

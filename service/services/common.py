@@ -3,14 +3,14 @@
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
+from dms.core import roles as core_roles
 from dms.core.exceptions import ConflictError
-from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import ModelT, run_transition
+from dms.core.validation import check_staff
 
 from .. import scheduling
 from ..models import WorkOrder
@@ -20,22 +20,16 @@ def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
 
 
-def _check_staff(dealership_id: int, field: str, user, role: str | None = None) -> None:
-    if user is None:
-        raise ValidationError({field: _("This field is required.")})
-    if dealership_id not in allowed_dealership_ids(user):
-        raise ValidationError({field: _("This employee does not work in the dealership.")})
-    if role and not user.groups.filter(name=role).exists():
-        raise ValidationError({field: _("This employee is not a service advisor.")})
-
-
-def _check_owned(dealership_id: int, **related: Any) -> None:
-    errors = {}
-    for field, obj in related.items():
-        if obj is not None and obj.dealership_id != dealership_id:
-            errors[field] = _("Unknown %(field)s.") % {"field": field}
-    if errors:
-        raise ValidationError(errors)
+def _check_advisor(dealership_id: int, advisor) -> None:
+    """The advisor is given, works in the dealership and is a service advisor (the appointment book is theirs)."""
+    check_staff(
+        dealership_id,
+        advisor,
+        field="advisor",
+        role=core_roles.SERVICE_ADVISOR,
+        role_message=_("This employee is not a service advisor."),
+        required=True,
+    )
 
 
 def _fmt(dt: datetime.datetime, tz) -> str:

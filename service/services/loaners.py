@@ -11,10 +11,10 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.transitions import audited_create, audited_update
+from dms.core.validation import check_owned
 
 from .. import scheduling
 from ..models import Appointment, Loaner, LoanerDay, LoanerReservation
-from .common import _check_owned
 
 LOANER_FIELDS = ("plate", "make", "model", "vin", "is_active", "notes")
 
@@ -51,7 +51,7 @@ def loaner_reserve(
 ) -> LoanerReservation:
     """Reserve a loaner for the appointment's dates (arrival to hand-over by default)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    _check_owned(appointment.dealership_id, loaner=loaner)
+    check_owned(appointment.dealership_id, loaner=loaner)
     if not appointment.is_active:
         raise ConflictError(_("The appointment is not active."))
     if not loaner.is_active:

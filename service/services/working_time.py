@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from dms.core import events
-from dms.core import roles as core_roles
 from dms.core.models import AuditAction, Dealership
 from dms.core.transitions import audited_update
 
@@ -21,7 +20,7 @@ from ..models import (
     ServiceSettings,
     WorkingHours,
 )
-from .common import _check_staff
+from .common import _check_advisor
 
 
 @transaction.atomic
@@ -39,7 +38,7 @@ def service_settings_update(*, actor, dealership: Dealership, data: dict[str, An
 def working_hours_set(
     *, actor, dealership: Dealership, advisor, weekday: int, starts_at: datetime.time, ends_at: datetime.time
 ) -> WorkingHours:
-    _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
+    _check_advisor(dealership.pk, advisor)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The working day must end after it starts.")})
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
@@ -68,7 +67,7 @@ def working_hours_delete(*, actor, hours: WorkingHours) -> None:
 
 @transaction.atomic
 def day_off_create(*, actor, dealership: Dealership, advisor, date: datetime.date, reason: str = "") -> DayOff:
-    _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
+    _check_advisor(dealership.pk, advisor)
     if DayOff.objects.filter(advisor=advisor, date=date).exists():
         raise ValidationError({"date": _("This day is already a day off.")})
     busy = Appointment.objects.filter(

@@ -18,6 +18,7 @@ from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle
 from dms.core.transitions import is_available
+from dms.core.validation import check_owned
 from dms.core.validators import ensure_vehicle_of_customer
 from parts import services as parts_services
 from parts.models import Reservation
@@ -35,7 +36,7 @@ from ..models import (
     WorkOrderRevision,
     WorkOrderStatus,
 )
-from .common import _check_owned, _check_staff, _lock_work_order, _now, _run
+from .common import _check_advisor, _lock_work_order, _now, _run
 
 User = get_user_model()
 
@@ -66,9 +67,9 @@ def workorder_open(
         errors["vehicle"] = _("This field is required.")
     if errors:
         raise ValidationError(errors)
-    _check_owned(dealership.pk, customer=customer, vehicle=vehicle, appointment=appointment)
+    check_owned(dealership.pk, customer=customer, vehicle=vehicle, appointment=appointment)
     ensure_vehicle_of_customer(customer=customer, vehicle=vehicle)  # R15
-    _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
+    _check_advisor(dealership.pk, advisor)
     work_order = WorkOrder.objects.create(
         dealership=dealership,
         appointment=appointment,
@@ -375,7 +376,7 @@ def workorder_part_add(
 ) -> WorkOrderPart:
     work_order, job = _job_for_update(job)
     _check_job_changeable(work_order, job)
-    _check_owned(work_order.dealership_id, part=part)
+    check_owned(work_order.dealership_id, part=part)
     if quantity is None or Decimal(quantity) <= 0:
         raise ValidationError({"quantity": _("The quantity must be greater than zero.")})
     line = WorkOrderPart.objects.create(
