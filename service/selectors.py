@@ -85,26 +85,36 @@ def appointment_list(
     date_from: datetime.datetime | None = None,
     date_to: datetime.datetime | None = None,
 ) -> QuerySet[Appointment]:
-    qs = Appointment.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
-        "advisor", "customer", "vehicle", "dealership"
-    )
-    if advisor_id:
-        qs = qs.filter(advisor_id=advisor_id)
-    if status:
-        qs = qs.filter(status=status)
+    qs = _of_dealerships(Appointment, dealership_ids, status=status, advisor_id=advisor_id)
     if date_from:
         qs = qs.filter(starts_at__gte=date_from)
     if date_to:
         qs = qs.filter(starts_at__lt=date_to)
     search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(customer__name__icontains=search)
-            | Q(vehicle__vin__icontains=search.upper())
-            | Q(vehicle__plate__icontains=search.upper())
-            | Q(reason__icontains=search)
-        )
+        qs = qs.filter(_customer_or_vehicle(search) | Q(reason__icontains=search))
     return qs
+
+
+def _of_dealerships(model, dealership_ids: Iterable[int], *, status: str, advisor_id: int | None) -> QuerySet:
+    """An appointment's or a work order's rows of the dealerships, by status and advisor when given."""
+    qs = model.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "advisor", "customer", "vehicle", "dealership"
+    )
+    if advisor_id:
+        qs = qs.filter(advisor_id=advisor_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def _customer_or_vehicle(search: str) -> Q:
+    """The customer's name, or the VIN or plate (stored upper-case), containing the search text."""
+    return (
+        Q(customer__name__icontains=search)
+        | Q(vehicle__vin__icontains=search.upper())
+        | Q(vehicle__plate__icontains=search.upper())
+    )
 
 
 def working_hours_for(*, advisor, day: datetime.date) -> WorkingHours | None:
@@ -237,21 +247,10 @@ def appointments_due_for_preparation(*, dealership_ids: Iterable[int], now=None)
 def workorder_list(
     *, dealership_ids: Iterable[int], search: str = "", status: str = "", advisor_id: int | None = None
 ) -> QuerySet[WorkOrder]:
-    qs = WorkOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
-        "customer", "vehicle", "advisor", "dealership"
-    )
-    if status:
-        qs = qs.filter(status=status)
-    if advisor_id:
-        qs = qs.filter(advisor_id=advisor_id)
+    qs = _of_dealerships(WorkOrder, dealership_ids, status=status, advisor_id=advisor_id)
     search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(vehicle__vin__icontains=search.upper())
-            | Q(vehicle__plate__icontains=search.upper())
-        )
+        qs = qs.filter(Q(number__icontains=search) | _customer_or_vehicle(search))
     return qs
 
 
