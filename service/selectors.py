@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dms.core import roles as core_roles
+from dms.core.filters import filter_given
 from dms.core.models import Dealership, Vehicle
 
 from . import scheduling
@@ -86,10 +87,7 @@ def appointment_list(
     date_to: datetime.datetime | None = None,
 ) -> QuerySet[Appointment]:
     qs = _of_dealerships(Appointment, dealership_ids, status=status, advisor_id=advisor_id)
-    if date_from:
-        qs = qs.filter(starts_at__gte=date_from)
-    if date_to:
-        qs = qs.filter(starts_at__lt=date_to)
+    qs = filter_given(qs, starts_at__gte=date_from, starts_at__lt=date_to)
     search = (search or "").strip()
     if search:
         qs = qs.filter(_customer_or_vehicle(search) | Q(reason__icontains=search))
@@ -101,11 +99,7 @@ def _of_dealerships(model, dealership_ids: Iterable[int], *, status: str, adviso
     qs = model.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "advisor", "customer", "vehicle", "dealership"
     )
-    if advisor_id:
-        qs = qs.filter(advisor_id=advisor_id)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    return filter_given(qs, advisor_id=advisor_id, status=status)
 
 
 def _customer_or_vehicle(search: str) -> Q:

@@ -537,34 +537,21 @@ def INTERVIEW_LABELS():  # noqa: N802 - a lazy constant
     ]
 
 
-class WorkOrderActionView(DealershipPageMixin, View):
+def _said(obj, message: str) -> str:
+    """The page action's success message is the one its ``do_*`` returned."""
+    return message
+
+
+class WorkOrderActionView(ActionView):
     """POST-only actions; each calls one service. Errors come back as messages."""
 
-    permission_required = "service.view_workorder"
-    ACTION_PERMS = {
-        "quality-check": "service.qc_workorder",
-    }
+    model = WorkOrder
+    permission_required = ("service.view_workorder",)
+    follow_next = True  # the jobs editor's buttons sit on the preparation page as well
 
-    def post(self, request, pk, action):
-        wo = self.get_scoped_object(WorkOrder, pk)
-        needed = self.ACTION_PERMS.get(action, "service.change_workorder")
-        if action == "prepare":
-            needed = "service.prepare_appointment"
-        if not request.user.has_perm(needed):
-            raise PermissionDenied
-        back = request.POST.get("next") or wo.get_absolute_url()
-        if not back.startswith("/"):
-            back = wo.get_absolute_url()
-        handler = getattr(self, "do_" + action.replace("-", "_"), None)
-        if handler is None:
-            raise Http404
-        try:
-            message = handler(request, wo)
-            if message:
-                messages.success(request, message)
-        except (ValidationError, ConflictError) as error:
-            messages.error(request, action_error_message(error))
-        return redirect(back)
+    def run_action(self, action, obj, data):
+        # Each action's ``do_*`` reads the POST itself (job ids, per-job results and photos) and returns its message.
+        return action.call(self, self.request, obj)
 
     def _job(self, request, wo, key="job"):
         raw = request.POST.get(key, "")
@@ -694,6 +681,23 @@ class WorkOrderActionView(DealershipPageMixin, View):
         if result["order"] is not None:
             text += " " + _("Customer order %(number)s created for the missing parts.") % {"number": result["order"]}
         return text
+
+    _change = "service.change_workorder"
+    actions = {
+        "add-job": PageAction(call=do_add_job, permission=_change, success=_said),
+        "remove-job": PageAction(call=do_remove_job, permission=_change, success=_said),
+        "add-part": PageAction(call=do_add_part, permission=_change, success=_said),
+        "remove-part": PageAction(call=do_remove_part, permission=_change, success=_said),
+        "consent": PageAction(call=do_consent, permission=_change, success=_said),
+        "complete-job": PageAction(call=do_complete_job, permission=_change, success=_said),
+        "start-diagnosis": PageAction(call=do_start_diagnosis, permission=_change, success=_said),
+        "start-repair": PageAction(call=do_start_repair, permission=_change, success=_said),
+        "submit-quality-check": PageAction(call=do_submit_quality_check, permission=_change, success=_said),
+        "quality-check": PageAction(call=do_quality_check, permission="service.qc_workorder", success=_said),
+        "deliver": PageAction(call=do_deliver, permission=_change, success=_said),
+        "interview": PageAction(call=do_interview, permission=_change, success=_said),
+        "prepare": PageAction(call=do_prepare, permission="service.prepare_appointment", success=_said),
+    }
 
 
 class WorkOrderPdfView(DealershipPageMixin, View):

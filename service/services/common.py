@@ -9,7 +9,7 @@ from django_fsm import TransitionNotAllowed
 
 from dms.core import roles as core_roles
 from dms.core.exceptions import ConflictError
-from dms.core.transitions import ModelT, run_transition
+from dms.core.transitions import ModelT, locked, run_transition
 from dms.core.validation import check_staff
 
 from .. import scheduling
@@ -46,6 +46,5 @@ def _run(instance: ModelT, name: str, *, actor, **options: Any) -> ModelT:
 
 
 def _lock_work_order(work_order: WorkOrder) -> WorkOrder:
-    return (
-        WorkOrder.objects.select_for_update().select_related("dealership", "vehicle", "customer").get(pk=work_order.pk)
-    )
+    """The work order locked, read with what its writes use (its dealership, vehicle and customer)."""
+    return locked(work_order, "dealership", "vehicle", "customer")
