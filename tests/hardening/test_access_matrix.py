@@ -672,7 +672,7 @@ def _complete_the_demo(main):
     from claims.models import Complaint, ComplaintStatus
     from dms.core.models import Vehicle
     from parts.models import Part
-    from service import services_loaners
+    from service import services as services_loaners
     from service.models import Appointment, Loaner, WorkOrder, WorkOrderJob, WorkOrderPart
 
     actor = UserFactory(username="m_setup", role=roles.ADMINISTRATOR, dealership=[main])
