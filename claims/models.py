@@ -501,10 +501,19 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
     def record_payment(self, *, at: datetime.datetime, amount, reference: str) -> None:
         self.paid_at, self.paid_amount, self.payment_reference = at, amount, reference
 
+    def may_decide(self, user) -> bool:
+        """Return or reject: the FMC at its step, customer assistance at its own."""
+        perm = {
+            GoodwillStatus.SUBMITTED: "claims.fmc_confirm_goodwillclaim",
+            GoodwillStatus.FMC_CONFIRMED: "claims.cac_confirm_goodwillclaim",
+        }.get(self.status)
+        return bool(perm) and user.has_perm(perm)
+
     @transition(
         field=status,
         source=[GoodwillStatus.SUBMITTED, GoodwillStatus.FMC_CONFIRMED],
         target=GoodwillStatus.RETURNED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def return_for_correction(self, *, reason: str) -> None:
         self.decision_reason = reason
@@ -513,6 +522,7 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
         field=status,
         source=[GoodwillStatus.SUBMITTED, GoodwillStatus.FMC_CONFIRMED],
         target=GoodwillStatus.REJECTED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def reject(self, *, reason: str) -> None:
         self.decision_reason = reason
@@ -687,7 +697,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
         """R22: a special or assembly part on the claim needs a TAC authorisation."""
         return self.kind == WarrantyClaimKind.SPECIAL_PART or any(line.is_special for line in self.part_lines.all())
 
-    # -- transitions (side-effect free; services do checks, lock, audit) ------------------------------------
+    # -- transitions (side-effect free; dms.core.transitions.run_transition locks, checks, saves, audits) ---
     @transition(
         field=status,
         source=[WarrantyStatus.DRAFT, WarrantyStatus.RETURNED],
@@ -731,10 +741,20 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
     def record_payment(self, *, at: datetime.datetime, amount, reference: str) -> None:
         self.paid_at, self.paid_amount, self.payment_reference = at, amount, reference
 
+    def may_decide(self, user) -> bool:
+        """Return or reject: the field manager at its step, the claims department at its own."""
+        perm = {
+            WarrantyStatus.SUBMITTED: "claims.fmc_confirm_warrantyclaim",
+            WarrantyStatus.AUTO_CHECKED: "claims.fmc_confirm_warrantyclaim",
+            WarrantyStatus.FMC_CONFIRMED: "claims.claims_confirm_warrantyclaim",
+        }.get(self.status)
+        return bool(perm) and user.has_perm(perm)
+
     @transition(
         field=status,
         source=[WarrantyStatus.SUBMITTED, WarrantyStatus.AUTO_CHECKED, WarrantyStatus.FMC_CONFIRMED],
         target=WarrantyStatus.RETURNED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def return_for_correction(self, *, reason: str) -> None:
         self.decision_reason = reason
@@ -744,6 +764,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
         field=status,
         source=[WarrantyStatus.AUTO_CHECKED, WarrantyStatus.FMC_CONFIRMED],
         target=WarrantyStatus.REJECTED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def reject(self, *, at: datetime.datetime, reason: str, instruction: str) -> None:
         self.rejected_at, self.decision_reason, self.part_instruction = at, reason, instruction

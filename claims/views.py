@@ -644,7 +644,7 @@ class ClaimDetailView(DealershipPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         claim = self.get_scoped_object(WarrantyClaim, self.kwargs["pk"])
-        preconditions = services.warranty_claim_preconditions(claim) if claim.is_editable else {}
+        preconditions = selectors.warranty_claim_preconditions(claim) if claim.is_editable else {}
         return super().get_context_data(
             claim=claim,
             part_lines=claim.part_lines.select_related("part"),

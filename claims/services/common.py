@@ -1,0 +1,84 @@
+"""Helpers shared by the claims services: numbering, input cleaning, and the role/state guard of a transition."""
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from dms.core.exceptions import ConflictError
+from dms.core.models import Dealership
+from dms.core.tenancy import allowed_dealership_ids
+
+from ..models import NumberCounter
+
+NUMBER_PREFIXES = {"complaint": "ЖЛ", "goodwill": "ГП", "warranty": "ГА"}
+
+
+def next_number(dealership: Dealership, kind: str) -> str:
+    """ЖЛ-000001, ГП-000001, ГА-000001: per dealership and kind, under a row lock."""
+    counter, _created = NumberCounter.objects.get_or_create(dealership=dealership, kind=kind)
+    counter = NumberCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return f"{NUMBER_PREFIXES[kind]}-{counter.last_value:06d}"
+
+
+def require(actor, perm: str) -> None:
+    """For the writes that are not status transitions (notes, files, quarantine)."""
+    if actor is None or not actor.has_perm(perm):
+        raise PermissionDenied(_("You are not allowed to do this."))
+
+
+def check_staff(user, dealership_id: int, field: str) -> None:
+    if user is not None and dealership_id not in allowed_dealership_ids(user):
+        raise ValidationError({field: _("This employee does not work in the dealership.")})
+
+
+def text(value: Any) -> str:
+    return (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+
+
+def amount(value: Any, field: str, *, required: bool = True) -> Decimal | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationError({field: _("Enter the amount.")})
+        return None
+    try:
+        parsed = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({field: _("Enter a number.")}) from None
+    if not parsed.is_finite() or parsed < 0 or parsed >= Decimal("10000000000"):
+        raise ValidationError({field: _("Enter an amount between 0 and 9 999 999 999.")})
+    return parsed.quantize(Decimal("0.01"))
+
+
+def apply(instance, data: dict[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(instance, name, value.strip() if isinstance(value, str) else value)
+
+
+def holds_role(instance, name: str, actor) -> bool:
+    """The actor holds the role of transition ``name`` (its ``permission`` on the model), whatever the status.
+
+    A step that depends on the status (return/reject: the FMC at its step, the claims department or CAC at theirs)
+    declares a callable permission, asked for the record's current status."""
+    if actor is None:
+        return False
+    meta = getattr(instance, name)._django_fsm
+    transition = meta.get_transition(meta.field.get_state(instance)) or next(iter(meta.transitions.values()))
+    return transition.has_perm(instance, actor)
+
+
+def guard(instance, name: str, *, actor, not_allowed: str) -> None:
+    """Before the input is validated: 403 for a role that never runs the step, then 409 (with the step's own
+    message) for a status the step does not start from. ``dms.core.transitions.run_transition`` runs the step."""
+    if not holds_role(instance, name, actor):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    if not can_proceed(getattr(instance, name), check_conditions=False):
+        raise ConflictError(not_allowed)
