@@ -41,6 +41,7 @@ from .models import (
 )
 
 User = get_user_model()
+WORK_ORDER_ID_MAX = 2147483647  # the bound the API documented for the id before it became a foreign key
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -188,6 +189,8 @@ class GoodwillClaimSerializer(serializers.ModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all())
     complaint = ScopedPrimaryKeyRelatedField(queryset=Complaint.objects.all(), required=False, allow_null=True)
+    # The work order's id (a foreign key since issue 13): the service resolves it inside the acting dealership.
+    work_order_id = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=WORK_ORDER_ID_MAX)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -246,6 +249,8 @@ class WarrantyPartSerializer(serializers.ModelSerializer):
 class WarrantyClaimSerializer(serializers.ModelSerializer):
     causal_part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all(), required=False, allow_null=True)
     parts = WarrantyPartSerializer(many=True, required=False, source="part_lines")
+    # Null only for a claim whose work order was gone before the link became a foreign key (issue 13).
+    work_order_id = serializers.IntegerField(allow_null=True, min_value=0, max_value=WORK_ORDER_ID_MAX)
     attachments = AttachmentSerializer(many=True, read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     quarantine_location = serializers.CharField(
