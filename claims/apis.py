@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
-    SELECTOR_SEARCH_BACKENDS,
-    DealershipScopedMixin,
+    ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
     UserBriefSerializer,
 )
 from dms.core.models import Customer, Dealership, Vehicle
@@ -376,32 +376,35 @@ class PublicComplaintSerializer(serializers.Serializer):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class _ScopedViewSet(
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-    # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
-    lookup_value_regex = "[^/]+"
+# The attachment upload of complaints and claims (one action, three viewsets).
+ATTACH_SCHEMA = extend_schema(
+    request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer}
+)
+
+
+class _ClaimsViewSet(ScopedModelViewSet):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
+    target = ""  # the services' keyword for the record
 
-    def _respond(self, obj, code=status.HTTP_200_OK):
-        return Response(self.get_serializer(obj).data, status=code)
+    def act(self, request, service, serializer_class=None, **kwargs):
+        return self.run_action(request, service, serializer_class, target=self.target, **kwargs)
 
-    def _attach(self, owner):
-        data = self._input(AttachmentUploadSerializer)
-        attachment = services.attachment_add(actor=self.request.user, owner=owner, **data)
-        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+    @ATTACH_SCHEMA
+    @action(detail=True, methods=["post"])
+    def attachments(self, request, pk=None):
+        return self.run_action(
+            request,
+            services.attachment_add,
+            AttachmentUploadSerializer,
+            target="owner",
+            status_code=status.HTTP_201_CREATED,
+            response_serializer=AttachmentSerializer,
+        )
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["complaints"])
-class ComplaintViewSet(_ScopedViewSet):
+class ComplaintViewSet(_ClaimsViewSet):
     serializer_class = ComplaintSerializer
     queryset = Complaint.objects.none()
     filterset_fields = ["status", "channel", "category", "department", "severity", "assignee"]
@@ -414,68 +417,50 @@ class ComplaintViewSet(_ScopedViewSet):
         "close": ["claims.close_complaint"],
         "attachments": ["claims.investigate_complaint"],
     }
+    create_service = services.complaint_register
+    update_service = services.complaint_update
+    update_kwarg = target = "complaint"
 
     def get_queryset(self):
         return selectors.complaint_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("notes__author", "attachments")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        serializer.instance = services.complaint_register(
-            actor=self.request.user,
-            dealership=self.write_dealership(),
-            channel=data.pop("channel"),
-            description=data.pop("description"),
-            **data,
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.complaint_update(
-            actor=self.request.user, complaint=serializer.instance, data=dict(serializer.validated_data)
-        )
-
     @extend_schema(request=AssignSerializer, responses=ComplaintSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        complaint = services.complaint_assign(
-            actor=request.user, complaint=self.get_object(), **self._input(AssignSerializer)
-        )
-        return self._respond(complaint)
+        return self.act(request, services.complaint_assign, AssignSerializer)
 
     @extend_schema(request=None, responses=ComplaintSerializer)
     @action(detail=True, methods=["post"], url_path="start-investigation")
     def start_investigation(self, request, pk=None):
-        return self._respond(services.complaint_start_investigation(actor=request.user, complaint=self.get_object()))
+        return self.act(request, services.complaint_start_investigation)
 
     @extend_schema(request=ComplaintNoteSerializer, responses={201: ComplaintNoteSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
-        data = self._input(ComplaintNoteSerializer)
-        note = services.complaint_add_note(actor=request.user, complaint=self.get_object(), **data)
-        return Response(ComplaintNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        return self.act(
+            request,
+            services.complaint_add_note,
+            ComplaintNoteSerializer,
+            status_code=status.HTTP_201_CREATED,
+            response_serializer=ComplaintNoteSerializer,
+        )
 
     @extend_schema(request=SolutionSerializer, responses=ComplaintSerializer)
     @action(detail=True, methods=["post"], url_path="agree-solution")
     def agree_solution(self, request, pk=None):
-        data = self._input(SolutionSerializer)
-        return self._respond(services.complaint_agree_solution(actor=request.user, complaint=self.get_object(), **data))
+        return self.act(request, services.complaint_agree_solution, SolutionSerializer)
 
     @extend_schema(request=CloseSerializer, responses=ComplaintSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        data = self._input(CloseSerializer)
-        return self._respond(services.complaint_close(actor=request.user, complaint=self.get_object(), **data))
-
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"])
-    def attachments(self, request, pk=None):
-        return self._attach(self.get_object())
+        return self.act(request, services.complaint_close, CloseSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["goodwill claims"])
-class GoodwillClaimViewSet(_ScopedViewSet):
+class GoodwillClaimViewSet(_ClaimsViewSet):
     serializer_class = GoodwillClaimSerializer
     queryset = GoodwillClaim.objects.none()
     filterset_fields = ["status", "customer", "vehicle", "complaint"]
@@ -485,70 +470,53 @@ class GoodwillClaimViewSet(_ScopedViewSet):
         "fmc_confirm": ["claims.fmc_confirm_goodwillclaim"],
         "cac_confirm": ["claims.cac_confirm_goodwillclaim"],
         "record_payment": ["claims.record_payment_goodwillclaim"],
-        "return_for_correction": ["claims.view_goodwillclaim"],  # the service checks the step's permission
+        "return_for_correction": ["claims.view_goodwillclaim"],  # the transition's permission decides the step's role
         "reject": ["claims.view_goodwillclaim"],
         "attachments": ["claims.change_goodwillclaim"],
     }
+    create_service = services.goodwill_claim_create
+    update_service = services.goodwill_claim_update
+    update_kwarg = target = "claim"
 
     def get_queryset(self):
         return selectors.goodwill_claim_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("attachments")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.goodwill_claim_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.goodwill_claim_update(
-            actor=self.request.user, claim=serializer.instance, data=dict(serializer.validated_data)
-        )
-
     @extend_schema(request=None, responses=GoodwillClaimSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._respond(services.goodwill_claim_submit(actor=request.user, claim=self.get_object()))
+        return self.act(request, services.goodwill_claim_submit)
 
     @extend_schema(request=None, responses=GoodwillClaimSerializer)
     @action(detail=True, methods=["post"], url_path="fmc-confirm")
     def fmc_confirm(self, request, pk=None):
-        return self._respond(services.goodwill_claim_fmc_confirm(actor=request.user, claim=self.get_object()))
+        return self.act(request, services.goodwill_claim_fmc_confirm)
 
     @extend_schema(request=None, responses=GoodwillClaimSerializer)
     @action(detail=True, methods=["post"], url_path="cac-confirm")
     def cac_confirm(self, request, pk=None):
-        return self._respond(services.goodwill_claim_cac_confirm(actor=request.user, claim=self.get_object()))
+        return self.act(request, services.goodwill_claim_cac_confirm)
 
     @extend_schema(request=PaymentSerializer, responses=GoodwillClaimSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
-        data = self._input(PaymentSerializer)
-        return self._respond(
-            services.goodwill_claim_record_payment(actor=request.user, claim=self.get_object(), **data)
-        )
+        return self.act(request, services.goodwill_claim_record_payment, PaymentSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_for_correction(self, request, pk=None):
-        data = self._input(ReasonSerializer)
-        return self._respond(services.goodwill_claim_return(actor=request.user, claim=self.get_object(), **data))
+        return self.act(request, services.goodwill_claim_return, ReasonSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        data = self._input(ReasonSerializer)
-        return self._respond(services.goodwill_claim_reject(actor=request.user, claim=self.get_object(), **data))
-
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"])
-    def attachments(self, request, pk=None):
-        return self._attach(self.get_object())
+        return self.act(request, services.goodwill_claim_reject, ReasonSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["warranty claims"])
-class WarrantyClaimViewSet(_ScopedViewSet):
+class WarrantyClaimViewSet(_ClaimsViewSet):
     serializer_class = WarrantyClaimSerializer
     queryset = WarrantyClaim.objects.none()
     filterset_fields = ["status", "kind", "vehicle", "work_order_id"]
@@ -558,10 +526,11 @@ class WarrantyClaimViewSet(_ScopedViewSet):
         "fmc_confirm": ["claims.fmc_confirm_warrantyclaim"],
         "claims_confirm": ["claims.claims_confirm_warrantyclaim"],
         "record_payment": ["claims.record_payment_warrantyclaim"],
-        "return_for_correction": ["claims.view_warrantyclaim"],  # the service checks the step's permission
+        "return_for_correction": ["claims.view_warrantyclaim"],  # the transition's permission decides the step's role
         "reject": ["claims.view_warrantyclaim"],
         "attachments": ["claims.change_warrantyclaim"],
     }
+    target = "claim"
 
     def get_queryset(self):
         return selectors.warranty_claim_list(
@@ -580,8 +549,6 @@ class WarrantyClaimViewSet(_ScopedViewSet):
         serializer.instance = services.warranty_claim_create(
             actor=self.request.user,
             dealership=self.write_dealership(),
-            work_order_id=data.pop("work_order_id"),
-            job_id=data.pop("job_id"),
             parts=parts or [],
             quarantine_location=location or "",
             **data,
@@ -596,53 +563,39 @@ class WarrantyClaimViewSet(_ScopedViewSet):
     @extend_schema(request=None, responses=WarrantyClaimSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._respond(services.warranty_claim_submit(actor=request.user, claim=self.get_object()))
+        return self.act(request, services.warranty_claim_submit)
 
     @extend_schema(request=None, responses=WarrantyClaimSerializer)
     @action(detail=True, methods=["post"], url_path="fmc-confirm")
     def fmc_confirm(self, request, pk=None):
-        return self._respond(services.warranty_claim_fmc_confirm(actor=request.user, claim=self.get_object()))
+        return self.act(request, services.warranty_claim_fmc_confirm)
 
     @extend_schema(request=ClaimsConfirmSerializer, responses=WarrantyClaimSerializer)
     @action(detail=True, methods=["post"], url_path="claims-confirm")
     def claims_confirm(self, request, pk=None):
-        data = self._input(ClaimsConfirmSerializer)
-        return self._respond(
-            services.warranty_claim_claims_confirm(actor=request.user, claim=self.get_object(), **data)
-        )
+        return self.act(request, services.warranty_claim_claims_confirm, ClaimsConfirmSerializer)
 
     @extend_schema(request=PaymentSerializer, responses=WarrantyClaimSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
-        data = self._input(PaymentSerializer)
-        return self._respond(
-            services.warranty_claim_record_payment(actor=request.user, claim=self.get_object(), **data)
-        )
+        return self.act(request, services.warranty_claim_record_payment, PaymentSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=WarrantyClaimSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_for_correction(self, request, pk=None):
-        data = self._input(ReasonSerializer)
-        return self._respond(services.warranty_claim_return(actor=request.user, claim=self.get_object(), **data))
+        return self.act(request, services.warranty_claim_return, ReasonSerializer)
 
     @extend_schema(request=RejectSerializer, responses=WarrantyClaimSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        data = self._input(RejectSerializer)
-        return self._respond(services.warranty_claim_reject(actor=request.user, claim=self.get_object(), **data))
-
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"])
-    def attachments(self, request, pk=None):
-        return self._attach(self.get_object())
+        return self.act(request, services.warranty_claim_reject, RejectSerializer)
 
 
 @extend_schema(tags=["warranty claims"])
-class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class QuarantinedPartViewSet(ScopedReadOnlyViewSet):
     serializer_class = QuarantinedPartSerializer
     queryset = QuarantinedPart.objects.none()
     filterset_fields = ["status"]
-    lookup_value_regex = "[^/]+"
     action_permissions = {"dispose": ["claims.dispose_quarantinedpart"]}
 
     def get_queryset(self):
@@ -651,12 +604,7 @@ class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSe
     @extend_schema(request=DisposeSerializer, responses=QuarantinedPartSerializer)
     @action(detail=True, methods=["post"])
     def dispose(self, request, pk=None):
-        serializer = DisposeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        part = services.quarantined_part_dispose(
-            actor=request.user, part=self.get_object(), **serializer.validated_data
-        )
-        return Response(QuarantinedPartSerializer(part).data)
+        return self.run_action(request, services.quarantined_part_dispose, DisposeSerializer, target="part")
 
 
 @extend_schema(

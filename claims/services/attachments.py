@@ -9,9 +9,10 @@ from dms.core import events
 from dms.core import uploads as core_uploads
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction
+from dms.core.validation import clean_text
 
 from ..models import Attachment, AttachmentKind, Complaint, ComplaintStatus, GoodwillClaim, WarrantyClaim
-from .common import require, text
+from .common import require
 
 # Uploads (photos, scans, agreements): images and PDF only, at most this many bytes.
 MAX_UPLOAD_BYTES = getattr(settings, "CLAIMS_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
@@ -81,7 +82,7 @@ def attachment_add(*, actor, owner, kind: str, file, description: str = "") -> A
         original_name=original,
         content_type=content_type,
         size=file.size,
-        description=text(description)[:300],
+        description=clean_text(description)[:300],
         uploaded_by=actor,
         **{field: owner},
     )

@@ -1,7 +1,6 @@
 """Helpers shared by the claims services: numbering, input cleaning, and the role/state guard of a transition."""
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +9,7 @@ from django_fsm import can_proceed
 
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
-from dms.core.tenancy import allowed_dealership_ids
+from dms.core.validation import next_document_number
 
 from ..models import NumberCounter
 
@@ -19,40 +18,15 @@ NUMBER_PREFIXES = {"complaint": "ЖЛ", "goodwill": "ГП", "warranty": "ГА"}
 
 def next_number(dealership: Dealership, kind: str) -> str:
     """ЖЛ-000001, ГП-000001, ГА-000001: per dealership and kind, under a row lock."""
-    counter, _created = NumberCounter.objects.get_or_create(dealership=dealership, kind=kind)
-    counter = NumberCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return f"{NUMBER_PREFIXES[kind]}-{counter.last_value:06d}"
+    return next_document_number(
+        NumberCounter, prefix=f"{NUMBER_PREFIXES[kind]}-", digits=6, dealership=dealership, kind=kind
+    )
 
 
 def require(actor, perm: str) -> None:
     """For the writes that are not status transitions (notes, files, quarantine)."""
     if actor is None or not actor.has_perm(perm):
         raise PermissionDenied(_("You are not allowed to do this."))
-
-
-def check_staff(user, dealership_id: int, field: str) -> None:
-    if user is not None and dealership_id not in allowed_dealership_ids(user):
-        raise ValidationError({field: _("This employee does not work in the dealership.")})
-
-
-def text(value: Any) -> str:
-    return (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
-
-
-def amount(value: Any, field: str, *, required: bool = True) -> Decimal | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationError({field: _("Enter the amount.")})
-        return None
-    try:
-        parsed = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError({field: _("Enter a number.")}) from None
-    if not parsed.is_finite() or parsed < 0 or parsed >= Decimal("10000000000"):
-        raise ValidationError({field: _("Enter an amount between 0 and 9 999 999 999.")})
-    return parsed.quantize(Decimal("0.01"))
 
 
 def apply(instance, data: dict[str, Any], allowed: Iterable[str]) -> None:

@@ -13,6 +13,7 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.transitions import run_transition
+from dms.core.validation import check_staff, clean_text
 from dms.core.validators import vehicle_of_another_customer_error
 
 from .. import selectors
@@ -27,8 +28,7 @@ from ..models import (
     Department,
     EmergencyKind,
 )
-from .common import apply, check_staff, guard, next_number, require, text
-from .common import text as clean_text
+from .common import apply, guard, next_number, require
 from .notifications import escalate_overdue, notify_emergency
 
 COMPLAINT_INTAKE_FIELDS = (
@@ -67,7 +67,7 @@ def _intake_errors(complaint: Complaint, now: datetime.datetime) -> dict[str, st
         errors["received_at"] = _("Enter when the complaint was received.")
     elif complaint.received_at > now + datetime.timedelta(minutes=5):
         errors["received_at"] = _("The time received is in the future.")
-    if not text(complaint.description):
+    if not clean_text(complaint.description):
         errors["description"] = _("Describe the complaint.")
     return errors
 
@@ -77,7 +77,9 @@ def _sender_errors(complaint: Complaint) -> dict[str, str]:
     if complaint.customer_id:
         if complaint.customer.dealership_id != complaint.dealership_id:
             errors["customer"] = _("Unknown customer.")
-    elif not text(complaint.contact_name) or not (text(complaint.contact_phone) or text(complaint.contact_email)):
+    elif not clean_text(complaint.contact_name) or not (
+        clean_text(complaint.contact_phone) or clean_text(complaint.contact_email)
+    ):
         errors["customer"] = _("Choose the customer, or enter the contact's name and a phone or e-mail.")
     if complaint.vehicle_id:
         if complaint.vehicle.dealership_id != complaint.dealership_id:
@@ -110,7 +112,7 @@ def _media_errors(complaint: Complaint) -> dict[str, str]:
         "journalist": _("Enter the journalist's name."),
         "journalist_contact": _("Enter the journalist's contact."),
     }
-    return {name: labels[name] for name in MEDIA_FIELDS if not text(getattr(complaint, name))}
+    return {name: labels[name] for name in MEDIA_FIELDS if not clean_text(getattr(complaint, name))}
 
 
 def _validate_complaint_intake(complaint: Complaint, now: datetime.datetime) -> None:
@@ -143,7 +145,7 @@ def complaint_register(
     complaint = Complaint(
         dealership=dealership,
         channel=channel,
-        description=text(description),
+        description=clean_text(description),
         received_at=received_at or now,
         customer=customer,
         vehicle=vehicle,
@@ -219,8 +221,8 @@ def complaint_register_public(
     now: datetime.datetime | None = None,
 ) -> Complaint:
     """The public web form feeds intake: the sender is matched to a known customer by phone or e-mail."""
-    phone = text(phone)
-    email = text(email).lower()
+    phone = clean_text(phone)
+    email = clean_text(email).lower()
     customer = _known_sender(dealership, phone, email)
     vehicle = None
     vin_norm = normalize_vin(vin)
@@ -233,10 +235,10 @@ def complaint_register_public(
         description=description,
         customer=customer,
         vehicle=vehicle,
-        contact_name=text(name),
+        contact_name=clean_text(name),
         contact_phone=phone,
         contact_email=email,
-        vin_text=text(vin)[:40],
+        vin_text=clean_text(vin)[:40],
         now=now,
         source_ip=source_ip,
     )
@@ -281,7 +283,7 @@ def complaint_assign(
     errors = _assignment_errors(complaint, category, department, assignee, deadline, now)
     if errors:
         raise ValidationError(errors)
-    check_staff(assignee, complaint.dealership_id, "assignee")
+    check_staff(complaint.dealership_id, assignee, field="assignee")
     before = events.snapshot(complaint, ["category", "department", "assignee", "deadline"])
     complaint.category, complaint.department, complaint.assignee, complaint.deadline = (
         category,
@@ -353,12 +355,14 @@ def complaint_agree_solution(
         actor=actor,
         not_allowed=_("A solution is agreed after the investigation has started."),
     )
-    if not text(solution):
+    if not clean_text(solution):
         raise ValidationError({"solution": _("Describe the solution agreed with the customer.")})
-    if not text(cause):
+    if not clean_text(cause):
         raise ValidationError({"cause": _("Record the cause found by the investigation.")})
     before = events.snapshot(complaint, ["cause", "responsibility", "solution"])
-    complaint.solution, complaint.cause, complaint.responsibility = text(solution), text(cause), text(responsibility)
+    complaint.solution = clean_text(solution)
+    complaint.cause = clean_text(cause)
+    complaint.responsibility = clean_text(responsibility)
     events.record_updated(actor=actor, instance=complaint, before=before)
     return run_transition(complaint, "agree_solution", actor=actor, at=now or timezone.now())
 
@@ -374,7 +378,7 @@ def _closing_errors(complaint: Complaint, closing_report: str, satisfaction: int
     errors = {}
     if not complaint.notes.filter(kind=ComplaintNote.Kind.FOLLOW_UP).exists():
         errors["closing_report"] = _("Record the follow-up with the customer before closing.")
-    if not text(closing_report):
+    if not clean_text(closing_report):
         errors["closing_report"] = _("Write the closing report.")
     if satisfaction is None or not 1 <= satisfaction <= 5:
         errors["satisfaction"] = _("Rate the customer's satisfaction from 1 to 5.")
@@ -414,9 +418,9 @@ def complaint_close(
         raise ValidationError(errors)
     before = events.snapshot(complaint, ["closing_report", "satisfaction", "improvement"])
     complaint.closing_report, complaint.satisfaction, complaint.improvement = (
-        text(closing_report),
+        clean_text(closing_report),
         satisfaction,
-        text(improvement),
+        clean_text(improvement),
     )
     events.record_updated(actor=actor, instance=complaint, before=before)
     return run_transition(complaint, "close", actor=actor, at=now or timezone.now(), by=actor)

@@ -13,12 +13,12 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.transitions import run_transition
+from dms.core.validation import clean_text, money_amount
 from dms.core.validators import vehicle_of_another_customer_error
 
 from .. import workorders
 from ..models import AttachmentKind, GoodwillClaim
-from .common import amount as clean_amount
-from .common import apply, guard, next_number, text
+from .common import apply, guard, next_number
 
 GOODWILL_FIELDS = (
     "complaint",
@@ -44,7 +44,7 @@ def _validate_goodwill(claim: GoodwillClaim) -> None:
         errors["vehicle"] = owner_error  # R15, the shared check
     if claim.complaint_id and claim.complaint.dealership_id != claim.dealership_id:
         errors["complaint"] = _("Unknown complaint.")
-    if not text(claim.description):
+    if not clean_text(claim.description):
         errors["description"] = _("Describe the case.")
     if claim.work_order_id:
         work_order = workorders.work_order_for_claim(
@@ -55,7 +55,7 @@ def _validate_goodwill(claim: GoodwillClaim) -> None:
         else:
             claim.work_order_number = work_order.number
     for name in ("fmc_max_amount", "requested_amount"):
-        setattr(claim, name, clean_amount(getattr(claim, name), name, required=False))
+        setattr(claim, name, money_amount(getattr(claim, name), field=name, required=False))
     if errors:
         raise ValidationError(errors)
 
@@ -99,11 +99,11 @@ def goodwill_claim_update(
 
 def _submission_errors(claim: GoodwillClaim) -> dict[str, str]:
     errors = {}
-    if not text(claim.fmc_terms):
+    if not clean_text(claim.fmc_terms):
         errors["fmc_terms"] = _("Record the terms the field manager allowed.")
     if claim.agreement_signed_on is None:
         errors["agreement_signed_on"] = _("Record when the agreement was signed with the customer.")
-    if not (claim.work_order_id or text(claim.work_order_number)):
+    if not (claim.work_order_id or clean_text(claim.work_order_number)):
         errors["work_order_number"] = _("The claim needs the work order.")
     if not claim.attachments.filter(kind__in=[AttachmentKind.AGREEMENT, AttachmentKind.INVOICE]).exists():
         errors["attachments"] = _("Attach the signed agreement or the invoice.")
@@ -164,8 +164,8 @@ def goodwill_claim_record_payment(
         actor=actor,
         not_allowed=_("Payment is recorded after customer assistance confirmed the claim."),
     )
-    paid = clean_amount(amount, "amount")
-    if not text(reference):
+    paid = money_amount(amount, field="amount")
+    if not clean_text(reference):
         raise ValidationError({"reference": _("Enter the payment reference.")})
     return run_transition(
         claim,
@@ -174,7 +174,7 @@ def goodwill_claim_record_payment(
         message=f"{paid} {reference}",
         at=now or timezone.now(),
         amount=paid,
-        reference=text(reference),
+        reference=clean_text(reference),
     )
 
 
@@ -182,9 +182,9 @@ def _decide(claim: GoodwillClaim, name: str, *, actor, reason: str) -> GoodwillC
     """Return for correction or reject, at the FMC's or CAC's step, with a reason."""
     claim = _locked_goodwill(claim)
     guard(claim, name, actor=actor, not_allowed=_("This claim is not awaiting a confirmation."))
-    if not text(reason):
+    if not clean_text(reason):
         raise ValidationError({"reason": _("Give the reason.")})
-    return run_transition(claim, name, actor=actor, message=text(reason), reason=text(reason))
+    return run_transition(claim, name, actor=actor, message=clean_text(reason), reason=clean_text(reason))
 
 
 @transaction.atomic

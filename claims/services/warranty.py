@@ -17,6 +17,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import AuditAction, Dealership
 from dms.core.transitions import run_transition
+from dms.core.validation import clean_text, money_amount
 from parts.models import Part
 
 from .. import selectors, workorders
@@ -28,8 +29,7 @@ from ..models import (
     WarrantyClaimKind,
     WarrantyClaimPart,
 )
-from .common import amount as clean_amount
-from .common import apply, guard, next_number, require, text
+from .common import apply, guard, next_number, require
 
 WARRANTY_FIELDS = (
     "kind",
@@ -59,19 +59,19 @@ def _validate_warranty(claim: WarrantyClaim, now: datetime.datetime) -> None:
         errors["failure_date"] = _("Enter the failure date.")
     elif claim.failure_date > timezone.localtime(now, claim.dealership.tz).date():
         errors["failure_date"] = _("The failure date is in the future.")
-    if not text(claim.failure_code):
+    if not clean_text(claim.failure_code):
         errors["failure_code"] = _("Enter the failure code.")
     if claim.causal_part_id:
         if claim.causal_part.dealership_id != claim.dealership_id:
             errors["causal_part"] = _("Unknown part.")
         else:
             claim.causal_part_number = claim.causal_part.number
-    if not text(claim.causal_part_number):
+    if not clean_text(claim.causal_part_number):
         errors["causal_part"] = _("Choose the causal part.")
-    if not text(claim.description):
+    if not clean_text(claim.description):
         errors["description"] = _("Describe the complaint, the cause and the correction.")
     for name in ("labour_hours", "labour_rate"):
-        value = clean_amount(getattr(claim, name), name, required=False)
+        value = money_amount(getattr(claim, name), field=name, required=False)
         setattr(claim, name, value if value is not None else Decimal("0"))
     if errors:
         raise ValidationError(errors)
@@ -87,7 +87,7 @@ def _parse_part_lines(dealership_id: int, parts: Iterable[dict]) -> list[tuple[P
         if part.pk in seen:
             raise ValidationError({"parts": _("Part %(part)s is listed twice.") % {"part": part.number}})
         seen.add(part.pk)
-        quantity = clean_amount(line.get("quantity"), "parts")
+        quantity = money_amount(line.get("quantity"), field="parts")
         if quantity <= 0:
             raise ValidationError(
                 {"parts": _("Line %(n)s: the quantity must be greater than zero.") % {"n": index + 1}}
@@ -180,7 +180,7 @@ def warranty_claim_create(
     claim.number = next_number(dealership, "warranty")
     claim.save()
     _replace_part_lines(claim, parsed)
-    _sync_quarantine(claim, text(quarantine_location))
+    _sync_quarantine(claim, clean_text(quarantine_location))
     events.record_created(
         actor=actor, instance=claim, fields=["kind", "work_order_number", "job_description", "mileage", "failure_code"]
     )
@@ -214,7 +214,7 @@ def warranty_claim_update(
     claim.save()
     if parts is not None:
         _replace_part_lines(claim, _parse_part_lines(claim.dealership_id, parts))
-    _sync_quarantine(claim, text(quarantine_location) if quarantine_location is not None else None)
+    _sync_quarantine(claim, clean_text(quarantine_location) if quarantine_location is not None else None)
     events.record_updated(actor=actor, instance=claim, before=before)
     return claim
 
@@ -287,7 +287,7 @@ def warranty_claim_claims_confirm(
     )
     if errors := _part_instruction(part_instruction):
         raise ValidationError(errors)
-    approved = clean_amount(approved_amount, "approved_amount", required=False)
+    approved = money_amount(approved_amount, field="approved_amount", required=False)
     approved = claim.total if approved is None else approved
     instruction_label = PartInstruction(part_instruction).label
     return run_transition(
@@ -313,8 +313,8 @@ def warranty_claim_record_payment(
         actor=actor,
         not_allowed=_("Payment is recorded for a claim confirmed by the claims department."),
     )
-    paid = clean_amount(amount, "amount")
-    if not text(reference):
+    paid = money_amount(amount, field="amount")
+    if not clean_text(reference):
         raise ValidationError({"reference": _("Enter the payment reference.")})
     return run_transition(
         claim,
@@ -323,7 +323,7 @@ def warranty_claim_record_payment(
         message=f"{paid} {reference}",
         at=now or timezone.now(),
         amount=paid,
-        reference=text(reference),
+        reference=clean_text(reference),
     )
 
 
@@ -332,9 +332,10 @@ def warranty_claim_return(*, actor, claim: WarrantyClaim, reason: str) -> Warran
     """Return for correction at the FMC or claims-department step, with a reason."""
     claim = _locked_warranty(claim)
     guard(claim, "return_for_correction", actor=actor, not_allowed=_("This claim is not awaiting a confirmation."))
-    if not text(reason):
+    if not clean_text(reason):
         raise ValidationError({"reason": _("Give the reason.")})
-    return run_transition(claim, "return_for_correction", actor=actor, message=text(reason), reason=text(reason))
+    reason = clean_text(reason)
+    return run_transition(claim, "return_for_correction", actor=actor, message=reason, reason=reason)
 
 
 @transaction.atomic
@@ -348,7 +349,7 @@ def warranty_claim_reject(
 ) -> WarrantyClaim:
     claim = _locked_warranty(claim)
     guard(claim, "reject", actor=actor, not_allowed=_("This claim is not awaiting a confirmation."))
-    errors = {"reason": _("Give the reason.")} if not text(reason) else {}
+    errors = {"reason": _("Give the reason.")} if not clean_text(reason) else {}
     errors.update(_part_instruction(part_instruction))
     if errors:
         raise ValidationError(errors)
@@ -356,9 +357,9 @@ def warranty_claim_reject(
         claim,
         "reject",
         actor=actor,
-        message=text(reason),
+        message=clean_text(reason),
         at=now or timezone.now(),
-        reason=text(reason),
+        reason=clean_text(reason),
         instruction=part_instruction,
     )
 
@@ -371,7 +372,7 @@ def _disposal_errors(claim: WarrantyClaim, action: str, reference: str) -> dict[
             "action": _("The instruction for this part is: %(instruction)s.")
             % {"instruction": claim.get_part_instruction_display()}
         }
-    if action == PartInstruction.RETURN and not text(reference):
+    if action == PartInstruction.RETURN and not clean_text(reference):
         return {"reference": _("Enter the shipment reference of the return.")}
     return {}
 
@@ -403,14 +404,14 @@ def quarantined_part_dispose(
     ]
     part.disposed_at = now or timezone.now()
     part.disposed_by = actor
-    part.shipment_reference = text(reference)
+    part.shipment_reference = clean_text(reference)
     part.save()
     events.record(
         actor=actor,
         instance=part,
         action=AuditAction.TRANSITION,
         changes={"status": [source, part.status]},
-        message=text(reference),
+        message=clean_text(reference),
     )
     events.record(
         actor=actor,
