@@ -1,6 +1,7 @@
 """REST API for complaints, goodwill and warranty claims with their transitions (same services as the pages)."""
 
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
@@ -93,15 +94,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "dealership",
             "number",
             "status",
-            "channel",
-            "received_at",
-            "customer",
-            "vehicle",
-            "contact_name",
-            "contact_phone",
-            "contact_email",
-            "vin_text",
-            "description",
+            *services.COMPLAINT_INTAKE_FIELDS[:9],  # channel … description
             "category",
             "department",
             "assignee",
@@ -200,16 +193,7 @@ class GoodwillClaimSerializer(serializers.ModelSerializer):
             "dealership",
             "number",
             "status",
-            "complaint",
-            "customer",
-            "vehicle",
-            "work_order_id",
-            "work_order_number",
-            "description",
-            "fmc_terms",
-            "fmc_max_amount",
-            "agreement_signed_on",
-            "requested_amount",
+            *services.GOODWILL_FIELDS,
             "submitted_at",
             "fmc_confirmed_at",
             "cac_confirmed_at",
@@ -382,12 +366,29 @@ ATTACH_SCHEMA = extend_schema(
 )
 
 
+def _step(name: str, service, serializer_class=None, *, responses, **answer):
+    """One POST action of a record (``/{id}/<name with dashes>/``): the payload through ``serializer_class``, then
+    the service with the record as its ``target`` keyword; the answer (``responses``) is the record unless
+    ``answer`` says else."""
+
+    def step(self, request, pk=None):
+        return self.run_action(request, service, serializer_class, target=self.target, **answer)
+
+    step.__name__ = name
+    url_path = {"return_for_correction": "return"}.get(name, name.replace("_", "-"))
+    return extend_schema(request=serializer_class, responses=responses)(
+        action(detail=True, methods=["post"], url_path=url_path)(step)
+    )
+
+
+_complaint_step = partial(_step, responses=ComplaintSerializer)
+_goodwill_step = partial(_step, responses=GoodwillClaimSerializer)
+_warranty_step = partial(_step, responses=WarrantyClaimSerializer)
+
+
 class _ClaimsViewSet(ScopedModelViewSet):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     target = ""  # the services' keyword for the record
-
-    def act(self, request, service, serializer_class=None, **kwargs):
-        return self.run_action(request, service, serializer_class, target=self.target, **kwargs)
 
     @ATTACH_SCHEMA
     @action(detail=True, methods=["post"])
@@ -426,36 +427,18 @@ class ComplaintViewSet(_ClaimsViewSet):
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("notes__author", "attachments")
 
-    @extend_schema(request=AssignSerializer, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        return self.act(request, services.complaint_assign, AssignSerializer)
-
-    @extend_schema(request=None, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"], url_path="start-investigation")
-    def start_investigation(self, request, pk=None):
-        return self.act(request, services.complaint_start_investigation)
-
-    @extend_schema(request=ComplaintNoteSerializer, responses={201: ComplaintNoteSerializer})
-    @action(detail=True, methods=["post"])
-    def notes(self, request, pk=None):
-        return self.act(
-            request,
-            services.complaint_add_note,
-            ComplaintNoteSerializer,
-            status_code=status.HTTP_201_CREATED,
-            response_serializer=ComplaintNoteSerializer,
-        )
-
-    @extend_schema(request=SolutionSerializer, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"], url_path="agree-solution")
-    def agree_solution(self, request, pk=None):
-        return self.act(request, services.complaint_agree_solution, SolutionSerializer)
-
-    @extend_schema(request=CloseSerializer, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self.act(request, services.complaint_close, CloseSerializer)
+    assign = _complaint_step("assign", services.complaint_assign, AssignSerializer)
+    start_investigation = _complaint_step("start_investigation", services.complaint_start_investigation)
+    notes = _step(
+        "notes",
+        services.complaint_add_note,
+        ComplaintNoteSerializer,
+        responses={201: ComplaintNoteSerializer},
+        status_code=status.HTTP_201_CREATED,
+        response_serializer=ComplaintNoteSerializer,
+    )
+    agree_solution = _complaint_step("agree_solution", services.complaint_agree_solution, SolutionSerializer)
+    close = _complaint_step("close", services.complaint_close, CloseSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
@@ -483,35 +466,12 @@ class GoodwillClaimViewSet(_ClaimsViewSet):
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("attachments")
 
-    @extend_schema(request=None, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self.act(request, services.goodwill_claim_submit)
-
-    @extend_schema(request=None, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="fmc-confirm")
-    def fmc_confirm(self, request, pk=None):
-        return self.act(request, services.goodwill_claim_fmc_confirm)
-
-    @extend_schema(request=None, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="cac-confirm")
-    def cac_confirm(self, request, pk=None):
-        return self.act(request, services.goodwill_claim_cac_confirm)
-
-    @extend_schema(request=PaymentSerializer, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
-    def record_payment(self, request, pk=None):
-        return self.act(request, services.goodwill_claim_record_payment, PaymentSerializer)
-
-    @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_for_correction(self, request, pk=None):
-        return self.act(request, services.goodwill_claim_return, ReasonSerializer)
-
-    @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self.act(request, services.goodwill_claim_reject, ReasonSerializer)
+    submit = _goodwill_step("submit", services.goodwill_claim_submit)
+    fmc_confirm = _goodwill_step("fmc_confirm", services.goodwill_claim_fmc_confirm)
+    cac_confirm = _goodwill_step("cac_confirm", services.goodwill_claim_cac_confirm)
+    record_payment = _goodwill_step("record_payment", services.goodwill_claim_record_payment, PaymentSerializer)
+    return_for_correction = _goodwill_step("return_for_correction", services.goodwill_claim_return, ReasonSerializer)
+    reject = _goodwill_step("reject", services.goodwill_claim_reject, ReasonSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
@@ -560,35 +520,12 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
             actor=self.request.user, claim=serializer.instance, data=data, parts=parts, quarantine_location=location
         )
 
-    @extend_schema(request=None, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self.act(request, services.warranty_claim_submit)
-
-    @extend_schema(request=None, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="fmc-confirm")
-    def fmc_confirm(self, request, pk=None):
-        return self.act(request, services.warranty_claim_fmc_confirm)
-
-    @extend_schema(request=ClaimsConfirmSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="claims-confirm")
-    def claims_confirm(self, request, pk=None):
-        return self.act(request, services.warranty_claim_claims_confirm, ClaimsConfirmSerializer)
-
-    @extend_schema(request=PaymentSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
-    def record_payment(self, request, pk=None):
-        return self.act(request, services.warranty_claim_record_payment, PaymentSerializer)
-
-    @extend_schema(request=ReasonSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_for_correction(self, request, pk=None):
-        return self.act(request, services.warranty_claim_return, ReasonSerializer)
-
-    @extend_schema(request=RejectSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self.act(request, services.warranty_claim_reject, RejectSerializer)
+    submit = _warranty_step("submit", services.warranty_claim_submit)
+    fmc_confirm = _warranty_step("fmc_confirm", services.warranty_claim_fmc_confirm)
+    claims_confirm = _warranty_step("claims_confirm", services.warranty_claim_claims_confirm, ClaimsConfirmSerializer)
+    record_payment = _warranty_step("record_payment", services.warranty_claim_record_payment, PaymentSerializer)
+    return_for_correction = _warranty_step("return_for_correction", services.warranty_claim_return, ReasonSerializer)
+    reject = _warranty_step("reject", services.warranty_claim_reject, RejectSerializer)
 
 
 @extend_schema(tags=["warranty claims"])

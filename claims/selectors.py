@@ -24,6 +24,22 @@ from .models import (
 )
 
 
+def _matching(qs: QuerySet, search: str, *fields: str) -> QuerySet:
+    """Rows where any of ``fields`` contains the search text (case-insensitive); all rows for an empty search."""
+    search = (search or "").strip()
+    if not search:
+        return qs
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": search})
+    return qs.filter(condition)
+
+
+def _having(qs: QuerySet, **values) -> QuerySet:
+    """The list's filters: each one given (not empty) narrows the rows to that value."""
+    return qs.filter(**{name: value for name, value in values.items() if value})
+
+
 def complaint_list(
     *,
     dealership_ids: Iterable[int],
@@ -37,26 +53,19 @@ def complaint_list(
     qs = Complaint.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "customer", "vehicle", "assignee", "dealership"
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(description__icontains=search)
-            | Q(contact_name__icontains=search)
-            | Q(contact_phone__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(vehicle__vin__icontains=search)
-            | Q(vehicle__plate__icontains=search)
-            | Q(vin_text__icontains=search)
-        )
-    if status:
-        qs = qs.filter(status=status)
-    if category:
-        qs = qs.filter(category=category)
-    if severity:
-        qs = qs.filter(severity=severity)
-    if assignee_id:
-        qs = qs.filter(assignee_id=assignee_id)
+    qs = _matching(
+        qs,
+        search,
+        "number",
+        "description",
+        "contact_name",
+        "contact_phone",
+        "customer__name",
+        "vehicle__vin",
+        "vehicle__plate",
+        "vin_text",
+    )
+    qs = _having(qs, status=status, category=category, severity=severity, assignee_id=assignee_id)
     if overdue:
         qs = qs.filter(overdue_flagged_at__isnull=False, closed_at__isnull=True)
     return qs
@@ -68,21 +77,17 @@ def warranty_claim_list(
     qs = WarrantyClaim.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "vehicle", "customer", "engineer", "dealership"
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(work_order_number__icontains=search)
-            | Q(vehicle__vin__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(failure_code__icontains=search)
-            | Q(causal_part_number__icontains=search)
-        )
-    if status:
-        qs = qs.filter(status=status)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs
+    qs = _matching(
+        qs,
+        search,
+        "number",
+        "work_order_number",
+        "vehicle__vin",
+        "customer__name",
+        "failure_code",
+        "causal_part_number",
+    )
+    return _having(qs, status=status, kind=kind)
 
 
 def goodwill_claim_list(
@@ -91,17 +96,8 @@ def goodwill_claim_list(
     qs = GoodwillClaim.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "vehicle", "customer", "dealership"
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(work_order_number__icontains=search)
-            | Q(vehicle__vin__icontains=search)
-            | Q(customer__name__icontains=search)
-        )
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    qs = _matching(qs, search, "number", "work_order_number", "vehicle__vin", "customer__name")
+    return _having(qs, status=status)
 
 
 def quarantine_list(*, dealership_ids: Iterable[int], status: str = "") -> QuerySet[QuarantinedPart]:

@@ -18,7 +18,7 @@ from .complaints import (
     complaint_update,
     complaints_flag_overdue,
 )
-from .contacts import claims_settings, claims_settings_update
+from .contacts import SETTINGS_FIELDS, claims_settings, claims_settings_update
 from .goodwill import (
     GOODWILL_FIELDS,
     goodwill_claim_cac_confirm,
@@ -49,6 +49,7 @@ __all__ = [
     "COMPLAINT_INTAKE_FIELDS",
     "GOODWILL_FIELDS",
     "MAX_UPLOAD_BYTES",
+    "SETTINGS_FIELDS",
     "WARRANTY_FIELDS",
     "attachment_add",
     "claims_settings",

@@ -4,12 +4,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
-from dms.core.validation import next_document_number
+from dms.core.transitions import run_transition
+from dms.core.validation import clean_text, money_amount, next_document_number
 
 from ..models import NumberCounter
 
@@ -56,3 +58,30 @@ def guard(instance, name: str, *, actor, not_allowed: str) -> None:
         raise PermissionDenied(_("You are not allowed to do this."))
     if not can_proceed(getattr(instance, name), check_conditions=False):
         raise ConflictError(not_allowed)
+
+
+def record_payment(claim, *, actor, amount: Any, reference: str, not_allowed: str, now):
+    """R22/R23: the manufacturer's payment of a confirmed claim (amount and payment reference), on a locked claim."""
+    guard(claim, "record_payment", actor=actor, not_allowed=not_allowed)
+    paid = money_amount(amount, field="amount")
+    reference = clean_text(reference)
+    if not reference:
+        raise ValidationError({"reference": _("Enter the payment reference.")})
+    return run_transition(
+        claim,
+        "record_payment",
+        actor=actor,
+        message=f"{paid} {reference}",
+        at=now or timezone.now(),
+        amount=paid,
+        reference=reference,
+    )
+
+
+def decide_with_reason(claim, name: str, *, actor, reason: str):
+    """Return for correction or reject at the deciding step (FMC, claims department, CAC), with a reason."""
+    guard(claim, name, actor=actor, not_allowed=_("This claim is not awaiting a confirmation."))
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason.")})
+    return run_transition(claim, name, actor=actor, message=reason, reason=reason)

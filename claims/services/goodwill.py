@@ -18,7 +18,7 @@ from dms.core.validators import vehicle_of_another_customer_error
 
 from .. import workorders
 from ..models import AttachmentKind, GoodwillClaim
-from .common import apply, guard, next_number
+from .common import apply, decide_with_reason, guard, next_number, record_payment
 
 GOODWILL_FIELDS = (
     "complaint",
@@ -157,41 +157,21 @@ def goodwill_claim_cac_confirm(*, actor, claim: GoodwillClaim, now: datetime.dat
 def goodwill_claim_record_payment(
     *, actor, claim: GoodwillClaim, amount: Any, reference: str, now: datetime.datetime | None = None
 ) -> GoodwillClaim:
-    claim = _locked_goodwill(claim)
-    guard(
-        claim,
-        "record_payment",
+    return record_payment(
+        _locked_goodwill(claim),
         actor=actor,
+        amount=amount,
+        reference=reference,
         not_allowed=_("Payment is recorded after customer assistance confirmed the claim."),
+        now=now,
     )
-    paid = money_amount(amount, field="amount")
-    if not clean_text(reference):
-        raise ValidationError({"reference": _("Enter the payment reference.")})
-    return run_transition(
-        claim,
-        "record_payment",
-        actor=actor,
-        message=f"{paid} {reference}",
-        at=now or timezone.now(),
-        amount=paid,
-        reference=clean_text(reference),
-    )
-
-
-def _decide(claim: GoodwillClaim, name: str, *, actor, reason: str) -> GoodwillClaim:
-    """Return for correction or reject, at the FMC's or CAC's step, with a reason."""
-    claim = _locked_goodwill(claim)
-    guard(claim, name, actor=actor, not_allowed=_("This claim is not awaiting a confirmation."))
-    if not clean_text(reason):
-        raise ValidationError({"reason": _("Give the reason.")})
-    return run_transition(claim, name, actor=actor, message=clean_text(reason), reason=clean_text(reason))
 
 
 @transaction.atomic
 def goodwill_claim_return(*, actor, claim: GoodwillClaim, reason: str) -> GoodwillClaim:
-    return _decide(claim, "return_for_correction", actor=actor, reason=reason)
+    return decide_with_reason(_locked_goodwill(claim), "return_for_correction", actor=actor, reason=reason)
 
 
 @transaction.atomic
 def goodwill_claim_reject(*, actor, claim: GoodwillClaim, reason: str) -> GoodwillClaim:
-    return _decide(claim, "reject", actor=actor, reason=reason)
+    return decide_with_reason(_locked_goodwill(claim), "reject", actor=actor, reason=reason)

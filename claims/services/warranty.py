@@ -29,7 +29,7 @@ from ..models import (
     WarrantyClaimKind,
     WarrantyClaimPart,
 )
-from .common import apply, guard, next_number, require
+from .common import apply, decide_with_reason, guard, next_number, record_payment, require
 
 WARRANTY_FIELDS = (
     "kind",
@@ -306,36 +306,20 @@ def warranty_claim_claims_confirm(
 def warranty_claim_record_payment(
     *, actor, claim: WarrantyClaim, amount: Any, reference: str, now: datetime.datetime | None = None
 ) -> WarrantyClaim:
-    claim = _locked_warranty(claim)
-    guard(
-        claim,
-        "record_payment",
+    return record_payment(
+        _locked_warranty(claim),
         actor=actor,
+        amount=amount,
+        reference=reference,
         not_allowed=_("Payment is recorded for a claim confirmed by the claims department."),
-    )
-    paid = money_amount(amount, field="amount")
-    if not clean_text(reference):
-        raise ValidationError({"reference": _("Enter the payment reference.")})
-    return run_transition(
-        claim,
-        "record_payment",
-        actor=actor,
-        message=f"{paid} {reference}",
-        at=now or timezone.now(),
-        amount=paid,
-        reference=clean_text(reference),
+        now=now,
     )
 
 
 @transaction.atomic
 def warranty_claim_return(*, actor, claim: WarrantyClaim, reason: str) -> WarrantyClaim:
     """Return for correction at the FMC or claims-department step, with a reason."""
-    claim = _locked_warranty(claim)
-    guard(claim, "return_for_correction", actor=actor, not_allowed=_("This claim is not awaiting a confirmation."))
-    if not clean_text(reason):
-        raise ValidationError({"reason": _("Give the reason.")})
-    reason = clean_text(reason)
-    return run_transition(claim, "return_for_correction", actor=actor, message=reason, reason=reason)
+    return decide_with_reason(_locked_warranty(claim), "return_for_correction", actor=actor, reason=reason)
 
 
 @transaction.atomic
