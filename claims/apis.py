@@ -230,6 +230,24 @@ class WarrantyPartSerializer(serializers.ModelSerializer):
         read_only_fields = ["unit_price"]
 
 
+# What the checks and the decisions write on a warranty claim (read-only in the API).
+WARRANTY_OUTCOME_FIELDS = (
+    "check_results",
+    "checked_at",
+    "submitted_at",
+    "fmc_confirmed_at",
+    "confirmed_at",
+    "approved_amount",
+    "part_instruction",
+    "paid_at",
+    "paid_amount",
+    "payment_reference",
+    "rejected_at",
+    "decision_reason",
+    "return_count",
+)
+
+
 class WarrantyClaimSerializer(serializers.ModelSerializer):
     causal_part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all(), required=False, allow_null=True)
     parts = WarrantyPartSerializer(many=True, required=False, source="part_lines")
@@ -263,19 +281,7 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
             *services.WARRANTY_FIELDS[1:],
             "parts",
             "total",
-            "check_results",
-            "checked_at",
-            "submitted_at",
-            "fmc_confirmed_at",
-            "confirmed_at",
-            "approved_amount",
-            "part_instruction",
-            "paid_at",
-            "paid_amount",
-            "payment_reference",
-            "rejected_at",
-            "decision_reason",
-            "return_count",
+            *WARRANTY_OUTCOME_FIELDS,
             "quarantine_location",
             "quarantined_part",
             "attachments",
@@ -292,19 +298,7 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
             "vehicle",
             "causal_part_number",
             "labour_rate",
-            "check_results",
-            "checked_at",
-            "submitted_at",
-            "fmc_confirmed_at",
-            "confirmed_at",
-            "approved_amount",
-            "part_instruction",
-            "paid_at",
-            "paid_amount",
-            "payment_reference",
-            "rejected_at",
-            "decision_reason",
-            "return_count",
+            *WARRANTY_OUTCOME_FIELDS,
             "created_at",
             "updated_at",
         ]

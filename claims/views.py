@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.downloads import private_file_response, set_download_name
+from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
@@ -23,7 +25,6 @@ from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import is_available, may_run
 from dms.core.views import (
-    ACTION_ERRORS,
     ActionView,
     DealershipPageMixin,
     PageAction,
@@ -102,7 +103,8 @@ class ClaimsFormView(ServiceFormView):
         except ValidationError as error:
             form.add_service_errors(error)
             return self.form_invalid(form)
-        except ACTION_ERRORS as error:
+        except (ConflictError, TransitionNotAllowed, ConcurrentTransition) as error:
+            # A refused role stays a 403 (the step's permission on the model, asked by the service).
             form.add_error(None, action_error_message(error))
             return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": obj})
