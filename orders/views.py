@@ -425,6 +425,7 @@ class ReceiveView(OrderActionView):
     permission_required = "orders.receive_customerorder"
     form_class = ReceiveForm
     allowed_statuses = (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
+    template_name = "orders/receive_form.html"  # issue 15 item 7: with the scanner field
     button = gettext_lazy("Record the receipt")
 
     def get_title(self):

@@ -150,6 +150,7 @@ PAGES: dict[str, Page] = {
     # parts warehouse
     "parts:part_list": Page("parts.view_part"),
     "parts:part_detail": Page("parts.view_part", obj="parts.Part"),
+    "parts:part_lookup": Page("parts.view_part", ok=400),  # issue 15 item 7: JSON for the scanner; no code is 400
     "parts:abc_run": Page(None, "parts.run_abc_classification"),  # a button: GET is 403 for everybody
     "parts:dashboard": Page("parts.view_lowstockalert"),
     "parts:stock_list": Page("parts.view_stockbalance"),
