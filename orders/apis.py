@@ -5,6 +5,7 @@ Every write goes through ``orders.services``; bad input is 400, a state conflict
 order of another dealership 404.
 """
 
+import dataclasses
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -20,7 +21,7 @@ from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
 from parts.models import LowStockAlert, Part, Supplier
 
-from . import selectors, services
+from . import promises, selectors, services
 from .filters import CustomerOrderFilter
 from .models import CUSTOMER_PURPOSES, CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
 
@@ -72,6 +73,13 @@ class CustomerOrderSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     placed_at = serializers.DateTimeField(allow_null=True)
     expected_at = serializers.DateField(allow_null=True)
+    # Issue 15 item 8: orders.promises states the formula
+    revised_expected_at = serializers.DateField(
+        allow_null=True,
+        read_only=True,
+        help_text="Waiting for parts: the supplier's ETA pushed by the supplier's mean delay (days, rounded up) "
+        "from its record; null otherwise",
+    )
     received_at = serializers.DateTimeField(allow_null=True)
     issued_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -150,6 +158,7 @@ def order_list_payload(rows: list[selectors.OrderRow]) -> list[dict]:
                 "created_at": _iso_datetime(row.created_at, tz),
                 "placed_at": _iso_datetime(row.placed_at, tz),
                 "expected_at": row.expected_at.isoformat() if row.expected_at else None,
+                "revised_expected_at": row.revised_expected_at.isoformat() if row.revised_expected_at else None,
                 "received_at": _iso_datetime(row.received_at, tz),
                 "issued_at": _iso_datetime(row.issued_at, tz),
                 "cancelled_at": _iso_datetime(row.cancelled_at, tz),
@@ -517,13 +526,22 @@ class SupplierRecordSerializer(serializers.Serializer):
     mean_delay_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
 
 
+class ClassRecordSerializer(SupplierRecordSerializer):
+    abc_class = serializers.CharField(allow_blank=True, help_text="Part class A, B, C; empty: not classified yet")
+
+
+class SupplierRecordWithClassesSerializer(SupplierRecordSerializer):
+    # Issue 15 item 8: the same figures per part class (R28); an order with parts of two classes counts in both.
+    by_class = ClassRecordSerializer(many=True)
+
+
 @extend_schema(tags=["parts"])
 class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
     """``GET /api/suppliers/{id}/record/``: promised against actual delivery days (the supplier's orders live here,
     in orders, which parts does not import)."""
 
     queryset = Supplier.objects.none()
-    serializer_class = SupplierRecordSerializer
+    serializer_class = SupplierRecordWithClassesSerializer
     http_method_names = ["get", "head", "options"]
     action_permissions = {"record": ["parts.view_supplier"]}
 
@@ -534,4 +552,6 @@ class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def record(self, request, pk=None):
         supplier = self.get_object()
-        return Response(SupplierRecordSerializer(selectors.supplier_record(supplier=supplier)).data)
+        record = dataclasses.asdict(selectors.supplier_record(supplier=supplier))
+        record["by_class"] = [dataclasses.asdict(row) for row in promises.supplier_record_by_class(supplier=supplier)]
+        return Response(SupplierRecordWithClassesSerializer(record).data)

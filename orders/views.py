@@ -30,7 +30,7 @@ from dms.core.pagination import CappedCountPaginator
 from dms.core.views import DealershipPageMixin
 from parts.models import LowStockAlert, Supplier
 
-from . import pdf, selectors, services
+from . import pdf, promises, selectors, services
 from .filters import CustomerOrderFilter
 from .forms import (
     CancelForm,
@@ -265,6 +265,9 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             supplier_order=supplier_order,
             # Issue 15 item 8: how this supplier keeps its promised delivery terms.
             supplier_record=selectors.supplier_record(supplier=supplier_order.supplier) if supplier_order else None,
+            supplier_classes=promises.supplier_record_by_class(supplier=supplier_order.supplier)
+            if supplier_order
+            else [],
             timeline=selectors.customer_order_timeline(order),
             status_colour=STATUS_COLOURS[status],
             status_tint=STATUS_TINTS[status],
