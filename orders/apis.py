@@ -11,17 +11,21 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field
+from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field, id_param
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
+from dms.core.permissions import HasPerms
+from dms.core.tenancy import allowed_dealership_ids
 from parts.models import LowStockAlert, Part, Supplier
 
-from . import promises, selectors, services
+from . import kpis, promises, selectors, services
 from .filters import CustomerOrderFilter
 from .models import CUSTOMER_PURPOSES, CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
 
@@ -555,3 +559,60 @@ class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
         record = dataclasses.asdict(selectors.supplier_record(supplier=supplier))
         record["by_class"] = [dataclasses.asdict(row) for row in promises.supplier_record_by_class(supplier=supplier)]
         return Response(SupplierRecordWithClassesSerializer(record).data)
+
+
+# -- issue 15 item 8: parts KPIs for directors --------------------------------------------------------------------
+class AgeBucketSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="Age band in days: 0–90, 366+ …")
+    lines = serializers.IntegerField(help_text="Stock lines (aged stock) or orders (special-order parts)")
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    value = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class PartsKpiSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    dealership_ids = serializers.ListField(child=serializers.IntegerField())
+    demand_lines = serializers.IntegerField()
+    from_stock_lines = serializers.IntegerField()
+    fill_rate = serializers.DecimalField(
+        max_digits=4, decimal_places=3, allow_null=True, help_text="Share of demand lines served from stock at once"
+    )
+    lost_lines = serializers.IntegerField(help_text="Cancelled counter-sale and customer-order lines")
+    lost_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    consumed_cost = serializers.DecimalField(max_digits=18, decimal_places=2)
+    stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    turnover = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    turnover_annual = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    aged_stock = AgeBucketSerializer(many=True)
+    special_orders = AgeBucketSerializer(many=True)
+
+
+@extend_schema(tags=["parts"])
+class PartsKpiApi(APIView):
+    """``GET /api/reports/parts-kpis/``: orders.kpis over every dealership of the user (a director: all of theirs),
+    or the one asked for."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["parts.view_stock_value_report"]
+
+    @extend_schema(
+        summary="Parts KPIs: fill rate from stock, lost demand, turnover, aged stock, special-order parts by age",
+        responses=PartsKpiSerializer,
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 30 days back."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
+            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+        ],
+    )
+    def get(self, request):
+        date_from, date_to = kpis.parse_period(
+            request.query_params.get("from"), request.query_params.get("to"), today=timezone.localdate()
+        )
+        allowed = set(allowed_dealership_ids(request.user))
+        wanted = id_param(request, "dealership")
+        dealership_ids = allowed if wanted is None else {wanted} & allowed
+        report = kpis.parts_kpis(
+            dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
+        )
+        return Response(PartsKpiSerializer(kpis.kpis_as_dict(report)).data)

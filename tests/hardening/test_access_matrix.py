@@ -119,6 +119,7 @@ PAGES: dict[str, Page] = {
     "orders:place_batch": Page("orders.place_customerorder", "orders.place_customerorder"),
     "orders:receive_batch": Page("orders.receive_customerorder", "orders.receive_customerorder"),
     "orders:replenish": Page(get=None, post="orders.place_customerorder", obj="parts.LowStockAlert"),
+    "orders:kpis": Page("parts.view_stock_value_report"),  # issue 15 item 8: the directors' parts KPIs
     "orders:issue": Page(
         "orders.issue_customerorder",
         "orders.issue_customerorder",
@@ -552,6 +553,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
 API_SINGLE = {
     "/api/claims-kpi/": {"get": "claims.view_claims_kpi"},
     "/api/reports/call-compliance/": {"get": "notifications.view_call_compliance_report"},
+    "/api/reports/parts-kpis/": {"get": "parts.view_stock_value_report"},
     "/api/auth/token/": {"post": PUBLIC},
     "/api/public/complaints/": {"post": PUBLIC},
 }
