@@ -254,7 +254,7 @@ def kpis_as_dict(kpis: PartsKpis) -> dict:
 
 # -- exports (dms.core.exports writes the cells) ------------------------------------------------------------------
 def export_header() -> list[str]:
-    return [_("Indicator"), _("Age, days"), _("Lines or orders"), _("Quantity"), _("Value")]
+    return [_("Indicator"), _("Age, days"), _("Lines or orders"), _("Quantity"), _("Value, at cost or price")]
 
 
 def export_rows(kpis: PartsKpis) -> list[list]:

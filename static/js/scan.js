@@ -16,7 +16,7 @@
   }
 
   function format(template, values) {
-    return (template || "").replace(/%\((\w+)\)s/g, function (_all, key) {
+    return (template || "").replace(/\{(\w+)\}/g, function (_all, key) {
       return values[key] === undefined ? "" : String(values[key]);
     });
   }
