@@ -28,8 +28,8 @@ class SupplierAdmin(ServiceBackedAdmin):
 
 @admin.register(Part)
 class PartAdmin(ServiceBackedAdmin):
-    list_display = ["number", "name", "price", "unit", "default_supplier", "dealership"]
-    search_fields = ["number", "name"]
+    list_display = ["number", "barcode", "name", "price", "unit", "default_supplier", "dealership"]
+    search_fields = ["number", "barcode", "name"]
     list_filter = ["unit", "is_active"]
     create_service = services.part_create
     update_service = services.part_update

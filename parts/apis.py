@@ -72,6 +72,7 @@ class PartSerializer(serializers.ModelSerializer):
             "id",
             "dealership",
             "number",
+            "barcode",
             "name",
             "price",
             "unit",

@@ -49,6 +49,10 @@ class Part(DealershipOwned):
         METRE = "m", _("m")
 
     number = models.CharField(_("part number"), max_length=40)
+    # Issue 15 item 7: the code on the part's label (EAN-13, UPC, the maker's own), read by a keyboard-wedge scanner
+    # at receiving, issuing and counting. Optional; unique per dealership when set (NULL when not, so parts without
+    # a label never collide); the unique constraint's index serves the scanner's lookups.
+    barcode = models.CharField(_("barcode"), max_length=64, null=True, blank=True)
     name = models.CharField(_("name"), max_length=200)
     price = models.DecimalField(
         _("price"), max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
@@ -79,7 +83,12 @@ class Part(DealershipOwned):
                 fields=["dealership", "number"],
                 name="part_number_unique_per_dealership",
                 violation_error_message=_("A part with this number already exists in the dealership."),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["dealership", "barcode"],
+                name="part_barcode_unique_per_dealership",
+                violation_error_message=_("A part with this barcode already exists in the dealership."),
+            ),
         ]
         indexes = [models.Index(fields=["dealership", "name"])]
         permissions = [("run_abc_classification", _("Can run the ABC classification"))]

@@ -30,7 +30,9 @@ def part_list(
     qs = Part.objects.filter(dealership_id__in=list(dealership_ids)).select_related("default_supplier")
     search = (search or "").strip()
     if search:
-        qs = qs.filter(Q(number__icontains=search.replace(" ", "")) | Q(name__icontains=search))
+        compact = search.replace(" ", "")
+        # issue 15 item 7: a scanned label finds its part too
+        qs = qs.filter(Q(number__icontains=compact) | Q(name__icontains=search) | Q(barcode=compact))
     if abc_class:
         qs = qs.filter(abc_class=abc_class)
     if with_stock:
@@ -502,3 +504,14 @@ def return_history(*, customer) -> QuerySet:
     closed = (ReturnRequest.Status.REFUSED, ReturnRequest.Status.COMPLETED)
     qs = ReturnRequest.objects.filter(subject_q(customer=customer)).select_related("part")
     return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+# -- issue 15 item 7: scanning ----------------------------------------------------------------------------------------
+def part_by_code(*, dealership_id: int, code: str) -> Part | None:
+    """The part a keyboard-wedge scanner names: its barcode (exactly, as printed) or its part number (the way numbers
+    are stored: upper case, no spaces). The barcode wins, since a label is what a scanner reads."""
+    compact = "".join((code or "").split())
+    if not compact:
+        return None
+    parts = Part.objects.filter(dealership_id=dealership_id)
+    return parts.filter(barcode=compact).first() or parts.filter(number=compact.upper()).first()

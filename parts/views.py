@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -216,6 +216,7 @@ class ReceiveView(_StockFormView):
     permission_required = "parts.add_stockmovement"
     form_class = ReceiveForm
     title = gettext_lazy("Receive parts from the supplier")
+    template_name = "parts/scan_form.html"  # issue 15 item 7: with the scanner field
     success_message = gettext_lazy("Receipt recorded.")
 
     def save(self, form):
@@ -226,6 +227,7 @@ class IssueView(_StockFormView):
     permission_required = "parts.add_stockmovement"
     form_class = IssueForm
     title = gettext_lazy("Issue parts")
+    template_name = "parts/scan_form.html"  # issue 15 item 7: with the scanner field
     success_message = gettext_lazy("Issue recorded.")
 
     def save(self, form):
@@ -881,3 +883,22 @@ class RequisitionActionView(_ActionPageView):
             lambda u, o, d: services.old_part_register(actor=u, dealership=o.dealership, requisition=o, **d),
         ),
     }
+
+
+# -- issue 15 item 7: scanning ----------------------------------------------------------------------------------------
+class PartLookupView(DealershipPageMixin, View):
+    """``GET /parts/lookup/?code=``: the part a scanned barcode or part number names, as JSON for static/js/scan.js
+    (receiving, issuing and counting pages); in the user's active dealership only."""
+
+    permission_required = "parts.view_part"
+
+    def get(self, request):
+        code = request.GET.get("code", "")
+        if not "".join(code.split()):
+            return JsonResponse({"detail": _("Scan or type a part number or barcode.")}, status=400)
+        part = selectors.part_by_code(dealership_id=request.dealership.pk, code=code[:100])
+        if part is None:
+            return JsonResponse({"detail": _("Unknown code: %(code)s") % {"code": code[:100]}}, status=404)
+        return JsonResponse(
+            {"id": part.pk, "number": part.number, "barcode": part.barcode, "name": part.name, "unit": part.unit}
+        )

@@ -11,7 +11,7 @@ from dms.core.models import Dealership
 
 from ..models import Part, Supplier, SupplierPrice
 
-PART_FIELDS = ("number", "name", "price", "unit", "default_supplier", "is_active")
+PART_FIELDS = ("number", "barcode", "name", "price", "unit", "default_supplier", "is_active")
 SUPPLIER_FIELDS = ("name", "code", "delivery_days", "return_days", "email", "phone", "is_active")
 SUPPLIER_PRICE_FIELDS = ("supplier", "part", "price", "valid_from")
 
@@ -20,7 +20,18 @@ def _normalise_part_number(number: str) -> str:
     return (number or "").strip().upper()
 
 
+def _normalise_barcode(barcode: str | None) -> str | None:
+    """Issue 15 item 7: a scanner sends the code as printed; spaces are noise, an empty code means none (NULL)."""
+    barcode = "".join((barcode or "").split())
+    return barcode or None
+
+
 def _check_part(part: Part) -> None:
+    part.barcode = _normalise_barcode(part.barcode)
+    if part.barcode is not None:
+        taken_code = Part.objects.filter(dealership_id=part.dealership_id, barcode=part.barcode).exclude(pk=part.pk)
+        if taken_code.exists():
+            raise ValidationError({"barcode": _("A part with this barcode already exists in the dealership.")})
     if part.default_supplier is not None and part.default_supplier.dealership_id != part.dealership_id:
         raise ValidationError({"default_supplier": _("Unknown supplier.")})
     taken = Part.objects.filter(dealership_id=part.dealership_id, number=part.number).exclude(pk=part.pk)
