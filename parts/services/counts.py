@@ -8,28 +8,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed, can_proceed
 
 from dms.core import events
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import run_transition
 
 from .. import selectors
 from ..models import Location, StockBalance, StockCount, StockCountLine, Warehouse
-from .fsm import may_run, run_transition
 from .stock import _check_owned, _lock_balance, stock_adjust
 
 User = get_user_model()
 
 MIN_COMMITTEE = 2
-
-
-def _transition(count: StockCount, name: str, actor) -> None:
-    run_transition(count, name, actor)
 
 
 @transaction.atomic
@@ -153,7 +148,7 @@ def stock_count_submit(*, actor, count: StockCount) -> StockCount:
         raise ValidationError(
             {"reason": _("Give a reason for each difference: %(parts)s.") % {"parts": ", ".join(unexplained[:10])}}
         )
-    _transition(count, "submit", actor)
+    run_transition(count, "submit", actor=actor)
     return count
 
 
@@ -161,10 +156,9 @@ def stock_count_submit(*, actor, count: StockCount) -> StockCount:
 def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | None = None) -> StockCount:
     """The head of parts approves: each difference becomes an adjustment row in the ledger (R26)."""
     count = _lock_count(count)
-    if not can_proceed(count.approve):
-        raise TransitionNotAllowed(_("This action is not allowed in the record's current status."))
-    if not may_run(count, "approve", actor):
-        raise PermissionDenied
+    # The transition first (state, role), then the adjustment rows: one transaction, so a refused line undoes both.
+    count.approved_by = actor
+    run_transition(count, "approve", actor=actor)
     now = now or timezone.now()
     dealership = Dealership.objects.get(pk=count.dealership_id)
     reference = _("Count #%(id)s") % {"id": count.pk}
@@ -179,15 +173,13 @@ def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | No
             line.save(update_fields=["adjustment"])
         balance.last_counted_at = now
         balance.save(update_fields=["last_counted_at", "updated_at"])
-    count.approved_by = actor
-    _transition(count, "approve", actor)
     return count
 
 
 @transaction.atomic
 def stock_count_reopen(*, actor, count: StockCount, comment: str = "") -> StockCount:
     count = _lock_count(count)
-    _transition(count, "reopen", actor)
+    run_transition(count, "reopen", actor=actor)
     if comment:
         events.record(actor=actor, instance=count, action="action", message=comment)
     return count
@@ -196,7 +188,7 @@ def stock_count_reopen(*, actor, count: StockCount, comment: str = "") -> StockC
 @transaction.atomic
 def stock_count_cancel(*, actor, count: StockCount) -> StockCount:
     count = _lock_count(count)
-    _transition(count, "cancel", actor)
+    run_transition(count, "cancel", actor=actor)
     return count
 
 

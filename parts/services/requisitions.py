@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.models import Dealership
 from dms.core.references import reference_target, resolve_reference
+from dms.core.transitions import run_transition
 
 from ..models import OldPartReturn, Part, Requisition, RequisitionLine
-from .fsm import run_transition
 from .stock import _check_owned, _resolve_warehouse, clean_quantity, stock_issue
 
 # The reference targets the service app provides for work orders and their jobs (dms.core.references): parts sits
@@ -121,7 +121,7 @@ def requisition_approve(*, actor, requisition: Requisition) -> Requisition:
     if requisition.requested_by_id == actor.pk:
         raise ValidationError(_("You cannot approve your own requisition: another supervisor must approve it."))
     requisition.approved_by = actor
-    run_transition(requisition, "approve", actor)
+    run_transition(requisition, "approve", actor=actor)
     return requisition
 
 
@@ -131,7 +131,7 @@ def requisition_reject(*, actor, requisition: Requisition, reason: str) -> Requi
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
     requisition.reject_reason = reason.strip()[:300]
-    run_transition(requisition, "reject", actor, message=requisition.reject_reason)
+    run_transition(requisition, "reject", actor=actor, message=requisition.reject_reason)
     return requisition
 
 
@@ -140,7 +140,7 @@ def requisition_issue(*, actor, requisition: Requisition) -> Requisition:
     """The storekeeper issues every line: ledger rows charged to the job (work order)."""
     requisition = _lock(requisition)
     _check_work_order(requisition)
-    run_transition(requisition, "issue", actor)
+    run_transition(requisition, "issue", actor=actor)
     warehouse = _resolve_warehouse(requisition.dealership, requisition.warehouse)
     for line in requisition.lines.select_related("part"):
         line.movement = stock_issue(

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
+from dms.core.transitions import run_transition
 
 from .. import conf
 from ..models import MovementKind, Part, ReturnEvidence, ReturnRequest, SalesOrder, StockBalance, StockMovement
-from .fsm import run_transition
 from .stock import _check_owned, clean_quantity, stock_issue, stock_return_in
 
 MAX_EVIDENCE_BYTES = 15 * 1024 * 1024
@@ -150,7 +150,7 @@ def return_add_evidence(*, actor, request: ReturnRequest, file, description: str
 @transaction.atomic
 def return_send_to_inspection(*, actor, request: ReturnRequest) -> ReturnRequest:
     request = _lock(request)
-    run_transition(request, "send_to_inspection", actor)
+    run_transition(request, "send_to_inspection", actor=actor)
     return request
 
 
@@ -195,7 +195,7 @@ def return_approve(
     run_transition(
         request,
         "approve",
-        actor,
+        actor=actor,
         message=request.decision_reason,
         conflict=_("A quality claim needs the technical department's inspection before the decision."),
     )
@@ -213,7 +213,7 @@ def return_refuse(*, actor, request: ReturnRequest, reason: str) -> ReturnReques
     run_transition(
         request,
         "refuse",
-        actor,
+        actor=actor,
         message=request.decision_reason,
         conflict=_("A quality claim needs the technical department's inspection before the decision."),
     )
@@ -224,7 +224,7 @@ def return_refuse(*, actor, request: ReturnRequest, reason: str) -> ReturnReques
 def return_complete(*, actor, request: ReturnRequest, warehouse=None) -> ReturnRequest:
     """Goods come back into stock and/or the replacement leaves, as ledger rows."""
     request = _lock(request)
-    run_transition(request, "complete", actor)
+    run_transition(request, "complete", actor=actor)
     dealership = request.dealership
     reference = str(request)
     if request.resolution in (ReturnRequest.Resolution.REFUND, ReturnRequest.Resolution.EXCHANGE):

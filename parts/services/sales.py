@@ -15,10 +15,10 @@ from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import is_available, run_transition
 
 from .. import selectors, signals
 from ..models import Part, Reservation, SalesOrder, SalesOrderLine, Warehouse
-from .fsm import run_transition
 from .stock import _check_owned, _resolve_warehouse, clean_quantity, reservation_release, stock_issue, stock_reserve
 
 ORDER_FIELDS = (
@@ -93,7 +93,7 @@ def sales_order_confirm_need(*, actor, order: SalesOrder, need_description: str 
     order = _lock(order)
     if need_description:
         order.need_description = need_description
-    run_transition(order, "confirm_need", actor, conflict=_("Add at least one part before confirming the need."))
+    run_transition(order, "confirm_need", actor=actor, conflict=_("Add at least one part before confirming the need."))
     return order
 
 
@@ -120,7 +120,7 @@ def sales_order_quote(*, actor, order: SalesOrder, delivery_days: int | None = N
         raise ValidationError({"delivery_days": _("The delivery term cannot be negative.")})
     order.delivery_days = delivery_days if delivery_days is not None else max(longest, 1)
     order.warehouse = warehouse
-    run_transition(order, "quote", actor)
+    run_transition(order, "quote", actor=actor)
     return order
 
 
@@ -128,7 +128,7 @@ def sales_order_quote(*, actor, order: SalesOrder, delivery_days: int | None = N
 def sales_order_place(*, actor, order: SalesOrder) -> SalesOrder:
     """The customer accepted the quote: what is in stock is reserved for the order."""
     order = _lock(order)
-    run_transition(order, "place", actor)
+    run_transition(order, "place", actor=actor)
     warehouse = _warehouse(order)
     for line in order.lines.select_related("part"):
         free = selectors.stock_available(dealership=order.dealership, part=line.part, warehouse=warehouse)
@@ -156,7 +156,7 @@ def sales_order_invoice(*, actor, order: SalesOrder) -> SalesOrder:
     if not order.lines.exists():
         raise ConflictError(_("The order has no lines."))
     order.invoice_number = _next_invoice_number(order)
-    run_transition(order, "invoice", actor)
+    run_transition(order, "invoice", actor=actor)
     return order
 
 
@@ -176,7 +176,7 @@ def sales_order_record_payment(*, actor, order: SalesOrder, amount, reference: s
         )
     order.paid_amount = amount
     order.payment_reference = (reference or "").strip()[:100]
-    run_transition(order, "record_payment", actor, message=order.payment_reference)
+    run_transition(order, "record_payment", actor=actor, message=order.payment_reference)
     return order
 
 
@@ -187,7 +187,7 @@ def sales_order_ship(
     """R21: a cash-less order ships only after payment; the shipment records the carrier; the goods leave the ledger
     as a counter sale; the customer is notified when they leave."""
     order = _lock(order)
-    if order.status not in (SalesOrder.Status.INVOICED, SalesOrder.Status.PAID):
+    if not is_available(order, "ship"):
         raise ConflictError(_("Only an invoiced order can be shipped."))
     if not order.is_payment_settled():
         raise ConflictError(_("Cash-less order: shipping is blocked until the payment is recorded."))
@@ -213,7 +213,7 @@ def sales_order_ship(
     if order.paid_at is None:  # cash at the counter
         order.paid_at = now or timezone.now()
         order.paid_amount = order.total
-    run_transition(order, "ship", actor, message=f"{order.carrier} {order.tracking_number}".strip())
+    run_transition(order, "ship", actor=actor, message=f"{order.carrier} {order.tracking_number}".strip())
     notify_customer_of_dispatch(actor=actor, order=order, now=now)
     return order
 
@@ -224,7 +224,7 @@ def sales_order_cancel(*, actor, order: SalesOrder, reason: str) -> SalesOrder:
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the cancellation.")})
     order.cancel_reason = reason.strip()[:300]
-    run_transition(order, "cancel", actor, message=order.cancel_reason)
+    run_transition(order, "cancel", actor=actor, message=order.cancel_reason)
     for line in order.lines.select_related("reservation"):
         if line.reservation and line.reservation.status == Reservation.Status.ACTIVE:
             reservation_release(actor=actor, reservation=line.reservation)

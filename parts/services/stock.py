@@ -22,6 +22,7 @@ from dms.core import events, roles
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.references import resolve_reference
+from dms.core.transitions import audited_create, audited_update, locked
 
 from .. import conf
 from ..models import (
@@ -112,70 +113,38 @@ def _resolve_warehouse(dealership: Dealership, warehouse: Warehouse | None) -> W
     return warehouse
 
 
-@transaction.atomic
-def warehouse_create(*, actor, dealership: Dealership, **data: Any) -> Warehouse:
-    warehouse = Warehouse(dealership=dealership, **{k: v for k, v in data.items() if k in WAREHOUSE_FIELDS})
+def _clean_warehouse(warehouse: Warehouse) -> None:
+    """One code per dealership; one default warehouse (setting a new default clears the old one)."""
     warehouse.code = (warehouse.code or "").strip().upper()
-    if Warehouse.objects.filter(dealership=dealership, code=warehouse.code).exists():
+    others = Warehouse.objects.filter(dealership_id=warehouse.dealership_id).exclude(pk=warehouse.pk)
+    if others.filter(code=warehouse.code).exists():
         raise ValidationError({"code": _("A warehouse with this code already exists.")})
     warehouse.full_clean(validate_constraints=False)
     if warehouse.is_default:
-        Warehouse.objects.filter(dealership=dealership, is_default=True).update(is_default=False)
-    elif not Warehouse.objects.filter(dealership=dealership, is_default=True).exists():
-        warehouse.is_default = True
-    warehouse.save()
-    events.record_created(actor=actor, instance=warehouse, fields=WAREHOUSE_FIELDS)
-    return warehouse
+        others.filter(is_default=True).update(is_default=False)
+
+
+def _clean_new_warehouse(warehouse: Warehouse) -> None:
+    if not Warehouse.objects.filter(dealership_id=warehouse.dealership_id, is_default=True).exists():
+        warehouse.is_default = True  # the dealership's first warehouse is its default
+    _clean_warehouse(warehouse)
+
+
+@transaction.atomic
+def warehouse_create(*, actor, dealership: Dealership, **data: Any) -> Warehouse:
+    return audited_create(
+        Warehouse, actor=actor, data=data, allowed=WAREHOUSE_FIELDS, check=_clean_new_warehouse, dealership=dealership
+    )
 
 
 @transaction.atomic
 def warehouse_update(*, actor, warehouse: Warehouse, data: dict[str, Any]) -> Warehouse:
-    warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
-    before = events.snapshot(warehouse, [k for k in data if k in WAREHOUSE_FIELDS])
-    for name, value in data.items():
-        if name in WAREHOUSE_FIELDS:
-            setattr(warehouse, name, value)
-    warehouse.code = (warehouse.code or "").strip().upper()
-    if Warehouse.objects.filter(dealership_id=warehouse.dealership_id, code=warehouse.code).exclude(pk=warehouse.pk):
-        raise ValidationError({"code": _("A warehouse with this code already exists.")})
-    if warehouse.is_default:
-        Warehouse.objects.filter(dealership_id=warehouse.dealership_id, is_default=True).exclude(
-            pk=warehouse.pk
-        ).update(is_default=False)
-    warehouse.full_clean(validate_constraints=False)
-    warehouse.save()
-    events.record_updated(actor=actor, instance=warehouse, before=before)
-    return warehouse
+    return audited_update(warehouse, actor=actor, data=data, allowed=WAREHOUSE_FIELDS, check=_clean_warehouse)
 
 
-@transaction.atomic
-def location_create(*, actor, dealership: Dealership, **data: Any) -> Location:
-    location = Location(dealership=dealership, **{k: v for k, v in data.items() if k in LOCATION_FIELDS})
-    _check_owned(dealership, warehouse=location.warehouse)
-    location.code = (location.code or "").strip().upper()
-    if Location.objects.filter(warehouse=location.warehouse, code=location.code).exists():
-        raise ValidationError({"code": _("This bin already exists in the warehouse.")})
-    location.full_clean(validate_constraints=False)
-    location.save()
-    events.record_created(actor=actor, instance=location, fields=LOCATION_FIELDS)
-    return location
-
-
-@transaction.atomic
-def location_update(*, actor, location: Location, data: dict[str, Any]) -> Location:
-    """Rename, describe, deactivate or reopen a bin (issue 15 item 9); pages, API and admin call this.
-
-    A bin stays in its warehouse: the stock balances placed in it belong to that warehouse. A bin still holding stock
-    cannot be closed — its parts would be shelved in a place nobody may choose any more.
-    """
-    location = Location.objects.select_for_update().select_related("warehouse").get(pk=location.pk)
-    wanted_warehouse = data.get("warehouse")
-    if wanted_warehouse is not None and wanted_warehouse.pk != location.warehouse_id:
-        raise ValidationError({"warehouse": _("A bin cannot move to another warehouse; create a new bin there.")})
-    changed = [k for k in data if k in LOCATION_FIELDS and k != "warehouse"]
-    before = events.snapshot(location, changed)
-    for name in changed:
-        setattr(location, name, data[name])
+def _clean_location(location: Location) -> None:
+    """One code per warehouse; a bin still holding stock cannot be closed — its parts would be shelved in a place
+    nobody may choose any more (issue 15 item 9)."""
     location.code = (location.code or "").strip().upper()
     if Location.objects.filter(warehouse_id=location.warehouse_id, code=location.code).exclude(pk=location.pk):
         raise ValidationError({"code": _("This bin already exists in the warehouse.")})
@@ -193,9 +162,31 @@ def location_update(*, actor, location: Location, data: dict[str, Any]) -> Locat
                 }
             )
     location.full_clean(validate_constraints=False)
-    location.save()
-    events.record_updated(actor=actor, instance=location, before=before)
-    return location
+
+
+def _clean_new_location(location: Location) -> None:
+    _check_owned(location.dealership, warehouse=location.warehouse)
+    _clean_location(location)
+
+
+@transaction.atomic
+def location_create(*, actor, dealership: Dealership, **data: Any) -> Location:
+    return audited_create(
+        Location, actor=actor, data=data, allowed=LOCATION_FIELDS, check=_clean_new_location, dealership=dealership
+    )
+
+
+@transaction.atomic
+def location_update(*, actor, location: Location, data: dict[str, Any]) -> Location:
+    """Rename, describe, deactivate or reopen a bin (issue 15 item 9); pages, API and admin call this.
+
+    A bin stays in its warehouse: the stock balances placed in it belong to that warehouse.
+    """
+    wanted_warehouse = data.get("warehouse")
+    if wanted_warehouse is not None and wanted_warehouse.pk != location.warehouse_id:
+        raise ValidationError({"warehouse": _("A bin cannot move to another warehouse; create a new bin there.")})
+    editable = [name for name in LOCATION_FIELDS if name != "warehouse"]
+    return audited_update(location, actor=actor, data=data, allowed=editable, check=_clean_location)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -386,9 +377,9 @@ def _lock_reservation(reservation: Reservation) -> tuple[StockBalance, Reservati
     part = Part.objects.get(pk=reservation.part_id)
     warehouse = Warehouse.objects.get(pk=reservation.warehouse_id)
     balance = _lock_balance(warehouse.dealership, part, warehouse)
-    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
-    locked.part, locked.warehouse = part, warehouse
-    return balance, locked
+    row = locked(reservation)
+    row.part, row.warehouse = part, warehouse
+    return balance, row
 
 
 @transaction.atomic
@@ -552,27 +543,28 @@ def stock_adjust(
     )
 
 
+BALANCE_FIELDS = ("location", "alert_level")
+
+
+def _kept_bin(balance: StockBalance) -> bool:
+    """The balance stays in the bin it is in (a closed bin may keep what it holds, only new placements are refused)."""
+    return StockBalance.objects.filter(pk=balance.pk, location_id=balance.location_id).exists()
+
+
+def _check_balance_settings(balance: StockBalance) -> None:
+    location = balance.location
+    if location is not None and location.warehouse_id != balance.warehouse_id:
+        raise ValidationError({"location": _("The bin belongs to another warehouse.")})
+    if location is not None and not location.is_active and not _kept_bin(balance):
+        raise ValidationError({"location": _("The bin is closed.")})
+    if balance.alert_level is not None and balance.alert_level < 0:
+        raise ValidationError({"alert_level": _("The alert level cannot be negative.")})
+
+
 @transaction.atomic
 def balance_update(*, actor, balance: StockBalance, data: dict[str, Any]) -> StockBalance:
     """Set the bin and the alert level (R27) of a part in a warehouse."""
-    balance = (
-        StockBalance.objects.select_for_update(of=("self",)).select_related("part", "warehouse").get(pk=balance.pk)
-    )
-    before = events.snapshot(balance, [k for k in data if k in ("location", "alert_level")])
-    if "location" in data:
-        location = data["location"]
-        if location is not None and location.warehouse_id != balance.warehouse_id:
-            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
-        if location is not None and not location.is_active and location.pk != balance.location_id:
-            raise ValidationError({"location": _("The bin is closed.")})
-        balance.location = location
-    if "alert_level" in data:
-        level = data["alert_level"]
-        if level is not None and level < 0:
-            raise ValidationError({"alert_level": _("The alert level cannot be negative.")})
-        balance.alert_level = level
-    balance.save(update_fields=["location", "alert_level", "updated_at"])
-    events.record_updated(actor=actor, instance=balance, before=before)
+    balance = audited_update(balance, actor=actor, data=data, allowed=BALANCE_FIELDS, check=_check_balance_settings)
     check_low_stock(balance=balance)
     return balance
 
