@@ -1,4 +1,6 @@
+import django_filters
 from django.contrib.auth import get_user_model
+from django.utils.text import capfirst
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import filters, mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -13,6 +15,7 @@ from dms.core.api_base import (
     id_param,
 )
 from dms.core.downloads import pdf_response
+from dms.core.filters import IdFilter
 from dms.core.models import Customer
 
 from . import pdf, selectors, services, tasks
@@ -38,6 +41,16 @@ from .models import (
 )
 
 User = get_user_model()
+# Customer orders (orders app, above parts) reached through the reservation's foreign key, not an import.
+CUSTOMER_ORDERS = Reservation.customer_order.field.related_model.objects.all()
+
+
+class ReservationFilter(django_filters.FilterSet):
+    customer_order_id = IdFilter()
+
+    class Meta:
+        model = Reservation
+        fields = ["status", "part", "warehouse", "customer_order_id"]
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -283,6 +296,10 @@ class ReservationSerializer(serializers.ModelSerializer):
     part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
     warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    # The foreign key's id under the name the API has always used (issue 13: the column became a foreign key).
+    customer_order_id = serializers.IntegerField(
+        read_only=True, allow_null=True, label=capfirst(Reservation._meta.get_field("customer_order").verbose_name)
+    )
 
     class Meta:
         model = Reservation
@@ -332,10 +349,9 @@ class ReceiveInputSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
     unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    # Issue 12 item 6: an order of the dealership the receipt acts in (provided by the orders app, see
-    # dms.core.references); the service gets its id.
+    # Issue 12 item 6: an order of the dealership the receipt acts in; the service gets its id.
     reserve_for_order_id = ScopedPrimaryKeyRelatedField(
-        target=services.CUSTOMER_ORDER, required=False, allow_null=True, help_text="Id of a customer order"
+        queryset=CUSTOMER_ORDERS, required=False, allow_null=True, help_text="Id of a customer order"
     )
 
     def validate_reserve_for_order_id(self, order) -> int | None:
@@ -501,7 +517,7 @@ class ReservationViewSet(
 ):
     serializer_class = ReservationSerializer
     queryset = Reservation.objects.none()
-    filterset_fields = ["status", "part", "warehouse", "customer_order_id"]
+    filterset_class = ReservationFilter
     filter_backends = SELECTOR_SEARCH_BACKENDS
     action_permissions = {"release": ["parts.change_reservation"]}
 

@@ -53,7 +53,6 @@ from .sales import (
     sales_order_ship,
 )
 from .stock import (
-    CUSTOMER_ORDER,
     ISSUE_REASONS,
     LOCATION_FIELDS,
     WAREHOUSE_FIELDS,
@@ -78,7 +77,6 @@ from .stock import (
 )
 
 __all__ = [
-    "CUSTOMER_ORDER",
     "add_working_days",
     "old_part_register",
     "requisition_approve",

@@ -286,10 +286,6 @@ def _post(
     return movement
 
 
-# The reference target the orders app provides for customer orders (dms.core.references).
-CUSTOMER_ORDER = "orders.CustomerOrder"
-
-
 @transaction.atomic
 def stock_receive(
     *,
@@ -311,10 +307,13 @@ def stock_receive(
     unit_cost = None if unit_cost is None else clean_cost(unit_cost)
     _check_owned(dealership, part=part)
     if reserve_for_order_id is not None:
-        # Issue 12 item 6: only an existing order of this dealership; the orders app provides the lookup (parts sits
-        # below orders and does not import it) and its migration 0005 makes the column a foreign key in the database.
+        # Issue 12 item 6: only an existing order of this dealership (the reservation's foreign key names the model,
+        # so parts, below orders, does not import it).
         reserve_for_order_id = resolve_reference(
-            CUSTOMER_ORDER, reserve_for_order_id, dealership=dealership, field="reserve_for_order_id"
+            Reservation.customer_order.field.related_model,
+            reserve_for_order_id,
+            dealership=dealership,
+            field="reserve_for_order_id",
         ).pk
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
