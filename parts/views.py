@@ -579,15 +579,51 @@ class SalesActionView(DealershipPageMixin, TemplateView):
 
     template_name = "parts/sales_detail.html"
     http_method_names = ["post"]
+    # name -> (permission, form class or None, the form's name in the page's context, the service call)
     ACTIONS = {
-        "add_line": ("parts.change_salesorder", SalesLineForm, "line_form"),
-        "confirm_need": ("parts.change_salesorder", None, None),
-        "quote": ("parts.change_salesorder", QuoteForm, "quote_form"),
-        "place": ("parts.change_salesorder", None, None),
-        "invoice": ("parts.change_salesorder", None, None),
-        "record_payment": ("parts.record_payment_salesorder", PaymentForm, "payment_form"),
-        "ship": ("parts.ship_salesorder", ShipForm, "ship_form"),
-        "cancel": ("parts.change_salesorder", ReasonForm, "cancel_form"),
+        "add_line": (
+            "parts.change_salesorder",
+            SalesLineForm,
+            "line_form",
+            lambda u, o, d: services.sales_order_add_line(actor=u, order=o, **d),
+        ),
+        "confirm_need": (
+            "parts.change_salesorder",
+            None,
+            None,
+            lambda u, o, d: services.sales_order_confirm_need(actor=u, order=o),
+        ),
+        "quote": (
+            "parts.change_salesorder",
+            QuoteForm,
+            "quote_form",
+            lambda u, o, d: services.sales_order_quote(actor=u, order=o, delivery_days=d.get("delivery_days")),
+        ),
+        "place": ("parts.change_salesorder", None, None, lambda u, o, d: services.sales_order_place(actor=u, order=o)),
+        "invoice": (
+            "parts.change_salesorder",
+            None,
+            None,
+            lambda u, o, d: services.sales_order_invoice(actor=u, order=o),
+        ),
+        "record_payment": (
+            "parts.record_payment_salesorder",
+            PaymentForm,
+            "payment_form",
+            lambda u, o, d: services.sales_order_record_payment(actor=u, order=o, **d),
+        ),
+        "ship": (
+            "parts.ship_salesorder",
+            ShipForm,
+            "ship_form",
+            lambda u, o, d: services.sales_order_ship(actor=u, order=o, **d),
+        ),
+        "cancel": (
+            "parts.change_salesorder",
+            ReasonForm,
+            "cancel_form",
+            lambda u, o, d: services.sales_order_cancel(actor=u, order=o, **d),
+        ),
     }
 
     def get_permission_required(self):
@@ -597,7 +633,7 @@ class SalesActionView(DealershipPageMixin, TemplateView):
         if action not in self.ACTIONS:
             raise Http404
         order = self.get_scoped_object(SalesOrder, pk)
-        _perm, form_class, form_name = self.ACTIONS[action]
+        _perm, form_class, form_name, call = self.ACTIONS[action]
         data = {}
         form = None
         if form_class is not None:
@@ -606,24 +642,8 @@ class SalesActionView(DealershipPageMixin, TemplateView):
             if not form.is_valid():
                 return self._again(order, form_name, form)
             data = form.cleaned_data
-        user = request.user
         try:
-            if action == "add_line":
-                services.sales_order_add_line(actor=user, order=order, **data)
-            elif action == "confirm_need":
-                services.sales_order_confirm_need(actor=user, order=order)
-            elif action == "quote":
-                services.sales_order_quote(actor=user, order=order, delivery_days=data.get("delivery_days"))
-            elif action == "place":
-                services.sales_order_place(actor=user, order=order)
-            elif action == "invoice":
-                services.sales_order_invoice(actor=user, order=order)
-            elif action == "record_payment":
-                services.sales_order_record_payment(actor=user, order=order, **data)
-            elif action == "ship":
-                services.sales_order_ship(actor=user, order=order, **data)
-            elif action == "cancel":
-                services.sales_order_cancel(actor=user, order=order, **data)
+            call(request.user, order, data)
         except ValidationError as error:
             if form is not None:
                 form.add_service_errors(error)

@@ -27,6 +27,28 @@ User = get_user_model()
 MIN_COMMITTEE = 2
 
 
+def _balances_to_count(
+    *, warehouse: Warehouse, scope: str, location: Location | None, abc_class: str, now: datetime.datetime
+) -> list[StockBalance]:
+    """The balances a count of ``scope`` covers: one bin, one ABC class, the ones the count plan says are due, or
+    the whole warehouse."""
+    balances = StockBalance.objects.filter(warehouse=warehouse).select_related("part", "location")
+    if scope == StockCount.Scope.LOCATION:
+        if location is None:
+            raise ValidationError({"location": _("Choose the bin to count.")})
+        if location.warehouse_id != warehouse.pk:
+            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
+        balances = balances.filter(location=location)
+    elif scope == StockCount.Scope.CLASS:
+        if not abc_class:
+            raise ValidationError({"abc_class": _("Choose the class to count.")})
+        balances = balances.filter(part__abc_class=abc_class)
+    elif scope == StockCount.Scope.DUE:
+        due_ids = [b.pk for b in selectors.count_plan(warehouse=warehouse, now=now)]
+        balances = balances.filter(pk__in=due_ids)
+    return list(balances)
+
+
 @transaction.atomic
 def stock_count_start(
     *,
@@ -52,21 +74,7 @@ def stock_count_start(
     for member in committee:
         if dealership.pk not in allowed_dealership_ids(member):
             raise ValidationError({"committee": _("%(user)s does not work in the dealership.") % {"user": member}})
-    balances = StockBalance.objects.filter(warehouse=warehouse).select_related("part", "location")
-    if scope == StockCount.Scope.LOCATION:
-        if location is None:
-            raise ValidationError({"location": _("Choose the bin to count.")})
-        if location.warehouse_id != warehouse.pk:
-            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
-        balances = balances.filter(location=location)
-    elif scope == StockCount.Scope.CLASS:
-        if not abc_class:
-            raise ValidationError({"abc_class": _("Choose the class to count.")})
-        balances = balances.filter(part__abc_class=abc_class)
-    elif scope == StockCount.Scope.DUE:
-        due_ids = [b.pk for b in selectors.count_plan(warehouse=warehouse, now=now)]
-        balances = balances.filter(pk__in=due_ids)
-    balances = list(balances)
+    balances = _balances_to_count(warehouse=warehouse, scope=scope, location=location, abc_class=abc_class, now=now)
     if not balances:
         raise ValidationError(_("There is nothing to count in this selection."))
     count = StockCount(

@@ -46,6 +46,74 @@ def _check_evidence(file) -> None:
         raise ValidationError({"evidence": _("A file may be at most 15 MB.")})
 
 
+def _request_errors(
+    *, received_on: datetime.date, today: datetime.date, reason: str, resolution: str, description: str
+):
+    """The request's own fields: a receipt date not in the future, a description, a reason and a resolution that fits
+    it (missing goods can only be shipped now; anything else is returned or exchanged)."""
+    errors = {}
+    if received_on > today:
+        errors["received_on"] = _("The receipt date cannot be in the future.")
+    if not (description or "").strip():
+        errors["description"] = _("Describe the problem.")
+    if reason not in ReturnRequest.Reason.values:
+        errors["reason"] = _("Choose the reason.")
+    if reason == ReturnRequest.Reason.MISSING and resolution != ReturnRequest.Resolution.REPLACEMENT:
+        errors["resolution"] = _("Goods missing from the shipment can only be shipped now.")
+    if reason != ReturnRequest.Reason.MISSING and resolution == ReturnRequest.Resolution.REPLACEMENT:
+        errors["resolution"] = _("Choose a return or an exchange.")
+    return errors
+
+
+def _sales_order_errors(
+    *, sales_order: SalesOrder, customer: Customer, part: Part, quantity: Decimal, received_on: datetime.date, tz
+) -> dict:
+    """A return against an order: the customer's own shipped order, with this part, no more than was sold, received
+    after it was shipped."""
+    if sales_order.customer_id != customer.pk:
+        return {"sales_order": _("The order belongs to another customer.")}
+    if sales_order.status != SalesOrder.Status.SHIPPED:
+        return {"sales_order": _("Only shipped orders can be returned.")}
+    errors = {}
+    sold = sum((line.quantity for line in sales_order.lines.filter(part=part)), Decimal("0"))
+    if sold == 0:
+        errors["part"] = _("This part is not in the order.")
+    elif quantity > sold:
+        errors["quantity"] = _("Only %(sold)s were sold in this order.") % {"sold": sold}
+    if sales_order.shipped_at and received_on < timezone.localdate(sales_order.shipped_at, tz):
+        errors["received_on"] = _("The goods cannot be received before they were shipped.")
+    return errors
+
+
+def _return_deadline(received_on: datetime.date, today: datetime.date) -> datetime.date:
+    """R29: the request must come within the set number of working days of receipt."""
+    days = conf.get("PARTS_RETURN_WORKING_DAYS")
+    deadline = add_working_days(received_on, int(days))
+    if today > deadline:
+        raise ValidationError(
+            {
+                "received_on": _(
+                    "The return period has expired: requests are accepted within %(days)s working days of receipt, "
+                    "that is until %(deadline)s."
+                )
+                % {"days": days, "deadline": deadline.strftime("%d.%m.%Y")}
+            }
+        )
+    return deadline
+
+
+def _returned_unit_cost(*, part: Part, sales_order: SalesOrder | None) -> Decimal:
+    """The cost the goods left with: the sale's ledger row, else the part's average cost in its fullest warehouse."""
+    if sales_order is not None:
+        sale = StockMovement.objects.filter(
+            kind=MovementKind.COUNTER_SALE, reference=sales_order.number, part=part
+        ).first()
+        if sale is not None:
+            return sale.unit_cost
+    balance = StockBalance.objects.filter(part=part).order_by("-on_hand").first()
+    return balance.average_cost if balance else Decimal("0")
+
+
 @transaction.atomic
 def return_request_create(
     *,
@@ -65,52 +133,23 @@ def return_request_create(
     quantity = clean_quantity(quantity)
     _check_owned(dealership, customer=customer, part=part, sales_order=sales_order)
     today = today or timezone.localdate(timezone=dealership.tz)
-    errors = {}
-    if received_on > today:
-        errors["received_on"] = _("The receipt date cannot be in the future.")
-    if not (description or "").strip():
-        errors["description"] = _("Describe the problem.")
-    if reason not in ReturnRequest.Reason.values:
-        errors["reason"] = _("Choose the reason.")
-    if reason == ReturnRequest.Reason.MISSING and resolution != ReturnRequest.Resolution.REPLACEMENT:
-        errors["resolution"] = _("Goods missing from the shipment can only be shipped now.")
-    if reason != ReturnRequest.Reason.MISSING and resolution == ReturnRequest.Resolution.REPLACEMENT:
-        errors["resolution"] = _("Choose a return or an exchange.")
-    unit_cost = None
+    errors = _request_errors(
+        received_on=received_on, today=today, reason=reason, resolution=resolution, description=description
+    )
     if sales_order is not None:
-        if sales_order.customer_id != customer.pk:
-            errors["sales_order"] = _("The order belongs to another customer.")
-        elif sales_order.status != SalesOrder.Status.SHIPPED:
-            errors["sales_order"] = _("Only shipped orders can be returned.")
-        else:
-            sold = sum((line.quantity for line in sales_order.lines.filter(part=part)), Decimal("0"))
-            if sold == 0:
-                errors["part"] = _("This part is not in the order.")
-            elif quantity > sold:
-                errors["quantity"] = _("Only %(sold)s were sold in this order.") % {"sold": sold}
-            sale = StockMovement.objects.filter(
-                kind=MovementKind.COUNTER_SALE, reference=sales_order.number, part=part
-            ).first()
-            unit_cost = sale.unit_cost if sale else None
-            if sales_order.shipped_at and received_on < timezone.localdate(sales_order.shipped_at, dealership.tz):
-                errors["received_on"] = _("The goods cannot be received before they were shipped.")
+        errors.update(
+            _sales_order_errors(
+                sales_order=sales_order,
+                customer=customer,
+                part=part,
+                quantity=quantity,
+                received_on=received_on,
+                tz=dealership.tz,
+            )
+        )
     if errors:
         raise ValidationError(errors)
-    # R29: the request must come within the set number of working days of receipt.
-    deadline = add_working_days(received_on, int(conf.get("PARTS_RETURN_WORKING_DAYS")))
-    if today > deadline:
-        raise ValidationError(
-            {
-                "received_on": _(
-                    "The return period has expired: requests are accepted within %(days)s working days of receipt, "
-                    "that is until %(deadline)s."
-                )
-                % {"days": conf.get("PARTS_RETURN_WORKING_DAYS"), "deadline": deadline.strftime("%d.%m.%Y")}
-            }
-        )
-    if unit_cost is None:
-        balance = StockBalance.objects.filter(part=part).order_by("-on_hand").first()
-        unit_cost = balance.average_cost if balance else Decimal("0")
+    deadline = _return_deadline(received_on, today)
     for file in evidence:
         _check_evidence(file)
     request = ReturnRequest.objects.create(
@@ -119,7 +158,7 @@ def return_request_create(
         sales_order=sales_order,
         part=part,
         quantity=quantity,
-        unit_cost=unit_cost,
+        unit_cost=_returned_unit_cost(part=part, sales_order=sales_order),
         received_on=received_on,
         requested_on=today,
         deadline=deadline,
