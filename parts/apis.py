@@ -259,7 +259,7 @@ class StockBalanceSerializer(serializers.ModelSerializer):
 
     def get_effective_alert_level(self, obj) -> str:
         level = getattr(obj, "effective_alert_level", None)
-        return str(level if level is not None else services.effective_alert_level(obj))
+        return str(level if level is not None else selectors.effective_alert_level(obj))
 
 
 class StockMovementSerializer(serializers.ModelSerializer):

@@ -429,7 +429,7 @@ class CountDetailView(DealershipPageMixin, TemplateView):
             lines=lines,
             counted=sum(1 for line in lines if line.counted_quantity is not None),
             committee=count.committee.all(),
-            report=services.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
+            report=selectors.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
             audit_entries=audit_trail(count)[:30],
             **kwargs,
         )

@@ -19,7 +19,6 @@ from .counts import (
     stock_count_reopen,
     stock_count_start,
     stock_count_submit,
-    variance_report,
 )
 from .requisitions import (
     old_part_register,
@@ -60,7 +59,6 @@ from .stock import (
     check_low_stock,
     clean_quantity,
     default_warehouse,
-    effective_alert_level,
     location_create,
     location_update,
     low_stock_scan,
@@ -113,7 +111,6 @@ __all__ = [
     "check_low_stock",
     "clean_quantity",
     "default_warehouse",
-    "effective_alert_level",
     "location_create",
     "location_update",
     "low_stock_scan",
@@ -128,7 +125,6 @@ __all__ = [
     "stock_count_reopen",
     "stock_count_start",
     "stock_count_submit",
-    "variance_report",
     "stock_issue",
     "stock_receive",
     "stock_reserve",

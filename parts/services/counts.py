@@ -198,20 +198,3 @@ def stock_count_cancel(*, actor, count: StockCount) -> StockCount:
     count = _lock_count(count)
     run_transition(count, "cancel", actor=actor)
     return count
-
-
-def variance_report(count: StockCount) -> dict:
-    """Surpluses and shortages with reasons and their value at the average cost."""
-    balances = {b.part_id: b.average_cost for b in StockBalance.objects.filter(warehouse_id=count.warehouse_id)}
-    surpluses, shortages = [], []
-    for line in count.lines.select_related("part", "location"):
-        if not line.variance:
-            continue
-        value = (line.variance * balances.get(line.part_id, Decimal("0"))).quantize(Decimal("0.01"))
-        (surpluses if line.variance > 0 else shortages).append({"line": line, "value": value})
-    return {
-        "surpluses": surpluses,
-        "shortages": shortages,
-        "surplus_value": sum((r["value"] for r in surpluses), Decimal("0.00")),
-        "shortage_value": sum((r["value"] for r in shortages), Decimal("0.00")),
-    }

@@ -6,7 +6,6 @@ message), the balance row is locked with SELECT ... FOR UPDATE so concurrent iss
 in the database refuse anything that slips through.
 """
 
-import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -18,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dms.core import events, roles
+from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.references import resolve_reference
 from dms.core.transitions import audited_create, audited_update, locked
 
-from .. import conf
+from .. import selectors
 from ..models import (
     Location,
     LowStockAlert,
@@ -572,26 +571,11 @@ def balance_update(*, actor, balance: StockBalance, data: dict[str, Any]) -> Sto
 # Low-stock alerts (R27)
 
 
-def effective_alert_level(balance: StockBalance) -> Decimal:
-    if balance.alert_level is not None:
-        return balance.alert_level
-    return Decimal(conf.get("PARTS_DEFAULT_ALERT_LEVEL").get(balance.part.abc_class, Decimal("0")))
-
-
-def suggested_reorder_quantity(balance: StockBalance, level: Decimal) -> Decimal:
-    """Bring free stock up to the class's target (alert level x factor); whole units for pieces and sets."""
-    factor = Decimal(conf.get("PARTS_REORDER_FACTOR").get(balance.part.abc_class, Decimal("2")))
-    wanted = max(level * factor - balance.available, level, Decimal("1"))
-    if balance.part.unit in (Part.Unit.PIECE, Part.Unit.SET):
-        wanted = Decimal(math.ceil(wanted))
-    return wanted
-
-
 def check_low_stock(*, balance: StockBalance, now=None) -> LowStockAlert | None:
     """Raise an alert when free stock falls below the level, close it when stock recovers. Called with the balance
     locked, so two movements cannot both open one; a partial unique index backs that up in the database."""
     now = now or timezone.now()
-    level = effective_alert_level(balance)
+    level = selectors.effective_alert_level(balance)
     alert = LowStockAlert.objects.filter(
         part_id=balance.part_id, warehouse_id=balance.warehouse_id, status=LowStockAlert.Status.OPEN
     ).first()
@@ -604,7 +588,7 @@ def check_low_stock(*, balance: StockBalance, now=None) -> LowStockAlert | None:
                 alert_level=level,
                 on_hand=balance.on_hand,
                 available=balance.available,
-                suggested_quantity=suggested_reorder_quantity(balance, level),
+                suggested_quantity=selectors.suggested_reorder_quantity(balance, level),
                 opened_at=now,
             )
             alert_id = alert.pk
@@ -634,21 +618,12 @@ def low_stock_scan(*, dealership: Dealership, now=None) -> int:
     return opened
 
 
-def parts_manager_emails(dealership_id: int) -> list[str]:
-    return list(
-        User.objects.filter(is_active=True, groups__name=roles.PARTS_MANAGER, staff_profile__dealerships=dealership_id)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-
-
 def notify_low_stock(*, alert_id: int) -> int:
     """E-mail the parts managers (purchasing) to reorder (R27). Runs after commit."""
     alert = LowStockAlert.objects.select_related("part", "warehouse").filter(pk=alert_id).first()
     if alert is None:
         return 0
-    recipients = parts_manager_emails(alert.dealership_id)
+    recipients = selectors.parts_manager_emails(alert.dealership_id)
     if not recipients:
         return 0
     subject = _("Low stock: %(part)s in %(warehouse)s") % {"part": alert.part, "warehouse": alert.warehouse.name}
