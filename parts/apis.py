@@ -1,16 +1,18 @@
 import django_filters
 from django.contrib.auth import get_user_model
+from django.http import Http404
 from django.utils.text import capfirst
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import filters, mixins, serializers, viewsets
+from rest_framework import filters, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
-    SELECTOR_SEARCH_BACKENDS,
-    DealershipScopedMixin,
+    ScopedCreateViewSet,
+    ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
     UserBriefSerializer,
     id_param,
 )
@@ -98,46 +100,20 @@ class PartSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class _LookupMixin:
-    # Any path segment reaches the view (DRF's default excludes dots), so a malformed id gets DRF's JSON 404.
-    lookup_value_regex = "[^/]+"
-
-
-class _Base(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-
-
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["parts"])
-class PartViewSet(_Base):
+class PartViewSet(ScopedModelViewSet):
     serializer_class = PartSerializer
     queryset = Part.objects.none()
     filterset_fields = ["unit", "default_supplier", "is_active", "abc_class"]
     ordering_fields = ["number", "name", "price", "abc_consumption_value"]
     action_permissions = {"classify_abc": ["parts.run_abc_classification"]}
+    create_service = services.part_create
+    update_service, update_kwarg = services.part_update, "part"
 
     def get_queryset(self):
         return selectors.part_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
-
-    def perform_create(self, serializer):
-        serializer.instance = services.part_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.part_update(
-            actor=self.request.user, part=serializer.instance, data=serializer.validated_data
         )
 
     @extend_schema(
@@ -153,47 +129,31 @@ class PartViewSet(_Base):
 
 
 @extend_schema(tags=["parts"])
-class SupplierViewSet(_Base):
+class SupplierViewSet(ScopedModelViewSet):
     serializer_class = SupplierSerializer
     queryset = Supplier.objects.none()
     filterset_fields = ["is_active"]
     ordering_fields = ["name", "delivery_days"]
+    create_service = services.supplier_create
+    update_service, update_kwarg = services.supplier_update, "supplier"
 
     def get_queryset(self):
         return selectors.supplier_list(dealership_ids=self.scoped_dealership_ids())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.supplier_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.supplier_update(
-            actor=self.request.user, supplier=serializer.instance, data=serializer.validated_data
-        )
-
 
 @extend_schema(tags=["parts"])
-class SupplierPriceViewSet(_Base):
+class SupplierPriceViewSet(ScopedModelViewSet):
     """Purchase prices per supplier and part from a date (issue 15 item 5). ``?supplier=`` and ``?part=`` filter."""
 
     serializer_class = SupplierPriceSerializer
     queryset = SupplierPrice.objects.none()
     filterset_fields = ["supplier", "part", "valid_from"]
     ordering_fields = ["valid_from", "price"]
+    create_service = services.supplier_price_create
+    update_service, update_kwarg = services.supplier_price_update, "supplier_price"
 
     def get_queryset(self):
         return selectors.supplier_price_list(dealership_ids=self.scoped_dealership_ids())
-
-    def perform_create(self, serializer):
-        serializer.instance = services.supplier_price_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.supplier_price_update(
-            actor=self.request.user, supplier_price=serializer.instance, data=serializer.validated_data
-        )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -377,64 +337,41 @@ class TransferInputSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["stock"])
-class WarehouseViewSet(_Base):
+class WarehouseViewSet(ScopedModelViewSet):
     serializer_class = WarehouseSerializer
     queryset = Warehouse.objects.none()
     filterset_fields = ["is_active", "is_default"]
     ordering_fields = ["code", "name"]
+    create_service = services.warehouse_create
+    update_service, update_kwarg = services.warehouse_update, "warehouse"
 
     def get_queryset(self):
         return selectors.warehouse_list(dealership_ids=self.scoped_dealership_ids())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.warehouse_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.warehouse_update(
-            actor=self.request.user, warehouse=serializer.instance, data=serializer.validated_data
-        )
-
 
 @extend_schema(tags=["stock"])
-class LocationViewSet(_Base):
+class LocationViewSet(ScopedModelViewSet):
     serializer_class = LocationSerializer
     queryset = Location.objects.none()
     filterset_fields = ["warehouse", "is_active"]
+    create_service = services.location_create
+    # Issue 15 item 9: the same service as the bins page and the admin.
+    update_service, update_kwarg = services.location_update, "location"
 
     def get_queryset(self):
-        return Location.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("warehouse")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.location_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        # Issue 15 item 9: the same service as the bins page and the admin.
-        serializer.instance = services.location_update(
-            actor=self.request.user, location=serializer.instance, data=serializer.validated_data
-        )
+        return selectors.location_list(dealership_ids=self.scoped_dealership_ids())
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
-class StockBalanceViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class StockBalanceViewSet(ScopedReadOnlyViewSet, mixins.UpdateModelMixin):
     """Stock per part and warehouse (read); PATCH sets the bin and the alert level. ``?below_alert=1`` lists the
     balances under their alert level (R27); ``?abc_class=A`` filters by class (R28)."""
 
     serializer_class = StockBalanceSerializer
     queryset = StockBalance.objects.none()
-    http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends = [filters.OrderingFilter]
+    update_service, update_kwarg = services.balance_update, "balance"
     ordering_fields = ["on_hand", "reserved", "average_cost"]
     action_permissions = {
         "receive": ["parts.add_stockmovement"],
@@ -452,41 +389,31 @@ class StockBalanceViewSet(
             below_alert=params.get("below_alert") in ("1", "true"),
         )
 
-    def perform_update(self, serializer):
-        serializer.instance = services.balance_update(
-            actor=self.request.user, balance=serializer.instance, data=serializer.validated_data
-        )
-
-    def _movement_response(self, movement, status_code=201):
-        return Response(StockMovementSerializer(movement).data, status=status_code)
+    def _post_movement(self, request, service, serializer_class):
+        """A stock movement in the dealership the write acts in, answered with the ledger row(s) (201)."""
+        data = self.action_input(serializer_class)
+        result = service(actor=request.user, dealership=self.write_dealership(), **data)
+        return self.respond(result, status_code=201, serializer_class=StockMovementSerializer)
 
     @extend_schema(request=ReceiveInputSerializer, responses={201: StockMovementSerializer})
     @action(detail=False, methods=["post"])
     def receive(self, request):
-        data = self._input(ReceiveInputSerializer)
-        return self._movement_response(
-            services.stock_receive(actor=request.user, dealership=self.write_dealership(), **data)
-        )
+        return self._post_movement(request, services.stock_receive, ReceiveInputSerializer)
 
     @extend_schema(request=IssueInputSerializer, responses={201: StockMovementSerializer})
     @action(detail=False, methods=["post"])
     def issue(self, request):
-        data = self._input(IssueInputSerializer)
-        return self._movement_response(
-            services.stock_issue(actor=request.user, dealership=self.write_dealership(), **data)
-        )
+        return self._post_movement(request, services.stock_issue, IssueInputSerializer)
 
     @extend_schema(request=TransferInputSerializer, responses=StockMovementSerializer(many=True))
     @action(detail=False, methods=["post"])
     def transfer(self, request):
-        data = self._input(TransferInputSerializer)
-        rows = services.stock_transfer(actor=request.user, dealership=self.write_dealership(), **data)
-        return Response(StockMovementSerializer(rows, many=True).data, status=201)
+        return self._post_movement(request, services.stock_transfer, TransferInputSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
-class StockMovementViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class StockMovementViewSet(ScopedReadOnlyViewSet):
     """The stock ledger (read only): every receipt, issue, sale, return, transfer, adjustment and write-off."""
 
     serializer_class = StockMovementSerializer
@@ -507,41 +434,27 @@ class StockMovementViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnl
 
 
 @extend_schema(tags=["stock"])
-class ReservationViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ReservationViewSet(ScopedCreateViewSet):
     serializer_class = ReservationSerializer
     queryset = Reservation.objects.none()
     filterset_class = ReservationFilter
-    filter_backends = SELECTOR_SEARCH_BACKENDS
     action_permissions = {"release": ["parts.change_reservation"]}
+    create_service = services.stock_reserve
 
     def get_queryset(self):
         return selectors.reservation_list(dealership_ids=self.scoped_dealership_ids())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.stock_reserve(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
     @extend_schema(request=None, responses=ReservationSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        reservation = services.reservation_release(actor=request.user, reservation=self.get_object())
-        return Response(ReservationSerializer(reservation, context=self.get_serializer_context()).data)
+        return self.run_action(request, services.reservation_release, target="reservation")
 
 
 @extend_schema(tags=["stock"])
-class LowStockAlertViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class LowStockAlertViewSet(ScopedReadOnlyViewSet):
     serializer_class = LowStockAlertSerializer
     queryset = LowStockAlert.objects.none()
     filterset_fields = ["status", "warehouse", "part"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
 
     def get_queryset(self):
         return selectors.alert_list(dealership_ids=self.scoped_dealership_ids(), status="")
@@ -620,20 +533,12 @@ class CountRecordSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["stock counts"])
-class StockCountViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class StockCountViewSet(ScopedCreateViewSet):
     """R26: start a count, record counted quantities, submit (variance report), approve (adjustment rows)."""
 
     serializer_class = StockCountSerializer
     queryset = StockCount.objects.none()
     filterset_fields = ["status", "kind", "warehouse"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
     action_permissions = {
         "record": ["parts.change_stockcount"],
         "submit": ["parts.change_stockcount"],
@@ -641,50 +546,37 @@ class StockCountViewSet(
         "reopen": ["parts.approve_stockcount"],
         "cancel": ["parts.change_stockcount"],
     }
+    create_service = services.stock_count_start
 
     def get_queryset(self):
         return selectors.count_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related(
             "lines__part", "lines__location", "committee"
         )
 
-    def perform_create(self, serializer):
-        serializer.instance = services.stock_count_start(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def _done(self, count):
-        count = self.get_queryset().get(pk=count.pk)
-        return Response(StockCountSerializer(count, context=self.get_serializer_context()).data)
-
     @extend_schema(request=CountRecordSerializer, responses=StockCountSerializer)
     @action(detail=True, methods=["post"])
     def record(self, request, pk=None):
-        data = CountRecordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        count = services.stock_count_record(
-            actor=request.user, count=self.get_object(), entries=data.validated_data["entries"]
-        )
-        return self._done(count)
+        return self.run_action(request, services.stock_count_record, CountRecordSerializer, target="count")
 
     @extend_schema(request=None, responses=StockCountSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._done(services.stock_count_submit(actor=request.user, count=self.get_object()))
+        return self.run_action(request, services.stock_count_submit, target="count")
 
     @extend_schema(request=None, responses=StockCountSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._done(services.stock_count_approve(actor=request.user, count=self.get_object()))
+        return self.run_action(request, services.stock_count_approve, target="count")
 
     @extend_schema(request=None, responses=StockCountSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._done(services.stock_count_reopen(actor=request.user, count=self.get_object()))
+        return self.run_action(request, services.stock_count_reopen, target="count")
 
     @extend_schema(request=None, responses=StockCountSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._done(services.stock_count_cancel(actor=request.user, count=self.get_object()))
+        return self.run_action(request, services.stock_count_cancel, target="count")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -764,20 +656,12 @@ class ReasonInputSerializer(serializers.Serializer):
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["sales orders"])
-class SalesOrderViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class SalesOrderViewSet(ScopedCreateViewSet):
     """R20/R21: inquiry → confirmed need → quote → order → invoice → payment → shipment (customer notified)."""
 
     serializer_class = SalesOrderSerializer
     queryset = SalesOrder.objects.none()
     filterset_fields = ["status", "customer", "payment_method"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
     action_permissions = {
         "add_line": ["parts.change_salesorder"],
         "confirm_need": ["parts.change_salesorder"],
@@ -801,43 +685,34 @@ class SalesOrderViewSet(
             actor=self.request.user, dealership=self.write_dealership(), lines=data.pop("lines", []), **data
         )
 
-    def _done(self, order):
-        order = self.get_queryset().get(pk=order.pk)
-        return Response(SalesOrderSerializer(order, context=self.get_serializer_context()).data)
-
     @extend_schema(request=SalesOrderLineSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-line")
     def add_line(self, request, pk=None):
-        data = self._input(SalesOrderLineSerializer)
-        services.sales_order_add_line(actor=request.user, order=self.get_object(), **data)
-        return self._done(self.get_object())
+        return self.run_action(request, services.sales_order_add_line, SalesOrderLineSerializer, target="order")
 
     @extend_schema(request=None, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"], url_path="confirm-need")
     def confirm_need(self, request, pk=None):
-        return self._done(services.sales_order_confirm_need(actor=request.user, order=self.get_object()))
+        return self.run_action(request, services.sales_order_confirm_need, target="order")
 
     @extend_schema(request=QuoteInputSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def quote(self, request, pk=None):
-        data = self._input(QuoteInputSerializer)
-        return self._done(services.sales_order_quote(actor=request.user, order=self.get_object(), **data))
+        return self.run_action(request, services.sales_order_quote, QuoteInputSerializer, target="order")
 
     @extend_schema(request=None, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def place(self, request, pk=None):
-        return self._done(services.sales_order_place(actor=request.user, order=self.get_object()))
+        return self.run_action(request, services.sales_order_place, target="order")
 
     @extend_schema(request=None, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def invoice(self, request, pk=None):
-        return self._done(services.sales_order_invoice(actor=request.user, order=self.get_object()))
+        return self.run_action(request, services.sales_order_invoice, target="order")
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"], url_path="invoice-pdf")
     def invoice_pdf(self, request, pk=None):
-        from django.http import Http404
-
         order = self.get_object()
         if not order.invoice_number:
             raise Http404
@@ -846,20 +721,17 @@ class SalesOrderViewSet(
     @extend_schema(request=PaymentInputSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
-        data = self._input(PaymentInputSerializer)
-        return self._done(services.sales_order_record_payment(actor=request.user, order=self.get_object(), **data))
+        return self.run_action(request, services.sales_order_record_payment, PaymentInputSerializer, target="order")
 
     @extend_schema(request=ShipInputSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
-        data = self._input(ShipInputSerializer)
-        return self._done(services.sales_order_ship(actor=request.user, order=self.get_object(), **data))
+        return self.run_action(request, services.sales_order_ship, ShipInputSerializer, target="order")
 
     @extend_schema(request=ReasonInputSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        return self._done(services.sales_order_cancel(actor=request.user, order=self.get_object(), **data))
+        return self.run_action(request, services.sales_order_cancel, ReasonInputSerializer, target="order")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -936,22 +808,8 @@ class EvidenceInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class _ActionViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-
-    def _done(self, obj):
-        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
-
-
 @extend_schema(tags=["returns"])
-class ReturnRequestViewSet(_ActionViewSet):
+class ReturnRequestViewSet(ScopedCreateViewSet):
     """R29: request (within the deadline, with evidence) → inspection (quality) → approve/refuse → complete."""
 
     serializer_class = ReturnRequestSerializer
@@ -966,48 +824,40 @@ class ReturnRequestViewSet(_ActionViewSet):
         "complete": ["parts.complete_returnrequest"],
     }
 
+    create_service = services.return_request_create
+
     def get_queryset(self):
         return selectors.return_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("evidence")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.return_request_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
 
     @extend_schema(request={"multipart/form-data": EvidenceInputSerializer}, responses=ReturnRequestSerializer)
     @action(detail=True, methods=["post"])
     def evidence(self, request, pk=None):
-        data = self._input(EvidenceInputSerializer)
-        services.return_add_evidence(actor=request.user, request=self.get_object(), **data)
-        return self._done(self.get_object())
+        return self.run_action(request, services.return_add_evidence, EvidenceInputSerializer, target="request")
 
     @extend_schema(request=None, responses=ReturnRequestSerializer)
     @action(detail=True, methods=["post"], url_path="send-to-inspection")
     def send_to_inspection(self, request, pk=None):
-        return self._done(services.return_send_to_inspection(actor=request.user, request=self.get_object()))
+        return self.run_action(request, services.return_send_to_inspection, target="request")
 
     @extend_schema(request=InspectionInputSerializer, responses=ReturnRequestSerializer)
     @action(detail=True, methods=["post"])
     def inspection(self, request, pk=None):
-        data = self._input(InspectionInputSerializer)
-        return self._done(services.return_record_inspection(actor=request.user, request=self.get_object(), **data))
+        return self.run_action(request, services.return_record_inspection, InspectionInputSerializer, target="request")
 
     @extend_schema(request=DecisionInputSerializer, responses=ReturnRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        data = self._input(DecisionInputSerializer)
-        return self._done(services.return_approve(actor=request.user, request=self.get_object(), **data))
+        return self.run_action(request, services.return_approve, DecisionInputSerializer, target="request")
 
     @extend_schema(request=ReasonInputSerializer, responses=ReturnRequestSerializer)
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        return self._done(services.return_refuse(actor=request.user, request=self.get_object(), **data))
+        return self.run_action(request, services.return_refuse, ReasonInputSerializer, target="request")
 
     @extend_schema(request=None, responses=ReturnRequestSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._done(services.return_complete(actor=request.user, request=self.get_object()))
+        return self.run_action(request, services.return_complete, target="request")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1098,7 +948,7 @@ class OldPartReturnSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["requisitions"])
-class RequisitionViewSet(_ActionViewSet):
+class RequisitionViewSet(ScopedCreateViewSet):
     """R32: a technician's requisition for a work order, approved by a supervisor (not the requester), issued by
     the storekeeper; ``parts_cost`` is the job's parts cost from the ledger."""
 
@@ -1111,41 +961,33 @@ class RequisitionViewSet(_ActionViewSet):
         "issue": ["parts.issue_requisition"],
     }
 
+    create_service = services.requisition_create
+
     def get_queryset(self):
         return selectors.requisition_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("lines__part")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.requisition_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
 
     @extend_schema(request=None, responses=RequisitionSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._done(services.requisition_approve(actor=request.user, requisition=self.get_object()))
+        return self.run_action(request, services.requisition_approve, target="requisition")
 
     @extend_schema(request=ReasonInputSerializer, responses=RequisitionSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        return self._done(services.requisition_reject(actor=request.user, requisition=self.get_object(), **data))
+        return self.run_action(request, services.requisition_reject, ReasonInputSerializer, target="requisition")
 
     @extend_schema(request=None, responses=RequisitionSerializer)
     @action(detail=True, methods=["post"])
     def issue(self, request, pk=None):
-        return self._done(services.requisition_issue(actor=request.user, requisition=self.get_object()))
+        return self.run_action(request, services.requisition_issue, target="requisition")
 
 
 @extend_schema(tags=["requisitions"])
-class OldPartReturnViewSet(_ActionViewSet):
+class OldPartReturnViewSet(ScopedCreateViewSet):
     serializer_class = OldPartReturnSerializer
     queryset = OldPartReturn.objects.none()
     filterset_fields = ["condition", "work_order_ref", "requisition"]
+    create_service = services.old_part_register
 
     def get_queryset(self):
-        return OldPartReturn.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("part")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.old_part_register(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
+        return selectors.old_part_list(dealership_ids=self.scoped_dealership_ids())

@@ -20,6 +20,7 @@ from . import conf
 from .models import (
     Location,
     LowStockAlert,
+    OldPartReturn,
     Part,
     Reservation,
     StockBalance,
@@ -90,6 +91,14 @@ def current_supplier_prices(*, part: Part, on: datetime.date) -> list[SupplierPr
         .distinct("supplier__name", "supplier_id")
     )
     return list(rows)
+
+
+def location_list(*, dealership_ids: Iterable[int]) -> QuerySet[Location]:
+    return Location.objects.filter(dealership_id__in=list(dealership_ids)).select_related("warehouse")
+
+
+def old_part_list(*, dealership_ids: Iterable[int]) -> QuerySet[OldPartReturn]:
+    return OldPartReturn.objects.filter(dealership_id__in=list(dealership_ids)).select_related("part")
 
 
 def warehouse_list(*, dealership_ids: Iterable[int], active_only: bool = False) -> QuerySet[Warehouse]:
