@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
+from django.views.generic.base import TemplateResponseMixin
 from django_fsm import TransitionNotAllowed
 
 from dms.core.downloads import pdf_response
@@ -19,13 +20,12 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
-from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+from dms.core.views import ActionView, DealershipPageMixin, PageAction, PaginatedListMixin, ServiceFormView
 
 from . import pdf, selectors, services, tasks
 from .forms import (
     BalanceForm,
     CountStartForm,
-    DealershipForm,
     DecisionForm,
     EvidenceForm,
     InspectionForm,
@@ -481,33 +481,28 @@ class CountEnterView(DealershipPageMixin, TemplateView):
         return redirect("parts:count_enter", pk=count.pk)
 
 
-class CountActionView(DealershipPageMixin, View):
+class CountActionView(ActionView):
     """POST-only buttons of the count page: approve, reopen, cancel."""
 
-    ACTIONS = {
-        "approve": ("parts.approve_stockcount", services.stock_count_approve, gettext_lazy("Adjustments approved.")),
-        "reopen": ("parts.approve_stockcount", services.stock_count_reopen, gettext_lazy("Count sent back.")),
-        "cancel": ("parts.change_stockcount", services.stock_count_cancel, gettext_lazy("Count cancelled.")),
+    model = StockCount
+    detail_url = "parts:count_detail"
+    actions = {
+        "approve": PageAction(
+            lambda u, o, d: services.stock_count_approve(actor=u, count=o),
+            permission="parts.approve_stockcount",
+            success=gettext_lazy("Adjustments approved."),
+        ),
+        "reopen": PageAction(
+            lambda u, o, d: services.stock_count_reopen(actor=u, count=o),
+            permission="parts.approve_stockcount",
+            success=gettext_lazy("Count sent back."),
+        ),
+        "cancel": PageAction(
+            lambda u, o, d: services.stock_count_cancel(actor=u, count=o),
+            permission="parts.change_stockcount",
+            success=gettext_lazy("Count cancelled."),
+        ),
     }
-
-    def get_permission_required(self):
-        perm = self.ACTIONS.get(self.kwargs["action"], ("parts.approve_stockcount",))[0]
-        return [perm]
-
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
-            raise Http404
-        count = self.get_scoped_object(StockCount, pk)
-        _perm, service, message = self.ACTIONS[action]
-        try:
-            service(actor=request.user, count=count)
-            messages.success(request, message)
-        except ValidationError as error:
-            for text in error.messages:
-                messages.error(request, text)
-        except (TransitionNotAllowed, ConflictError):
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        return redirect("parts:count_detail", pk=pk)
 
 
 class CountSheetPdfView(DealershipPageMixin, View):
@@ -574,90 +569,75 @@ class SalesDetailView(DealershipPageMixin, TemplateView):
         )
 
 
-class SalesActionView(DealershipPageMixin, TemplateView):
-    """POST buttons of the sales order page; a refused action shows its message on the page."""
+class SalesActionView(TemplateResponseMixin, ActionView):
+    """POST buttons of the sales order page; a refused action shows its message on the page, a refused form is
+    shown again on the page with its errors (400)."""
 
     template_name = "parts/sales_detail.html"
-    http_method_names = ["post"]
-    # name -> (permission, form class or None, the form's name in the page's context, the service call)
-    ACTIONS = {
-        "add_line": (
-            "parts.change_salesorder",
-            SalesLineForm,
-            "line_form",
+    model = SalesOrder
+    detail_url = "parts:sales_detail"
+    actions = {
+        "add_line": PageAction(
             lambda u, o, d: services.sales_order_add_line(actor=u, order=o, **d),
+            permission="parts.change_salesorder",
+            form=SalesLineForm,
         ),
-        "confirm_need": (
-            "parts.change_salesorder",
-            None,
-            None,
+        "confirm_need": PageAction(
             lambda u, o, d: services.sales_order_confirm_need(actor=u, order=o),
+            permission="parts.change_salesorder",
         ),
-        "quote": (
-            "parts.change_salesorder",
-            QuoteForm,
-            "quote_form",
+        "quote": PageAction(
             lambda u, o, d: services.sales_order_quote(actor=u, order=o, delivery_days=d.get("delivery_days")),
+            permission="parts.change_salesorder",
+            form=QuoteForm,
         ),
-        "place": ("parts.change_salesorder", None, None, lambda u, o, d: services.sales_order_place(actor=u, order=o)),
-        "invoice": (
-            "parts.change_salesorder",
-            None,
-            None,
-            lambda u, o, d: services.sales_order_invoice(actor=u, order=o),
+        "place": PageAction(
+            lambda u, o, d: services.sales_order_place(actor=u, order=o), permission="parts.change_salesorder"
         ),
-        "record_payment": (
-            "parts.record_payment_salesorder",
-            PaymentForm,
-            "payment_form",
+        "invoice": PageAction(
+            lambda u, o, d: services.sales_order_invoice(actor=u, order=o), permission="parts.change_salesorder"
+        ),
+        "record_payment": PageAction(
             lambda u, o, d: services.sales_order_record_payment(actor=u, order=o, **d),
+            permission="parts.record_payment_salesorder",
+            form=PaymentForm,
         ),
-        "ship": (
-            "parts.ship_salesorder",
-            ShipForm,
-            "ship_form",
+        "ship": PageAction(
             lambda u, o, d: services.sales_order_ship(actor=u, order=o, **d),
+            permission="parts.ship_salesorder",
+            form=ShipForm,
         ),
-        "cancel": (
-            "parts.change_salesorder",
-            ReasonForm,
-            "cancel_form",
+        "cancel": PageAction(
             lambda u, o, d: services.sales_order_cancel(actor=u, order=o, **d),
+            permission="parts.change_salesorder",
+            form=ReasonForm,
         ),
     }
 
-    def get_permission_required(self):
-        return [self.ACTIONS.get(self.kwargs["action"], ("parts.change_salesorder",))[0]]
+    # The name each action's form has in the page's context (SalesDetailView).
+    FORM_NAMES = {
+        "add_line": "line_form",
+        "quote": "quote_form",
+        "record_payment": "payment_form",
+        "ship": "ship_form",
+        "cancel": "cancel_form",
+    }
 
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
-            raise Http404
-        order = self.get_scoped_object(SalesOrder, pk)
-        _perm, form_class, form_name, call = self.ACTIONS[action]
-        data = {}
-        form = None
-        if form_class is not None:
-            kwargs = {"dealership": request.dealership} if form_class is SalesLineForm else {}
-            form = form_class(request.POST, **kwargs)
-            if not form.is_valid():
-                return self._again(order, form_name, form)
-            data = form.cleaned_data
-        try:
-            call(request.user, order, data)
-        except ValidationError as error:
-            if form is not None:
-                form.add_service_errors(error)
-                return self._again(order, form_name, form)
-            messages.error(request, " ".join(error.messages))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        except TransitionNotAllowed:
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        else:
-            messages.success(request, _("Done."))
-        return redirect("parts:sales_detail", pk=pk)
+    def form_invalid(self, form, obj):
+        return self._again(obj, form)
 
-    def _again(self, order, form_name, form):
+    def action_failed(self, error, obj):
+        action = self.get_action()
+        if isinstance(error, ValidationError) and action.form is not None:
+            # The service refused the form's values: the form again, with the service's errors on its fields.
+            form = action.form(self.request.POST, self.request.FILES, **self.get_form_kwargs(action.form, obj))
+            form.is_valid()
+            form.add_service_errors(error)
+            return self._again(obj, form)
+        return super().action_failed(error, obj)
+
+    def _again(self, order, form):
+        form_name = self.FORM_NAMES[self.get_action_name()]
         view = SalesDetailView(request=self.request, kwargs={"pk": order.pk})
         context = view.get_context_data(order=order, forms={form_name: form}, failed=form_name)
         return self.render_to_response(context, status=400)
@@ -675,47 +655,6 @@ class SalesInvoicePdfView(DealershipPageMixin, View):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # R29 returns and R32 requisitions: lists, forms and the action buttons of their pages
-
-
-class _ActionPageView(DealershipPageMixin, View):
-    """POST buttons of a document page. ACTIONS: name -> (permission, form class or None, call(view, obj, data))."""
-
-    model = None
-    detail_url = ""
-    ACTIONS: dict = {}
-
-    def get_permission_required(self):
-        return [self.ACTIONS.get(self.kwargs["action"], ("parts.change_" + self.model._meta.model_name,))[0]]
-
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
-            raise Http404
-        obj = self.get_scoped_object(self.model, pk)
-        _perm, form_class, call = self.ACTIONS[action]
-        data = {}
-        if form_class is not None:
-            form = form_class(request.POST, request.FILES, **self.form_kwargs(form_class))
-            if not form.is_valid():
-                for field, errors in form.errors.items():
-                    messages.error(
-                        request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}"
-                    )
-                return redirect(self.detail_url, pk=pk)
-            data = form.cleaned_data
-        try:
-            call(request.user, obj, data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        except TransitionNotAllowed:
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        else:
-            messages.success(request, _("Done."))
-        return redirect(self.detail_url, pk=pk)
-
-    def form_kwargs(self, form_class):
-        return {"dealership": self.request.dealership} if issubclass(form_class, DealershipForm) else {}
 
 
 class ReturnListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -775,28 +714,25 @@ class ReturnDetailView(DealershipPageMixin, TemplateView):
         )
 
 
-class ReturnActionView(_ActionPageView):
+class ReturnActionView(ActionView):
     model = ReturnRequest
     detail_url = "parts:return_detail"
-    ACTIONS = {
-        "evidence": (
-            "parts.change_returnrequest",
-            EvidenceForm,
+    actions = {
+        "evidence": PageAction(
             lambda u, o, d: services.return_add_evidence(actor=u, request=o, **d),
+            permission="parts.change_returnrequest",
+            form=EvidenceForm,
         ),
-        "send_to_inspection": (
-            "parts.change_returnrequest",
-            None,
+        "send_to_inspection": PageAction(
             lambda u, o, d: services.return_send_to_inspection(actor=u, request=o),
+            permission="parts.change_returnrequest",
         ),
-        "inspection": (
-            "parts.inspect_returnrequest",
-            InspectionForm,
+        "inspection": PageAction(
             lambda u, o, d: services.return_record_inspection(actor=u, request=o, **d),
+            permission="parts.inspect_returnrequest",
+            form=InspectionForm,
         ),
-        "approve": (
-            "parts.decide_returnrequest",
-            DecisionForm,
+        "approve": PageAction(
             lambda u, o, d: services.return_approve(
                 actor=u,
                 request=o,
@@ -804,16 +740,17 @@ class ReturnActionView(_ActionPageView):
                 customer_at_fault=d["customer_at_fault"],
                 freight_cost=d["freight_cost"] or 0,
             ),
+            permission="parts.decide_returnrequest",
+            form=DecisionForm,
         ),
-        "refuse": (
-            "parts.decide_returnrequest",
-            ReasonForm,
+        "refuse": PageAction(
             lambda u, o, d: services.return_refuse(actor=u, request=o, **d),
+            permission="parts.decide_returnrequest",
+            form=ReasonForm,
         ),
-        "complete": (
-            "parts.complete_returnrequest",
-            None,
+        "complete": PageAction(
             lambda u, o, d: services.return_complete(actor=u, request=o),
+            permission="parts.complete_returnrequest",
         ),
     }
 
@@ -880,24 +817,26 @@ class RequisitionDetailView(DealershipPageMixin, TemplateView):
         )
 
 
-class RequisitionActionView(_ActionPageView):
+class RequisitionActionView(ActionView):
     model = Requisition
     detail_url = "parts:requisition_detail"
-    ACTIONS = {
-        "approve": (
-            "parts.approve_requisition",
-            None,
+    actions = {
+        "approve": PageAction(
             lambda u, o, d: services.requisition_approve(actor=u, requisition=o),
+            permission="parts.approve_requisition",
         ),
-        "reject": (
-            "parts.approve_requisition",
-            ReasonForm,
+        "reject": PageAction(
             lambda u, o, d: services.requisition_reject(actor=u, requisition=o, **d),
+            permission="parts.approve_requisition",
+            form=ReasonForm,
         ),
-        "issue": ("parts.issue_requisition", None, lambda u, o, d: services.requisition_issue(actor=u, requisition=o)),
-        "old_part": (
-            "parts.add_oldpartreturn",
-            OldPartForm,
+        "issue": PageAction(
+            lambda u, o, d: services.requisition_issue(actor=u, requisition=o),
+            permission="parts.issue_requisition",
+        ),
+        "old_part": PageAction(
             lambda u, o, d: services.old_part_register(actor=u, dealership=o.dealership, requisition=o, **d),
+            permission="parts.add_oldpartreturn",
+            form=OldPartForm,
         ),
     }
