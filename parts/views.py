@@ -20,6 +20,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
+from dms.core.transitions import is_available, may_run
 from dms.core.views import ActionView, DealershipPageMixin, PageAction, PaginatedListMixin, ServiceFormView
 
 from . import pdf, selectors, services, tasks
@@ -378,6 +379,14 @@ class AbcRunView(DealershipPageMixin, View):
         raise PermissionDenied
 
 
+def offered_transitions(obj, user) -> set[str]:
+    """The transitions a record's page offers as buttons: django-fsm's own answer for the record's status and the
+    user's role, so pages never repeat source states. A condition (lines present, payment settled, the inspection
+    done) is not asked here: pressing the button lets the service explain what is missing."""
+    names = {transition.name for transition in obj.get_all_status_transitions()}
+    return {name for name in names if is_available(obj, name) and may_run(obj, name, user)}
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # R26: stock counts
 
@@ -430,6 +439,7 @@ class CountDetailView(DealershipPageMixin, TemplateView):
             counted=sum(1 for line in lines if line.counted_quantity is not None),
             committee=count.committee.all(),
             report=selectors.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
+            offered=offered_transitions(count, self.request.user),
             audit_entries=audit_trail(count)[:30],
             **kwargs,
         )
@@ -562,6 +572,7 @@ class SalesDetailView(DealershipPageMixin, TemplateView):
         forms_.update(kwargs.pop("forms", {}))
         return super().get_context_data(
             order=order,
+            offered=offered_transitions(order, self.request.user),
             lines=order.lines.select_related("part", "reservation"),
             audit_entries=audit_trail(order)[:30],
             **forms_,
@@ -704,6 +715,7 @@ class ReturnDetailView(DealershipPageMixin, TemplateView):
         request = self.get_scoped_object(ReturnRequest, self.kwargs["pk"])
         return super().get_context_data(
             obj=request,
+            offered=offered_transitions(request, self.request.user),
             evidence=request.evidence.all(),
             decision_form=DecisionForm(),
             refuse_form=ReasonForm(),
@@ -807,6 +819,7 @@ class RequisitionDetailView(DealershipPageMixin, TemplateView):
         obj = self.get_scoped_object(Requisition, self.kwargs["pk"])
         return super().get_context_data(
             obj=obj,
+            offered=offered_transitions(obj, self.request.user),
             lines=obj.lines.select_related("part", "movement"),
             old_parts=obj.old_parts.select_related("part", "registered_by"),
             parts_cost=selectors.requisition_parts_cost(obj),
