@@ -17,10 +17,11 @@ from dms.core import events
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import run_transition
+from dms.core.validation import check_owned
 
 from .. import selectors
 from ..models import Location, StockBalance, StockCount, StockCountLine, Warehouse
-from .stock import _check_owned, _lock_balance, stock_adjust
+from .stock import _lock_balance, stock_adjust
 
 User = get_user_model()
 
@@ -64,7 +65,7 @@ def stock_count_start(
     now: datetime.datetime | None = None,
 ) -> StockCount:
     now = now or timezone.now()
-    _check_owned(dealership, warehouse=warehouse, location=location)
+    check_owned(dealership, by_verbose_name=True, warehouse=warehouse, location=location)
     committee = list(committee)
     if kind == StockCount.Kind.ANNUAL:
         # The annual count covers everything and is done by a committee (R26).

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.models import Dealership
 from dms.core.transitions import run_transition
+from dms.core.validation import check_owned
 
 from .. import selectors
 from ..models import OldPartReturn, Part, Requisition, RequisitionLine
-from .stock import _check_owned, _resolve_warehouse, clean_quantity, stock_issue
+from .stock import _resolve_warehouse, clean_quantity, stock_issue
 
 
 def _lock(requisition: Requisition) -> Requisition:
@@ -54,7 +55,7 @@ def requisition_create(
     )
     if not lines:
         raise ValidationError({"lines": _("Add at least one part.")})
-    _check_owned(dealership, warehouse=warehouse)
+    check_owned(dealership, by_verbose_name=True, warehouse=warehouse)
     requisition = Requisition.objects.create(
         dealership=dealership,
         work_order_id=work_order.pk,
@@ -68,7 +69,7 @@ def requisition_create(
     )
     for line in lines:
         part: Part = line["part"]
-        _check_owned(dealership, part=part)
+        check_owned(dealership, by_verbose_name=True, part=part)
         RequisitionLine.objects.create(requisition=requisition, part=part, quantity=clean_quantity(line["quantity"]))
     events.record_created(
         actor=actor,
@@ -140,7 +141,7 @@ def old_part_register(
 ) -> OldPartReturn:
     """R32: a removed old part handed back to the warehouse: counted, registered as reusable or scrap."""
     quantity = clean_quantity(quantity)
-    _check_owned(dealership, part=part, requisition=requisition)
+    check_owned(dealership, by_verbose_name=True, part=part, requisition=requisition)
     if condition not in OldPartReturn.Condition.values:
         raise ValidationError({"condition": _("Choose reusable or scrap.")})
     if requisition is not None:

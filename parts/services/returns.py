@@ -14,10 +14,11 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
 from dms.core.transitions import run_transition
+from dms.core.validation import check_owned
 
 from .. import conf
 from ..models import MovementKind, Part, ReturnEvidence, ReturnRequest, SalesOrder, StockBalance, StockMovement
-from .stock import _check_owned, clean_quantity, stock_issue, stock_return_in
+from .stock import clean_quantity, stock_issue, stock_return_in
 
 MAX_EVIDENCE_BYTES = 15 * 1024 * 1024
 EVIDENCE_TYPES = (".jpg", ".jpeg", ".png", ".heic", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".txt")
@@ -131,7 +132,7 @@ def return_request_create(
     today: datetime.date | None = None,
 ) -> ReturnRequest:
     quantity = clean_quantity(quantity)
-    _check_owned(dealership, customer=customer, part=part, sales_order=sales_order)
+    check_owned(dealership, by_verbose_name=True, customer=customer, part=part, sales_order=sales_order)
     today = today or timezone.localdate(timezone=dealership.tz)
     errors = _request_errors(
         received_on=received_on, today=today, reason=reason, resolution=resolution, description=description

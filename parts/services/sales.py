@@ -16,10 +16,11 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import is_available, run_transition
+from dms.core.validation import check_owned
 
 from .. import selectors, signals
 from ..models import Part, Reservation, SalesOrder, SalesOrderLine, Warehouse
-from .stock import _check_owned, _resolve_warehouse, clean_quantity, reservation_release, stock_issue, stock_reserve
+from .stock import _resolve_warehouse, clean_quantity, reservation_release, stock_issue, stock_reserve
 
 ORDER_FIELDS = (
     "customer",
@@ -41,7 +42,7 @@ def _lock(order: SalesOrder) -> SalesOrder:
 def sales_order_create(*, actor, dealership: Dealership, lines: list[dict] | None = None, **data: Any) -> SalesOrder:
     order = SalesOrder(dealership=dealership, **{k: v for k, v in data.items() if k in ORDER_FIELDS})
     customer: Customer = order.customer
-    _check_owned(dealership, customer=customer, warehouse=order.warehouse)
+    check_owned(dealership, by_verbose_name=True, customer=customer, warehouse=order.warehouse)
     # R20: an existing customer is routed to their assigned manager; otherwise whoever takes the inquiry.
     manager = customer.assigned_manager
     if manager is None or not manager.is_active or dealership.pk not in allowed_dealership_ids(manager):
@@ -61,7 +62,7 @@ def sales_order_create(*, actor, dealership: Dealership, lines: list[dict] | Non
 
 
 def _add_line(order: SalesOrder, *, part: Part, quantity, unit_price=None) -> SalesOrderLine:
-    _check_owned(order.dealership, part=part)
+    check_owned(order.dealership, by_verbose_name=True, part=part)
     quantity = clean_quantity(quantity)
     price = part.price if unit_price in (None, "") else Decimal(str(unit_price))
     if price < 0:

@@ -22,6 +22,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.references import resolve_reference
 from dms.core.transitions import audited_create, audited_update, locked
+from dms.core.validation import check_owned, positive_quantity
 
 from .. import selectors
 from ..models import (
@@ -37,7 +38,6 @@ from ..models import (
 
 User = get_user_model()
 
-QTY_STEP = Decimal("0.001")
 COST_STEP = Decimal("0.0001")
 ISSUE_REASONS = {
     "work_order": MovementKind.ISSUE,
@@ -54,15 +54,8 @@ LOCATION_FIELDS = ("warehouse", "code", "description", "is_active")
 
 
 def clean_quantity(value: Any, field: str = "quantity") -> Decimal:
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError({field: _("Enter a number.")}) from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({field: _("The quantity must be greater than zero.")})
-    if quantity != quantity.quantize(QTY_STEP):
-        raise ValidationError({field: _("Use at most three decimal places.")})
-    return quantity
+    """A quantity of parts: greater than zero, at most three decimal places (the ledger's precision)."""
+    return positive_quantity(value, field=field, places=3, too_precise=_("Use at most three decimal places."))
 
 
 def clean_cost(value: Any, field: str = "unit_cost") -> Decimal:
@@ -73,15 +66,6 @@ def clean_cost(value: Any, field: str = "unit_cost") -> Decimal:
     if not cost.is_finite() or cost < 0:
         raise ValidationError({field: _("The cost cannot be negative.")})
     return cost.quantize(COST_STEP, rounding=ROUND_HALF_UP)
-
-
-def _check_owned(dealership: Dealership, **objs: Any) -> None:
-    errors = {}
-    for field, obj in objs.items():
-        if obj is not None and obj.dealership_id != dealership.pk:
-            errors[field] = _("Unknown %(field)s.") % {"field": obj._meta.verbose_name}
-    if errors:
-        raise ValidationError(errors)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -106,7 +90,7 @@ def default_warehouse(dealership: Dealership) -> Warehouse:
 def _resolve_warehouse(dealership: Dealership, warehouse: Warehouse | None) -> Warehouse:
     if warehouse is None:
         return default_warehouse(dealership)
-    _check_owned(dealership, warehouse=warehouse)
+    check_owned(dealership, by_verbose_name=True, warehouse=warehouse)
     if not warehouse.is_active:
         raise ValidationError({"warehouse": _("The warehouse is closed.")})
     return warehouse
@@ -164,7 +148,7 @@ def _clean_location(location: Location) -> None:
 
 
 def _clean_new_location(location: Location) -> None:
-    _check_owned(location.dealership, warehouse=location.warehouse)
+    check_owned(location.dealership_id, by_verbose_name=True, warehouse=location.warehouse)
     _clean_location(location)
 
 
@@ -304,7 +288,7 @@ def stock_receive(
     cost of the part and the moving average does not move (issue 15 item 5) — never guessed from a selling price."""
     quantity = clean_quantity(quantity)
     unit_cost = None if unit_cost is None else clean_cost(unit_cost)
-    _check_owned(dealership, part=part)
+    check_owned(dealership, by_verbose_name=True, part=part)
     if reserve_for_order_id is not None:
         # Issue 12 item 6: only an existing order of this dealership (the reservation's foreign key names the model,
         # so parts, below orders, does not import it).
@@ -351,7 +335,7 @@ def stock_reserve(
     quantity = clean_quantity(quantity)
     if not (reference or "").strip():
         raise ValidationError({"reference": _("Say what the parts are reserved for.")})
-    _check_owned(dealership, part=part)
+    check_owned(dealership, by_verbose_name=True, part=part)
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
     if balance.available < quantity:
@@ -427,7 +411,7 @@ def stock_issue(
         raise ValidationError({"reference": _("Give the document the parts are issued against.")})
     if kind == MovementKind.WRITE_OFF and not (note or "").strip():
         raise ValidationError({"note": _("Explain why the parts are written off.")})
-    _check_owned(dealership, part=part, reservation=reservation)
+    check_owned(dealership, by_verbose_name=True, part=part, reservation=reservation)
     if reservation is not None:
         if reservation.part_id != part.pk:
             raise ValidationError({"reservation": _("The reservation is for another part.")})
@@ -469,7 +453,7 @@ def stock_return_in(
     """Goods come back from a customer (R29) at the cost they left with."""
     quantity = clean_quantity(quantity)
     unit_cost = clean_cost(unit_cost)
-    _check_owned(dealership, part=part)
+    check_owned(dealership, by_verbose_name=True, part=part)
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
     return _post(
@@ -495,7 +479,7 @@ def stock_transfer(
     reference: str = "",
 ) -> tuple[StockMovement, StockMovement]:
     quantity = clean_quantity(quantity)
-    _check_owned(dealership, part=part, from_warehouse=from_warehouse, to_warehouse=to_warehouse)
+    check_owned(dealership, by_verbose_name=True, part=part, from_warehouse=from_warehouse, to_warehouse=to_warehouse)
     if from_warehouse.pk == to_warehouse.pk:
         raise ValidationError({"to_warehouse": _("Choose a different warehouse to transfer to.")})
     _resolve_warehouse(dealership, to_warehouse)
