@@ -47,6 +47,27 @@ User = get_user_model()
 CUSTOMER_ORDERS = Reservation.customer_order.field.related_model.objects.all()
 
 
+def record_action(
+    name: str,
+    service,
+    input_serializer=None,
+    *,
+    target: str,
+    response,
+    schema_request=None,
+    url_path: str = "",
+):
+    """A POST action on one record (``…/{id}/<url_path>/``, by default the name): ``run_action`` calls ``service``
+    with the record as ``target`` and the payload ``input_serializer`` validated, and answers with ``response``."""
+
+    def handler(self, request, pk=None):
+        return self.run_action(request, service, input_serializer, target=target)
+
+    handler.__name__ = handler.__qualname__ = name
+    handler = action(detail=True, methods=["post"], url_path=url_path or name)(handler)
+    return extend_schema(request=schema_request or input_serializer, responses=response)(handler)
+
+
 class ReservationFilter(django_filters.FilterSet):
     customer_order_id = IdFilter()
 
@@ -444,10 +465,9 @@ class ReservationViewSet(ScopedCreateViewSet):
     def get_queryset(self):
         return selectors.reservation_list(dealership_ids=self.scoped_dealership_ids())
 
-    @extend_schema(request=None, responses=ReservationSerializer)
-    @action(detail=True, methods=["post"])
-    def release(self, request, pk=None):
-        return self.run_action(request, services.reservation_release, target="reservation")
+    release = record_action(
+        "release", services.reservation_release, target="reservation", response=ReservationSerializer
+    )
 
 
 @extend_schema(tags=["stock"])
@@ -553,30 +573,17 @@ class StockCountViewSet(ScopedCreateViewSet):
             "lines__part", "lines__location", "committee"
         )
 
-    @extend_schema(request=CountRecordSerializer, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def record(self, request, pk=None):
-        return self.run_action(request, services.stock_count_record, CountRecordSerializer, target="count")
+    record = record_action(
+        "record", services.stock_count_record, CountRecordSerializer, target="count", response=StockCountSerializer
+    )
 
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self.run_action(request, services.stock_count_submit, target="count")
+    submit = record_action("submit", services.stock_count_submit, target="count", response=StockCountSerializer)
 
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self.run_action(request, services.stock_count_approve, target="count")
+    approve = record_action("approve", services.stock_count_approve, target="count", response=StockCountSerializer)
 
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self.run_action(request, services.stock_count_reopen, target="count")
+    reopen = record_action("reopen", services.stock_count_reopen, target="count", response=StockCountSerializer)
 
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self.run_action(request, services.stock_count_cancel, target="count")
+    cancel = record_action("cancel", services.stock_count_cancel, target="count", response=StockCountSerializer)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -685,30 +692,30 @@ class SalesOrderViewSet(ScopedCreateViewSet):
             actor=self.request.user, dealership=self.write_dealership(), lines=data.pop("lines", []), **data
         )
 
-    @extend_schema(request=SalesOrderLineSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"], url_path="add-line")
-    def add_line(self, request, pk=None):
-        return self.run_action(request, services.sales_order_add_line, SalesOrderLineSerializer, target="order")
+    add_line = record_action(
+        "add_line",
+        services.sales_order_add_line,
+        SalesOrderLineSerializer,
+        target="order",
+        response=SalesOrderSerializer,
+        url_path="add-line",
+    )
 
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"], url_path="confirm-need")
-    def confirm_need(self, request, pk=None):
-        return self.run_action(request, services.sales_order_confirm_need, target="order")
+    confirm_need = record_action(
+        "confirm_need",
+        services.sales_order_confirm_need,
+        target="order",
+        response=SalesOrderSerializer,
+        url_path="confirm-need",
+    )
 
-    @extend_schema(request=QuoteInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def quote(self, request, pk=None):
-        return self.run_action(request, services.sales_order_quote, QuoteInputSerializer, target="order")
+    quote = record_action(
+        "quote", services.sales_order_quote, QuoteInputSerializer, target="order", response=SalesOrderSerializer
+    )
 
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def place(self, request, pk=None):
-        return self.run_action(request, services.sales_order_place, target="order")
+    place = record_action("place", services.sales_order_place, target="order", response=SalesOrderSerializer)
 
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def invoice(self, request, pk=None):
-        return self.run_action(request, services.sales_order_invoice, target="order")
+    invoice = record_action("invoice", services.sales_order_invoice, target="order", response=SalesOrderSerializer)
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"], url_path="invoice-pdf")
@@ -718,20 +725,22 @@ class SalesOrderViewSet(ScopedCreateViewSet):
             raise Http404
         return pdf_response(pdf.invoice_pdf(order), f"{order.invoice_number}.pdf")
 
-    @extend_schema(request=PaymentInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
-    def record_payment(self, request, pk=None):
-        return self.run_action(request, services.sales_order_record_payment, PaymentInputSerializer, target="order")
+    record_payment = record_action(
+        "record_payment",
+        services.sales_order_record_payment,
+        PaymentInputSerializer,
+        target="order",
+        response=SalesOrderSerializer,
+        url_path="record-payment",
+    )
 
-    @extend_schema(request=ShipInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def ship(self, request, pk=None):
-        return self.run_action(request, services.sales_order_ship, ShipInputSerializer, target="order")
+    ship = record_action(
+        "ship", services.sales_order_ship, ShipInputSerializer, target="order", response=SalesOrderSerializer
+    )
 
-    @extend_schema(request=ReasonInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self.run_action(request, services.sales_order_cancel, ReasonInputSerializer, target="order")
+    cancel = record_action(
+        "cancel", services.sales_order_cancel, ReasonInputSerializer, target="order", response=SalesOrderSerializer
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -829,35 +838,40 @@ class ReturnRequestViewSet(ScopedCreateViewSet):
     def get_queryset(self):
         return selectors.return_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("evidence")
 
-    @extend_schema(request={"multipart/form-data": EvidenceInputSerializer}, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def evidence(self, request, pk=None):
-        return self.run_action(request, services.return_add_evidence, EvidenceInputSerializer, target="request")
+    evidence = record_action(
+        "evidence",
+        services.return_add_evidence,
+        EvidenceInputSerializer,
+        target="request",
+        response=ReturnRequestSerializer,
+        schema_request={"multipart/form-data": EvidenceInputSerializer},
+    )
 
-    @extend_schema(request=None, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"], url_path="send-to-inspection")
-    def send_to_inspection(self, request, pk=None):
-        return self.run_action(request, services.return_send_to_inspection, target="request")
+    send_to_inspection = record_action(
+        "send_to_inspection",
+        services.return_send_to_inspection,
+        target="request",
+        response=ReturnRequestSerializer,
+        url_path="send-to-inspection",
+    )
 
-    @extend_schema(request=InspectionInputSerializer, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def inspection(self, request, pk=None):
-        return self.run_action(request, services.return_record_inspection, InspectionInputSerializer, target="request")
+    inspection = record_action(
+        "inspection",
+        services.return_record_inspection,
+        InspectionInputSerializer,
+        target="request",
+        response=ReturnRequestSerializer,
+    )
 
-    @extend_schema(request=DecisionInputSerializer, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self.run_action(request, services.return_approve, DecisionInputSerializer, target="request")
+    approve = record_action(
+        "approve", services.return_approve, DecisionInputSerializer, target="request", response=ReturnRequestSerializer
+    )
 
-    @extend_schema(request=ReasonInputSerializer, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def refuse(self, request, pk=None):
-        return self.run_action(request, services.return_refuse, ReasonInputSerializer, target="request")
+    refuse = record_action(
+        "refuse", services.return_refuse, ReasonInputSerializer, target="request", response=ReturnRequestSerializer
+    )
 
-    @extend_schema(request=None, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        return self.run_action(request, services.return_complete, target="request")
+    complete = record_action("complete", services.return_complete, target="request", response=ReturnRequestSerializer)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -966,20 +980,19 @@ class RequisitionViewSet(ScopedCreateViewSet):
     def get_queryset(self):
         return selectors.requisition_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("lines__part")
 
-    @extend_schema(request=None, responses=RequisitionSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self.run_action(request, services.requisition_approve, target="requisition")
+    approve = record_action(
+        "approve", services.requisition_approve, target="requisition", response=RequisitionSerializer
+    )
 
-    @extend_schema(request=ReasonInputSerializer, responses=RequisitionSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self.run_action(request, services.requisition_reject, ReasonInputSerializer, target="requisition")
+    reject = record_action(
+        "reject",
+        services.requisition_reject,
+        ReasonInputSerializer,
+        target="requisition",
+        response=RequisitionSerializer,
+    )
 
-    @extend_schema(request=None, responses=RequisitionSerializer)
-    @action(detail=True, methods=["post"])
-    def issue(self, request, pk=None):
-        return self.run_action(request, services.requisition_issue, target="requisition")
+    issue = record_action("issue", services.requisition_issue, target="requisition", response=RequisitionSerializer)
 
 
 @extend_schema(tags=["requisitions"])
