@@ -387,6 +387,22 @@ def offered_transitions(obj, user) -> set[str]:
     return {name for name in names if is_available(obj, name) and may_run(obj, name, user)}
 
 
+class _DocumentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """A list of one kind of document of the dealership: a search and a status filter (one of the model's)."""
+
+    model = None
+    list_selector = None  # selectors.<document>_list(dealership_ids=…, status=…, search=…)
+
+    def get_context_data(self, **kwargs):
+        q = self.request.GET.get("q", "")
+        status = self.request.GET.get("status", "")
+        status = status if status in self.model.Status.values else ""
+        qs = self.list_selector(dealership_ids=[self.request.dealership.pk], status=status, search=q)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, status=status, statuses=self.model.Status.choices, **kwargs
+        )
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # R26: stock counts
 
@@ -527,18 +543,11 @@ class CountSheetPdfView(DealershipPageMixin, View):
 # R20, R21: sales orders
 
 
-class SalesListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+class SalesListView(_DocumentListView):
     permission_required = "parts.view_salesorder"
     template_name = "parts/sales_list.html"
-
-    def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in SalesOrder.Status.values else ""
-        qs = selectors.sales_order_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=SalesOrder.Status.choices, **kwargs
-        )
+    model = SalesOrder
+    list_selector = staticmethod(selectors.sales_order_list)
 
 
 class SalesCreateView(ServiceFormView):
@@ -668,18 +677,11 @@ class SalesInvoicePdfView(DealershipPageMixin, View):
 # R29 returns and R32 requisitions: lists, forms and the action buttons of their pages
 
 
-class ReturnListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+class ReturnListView(_DocumentListView):
     permission_required = "parts.view_returnrequest"
     template_name = "parts/return_list.html"
-
-    def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in ReturnRequest.Status.values else ""
-        qs = selectors.return_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=ReturnRequest.Status.choices, **kwargs
-        )
+    model = ReturnRequest
+    list_selector = staticmethod(selectors.return_list)
 
 
 class ReturnCreateView(ServiceFormView):
@@ -767,18 +769,11 @@ class ReturnActionView(ActionView):
     }
 
 
-class RequisitionListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+class RequisitionListView(_DocumentListView):
     permission_required = "parts.view_requisition"
     template_name = "parts/requisition_list.html"
-
-    def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in Requisition.Status.values else ""
-        qs = selectors.requisition_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=Requisition.Status.choices, **kwargs
-        )
+    model = Requisition
+    list_selector = staticmethod(selectors.requisition_list)
 
 
 class RequisitionCreateView(ServiceFormView):
