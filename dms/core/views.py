@@ -148,11 +148,15 @@ class ActionView(DealershipPageMixin, View):
                 return self.form_invalid(form, obj)
             data = form.cleaned_data
         try:
-            result = action.call(request.user, obj, data)
+            result = self.run_action(action, obj, data)
         except ACTION_ERRORS as error:
             return self.action_failed(error, obj)
         messages.success(request, self.success_message(action, obj, result))
-        return redirect(self.get_success_url(obj))
+        return redirect(self.get_done_url(obj, result))
+
+    def run_action(self, action: PageAction, obj, data: dict):
+        """``action.call(user, obj, data)``; override to hand a call more of the request."""
+        return action.call(self.request.user, obj, data)
 
     def form_invalid(self, form, obj):
         """Each field's errors as one message ("Label: error"), then back to the record's page."""
@@ -170,6 +174,10 @@ class ActionView(DealershipPageMixin, View):
         if callable(action.success):
             return action.success(obj, result)
         return str(action.success) if action.success else _("Done.")
+
+    def get_done_url(self, obj, result) -> str:
+        """Where a successful action leads (the record's page; e.g. a new work order's page when overridden)."""
+        return self.get_success_url(obj)
 
     def get_success_url(self, obj) -> str:
         wanted = self.request.POST.get("next", "") if self.follow_next else ""
