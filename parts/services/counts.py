@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.transitions import run_transition
+from dms.core.transitions import locked, run_transition
 from dms.core.validation import check_owned
 
 from .. import selectors
@@ -99,14 +99,10 @@ def stock_count_start(
     return count
 
 
-def _lock_count(count: StockCount) -> StockCount:
-    return StockCount.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=count.pk)
-
-
 @transaction.atomic
 def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, Any]]) -> StockCount:
     """Enter counted quantities (the tablet page sends all lines at once). ``entries``: line, counted, reason."""
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     if count.status != StockCount.Status.IN_PROGRESS:
         raise ValidationError(_("Counted quantities can only be entered while the count is in progress."))
     lines = {line.pk: line for line in count.lines.select_related("part")}
@@ -147,7 +143,7 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
 @transaction.atomic
 def stock_count_submit(*, actor, count: StockCount) -> StockCount:
     """Close the counting: every line counted, every difference explained; gives the variance report."""
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     lines = list(count.lines.select_related("part"))
     missing = [line.part.number for line in lines if line.counted_quantity is None]
     if missing:
@@ -164,7 +160,7 @@ def stock_count_submit(*, actor, count: StockCount) -> StockCount:
 @transaction.atomic
 def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | None = None) -> StockCount:
     """The head of parts approves: each difference becomes an adjustment row in the ledger (R26)."""
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     # The transition first (state, role), then the adjustment rows: one transaction, so a refused line undoes both.
     count.approved_by = actor
     run_transition(count, "approve", actor=actor)
@@ -187,7 +183,7 @@ def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | No
 
 @transaction.atomic
 def stock_count_reopen(*, actor, count: StockCount, comment: str = "") -> StockCount:
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     run_transition(count, "reopen", actor=actor)
     if comment:
         events.record(actor=actor, instance=count, action="action", message=comment)
@@ -196,6 +192,6 @@ def stock_count_reopen(*, actor, count: StockCount, comment: str = "") -> StockC
 
 @transaction.atomic
 def stock_count_cancel(*, actor, count: StockCount) -> StockCount:
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     run_transition(count, "cancel", actor=actor)
     return count

@@ -8,16 +8,12 @@ from django.utils.translation import gettext as _
 
 from dms.core import events
 from dms.core.models import Dealership
-from dms.core.transitions import run_transition
+from dms.core.transitions import locked, run_transition
 from dms.core.validation import check_owned
 
 from .. import selectors
 from ..models import OldPartReturn, Part, Requisition, RequisitionLine
 from .stock import _resolve_warehouse, clean_quantity, stock_issue
-
-
-def _lock(requisition: Requisition) -> Requisition:
-    return Requisition.objects.select_for_update(of=("self",)).select_related("dealership").get(pk=requisition.pk)
 
 
 def _check_work_order(requisition: Requisition) -> tuple[Model, Model | None]:
@@ -81,7 +77,7 @@ def requisition_create(
 
 @transaction.atomic
 def requisition_approve(*, actor, requisition: Requisition) -> Requisition:
-    requisition = _lock(requisition)
+    requisition = locked(requisition, "dealership")
     _check_work_order(requisition)
     if requisition.requested_by_id == actor.pk:
         raise ValidationError(_("You cannot approve your own requisition: another supervisor must approve it."))
@@ -92,7 +88,7 @@ def requisition_approve(*, actor, requisition: Requisition) -> Requisition:
 
 @transaction.atomic
 def requisition_reject(*, actor, requisition: Requisition, reason: str) -> Requisition:
-    requisition = _lock(requisition)
+    requisition = locked(requisition, "dealership")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
     requisition.reject_reason = reason.strip()[:300]
@@ -103,7 +99,7 @@ def requisition_reject(*, actor, requisition: Requisition, reason: str) -> Requi
 @transaction.atomic
 def requisition_issue(*, actor, requisition: Requisition) -> Requisition:
     """The storekeeper issues every line: ledger rows charged to the job (work order)."""
-    requisition = _lock(requisition)
+    requisition = locked(requisition, "dealership")
     _check_work_order(requisition)
     run_transition(requisition, "issue", actor=actor)
     warehouse = _resolve_warehouse(requisition.dealership, requisition.warehouse)

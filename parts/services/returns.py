@@ -5,7 +5,7 @@ shipped."""
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
-from dms.core.transitions import run_transition
+from dms.core.transitions import audited_update, locked, run_transition
 from dms.core.validation import check_owned
 
 from .. import conf
@@ -33,10 +33,6 @@ def add_working_days(start: datetime.date, days: int) -> datetime.date:
         if current.weekday() < 5:
             added += 1
     return current
-
-
-def _lock(request: ReturnRequest) -> ReturnRequest:
-    return ReturnRequest.objects.select_for_update(of=("self",)).select_related("dealership", "part").get(pk=request.pk)
 
 
 def _check_evidence(file) -> None:
@@ -178,7 +174,7 @@ def return_request_create(
 
 @transaction.atomic
 def return_add_evidence(*, actor, request: ReturnRequest, file, description: str = "") -> ReturnEvidence:
-    request = _lock(request)
+    request = locked(request, "dealership", "part")
     if request.status in (ReturnRequest.Status.COMPLETED, ReturnRequest.Status.REFUSED):
         raise ConflictError(_("The request is closed."))
     _check_evidence(file)
@@ -189,7 +185,7 @@ def return_add_evidence(*, actor, request: ReturnRequest, file, description: str
 
 @transaction.atomic
 def return_send_to_inspection(*, actor, request: ReturnRequest) -> ReturnRequest:
-    request = _lock(request)
+    request = locked(request, "dealership", "part")
     run_transition(request, "send_to_inspection", actor=actor)
     return request
 
@@ -197,22 +193,15 @@ def return_send_to_inspection(*, actor, request: ReturnRequest) -> ReturnRequest
 @transaction.atomic
 def return_record_inspection(*, actor, request: ReturnRequest, defect_confirmed: bool, result: str) -> ReturnRequest:
     """The technical department's finding on a quality claim (R29)."""
-    from django.core.exceptions import PermissionDenied
-
-    request = _lock(request)
+    request = locked(request)
     if not actor.has_perm("parts.inspect_returnrequest"):
         raise PermissionDenied
     if request.status != ReturnRequest.Status.INSPECTION:
         raise ConflictError(_("Send the request to inspection first."))
     if not (result or "").strip():
         raise ValidationError({"result": _("Write down the inspection result.")})
-    before = events.snapshot(request, ["defect_confirmed", "inspection_result"])
-    request.defect_confirmed = bool(defect_confirmed)
-    request.inspection_result = result.strip()
-    request.inspected_by = actor
-    request.save(update_fields=["defect_confirmed", "inspection_result", "inspected_by", "updated_at"])
-    events.record_updated(actor=actor, instance=request, before=before)
-    return request
+    finding = {"defect_confirmed": bool(defect_confirmed), "inspection_result": result.strip(), "inspected_by": actor}
+    return audited_update(request, actor=actor, data=finding, allowed=finding)
 
 
 @transaction.atomic
@@ -221,7 +210,7 @@ def return_approve(
 ) -> ReturnRequest:
     """R29: freight is paid by the company for its faults and by the customer otherwise (an unconfirmed defect
     accepted as goodwill is the customer's freight)."""
-    request = _lock(request)
+    request = locked(request, "dealership", "part")
     if request.reason == ReturnRequest.Reason.QUALITY and request.defect_confirmed is False:
         customer_at_fault = True
     request.freight_payer = (
@@ -244,7 +233,7 @@ def return_approve(
 
 @transaction.atomic
 def return_refuse(*, actor, request: ReturnRequest, reason: str) -> ReturnRequest:
-    request = _lock(request)
+    request = locked(request, "dealership", "part")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the customer the reason for the refusal.")})
     request.decided_by = actor
@@ -263,7 +252,7 @@ def return_refuse(*, actor, request: ReturnRequest, reason: str) -> ReturnReques
 @transaction.atomic
 def return_complete(*, actor, request: ReturnRequest, warehouse=None) -> ReturnRequest:
     """Goods come back into stock and/or the replacement leaves, as ledger rows."""
-    request = _lock(request)
+    request = locked(request, "dealership", "part")
     run_transition(request, "complete", actor=actor)
     dealership = request.dealership
     reference = str(request)

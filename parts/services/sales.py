@@ -15,7 +15,7 @@ from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.transitions import is_available, run_transition
+from dms.core.transitions import is_available, locked, run_transition
 from dms.core.validation import check_owned
 
 from .. import selectors, signals
@@ -32,10 +32,6 @@ ORDER_FIELDS = (
     "warehouse",
 )
 EDITABLE = (SalesOrder.Status.INQUIRY, SalesOrder.Status.NEED_CONFIRMED)
-
-
-def _lock(order: SalesOrder) -> SalesOrder:
-    return SalesOrder.objects.select_for_update(of=("self",)).select_related("dealership", "customer").get(pk=order.pk)
 
 
 @transaction.atomic
@@ -72,7 +68,7 @@ def _add_line(order: SalesOrder, *, part: Part, quantity, unit_price=None) -> Sa
 
 @transaction.atomic
 def sales_order_add_line(*, actor, order: SalesOrder, part: Part, quantity, unit_price=None) -> SalesOrderLine:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if order.status not in EDITABLE:
         raise ConflictError(_("Lines can only be changed before the quote is sent."))
     line = _add_line(order, part=part, quantity=quantity, unit_price=unit_price)
@@ -82,7 +78,7 @@ def sales_order_add_line(*, actor, order: SalesOrder, part: Part, quantity, unit
 
 @transaction.atomic
 def sales_order_remove_line(*, actor, line: SalesOrderLine) -> None:
-    order = _lock(line.order)
+    order = locked(line.order, "dealership", "customer")
     if order.status not in EDITABLE:
         raise ConflictError(_("Lines can only be changed before the quote is sent."))
     events.record(actor=actor, instance=order, action="action", message=_("Line removed: %(line)s") % {"line": line})
@@ -91,7 +87,7 @@ def sales_order_remove_line(*, actor, line: SalesOrderLine) -> None:
 
 @transaction.atomic
 def sales_order_confirm_need(*, actor, order: SalesOrder, need_description: str = "") -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if need_description:
         order.need_description = need_description
     run_transition(order, "confirm_need", actor=actor, conflict=_("Add at least one part before confirming the need."))
@@ -106,7 +102,7 @@ def _warehouse(order: SalesOrder) -> Warehouse:
 def sales_order_quote(*, actor, order: SalesOrder, delivery_days: int | None = None) -> SalesOrder:
     """R21: stock check per line and the delivery term (from stock: the given term or 1 day; otherwise the longest
     supplier term of the missing parts)."""
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     warehouse = _warehouse(order)
     longest = 0
     for line in order.lines.select_related("part__default_supplier"):
@@ -128,7 +124,7 @@ def sales_order_quote(*, actor, order: SalesOrder, delivery_days: int | None = N
 @transaction.atomic
 def sales_order_place(*, actor, order: SalesOrder) -> SalesOrder:
     """The customer accepted the quote: what is in stock is reserved for the order."""
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     run_transition(order, "place", actor=actor)
     warehouse = _warehouse(order)
     for line in order.lines.select_related("part"):
@@ -153,7 +149,7 @@ def _next_invoice_number(order: SalesOrder) -> str:
 
 @transaction.atomic
 def sales_order_invoice(*, actor, order: SalesOrder) -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if not order.lines.exists():
         raise ConflictError(_("The order has no lines."))
     order.invoice_number = _next_invoice_number(order)
@@ -163,7 +159,7 @@ def sales_order_invoice(*, actor, order: SalesOrder) -> SalesOrder:
 
 @transaction.atomic
 def sales_order_record_payment(*, actor, order: SalesOrder, amount, reference: str = "") -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     try:
         amount = Decimal(str(amount))
     except Exception:
@@ -187,7 +183,7 @@ def sales_order_ship(
 ) -> SalesOrder:
     """R21: a cash-less order ships only after payment; the shipment records the carrier; the goods leave the ledger
     as a counter sale; the customer is notified when they leave."""
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if not is_available(order, "ship"):
         raise ConflictError(_("Only an invoiced order can be shipped."))
     if not order.is_payment_settled():
@@ -221,7 +217,7 @@ def sales_order_ship(
 
 @transaction.atomic
 def sales_order_cancel(*, actor, order: SalesOrder, reason: str) -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the cancellation.")})
     order.cancel_reason = reason.strip()[:300]

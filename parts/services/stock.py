@@ -591,9 +591,7 @@ def low_stock_scan(*, dealership: Dealership, now=None) -> int:
     ids = list(StockBalance.objects.filter(dealership=dealership).values_list("pk", flat=True))
     for pk in ids:
         with transaction.atomic():
-            balance = (
-                StockBalance.objects.select_for_update(of=("self",)).select_related("part", "warehouse").get(pk=pk)
-            )
+            balance = locked(StockBalance(pk=pk), "part", "warehouse")
             had = LowStockAlert.objects.filter(
                 part_id=balance.part_id, warehouse_id=balance.warehouse_id, status=LowStockAlert.Status.OPEN
             ).exists()
