@@ -188,12 +188,16 @@ class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         return super().get_context_data(page_obj=page_obj, q=q, **kwargs)
 
 
-class _StockFormView(ServiceFormView):
+class _PlainFormView(ServiceFormView):
+    """A page whose form is a plain form (no model instance): the service builds the record from its data."""
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs.pop("instance", None)
         return kwargs
 
+
+class _StockFormView(_PlainFormView):
     def get_initial(self):
         return {"part": self.request.GET.get("part", "")}
 
@@ -684,16 +688,11 @@ class ReturnListView(_DocumentListView):
     list_selector = staticmethod(selectors.return_list)
 
 
-class ReturnCreateView(ServiceFormView):
+class ReturnCreateView(_PlainFormView):
     permission_required = "parts.add_returnrequest"
     form_class = ReturnRequestForm
     title = gettext_lazy("New return or exchange request")
     success_message = gettext_lazy("%(object)s registered.")
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs.pop("instance", None)
-        return kwargs
 
     def get_cancel_url(self):
         return reverse("parts:return_list")
@@ -776,16 +775,11 @@ class RequisitionListView(_DocumentListView):
     list_selector = staticmethod(selectors.requisition_list)
 
 
-class RequisitionCreateView(ServiceFormView):
+class RequisitionCreateView(_PlainFormView):
     permission_required = "parts.add_requisition"
     form_class = RequisitionForm
     title = gettext_lazy("New parts requisition")
     success_message = gettext_lazy("%(object)s submitted for approval.")
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs.pop("instance", None)
-        return kwargs
 
     def get_initial(self):
         # A link from a work order may preselect it (and a job): ?work_order=<id>&job=<id>.
