@@ -198,6 +198,14 @@ class _PlainFormView(ServiceFormView):
 
 
 class _StockFormView(_PlainFormView):
+    """A stock movement page: ``service`` records it in the acting dealership, then the part's page."""
+
+    permission_required = "parts.add_stockmovement"
+    service = None
+
+    def save(self, form):
+        return self.service(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+
     def get_initial(self):
         return {"part": self.request.GET.get("part", "")}
 
@@ -218,33 +226,24 @@ class _StockFormView(_PlainFormView):
 
 
 class ReceiveView(_StockFormView):
-    permission_required = "parts.add_stockmovement"
     form_class = ReceiveForm
     title = gettext_lazy("Receive parts from the supplier")
     success_message = gettext_lazy("Receipt recorded.")
-
-    def save(self, form):
-        return services.stock_receive(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+    service = staticmethod(services.stock_receive)
 
 
 class IssueView(_StockFormView):
-    permission_required = "parts.add_stockmovement"
     form_class = IssueForm
     title = gettext_lazy("Issue parts")
     success_message = gettext_lazy("Issue recorded.")
-
-    def save(self, form):
-        return services.stock_issue(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+    service = staticmethod(services.stock_issue)
 
 
 class TransferView(_StockFormView):
-    permission_required = "parts.add_stockmovement"
     form_class = TransferForm
     title = gettext_lazy("Transfer between warehouses")
     success_message = gettext_lazy("Transfer recorded.")
-
-    def save(self, form):
-        return services.stock_transfer(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+    service = staticmethod(services.stock_transfer)
 
 
 class BalanceUpdateView(ServiceFormView):
