@@ -267,11 +267,22 @@ def landing_url(user) -> str | None:
 
 
 class PaginatedListMixin:
+    """A list page: ``?page=`` paginates, ``?q=`` searches, choice filters (a status, a class) come from the query
+    string and an unknown value is no filter (the list pages' shared reading of their query string, issue 13)."""
+
     paginate_by = 25
 
     def paginate(self, queryset):
         paginator = Paginator(queryset, self.paginate_by)
         return paginator.get_page(self.request.GET.get("page"))
+
+    def search_param(self, name: str = "q") -> str:
+        return self.request.GET.get(name, "")
+
+    def choice_param(self, name: str, allowed) -> str:
+        """``?<name>=`` when it is one of ``allowed`` (e.g. ``Model.Status.values``), else "" (no filter)."""
+        value = self.request.GET.get(name, "")
+        return value if value in allowed else ""
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -328,7 +339,7 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "core/customer_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.customer_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 
@@ -453,7 +464,7 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "core/vehicle_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 

@@ -323,3 +323,14 @@ def test_locked_reads_the_row_again_with_its_relations(dealership, django_assert
         with django_assert_num_queries(0):
             assert (row.name, row.dealership.code) == ("New", dealership.code)
         assert locked(customer).name == "New"
+
+
+def test_list_mixin_reads_search_and_choices(rf):
+    from dms.core.views import PaginatedListMixin
+
+    view = PaginatedListMixin()
+    view.request = rf.get("/x/", {"q": "Иван", "status": "closed", "kind": "nonsense"})
+    assert view.search_param() == "Иван"
+    assert view.choice_param("status", ComplaintStatus.values) == "closed"
+    assert view.choice_param("kind", ["a", "b"]) == ""
+    assert view.choice_param("missing", ["a"]) == ""
