@@ -397,9 +397,8 @@ class _DocumentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     list_selector = None  # selectors.<document>_list(dealership_ids=…, status=…, search=…)
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in self.model.Status.values else ""
+        q = self.search_param()
+        status = self.choice_param("status", self.model.Status.values)
         qs = self.list_selector(dealership_ids=[self.request.dealership.pk], status=status, search=q)
         return super().get_context_data(
             page_obj=self.paginate(qs), q=q, status=status, statuses=self.model.Status.choices, **kwargs
@@ -416,8 +415,7 @@ class CountListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ids = [self.request.dealership.pk]
-        status = self.request.GET.get("status", "")
-        status = status if status in StockCount.Status.values else ""
+        status = self.choice_param("status", StockCount.Status.values)
         return super().get_context_data(
             page_obj=self.paginate(selectors.count_list(dealership_ids=ids, status=status)),
             plan=selectors.count_plan_summary(dealership_ids=ids),
