@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dms.core.admin import DealershipScopedAdmin, ServiceBackedAdmin
+from dms.core.admin import ReadOnlyAdmin, ServiceBackedAdmin
 
 from . import services
 from .models import (
@@ -60,19 +60,6 @@ class WarehouseAdmin(ServiceBackedAdmin):
     update_service = services.warehouse_update
     update_kwarg = "warehouse"
     service_fields = services.WAREHOUSE_FIELDS
-
-
-class ReadOnlyAdmin(DealershipScopedAdmin):
-    """Ledger and derived records change only through the services (the API and pages)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Location)

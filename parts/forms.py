@@ -277,7 +277,7 @@ class RequisitionForm(DealershipForm):
     def __init__(self, *args, **kwargs):
         from dms.core.references import reference_target
 
-        from .services.requisitions import OPEN_WORK_ORDER, OPEN_WORK_ORDER_JOB
+        from .selectors import OPEN_WORK_ORDER, OPEN_WORK_ORDER_JOB
 
         super().__init__(*args, **kwargs)
         work_orders = reference_target(OPEN_WORK_ORDER)
