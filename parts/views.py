@@ -893,6 +893,7 @@ class PartPickerView(PickerSearchView):
         return [
             {
                 "id": part.pk,
+                "number": part.number,  # the value of the number-keyed part fields (parts.forms.PartNumberField)
                 "text": f"{part.number} · {part.name}",
                 "detail": _("On hand: %(quantity)s %(unit)s")
                 % {"quantity": floatformat(part.on_hand, -2), "unit": part.get_unit_display()},

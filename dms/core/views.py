@@ -416,6 +416,7 @@ class VehiclePickerView(PickerSearchView):
         return [
             {
                 "id": v.pk,
+                "vin": v.vin,  # the value of VIN-keyed vehicle fields (the booking form's)
                 "text": f"{v.make} {v.model} {v.vin}" + (f" ({v.plate})" if v.plate else ""),
                 "detail": v.customer.name,
                 "customer": v.customer_id,
