@@ -992,7 +992,9 @@ class HandoverSlotView(DealershipPageMixin, View):
         dealership = request.dealership
         form = forms.HandoverSlotQueryForm(request.GET, dealership=dealership)
         if not form.is_valid():
-            return JsonResponse({"detail": _("Give the advisor, the arrival date and time and the duration.")}, 400)
+            return JsonResponse(
+                {"detail": _("Give the advisor, the arrival date and time and the duration.")}, status=400
+            )
         data = form.cleaned_data
         starts_at = datetime.datetime.combine(data["date"], data["time"], tzinfo=dealership.tz)
         slot = selectors.first_free_handover(

@@ -97,6 +97,10 @@ PAGES: dict[str, Page] = {
     "core:vehicle_create": Page("core.add_vehicle", "core.add_vehicle"),
     "core:vehicle_detail": Page("core.view_vehicle", obj="core.Vehicle"),
     "core:vehicle_update": Page("core.change_vehicle", "core.change_vehicle", obj="core.Vehicle"),
+    # Issue 14 item 4: the pickers' searches (JSON); any staff member may name a colleague.
+    "core:pick_customers": Page("core.view_customer"),
+    "core:pick_vehicles": Page("core.view_vehicle"),
+    "core:pick_employees": Page(LOGIN),
     # orders
     "orders:dashboard": Page("orders.view_customerorder"),
     "orders:export": Page("orders.export_customerorder", kwargs={"fmt": "csv"}),
@@ -150,6 +154,7 @@ PAGES: dict[str, Page] = {
     # parts warehouse
     "parts:part_list": Page("parts.view_part"),
     "parts:part_detail": Page("parts.view_part", obj="parts.Part"),
+    "parts:pick_parts": Page("parts.view_part"),  # issue 14 item 4
     "parts:abc_run": Page(None, "parts.run_abc_classification"),  # a button: GET is 403 for everybody
     "parts:dashboard": Page("parts.view_lowstockalert"),
     "parts:stock_list": Page("parts.view_stockbalance"),
@@ -202,6 +207,8 @@ PAGES: dict[str, Page] = {
     "service:appointment_list": Page("service.view_appointment"),
     "service:appointment_create": Page("service.add_appointment", "service.add_appointment"),
     "service:vin_check": Page("service.add_appointment"),
+    # Issue 14 item 4: the booking form's hand-over proposal; without the arrival's parameters it is a 400.
+    "service:handover_slot": Page("service.add_appointment", ok=400),
     "service:preparation_list": Page("service.prepare_appointment"),
     "service:confirmation_calls": Page("service.change_appointment", "service.change_appointment"),
     # Issue 12 item 7: a new link for the signed-in user's own calendar feed (no record in the URL).
@@ -215,6 +222,7 @@ PAGES: dict[str, Page] = {
         None, "service.change_appointment", obj="service.Appointment", kwargs={"action": "cancel"}
     ),
     "service:workorder_list": Page("service.view_workorder"),
+    "service:pick_jobs": Page("service.view_workorder"),  # issue 14 item 4
     "service:workorder_create": Page("service.add_workorder", "service.add_workorder", data={"complaint": "x"}),
     "service:workorder_detail": Page("service.view_workorder", obj="service.WorkOrder"),
     "service:workorder_reception": Page(
