@@ -43,7 +43,9 @@ def test_phone_search_forms(typed, expected):
 @pytest.fixture
 def people(dealership, other_dealership):
     ivanov = CustomerFactory(dealership=dealership, name="Иванов Пётр", phone="+79161234502", email="petr@mail.ru")
-    second = CustomerFactory(dealership=dealership, name="Сидорова Анна", phone="+79035550000", phone_alt="+79161239999")
+    second = CustomerFactory(
+        dealership=dealership, name="Сидорова Анна", phone="+79035550000", phone_alt="+79161239999"
+    )
     foreign = CustomerFactory(dealership=other_dealership, name="Иванов Чужой", phone="+79161234502")
     return ivanov, second, foreign
 

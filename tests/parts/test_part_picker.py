@@ -27,8 +27,10 @@ def test_part_picker_finds_by_number_or_name_with_the_stock_on_hand(
         response = client.get(url, {"q": "фильтр"})
     assert response.status_code == 200
     assert response.json()["results"] == [
-        {"id": part.pk, "number": "04152-YZZA1", "text": "04152-YZZA1 · Фильтр масляный", "detail": "В наличии: 5,50 шт."},
-        {"id": empty.pk, "number": "90915-YZZE1", "text": "90915-YZZE1 · Фильтр масляный малый", "detail": "В наличии: 0 шт."},
+        {"id": part.pk, "number": "04152-YZZA1", "text": "04152-YZZA1 · Фильтр масляный",
+         "detail": "В наличии: 5,50 шт."},
+        {"id": empty.pk, "number": "90915-YZZE1", "text": "90915-YZZE1 · Фильтр масляный малый",
+         "detail": "В наличии: 0 шт."},
     ]  # fmt: skip
     assert [r["id"] for r in client.get(url, {"q": "yzza"}).json()["results"]] == [part.pk]
     assert client.get(url, {"q": "x" * 101}).status_code == 400
