@@ -132,9 +132,7 @@ def test_employee_picker_lists_active_staff_of_the_dealership_by_role(client, ma
     assert client.get(url, {"role": "nobody"}).status_code == 400
 
 
-def test_widget_renders_the_current_choice_only_and_the_form_refuses_a_forged_id(
-    dealership, other_dealership, people
-):
+def test_widget_renders_the_current_choice_only_and_the_form_refuses_a_forged_id(dealership, other_dealership, people):
     ivanov, second, foreign = people
     form = VehicleForm(initial={"customer": ivanov.pk}, dealership=dealership)
     html = str(form["customer"])

@@ -76,7 +76,7 @@ def test_booking_form_takes_the_vehicle_from_the_picker_by_vin(client, booking_a
     url = reverse("service:appointment_create")
     page = client.get(url + f"?customer={customer.pk}&vin={car.vin}").content.decode()
     assert 'data-url="/pick/vehicles/"' in page and 'data-value-field="vin"' in page
-    assert f'<option value="{car.vin}" selected>' in page and 'data-propose-handover' in page
+    assert f'<option value="{car.vin}" selected>' in page and "data-propose-handover" in page
     data = {
         "advisor": booking_advisor.pk, "customer": customer.pk, "vin": car.vin, "reason": "ТО", "area": "express",
         "date": "2030-03-04", "time": "10:00", "duration_minutes": 15, "handover_date": "2030-03-04",
