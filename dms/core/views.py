@@ -372,7 +372,7 @@ def picker_param_id(params, name: str) -> int | None:
         return None
     value = parse_id(raw)
     if value is None:
-        raise ValidationError(_("“%(value)s” is not a valid %(name)s.") % {"value": raw[:20], "name": name})
+        raise ValidationError(_("The “%(name)s” parameter takes a record id.") % {"name": name})
     return value
 
 
