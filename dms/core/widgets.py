@@ -56,6 +56,7 @@ class SearchSelect(forms.Select):
                 "data-placeholder": str(_("Type to search…")),
                 "data-no-results": str(_("Nothing found")),
                 "data-loading": str(_("Searching…")),
+                "data-clear": str(_("Clear the choice")),
                 "data-value-field": self.value_field,
             }
         )

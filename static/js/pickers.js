@@ -47,14 +47,20 @@
       loadThrottle: 250,
       selectOnTab: true,
       openOnFocus: true,
-      allowEmptyOption: true,
+      // The empty <option> is no item: the placeholder shows; an optional field gets a × to clear it.
+      plugins: select.required ? {} : {clear_button: {title: select.dataset.clear || ""}},
       placeholder: select.dataset.placeholder || "",
       shouldLoad: function () { return true; },
       load: function (query, callback) {
         const self = this;
         fetch(queryUrl(select, query), {credentials: "same-origin", headers: {"Accept": "application/json"}})
           .then(function (response) { return response.ok ? response.json() : {results: []}; })
-          .then(function (data) { self.clearOptions(); callback(data.results || []); })
+          .then(function (data) {
+            // An answer to an older query (the preload on focus, a slower request) must not replace a newer one.
+            if (query !== self.inputValue()) { callback(); return; }
+            self.clearOptions();
+            callback(data.results || []);
+          })
           .catch(function () { callback(); });
       },
       render: {
