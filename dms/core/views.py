@@ -388,7 +388,8 @@ class PickerSearchView(DealershipPageMixin, View):
             results = self.search(dealership_id=request.dealership.pk, query=query.strip(), params=request.GET)
         except ValidationError as error:
             return JsonResponse({"detail": " ".join(error.messages)}, status=400)
-        return JsonResponse({"results": results})
+        # Names in Cyrillic or Chinese as they are: a third of the bytes of \u escapes.
+        return JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
 
     def search(self, *, dealership_id: int, query: str, params) -> list[dict]:
         raise NotImplementedError

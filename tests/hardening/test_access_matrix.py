@@ -930,7 +930,7 @@ def test_page_access(w, name):
             if response.status_code != 404:
                 failures.append(f"POST {url} as {FOREIGN}: {response.status_code}, expected 404")
             assert_unchanged(before, f"POST {url} as {FOREIGN}")
-    elif row.get and response.status_code not in (200, 302):
+    elif row.get and response.status_code not in (200, 302, *(row.ok if isinstance(row.ok, tuple) else (row.ok,))):
         failures.append(f"GET {url} as {FOREIGN}: {response.status_code}, expected 200")
     # Nobody signed in: the login page.
     response = w.clients[ANON].get(url)
@@ -943,6 +943,10 @@ def test_page_access(w, name):
 LIST_LEAKS = {
     "core:customer_list": ("core.Customer", "name"),
     "core:vehicle_list": ("core.Vehicle", "vin"),
+    # Issue 14 item 4: the pickers' searches (without ?q= they list the first rows).
+    "core:pick_customers": ("core.Customer", "name"),
+    "core:pick_vehicles": ("core.Vehicle", "vin"),
+    "parts:pick_parts": ("parts.Part", "number"),
     "orders:dashboard": ("orders.CustomerOrder", "number"),
     "orders:export": ("orders.CustomerOrder", "number"),
     "service:workorder_list": ("service.WorkOrder", "number"),
