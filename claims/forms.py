@@ -236,9 +236,9 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
 
 class WarrantyClaimForm(ServiceValidatedModelForm):
     work_order_id = forms.TypedChoiceField(label=_("Work order"), coerce=int)
-    # Issue 14 item 4: the job is searched among the chosen work order's jobs only (the service checks it again).
+    # Issue 14 item 4: the job is picked among the chosen work order's jobs only (the service checks it again).
     job_id = forms.IntegerField(
-        label=_("Job"), widget=SearchSelect(url="service:pick_jobs", depends_on={"work_order": "work_order_id"})
+        label=_("Job"), widget=SearchSelect(url="claims:pick_claim_jobs", depends_on={"work_order": "work_order_id"})
     )
     quarantine_location = forms.CharField(
         label=_("Quarantine location of the failed part"),

@@ -260,6 +260,7 @@ PAGES: dict[str, Page] = {
     ),
     "claims:claim_list": Page("claims.view_warrantyclaim"),
     "claims:claim_create": Page("claims.add_warrantyclaim", "claims.add_warrantyclaim"),
+    "claims:pick_claim_jobs": Page("claims.add_warrantyclaim"),  # issue 14 item 4
     "claims:claim_detail": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
     "claims:claim_update": Page(
         "claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"

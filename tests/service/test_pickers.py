@@ -37,10 +37,16 @@ def test_job_picker_needs_the_work_order_permission(client, make_user):
 
 def test_warranty_claim_form_narrows_the_job_to_the_chosen_work_order(client, make_user, dealership, advisor):
     make_work_order(dealership=dealership, advisor=advisor, number="ЗН-77", jobs=("Замена насоса",), status="delivered")
+    other = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-78", jobs=("Замена ремня",))
     client.force_login(make_user(roles.WARRANTY_ENGINEER))
     html = client.get(reverse("claims:claim_create")).content.decode()
-    assert 'data-url="/workorders/jobs/pick/"' in html and 'data-depends-on="work_order:work_order_id"' in html
+    assert 'data-url="/claims/jobs/pick/"' in html and 'data-depends-on="work_order:work_order_id"' in html
     assert "Замена насоса" not in html  # the jobs are searched, not listed
+    url = reverse("claims:pick_claim_jobs")
+    assert client.get(url).json()["results"] == []  # no work order chosen: no job
+    found = client.get(url, {"work_order": other.pk}).json()["results"]
+    assert [r["text"] for r in found] == ["ЗН-78: Замена ремня"]  # only the chosen work order's jobs
+    assert client.get(url, {"work_order": "x"}).status_code == 400
 
 
 def test_first_free_handover_follows_the_arrival(booking_advisor, dealership, book):
