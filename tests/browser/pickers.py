@@ -7,8 +7,11 @@ def pick(page, select_id: str, typed: str, expect: str) -> str:
     control = page.locator(f"#{select_id}-ts-control")
     control.click()
     control.press_sequentially(typed, delay=20)
-    first = page.locator(f"#{select_id}-ts-dropdown .option").first
-    first.filter(has_text=expect).wait_for()
+    first = page.locator(f"#{select_id}-ts-dropdown .option").first.filter(has_text=expect)
+    first.wait_for(state="attached")
+    if not first.is_visible():
+        control.press("ArrowDown")  # the list closed meanwhile (a slow answer): ↓ opens it, as for a user
+    first.wait_for()
     control.press("Enter")
     return page.eval_on_selector(f"#{select_id}", "select => select.value")
 
