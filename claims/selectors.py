@@ -346,3 +346,13 @@ def run_automatic_checks(claim: WarrantyClaim) -> list[CheckResult]:
         _check_duplicate(claim),
         _check_mileage_history(claim, work_order),
     ]
+
+
+def claim_job_search(*, dealership_id: int, work_order_id: int, query: str = "", limit: int = 20) -> list:
+    """The warranty claim form's job picker (issue 14 item 4): the jobs of the chosen work order only, read through
+    the claims app's window on work orders (``claims.workorders``), by description."""
+    work_order = workorders.work_order_for_claim(dealership_id=dealership_id, work_order_id=work_order_id)
+    if work_order is None:
+        return []
+    query = (query or "").strip().casefold()
+    return [(work_order, job) for job in work_order.jobs if not query or query in job.description.casefold()][:limit]

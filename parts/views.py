@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,14 @@ from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
 from dms.core.transitions import is_available, may_run
-from dms.core.views import ActionView, DealershipPageMixin, PageAction, PaginatedListMixin, ServiceFormView
+from dms.core.views import (
+    ActionView,
+    DealershipPageMixin,
+    PageAction,
+    PaginatedListMixin,
+    PickerSearchView,
+    ServiceFormView,
+)
 
 from . import pdf, selectors, services, tasks
 from .forms import (
@@ -860,3 +868,21 @@ class PartLookupView(DealershipPageMixin, View):
         return JsonResponse(
             {"id": part.pk, "number": part.number, "barcode": part.barcode, "name": part.name, "unit": part.unit}
         )
+
+
+class PartPickerView(PickerSearchView):
+    """The part picker (issue 14 item 4): number, name and the stock on hand."""
+
+    permission_required = "parts.view_part"
+
+    def search(self, *, dealership_id, query, params):
+        return [
+            {
+                "id": part.pk,
+                "number": part.number,  # the value of the number-keyed part fields (parts.forms.PartNumberField)
+                "text": f"{part.number} · {part.name}",
+                "detail": _("On hand: %(quantity)s %(unit)s")
+                % {"quantity": floatformat(part.on_hand, -2), "unit": part.get_unit_display()},
+            }
+            for part in selectors.part_search(dealership_id=dealership_id, query=query)
+        ]
