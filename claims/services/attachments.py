@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core import uploads as core_uploads
@@ -92,6 +93,8 @@ def attachment_add(*, actor, owner, kind: str, file, description: str = "") -> A
         actor=actor,
         instance=owner,
         action=AuditAction.ACTION,
-        message=_("File attached: %(name)s (%(kind)s)") % {"name": original, "kind": attachment.get_kind_display()},
+        message=events.text(
+            gettext_noop("File attached: %(name)s (%(kind)s)"), name=original, kind=attachment.get_kind_display()
+        ),
     )
     return attachment

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -463,8 +464,10 @@ def _flag_overdue_at(dealership: Dealership, now: datetime.datetime) -> int:
             actor=None,
             instance=complaint,
             action=AuditAction.ACTION,
-            message=_("Overdue: the deadline %(deadline)s has passed; escalated to the director.")
-            % {"deadline": complaint.deadline.strftime("%d.%m.%Y")},
+            message=events.text(
+                gettext_noop("Overdue: the deadline %(deadline)s has passed; escalated to the director."),
+                deadline=complaint.deadline,
+            ),
         )
     if directors:
         escalate_overdue(dealership, candidates, directors, now=now)

@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.models import AuditAction, Dealership
@@ -108,7 +109,7 @@ def notify_emergency(complaint: Complaint, *, actor, now: datetime.datetime) -> 
         actor=actor,
         instance=complaint,
         action=AuditAction.ACTION,
-        message=_("Emergency reported to the field manager and the technical centre."),
+        message=events.text(gettext_noop("Emergency reported to the field manager and the technical centre.")),
     )
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -245,7 +246,7 @@ def warranty_claim_submit(*, actor, claim: WarrantyClaim, now: datetime.datetime
         claim,
         "pass_auto_check",
         actor=None,
-        message=_("All automatic checks passed."),
+        message=events.text(gettext_noop("All automatic checks passed.")),
         at=now,
         results=[r.as_dict() for r in results],
     )
@@ -401,6 +402,8 @@ def quarantined_part_dispose(
         actor=actor,
         instance=claim,
         action=AuditAction.ACTION,
-        message=_("Failed part %(part)s: %(status)s") % {"part": part, "status": part.get_status_display()},
+        message=events.text(
+            gettext_noop("Failed part %(part)s: %(status)s"), part=part, status=part.get_status_display()
+        ),
     )
     return part

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -179,7 +180,12 @@ def return_add_evidence(*, actor, request: ReturnRequest, file, description: str
         raise ConflictError(_("The request is closed."))
     _check_evidence(file)
     item = ReturnEvidence.objects.create(request=request, file=file, description=description[:200], uploaded_by=actor)
-    events.record(actor=actor, instance=request, action="action", message=_("Evidence added: %(f)s") % {"f": item})
+    events.record(
+        actor=actor,
+        instance=request,
+        action="action",
+        message=events.text(gettext_noop("Evidence added: %(f)s"), f=item),
+    )
     return item
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core import services as core_services
@@ -72,7 +73,12 @@ def sales_order_add_line(*, actor, order: SalesOrder, part: Part, quantity, unit
     if order.status not in EDITABLE:
         raise ConflictError(_("Lines can only be changed before the quote is sent."))
     line = _add_line(order, part=part, quantity=quantity, unit_price=unit_price)
-    events.record(actor=actor, instance=order, action="action", message=_("Line added: %(line)s") % {"line": line})
+    events.record(
+        actor=actor,
+        instance=order,
+        action="action",
+        message=events.text(gettext_noop("Line added: %(line)s"), line=line),
+    )
     return line
 
 
@@ -81,7 +87,12 @@ def sales_order_remove_line(*, actor, line: SalesOrderLine) -> None:
     order = locked(line.order, "dealership", "customer")
     if order.status not in EDITABLE:
         raise ConflictError(_("Lines can only be changed before the quote is sent."))
-    events.record(actor=actor, instance=order, action="action", message=_("Line removed: %(line)s") % {"line": line})
+    events.record(
+        actor=actor,
+        instance=order,
+        action="action",
+        message=events.text(gettext_noop("Line removed: %(line)s"), line=line),
+    )
     line.delete()
 
 

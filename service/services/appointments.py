@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -319,9 +320,11 @@ def appointment_reschedule(
     appointment.confirmations.all().delete()
     appointment.save()
     _occupy(appointment, cells)
-    events.record_updated(actor=actor, instance=appointment, before=before, message=_("rescheduled"))
+    events.record_updated(
+        actor=actor, instance=appointment, before=before, message=events.text(gettext_noop("rescheduled"))
+    )
     if appointment.status != AppointmentStatus.BOOKED:  # confirmed or asked to move: booked again at the new time
-        _run(appointment, "rebook", actor=actor, check_perm=False, message=_("rescheduled"))
+        _run(appointment, "rebook", actor=actor, check_perm=False, message=events.text(gettext_noop("rescheduled")))
     return appointment
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -104,7 +105,9 @@ def confirmation_send(
         instance=appointment,
         action="action",
         changes={"channel": channel},
-        message=_("confirmation call task for the advisor") if phone else _("confirmation sent"),
+        message=events.text(
+            gettext_noop("confirmation call task for the advisor") if phone else gettext_noop("confirmation sent")
+        ),
     )
     if not phone:
         transaction.on_commit(lambda: _deliver(confirmation.pk))
@@ -207,5 +210,10 @@ def confirmation_call_record(*, actor, confirmation: AppointmentConfirmation, re
         return confirmation
     confirmation.status = ConfirmationStatus.UNREACHABLE
     confirmation.save()
-    events.record(actor=actor, instance=confirmation.appointment, action="action", message=_("customer not reached"))
+    events.record(
+        actor=actor,
+        instance=confirmation.appointment,
+        action="action",
+        message=events.text(gettext_noop("customer not reached")),
+    )
     return confirmation

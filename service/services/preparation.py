@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -97,7 +98,7 @@ def workorder_prepare_parts(
             "ordered": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in missing),
             "customer_order": str(order) if order else "",
         },
-        message=_("parts prepared"),
+        message=events.text(gettext_noop("parts prepared")),
     )
     return {"reserved": reserved, "missing": missing, "order": order}
 

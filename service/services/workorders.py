@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core import roles as core_roles
@@ -190,7 +191,9 @@ def workorder_record_reception(
         )
     work_order.save()
     _snapshot_revision(work_order, actor=actor, reason=_("Agreed with the customer at reception"))
-    events.record_updated(actor=actor, instance=work_order, before=before, message=_("car received"))
+    events.record_updated(
+        actor=actor, instance=work_order, before=before, message=events.text(gettext_noop("car received"))
+    )
     if work_order.appointment_id:
         appointment = Appointment.objects.select_for_update().get(pk=work_order.appointment_id)
         if appointment.status != AppointmentStatus.ARRIVED:
@@ -234,7 +237,12 @@ def workorder_record_interview(*, actor, work_order: WorkOrder, notes: str, now=
     work_order.interview_done_at = _now(now)
     work_order.interview_notes = notes
     work_order.save(update_fields=["interview_done_at", "interview_notes", "updated_at"])
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("interview recorded"))
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("interview recorded")),
+    )
     return work_order
 
 
@@ -328,10 +336,12 @@ def workorder_job_add(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={"job": job.description, "hours": str(job.standard_hours), "extra": extra},
-        message=_("extra work added, awaiting the customer's consent") if extra else _("job added"),
+        message=events.text(
+            gettext_noop("extra work added, awaiting the customer's consent") if extra else gettext_noop("job added")
+        ),
     )
     if extra and is_available(work_order, "request_approval"):
-        _run(work_order, "request_approval", actor=actor, message=_("extra work found"))
+        _run(work_order, "request_approval", actor=actor, message=events.text(gettext_noop("extra work found")))
     return job
 
 
@@ -366,7 +376,12 @@ def workorder_job_remove(*, actor, job: WorkOrderJob) -> None:
     _check_job_changeable(work_order, job)
     for line in job.parts.all():
         _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("job removed: %s") % job)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("job removed: %(job)s"), job=job),
+    )
     job.delete()
 
 
@@ -387,7 +402,7 @@ def workorder_part_add(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={"part": str(part), "quantity": str(line.quantity)},
-        message=_("part added to %s") % job,
+        message=events.text(gettext_noop("part added to %(job)s"), job=job),
     )
     return line
 
@@ -397,7 +412,12 @@ def workorder_part_remove(*, actor, line: WorkOrderPart) -> None:
     work_order, job = _job_for_update(line.job)
     _check_job_changeable(work_order, job)
     _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("part removed: %s") % line)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("part removed: %(line)s"), line=line),
+    )
     line.delete()
 
 
@@ -441,7 +461,7 @@ def workorder_consent_record(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={"job": job.description, "consent": job.consent, "by": job.consent_by, "revision": revision.number},
-        message=_("customer's consent recorded"),
+        message=events.text(gettext_noop("customer's consent recorded")),
     )
     return job
 
@@ -457,7 +477,12 @@ def workorder_job_complete(*, actor, job: WorkOrderJob, now=None) -> WorkOrderJo
         raise ConflictError(_("This job is already done."))
     job.done_at = _now(now)
     job.save(update_fields=["done_at"])
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("job done: %s") % job)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("job done: %(job)s"), job=job),
+    )
     return job
 
 
@@ -502,7 +527,12 @@ def workorder_submit_for_quality_check(
     work_order.technician = technician.strip()
     work_order.self_check_at = _now(now)
     work_order.self_check_notes = notes
-    return _run(work_order, "submit_for_quality_check", actor=actor, message=_("self-check done by %s") % technician)
+    return _run(
+        work_order,
+        "submit_for_quality_check",
+        actor=actor,
+        message=events.text(gettext_noop("self-check done by %(technician)s"), technician=technician),
+    )
 
 
 @transaction.atomic
@@ -513,4 +543,9 @@ def workorder_deliver(*, actor, work_order: WorkOrder, signed_by: str, now=None)
         raise ValidationError({"signed_by": _("The customer signs for the delivery: enter their name.")})
     work_order.signed_by = (signed_by or "").strip()
     work_order.delivered_at = _now(now)
-    return _run(work_order, "deliver", actor=actor, message=_("signed by %s") % work_order.signed_by)
+    return _run(
+        work_order,
+        "deliver",
+        actor=actor,
+        message=events.text(gettext_noop("signed by %(signed_by)s"), signed_by=work_order.signed_by),
+    )
