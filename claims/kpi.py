@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from dms.core.formatting import Money, money_title
 from dms.core.inputs import parse_date_param
 
 from .models import Complaint, Department, WarrantyClaim, WarrantyStatus
@@ -237,5 +238,5 @@ def csv_rows(*, dealership, period: Period, section: str, now: datetime.datetime
         ]
     cost = warranty_cost(dealership=dealership, period=period)
     rows = cost["by_model" if section == "cost_by_model" else "by_part"]
-    header = [_("Model") if section == "cost_by_model" else _("Causal part"), _("Claims"), _("Cost")]
-    return [header] + [[r["label"], r["claims"], r["cost"]] for r in rows]
+    header = [_("Model") if section == "cost_by_model" else _("Causal part"), _("Claims"), money_title(_("Cost"))]
+    return [header] + [[r["label"], r["claims"], Money.of(r["cost"])] for r in rows]

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from dms.core.formatting import Money, format_money, money_title
 from dms.core.inputs import parse_date_param
 from dms.core.models import Dealership
 from parts.models import (
@@ -254,20 +255,33 @@ def kpis_as_dict(kpis: PartsKpis) -> dict:
 
 # -- exports (dms.core.exports writes the cells) ------------------------------------------------------------------
 def export_header() -> list[str]:
-    return [_("Indicator"), _("Age, days"), _("Lines or orders"), _("Quantity"), _("Value, at cost or price")]
+    return [
+        _("Indicator"),
+        _("Age, days"),
+        _("Lines or orders"),
+        _("Quantity"),
+        _("Ratio"),
+        money_title(_("Amount")),
+    ]
 
 
 def export_rows(kpis: PartsKpis) -> list[list]:
+    """Ratios (fill rate, turnover) in the value column, amounts of money in the currency's column (issue 14 item 8:
+    money carries its currency in XLSX and in the CSV header)."""
+    money = Money.of
     rows: list[list] = [
-        [_("Fill rate from stock"), "", kpis.from_stock_lines, kpis.demand_lines, kpis.fill_rate],
-        [_("Lost demand"), "", kpis.lost_lines, None, kpis.lost_value],
-        [_("Consumption at cost"), "", None, None, kpis.consumed_cost],
-        [_("Stock value"), "", None, None, kpis.stock_value],
-        [_("Stock turnover"), "", None, None, kpis.turnover],
-        [_("Stock turnover, annualised"), "", None, None, kpis.turnover_annual],
+        [_("Fill rate from stock"), "", kpis.from_stock_lines, kpis.demand_lines, kpis.fill_rate, None],
+        [_("Lost demand"), "", kpis.lost_lines, None, None, money(kpis.lost_value)],
+        [_("Consumption at cost"), "", None, None, None, money(kpis.consumed_cost)],
+        [_("Stock value"), "", None, None, None, money(kpis.stock_value)],
+        [_("Stock turnover"), "", None, None, kpis.turnover, None],
+        [_("Stock turnover, annualised"), "", None, None, kpis.turnover_annual, None],
     ]
-    rows += [[_("Aged stock"), b.label, b.lines, b.quantity, b.value] for b in kpis.aged_stock]
-    rows += [[_("Special-order parts by age"), b.label, b.lines, b.quantity, b.value] for b in kpis.special_orders]
+    rows += [[_("Aged stock"), b.label, b.lines, b.quantity, None, money(b.value)] for b in kpis.aged_stock]
+    rows += [
+        [_("Special-order parts by age"), b.label, b.lines, b.quantity, None, money(b.value)]
+        for b in kpis.special_orders
+    ]
     return rows
 
 
@@ -289,7 +303,7 @@ def bar_chart(buckets: list[AgeBucket], *, title: str, width: int = 360, height:
                 f"{bar_w:.1f}",
                 f"{h:.1f}",
                 bucket.label,
-                bucket.value,
+                format_money(bucket.value),
                 f"{x + bar_w / 2:.1f}",
                 height - 10,
                 bucket.label,

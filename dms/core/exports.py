@@ -35,6 +35,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
+from .formatting import Money, currency_symbol
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | int | float | Decimal | datetime.date | datetime.datetime | bool | None
@@ -156,7 +158,14 @@ XLSX_DATE_FORMATS: dict[str, tuple[str, str]] = {
     "en": ("YYYY-MM-DD", "YYYY-MM-DD HH:MM"),
     "zh-hans": ("YYYY-MM-DD", "YYYY-MM-DD HH:MM"),
 }
-XLSX_MONEY_FORMAT = "#,##0.00"
+XLSX_MONEY_FORMAT = "#,##0.00"  # a Decimal that is not money (a quantity, a ratio)
+
+
+def xlsx_currency_format(currency: str | None = None) -> str:
+    """Money (:class:`dms.core.formatting.Money`) in XLSX: a number shown with the currency symbol (issue 14 item 8)."""
+    return f'{XLSX_MONEY_FORMAT} "{currency_symbol(currency)}"'
+
+
 XLSX_INTEGER_FORMAT = "0"
 MIN_COLUMN_WIDTH = 6
 MAX_COLUMN_WIDTH = 60
@@ -169,6 +178,8 @@ def xlsx_number_format(value: Any, language: str | None = None) -> str | None:
         return datetime_format
     if isinstance(value, datetime.date):
         return date_format
+    if isinstance(value, Money):
+        return xlsx_currency_format()
     if isinstance(value, Decimal):
         return XLSX_MONEY_FORMAT
     if isinstance(value, int) and not isinstance(value, bool):

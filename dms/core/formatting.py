@@ -103,3 +103,22 @@ def format_money(value: Any, currency: str | None = None, *, symbol: bool = True
     decimal_mark, group_mark = _MONEY_MARKS.get((get_language() or "ru")[:2], _MONEY_MARKS["en"])
     text = numberformat.format(amount, decimal_mark, 2, 3, group_mark, force_grouping=True)
     return f"{text}\u00a0{currency_symbol(currency)}" if symbol else text
+
+
+class Money(Decimal):
+    """An amount of money (issue 14 item 8): a Decimal that exports recognise — XLSX shows it with the currency
+    symbol (``#,##0.00 "₽"``) and still as a number; CSV writes the plain number and names the currency in the
+    column's header (:func:`money_title`)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: Any) -> "Money | None":
+        if value is None or value == "":
+            return None
+        return cls(str(value))
+
+
+def money_title(title: Any, currency: str | None = None) -> str:
+    """A money column's header naming its currency: «Сумма, ₽»."""
+    return f"{title}, {currency_symbol(currency)}"

@@ -188,15 +188,16 @@ def _expected_header(name, query, dealership, language) -> list[str]:
 
 
 # Column kinds per export (by column index): what each cell must read back as.
-DATETIME, DATE, INT, NUMBER, DECIMAL = "datetime", "date", "int", "number", "decimal"
+DATETIME, DATE, INT, NUMBER, DECIMAL, MONEY = "datetime", "date", "int", "number", "decimal", "money"
 KINDS = {
     "orders:export": {2: DATETIME, 3: DATETIME, 4: DATE, 5: DATETIME, 12: INT},
     "notifications:call_compliance": {2: INT, 3: INT, 4: INT, 5: INT, 6: INT, 7: NUMBER},
     "complaints_by_employee": {1: INT, 2: INT, 3: INT, 4: INT, 5: INT, 6: NUMBER, 7: NUMBER, 8: NUMBER},
     "complaints_by_department": {1: INT, 2: INT, 3: INT, 4: INT, 5: INT, 6: NUMBER, 7: NUMBER, 8: NUMBER},
     "claims_turnaround": {1: NUMBER},
-    "cost_by_model": {1: INT, 2: DECIMAL},
-    "cost_by_part": {1: INT, 2: DECIMAL},
+    # issue 14 item 8: money carries its currency (XLSX format with the symbol; the CSV header names it)
+    "cost_by_model": {1: INT, 2: MONEY},
+    "cost_by_part": {1: INT, 2: MONEY},
 }
 
 
@@ -295,7 +296,7 @@ class CsvValue:
             return datetime.datetime.strptime(text, expected.date).date()
         if kind == INT:
             return parse_int(text)
-        if kind in (NUMBER, DECIMAL):
+        if kind in (NUMBER, DECIMAL, MONEY):
             return parse_number(text, self.language)
         return text
 
@@ -317,12 +318,15 @@ class XlsxValue:
             assert cell.is_date and cell.number_format == expected.xlsx_date, (cell.coordinate, cell.number_format)
             assert cell.value.time() == datetime.time(0)
             return cell.value.date()
-        if kind in (INT, NUMBER, DECIMAL):
+        if kind in (INT, NUMBER, DECIMAL, MONEY):
             assert cell.data_type == "n" and isinstance(cell.value, int | float), (cell.coordinate, cell.value)
             if kind == INT:
                 assert isinstance(cell.value, int) and cell.number_format == "0", (cell.coordinate, cell.value)
             if kind == DECIMAL:
                 assert cell.number_format == "#,##0.00", (cell.coordinate, cell.number_format)
+                return Decimal(str(cell.value)).quantize(Decimal("0.01"))
+            if kind == MONEY:
+                assert cell.number_format == '#,##0.00 "₽"', (cell.coordinate, cell.number_format)
                 return Decimal(str(cell.value)).quantize(Decimal("0.01"))
             return cell.value
         assert cell.data_type == "s", (cell.coordinate, cell.value)
@@ -355,6 +359,8 @@ def test_every_csv_export_reads_back_typed_in_its_language_dialect(world, db, na
     assert header not in rows[1:]
     assert all(len(row) == len(header) for row in rows), "every row has the header's width (no title row)"
     _check_against_the_database(w, name, query, rows[1:], CsvValue(language))
+    for index, kind in KINDS.get(query.get("section", name), {}).items():  # issue 14 item 8: money names its currency
+        assert rows[0][index].endswith(", ₽") == (kind == MONEY), rows[0][index]
     if name == "orders:export":  # dates inside the call-results text follow the dialect too
         foreign = re.compile(r"\d{4}-\d\d-\d\d" if language == "ru" else r"\d\d\.\d\d\.\d{4}")
         assert not [row[14] for row in rows[1:] if foreign.search(row[14])]
