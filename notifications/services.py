@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events, webhooks
 from dms.core.broker import publish
@@ -153,7 +154,12 @@ def call_event_complete(
         instance=event,
         source=CallStatus.OPEN,
         target=event.status,
-        message=f"{event.get_outcome_display()}{': ' + comment if comment else ''}"[:500],
+        # issue 14 item 8: the outcome's label is kept as its msgid, so each reader sees it in their language
+        message=events.text(
+            gettext_noop("%(outcome)s: %(comment)s") if comment else "%(outcome)s",
+            outcome=CallOutcome(event.outcome).label,
+            **({"comment": comment[:400]} if comment else {}),
+        ),
     )
     order_open = CustomerOrder.objects.filter(
         pk=event.order_id, status__in=[OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
@@ -234,8 +235,12 @@ def customer_order_place(
         order,
         actor=actor,
         source=source,
-        message=_("Supplier %(supplier)s, order %(number)s, ETA %(eta)s")
-        % {"supplier": supplier, "number": supplier_order_number.strip(), "eta": expected_at.strftime("%d.%m.%Y")},
+        message=events.text(
+            gettext_noop("Supplier %(supplier)s, order %(number)s, ETA %(eta)s"),
+            supplier=supplier,
+            number=supplier_order_number.strip(),
+            eta=expected_at,
+        ),
     )
     return order
 

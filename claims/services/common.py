@@ -6,9 +6,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
+from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import Money
 from dms.core.models import Dealership
 from dms.core.transitions import run_transition
 from dms.core.validation import clean_text, money_amount, next_document_number
@@ -71,7 +74,9 @@ def record_payment(claim, *, actor, amount: Any, reference: str, not_allowed: st
         claim,
         "record_payment",
         actor=actor,
-        message=f"{paid} {reference}",
+        message=events.text(
+            gettext_noop("paid %(amount)s, reference %(reference)s"), amount=Money(paid), reference=reference
+        ),
         at=now or timezone.now(),
         amount=paid,
         reference=reference,

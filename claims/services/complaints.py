@@ -333,7 +333,9 @@ def complaint_add_note(
         actor=actor,
         instance=complaint,
         action=AuditAction.ACTION,
-        message=f"{note.get_kind_display()}: {note.text}",
+        message=events.text(
+            gettext_noop("%(kind)s: %(text)s"), kind=ComplaintNote.Kind(note.kind).label, text=note.text[:400]
+        ),
     )
     return note
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import Money
 from dms.core.inputs import parse_id
 from dms.core.models import AuditAction, Dealership
 from dms.core.transitions import run_transition
@@ -290,12 +291,15 @@ def warranty_claim_claims_confirm(
         raise ValidationError(errors)
     approved = money_amount(approved_amount, field="approved_amount", required=False)
     approved = claim.total if approved is None else approved
-    instruction_label = PartInstruction(part_instruction).label
     return run_transition(
         claim,
         "claims_confirm",
         actor=actor,
-        message=f"{approved}; {instruction_label}",
+        message=events.text(
+            gettext_noop("approved %(amount)s; %(instruction)s"),
+            amount=Money(approved),
+            instruction=PartInstruction(part_instruction).label,
+        ),
         at=now or timezone.now(),
         by=actor,
         amount=approved,

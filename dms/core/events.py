@@ -9,8 +9,10 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.functional import Promise
 
 from . import webhooks
+from .formatting import Money
 from .models import AuditAction, AuditEntry
 
 
@@ -44,8 +46,23 @@ class EventText:
     params: dict[str, Any]
 
 
+def _param(value: Any) -> Any:
+    """A parameter kept so that the reader's language applies to it too: a lazily translated label (a choice's
+    label, ``gettext_lazy``) as its msgid, an amount of money as money; anything else as a plain value."""
+    if isinstance(value, Promise):
+        args = getattr(value, "_args", ())  # gettext_lazy(msgid) or pgettext_lazy(context, msgid)
+        if len(args) == 1 and isinstance(args[0], str):
+            return {"msgid": args[0]}
+        if len(args) == 2 and all(isinstance(arg, str) for arg in args):
+            return {"msgid": args[1], "context": args[0]}
+        return str(value)
+    if isinstance(value, Money):
+        return {"money": str(value)}
+    return _plain(value)
+
+
 def text(msgid: str, **params: Any) -> EventText:
-    return EventText(msgid, {name: _plain(value) for name, value in params.items()})
+    return EventText(msgid, {name: _param(value) for name, value in params.items()})
 
 
 def record(

@@ -12,11 +12,12 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from . import requisites
+from .formatting import format_money
 
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
@@ -364,10 +365,25 @@ class AuditEntry(models.Model):
 
 
 def _shown_param(value: Any) -> Any:
-    """A stored parameter as the reader sees it: dates and times in their format and time zone."""
+    """A stored parameter as the reader sees it: dates and times in their format and time zone, labels in their
+    language, money with its currency (see ``events.text``)."""
+    if isinstance(value, dict) and "msgid" in value:
+        context = value.get("context")
+        return pgettext(context, value["msgid"]) if context else gettext(value["msgid"])
+    if isinstance(value, dict) and "money" in value:
+        return format_money(value["money"])
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         return shown_value(None, value)
     return value
+
+
+_MONEY_FIELD = re.compile(r"(price|cost|amount|total|_value|(^|_)rate)$")
+_NOT_MONEY_FIELDS = {"vat_rate"}
+
+
+def is_money_field(field: models.Field) -> bool:
+    """A DecimalField holding money (its name says so: price, cost, amount, total, value, an hourly rate)."""
+    return field.name not in _NOT_MONEY_FIELDS and bool(_MONEY_FIELD.search(field.name))
 
 
 def shown_value(field: models.Field | None, value: Any) -> Any:
@@ -381,6 +397,8 @@ def shown_value(field: models.Field | None, value: Any) -> Any:
         day = parse_date(value) if len(value) == 10 else None
         if day is not None:
             return date_format(day, "SHORT_DATE_FORMAT")
+        if isinstance(field, models.DecimalField) and is_money_field(field):
+            return format_money(value)
         if isinstance(field, models.DecimalField):
             try:
                 return number_format(Decimal(value), field.decimal_places, force_grouping=True)

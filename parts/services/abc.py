@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.models import AuditAction, Dealership
@@ -96,6 +97,6 @@ def abc_classify(*, actor, dealership: Dealership, now: datetime.datetime | None
         instance=dealership,
         action=AuditAction.ACTION,
         changes={"abc": counts, "thresholds": [str(a), str(b)]},
-        message="ABC classification",
+        message=events.text(gettext_noop("ABC classification")),
     )
     return counts

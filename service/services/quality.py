@@ -6,7 +6,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.transitions import is_available
@@ -161,5 +163,10 @@ def workorder_quality_check(
         work_order.rework_count += 1
         work_order.self_check_at = None
         names = ", ".join(r.job.description for r in failed)
-        _run(work_order, "fail_quality_check", actor=actor, message=notes or _("rework: %s") % names)
+        _run(
+            work_order,
+            "fail_quality_check",
+            actor=actor,
+            message=notes or events.text(gettext_noop("rework: %(jobs)s"), jobs=names),
+        )
     return check
