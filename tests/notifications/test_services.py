@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from dms.core import roles
 from dms.core.exceptions import ConflictError
@@ -46,7 +47,12 @@ def test_r13_completing_records_who_when_what(arrival, advisor):
     assert done.completed_on == d("2025-06-06")
     assert (done.outcome, done.comment) == ("reached", "Приедет в пятницу")
     entry = AuditEntry.objects.get(object_id=done.pk, action="transition", content_type__model="callevent")
-    assert entry.changes == {"status": ["open", "done"]} and "Дозвонились" in entry.message
+    assert entry.changes == {"status": ["open", "done"]}
+    # issue 14 item 8: the outcome is kept as its msgid and shown in the reader's language
+    with translation.override("ru"):
+        assert entry.shown_message == "Дозвонились: Приедет в пятницу"
+    with translation.override("en"):
+        assert "Дозвонились" not in entry.shown_message and entry.shown_message.endswith(": Приедет в пятницу")
 
 
 def test_r9_unreachable_creates_a_retry_due_in_3_days(arrival, advisor):

@@ -159,5 +159,9 @@ def test_page_with_chart_and_exports(world, director, client):
     assert exported["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1 + 6 + 4 + 4
+    # issue 14 item 8: money with its currency on the page and in the export's header; ratios apart from amounts
+    assert 'id="kpi-stock-value">800.00\u00a0₽<' in html  # the page is in English here
+    english = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert english[0][-2:] == ["Ratio", "Amount, ₽"] and english[4][0] == "Stock value" and english[4][-1] == "800.00"
     workbook = client.get(url, {"from": "2025-06-01", "to": "2025-06-30", "export": "xlsx"})
     assert workbook.status_code == 200 and workbook.content[:2] == b"PK"

@@ -149,7 +149,7 @@ def test_r1_placing_moves_not_placed_to_ordered_with_supplier_order(order, place
     assert (supplier_order.supplier, supplier_order.placed_by) == (supplier, parts_manager)
     assert _transitions(order) == [["not_placed", "ordered"]]
     entry = AuditEntry.objects.get(object_id=order.pk, action="transition")
-    assert entry.actor == parts_manager and "TMR-" in entry.message
+    assert entry.actor == parts_manager and "TMR-" in entry.shown_message
     # R1: the order list shows «Полностью заказан у поставщика» in brown.
     with translation.override("ru"):
         assert placed.get_status_display() == "Полностью заказан у поставщика"
