@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from dms.core.formatting import short_date
 from dms.core.roles import DIRECTOR
 
 from . import workorders
@@ -240,7 +241,7 @@ def _check_warranty_date(claim: WarrantyClaim) -> CheckResult:
             "warranty_date",
             False,
             _("The failure date %(date)s is outside the warranty (until %(end)s).")
-            % {"date": claim.failure_date.strftime("%d.%m.%Y"), "end": vehicle.warranty_end.strftime("%d.%m.%Y")},
+            % {"date": short_date(claim.failure_date), "end": short_date(vehicle.warranty_end)},
         )
     return CheckResult("warranty_date", True, _("In warranty by date."))
 

@@ -122,3 +122,14 @@ class Money(Decimal):
 def money_title(title: Any, currency: str | None = None) -> str:
     """A money column's header naming its currency: «Сумма, ₽»."""
     return f"{title}, {currency_symbol(currency)}"
+
+
+# -- dates in texts built in Python (messages, errors): the active language's format, never a fixed one -----------
+def short_date(value: datetime.date) -> str:
+    """«01.12.2026» in Russian, «12/01/2026» in English: the active language's SHORT_DATE_FORMAT."""
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def short_datetime(value: datetime.datetime) -> str:
+    """A wall-clock time (already in the dealership's zone) in the active language's SHORT_DATETIME_FORMAT."""
+    return formats.date_format(value, "SHORT_DATETIME_FORMAT")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import short_date
 from dms.core.models import Customer, Dealership
 from dms.core.transitions import audited_update, locked, run_transition
 from dms.core.validation import check_owned
@@ -94,7 +95,7 @@ def _return_deadline(received_on: datetime.date, today: datetime.date) -> dateti
                     "The return period has expired: requests are accepted within %(days)s working days of receipt, "
                     "that is until %(deadline)s."
                 )
-                % {"days": days, "deadline": deadline.strftime("%d.%m.%Y")}
+                % {"days": days, "deadline": short_date(deadline)}
             }
         )
     return deadline

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import short_date, short_datetime
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.transitions import is_available
 from dms.core.validation import check_owned
@@ -129,9 +130,7 @@ def _check_working_hours(*, advisor, cells: list[tuple[datetime.datetime, str]],
         local = scheduling.local(cell, tz)
         field = "handover_at" if kind == AppointmentSlot.Kind.HANDOVER else "starts_at"
         if local.date() in days_off:
-            raise ValidationError(
-                {field: _("%(date)s is the advisor's day off.") % {"date": local.strftime("%d.%m.%Y")}}
-            )
+            raise ValidationError({field: _("%(date)s is the advisor's day off.") % {"date": short_date(local.date())}})
         day_hours = hours.get(local.weekday())
         end_local = local + SLOT
         if (
@@ -141,10 +140,7 @@ def _check_working_hours(*, advisor, cells: list[tuple[datetime.datetime, str]],
             or end_local.time() > day_hours.ends_at
         ):
             raise ValidationError(
-                {
-                    field: _("%(time)s is outside the advisor's working hours.")
-                    % {"time": local.strftime("%d.%m.%Y %H:%M")}
-                }
+                {field: _("%(time)s is outside the advisor's working hours.") % {"time": short_datetime(local)}}
             )
 
 

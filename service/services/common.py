@@ -9,6 +9,7 @@ from django_fsm import TransitionNotAllowed
 
 from dms.core import roles as core_roles
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import short_datetime
 from dms.core.transitions import ModelT, locked, run_transition
 from dms.core.validation import check_staff
 
@@ -33,7 +34,7 @@ def _check_advisor(dealership_id: int, advisor) -> None:
 
 
 def _fmt(dt: datetime.datetime, tz) -> str:
-    return scheduling.local(dt, tz).strftime("%d.%m.%Y %H:%M")
+    return short_datetime(scheduling.local(dt, tz))
 
 
 def _run(instance: ModelT, name: str, *, actor, **options: Any) -> ModelT:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import short_date
 from dms.core.models import Dealership
 from dms.core.transitions import audited_create, audited_update
 from dms.core.validation import check_owned
@@ -66,7 +67,7 @@ def loaner_reserve(
     if not starts_on <= arrival <= ends_on:
         field = "starts_on" if starts_on > arrival else "ends_on"
         raise ValidationError(
-            {field: _("The loan must cover the arrival date, %(date)s.") % {"date": arrival.strftime("%d.%m.%Y")}}
+            {field: _("The loan must cover the arrival date, %(date)s.") % {"date": short_date(arrival)}}
         )
     # R18: one active loaner per appointment (the partial unique index settles a race; this gives the message).
     active = appointment.loaner_reservations.filter(status=LoanerReservation.Status.RESERVED).first()
@@ -90,7 +91,7 @@ def loaner_reserve(
         raise ValidationError(
             {
                 "loaner": _("%(loaner)s is already reserved on %(day)s (%(customer)s).")
-                % {"loaner": loaner, "day": clash.day.strftime("%d.%m.%Y"), "customer": clash.reservation.customer}
+                % {"loaner": loaner, "day": short_date(clash.day), "customer": clash.reservation.customer}
             }
         )
     try:

@@ -19,6 +19,8 @@ from django import forms as django_forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import spectacular_settings
 from rest_framework import serializers
@@ -308,6 +310,15 @@ def test_a_loan_must_cover_the_arrival_date(book, booking_advisor, dealership, a
         {"loaner": loaner.pk, "appointment": appointment.pk, "starts_on": "2030-03-05", "ends_on": "2030-03-06"},
     )
     assert late.status_code == 400 and "04.03.2030" in late.json()["starts_on"][0]
+    # issue 14 item 8: the date in the reader's format, not a fixed Russian one
+    english = client.post(
+        "/api/loaner-reservations/",
+        {"loaner": loaner.pk, "appointment": appointment.pk, "starts_on": "2030-03-05", "ends_on": "2030-03-06"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    with translation.override("en"):
+        arrival_in_english = date_format(datetime.date(2030, 3, 4), "SHORT_DATE_FORMAT")
+    assert arrival_in_english != "04.03.2030" and arrival_in_english in english.json()["starts_on"][0]
     early = client.post(
         "/api/loaner-reservations/",
         {"loaner": loaner.pk, "appointment": appointment.pk, "starts_on": "2030-03-01", "ends_on": "2030-03-03"},
