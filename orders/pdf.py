@@ -38,14 +38,14 @@ def customer_order_pdf(order: CustomerOrder) -> bytes:
     created = timezone.localtime(order.created_at, dealership.tz)
     title = _("Customer order %(number)s of %(date)s") % {
         "number": order.number,
-        "date": date_format(created, "d.m.Y"),
+        "date": date_format(created, "SHORT_DATE_FORMAT"),
     }
     facts = [
         [_("Customer"), order.customer.name],
         [_("Phone"), order.customer.phone.as_international if order.customer.phone else "—"],
         [_("Vehicle"), str(order.vehicle) if order.vehicle_id else "—"],
         [_("Status"), order.get_status_display()],
-        [_("ETA"), date_format(order.expected_at, "d.m.Y") if order.expected_at else _("to be confirmed")],
+        [_("ETA"), date_format(order.expected_at, "SHORT_DATE_FORMAT") if order.expected_at else _("to be confirmed")],
     ]
     story = [
         *requisites_block(dealership, width=width),

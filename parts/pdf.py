@@ -43,7 +43,7 @@ def count_sheet_pdf(count) -> bytes:
                 f"{count.get_kind_display()} · {count.warehouse.name}"
                 + (f" · {count.location.code}" if count.location else "")
                 + (f" · {_('class')} {count.abc_class}" if count.abc_class else "")
-                + f" · {date_format(timezone.localtime(count.started_at), 'd.m.Y')}"
+                + f" · {date_format(timezone.localtime(count.started_at), 'SHORT_DATE_FORMAT')}"
             ),
             s["p"],
         ),
@@ -87,7 +87,7 @@ def invoice_pdf(order) -> bytes:
     invoiced = timezone.localtime(order.invoiced_at or timezone.now(), dealership.tz)
     title = _("Invoice %(number)s of %(date)s") % {
         "number": order.invoice_number,
-        "date": date_format(invoiced, "d.m.Y"),
+        "date": date_format(invoiced, "SHORT_DATE_FORMAT"),
     }
     story = [
         *requisites_block(dealership, width=width),

@@ -9,6 +9,7 @@ from reportlab.lib.pagesizes import A6, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
+from dms.core.formatting import short_date, short_datetime
 from dms.core.pdf import (
     data_table,
     frame_width,
@@ -25,7 +26,8 @@ MARGIN = 15 * mm
 
 
 def _local(dt, dealership) -> str:
-    return timezone.localtime(dt, dealership.tz).strftime("%d.%m.%Y %H:%M") if dt else "—"
+    # issue 14 item 8: the reader's date format, in the dealership's time zone
+    return short_datetime(timezone.localtime(dt, dealership.tz)) if dt else "—"
 
 
 def work_order_pdf(wo) -> bytes:
@@ -151,7 +153,7 @@ def loaner_contract_pdf(reservation) -> bytes:
                     _("Loaner car"),
                     f"{loaner.make} {loaner.model}, {loaner.plate}" + (f", VIN {loaner.vin}" if loaner.vin else ""),
                 ],
-                [_("Period"), f"{reservation.starts_on:%d.%m.%Y} — {reservation.ends_on:%d.%m.%Y}"],
+                [_("Period"), f"{short_date(reservation.starts_on)} — {short_date(reservation.ends_on)}"],
             ],
             weights=[60, 114],
             width=width,
