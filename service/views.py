@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -309,7 +309,7 @@ class AppointmentActionView(DealershipPageMixin, View):
             services.loaner_reserve(actor=user, appointment=appointment, **form.cleaned_data)
             messages.success(request, _("Loaner car reserved."))
         elif action == "confirm":
-            services.appointment_confirm(actor=user, appointment=appointment, via=_("by the advisor"))
+            services.appointment_confirm(actor=user, appointment=appointment, via=gettext_noop("by the advisor"))
             messages.success(request, _("Appointment confirmed."))
         elif action == "open-work-order":
             if not user.has_perm("service.add_workorder"):

@@ -133,7 +133,7 @@ def appointment_confirm(*, actor, appointment: Appointment, via: str, now=None) 
         appointment,
         "confirm",
         actor=actor,
-        message=via,
+        message=events.text(via),  # issue 14 item 8: a msgid (gettext_noop), read in the reader's language
         check_perm=False,
         not_allowed=_("This appointment can no longer be confirmed."),
     )
@@ -152,7 +152,7 @@ def appointment_request_reschedule(*, actor, appointment: Appointment, via: str,
         appointment,
         "ask_reschedule",
         actor=actor,
-        message=via,
+        message=events.text(via),  # issue 14 item 8: a msgid (gettext_noop), read in the reader's language
         check_perm=False,
         not_allowed=_("This appointment can no longer be moved from here; please call us."),
     )
@@ -175,10 +175,12 @@ def appointment_request_reschedule(*, actor, appointment: Appointment, via: str,
 
 def confirmation_reply(*, appointment: Appointment, answer: str, now=None) -> Appointment:
     if answer == "confirm":
-        return appointment_confirm(actor=None, appointment=appointment, via=_("customer's reply link"), now=now)
+        return appointment_confirm(
+            actor=None, appointment=appointment, via=gettext_noop("customer's reply link"), now=now
+        )
     if answer == "reschedule":
         return appointment_request_reschedule(
-            actor=None, appointment=appointment, via=_("customer's reply link"), now=now
+            actor=None, appointment=appointment, via=gettext_noop("customer's reply link"), now=now
         )
     raise ValidationError({"answer": _("Choose to confirm or to reschedule.")})
 
@@ -202,11 +204,13 @@ def confirmation_call_record(*, actor, confirmation: AppointmentConfirmation, re
     confirmation.answered_at = _now(now)
     if result == "confirmed":
         confirmation.save()
-        appointment_confirm(actor=actor, appointment=confirmation.appointment, via=_("by phone"), now=now)
+        appointment_confirm(actor=actor, appointment=confirmation.appointment, via=gettext_noop("by phone"), now=now)
         return confirmation
     if result == "reschedule":
         confirmation.save()
-        appointment_request_reschedule(actor=actor, appointment=confirmation.appointment, via=_("by phone"), now=now)
+        appointment_request_reschedule(
+            actor=actor, appointment=confirmation.appointment, via=gettext_noop("by phone"), now=now
+        )
         return confirmation
     confirmation.status = ConfirmationStatus.UNREACHABLE
     confirmation.save()

@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from dms.core import roles
+from dms.core.models import AuditEntry
 from service import ical, pdf, services
 from service.models import Appointment, AppointmentConfirmation, AppointmentStatus, WorkOrderStatus
 from service.services import confirmations
@@ -183,6 +185,13 @@ def test_r19_signed_reply_link_confirms_or_asks_to_reschedule_without_login(book
     client.post(url, {"answer": "confirm"})
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
+    # issue 14 item 8: how it was confirmed is kept untranslated and read in each reader's language
+    entry = AuditEntry.objects.get(object_id=appointment.pk, content_type__model="appointment", action="transition")
+    assert entry.message == "customer's reply link"
+    with translation.override("ru"):
+        russian = entry.shown_message
+    with translation.override("en"):
+        assert entry.shown_message == "customer's reply link" != russian
     client.post(reverse("service:public_reply", args=[confirmations.reply_token(other)]), {"answer": "reschedule"})
     other.refresh_from_db()
     assert other.status == AppointmentStatus.RESCHEDULE
