@@ -21,6 +21,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from dms.core import requisites, roles
 from dms.core.downloads import ascii_filename, content_disposition
@@ -518,3 +520,17 @@ def test_dump_documents_for_review(w, tmp_path):
     for name in DOCUMENTS:
         (target / f"{name.replace(':', '_')}.pdf").write_bytes(fetch(w, name).content)
     assert len(list(target.glob("*.pdf"))) == len(DOCUMENTS)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_order_print_dates_follow_the_readers_language(w, language):
+    """Issue 14 item 8: dates on documents in the reader's format, not a fixed dd.mm.yyyy."""
+    order = w["objects"]["orders:print"]
+    w["client"].cookies["django_language"] = language
+    response = w["client"].get(reverse("orders:print", args=[order.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    text = plain_text(response.content)
+    with translation.override(language):
+        created = date_format(timezone.localtime(order.created_at, order.dealership.tz), "SHORT_DATE_FORMAT")
+    assert created in text
+    if language == "en":
+        assert timezone.localtime(order.created_at, order.dealership.tz).strftime("%d.%m.%Y") not in text
