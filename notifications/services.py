@@ -9,23 +9,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dms.core import events, webhooks
-from dms.core.broker import publish
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel, Customer
 from dms.core.tenancy import allowed_dealership_ids
-from orders.models import CustomerOrder, OrderStatus
+from dms.core.transitions import is_available, locked, run_transition
+from orders.models import CustomerOrder
 
-from . import generator
+from . import generator, selectors, signals
 from .models import (
     DELIVERY_RANK,
     FINAL_DELIVERY_STATUSES,
+    ORDER_STATUSES_WITH_CALLS,
     RETRY_DAYS,
     RETRY_OUTCOMES,
     CallEvent,
     CallKind,
     CallOutcome,
-    CallStatus,
-    CancelReason,
     Delivery,
     DeliveryStatus,
     OptOut,
@@ -45,10 +44,15 @@ def local_today(dealership, now: datetime.datetime | None = None) -> datetime.da
 def call_events_generate(
     *, now: datetime.datetime | None = None, order_ids: list[int] | None = None, notify: bool = True
 ) -> generator.TickResult:
-    """One tick (R3, R5–R7, R10, 30-day rule): close what is over, create what is due. Idempotent, set-wise."""
+    """One tick (R3, R5–R7, R10, 30-day rule): close what is over, create what is due. Idempotent, set-wise.
+
+    The beat runs it over every order; an order's status change runs it over that order at once
+    (``receivers.on_status_changed``), as of the change's moment."""
     now = now or timezone.now()
     with transaction.atomic():
+        cancelled = call_events_close(order_ids=order_ids)
         result = generator.tick(now=now, order_ids=order_ids)
+        result.cancelled = cancelled
         # Issue 16 item 5: the generator writes events with INSERT … SELECT (no audit entry, so no webhook from
         # dms.core.events): their outbox rows are written here, in the same transaction.
         webhooks.emit_for_rows(
@@ -61,24 +65,16 @@ def call_events_generate(
     return result
 
 
-@transaction.atomic
-def call_events_close_for_order(*, order_id: int, target: str, now: datetime.datetime | None = None) -> int:
-    """An order moved on: received/cancelled cancels open interim-ETA events; issued/cancelled closes all (R3)."""
-    now = now or timezone.now()
-    open_events = CallEvent.objects.filter(order_id=order_id, status=CallStatus.OPEN)
-    if target == OrderStatus.RECEIVED:
-        return open_events.filter(kind=CallKind.INTERIM_ETA).update(
-            status=CallStatus.CANCELLED, cancel_reason=CancelReason.PARTS_RECEIVED, updated_at=now
-        )
-    if target == OrderStatus.CANCELLED:
-        reason = CancelReason.ORDER_CANCELLED
-    elif target == OrderStatus.ISSUED:
-        reason = CancelReason.ORDER_ISSUED
-    elif target == OrderStatus.RETURNED:  # issue 15 item 8: a terminal state, its calls end too
-        reason = CancelReason.ORDER_RETURNED
-    else:
-        return 0
-    return open_events.update(status=CallStatus.CANCELLED, cancel_reason=reason, updated_at=now)
+@transaction.atomic(savepoint=False)  # inside a tick: no savepoint round trips (the tick's query budget)
+def call_events_close(*, order_ids: list[int] | None = None) -> int:
+    """The one path that ends call events (R3; issue 15 item 8): every open event whose order moved on is
+    cancelled through its FSM transition — locked, saved and audited like any other status change."""
+    closing = selectors.call_events_to_close(order_ids=order_ids).select_for_update(of=("self",))
+    count = 0
+    for event in closing:
+        run_transition(event, "cancel", actor=None, reason=event.closing_reason)
+        count += 1
+    return count
 
 
 # -- recording a call's result -------------------------------------------------------------------------------------
@@ -119,8 +115,8 @@ def call_event_complete(
     now = now or timezone.now()
     if event.dealership_id not in allowed_dealership_ids(actor):
         raise ValidationError({"event": _("Unknown call event.")})
-    event = CallEvent.objects.select_for_update().select_related("dealership").get(pk=event.pk)
-    if event.status != CallStatus.OPEN:
+    event = locked(event)
+    if not is_available(event, "complete"):
         raise ConflictError(
             _("This call event is already %(status)s; its result cannot be recorded again.")
             % {"status": event.get_status_display().lower()}
@@ -146,18 +142,19 @@ def call_event_complete(
     if errors:
         raise ValidationError(errors)
 
-    event.complete(by=actor, at=now, on=today, outcome=outcome, comment=comment, agreed_date=agreed_date)
-    event.save()
-    events.record_transition(
+    run_transition(
+        event,
+        "complete",
         actor=actor,
-        instance=event,
-        source=CallStatus.OPEN,
-        target=event.status,
-        message=f"{event.get_outcome_display()}{': ' + comment if comment else ''}"[:500],
+        message=f"{CallOutcome(outcome).label}{': ' + comment if comment else ''}"[:500],
+        by=actor,
+        at=now,
+        on=today,
+        outcome=outcome,
+        comment=comment,
+        agreed_date=agreed_date,
     )
-    order_open = CustomerOrder.objects.filter(
-        pk=event.order_id, status__in=[OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED]
-    ).exists()
+    order_open = CustomerOrder.objects.filter(pk=event.order_id, status__in=ORDER_STATUSES_WITH_CALLS).exists()
     if order_open:
         if outcome in RETRY_OUTCOMES:
             # R9: customer unreachable → the next call within 3 days.
@@ -213,22 +210,11 @@ def _recipient(customer: Customer, channel: str) -> str:
 
 
 def _queue(delivery_ids: list[int]) -> None:
+    """After commit, announce the new deliveries: the tasks module (which imports this one, never the reverse)
+    publishes their sending tasks (``notifications.apps``)."""
     ids = list(delivery_ids)
     if ids:
-        transaction.on_commit(lambda: publish_deliveries(ids))
-
-
-def publish_deliveries(delivery_ids: list[int]) -> int:
-    """Queue one sending task per delivery. A dead broker never fails the caller (the request is committed): stop at
-    the first failure; the deliveries stay «queued» and ``deliveries_unpublished`` hands them to the next tick."""
-    from .tasks import send_delivery
-
-    published = 0
-    for pk in delivery_ids:
-        if not publish(send_delivery, pk):
-            break
-        published += 1
-    return published
+        transaction.on_commit(lambda: signals.deliveries_queued.send(sender=Delivery, delivery_ids=ids))
 
 
 # A queued delivery nobody tried for this long lost its task (broker down when it was published).

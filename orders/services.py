@@ -14,6 +14,7 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import is_available, locked, run_transition
 from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import LowStockAlert, Part, Reservation, Supplier
 from parts.selectors import purchase_price
@@ -21,6 +22,7 @@ from parts.services import reservation_release, stock_issue, stock_receive
 
 from . import signals
 from .models import (
+    LONG_DELIVERY_DAYS,
     CustomerOrder,
     CustomerOrderLine,
     OrderKind,
@@ -31,9 +33,6 @@ from .models import (
     ReceiptLine,
     SupplierOrder,
 )
-
-# R3/R4: a delivery term longer than this many days from ordering is a "long" one.
-LONG_DELIVERY_DAYS = 7
 
 
 def _quantity(value: Any, field: str) -> Decimal:
@@ -61,17 +60,20 @@ def _check_staff(user, dealership: Dealership, field: str) -> None:
         raise ValidationError({field: _("This employee does not work in the dealership.")})
 
 
-def _locked(order: CustomerOrder) -> CustomerOrder:
-    # The row lock serialises concurrent actions on one order; the loser then sees the winner's state.
-    return CustomerOrder.objects.select_for_update().select_related("dealership").get(pk=order.pk)
-
-
-def _after_transition(order: CustomerOrder, *, actor, source: str, message: str = "") -> None:
-    events.record_transition(actor=actor, instance=order, source=source, target=order.status, message=message)
+def _transition(
+    order: CustomerOrder, name: str, *, actor, at: datetime.datetime, message: str = "", **kwargs: Any
+) -> CustomerOrder:
+    """Run one of the order's transitions through the shared runner (role, save, audit) and announce the change
+    after commit: ``status_changed`` carries the moment, so a listener never reads the order back for it."""
+    source = order.status
+    run_transition(order, name, actor=actor, message=message, at=at, **kwargs)
     order_id, target = order.pk, order.status
     transaction.on_commit(
-        lambda: signals.status_changed.send(sender=CustomerOrder, order_id=order_id, source=source, target=target)
+        lambda: signals.status_changed.send(
+            sender=CustomerOrder, order_id=order_id, source=source, target=target, at=at
+        )
     )
+    return order
 
 
 @transaction.atomic
@@ -154,7 +156,7 @@ def customer_order_update(*, actor, order: CustomerOrder, data: dict[str, Any]) 
     unknown = set(data) - set(editable)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    order = _locked(order)
+    order = locked(order)
     if order.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
         raise ConflictError(_("A closed order cannot be changed."))
     _check_staff(data.get("parts_manager"), order.dealership, "parts_manager")
@@ -183,8 +185,8 @@ def customer_order_place(
     """Place the order with a supplier (R1, R4). Each line records its purchase price (issue 15 item 5): the one
     given in ``purchase_prices`` (line id → price) or else the supplier's price list on the placing date."""
     now = now or timezone.now()
-    order = _locked(order)
-    if order.status != OrderStatus.NOT_PLACED:
+    order = locked(order)
+    if not is_available(order, "place"):
         raise ConflictError(
             _("Order %(number)s is already %(status)s; it can be placed only once.")
             % {"number": order.number, "status": order.get_status_display()}
@@ -227,17 +229,15 @@ def customer_order_place(
         placed_by=actor,
         placed_at=now,
     )
-    source = order.status
-    order.place(at=now, expected_at=expected_at)
-    order.save()
-    _after_transition(
+    return _transition(
         order,
+        "place",
         actor=actor,
-        source=source,
+        at=now,
+        expected_at=expected_at,
         message=_("Supplier %(supplier)s, order %(number)s, ETA %(eta)s")
         % {"supplier": supplier, "number": supplier_order_number.strip(), "eta": expected_at.strftime("%d.%m.%Y")},
     )
-    return order
 
 
 # The largest purchase price a line can hold (CustomerOrderLine.purchase_price: 12 digits, 2 decimals).
@@ -282,9 +282,9 @@ def customer_order_receive(
 ) -> Receipt:
     """Record arrived parts per line (R2). ``lines`` is ``[{"line": line id or CustomerOrderLine, "quantity": q}]``."""
     now = now or timezone.now()
-    order = _locked(order)
-    if order.status not in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED):
-        if order.status == OrderStatus.NOT_PLACED:
+    order = locked(order)
+    if not is_available(order, "receive"):
+        if is_available(order, "place"):
             raise ConflictError(_("Order %(number)s is not placed with a supplier yet.") % {"number": order.number})
         raise ConflictError(
             _("Order %(number)s is %(status)s: nothing more can be received.")
@@ -328,13 +328,11 @@ def customer_order_receive(
         line.save(update_fields=["quantity_received"])
         ReceiptLine.objects.create(receipt=receipt, line=line, quantity=quantity)
     _stock_in(actor=actor, order=order, receipt=receipt, received={order_lines[k]: v for k, v in wanted.items()})
-    source = order.status
-    order.receive(at=now)
-    order.save()
-    _after_transition(
+    _transition(
         order,
+        "receive",
         actor=actor,
-        source=source,
+        at=now,
         message=", ".join(f"{order_lines[k].part.number} × {v.normalize()}" for k, v in wanted.items()),
     )
     order_id, receipt_id = order.pk, receipt.pk
@@ -369,17 +367,13 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
 @transaction.atomic
 def customer_order_issue(*, actor, order: CustomerOrder, now: datetime.datetime | None = None) -> CustomerOrder:
     now = now or timezone.now()
-    order = _locked(order)
-    if order.status != OrderStatus.RECEIVED:
+    order = locked(order)
+    if not is_available(order, "issue"):
         raise ConflictError(
             _("Order %(number)s is %(status)s: only a fully received order can be issued.")
             % {"number": order.number, "status": order.get_status_display()}
         )
-    source = order.status
-    order.issue(at=now)
-    order.save()
-    _after_transition(order, actor=actor, source=source)
-    return order
+    return _transition(order, "issue", actor=actor, at=now)
 
 
 @transaction.atomic
@@ -390,17 +384,13 @@ def customer_order_cancel(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Enter the reason for cancelling.")})
-    order = _locked(order)
-    if order.status not in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED):
+    order = locked(order)
+    if not is_available(order, "cancel"):
         raise ConflictError(
             _("Order %(number)s is %(status)s and can no longer be cancelled.")
             % {"number": order.number, "status": order.get_status_display()}
         )
-    source = order.status
-    order.cancel(at=now, reason=reason[:500])
-    order.save()
-    _after_transition(order, actor=actor, source=source, message=reason[:500])
-    return order
+    return _transition(order, "cancel", actor=actor, at=now, reason=reason[:500], message=reason[:500])
 
 
 @transaction.atomic
@@ -416,15 +406,13 @@ def customer_order_return_to_supplier(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Enter the reason for the return.")})
-    order = _locked(order)
-    if order.status != OrderStatus.RECEIVED:
+    order = locked(order)
+    if not is_available(order, "return_to_supplier"):
         raise ConflictError(
             _("Order %(number)s is %(status)s: only received, uncollected parts can be returned to the supplier.")
             % {"number": order.number, "status": order.get_status_display()}
         )
-    source = order.status
-    order.return_to_supplier(at=now, reason=reason[:500])
-    order.save()
+    _transition(order, "return_to_supplier", actor=actor, at=now, reason=reason[:500], message=reason[:500])
     reservations = Reservation.objects.filter(
         dealership=order.dealership, customer_order_id=order.pk, status=Reservation.Status.ACTIVE
     ).select_related("part", "warehouse")
@@ -441,7 +429,6 @@ def customer_order_return_to_supplier(
             reason="return_to_supplier",
             note=reason[:300],
         )
-    _after_transition(order, actor=actor, source=source, message=reason[:500])
     return order
 
 
