@@ -1,13 +1,13 @@
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 
 from . import selectors, services
-from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
+from .api_base import DRF_LOOKUP_REGEX, SEARCH_PARAMETER, ScopedModelViewSet, ScopedPrimaryKeyRelatedField
 from .models import Customer, Vehicle, normalize_vin, validate_vin
 from .parsers import BoundedJSONParser
 from .security import ClientAddressThrottle
@@ -109,61 +109,38 @@ class VehicleSerializer(serializers.ModelSerializer):
         return value
 
 
-class _ScopedModelViewSet(
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-
-
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["customers"])
-class CustomerViewSet(_ScopedModelViewSet):
+class CustomerViewSet(ScopedModelViewSet):
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()
     filterset_fields = ["preferred_channel", "lead_source", "assigned_manager", "is_vip"]
     ordering_fields = ["name", "created_at"]
+    lookup_value_regex = DRF_LOOKUP_REGEX
+    create_service = services.customer_create
+    update_service = services.customer_update
+    update_kwarg = "customer"
 
     def get_queryset(self):
         return selectors.customer_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("vehicles")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.customer_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.customer_update(
-            actor=self.request.user, customer=serializer.instance, data=serializer.validated_data
-        )
-
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["vehicles"])
-class VehicleViewSet(_ScopedModelViewSet):
+class VehicleViewSet(ScopedModelViewSet):
     serializer_class = VehicleSerializer
     queryset = Vehicle.objects.none()
     filterset_fields = ["customer", "make", "year"]
     ordering_fields = ["vin", "make", "created_at", "mileage"]
 
+    lookup_value_regex = DRF_LOOKUP_REGEX
+    create_service = services.vehicle_create
+    update_service = services.vehicle_update
+    update_kwarg = "vehicle"
+
     def get_queryset(self):
         return selectors.vehicle_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
-
-    def perform_create(self, serializer):
-        serializer.instance = services.vehicle_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.vehicle_update(
-            actor=self.request.user, vehicle=serializer.instance, data=serializer.validated_data
         )

@@ -1,0 +1,13 @@
+"""The project's URLs plus test-only routes for the shared page action view (tests/core/test_blocks.py)."""
+
+from django.urls import path
+
+from dms.urls import urlpatterns as project_urlpatterns
+
+from .test_blocks import ComplaintButtons, SingleButton
+
+urlpatterns = [
+    path("test-actions/<int:pk>/<str:action>/", ComplaintButtons.as_view(), name="test_action"),
+    path("test-single/<int:pk>/", SingleButton.as_view(), name="test_single"),
+    *project_urlpatterns,
+]
