@@ -2,8 +2,9 @@
 
 On PostgreSQL a tick is one INSERT … SELECT … ON CONFLICT DO NOTHING creating the due events (closing the events
 of orders that moved on is ``services.call_events_close``, the one path through the FSM and the audit). Local
-dates are computed in each dealership's time zone inside SQL (``AT TIME ZONE``), so a daylight-saving change never doubles or skips a day. The unique
-constraint ``callevent_once_per_order_kind_day`` makes two concurrent ticks (or a tick and a receipt) harmless.
+dates are computed in each dealership's time zone inside SQL (``AT TIME ZONE``), so a daylight-saving change never
+doubles or skips a day. The unique constraint ``callevent_once_per_order_kind_day`` makes two concurrent ticks
+(or a tick and a receipt) harmless.
 
 SQLite (the local "run" mode) has no time zones in SQL; there the same rules run in Python, order by order.
 """

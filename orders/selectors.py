@@ -84,6 +84,7 @@ def provide_call_log(*, for_orders, sql, from_json) -> None:
     global _call_log_provider
     _call_log_provider = CallLogProvider(for_orders=for_orders, sql=sql, from_json=from_json)
 
+
 # Sort keys the dashboard and the API accept (``-key`` sorts descending); each maps to the model's columns.
 SORT_FIELDS: dict[str, tuple[str, ...]] = {
     "number": ("number",),

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
-from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import is_available, locked, run_transition
+from dms.core.validation import check_staff, money_amount, next_document_number, positive_quantity
 from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import LowStockAlert, Part, Reservation, Supplier
 from parts.selectors import purchase_price
@@ -35,29 +35,9 @@ from .models import (
 )
 
 
-def _quantity(value: Any, field: str) -> Decimal:
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError({field: _("Enter a number.")}) from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({field: _("The quantity must be greater than zero.")})
-    if quantity != quantity.quantize(Decimal("0.01")) or quantity >= Decimal("100000000"):
-        raise ValidationError({field: _("The quantity has too many digits.")})
-    return quantity
-
-
-def _next_number(dealership: Dealership) -> str:
-    counter, _created = OrderNumberCounter.objects.get_or_create(dealership=dealership)
-    counter = OrderNumberCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return f"{dealership.order_prefix}{counter.last_value:09d}"
-
-
-def _check_staff(user, dealership: Dealership, field: str) -> None:
-    if user is not None and dealership.pk not in allowed_dealership_ids(user):
-        raise ValidationError({field: _("This employee does not work in the dealership.")})
+def _quantity(value: Any) -> Decimal:
+    # An order line holds hundredths, below 10⁸ (CustomerOrderLine.quantity: 10 digits, 2 decimals).
+    return positive_quantity(value, field="lines", places=2, below=Decimal("100000000"))
 
 
 def _transition(
@@ -109,7 +89,7 @@ def customer_order_create(
         errors["on_waiting_lot"] = _("Only an order with a vehicle can wait on the lot.")
     if errors:
         raise ValidationError(errors)
-    _check_staff(parts_manager, dealership, "parts_manager")
+    check_staff(dealership, parts_manager, field="parts_manager")
 
     parsed: list[tuple[Part, Decimal]] = []
     seen: set[int] = set()
@@ -120,13 +100,15 @@ def customer_order_create(
         if part.pk in seen:
             raise ValidationError({"lines": _("Part %(part)s is listed twice.") % {"part": part.number}})
         seen.add(part.pk)
-        parsed.append((part, _quantity(line.get("quantity"), "lines")))
+        parsed.append((part, _quantity(line.get("quantity"))))
     if not parsed:
         raise ValidationError({"lines": _("An order needs at least one line.")})
 
     order = CustomerOrder(
         dealership=dealership,
-        number=_next_number(dealership),
+        number=next_document_number(
+            OrderNumberCounter, prefix=dealership.order_prefix, digits=9, dealership=dealership
+        ),
         kind=kind,
         purpose=purpose,
         customer=customer,
@@ -159,7 +141,7 @@ def customer_order_update(*, actor, order: CustomerOrder, data: dict[str, Any]) 
     order = locked(order)
     if order.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
         raise ConflictError(_("A closed order cannot be changed."))
-    _check_staff(data.get("parts_manager"), order.dealership, "parts_manager")
+    check_staff(order.dealership_id, data.get("parts_manager"), field="parts_manager")
     before = events.snapshot(order, list(data))
     for name, value in data.items():
         setattr(order, name, value)
@@ -244,30 +226,40 @@ def customer_order_place(
 MAX_PURCHASE_PRICE = Decimal("9999999999.99")
 
 
+def _line_id(key: Any) -> int | None:
+    """A line given by id or as the line itself (purchase prices are keyed either way)."""
+    try:
+        return int(getattr(key, "pk", key))
+    except (TypeError, ValueError):
+        return None
+
+
 def _clean_purchase_prices(
     purchase_prices: dict[int, Any] | None, lines: list[CustomerOrderLine], errors: dict
 ) -> dict[int, Decimal]:
     """Explicit purchase prices per line of this order: a number from 0 to MAX_PURCHASE_PRICE (issue 15 item 5)."""
     cleaned: dict[int, Decimal] = {}
     by_id = {line.pk: line for line in lines}
+    bounds = _("Enter a purchase price from 0 to %(max)s.") % {"max": MAX_PURCHASE_PRICE}
     for key, value in (purchase_prices or {}).items():
-        try:
-            line_id = int(getattr(key, "pk", key))
-        except (TypeError, ValueError):
-            line_id = None
+        line_id = _line_id(key)
         if line_id not in by_id:
             errors["purchase_prices"] = _("Unknown order line.")
             continue
-        if value is None or value == "":
-            continue  # not given: the price list decides
         try:
-            price = Decimal(str(value))
-        except (InvalidOperation, ValueError, TypeError):
-            price = None
-        if price is None or not price.is_finite() or price < 0 or price > MAX_PURCHASE_PRICE:
-            errors["purchase_prices"] = _("Enter a purchase price from 0 to %(max)s.") % {"max": MAX_PURCHASE_PRICE}
+            price = money_amount(
+                value,
+                field="purchase_prices",
+                required=False,  # not given: the price list decides
+                maximum=MAX_PURCHASE_PRICE,
+                invalid=bounds,
+                out_of_range=bounds,
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
             continue
-        cleaned[line_id] = price.quantize(Decimal("0.01"))
+        if price is not None:
+            cleaned[line_id] = price
     return cleaned
 
 
@@ -299,7 +291,7 @@ def customer_order_receive(
             raise ValidationError({"lines": _("Line %(line)s is not a line of this order.") % {"line": line_id}})
         if line_id in wanted:
             raise ValidationError({"lines": _("Line %(line)s is listed twice.") % {"line": line_id}})
-        wanted[line_id] = _quantity(item.get("quantity"), "lines")
+        wanted[line_id] = _quantity(item.get("quantity"))
     if not wanted:
         raise ValidationError({"lines": _("Enter at least one received line.")})
     for line_id, quantity in wanted.items():
@@ -470,10 +462,7 @@ def customer_order_place_batch(
     line_order = dict(CustomerOrderLine.objects.filter(order_id__in=ids).values_list("pk", "order_id"))
     prices_by_order: dict[int, dict[int, Any]] = {}
     for key, value in (purchase_prices or {}).items():
-        try:
-            line_id = int(getattr(key, "pk", key))
-        except (TypeError, ValueError):
-            line_id = None
+        line_id = _line_id(key)
         if line_id not in line_order:
             raise ValidationError({"purchase_prices": _("Unknown order line.")})
         prices_by_order.setdefault(line_order[line_id], {})[line_id] = value
