@@ -134,11 +134,7 @@ def wanted_events(order: CustomerOrder, today: datetime.date) -> list[tuple[str,
                 rows.append((CallKind.LOT_REPAIR, order.author_id, received_on))
         if today >= received_on + datetime.timedelta(days=UNCOLLECTED_AFTER_DAYS):
             rows.append((CallKind.UNCOLLECTED, order.author_id, today))
-    if (
-        order.status in WAITING_STATUSES
-        and order.placed_at is not None
-        and order.expected_at is not None
-    ):
+    if order.status in WAITING_STATUSES and order.placed_at is not None and order.expected_at is not None:
         placed_on = order.placed_at.astimezone(tz).date()
         if (order.expected_at - placed_on).days > LONG_DELIVERY_DAYS and today >= placed_on:
             period = (today - placed_on).days // INTERIM_EVERY_DAYS

@@ -101,6 +101,43 @@ def _follow_up(*, event: CallEvent, kind: str, due: datetime.date) -> CallEvent:
     return follow
 
 
+def _check_call_result(
+    *, event: CallEvent, outcome: str, comment: str, agreed_date: datetime.date | None, today: datetime.date
+) -> None:
+    """The recorded result fits the event (R13): its outcomes, the comment's length, an agreed date (R8)."""
+    errors: dict[str, str] = {}
+    if outcome not in CallOutcome.values:
+        errors["outcome"] = _("Unknown outcome.")
+    elif outcome not in event.allowed_outcomes():
+        errors["outcome"] = _("This outcome does not fit a «%(kind)s» event.") % {"kind": event.get_kind_display()}
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = _("The comment is too long (at most %(n)s characters).") % {"n": MAX_COMMENT}
+    if agreed_date is not None:
+        if agreed_date < today:
+            errors["agreed_date"] = _("The agreed date is in the past.")
+        elif (agreed_date - today).days > MAX_AGREED_DAYS_AHEAD:
+            errors["agreed_date"] = _("The agreed date is more than a year ahead.")
+        elif outcome in CallOutcome.values and outcome != CallOutcome.REACHED:
+            errors["agreed_date"] = _("A date can be agreed only when the customer was reached.")
+    if outcome == CallOutcome.DID_NOT_COME and "outcome" not in errors and today < event.due_date:
+        errors["outcome"] = _("The agreed date has not come yet.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _follow_ups(*, event: CallEvent, outcome: str, agreed_date: datetime.date | None, today: datetime.date) -> None:
+    """The calls a recorded result asks for, while the order still has calls."""
+    if outcome in RETRY_OUTCOMES:
+        # R9: customer unreachable → the next call within 3 days.
+        _follow_up(event=event, kind=CallKind.RETRY, due=today + datetime.timedelta(days=RETRY_DAYS))
+    if agreed_date is not None:
+        # R8: later calls strictly on the agreed date.
+        _follow_up(event=event, kind=CallKind.AGREED_DATE, due=agreed_date)
+    if outcome == CallOutcome.DID_NOT_COME:
+        # R12: the customer did not come on the agreed date → a call the same day.
+        _follow_up(event=event, kind=CallKind.NO_SHOW, due=event.due_date)
+
+
 @transaction.atomic
 def call_event_complete(
     *,
@@ -123,25 +160,7 @@ def call_event_complete(
         )
     today = local_today(event.dealership, now)
     comment = (comment or "").strip()
-    errors: dict[str, str] = {}
-    if outcome not in CallOutcome.values:
-        errors["outcome"] = _("Unknown outcome.")
-    elif outcome not in event.allowed_outcomes():
-        errors["outcome"] = _("This outcome does not fit a «%(kind)s» event.") % {"kind": event.get_kind_display()}
-    if len(comment) > MAX_COMMENT:
-        errors["comment"] = _("The comment is too long (at most %(n)s characters).") % {"n": MAX_COMMENT}
-    if agreed_date is not None:
-        if agreed_date < today:
-            errors["agreed_date"] = _("The agreed date is in the past.")
-        elif (agreed_date - today).days > MAX_AGREED_DAYS_AHEAD:
-            errors["agreed_date"] = _("The agreed date is more than a year ahead.")
-        elif outcome in CallOutcome.values and outcome != CallOutcome.REACHED:
-            errors["agreed_date"] = _("A date can be agreed only when the customer was reached.")
-    if outcome == CallOutcome.DID_NOT_COME and "outcome" not in errors and today < event.due_date:
-        errors["outcome"] = _("The agreed date has not come yet.")
-    if errors:
-        raise ValidationError(errors)
-
+    _check_call_result(event=event, outcome=outcome, comment=comment, agreed_date=agreed_date, today=today)
     run_transition(
         event,
         "complete",
@@ -154,17 +173,8 @@ def call_event_complete(
         comment=comment,
         agreed_date=agreed_date,
     )
-    order_open = CustomerOrder.objects.filter(pk=event.order_id, status__in=ORDER_STATUSES_WITH_CALLS).exists()
-    if order_open:
-        if outcome in RETRY_OUTCOMES:
-            # R9: customer unreachable → the next call within 3 days.
-            _follow_up(event=event, kind=CallKind.RETRY, due=today + datetime.timedelta(days=RETRY_DAYS))
-        if agreed_date is not None:
-            # R8: later calls strictly on the agreed date.
-            _follow_up(event=event, kind=CallKind.AGREED_DATE, due=agreed_date)
-        if outcome == CallOutcome.DID_NOT_COME:
-            # R12: the customer did not come on the agreed date → a call the same day.
-            _follow_up(event=event, kind=CallKind.NO_SHOW, due=event.due_date)
+    if CustomerOrder.objects.filter(pk=event.order_id, status__in=ORDER_STATUSES_WITH_CALLS).exists():
+        _follow_ups(event=event, outcome=outcome, agreed_date=agreed_date, today=today)
     return event
 
 

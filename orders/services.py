@@ -56,6 +56,23 @@ def _transition(
     return order
 
 
+def _order_lines(lines: Iterable[dict], dealership: Dealership) -> list[tuple[Part, Decimal]]:
+    """(part, quantity) of a new order's lines: parts of the dealership, each once, at least one line."""
+    parsed: list[tuple[Part, Decimal]] = []
+    seen: set[int] = set()
+    for index, line in enumerate(lines):
+        part = line.get("part")
+        if not isinstance(part, Part) or part.dealership_id != dealership.pk:
+            raise ValidationError({"lines": _("Line %(n)s: unknown part.") % {"n": index + 1}})
+        if part.pk in seen:
+            raise ValidationError({"lines": _("Part %(part)s is listed twice.") % {"part": part.number}})
+        seen.add(part.pk)
+        parsed.append((part, _quantity(line.get("quantity"))))
+    if not parsed:
+        raise ValidationError({"lines": _("An order needs at least one line.")})
+    return parsed
+
+
 @transaction.atomic
 def customer_order_create(
     *,
@@ -91,18 +108,7 @@ def customer_order_create(
         raise ValidationError(errors)
     check_staff(dealership, parts_manager, field="parts_manager")
 
-    parsed: list[tuple[Part, Decimal]] = []
-    seen: set[int] = set()
-    for index, line in enumerate(lines):
-        part = line.get("part")
-        if not isinstance(part, Part) or part.dealership_id != dealership.pk:
-            raise ValidationError({"lines": _("Line %(n)s: unknown part.") % {"n": index + 1}})
-        if part.pk in seen:
-            raise ValidationError({"lines": _("Part %(part)s is listed twice.") % {"part": part.number}})
-        seen.add(part.pk)
-        parsed.append((part, _quantity(line.get("quantity"))))
-    if not parsed:
-        raise ValidationError({"lines": _("An order needs at least one line.")})
+    parsed = _order_lines(lines, dealership)
 
     order = CustomerOrder(
         dealership=dealership,

@@ -599,10 +599,10 @@ class ReceiveBatchView(DealershipPageMixin, View):
         supplier, number, orders = self._delivery(request)
         return self._render(request, supplier, number, orders)
 
-    def post(self, request):
-        supplier, number, orders = self._delivery(request)
-        if supplier is None or not orders:
-            raise Http404
+    @staticmethod
+    def _entered_lines(request, orders) -> tuple[list[dict], list[str], dict[str, str]]:
+        """The quantities typed per line (or every outstanding one with "receive all"), the typing errors, and
+        what was typed, to show the form again."""
         receive_all = "receive_all" in request.POST
         lines, errors, entered = [], [], {}
         for order in orders:
@@ -627,6 +627,13 @@ class ReceiveBatchView(DealershipPageMixin, View):
                         continue
                 if quantity > 0 or not receive_all:
                     lines.append({"order": order.pk, "line": line.pk, "quantity": quantity})
+        return lines, errors, entered
+
+    def post(self, request):
+        supplier, number, orders = self._delivery(request)
+        if supplier is None or not orders:
+            raise Http404
+        lines, errors, entered = self._entered_lines(request, orders)
         if not errors:
             try:
                 services.customer_order_receive_batch(
