@@ -219,6 +219,26 @@ def _recipient(customer: Customer, channel: str) -> str:
     return ""
 
 
+def _address(customer: Customer) -> tuple[str, str] | None:
+    """(channel, recipient) a message to the customer goes to: their preferred channel when it is SMS or e-mail,
+    not opted out of, with an address; None otherwise."""
+    channel = customer.preferred_channel
+    if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+        return None
+    recipient = _recipient(customer, channel)
+    return (channel, recipient) if recipient else None
+
+
+def _delivery_once(**fields) -> Delivery | None:
+    """The message row, or None when it already exists (the unique constraints keep one per event or reference
+    and channel, whoever writes it concurrently)."""
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
 def _queue(delivery_ids: list[int]) -> None:
     """After commit, announce the new deliveries: the tasks module (which imports this one, never the reverse)
     publishes their sending tasks (``notifications.apps``)."""
@@ -250,30 +270,26 @@ def customer_notify(*, actor, customer: Customer, subject: str, body: str, refer
     Returns the Delivery (sent by a Celery task after commit), or None when the customer prefers phone calls, has
     opted out of the channel, or has no address for it. The same ``reference`` never sends twice on one channel.
     """
-    channel = customer.preferred_channel
-    if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+    address = _address(customer)
+    if address is None:
         return None
-    recipient = _recipient(customer, channel)
-    if not recipient:
-        return None
+    channel, recipient = address
     reference = (reference or "")[:100]
     with transaction.atomic():
         if reference:
             existing = Delivery.objects.filter(customer=customer, reference=reference, channel=channel).first()
             if existing is not None:
                 return existing
-        try:
-            with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    dealership_id=customer.dealership_id,
-                    customer=customer,
-                    reference=reference,
-                    channel=channel,
-                    recipient=recipient,
-                    subject=(subject or "")[:200],
-                    body=body,
-                )
-        except IntegrityError:
+        delivery = _delivery_once(
+            dealership_id=customer.dealership_id,
+            customer=customer,
+            reference=reference,
+            channel=channel,
+            recipient=recipient,
+            subject=(subject or "")[:200],
+            body=body,
+        )
+        if delivery is None:
             return Delivery.objects.get(customer=customer, reference=reference, channel=channel)
         events.record_created(actor=actor, instance=delivery, fields=["channel", "recipient", "reference"])
         _queue([delivery.pk])
@@ -336,32 +352,27 @@ def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
     )
     for event in events_qs:
         customer = event.order.customer
-        channel = customer.preferred_channel
-        if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+        address = _address(customer)
+        if address is None:
             continue
-        recipient = _recipient(customer, channel)
-        if not recipient:
-            continue
+        channel, recipient = address
         dealership = event.order.dealership
         phone = (phone_prefix + str(dealership.phone)) if dealership.phone else ""
         values = {"{number}": event.order.number, "{dealership}": dealership.name, "{phone}": phone}
         text = body
         for key, value in values.items():
             text = text.replace(key, value)
-        try:
-            with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    dealership_id=event.dealership_id,
-                    customer=customer,
-                    event=event,
-                    channel=channel,
-                    recipient=recipient,
-                    subject=subject.replace("{number}", event.order.number),
-                    body=text,
-                )
-        except IntegrityError:
-            continue
-        created.append(delivery.pk)
+        delivery = _delivery_once(
+            dealership_id=event.dealership_id,
+            customer=customer,
+            event=event,
+            channel=channel,
+            recipient=recipient,
+            subject=subject.replace("{number}", event.order.number),
+            body=text,
+        )
+        if delivery is not None:
+            created.append(delivery.pk)
     _queue(created)
     return created
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
-from dms.core.transitions import is_available, locked, run_transition
+from dms.core.transitions import audited_update, is_available, locked, run_transition
 from dms.core.validation import check_staff, money_amount, next_document_number, positive_quantity
 from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import LowStockAlert, Part, Reservation, Supplier
@@ -38,6 +38,23 @@ from .models import (
 def _quantity(value: Any) -> Decimal:
     # An order line holds hundredths, below 10⁸ (CustomerOrderLine.quantity: 10 digits, 2 decimals).
     return positive_quantity(value, field="lines", places=2, below=Decimal("100000000"))
+
+
+def _locked_for(order: CustomerOrder, transition: str, refusal: str) -> CustomerOrder:
+    """The order under its row lock; 409 with ``refusal`` (given the number and status) when django-fsm has no
+    ``transition`` from its status."""
+    order = locked(order)
+    if not is_available(order, transition):
+        raise ConflictError(refusal % {"number": order.number, "status": order.get_status_display()})
+    return order
+
+
+def _reason(reason: str, missing: str) -> str:
+    """The reason a closing transition records (at most 500 characters); 400 with ``missing`` when empty."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": missing})
+    return reason[:500]
 
 
 def _transition(
@@ -144,18 +161,15 @@ def customer_order_update(*, actor, order: CustomerOrder, data: dict[str, Any]) 
     unknown = set(data) - set(editable)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    order = locked(order)
-    if order.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
-        raise ConflictError(_("A closed order cannot be changed."))
-    check_staff(order.dealership_id, data.get("parts_manager"), field="parts_manager")
-    before = events.snapshot(order, list(data))
-    for name, value in data.items():
-        setattr(order, name, value)
-    if order.on_waiting_lot and order.vehicle_id is None:
-        raise ValidationError({"on_waiting_lot": _("Only an order with a vehicle can wait on the lot.")})
-    order.save(update_fields=[*data, "updated_at"])
-    events.record_updated(actor=actor, instance=order, before=before)
-    return order
+
+    def check(row: CustomerOrder) -> None:
+        if row.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
+            raise ConflictError(_("A closed order cannot be changed."))
+        check_staff(row.dealership_id, data.get("parts_manager"), field="parts_manager")
+        if row.on_waiting_lot and row.vehicle_id is None:
+            raise ValidationError({"on_waiting_lot": _("Only an order with a vehicle can wait on the lot.")})
+
+    return audited_update(order, actor=actor, data=data, allowed=editable, check=check)
 
 
 @transaction.atomic
@@ -173,12 +187,7 @@ def customer_order_place(
     """Place the order with a supplier (R1, R4). Each line records its purchase price (issue 15 item 5): the one
     given in ``purchase_prices`` (line id → price) or else the supplier's price list on the placing date."""
     now = now or timezone.now()
-    order = locked(order)
-    if not is_available(order, "place"):
-        raise ConflictError(
-            _("Order %(number)s is already %(status)s; it can be placed only once.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
+    order = _locked_for(order, "place", _("Order %(number)s is already %(status)s; it can be placed only once."))
     errors = {}
     if supplier.dealership_id != order.dealership_id:
         errors["supplier"] = _("Unknown supplier.")
@@ -365,13 +374,8 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
 @transaction.atomic
 def customer_order_issue(*, actor, order: CustomerOrder, now: datetime.datetime | None = None) -> CustomerOrder:
     now = now or timezone.now()
-    order = locked(order)
-    if not is_available(order, "issue"):
-        raise ConflictError(
-            _("Order %(number)s is %(status)s: only a fully received order can be issued.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
-    return _transition(order, "issue", actor=actor, at=now)
+    refusal = _("Order %(number)s is %(status)s: only a fully received order can be issued.")
+    return _transition(_locked_for(order, "issue", refusal), "issue", actor=actor, at=now)
 
 
 @transaction.atomic
@@ -379,16 +383,9 @@ def customer_order_cancel(
     *, actor, order: CustomerOrder, reason: str, now: datetime.datetime | None = None
 ) -> CustomerOrder:
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Enter the reason for cancelling.")})
-    order = locked(order)
-    if not is_available(order, "cancel"):
-        raise ConflictError(
-            _("Order %(number)s is %(status)s and can no longer be cancelled.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
-    return _transition(order, "cancel", actor=actor, at=now, reason=reason[:500], message=reason[:500])
+    reason = _reason(reason, _("Enter the reason for cancelling."))
+    order = _locked_for(order, "cancel", _("Order %(number)s is %(status)s and can no longer be cancelled."))
+    return _transition(order, "cancel", actor=actor, at=now, reason=reason, message=reason)
 
 
 @transaction.atomic
@@ -401,16 +398,10 @@ def customer_order_return_to_supplier(
     warehouse (a «Return to supplier» ledger row per reservation); its open call events are cancelled by the
     notifications app on the status change (no more "uncollected" calls)."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Enter the reason for the return.")})
-    order = locked(order)
-    if not is_available(order, "return_to_supplier"):
-        raise ConflictError(
-            _("Order %(number)s is %(status)s: only received, uncollected parts can be returned to the supplier.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
-    _transition(order, "return_to_supplier", actor=actor, at=now, reason=reason[:500], message=reason[:500])
+    reason = _reason(reason, _("Enter the reason for the return."))
+    refusal = _("Order %(number)s is %(status)s: only received, uncollected parts can be returned to the supplier.")
+    order = _locked_for(order, "return_to_supplier", refusal)
+    _transition(order, "return_to_supplier", actor=actor, at=now, reason=reason, message=reason)
     reservations = Reservation.objects.filter(
         dealership=order.dealership, customer_order_id=order.pk, status=Reservation.Status.ACTIVE
     ).select_related("part", "warehouse")
