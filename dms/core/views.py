@@ -148,11 +148,15 @@ class ActionView(DealershipPageMixin, View):
                 return self.form_invalid(form, obj)
             data = form.cleaned_data
         try:
-            result = action.call(request.user, obj, data)
+            result = self.run_action(action, obj, data)
         except ACTION_ERRORS as error:
             return self.action_failed(error, obj)
         messages.success(request, self.success_message(action, obj, result))
-        return redirect(self.get_success_url(obj))
+        return redirect(self.get_done_url(obj, result))
+
+    def run_action(self, action: PageAction, obj, data: dict):
+        """``action.call(user, obj, data)``; override to hand a call more of the request."""
+        return action.call(self.request.user, obj, data)
 
     def form_invalid(self, form, obj):
         """Each field's errors as one message ("Label: error"), then back to the record's page."""
@@ -170,6 +174,10 @@ class ActionView(DealershipPageMixin, View):
         if callable(action.success):
             return action.success(obj, result)
         return str(action.success) if action.success else _("Done.")
+
+    def get_done_url(self, obj, result) -> str:
+        """Where a successful action leads (the record's page; e.g. a new work order's page when overridden)."""
+        return self.get_success_url(obj)
 
     def get_success_url(self, obj) -> str:
         wanted = self.request.POST.get("next", "") if self.follow_next else ""
@@ -259,11 +267,22 @@ def landing_url(user) -> str | None:
 
 
 class PaginatedListMixin:
+    """A list page: ``?page=`` paginates, ``?q=`` searches, choice filters (a status, a class) come from the query
+    string and an unknown value is no filter (the list pages' shared reading of their query string, issue 13)."""
+
     paginate_by = 25
 
     def paginate(self, queryset):
         paginator = Paginator(queryset, self.paginate_by)
         return paginator.get_page(self.request.GET.get("page"))
+
+    def search_param(self, name: str = "q") -> str:
+        return self.request.GET.get(name, "")
+
+    def choice_param(self, name: str, allowed) -> str:
+        """``?<name>=`` when it is one of ``allowed`` (e.g. ``Model.Status.values``), else "" (no filter)."""
+        value = self.request.GET.get(name, "")
+        return value if value in allowed else ""
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -320,7 +339,7 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "core/customer_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.customer_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 
@@ -445,7 +464,7 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "core/vehicle_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import translation
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from claims import services as claims_services
@@ -58,6 +58,19 @@ class ComplaintButtons(ActionView):
         "invalid": PageAction(call=_refuse(ValidationError(["One.", "Two."]))),
         "denied": PageAction(call=_refuse(PermissionDenied())),
     }
+
+
+class ReasonButtons(ActionView):
+    """A call that reads the raw POST and leads elsewhere: the hooks ``run_action`` and ``get_done_url``."""
+
+    model = Complaint
+    actions = {"echo": PageAction(call=lambda user, obj, data: data["reason"], success=lambda obj, result: result)}
+
+    def run_action(self, action, obj, data):
+        return action.call(self.request.user, obj, {"reason": self.request.POST.get("reason", "")})
+
+    def get_done_url(self, obj, result):
+        return "/claims/complaints/"
 
 
 class SingleButton(ActionView):
@@ -135,6 +148,13 @@ def test_action_view_permission_form_404(client, advisor, make_user, other_deale
 
 
 @pytest.mark.urls("tests.core.action_urls")
+def test_action_view_hooks(client, advisor, complaint):
+    client.force_login(advisor)
+    response = client.post(f"/test-reason/{complaint.pk}/echo/", {"reason": "Клиент просил"})
+    assert response["Location"] == "/claims/complaints/" and _texts(response) == ["Клиент просил"]
+
+
+@pytest.mark.urls("tests.core.action_urls")
 def test_action_view_conflict_message_and_next(client, make_user, complaint):
     engineer = make_user(roles.WARRANTY_ENGINEER)
     client.force_login(engineer)
@@ -198,7 +218,7 @@ class CustomerBrief(serializers.ModelSerializer):
 class Customers(ScopedModelViewSet):
     serializer_class = CustomerBrief
     queryset = Customer.objects.none()
-    action_permissions = {"rename": [], "rename_plain": []}
+    action_permissions = {"rename": [], "rename_plain": [], "make": []}
 
     def get_queryset(self):
         return self.scope_queryset(Customer.objects.all())
@@ -211,11 +231,21 @@ class Customers(ScopedModelViewSet):
             request, lambda *, actor, customer: {"ok": True}, target="customer", response_serializer=None
         )
 
+    def make(self, request):
+        return self.run_action(
+            request, _make, NameInput, dealership=self.write_dealership(), status_code=status.HTTP_201_CREATED
+        )
+
+
+def _make(*, actor, dealership, name):
+    return Customer.objects.create(dealership=dealership, name=name, phone="+79161234567")
+
 
 def _post(user, action, pk, data):
     request = APIRequestFactory().post("/x/", data, format="json")
     force_authenticate(request, user=user)
-    return Customers.as_view({"post": action})(request, pk=str(pk))
+    kwargs = {"pk": str(pk)} if pk is not None else {}
+    return Customers.as_view({"post": action})(request, **kwargs)
 
 
 def test_run_action_answers_the_fresh_record(advisor, dealership):
@@ -225,6 +255,13 @@ def test_run_action_answers_the_fresh_record(advisor, dealership):
     assert response.data == {"id": customer.pk, "name": f"New ({advisor.username})"}
     response = _post(advisor, "rename_plain", customer.pk, {})
     assert response.status_code == 200 and response.data["id"] == customer.pk
+
+
+def test_run_action_without_a_record(advisor, dealership):
+    response = _post(advisor, "make", None, {"name": "Новый"})
+    assert response.status_code == 201
+    made = Customer.objects.get(pk=response.data["id"])
+    assert (made.dealership, made.name, response.data["name"]) == (dealership, "Новый", "Новый")
 
 
 def test_run_action_maps_refusals_to_api_codes(advisor, dealership, other_dealership):
@@ -276,3 +313,24 @@ def test_read_only_admin_and_inline(rf, make_user):
     inline = type("VehicleInline", (ReadOnlyInline,), {"model": Vehicle})(Customer, admin.site)
     assert not inline.has_add_permission(request, None) and not inline.has_change_permission(request)
     assert inline.can_delete is False and inline.extra == 0
+
+
+def test_locked_reads_the_row_again_with_its_relations(dealership, django_assert_num_queries):
+    customer = CustomerFactory(dealership=dealership, name="Old")
+    Customer.objects.filter(pk=customer.pk).update(name="New")
+    with transaction.atomic():
+        row = locked(customer, "dealership")
+        with django_assert_num_queries(0):
+            assert (row.name, row.dealership.code) == ("New", dealership.code)
+        assert locked(customer).name == "New"
+
+
+def test_list_mixin_reads_search_and_choices(rf):
+    from dms.core.views import PaginatedListMixin
+
+    view = PaginatedListMixin()
+    view.request = rf.get("/x/", {"q": "Иван", "status": "closed", "kind": "nonsense"})
+    assert view.search_param() == "Иван"
+    assert view.choice_param("status", ComplaintStatus.values) == "closed"
+    assert view.choice_param("kind", ["a", "b"]) == ""
+    assert view.choice_param("missing", ["a"]) == ""

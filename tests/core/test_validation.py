@@ -150,3 +150,17 @@ def test_next_document_number_keeps_both_numberings(dealership, other_dealership
     assert other == f"{other_dealership.order_prefix}000000001"
     assert numbers == ["ЖЛ-000001", "ГА-000001", "ЖЛ-000002"]
     assert OrderNumberCounter.objects.get(dealership=dealership).last_value == 2
+
+
+@pytest.mark.django_db
+def test_filter_given_skips_what_was_not_given(dealership, other_dealership):
+    from dms.core.filters import filter_given
+    from dms.core.models import Customer
+
+    mine = CustomerFactory(dealership=dealership, name="Анна", is_vip=True)
+    CustomerFactory(dealership=dealership, name="Борис")
+    CustomerFactory(dealership=other_dealership, name="Анна")
+    qs = Customer.objects.all()
+    assert filter_given(qs, name="", dealership_id=None, is_vip=False, pk__in=[]) is qs
+    assert list(filter_given(qs, dealership_id=dealership.pk, name="Анна", is_vip=None)) == [mine]
+    assert filter_given(qs, dealership_id__in=[dealership.pk, other_dealership.pk], is_vip=True).count() == 1
