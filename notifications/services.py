@@ -152,7 +152,7 @@ def call_event_complete(
     now = now or timezone.now()
     if event.dealership_id not in allowed_dealership_ids(actor):
         raise ValidationError({"event": _("Unknown call event.")})
-    event = locked(event)
+    event = locked(event, "dealership")
     if not is_available(event, "complete"):
         raise ConflictError(
             _("This call event is already %(status)s; its result cannot be recorded again.")

@@ -43,7 +43,7 @@ def _quantity(value: Any) -> Decimal:
 def _locked_for(order: CustomerOrder, transition: str, refusal: str) -> CustomerOrder:
     """The order under its row lock; 409 with ``refusal`` (given the number and status) when django-fsm has no
     ``transition`` from its status."""
-    order = locked(order)
+    order = locked(order, "dealership")
     if not is_available(order, transition):
         raise ConflictError(refusal % {"number": order.number, "status": order.get_status_display()})
     return order
@@ -289,7 +289,7 @@ def customer_order_receive(
 ) -> Receipt:
     """Record arrived parts per line (R2). ``lines`` is ``[{"line": line id or CustomerOrderLine, "quantity": q}]``."""
     now = now or timezone.now()
-    order = locked(order)
+    order = locked(order, "dealership")
     if not is_available(order, "receive"):
         if is_available(order, "place"):
             raise ConflictError(_("Order %(number)s is not placed with a supplier yet.") % {"number": order.number})
