@@ -450,36 +450,36 @@ class IssueView(OrderActionView):
         services.customer_order_issue(actor=self.request.user, order=self.order)
 
 
-class CancelView(OrderActionView):
-    permission_required = "orders.cancel_customerorder"
+class ClosingActionView(OrderActionView):
+    """An action that ends the order with a reason: ``services.<service>(actor=…, order=…, reason=…)``."""
+
     form_class = CancelForm
-    transition = "cancel"
-    button = gettext_lazy("Cancel the order")
     button_class = "btn-danger"
+    service = "customer_order_cancel"
 
     def get_title(self):
-        return _("Cancel order %(number)s") % {"number": self.order.number}
+        return self.title % {"number": self.order.number}
 
     def perform(self, form):
-        services.customer_order_cancel(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
+        call = getattr(services, self.service)
+        call(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
 
 
-class ReturnToSupplierView(OrderActionView):
+class CancelView(ClosingActionView):
+    permission_required = "orders.cancel_customerorder"
+    transition = "cancel"
+    title = gettext_lazy("Cancel order %(number)s")
+    button = gettext_lazy("Cancel the order")
+
+
+class ReturnToSupplierView(ClosingActionView):
     """Issue 15 item 8: received parts the customer never collected go back to the supplier (a terminal state)."""
 
     permission_required = "orders.return_customerorder"
-    form_class = CancelForm
     transition = "return_to_supplier"
+    title = gettext_lazy("Return the parts of order %(number)s to the supplier")
     button = gettext_lazy("Return to the supplier")
-    button_class = "btn-danger"
-
-    def get_title(self):
-        return _("Return the parts of order %(number)s to the supplier") % {"number": self.order.number}
-
-    def perform(self, form):
-        services.customer_order_return_to_supplier(
-            actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"]
-        )
+    service = "customer_order_return_to_supplier"
 
 
 # -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
