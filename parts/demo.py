@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import Part, StockMovement, Supplier, SupplierPrice
+from .models import LowStockAlert, Part, StockBalance, StockMovement, Supplier, SupplierPrice
 from .selectors import purchase_price
-from .services import stock_receive, supplier_price_create
+from .services import balance_update, stock_receive, supplier_price_create
 
 DEMO_REFERENCE = "DEMO: opening stock"
 # part number → quantity on hand; the radiator and the shock absorber are left out so preparation orders them.
@@ -28,10 +28,21 @@ PURCHASE_SHARE = {"TMR": Decimal("0.75"), "JP": Decimal("0.70")}
 PRICE_RISE = {"04465-02220": Decimal("0.775"), "08880-83322": Decimal("0.78")}  # TMR's newer price, share of selling
 
 
+# R27: the cabin filter's alert level is above the one on the shelf, so the demo has an open low-stock alert.
+LOW_STOCK = ("87139-0N010", Decimal("4"))
+
+
 def load(*, users, dealership) -> None:
     _load_supplier_prices(users=users, dealership=dealership)
-    if StockMovement.objects.filter(dealership=dealership, reference=DEMO_REFERENCE).exists():
-        return
+    if not StockMovement.objects.filter(dealership=dealership, reference=DEMO_REFERENCE).exists():
+        _load_opening_stock(users=users, dealership=dealership)
+    number, level = LOW_STOCK
+    balance = StockBalance.objects.filter(dealership=dealership, part__number=number).first()
+    if balance is not None and not LowStockAlert.objects.filter(dealership=dealership).exists():
+        balance_update(actor=users.get("parts") or users["admin"], balance=balance, data={"alert_level": level})
+
+
+def _load_opening_stock(*, users, dealership) -> None:
     storekeeper = users.get("storekeeper") or users["admin"]
     for part in Part.objects.filter(dealership=dealership, number__in=OPENING_STOCK):
         stock_receive(

@@ -1,5 +1,6 @@
 """Demo data to click through every page. Idempotent: running it again changes nothing that exists."""
 
+import contextlib
 import datetime
 import io
 from decimal import Decimal
@@ -9,6 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
 
 from dms.core import roles, services
 from dms.core.models import Customer, DealerGroup, Dealership, StaffProfile, Vehicle
@@ -27,6 +30,8 @@ DEMO_USERS = [
     ("admin", "Алексей", "Админов", roles.ADMINISTRATOR),
 ]
 
+# (name, phone, e-mail, channel, VIN, make, model, age in years, plate). Ages, not model years: the demo is dated
+# relative to today, so the young cars (age 1–2) are always in their 3-year warranty (issue 14 item 7).
 DEMO_CUSTOMERS = [
     (
         "Иванов Иван Петрович",
@@ -36,7 +41,7 @@ DEMO_CUSTOMERS = [
         "JTDBR32E720012345",
         "Toyota",
         "Corolla",
-        2021,
+        1,
         "А123ВС77",
     ),
     (
@@ -47,10 +52,10 @@ DEMO_CUSTOMERS = [
         "JTMHV05J604123456",
         "Toyota",
         "Land Cruiser",
-        2022,
+        2,
         "В456ОР77",
     ),
-    ("Сидоров Алексей Николаевич", "+79161234503", "", "phone", "VF7SA9HZ8CW123456", "Citroën", "C4", 2019, "Е789КХ50"),
+    ("Сидоров Алексей Николаевич", "+79161234503", "", "phone", "VF7SA9HZ8CW123456", "Citroën", "C4", 7, "Е789КХ50"),
     (
         "ООО «Автолайн»",
         "+74951234504",
@@ -59,7 +64,7 @@ DEMO_CUSTOMERS = [
         "LSGPC52U6AF123456",
         "Chevrolet",
         "Cruze",
-        2020,
+        6,
         "К321МН99",
     ),
     (
@@ -70,7 +75,7 @@ DEMO_CUSTOMERS = [
         "JTNB11HK503123456",
         "Toyota",
         "Camry",
-        2023,
+        1,
         "М654ТУ77",
     ),
     (
@@ -81,7 +86,7 @@ DEMO_CUSTOMERS = [
         "VF7NC9HP0DY123456",
         "Citroën",
         "C5 Aircross",
-        2021,
+        2,
         "Н987АВ177",
     ),
     (
@@ -92,7 +97,7 @@ DEMO_CUSTOMERS = [
         "JTEBU3FJ705123456",
         "Toyota",
         "RAV4",
-        2018,
+        8,
         "О111РР197",
     ),
     (
@@ -103,7 +108,7 @@ DEMO_CUSTOMERS = [
         "LSGJA52U4CS123456",
         "Chevrolet",
         "Malibu",
-        2017,
+        9,
         "Р222СС750",
     ),
 ]
@@ -164,8 +169,18 @@ def demo_logo(letters: str) -> ContentFile:
 class Command(BaseCommand):
     help = "Create the demo dealership, users (password demo12345), customers, vehicles and parts."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # The demo's flows send e-mails and SMS (emergency complaints, arrivals, low stock): keep them in memory so
+        # loading prints no raw messages on the console backends (issue 14 item 7).
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            with contextlib.redirect_stdout(io.StringIO()):
+                users = self._load()
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Users: " + ", ".join(users) + f"; password {DEMO_PASSWORD}")
+        )
+
+    @transaction.atomic
+    def _load(self) -> dict:
         from django.contrib.auth.models import Permission
 
         roles.sync_roles(Group, Permission)
@@ -207,7 +222,9 @@ class Command(BaseCommand):
             users[username] = user
         admin = users["admin"]
 
-        for name, phone, email, channel, vin, make, model, year, plate in DEMO_CUSTOMERS:
+        this_year = timezone.localdate().year
+        for name, phone, email, channel, vin, make, model, age, plate in DEMO_CUSTOMERS:
+            year = this_year - age
             customer = Customer.objects.filter(dealership=main, name=name).first()
             if customer is None:
                 customer = services.customer_create(
@@ -248,9 +265,7 @@ class Command(BaseCommand):
         self._load_parts(admin, main)
         for hook in _extra_demo_loaders():
             hook(users=users, dealership=main)
-        self.stdout.write(
-            self.style.SUCCESS("Demo data ready. Users: " + ", ".join(users) + f"; password {DEMO_PASSWORD}")
-        )
+        return users
 
     def _load_parts(self, admin, dealership):
         from parts import services as part_services
@@ -278,14 +293,15 @@ class Command(BaseCommand):
 
 
 def _extra_demo_loaders():
-    """Apps may add demo data with a ``demo.load(users=..., dealership=...)`` function."""
+    """Apps add demo data with a ``demo.load(users=..., dealership=...)`` function, found through the app registry in
+    INSTALLED_APPS order (parts before orders before service before claims: each builds on the ones before)."""
     from importlib import import_module
 
-    loaders = []
-    for app in ("parts", "orders", "notifications", "service", "claims"):
-        try:
-            module = import_module(f"{app}.demo")
-        except ModuleNotFoundError:
-            continue
-        loaders.append(module.load)
-    return loaders
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    return [
+        import_module(f"{config.name}.demo").load
+        for config in apps.get_app_configs()
+        if module_has_submodule(config.module, "demo")
+    ]
