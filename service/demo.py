@@ -12,13 +12,15 @@ from . import services
 from .models import Appointment, Loaner, LoanerReservation, RecallCampaign, WorkingHours, WorkOrder, WorkOrderStatus
 
 # VIN → the state its work order is left in. The delivered ones (cars in warranty) carry the jobs the warranty
-# claims of the claims demo are made from; the RAV4 waits for the customer's consent to extra work (R30).
+# claims of the claims demo are made from (the wipers left unclaimed, for the warranty engineer to try); the RAV4
+# waits for the customer's consent to extra work (R30).
 WORK_ORDER_PLAN = [
     ("JTDBR32E720012345", WorkOrderStatus.DELIVERED,
      ["Замена передних тормозных колодок", "Замена свечей", "Диагностика ЭБУ", "Замена салонного фильтра"],
      "Скрип тормозов, троит двигатель"),
     ("JTMHV05J604123456", WorkOrderStatus.DELIVERED,
-     ["Замена амортизатора переднего правого", "Замена радиатора", "Ремонт проводки"], "Стук справа, течь антифриза"),
+     ["Замена амортизатора переднего правого", "Замена радиатора", "Ремонт проводки", "Замена щёток стеклоочистителя"],
+     "Стук справа, течь антифриза"),
     ("JTNB11HK503123456", WorkOrderStatus.QUALITY_CHECK, ["ТО-30", "Замена воздушного фильтра"], "Плановое ТО"),
     ("VF7NC9HP0DY123456", WorkOrderStatus.READY, ["Замена масла"], "Замена масла"),
     ("LSGJA52U4CS123456", WorkOrderStatus.IN_REPAIR, ["Замена тормозных дисков"], "Бьёт руль при торможении"),
