@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle
+from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from .models import (
@@ -87,7 +88,12 @@ class ComplaintForm(ServiceValidatedModelForm):
             "journalist",
             "journalist_contact",
         ]
-        widgets = {"received_at": DATETIME, "description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "received_at": DATETIME,
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "customer": SearchSelect(url="core:pick_customers"),
+            "vehicle": SearchSelect(url="core:pick_vehicles", depends_on={"customer": "customer"}),
+        }
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
@@ -107,7 +113,9 @@ class ComplaintForm(ServiceValidatedModelForm):
 class ComplaintAssignForm(DealershipForm):
     category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *ComplaintCategory.choices])
     department = forms.ChoiceField(label=_("Department"), choices=[("", "—"), *Department.choices])
-    assignee = forms.ModelChoiceField(label=_("Responsible employee"), queryset=User.objects.none())
+    assignee = forms.ModelChoiceField(
+        label=_("Responsible employee"), queryset=User.objects.none(), widget=SearchSelect(url="core:pick_employees")
+    )
     deadline = forms.DateField(label=_("Deadline"), widget=DATE)
 
     def __init__(self, *args, **kwargs):
@@ -215,6 +223,8 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
             "agreement_signed_on": DATE,
             "description": forms.Textarea(attrs={"rows": 3}),
             "fmc_terms": forms.Textarea(attrs={"rows": 3}),
+            "customer": SearchSelect(url="core:pick_customers"),
+            "vehicle": SearchSelect(url="core:pick_vehicles", depends_on={"customer": "customer"}),
         }
 
     def __init__(self, *args, dealership, **kwargs):
@@ -226,7 +236,10 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
 
 class WarrantyClaimForm(ServiceValidatedModelForm):
     work_order_id = forms.TypedChoiceField(label=_("Work order"), coerce=int)
-    job_id = forms.IntegerField(label=_("Job"), widget=forms.Select)
+    # Issue 14 item 4: the job is picked among the chosen work order's jobs only (the service checks it again).
+    job_id = forms.IntegerField(
+        label=_("Job"), widget=SearchSelect(url="claims:pick_claim_jobs", depends_on={"work_order": "work_order_id"})
+    )
     quarantine_location = forms.CharField(
         label=_("Quarantine location of the failed part"),
         required=False,
@@ -253,6 +266,7 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
             "failure_date": DATE,
             "description": forms.Textarea(attrs={"rows": 3}),
             "odometer_explanation": forms.Textarea(attrs={"rows": 2}),
+            "causal_part": SearchSelect(url="parts:pick_parts"),
         }
 
     def __init__(self, *args, dealership, work_orders=(), **kwargs):
@@ -273,14 +287,17 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
             self.fields["work_order_id"].choices = [("", "—")] + [
                 (wo.id, f"{wo.number}{'' if wo.delivered else ' *'}") for wo in work_orders
             ]
-            self.fields["job_id"].widget.choices = [("", "—")] + [
+            # Labels for re-showing the posted job; the picker itself never lists them all.
+            self.fields["job_id"].widget.choices = [
                 (job.id, f"{wo.number}: {job.description}") for wo in work_orders for job in wo.jobs
             ]
             self.fields["work_order_id"].help_text = _("* not delivered yet")
 
 
 class WarrantyPartLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
-    part = forms.ModelChoiceField(label=_("Part"), queryset=Part.objects.none(), required=False)
+    part = forms.ModelChoiceField(
+        label=_("Part"), queryset=Part.objects.none(), required=False, widget=SearchSelect(url="parts:pick_parts")
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2, required=False
     )

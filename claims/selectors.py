@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from . import workorders
 from .models import Attachment, Complaint, GoodwillClaim, QuarantinedPart, WarrantyClaim
 
 
@@ -145,3 +146,13 @@ def warranty_history(*, customer=None, vehicle=None) -> QuerySet[WarrantyClaim]:
     qs = WarrantyClaim.objects.filter(subject_q(customer=customer, vehicle=vehicle))
     closed = (WarrantyStatus.PAID, WarrantyStatus.REJECTED)
     return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+def claim_job_search(*, dealership_id: int, work_order_id: int, query: str = "", limit: int = 20) -> list:
+    """The warranty claim form's job picker (issue 14 item 4): the jobs of the chosen work order only, read through
+    the claims app's window on work orders (``claims.workorders``), by description."""
+    work_order = workorders.work_order_for_claim(dealership_id=dealership_id, work_order_id=work_order_id)
+    if work_order is None:
+        return []
+    query = (query or "").strip().casefold()
+    return [(work_order, job) for job in work_order.jobs if not query or query in job.description.casefold()][:limit]

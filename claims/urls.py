@@ -24,6 +24,7 @@ urlpatterns = [
     # Warranty claims (R22)
     path("claims/", views.ClaimListView.as_view(), name="claim_list"),
     path("claims/new/", views.ClaimCreateView.as_view(), name="claim_create"),
+    path("claims/jobs/pick/", views.ClaimJobPickerView.as_view(), name="pick_claim_jobs"),  # issue 14 item 4
     path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim_detail"),
     path("claims/<int:pk>/edit/", views.ClaimUpdateView.as_view(), name="claim_update"),
     path("claims/<int:pk>/submit/", views.ClaimSubmitView.as_view(), name="claim_submit"),

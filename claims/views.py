@@ -23,7 +23,13 @@ from dms.core.models import Dealership
 from dms.core.security import client_address
 from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+from dms.core.views import (
+    DealershipPageMixin,
+    PaginatedListMixin,
+    PickerSearchView,
+    ServiceFormView,
+    picker_param_id,
+)
 
 from . import kpi, selectors, services, workorders
 from .forms import (
@@ -951,3 +957,20 @@ class ClaimsSettingsView(ClaimsFormView):
 
 
 __all__ = ["ClaimsSettings"]
+
+
+class ClaimJobPickerView(PickerSearchView):
+    """Issue 14 item 4: the claim form's job picker lists the chosen work order's jobs only (``?work_order=``)."""
+
+    permission_required = "claims.add_warrantyclaim"
+
+    def search(self, *, dealership_id, query, params):
+        work_order_id = picker_param_id(params, "work_order")
+        if work_order_id is None:
+            return []
+        return [
+            {"id": job.id, "text": f"{work_order.number}: {job.description}", "detail": ""}
+            for work_order, job in selectors.claim_job_search(
+                dealership_id=dealership_id, work_order_id=work_order_id, query=query
+            )
+        ]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
+from dms.core.widgets import SearchSelect
 from parts.models import Part, Supplier
 
 from .models import CUSTOMER_PURPOSES, CustomerOrder, OrderKind, OrderPurpose
@@ -41,29 +42,25 @@ def _full_name(user) -> str:
     return user.get_full_name() or user.username
 
 
-class VehicleSelect(forms.Select):
-    """Each option carries its owner, so the page can show only the chosen customer's vehicles."""
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        instance = getattr(value, "instance", None)
-        if instance is not None:
-            option["attrs"]["data-customer"] = instance.customer_id
-        return option
-
-
 class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.none(), label=_("Customer"), widget=SearchSelect(url="core:pick_customers")
+    )
     vehicle = forms.ModelChoiceField(
         queryset=Vehicle.objects.none(),
         label=_("Vehicle"),
         required=False,
-        widget=VehicleSelect,
+        widget=SearchSelect(url="core:pick_vehicles", depends_on={"customer": "customer"}),
         help_text=_("Only the chosen customer's vehicles. Leave empty for a counter sale."),
     )
     kind = forms.ChoiceField(choices=OrderKind.choices, label=_("Kind"))
     purpose = forms.ChoiceField(choices=CUSTOMER_PURPOSES, label=_("Purpose"), initial=OrderPurpose.REPAIR)
-    parts_manager = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Parts manager"), required=False)
+    parts_manager = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label=_("Parts manager"),
+        required=False,
+        widget=SearchSelect(url="core:pick_employees", params={"role": "parts_manager"}),
+    )
     long_term_agreed = forms.BooleanField(label=_("The customer agreed to a long delivery term"), required=False)  # R4
     on_waiting_lot = forms.BooleanField(label=_("The car waits on the lot for these parts"), required=False)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -82,13 +79,21 @@ class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
 
 
 class OrderLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
-    part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
-    quantity = forms.DecimalField(label=_("Quantity"), max_digits=10, decimal_places=2)
+    part = forms.ModelChoiceField(
+        queryset=Part.objects.none(), label=_("Part"), widget=SearchSelect(url="parts:pick_parts")
+    )
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=10, decimal_places=2, initial=1)
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["part"].queryset = Part.objects.filter(dealership=dealership, is_active=True).order_by("number")
-        self.fields["quantity"].widget.attrs.update({"step": "0.01", "placeholder": "1"})
+        self.fields["quantity"].widget.attrs.update({"step": "0.01"})
+
+    def has_changed(self) -> bool:
+        # A blank line keeps its default quantity (or has it cleared): it is skipped, not "the part is required".
+        if "quantity" in self.changed_data and self["quantity"].data in (None, ""):
+            return any(name != "quantity" for name in self.changed_data)
+        return super().has_changed()
 
 
 class BaseLineFormSet(forms.BaseFormSet):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer
+from dms.core.widgets import SearchSelect
 
 from .models import (
     AbcClass,
@@ -24,13 +25,14 @@ User = get_user_model()
 
 
 class PartNumberField(forms.ModelChoiceField):
-    """A part typed by its number (catalogues are too big for a drop-down)."""
+    """A part named by its number (catalogues are too big for a drop-down): picked by number or name as the user
+    types (issue 14 item 4, with the stock on hand); the value posted is still the number."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Part number"))
         kwargs.setdefault("error_messages", {"invalid_choice": _("No part with this number in the catalogue.")})
-        super().__init__(queryset=Part.objects.none(), to_field_name="number", widget=forms.TextInput, **kwargs)
-        self.widget.attrs.update({"autocomplete": "off", "style": "text-transform: uppercase"})
+        widget = SearchSelect(url="parts:pick_parts", value_field="number")
+        super().__init__(queryset=Part.objects.none(), to_field_name="number", widget=widget, **kwargs)
 
     def to_python(self, value):
         return super().to_python((value or "").strip().upper().replace(" ", ""))
@@ -52,7 +54,8 @@ class DealershipForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
                 field.queryset = Warehouse.objects.filter(dealership=dealership, is_active=True)
 
 
-QTY = {"max_digits": 12, "decimal_places": 3, "min_value": Decimal("0.001")}
+# Issue 14 item 4: a line's quantity defaults to 1 (most lines are one piece).
+QTY = {"max_digits": 12, "decimal_places": 3, "min_value": Decimal("0.001"), "initial": 1}
 
 
 class ReceiveForm(DealershipForm):
@@ -164,7 +167,10 @@ class SalesOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelF
     class Meta:
         model = SalesOrder
         fields = ["customer", "channel", "payment_method", "need_description", "delivery_method", "delivery_address"]
-        widgets = {"need_description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "need_description": forms.Textarea(attrs={"rows": 3}),
+            "customer": SearchSelect(url="core:pick_customers"),
+        }
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
@@ -208,7 +214,9 @@ class ReasonForm(BootstrapFormMixin, forms.Form):
 
 
 class ReturnRequestForm(DealershipForm):
-    customer = forms.ModelChoiceField(Customer.objects.none(), label=_("Customer"))
+    customer = forms.ModelChoiceField(
+        Customer.objects.none(), label=_("Customer"), widget=SearchSelect(url="core:pick_customers")
+    )
     sales_order = forms.ModelChoiceField(SalesOrder.objects.none(), label=_("Order"), required=False)
     part = PartNumberField()
     quantity = forms.DecimalField(label=_("Quantity"), **QTY)
@@ -258,7 +266,12 @@ class RequisitionForm(DealershipForm):
     # The querysets come from the reference targets the service app provides (parts does not import service); the
     # placeholders are replaced in __init__ and scoped to the dealership by DealershipScopedFormMixin.
     work_order_id = forms.ModelChoiceField(label=_("Work order"), queryset=Part.objects.none())
-    job_id = _JobChoiceField(label=_("Job"), queryset=Part.objects.none(), required=False)
+    job_id = _JobChoiceField(
+        label=_("Job"),
+        queryset=Part.objects.none(),
+        required=False,
+        widget=SearchSelect(url="service:pick_jobs", depends_on={"work_order": "work_order_id"}),
+    )
     work_order_line = forms.CharField(label=_("Work order line"), max_length=200, required=False)
     technician = forms.CharField(label=_("Technician"), max_length=200, required=False)
     part = PartNumberField()

@@ -5,7 +5,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from . import conf
@@ -502,3 +515,26 @@ def return_history(*, customer) -> QuerySet:
     closed = (ReturnRequest.Status.REFUSED, ReturnRequest.Status.COMPLETED)
     qs = ReturnRequest.objects.filter(subject_q(customer=customer)).select_related("part")
     return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+def part_search(*, dealership_id: int, query: str, limit: int = 20) -> list[Part]:
+    """The part picker (issue 14 item 4): active parts by number or name with the stock on hand in all warehouses.
+
+    One query, LIMIT inside it; the substring conditions use the trigram indexes of ``0004_search_trigram_indexes``
+    and the stock is a correlated sum over the part's few balances, so 50,000 parts are not read.
+    """
+    on_hand = (
+        StockBalance.objects.filter(dealership_id=dealership_id, part_id=OuterRef("pk"))
+        .values("part_id")
+        .annotate(total=Sum("on_hand"))
+        .values("total")
+    )
+    qs = Part.objects.filter(dealership_id=dealership_id, is_active=True)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(number__icontains=query) | Q(name__icontains=query))
+    return list(
+        qs.only("id", "number", "name", "unit")
+        .annotate(on_hand=Coalesce(Subquery(on_hand), ZERO))
+        .order_by("number")[:limit]
+    )

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
-from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+from dms.core.views import DealershipPageMixin, PaginatedListMixin, PickerSearchView, ServiceFormView
 
 from . import pdf, selectors, services, tasks
 from .forms import (
@@ -881,3 +882,21 @@ class RequisitionActionView(_ActionPageView):
             lambda u, o, d: services.old_part_register(actor=u, dealership=o.dealership, requisition=o, **d),
         ),
     }
+
+
+class PartPickerView(PickerSearchView):
+    """The part picker (issue 14 item 4): number, name and the stock on hand."""
+
+    permission_required = "parts.view_part"
+
+    def search(self, *, dealership_id, query, params):
+        return [
+            {
+                "id": part.pk,
+                "number": part.number,  # the value of the number-keyed part fields (parts.forms.PartNumberField)
+                "text": f"{part.number} · {part.name}",
+                "detail": _("On hand: %(quantity)s %(unit)s")
+                % {"quantity": floatformat(part.on_hand, -2), "unit": part.get_unit_display()},
+            }
+            for part in selectors.part_search(dealership_id=dealership_id, query=query)
+        ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle, normalize_vin
 from dms.core.validators import vehicle_of_another_customer_error
+from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from . import selectors
@@ -25,14 +26,35 @@ def _advisor_field(dealership, **kwargs):
     return field
 
 
+class VehicleByVinField(forms.ModelChoiceField):
+    """A vehicle of the dealership named by its VIN (typed in any case, with spaces): the value posted is the VIN."""
+
+    default_error_messages = {
+        "invalid_choice": _("No vehicle with this VIN in the dealership: register the vehicle first."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Vehicle.objects.none(), to_field_name="vin", **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(normalize_vin(value) if isinstance(value, str) else value)
+
+
 class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     customer = forms.ModelChoiceField(
         label=_("Customer"),
         queryset=Customer.objects.none(),
         required=False,
         help_text=_("Leave empty to book for the vehicle's owner."),
+        widget=SearchSelect(url="core:pick_customers"),
     )
-    vin = forms.CharField(label=_("VIN"), max_length=20, help_text=_("The vehicle is identified by its VIN."))  # R15
+    # R15: the vehicle is identified by its VIN — picked by VIN, plate or model (issue 14 item 4), narrowed to the
+    # chosen customer's cars; the posted value is the VIN itself.
+    vin = VehicleByVinField(
+        label=_("VIN"),
+        help_text=_("The vehicle is identified by its VIN."),
+        widget=SearchSelect(url="core:pick_vehicles", depends_on={"customer": "customer"}, value_field="vin"),
+    )
     reason = forms.CharField(label=_("Reason for the visit"), widget=forms.Textarea(attrs={"rows": 2}))
     area = forms.ChoiceField(label=_("Area of arrival"), choices=ArrivalArea.choices)
     date = forms.DateField(label=_("Date"), widget=DATE)
@@ -55,15 +77,11 @@ class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form)
         self.fields = {"advisor": _advisor_field(dealership), **self.fields}
         self.fields["advisor"].widget.attrs["class"] = "form-select"
         self.fields["customer"].queryset = Customer.objects.filter(dealership=dealership).order_by("name")
-        self.fields["vin"].widget.attrs.update({"style": "text-transform: uppercase", "autocomplete": "off"})
+        self.fields["vin"].queryset = Vehicle.objects.filter(dealership=dealership).select_related("customer")
 
     def clean_vin(self):
-        vin = normalize_vin(self.cleaned_data["vin"])
-        vehicle = Vehicle.objects.filter(dealership=self.dealership, vin=vin).select_related("customer").first()
-        if vehicle is None:
-            raise forms.ValidationError(_("No vehicle with this VIN in the dealership: register the vehicle first."))
-        self.vehicle = vehicle
-        return vin
+        self.vehicle = self.cleaned_data["vin"]
+        return self.vehicle.vin
 
     def clean(self):
         cleaned = super().clean()
@@ -118,7 +136,9 @@ class JobForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
 
 
 class PartLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
-    part = forms.ModelChoiceField(queryset=Part.objects.none(), label=_("Part"))
+    part = forms.ModelChoiceField(
+        queryset=Part.objects.none(), label=_("Part"), widget=SearchSelect(url="parts:pick_parts")
+    )
     quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=10, decimal_places=2, initial=1)
 
     def __init__(self, *args, dealership, **kwargs):
@@ -212,8 +232,14 @@ class RecallImportForm(BootstrapFormMixin, forms.Form):
 class WalkInWorkOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     """A work order for a customer who came without an appointment: who, which car, the complaint in their words."""
 
-    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
-    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.none(), widget=SearchSelect(url="core:pick_customers")
+    )
+    vehicle = forms.ModelChoiceField(
+        label=_("Vehicle"),
+        queryset=Vehicle.objects.none(),
+        widget=SearchSelect(url="core:pick_vehicles", depends_on={"customer": "customer"}),
+    )
     complaint = forms.CharField(
         label=_("Complaint in the customer's words"),
         max_length=2000,
@@ -227,3 +253,15 @@ class WalkInWorkOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.F
             Vehicle.objects.filter(dealership=dealership).select_related("customer").order_by("vin")
         )
         self.fields["vehicle"].label_from_instance = lambda v: f"{v.vin} · {v.make} {v.model} · {v.customer.name}"
+
+
+class HandoverSlotQueryForm(DealershipScopedFormMixin, forms.Form):
+    """The booking form asks for the first free hand-over slot of an arrival (issue 14 item 4)."""
+
+    date = forms.DateField()
+    time = forms.TimeField()
+    duration = forms.TypedChoiceField(coerce=int, choices=[(m, m) for m in (15, 30, 45, 60, 90, 120)])
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, dealership=dealership, **kwargs)
+        self.fields["advisor"] = _advisor_field(dealership)

@@ -385,3 +385,44 @@ def loaner_history(*, today: datetime.date, customer=None, vehicle=None) -> Quer
     ).select_related("loaner")
     still_on = Q(status=LoanerReservation.Status.RESERVED, ends_on__gte=today)
     return open_first(qs, open_q=still_on, newest="starts_on")
+
+
+def job_search(
+    *, dealership_id: int, query: str, work_order_id: int | None = None, limit: int = 20
+) -> list[WorkOrderJob]:
+    """The job picker (issue 14 item 4): jobs of the dealership's work orders, only the chosen work order's when one
+    is given (a warranty claim names a job of its own work order), newest work orders first."""
+    qs = WorkOrderJob.objects.filter(work_order__dealership_id=dealership_id)
+    if work_order_id is not None:
+        qs = qs.filter(work_order_id=work_order_id)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(description__icontains=query) | Q(work_order__number__icontains=query))
+    return list(
+        qs.select_related("work_order")
+        .only("id", "description", "work_order_id", "work_order__number")
+        .order_by("-work_order_id", "id")[:limit]
+    )
+
+
+HANDOVER_SEARCH_DAYS = 14
+
+
+def first_free_handover(
+    *,
+    dealership: Dealership,
+    advisor,
+    starts_at: datetime.datetime,
+    duration_minutes: int,
+    now: datetime.datetime | None = None,
+) -> datetime.datetime | None:
+    """The first free cell of the advisor's grid once the reception's slots end (R16: a hand-over slot per job), on
+    the arrival day or the next working days; None when the next two weeks hold none."""
+    ends_at = starts_at + datetime.timedelta(minutes=duration_minutes)
+    first_day = scheduling.local(ends_at, dealership.tz).date()
+    for offset in range(HANDOVER_SEARCH_DAYS):
+        day = first_day + datetime.timedelta(days=offset)
+        for cell in advisor_day_slots(dealership=dealership, advisor=advisor, day=day, now=now):
+            if cell["free"] and cell["starts_at"] >= ends_at:
+                return cell["starts_at"]
+    return None

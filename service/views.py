@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,13 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
-from dms.core.views import DealershipPageMixin, PaginatedListMixin, ServiceFormView
+from dms.core.views import (
+    DealershipPageMixin,
+    PaginatedListMixin,
+    PickerSearchView,
+    ServiceFormView,
+    picker_param_id,
+)
 from parts import selectors as parts_selectors
 
 from . import confirmations, forms, ical, pdf, selectors, services, stock
@@ -965,3 +971,45 @@ class AdvisorCalendarFeedView(View):
         set_download_name(response, "appointments.ics", inline=True)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 14 item 4: pickers and the booking form's hand-over proposal
+# --------------------------------------------------------------------------------------------------------------
+
+
+class JobPickerView(PickerSearchView):
+    """The job picker: jobs of the chosen work order (``?work_order=``), e.g. on the warranty claim form."""
+
+    permission_required = "service.view_workorder"
+
+    def search(self, *, dealership_id, query, params):
+        work_order_id = picker_param_id(params, "work_order")
+        return [
+            {"id": job.pk, "text": f"{job.work_order.number}: {job.description}", "detail": ""}
+            for job in selectors.job_search(dealership_id=dealership_id, query=query, work_order_id=work_order_id)
+        ]
+
+
+class HandoverSlotView(DealershipPageMixin, View):
+    """``{"date": "YYYY-MM-DD", "time": "HH:MM"}``: the first free hand-over slot after an arrival (R16), for the
+    booking form to propose as the arrival changes; nulls when the advisor has none in the next two weeks."""
+
+    permission_required = "service.add_appointment"
+
+    def get(self, request, *args, **kwargs):
+        dealership = request.dealership
+        form = forms.HandoverSlotQueryForm(request.GET, dealership=dealership)
+        if not form.is_valid():
+            return JsonResponse(
+                {"detail": _("Give the advisor, the arrival date and time and the duration.")}, status=400
+            )
+        data = form.cleaned_data
+        starts_at = datetime.datetime.combine(data["date"], data["time"], tzinfo=dealership.tz)
+        slot = selectors.first_free_handover(
+            dealership=dealership, advisor=data["advisor"], starts_at=starts_at, duration_minutes=data["duration"]
+        )
+        if slot is None:
+            return JsonResponse({"date": None, "time": None})
+        local = timezone.localtime(slot, dealership.tz)
+        return JsonResponse({"date": local.date().isoformat(), "time": local.strftime("%H:%M")})

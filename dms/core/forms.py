@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, Vehicle, normalize_vin
 from .references import scope_to_dealerships
+from .widgets import SearchSelect
 
 User = get_user_model()
 
@@ -77,7 +78,10 @@ class CustomerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelFor
             "is_vip",
             "notes",
         ]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "assigned_manager": SearchSelect(url="core:pick_employees"),
+        }
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
@@ -106,6 +110,7 @@ class VehicleForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm
         widgets = {
             "warranty_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "warranty_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "customer": SearchSelect(url="core:pick_customers"),
         }
 
     def __init__(self, *args, dealership, **kwargs):

@@ -48,6 +48,31 @@ def parse_ids(values) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Phone numbers typed into a search box
+# ---------------------------------------------------------------------------------------------------------------
+
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
+MIN_PHONE_DIGITS = 3  # fewer digits are part of a name, a plate or a part number, not a phone
+
+
+def phone_search_forms(text: str) -> tuple[str, str]:
+    """What a typed phone searches for among E.164 numbers (stored as ``+79161234502``): ``(contains, prefix)``.
+
+    ``contains`` is the typed digits (``916 123`` is found inside any number); ``prefix`` is the Russian national
+    form turned international: a number typed with the trunk prefix 8 (``8 916 123-45-02``, ``89161234502`` or the
+    beginning ``8916…``) starts with ``+7916…``. A full 11-digit 8-number searches by that prefix only. Empty
+    strings when the text holds too few digits to be a phone.
+    """
+    digits = _NOT_ASCII_DIGIT.sub("", text or "")[:15]  # E.164 has at most 15 digits
+    if len(digits) < MIN_PHONE_DIGITS:
+        return "", ""
+    if digits.startswith("8") and len(digits) <= 11:
+        national = "+7" + digits[1:]
+        return ("" if len(digits) == 11 else digits), national
+    return digits, ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Dates
 # ---------------------------------------------------------------------------------------------------------------
 

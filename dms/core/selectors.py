@@ -3,10 +3,14 @@
 import re
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
+from .inputs import phone_search_forms
 from .models import AuditEntry, Customer, Vehicle
+
+User = get_user_model()
 
 
 def _digits(text: str) -> str:
@@ -51,3 +55,53 @@ def audit_trail(instance) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True), object_id=instance.pk
     ).select_related("actor")
+
+
+# Issue 14 item 4: the search-as-you-type pickers. Each answers with at most ``PICKER_LIMIT`` rows from one query, the
+# LIMIT inside it; substring conditions are answered by the trigram indexes of ``core_customer``/``core_vehicle``
+# (migrations ``0003_search_trigram_indexes`` and ``0008_picker_trigram_indexes``), so 100,000 customers are not read.
+PICKER_LIMIT = 20
+
+
+def customer_search(*, dealership_id: int, query: str, limit: int = PICKER_LIMIT) -> list[Customer]:
+    """Customers by name, e-mail or phone; a phone typed in the national form (8 916 …) finds +7 916 …."""
+    qs = Customer.objects.filter(dealership_id=dealership_id)
+    query = (query or "").strip()
+    if query:
+        condition = Q(name__icontains=query) | Q(email__icontains=query)
+        contains, prefix = phone_search_forms(query)
+        for column in ("phone", "phone_alt"):
+            if contains:
+                condition |= Q(**{f"{column}__contains": contains})
+            if prefix:
+                condition |= Q(**{f"{column}__startswith": prefix})
+        qs = qs.filter(condition)
+    return list(qs.only("id", "name", "phone", "email").order_by("name", "id")[:limit])
+
+
+def vehicle_search(
+    *, dealership_id: int, query: str, customer_id: int | None = None, limit: int = PICKER_LIMIT
+) -> list[Vehicle]:
+    """Vehicles by VIN, plate or model; only the customer's own cars when a customer is given (R15)."""
+    qs = Vehicle.objects.filter(dealership_id=dealership_id)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(vin__icontains=query) | Q(plate__icontains=query) | Q(model__icontains=query))
+    return list(
+        qs.select_related("customer")
+        .only("id", "vin", "make", "model", "plate", "customer_id", "customer__name")
+        .order_by("make", "model", "vin")[:limit]
+    )
+
+
+def employee_search(*, dealership_id: int, query: str, role: str = "", limit: int = PICKER_LIMIT) -> QuerySet:
+    """Active staff of the dealership by name or login, optionally holding a role (a group of ``roles``)."""
+    qs = User.objects.filter(is_active=True, staff_profile__dealerships=dealership_id)
+    if role:
+        qs = qs.filter(groups__name=role)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__icontains=query))
+    return qs.only("id", "first_name", "last_name", "username").order_by("last_name", "first_name", "username")[:limit]

@@ -15,4 +15,8 @@ urlpatterns = [
     path("vehicles/new/", views.VehicleCreateView.as_view(), name="vehicle_create"),
     path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle_detail"),
     path("vehicles/<int:pk>/edit/", views.VehicleUpdateView.as_view(), name="vehicle_update"),
+    # Issue 14 item 4: the pickers' searches (JSON for the page's own forms; the API has its own lists).
+    path("pick/customers/", views.CustomerPickerView.as_view(), name="pick_customers"),
+    path("pick/vehicles/", views.VehiclePickerView.as_view(), name="pick_vehicles"),
+    path("pick/employees/", views.EmployeePickerView.as_view(), name="pick_employees"),
 ]

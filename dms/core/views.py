@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from . import selectors, services
+from . import roles, selectors, services
 from .formatting import date_formatter
 from .forms import CustomerForm, VehicleForm
 from .inputs import parse_id
@@ -409,3 +409,87 @@ class VehicleUpdateView(VehicleCreateView):
     def save(self, form):
         vehicle = self.get_scoped_object(Vehicle, self.kwargs["pk"])
         return services.vehicle_update(actor=self.request.user, vehicle=vehicle, data=form.cleaned_data)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Issue 14 item 4: search endpoints of the pickers (dms.core.widgets.SearchSelect, static/js/pickers.js)
+# ------------------------------------------------------------------------------------------------------------------
+
+MAX_PICKER_QUERY = 100
+
+
+def picker_param_id(params, name: str) -> int | None:
+    """An optional id narrowing a picker (``?customer=12``); a value that is not an id is a 400, not "no filter"."""
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    value = parse_id(raw)
+    if value is None:
+        raise ValidationError(_("The “%(name)s” parameter takes a record id.") % {"name": name})
+    return value
+
+
+class PickerSearchView(DealershipPageMixin, View):
+    """JSON for a picker: ``{"results": [{"id", "text", "detail"}]}`` of the ACTIVE dealership's records matching
+    ``?q=``, at most ``selectors.PICKER_LIMIT`` of them. Subclasses name the permission and implement ``search``."""
+
+    def get(self, request, *args, **kwargs):
+        query = request.GET.get("q", "")
+        if len(query) > MAX_PICKER_QUERY:
+            return JsonResponse({"detail": _("The search text is too long.")}, status=400)
+        try:
+            results = self.search(dealership_id=request.dealership.pk, query=query.strip(), params=request.GET)
+        except ValidationError as error:
+            return JsonResponse({"detail": " ".join(error.messages)}, status=400)
+        # Names in Cyrillic or Chinese as they are: a third of the bytes of \u escapes.
+        return JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
+
+    def search(self, *, dealership_id: int, query: str, params) -> list[dict]:
+        raise NotImplementedError
+
+
+def picker_phone(phone) -> str:
+    return phone.as_international if phone else ""
+
+
+class CustomerPickerView(PickerSearchView):
+    permission_required = "core.view_customer"
+
+    def search(self, *, dealership_id, query, params):
+        return [
+            {"id": c.pk, "text": c.name, "detail": " · ".join(filter(None, [picker_phone(c.phone), c.email]))}
+            for c in selectors.customer_search(dealership_id=dealership_id, query=query)
+        ]
+
+
+class VehiclePickerView(PickerSearchView):
+    permission_required = "core.view_vehicle"
+
+    def search(self, *, dealership_id, query, params):
+        customer_id = picker_param_id(params, "customer")
+        return [
+            {
+                "id": v.pk,
+                "vin": v.vin,  # the value of VIN-keyed vehicle fields (the booking form's)
+                "text": f"{v.make} {v.model} {v.vin}" + (f" ({v.plate})" if v.plate else ""),
+                "detail": v.customer.name,
+                "customer": v.customer_id,
+            }
+            for v in selectors.vehicle_search(dealership_id=dealership_id, query=query, customer_id=customer_id)
+        ]
+
+
+class EmployeePickerView(PickerSearchView):
+    """Colleagues of the active dealership (assignees, managers): any signed-in staff member may name them."""
+
+    def has_permission(self) -> bool:
+        return True
+
+    def search(self, *, dealership_id, query, params):
+        role = params.get("role", "")
+        if role and role not in roles.ALL_ROLES:
+            raise ValidationError(_("Unknown role."))
+        return [
+            {"id": u.pk, "text": u.get_full_name() or u.username, "detail": u.username}
+            for u in selectors.employee_search(dealership_id=dealership_id, query=query, role=role)
+        ]

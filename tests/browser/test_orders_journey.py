@@ -11,6 +11,8 @@ from orders.models import STATUS_COLOURS, CustomerOrder, OrderStatus
 from tests.factories import CustomerFactory, VehicleFactory
 from tests.orders.factories import PartFactory, SupplierFactory
 
+from .pickers import pick, picker_options
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -51,13 +53,14 @@ def test_order_row_turns_from_brown_to_partially_received(page, login, make_user
     # The advisor creates the order: the vehicle list shows only the chosen customer's cars.
     login("anna")
     page.goto(page.base_url + "/orders/new/")
-    page.select_option("#id_customer", str(customer.pk))
-    assert page.locator(f"#id_vehicle option[value='{other.pk}']").is_hidden()
-    page.select_option("#id_vehicle", str(vehicle.pk))
+    pick(page, "id_customer", "иванов", "Иванов Иван Петрович")
+    page.locator("#id_vehicle-ts-control").click()
+    assert all(other.vin not in text for text in picker_options(page, "id_vehicle"))
+    assert pick(page, "id_vehicle", "corolla", vehicle.vin) == str(vehicle.pk)
     page.select_option("#id_kind", "warranty")
-    page.select_option("#id_lines-0-part", str(filter_part.pk))
+    pick(page, "id_lines-0-part", "04152", "Фильтр масляный")
     page.fill("#id_lines-0-quantity", "2")
-    page.select_option("#id_lines-1-part", str(pads.pk))
+    assert pick(page, "id_lines-1-part", "колодки", "04465-02220") == str(pads.pk)
     page.fill("#id_lines-1-quantity", "0")
     page.click("main button[type=submit]")
     # bad input: zero quantity → the form says so and nothing is created

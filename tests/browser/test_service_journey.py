@@ -13,6 +13,8 @@ from service.models import Appointment, WorkingHours, WorkOrder
 from tests.factories import CustomerFactory, VehicleFactory
 from tests.service.factories import PartFactory
 
+from .pickers import pick
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -43,7 +45,7 @@ def test_advisor_books_prepares_receives_and_delivers_through_quality_check(
     login("anna")
     # 1. Book: a time off the grid is refused with a message, then a valid one.
     page.goto(page.base_url + f"/appointments/new/?date={day.isoformat()}")
-    page.fill("#id_vin", vehicle.vin.lower())
+    pick(page, "id_vin", vehicle.vin.lower(), vehicle.vin)  # issue 14 item 4: the vehicle picker, by VIN
     page.wait_for_selector("#vin-check >> text=Орлов Олег Олегович")
     page.fill("#id_reason", "Скрип тормозов спереди")
     page.select_option("#id_area", "mechanical")
@@ -70,10 +72,10 @@ def test_advisor_books_prepares_receives_and_delivers_through_quality_check(
     page.fill("#add-job-form #id_description", "Замена тормозных колодок и дисков")
     page.fill("#add-job-form #id_standard_hours", "1.5")
     _submit(page, "#add-job-form")
-    page.select_option("#add-part-form #id_part", str(pads.pk))
+    pick(page, "id_part", "04465", "04465-02220")
     page.fill("#add-part-form #id_quantity", "1")
     _submit(page, "#add-part-form")
-    page.select_option("#add-part-form #id_part", str(disc.pk))
+    assert pick(page, "id_part", "43512", "43512-02220") == str(disc.pk)
     page.fill("#add-part-form #id_quantity", "2")
     _submit(page, "#add-part-form")
     _submit(page, "#prepare-form")

@@ -258,7 +258,8 @@ def _create_data(vehicle, lines, **extra):
 def test_advisor_creates_an_order_with_lines(client_as, advisor, vehicle, part, part2):
     client = client_as(advisor)
     form = client.get(reverse("orders:create"))
-    assert form.status_code == 200 and f'data-customer="{vehicle.customer_id}"' in form.content.decode()
+    # Issue 14 item 4: the vehicle picker is narrowed to the chosen customer (no table of vehicles in the page).
+    assert form.status_code == 200 and 'data-depends-on="customer:customer"' in form.content.decode()
     data = _create_data(vehicle, [(part, "2"), (part2, "1"), (None, "")], long_term_agreed="on", on_waiting_lot="on")
     response = client.post(reverse("orders:create"), data)
     order = CustomerOrder.objects.get()
@@ -414,8 +415,12 @@ def test_a_conflict_raised_by_the_service_becomes_a_message(client_as, parts_man
 def test_part_filter_lists_only_active_parts_of_the_dealership(client_as, advisor, part, other_dealership, dealership):
     PartFactory(dealership=other_dealership, number="FOREIGN-1")
     PartFactory(dealership=dealership, number="OLD-1", is_active=False)
-    html = client_as(advisor).get(reverse("orders:create")).content.decode()
-    assert part.number in html and "FOREIGN-1" not in html and "OLD-1" not in html
+    client = client_as(advisor)
+    html = client.get(reverse("orders:create")).content.decode()
+    # Issue 14 item 4: the line's part is a picker searched on the server; the page lists no catalogue.
+    assert 'data-url="/parts/pick/"' in html and part.number not in html
+    found = [row["number"] for row in client.get(reverse("parts:pick_parts")).json()["results"]]
+    assert part.number in found and "FOREIGN-1" not in found and "OLD-1" not in found
 
 
 @pytest.mark.parametrize(

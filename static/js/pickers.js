@@ -1,0 +1,110 @@
+// Search-as-you-type pickers (issue 14 item 4): every <select data-picker="search"> rendered by
+// dms.core.widgets.SearchSelect becomes a Tom Select searched on the server (data-url?q=…). No inline script (CSP):
+// everything comes from data-* attributes.
+//   data-depends-on="customer:customer"  → adds ?customer=<value of the form's "customer" field>, and empties this
+//                                           picker when that field changes (a vehicle of another customer goes).
+//   data-params="role=parts_manager"     → fixed query parameters.
+// Keyboard: type, ↑/↓, Enter or Tab picks; Enter never submits the form from a picker; Tab moves on.
+(function () {
+  "use strict";
+  if (typeof TomSelect === "undefined") return;
+
+  // The same field of the same (formset) form: "lines-0-part" → "lines-0-" + name.
+  function sibling(select, name) {
+    const prefix = select.name.slice(0, select.name.lastIndexOf("-") + 1);
+    const form = select.form;
+    if (!form) return null;
+    return form.elements.namedItem(prefix + name) || form.elements.namedItem(name);
+  }
+
+  function dependencies(select) {
+    const spec = select.dataset.dependsOn || "";
+    return spec.split(",").filter(Boolean).map(function (pair) {
+      const parts = pair.split(":");
+      return {param: parts[0], field: sibling(select, parts[1] || parts[0])};
+    }).filter(function (dep) { return dep.field; });
+  }
+
+  function queryUrl(select, query) {
+    const params = new URLSearchParams(select.dataset.params || "");
+    params.set("q", query);
+    for (const dep of dependencies(select)) {
+      if (dep.field.value) params.set(dep.param, dep.field.value);
+    }
+    return select.dataset.url + "?" + params.toString();
+  }
+
+  function init(select) {
+    if (select.tomselect || select.name.indexOf("__prefix__") !== -1) return;
+    const ts = new TomSelect(select, {
+      valueField: select.dataset.valueField || "id",
+      labelField: "text",
+      searchField: [],
+      // The server has searched already (a phone typed "8 916…" finds "+7 916…"): keep its order, drop nothing.
+      score: function () { return function () { return 1; }; },
+      maxOptions: 50,
+      preload: "focus",
+      loadThrottle: 250,
+      selectOnTab: true,
+      openOnFocus: true,
+      // The empty <option> is no item: the placeholder shows; an optional field gets a × to clear it.
+      plugins: select.required ? {} : {clear_button: {title: select.dataset.clear || ""}},
+      placeholder: select.dataset.placeholder || "",
+      shouldLoad: function () { return true; },
+      load: function (query, callback) {
+        const self = this;
+        fetch(queryUrl(select, query), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+          .then(function (response) { return response.ok ? response.json() : {results: []}; })
+          .then(function (data) {
+            // An answer to an older query (the preload on focus, a slower request) must not replace a newer one.
+            if (query !== self.inputValue()) { callback(); return; }
+            self.clearOptions();
+            callback(data.results || []);
+          })
+          .catch(function () { callback(); });
+      },
+      render: {
+        option: function (item, escape) {
+          const detail = item.detail ? '<div class="small text-secondary">' + escape(item.detail) + "</div>" : "";
+          return "<div><div>" + escape(item.text) + "</div>" + detail + "</div>";
+        },
+        item: function (item, escape) { return "<div>" + escape(item.text) + "</div>"; },
+        no_results: function () {
+          return '<div class="no-results">' + (select.dataset.noResults || "") + "</div>";
+        },
+        loading: function () {
+          return '<div class="loading small text-secondary px-2">' + (select.dataset.loading || "") + "</div>";
+        },
+      },
+    });
+    // Enter picks the highlighted option (Tom Select) and never submits the form from inside a picker.
+    ts.control_input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();
+    });
+    for (const dep of dependencies(select)) {
+      dep.field.addEventListener("change", function () {
+        ts.clear(true);
+        ts.clearOptions();
+        ts.wrapper.classList.remove("preloaded");  // load the narrowed list on the next focus
+        select.dispatchEvent(new Event("change", {bubbles: true}));
+      });
+    }
+  }
+
+  function initAll(root) {
+    root.querySelectorAll('select[data-picker="search"]').forEach(init);
+  }
+
+  initAll(document);
+  // Formset rows added on the page (order, sales, requisition lines) get their pickers too.
+  new MutationObserver(function (mutations) {
+    for (const mutation of mutations) {
+      mutation.addedNodes.forEach(function (node) {
+        if (node.nodeType === 1) {
+          if (node.matches('select[data-picker="search"]')) init(node);
+          else initAll(node);
+        }
+      });
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+})();
