@@ -222,6 +222,22 @@ class Command(BaseCommand):
             users[username] = user
         admin = users["admin"]
 
+        self._load_customers(admin, main, users)
+        # A customer of the second dealership, to see that the dealerships stay apart.
+        other = Customer.objects.filter(dealership=second).first() or services.customer_create(
+            actor=admin, dealership=second, name="Гарипов Рустам", phone="+79031234599", preferred_channel="sms"
+        )
+        if not Vehicle.objects.filter(dealership=second).exists():
+            services.vehicle_create(
+                actor=admin, dealership=second, customer=other, vin="XW8ZZZ61ZHG123456", make="Škoda", model="Rapid"
+            )
+
+        self._load_parts(admin, main)
+        for hook in _extra_demo_loaders():
+            hook(users=users, dealership=main)
+        return users
+
+    def _load_customers(self, admin, main, users) -> None:
         this_year = timezone.localdate().year
         for name, phone, email, channel, vin, make, model, age, plate in DEMO_CUSTOMERS:
             year = this_year - age
@@ -253,19 +269,6 @@ class Command(BaseCommand):
                     warranty_end=datetime.date(year + 3, 3, 1),
                     warranty_mileage_limit=100000,
                 )
-        # A customer of the second dealership, to see that the dealerships stay apart.
-        other = Customer.objects.filter(dealership=second).first() or services.customer_create(
-            actor=admin, dealership=second, name="Гарипов Рустам", phone="+79031234599", preferred_channel="sms"
-        )
-        if not Vehicle.objects.filter(dealership=second).exists():
-            services.vehicle_create(
-                actor=admin, dealership=second, customer=other, vin="XW8ZZZ61ZHG123456", make="Škoda", model="Rapid"
-            )
-
-        self._load_parts(admin, main)
-        for hook in _extra_demo_loaders():
-            hook(users=users, dealership=main)
-        return users
 
     def _load_parts(self, admin, dealership):
         from parts import services as part_services
