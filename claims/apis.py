@@ -1,11 +1,12 @@
 """REST API for complaints, goodwill and warranty claims with their transitions (same services as the pages)."""
 
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -13,9 +14,9 @@ from rest_framework.views import APIView
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
-    SELECTOR_SEARCH_BACKENDS,
-    DealershipScopedMixin,
+    ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
     UserBriefSerializer,
 )
 from dms.core.models import Customer, Dealership, Vehicle
@@ -41,6 +42,7 @@ from .models import (
 )
 
 User = get_user_model()
+WORK_ORDER_ID_MAX = 2147483647  # the bound the API documented for the id before it became a foreign key
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -92,15 +94,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "dealership",
             "number",
             "status",
-            "channel",
-            "received_at",
-            "customer",
-            "vehicle",
-            "contact_name",
-            "contact_phone",
-            "contact_email",
-            "vin_text",
-            "description",
+            *services.COMPLAINT_INTAKE_FIELDS[:9],  # channel … description
             "category",
             "department",
             "assignee",
@@ -188,6 +182,8 @@ class GoodwillClaimSerializer(serializers.ModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all())
     complaint = ScopedPrimaryKeyRelatedField(queryset=Complaint.objects.all(), required=False, allow_null=True)
+    # The work order's id (a foreign key since issue 13): the service resolves it inside the acting dealership.
+    work_order_id = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=WORK_ORDER_ID_MAX)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -197,16 +193,7 @@ class GoodwillClaimSerializer(serializers.ModelSerializer):
             "dealership",
             "number",
             "status",
-            "complaint",
-            "customer",
-            "vehicle",
-            "work_order_id",
-            "work_order_number",
-            "description",
-            "fmc_terms",
-            "fmc_max_amount",
-            "agreement_signed_on",
-            "requested_amount",
+            *services.GOODWILL_FIELDS,
             "submitted_at",
             "fmc_confirmed_at",
             "cac_confirmed_at",
@@ -243,9 +230,29 @@ class WarrantyPartSerializer(serializers.ModelSerializer):
         read_only_fields = ["unit_price"]
 
 
+# What the checks and the decisions write on a warranty claim (read-only in the API).
+WARRANTY_OUTCOME_FIELDS = (
+    "check_results",
+    "checked_at",
+    "submitted_at",
+    "fmc_confirmed_at",
+    "confirmed_at",
+    "approved_amount",
+    "part_instruction",
+    "paid_at",
+    "paid_amount",
+    "payment_reference",
+    "rejected_at",
+    "decision_reason",
+    "return_count",
+)
+
+
 class WarrantyClaimSerializer(serializers.ModelSerializer):
     causal_part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all(), required=False, allow_null=True)
     parts = WarrantyPartSerializer(many=True, required=False, source="part_lines")
+    # Null only for a claim whose work order was gone before the link became a foreign key (issue 13).
+    work_order_id = serializers.IntegerField(allow_null=True, min_value=0, max_value=WORK_ORDER_ID_MAX)
     attachments = AttachmentSerializer(many=True, read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     quarantine_location = serializers.CharField(
@@ -274,19 +281,7 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
             *services.WARRANTY_FIELDS[1:],
             "parts",
             "total",
-            "check_results",
-            "checked_at",
-            "submitted_at",
-            "fmc_confirmed_at",
-            "confirmed_at",
-            "approved_amount",
-            "part_instruction",
-            "paid_at",
-            "paid_amount",
-            "payment_reference",
-            "rejected_at",
-            "decision_reason",
-            "return_count",
+            *WARRANTY_OUTCOME_FIELDS,
             "quarantine_location",
             "quarantined_part",
             "attachments",
@@ -303,19 +298,7 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
             "vehicle",
             "causal_part_number",
             "labour_rate",
-            "check_results",
-            "checked_at",
-            "submitted_at",
-            "fmc_confirmed_at",
-            "confirmed_at",
-            "approved_amount",
-            "part_instruction",
-            "paid_at",
-            "paid_amount",
-            "payment_reference",
-            "rejected_at",
-            "decision_reason",
-            "return_count",
+            *WARRANTY_OUTCOME_FIELDS,
             "created_at",
             "updated_at",
         ]
@@ -371,32 +354,52 @@ class PublicComplaintSerializer(serializers.Serializer):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class _ScopedViewSet(
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-    # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
-    lookup_value_regex = "[^/]+"
+# The attachment upload of complaints and claims (one action, three viewsets).
+ATTACH_SCHEMA = extend_schema(
+    request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer}
+)
+
+
+def _step(name: str, service, serializer_class=None, *, responses, **answer):
+    """One POST action of a record (``/{id}/<name with dashes>/``): the payload through ``serializer_class``, then
+    the service with the record as its ``target`` keyword; the answer (``responses``) is the record unless
+    ``answer`` says else."""
+
+    def step(self, request, pk=None):
+        return self.run_action(request, service, serializer_class, target=self.target, **answer)
+
+    step.__name__ = name
+    url_path = {"return_for_correction": "return"}.get(name, name.replace("_", "-"))
+    return extend_schema(request=serializer_class, responses=responses)(
+        action(detail=True, methods=["post"], url_path=url_path)(step)
+    )
+
+
+_complaint_step = partial(_step, responses=ComplaintSerializer)
+_goodwill_step = partial(_step, responses=GoodwillClaimSerializer)
+_warranty_step = partial(_step, responses=WarrantyClaimSerializer)
+
+
+class _ClaimsViewSet(ScopedModelViewSet):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
+    target = ""  # the services' keyword for the record
 
-    def _respond(self, obj, code=status.HTTP_200_OK):
-        return Response(self.get_serializer(obj).data, status=code)
-
-    def _attach(self, owner):
-        data = self._input(AttachmentUploadSerializer)
-        attachment = services.attachment_add(actor=self.request.user, owner=owner, **data)
-        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+    @ATTACH_SCHEMA
+    @action(detail=True, methods=["post"])
+    def attachments(self, request, pk=None):
+        return self.run_action(
+            request,
+            services.attachment_add,
+            AttachmentUploadSerializer,
+            target="owner",
+            status_code=status.HTTP_201_CREATED,
+            response_serializer=AttachmentSerializer,
+        )
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["complaints"])
-class ComplaintViewSet(_ScopedViewSet):
+class ComplaintViewSet(_ClaimsViewSet):
     serializer_class = ComplaintSerializer
     queryset = Complaint.objects.none()
     filterset_fields = ["status", "channel", "category", "department", "severity", "assignee"]
@@ -409,68 +412,32 @@ class ComplaintViewSet(_ScopedViewSet):
         "close": ["claims.close_complaint"],
         "attachments": ["claims.investigate_complaint"],
     }
+    create_service = services.complaint_register
+    update_service = services.complaint_update
+    update_kwarg = target = "complaint"
 
     def get_queryset(self):
         return selectors.complaint_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("notes__author", "attachments")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        serializer.instance = services.complaint_register(
-            actor=self.request.user,
-            dealership=self.write_dealership(),
-            channel=data.pop("channel"),
-            description=data.pop("description"),
-            **data,
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.complaint_update(
-            actor=self.request.user, complaint=serializer.instance, data=dict(serializer.validated_data)
-        )
-
-    @extend_schema(request=AssignSerializer, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        complaint = services.complaint_assign(
-            actor=request.user, complaint=self.get_object(), **self._input(AssignSerializer)
-        )
-        return self._respond(complaint)
-
-    @extend_schema(request=None, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"], url_path="start-investigation")
-    def start_investigation(self, request, pk=None):
-        return self._respond(services.complaint_start_investigation(actor=request.user, complaint=self.get_object()))
-
-    @extend_schema(request=ComplaintNoteSerializer, responses={201: ComplaintNoteSerializer})
-    @action(detail=True, methods=["post"])
-    def notes(self, request, pk=None):
-        data = self._input(ComplaintNoteSerializer)
-        note = services.complaint_add_note(actor=request.user, complaint=self.get_object(), **data)
-        return Response(ComplaintNoteSerializer(note).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=SolutionSerializer, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"], url_path="agree-solution")
-    def agree_solution(self, request, pk=None):
-        data = self._input(SolutionSerializer)
-        return self._respond(services.complaint_agree_solution(actor=request.user, complaint=self.get_object(), **data))
-
-    @extend_schema(request=CloseSerializer, responses=ComplaintSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        data = self._input(CloseSerializer)
-        return self._respond(services.complaint_close(actor=request.user, complaint=self.get_object(), **data))
-
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"])
-    def attachments(self, request, pk=None):
-        return self._attach(self.get_object())
+    assign = _complaint_step("assign", services.complaint_assign, AssignSerializer)
+    start_investigation = _complaint_step("start_investigation", services.complaint_start_investigation)
+    notes = _step(
+        "notes",
+        services.complaint_add_note,
+        ComplaintNoteSerializer,
+        responses={201: ComplaintNoteSerializer},
+        status_code=status.HTTP_201_CREATED,
+        response_serializer=ComplaintNoteSerializer,
+    )
+    agree_solution = _complaint_step("agree_solution", services.complaint_agree_solution, SolutionSerializer)
+    close = _complaint_step("close", services.complaint_close, CloseSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["goodwill claims"])
-class GoodwillClaimViewSet(_ScopedViewSet):
+class GoodwillClaimViewSet(_ClaimsViewSet):
     serializer_class = GoodwillClaimSerializer
     queryset = GoodwillClaim.objects.none()
     filterset_fields = ["status", "customer", "vehicle", "complaint"]
@@ -480,70 +447,30 @@ class GoodwillClaimViewSet(_ScopedViewSet):
         "fmc_confirm": ["claims.fmc_confirm_goodwillclaim"],
         "cac_confirm": ["claims.cac_confirm_goodwillclaim"],
         "record_payment": ["claims.record_payment_goodwillclaim"],
-        "return_for_correction": ["claims.view_goodwillclaim"],  # the service checks the step's permission
+        "return_for_correction": ["claims.view_goodwillclaim"],  # the transition's permission decides the step's role
         "reject": ["claims.view_goodwillclaim"],
         "attachments": ["claims.change_goodwillclaim"],
     }
+    create_service = services.goodwill_claim_create
+    update_service = services.goodwill_claim_update
+    update_kwarg = target = "claim"
 
     def get_queryset(self):
         return selectors.goodwill_claim_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("attachments")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.goodwill_claim_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.goodwill_claim_update(
-            actor=self.request.user, claim=serializer.instance, data=dict(serializer.validated_data)
-        )
-
-    @extend_schema(request=None, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self._respond(services.goodwill_claim_submit(actor=request.user, claim=self.get_object()))
-
-    @extend_schema(request=None, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="fmc-confirm")
-    def fmc_confirm(self, request, pk=None):
-        return self._respond(services.goodwill_claim_fmc_confirm(actor=request.user, claim=self.get_object()))
-
-    @extend_schema(request=None, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="cac-confirm")
-    def cac_confirm(self, request, pk=None):
-        return self._respond(services.goodwill_claim_cac_confirm(actor=request.user, claim=self.get_object()))
-
-    @extend_schema(request=PaymentSerializer, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
-    def record_payment(self, request, pk=None):
-        data = self._input(PaymentSerializer)
-        return self._respond(
-            services.goodwill_claim_record_payment(actor=request.user, claim=self.get_object(), **data)
-        )
-
-    @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_for_correction(self, request, pk=None):
-        data = self._input(ReasonSerializer)
-        return self._respond(services.goodwill_claim_return(actor=request.user, claim=self.get_object(), **data))
-
-    @extend_schema(request=ReasonSerializer, responses=GoodwillClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        data = self._input(ReasonSerializer)
-        return self._respond(services.goodwill_claim_reject(actor=request.user, claim=self.get_object(), **data))
-
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"])
-    def attachments(self, request, pk=None):
-        return self._attach(self.get_object())
+    submit = _goodwill_step("submit", services.goodwill_claim_submit)
+    fmc_confirm = _goodwill_step("fmc_confirm", services.goodwill_claim_fmc_confirm)
+    cac_confirm = _goodwill_step("cac_confirm", services.goodwill_claim_cac_confirm)
+    record_payment = _goodwill_step("record_payment", services.goodwill_claim_record_payment, PaymentSerializer)
+    return_for_correction = _goodwill_step("return_for_correction", services.goodwill_claim_return, ReasonSerializer)
+    reject = _goodwill_step("reject", services.goodwill_claim_reject, ReasonSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["warranty claims"])
-class WarrantyClaimViewSet(_ScopedViewSet):
+class WarrantyClaimViewSet(_ClaimsViewSet):
     serializer_class = WarrantyClaimSerializer
     queryset = WarrantyClaim.objects.none()
     filterset_fields = ["status", "kind", "vehicle", "work_order_id"]
@@ -553,10 +480,11 @@ class WarrantyClaimViewSet(_ScopedViewSet):
         "fmc_confirm": ["claims.fmc_confirm_warrantyclaim"],
         "claims_confirm": ["claims.claims_confirm_warrantyclaim"],
         "record_payment": ["claims.record_payment_warrantyclaim"],
-        "return_for_correction": ["claims.view_warrantyclaim"],  # the service checks the step's permission
+        "return_for_correction": ["claims.view_warrantyclaim"],  # the transition's permission decides the step's role
         "reject": ["claims.view_warrantyclaim"],
         "attachments": ["claims.change_warrantyclaim"],
     }
+    target = "claim"
 
     def get_queryset(self):
         return selectors.warranty_claim_list(
@@ -575,8 +503,6 @@ class WarrantyClaimViewSet(_ScopedViewSet):
         serializer.instance = services.warranty_claim_create(
             actor=self.request.user,
             dealership=self.write_dealership(),
-            work_order_id=data.pop("work_order_id"),
-            job_id=data.pop("job_id"),
             parts=parts or [],
             quarantine_location=location or "",
             **data,
@@ -588,56 +514,19 @@ class WarrantyClaimViewSet(_ScopedViewSet):
             actor=self.request.user, claim=serializer.instance, data=data, parts=parts, quarantine_location=location
         )
 
-    @extend_schema(request=None, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self._respond(services.warranty_claim_submit(actor=request.user, claim=self.get_object()))
-
-    @extend_schema(request=None, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="fmc-confirm")
-    def fmc_confirm(self, request, pk=None):
-        return self._respond(services.warranty_claim_fmc_confirm(actor=request.user, claim=self.get_object()))
-
-    @extend_schema(request=ClaimsConfirmSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="claims-confirm")
-    def claims_confirm(self, request, pk=None):
-        data = self._input(ClaimsConfirmSerializer)
-        return self._respond(
-            services.warranty_claim_claims_confirm(actor=request.user, claim=self.get_object(), **data)
-        )
-
-    @extend_schema(request=PaymentSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
-    def record_payment(self, request, pk=None):
-        data = self._input(PaymentSerializer)
-        return self._respond(
-            services.warranty_claim_record_payment(actor=request.user, claim=self.get_object(), **data)
-        )
-
-    @extend_schema(request=ReasonSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_for_correction(self, request, pk=None):
-        data = self._input(ReasonSerializer)
-        return self._respond(services.warranty_claim_return(actor=request.user, claim=self.get_object(), **data))
-
-    @extend_schema(request=RejectSerializer, responses=WarrantyClaimSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        data = self._input(RejectSerializer)
-        return self._respond(services.warranty_claim_reject(actor=request.user, claim=self.get_object(), **data))
-
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["post"])
-    def attachments(self, request, pk=None):
-        return self._attach(self.get_object())
+    submit = _warranty_step("submit", services.warranty_claim_submit)
+    fmc_confirm = _warranty_step("fmc_confirm", services.warranty_claim_fmc_confirm)
+    claims_confirm = _warranty_step("claims_confirm", services.warranty_claim_claims_confirm, ClaimsConfirmSerializer)
+    record_payment = _warranty_step("record_payment", services.warranty_claim_record_payment, PaymentSerializer)
+    return_for_correction = _warranty_step("return_for_correction", services.warranty_claim_return, ReasonSerializer)
+    reject = _warranty_step("reject", services.warranty_claim_reject, RejectSerializer)
 
 
 @extend_schema(tags=["warranty claims"])
-class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class QuarantinedPartViewSet(ScopedReadOnlyViewSet):
     serializer_class = QuarantinedPartSerializer
     queryset = QuarantinedPart.objects.none()
     filterset_fields = ["status"]
-    lookup_value_regex = "[^/]+"
     action_permissions = {"dispose": ["claims.dispose_quarantinedpart"]}
 
     def get_queryset(self):
@@ -646,12 +535,7 @@ class QuarantinedPartViewSet(DealershipScopedMixin, viewsets.ReadOnlyModelViewSe
     @extend_schema(request=DisposeSerializer, responses=QuarantinedPartSerializer)
     @action(detail=True, methods=["post"])
     def dispose(self, request, pk=None):
-        serializer = DisposeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        part = services.quarantined_part_dispose(
-            actor=request.user, part=self.get_object(), **serializer.validated_data
-        )
-        return Response(QuarantinedPartSerializer(part).data)
+        return self.run_action(request, services.quarantined_part_dispose, DisposeSerializer, target="part")
 
 
 @extend_schema(

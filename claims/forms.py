@@ -25,7 +25,7 @@ from .models import (
     WarrantyClaim,
     WarrantyClaimKind,
 )
-from .services import ATTACHMENT_KINDS, MAX_UPLOAD_BYTES
+from .services import ATTACHMENT_KINDS, COMPLAINT_INTAKE_FIELDS, MAX_UPLOAD_BYTES, SETTINGS_FIELDS
 
 User = get_user_model()
 
@@ -63,31 +63,7 @@ class ServiceValidatedModelForm(DealershipScopedFormMixin, BootstrapFormMixin, f
 class ComplaintForm(ServiceValidatedModelForm):
     class Meta:
         model = Complaint
-        fields = [
-            "channel",
-            "received_at",
-            "customer",
-            "vehicle",
-            "contact_name",
-            "contact_phone",
-            "contact_email",
-            "vin_text",
-            "description",
-            "severity",
-            "emergency_kind",
-            "insurance_info",
-            "insurance_checked",
-            "aftermarket_equipment",
-            "aftermarket_checked",
-            "police_report",
-            "police_checked",
-            "photos_taken",
-            "involves_media",
-            "media_outlet",
-            "media_programme",
-            "journalist",
-            "journalist_contact",
-        ]
+        fields = list(COMPLAINT_INTAKE_FIELDS)
         widgets = {
             "received_at": DATETIME,
             "description": forms.Textarea(attrs={"rows": 4}),
@@ -340,17 +316,7 @@ class DisposeForm(DealershipForm):
 class ClaimsSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = ClaimsSettings
-        fields = [
-            "fmc_name",
-            "fmc_email",
-            "fmc_phone",
-            "tac_name",
-            "tac_email",
-            "tac_phone",
-            "cac_email",
-            "complaint_deadline_days",
-            "emergency_deadline_days",
-        ]
+        fields = list(SETTINGS_FIELDS)
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)

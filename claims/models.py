@@ -11,7 +11,8 @@
   need a TAC authorisation; odometer-rollback claims need an explanation, photos and the FMC's signed scan. The
   failed part stays in quarantine (``QuarantinedPart``) until the claim is decided.
 
-Work orders live in the service app; claims refer to them through ``claims.workorders`` (see there).
+Work orders live in the service app (below claims): claims hold a foreign key to them and read them through
+``claims.workorders``.
 """
 
 import datetime
@@ -413,7 +414,12 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
     )  # fmt: skip
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("customer"))
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="+", verbose_name=_("vehicle"))
-    work_order_id = models.PositiveBigIntegerField(_("work order id"), null=True, blank=True)
+    work_order = models.ForeignKey(
+        "service.WorkOrder", on_delete=models.PROTECT, null=True, blank=True, related_name="goodwill_claims",
+        verbose_name=_("work order"),
+    )  # fmt: skip
+    # R23 accepts a work order given by its number alone (one from before the DMS, or a paper one); for a linked work
+    # order it is its number, kept as the claim was submitted.
     work_order_number = models.CharField(_("work order"), max_length=40, blank=True)
     description = models.TextField(_("case description"))
     # The terms the FMC allows (seed 003: «ASC根据FMC允许条件与客户签订协议»).
@@ -501,10 +507,19 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
     def record_payment(self, *, at: datetime.datetime, amount, reference: str) -> None:
         self.paid_at, self.paid_amount, self.payment_reference = at, amount, reference
 
+    def may_decide(self, user) -> bool:
+        """Return or reject: the FMC at its step, customer assistance at its own."""
+        perm = {
+            GoodwillStatus.SUBMITTED: "claims.fmc_confirm_goodwillclaim",
+            GoodwillStatus.FMC_CONFIRMED: "claims.cac_confirm_goodwillclaim",
+        }.get(self.status)
+        return bool(perm) and user.has_perm(perm)
+
     @transition(
         field=status,
         source=[GoodwillStatus.SUBMITTED, GoodwillStatus.FMC_CONFIRMED],
         target=GoodwillStatus.RETURNED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def return_for_correction(self, *, reason: str) -> None:
         self.decision_reason = reason
@@ -513,6 +528,7 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
         field=status,
         source=[GoodwillStatus.SUBMITTED, GoodwillStatus.FMC_CONFIRMED],
         target=GoodwillStatus.REJECTED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def reject(self, *, reason: str) -> None:
         self.decision_reason = reason
@@ -568,8 +584,12 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
         _("status"), max_length=20, choices=WarrantyStatus.choices, default=WarrantyStatus.DRAFT, protected=True
     )
     kind = models.CharField(_("kind"), max_length=20, choices=WarrantyClaimKind.choices, default="regular")
-    # The work order and its job (through claims.workorders; an id, not a foreign key, until service is merged).
-    work_order_id = models.PositiveBigIntegerField(_("work order id"))
+    # The work order and its job (R22: a claim is drafted from a job of a work order). Only a claim whose work order
+    # was gone before the link became a foreign key (migration 0002) has none: its number stays below.
+    work_order = models.ForeignKey(
+        "service.WorkOrder", on_delete=models.PROTECT, null=True, related_name="warranty_claims",
+        verbose_name=_("work order"),
+    )  # fmt: skip
     work_order_number = models.CharField(_("work order"), max_length=40)
     job_id = models.PositiveBigIntegerField(_("job id"))
     job_description = models.CharField(_("job"), max_length=300)
@@ -638,7 +658,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
             models.UniqueConstraint(fields=["dealership", "number"], name="warranty_claim_number_unique"),
             # R22 "no duplicate claim for the same job": enforced in the database for live claims.
             models.UniqueConstraint(
-                fields=["dealership", "work_order_id", "job_id"],
+                fields=["dealership", "work_order", "job_id"],
                 condition=~Q(status="rejected"),
                 name="warranty_claim_one_live_claim_per_job",
                 violation_error_message=_("A claim for this job already exists."),
@@ -687,7 +707,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
         """R22: a special or assembly part on the claim needs a TAC authorisation."""
         return self.kind == WarrantyClaimKind.SPECIAL_PART or any(line.is_special for line in self.part_lines.all())
 
-    # -- transitions (side-effect free; services do checks, lock, audit) ------------------------------------
+    # -- transitions (side-effect free; dms.core.transitions.run_transition locks, checks, saves, audits) ---
     @transition(
         field=status,
         source=[WarrantyStatus.DRAFT, WarrantyStatus.RETURNED],
@@ -731,10 +751,20 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
     def record_payment(self, *, at: datetime.datetime, amount, reference: str) -> None:
         self.paid_at, self.paid_amount, self.payment_reference = at, amount, reference
 
+    def may_decide(self, user) -> bool:
+        """Return or reject: the field manager at its step, the claims department at its own."""
+        perm = {
+            WarrantyStatus.SUBMITTED: "claims.fmc_confirm_warrantyclaim",
+            WarrantyStatus.AUTO_CHECKED: "claims.fmc_confirm_warrantyclaim",
+            WarrantyStatus.FMC_CONFIRMED: "claims.claims_confirm_warrantyclaim",
+        }.get(self.status)
+        return bool(perm) and user.has_perm(perm)
+
     @transition(
         field=status,
         source=[WarrantyStatus.SUBMITTED, WarrantyStatus.AUTO_CHECKED, WarrantyStatus.FMC_CONFIRMED],
         target=WarrantyStatus.RETURNED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def return_for_correction(self, *, reason: str) -> None:
         self.decision_reason = reason
@@ -744,6 +774,7 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
         field=status,
         source=[WarrantyStatus.AUTO_CHECKED, WarrantyStatus.FMC_CONFIRMED],
         target=WarrantyStatus.REJECTED,
+        permission=lambda instance, user: instance.may_decide(user),
     )
     def reject(self, *, at: datetime.datetime, reason: str, instruction: str) -> None:
         self.rejected_at, self.decision_reason, self.part_instruction = at, reason, instruction

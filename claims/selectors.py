@@ -1,11 +1,43 @@
-"""Reads for complaints and claims, always scoped to the dealerships the caller may see."""
+"""Reads for complaints and claims, always scoped to the dealerships the caller may see; the R22 automatic checks
+of a warranty claim (reads of the claim, its work order and the vehicle's visits)."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from dms.core.roles import DIRECTOR
 
 from . import workorders
-from .models import Attachment, Complaint, GoodwillClaim, QuarantinedPart, WarrantyClaim
+from .models import (
+    Attachment,
+    AttachmentKind,
+    Complaint,
+    GoodwillClaim,
+    QuarantinedPart,
+    WarrantyClaim,
+    WarrantyClaimKind,
+    WarrantyStatus,
+)
+
+
+def _matching(qs: QuerySet, search: str, *fields: str) -> QuerySet:
+    """Rows where any of ``fields`` contains the search text (case-insensitive); all rows for an empty search."""
+    search = (search or "").strip()
+    if not search:
+        return qs
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": search})
+    return qs.filter(condition)
+
+
+def _having(qs: QuerySet, **values) -> QuerySet:
+    """The list's filters: each one given (not empty) narrows the rows to that value."""
+    return qs.filter(**{name: value for name, value in values.items() if value})
 
 
 def complaint_list(
@@ -21,26 +53,19 @@ def complaint_list(
     qs = Complaint.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "customer", "vehicle", "assignee", "dealership"
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(description__icontains=search)
-            | Q(contact_name__icontains=search)
-            | Q(contact_phone__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(vehicle__vin__icontains=search)
-            | Q(vehicle__plate__icontains=search)
-            | Q(vin_text__icontains=search)
-        )
-    if status:
-        qs = qs.filter(status=status)
-    if category:
-        qs = qs.filter(category=category)
-    if severity:
-        qs = qs.filter(severity=severity)
-    if assignee_id:
-        qs = qs.filter(assignee_id=assignee_id)
+    qs = _matching(
+        qs,
+        search,
+        "number",
+        "description",
+        "contact_name",
+        "contact_phone",
+        "customer__name",
+        "vehicle__vin",
+        "vehicle__plate",
+        "vin_text",
+    )
+    qs = _having(qs, status=status, category=category, severity=severity, assignee_id=assignee_id)
     if overdue:
         qs = qs.filter(overdue_flagged_at__isnull=False, closed_at__isnull=True)
     return qs
@@ -52,21 +77,17 @@ def warranty_claim_list(
     qs = WarrantyClaim.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "vehicle", "customer", "engineer", "dealership"
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(work_order_number__icontains=search)
-            | Q(vehicle__vin__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(failure_code__icontains=search)
-            | Q(causal_part_number__icontains=search)
-        )
-    if status:
-        qs = qs.filter(status=status)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs
+    qs = _matching(
+        qs,
+        search,
+        "number",
+        "work_order_number",
+        "vehicle__vin",
+        "customer__name",
+        "failure_code",
+        "causal_part_number",
+    )
+    return _having(qs, status=status, kind=kind)
 
 
 def goodwill_claim_list(
@@ -75,17 +96,8 @@ def goodwill_claim_list(
     qs = GoodwillClaim.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "vehicle", "customer", "dealership"
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(work_order_number__icontains=search)
-            | Q(vehicle__vin__icontains=search)
-            | Q(customer__name__icontains=search)
-        )
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    qs = _matching(qs, search, "number", "work_order_number", "vehicle__vin", "customer__name")
+    return _having(qs, status=status)
 
 
 def quarantine_list(*, dealership_ids: Iterable[int], status: str = "") -> QuerySet[QuarantinedPart]:
@@ -146,6 +158,194 @@ def warranty_history(*, customer=None, vehicle=None) -> QuerySet[WarrantyClaim]:
     qs = WarrantyClaim.objects.filter(subject_q(customer=customer, vehicle=vehicle))
     closed = (WarrantyStatus.PAID, WarrantyStatus.REJECTED)
     return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+def directors_of(dealership_id: int) -> list:
+    """The dealership's active directors with an e-mail: overdue complaints are escalated to them (R33)."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=DIRECTOR, staff_profile__dealerships__id=dealership_id)
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def live_claims_for_job(claim: WarrantyClaim) -> QuerySet[WarrantyClaim]:
+    """R22: the claims (rejected ones aside) for the same job of the same work order."""
+    return WarrantyClaim.objects.filter(
+        dealership_id=claim.dealership_id, work_order_id=claim.work_order_id, job_id=claim.job_id
+    ).exclude(status=WarrantyStatus.REJECTED)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# R22 «系统自动审批»: what a warranty claim needs before submission, and the system's own checks.
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    code: str
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "passed": self.passed, "message": self.message}
+
+
+def _blank(value) -> bool:
+    return not (value or "").strip()
+
+
+def _odometer_rollback_errors(claim: WarrantyClaim) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if _blank(claim.odometer_explanation):
+        errors["odometer_explanation"] = _("An odometer-rollback claim needs the explanation of the rollback.")
+    kinds = set(claim.attachments.values_list("kind", flat=True))
+    if AttachmentKind.PHOTO not in kinds:
+        errors["photos"] = _("An odometer-rollback claim needs photos of the odometer.")
+    if AttachmentKind.FMC_SIGNED_CONFIRMATION not in kinds:
+        errors["fmc_signed_confirmation"] = _(
+            "An odometer-rollback claim needs the field manager's signed confirmation (upload the scan)."
+        )
+    return errors
+
+
+def warranty_claim_preconditions(claim: WarrantyClaim) -> dict[str, str]:
+    """What must be on the claim before it may be submitted (R22): TAC authorisation, odometer evidence."""
+    errors: dict[str, str] = {}
+    if claim.needs_tac() and _blank(claim.tac_authorisation):
+        errors["tac_authorisation"] = _(
+            "A special or assembly part needs the TAC authorisation number before the claim is submitted."
+        )
+    if claim.kind == WarrantyClaimKind.ODOMETER_ROLLBACK:
+        errors.update(_odometer_rollback_errors(claim))
+    if not claim.part_lines.exists() and claim.labour_hours <= 0:
+        errors["parts"] = _("The claim has neither parts nor labour.")
+    return errors
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _check_warranty_date(claim: WarrantyClaim) -> CheckResult:
+    vehicle = claim.vehicle
+    if vehicle.warranty_end is None:
+        return CheckResult("warranty_date", False, _("The vehicle has no warranty period recorded."))
+    if (vehicle.warranty_start and claim.failure_date < vehicle.warranty_start) or (
+        claim.failure_date > vehicle.warranty_end
+    ):
+        return CheckResult(
+            "warranty_date",
+            False,
+            _("The failure date %(date)s is outside the warranty (until %(end)s).")
+            % {"date": claim.failure_date.strftime("%d.%m.%Y"), "end": vehicle.warranty_end.strftime("%d.%m.%Y")},
+        )
+    return CheckResult("warranty_date", True, _("In warranty by date."))
+
+
+def _check_warranty_mileage(claim: WarrantyClaim) -> CheckResult:
+    limit = claim.vehicle.warranty_mileage_limit
+    if limit is not None and claim.mileage > limit:
+        return CheckResult(
+            "warranty_mileage",
+            False,
+            _("The mileage %(mileage)s km exceeds the warranty limit of %(limit)s km.")
+            % {"mileage": claim.mileage, "limit": limit},
+        )
+    return CheckResult("warranty_mileage", True, _("In warranty by mileage."))
+
+
+def _check_delivered(work_order: workorders.WorkOrderInfo) -> CheckResult:
+    if workorders.is_delivered(work_order):
+        return CheckResult("work_order_delivered", True, _("The work order was delivered."))
+    return CheckResult(
+        "work_order_delivered",
+        False,
+        _("Work order %(number)s has not been delivered to the customer.") % {"number": work_order.number},
+    )
+
+
+def _check_parts_issued(claim: WarrantyClaim, work_order: workorders.WorkOrderInfo) -> CheckResult:
+    # Issue 15 item 3: the warehouse ledger's issues against the work order's requisitions (net of returns).
+    issued = workorders.parts_issued_to(work_order)
+    missing = [
+        _("%(part)s (claimed %(claimed)s, issued %(issued)s)")
+        % {
+            "part": line.part.number,
+            "claimed": _number(line.quantity),
+            "issued": _number(issued.get(line.part_id, Decimal("0"))),
+        }
+        for line in claim.part_lines.select_related("part")
+        if issued.get(line.part_id, Decimal("0")) < line.quantity
+    ]
+    if missing:
+        return CheckResult(
+            "parts_issued",
+            False,
+            _("Parts not issued from the warehouse to work order %(number)s against its requisitions: %(parts)s.")
+            % {"number": work_order.number, "parts": "; ".join(missing)},
+        )
+    return CheckResult("parts_issued", True, _("The claimed parts were issued to the work order."))
+
+
+def _check_duplicate(claim: WarrantyClaim) -> CheckResult:
+    duplicate = live_claims_for_job(claim).exclude(pk=claim.pk).first()
+    if duplicate is not None:
+        return CheckResult(
+            "duplicate",
+            False,
+            _("Claim %(number)s already exists for the same job.") % {"number": duplicate.number},
+        )
+    return CheckResult("duplicate", True, _("No other claim for this job."))
+
+
+def _check_mileage_history(claim: WarrantyClaim, work_order: workorders.WorkOrderInfo | None) -> CheckResult:
+    """Mileage never decreasing across the vehicle's visits (the claim's reading included)."""
+    readings = [
+        (r.at, r.mileage, r.work_order_number)
+        for r in workorders.mileage_history(vehicle_id=claim.vehicle_id)
+        if r.work_order_id != claim.work_order_id
+    ]
+    this_at = work_order.opened_at if work_order and work_order.opened_at else claim.created_at
+    readings.append((this_at, claim.mileage, claim.work_order_number))
+    readings.sort(key=lambda r: r[0])
+    drops = [(earlier, later) for earlier, later in zip(readings, readings[1:], strict=False) if later[1] < earlier[1]]
+    if not drops:
+        return CheckResult("mileage", True, _("The mileage never decreased across the vehicle's visits."))
+    earlier, later = drops[0]
+    message = _("The mileage decreased from %(a)s km (%(wa)s) to %(b)s km (%(wb)s).") % {
+        "a": earlier[1],
+        "wa": earlier[2],
+        "b": later[1],
+        "wb": later[2],
+    }
+    if claim.kind == WarrantyClaimKind.ODOMETER_ROLLBACK:
+        # The rollback is the claim's subject: explained, with photos and the FMC's signed confirmation.
+        return CheckResult(
+            "mileage", True, _("%(message)s Explained by the FMC-confirmed rollback.") % {"message": message}
+        )
+    return CheckResult("mileage", False, message)
+
+
+def run_automatic_checks(claim: WarrantyClaim) -> list[CheckResult]:
+    """R22 «系统自动审批»: the system's own checks. Each returns passed/failed with a message."""
+    work_order = workorders.work_order_for_claim(dealership_id=claim.dealership_id, work_order_id=claim.work_order_id)
+    if work_order is None or work_order.vehicle_id != claim.vehicle_id:
+        order_checks = [
+            CheckResult("work_order_delivered", False, _("The work order is not found for this vehicle.")),
+            CheckResult("parts_issued", False, _("The parts cannot be checked without the work order.")),
+        ]
+    else:
+        order_checks = [_check_delivered(work_order), _check_parts_issued(claim, work_order)]
+    return [
+        _check_warranty_date(claim),
+        _check_warranty_mileage(claim),
+        *order_checks,
+        _check_duplicate(claim),
+        _check_mileage_history(claim, work_order),
+    ]
 
 
 def claim_job_search(*, dealership_id: int, work_order_id: int, query: str = "", limit: int = 20) -> list:

@@ -23,11 +23,15 @@ from dms.core.models import Dealership
 from dms.core.security import client_address
 from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import is_available, may_run
 from dms.core.views import (
+    ActionView,
     DealershipPageMixin,
+    PageAction,
     PaginatedListMixin,
     PickerSearchView,
     ServiceFormView,
+    action_error_message,
     picker_param_id,
 )
 
@@ -71,8 +75,19 @@ from .models import (
 # ----------------------------------------------------------------------------------------------------------------
 
 
+def offered_steps(obj, user) -> set[str]:
+    """The status steps the record's page offers ``user`` (a button, or a link to the step's form): django-fsm says
+    the record's status allows the step and the user holds its role. Its conditions (an assignment, a solution, a
+    report) are what the step's form fills in, so they are not asked here; the service's runner checks them."""
+    return {name for name in _transition_names(type(obj)) if is_available(obj, name) and may_run(obj, name, user)}
+
+
+def _transition_names(model) -> list[str]:
+    return [transition.name for transition in model._meta.get_field("status").get_all_transitions(model)]
+
+
 class ClaimsFormView(ServiceFormView):
-    """A form page acting on one record (or creating one); conflicts land on top of the form."""
+    """A form page acting on one record (or creating one); a refusal of the service lands on top of the form."""
 
     model = None
 
@@ -90,11 +105,9 @@ class ClaimsFormView(ServiceFormView):
         except ValidationError as error:
             form.add_service_errors(error)
             return self.form_invalid(form)
-        except ConflictError as error:
-            form.add_error(None, error.message)
-            return self.form_invalid(form)
-        except (TransitionNotAllowed, ConcurrentTransition):
-            form.add_error(None, _("This action is not allowed in the record's current status."))
+        except (ConflictError, TransitionNotAllowed, ConcurrentTransition) as error:
+            # A refused role stays a 403 (the step's permission on the model, asked by the service).
+            form.add_error(None, action_error_message(error))
             return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": obj})
         return redirect(obj.get_absolute_url())
@@ -104,31 +117,56 @@ class ClaimsFormView(ServiceFormView):
         return _("%(object)s saved.")
 
 
-class PostActionView(DealershipPageMixin, View):
-    """A button on a detail page: POST, call a service, come back with a message."""
+def _status_changed(obj, result) -> str:
+    return _("%(object)s: %(status)s.") % {"object": result, "status": result.get_status_display()}
 
-    model = None
-    http_method_names = ["post"]
 
-    def act(self, obj):
-        raise NotImplementedError
+class ComplaintActionView(ActionView):
+    """The complaint page's buttons."""
 
-    def success_message(self, obj) -> str:
-        return _("%(object)s: %(status)s.") % {"object": obj, "status": obj.get_status_display()}
+    model = Complaint
+    actions = {
+        "start_investigation": PageAction(
+            call=lambda actor, obj, data: services.complaint_start_investigation(actor=actor, complaint=obj),
+            permission="claims.investigate_complaint",
+            success=_status_changed,
+            transition="start_investigation",
+        ),
+    }
 
-    def post(self, request, pk):
-        obj = self.get_scoped_object(self.model, pk)
-        try:
-            obj = self.act(obj)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        except (TransitionNotAllowed, ConcurrentTransition):
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        else:
-            messages.success(request, self.success_message(obj))
-        return redirect(obj.get_absolute_url())
+
+def _claim_steps(model_name: str, **steps) -> dict[str, PageAction]:
+    """One button per status step of a claim: the step's service, run by a holder of ``<step>_<model>``."""
+    return {
+        name: PageAction(
+            call=lambda actor, obj, data, service=service: service(actor=actor, claim=obj),
+            permission=f"claims.{name}_{model_name}",
+            success=_status_changed,
+            transition=name,
+        )
+        for name, service in steps.items()
+    }
+
+
+class GoodwillActionView(ActionView):
+    """The goodwill claim page's buttons (R23)."""
+
+    model = GoodwillClaim
+    actions = _claim_steps(
+        "goodwillclaim",
+        submit=services.goodwill_claim_submit,
+        fmc_confirm=services.goodwill_claim_fmc_confirm,
+        cac_confirm=services.goodwill_claim_cac_confirm,
+    )
+
+
+class ClaimActionView(ActionView):
+    """The warranty claim page's buttons (R22)."""
+
+    model = WarrantyClaim
+    actions = _claim_steps(
+        "warrantyclaim", submit=services.warranty_claim_submit, fmc_confirm=services.warranty_claim_fmc_confirm
+    )
 
 
 class AttachmentUploadView(ClaimsFormView):
@@ -218,6 +256,7 @@ class ComplaintDetailView(DealershipPageMixin, TemplateView):
         complaint = self.get_scoped_object(Complaint, self.kwargs["pk"])
         return super().get_context_data(
             complaint=complaint,
+            steps=offered_steps(complaint, self.request.user),
             notes=complaint.notes.select_related("author"),
             attachments=complaint.attachments.all(),
             notifications=complaint.notifications.all(),
@@ -338,14 +377,6 @@ class ComplaintAssignView(ClaimsFormView):
 
     def save(self, form):
         return services.complaint_assign(actor=self.request.user, complaint=self.get_object(), **form.cleaned_data)
-
-
-class ComplaintStartInvestigationView(PostActionView):
-    permission_required = "claims.investigate_complaint"
-    model = Complaint
-
-    def act(self, obj):
-        return services.complaint_start_investigation(actor=self.request.user, complaint=obj)
 
 
 class ComplaintNoteView(ClaimsFormView):
@@ -498,7 +529,11 @@ class GoodwillDetailView(DealershipPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         claim = self.get_scoped_object(GoodwillClaim, self.kwargs["pk"])
         return super().get_context_data(
-            claim=claim, attachments=claim.attachments.all(), audit_entries=audit_trail(claim)[:50], **kwargs
+            claim=claim,
+            steps=offered_steps(claim, self.request.user),
+            attachments=claim.attachments.all(),
+            audit_entries=audit_trail(claim)[:50],
+            **kwargs,
         )
 
 
@@ -548,30 +583,6 @@ class GoodwillUpdateView(ClaimsFormView):
         return services.goodwill_claim_update(
             actor=self.request.user, claim=self.get_object(), data=dict(form.cleaned_data)
         )
-
-
-class GoodwillSubmitView(PostActionView):
-    permission_required = "claims.submit_goodwillclaim"
-    model = GoodwillClaim
-
-    def act(self, obj):
-        return services.goodwill_claim_submit(actor=self.request.user, claim=obj)
-
-
-class GoodwillFmcConfirmView(PostActionView):
-    permission_required = "claims.fmc_confirm_goodwillclaim"
-    model = GoodwillClaim
-
-    def act(self, obj):
-        return services.goodwill_claim_fmc_confirm(actor=self.request.user, claim=obj)
-
-
-class GoodwillCacConfirmView(PostActionView):
-    permission_required = "claims.cac_confirm_goodwillclaim"
-    model = GoodwillClaim
-
-    def act(self, obj):
-        return services.goodwill_claim_cac_confirm(actor=self.request.user, claim=obj)
 
 
 class GoodwillPaymentView(ClaimsFormView):
@@ -655,9 +666,10 @@ class ClaimDetailView(DealershipPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         claim = self.get_scoped_object(WarrantyClaim, self.kwargs["pk"])
-        preconditions = services.warranty_claim_preconditions(claim) if claim.is_editable else {}
+        preconditions = selectors.warranty_claim_preconditions(claim) if claim.is_editable else {}
         return super().get_context_data(
             claim=claim,
+            steps=offered_steps(claim, self.request.user),
             part_lines=claim.part_lines.select_related("part"),
             attachments=claim.attachments.all(),
             quarantined=QuarantinedPart.objects.filter(claim=claim).first(),
@@ -774,22 +786,6 @@ class ClaimUpdateView(ClaimCreateView):
         return services.warranty_claim_update(
             actor=self.request.user, claim=self.get_object(), data=data, parts=self.lines, quarantine_location=location
         )
-
-
-class ClaimSubmitView(PostActionView):
-    permission_required = "claims.submit_warrantyclaim"
-    model = WarrantyClaim
-
-    def act(self, obj):
-        return services.warranty_claim_submit(actor=self.request.user, claim=obj)
-
-
-class ClaimFmcConfirmView(PostActionView):
-    permission_required = "claims.fmc_confirm_warrantyclaim"
-    model = WarrantyClaim
-
-    def act(self, obj):
-        return services.warranty_claim_fmc_confirm(actor=self.request.user, claim=obj)
 
 
 class ClaimConfirmView(ClaimsFormView):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connection, transaction
 
 from orders.models import CustomerOrder, OrderStatus
+from orders.promises import REVISED_EXPECTED_SQL, order_revised_expected_date
 
 from .models import (
     ARRIVAL_DAYS,
@@ -62,7 +63,8 @@ WITH cand AS (
            o.status, o.on_waiting_lot, o.expected_at,
            (%(now)s::timestamptz AT TIME ZONE d.time_zone)::date AS today,
            (o.placed_at AT TIME ZONE d.time_zone)::date AS placed_on,
-           (o.received_at AT TIME ZONE d.time_zone)::date AS received_on
+           (o.received_at AT TIME ZONE d.time_zone)::date AS received_on,
+           {revised} AS revised_expected_at
       FROM orders_customerorder AS o
       JOIN core_dealership AS d ON d.id = o.dealership_id
      WHERE o.status IN ('ordered', 'partially_received', 'received')
@@ -94,6 +96,15 @@ WITH cand AS (
        AND c.expected_at - c.placed_on > %(long_term)s
        AND c.today >= c.placed_on AND k.n >= 1
     UNION ALL
+    -- Issue 15 item 8 (R3 at once): the revised expected date (orders.promises: the supplier's ETA pushed by its
+    -- record's mean delay) is after the date promised to the customer → an interim call due today, unless one was
+    -- already due on or before today: the customer hears of the later date at once, not only on day 3.
+    SELECT c.order_id, c.dealership_id, 'interim_eta', COALESCE(c.parts_manager_id, c.author_id), c.today
+      FROM cand AS c
+     WHERE c.status IN ('ordered', 'partially_received') AND c.revised_expected_at > c.expected_at
+       AND NOT EXISTS (SELECT 1 FROM notifications_callevent AS e
+                        WHERE e.order_id = c.order_id AND e.kind = 'interim_eta' AND e.due_date <= c.today)
+    UNION ALL
     -- Parts not collected or fitted 30 days after arrival: a call every day until issued.
     SELECT order_id, dealership_id, 'uncollected', author_id, today
       FROM cand
@@ -107,6 +118,18 @@ SELECT dealership_id, order_id, kind, 'open', assignee_id, due_date, %(now)s, %(
 ON CONFLICT DO NOTHING
 RETURNING id, kind
 """
+
+
+def revised_interim_wanted(order: CustomerOrder, today: datetime.date) -> list[tuple[str, int, datetime.date]]:
+    """Issue 15 item 8 (R3 at once), as the SQL's branch says: the interim call due today, or nothing."""
+    if order.purpose == "stock" or order.status not in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED):
+        return []
+    revised = order_revised_expected_date(order)
+    if order.expected_at is None or revised is None or revised <= order.expected_at:
+        return []
+    if CallEvent.objects.filter(order=order, kind=CallKind.INTERIM_ETA, due_date__lte=today).exists():
+        return []
+    return [(CallKind.INTERIM_ETA, order.parts_manager_id or order.author_id, today)]
 
 
 def _params(now: datetime.datetime) -> dict:
@@ -131,8 +154,10 @@ def tick_postgres(*, now: datetime.datetime, order_ids: list[int] | None = None)
         for statement in (_CANCEL_CLOSED_SQL, _CANCEL_INTERIM_SQL):
             cursor.execute(statement.format(order_filter=order_filter), params)
             result.cancelled += cursor.rowcount
-        cursor.execute(_INSERT_SQL.format(order_filter=order_filter), params)
+        revised = REVISED_EXPECTED_SQL.format(order="o")
+        cursor.execute(_INSERT_SQL.format(order_filter=order_filter, revised=revised), params)
         rows = cursor.fetchall()
+
     result.created = len(rows)
     result.created_ids = [row[0] for row in rows]
     result.arrival_ids = [row[0] for row in rows if row[1] == CallKind.ARRIVAL]
@@ -192,7 +217,7 @@ def tick_python(*, now: datetime.datetime, order_ids: list[int] | None = None) -
             orders = orders.filter(pk__in=order_ids)
         for order in orders.iterator(chunk_size=2000):
             today = now.astimezone(order.dealership.tz).date()
-            wanted = wanted_events(order, today)
+            wanted = wanted_events(order, today) + revised_interim_wanted(order, today)
             if not wanted:
                 continue
             existing = set(CallEvent.objects.filter(order=order).values_list("kind", "due_date"))

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import apis
@@ -6,4 +7,8 @@ router = DefaultRouter()
 router.register("orders", apis.CustomerOrderViewSet, basename="customerorder")
 # Issue 15 item 8: only /api/suppliers/{id}/record/ (the suppliers themselves are parts' routes).
 router.register("suppliers", apis.SupplierRecordViewSet, basename="supplier-record")
-urlpatterns = router.urls
+urlpatterns = [
+    # issue 15 item 8: the directors' parts KPIs
+    path("reports/parts-kpis/", apis.PartsKpiApi.as_view(), name="api_parts_kpis"),
+    *router.urls,
+]

@@ -5,22 +5,27 @@ Every write goes through ``orders.services``; bad input is 400, a state conflict
 order of another dealership 404.
 """
 
+import dataclasses
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field
+from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field, id_param
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
+from dms.core.permissions import HasPerms
+from dms.core.tenancy import allowed_dealership_ids
 from parts.models import LowStockAlert, Part, Supplier
 
-from . import selectors, services
+from . import kpis, promises, selectors, services
 from .filters import CustomerOrderFilter
 from .models import CUSTOMER_PURPOSES, CustomerOrder, CustomerOrderLine, OrderKind, OrderPurpose
 
@@ -72,6 +77,13 @@ class CustomerOrderSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     placed_at = serializers.DateTimeField(allow_null=True)
     expected_at = serializers.DateField(allow_null=True)
+    # Issue 15 item 8: orders.promises states the formula
+    revised_expected_at = serializers.DateField(
+        allow_null=True,
+        read_only=True,
+        help_text="Waiting for parts: the supplier's ETA pushed by the supplier's mean delay (days, rounded up) "
+        "from its record; null otherwise",
+    )
     received_at = serializers.DateTimeField(allow_null=True)
     issued_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -150,6 +162,7 @@ def order_list_payload(rows: list[selectors.OrderRow]) -> list[dict]:
                 "created_at": _iso_datetime(row.created_at, tz),
                 "placed_at": _iso_datetime(row.placed_at, tz),
                 "expected_at": row.expected_at.isoformat() if row.expected_at else None,
+                "revised_expected_at": row.revised_expected_at.isoformat() if row.revised_expected_at else None,
                 "received_at": _iso_datetime(row.received_at, tz),
                 "issued_at": _iso_datetime(row.issued_at, tz),
                 "cancelled_at": _iso_datetime(row.cancelled_at, tz),
@@ -517,13 +530,22 @@ class SupplierRecordSerializer(serializers.Serializer):
     mean_delay_days = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
 
 
+class ClassRecordSerializer(SupplierRecordSerializer):
+    abc_class = serializers.CharField(allow_blank=True, help_text="Part class A, B, C; empty: not classified yet")
+
+
+class SupplierRecordWithClassesSerializer(SupplierRecordSerializer):
+    # Issue 15 item 8: the same figures per part class (R28); an order with parts of two classes counts in both.
+    by_class = ClassRecordSerializer(many=True)
+
+
 @extend_schema(tags=["parts"])
 class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
     """``GET /api/suppliers/{id}/record/``: promised against actual delivery days (the supplier's orders live here,
     in orders, which parts does not import)."""
 
     queryset = Supplier.objects.none()
-    serializer_class = SupplierRecordSerializer
+    serializer_class = SupplierRecordWithClassesSerializer
     http_method_names = ["get", "head", "options"]
     action_permissions = {"record": ["parts.view_supplier"]}
 
@@ -534,4 +556,63 @@ class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def record(self, request, pk=None):
         supplier = self.get_object()
-        return Response(SupplierRecordSerializer(selectors.supplier_record(supplier=supplier)).data)
+        record = dataclasses.asdict(selectors.supplier_record(supplier=supplier))
+        record["by_class"] = [dataclasses.asdict(row) for row in promises.supplier_record_by_class(supplier=supplier)]
+        return Response(SupplierRecordWithClassesSerializer(record).data)
+
+
+# -- issue 15 item 8: parts KPIs for directors --------------------------------------------------------------------
+class AgeBucketSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="Age band in days: 0–90, 366+ …")
+    lines = serializers.IntegerField(help_text="Stock lines (aged stock) or orders (special-order parts)")
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    value = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class PartsKpiSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    dealership_ids = serializers.ListField(child=serializers.IntegerField())
+    demand_lines = serializers.IntegerField()
+    from_stock_lines = serializers.IntegerField()
+    fill_rate = serializers.DecimalField(
+        max_digits=4, decimal_places=3, allow_null=True, help_text="Share of demand lines served from stock at once"
+    )
+    lost_lines = serializers.IntegerField(help_text="Cancelled counter-sale and customer-order lines")
+    lost_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    consumed_cost = serializers.DecimalField(max_digits=18, decimal_places=2)
+    stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    turnover = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    turnover_annual = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    aged_stock = AgeBucketSerializer(many=True)
+    special_orders = AgeBucketSerializer(many=True)
+
+
+@extend_schema(tags=["parts"])
+class PartsKpiApi(APIView):
+    """``GET /api/reports/parts-kpis/``: orders.kpis over every dealership of the user (a director: all of theirs),
+    or the one asked for."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["parts.view_stock_value_report"]
+
+    @extend_schema(
+        summary="Parts KPIs: fill rate from stock, lost demand, turnover, aged stock, special-order parts by age",
+        responses=PartsKpiSerializer,
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 30 days back."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
+            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+        ],
+    )
+    def get(self, request):
+        date_from, date_to = kpis.parse_period(
+            request.query_params.get("from"), request.query_params.get("to"), today=timezone.localdate()
+        )
+        allowed = set(allowed_dealership_ids(request.user))
+        wanted = id_param(request, "dealership")
+        dealership_ids = allowed if wanted is None else {wanted} & allowed
+        report = kpis.parts_kpis(
+            dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
+        )
+        return Response(PartsKpiSerializer(kpis.kpis_as_dict(report)).data)

@@ -174,6 +174,14 @@ class ReceiveForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
                 % {"ordered": line.quantity.normalize(), "received": line.quantity_received.normalize()},
             )
             field.widget.attrs.update({"class": "form-control", "step": "0.01"})
+            # Issue 15 item 7: static/js/scan.js finds the line by the scanned part number or barcode.
+            field.widget.attrs.update(
+                {
+                    "data-scan-part": line.part.number,
+                    "data-scan-barcode": line.part.barcode or "",
+                    "max": line.quantity_outstanding.normalize(),
+                }
+            )
             self.fields[f"line_{line.pk}"] = field
         self.order_fields([*(f"line_{line.pk}" for line in self.order_lines), "comment"])
 

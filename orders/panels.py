@@ -55,3 +55,7 @@ def vehicle_actions(user, vehicle) -> list[QuickAction]:
         return []
     query = urlencode({"customer": vehicle.customer_id, "vehicle": vehicle.pk})
     return [QuickAction(_("New customer order"), f"{reverse('orders:create')}?{query}", "customer_order")]
+
+
+# Issue 15 item 8: the directors' parts KPIs on the reports page.
+REPORTS = [("orders:kpis", _("Parts KPIs"), "parts.view_stock_value_report")]

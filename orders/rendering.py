@@ -32,6 +32,8 @@ def _texts() -> dict[str, str]:
         "counter_sale": escape(gettext("counter sale")),
         "last_call": escape(gettext("Last call")),
         "no_calls": escape(gettext("no calls yet")),
+        "revised": escape(gettext("revised")),
+        "revised_title": escape(gettext("Revised expected date from the supplier's record of delays")),
     }
 
 
@@ -77,9 +79,16 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
             f"</span></td><td>{short_date(o.placed_at) or '—'}</td>"
         )
         if o.overdue:
-            append(f'<td class="eta-overdue" title="{texts["overdue"]}">{short_date(o.expected_at) or "—"} ⚠</td>')
+            append(f'<td class="eta-overdue" title="{texts["overdue"]}">{short_date(o.expected_at) or "—"} ⚠')
         else:
-            append(f"<td>{short_date(o.expected_at) or '—'}</td>")
+            append(f"<td>{short_date(o.expected_at) or '—'}")
+        if o.revised_expected_at is not None:  # issue 15 item 8: beside the promised date
+            late = " text-danger" if o.expected_at is None or o.revised_expected_at > o.expected_at else ""
+            append(
+                f'<div class="small revised-eta{late}" title="{texts["revised_title"]}">'
+                f"{texts['revised']}: {short_date(o.revised_expected_at)}</div>"
+            )
+        append("</td>")
         append(f"<td>{short_date(o.received_at) or '—'}</td><td>{escape(o.customer_name)}</td>")
         if o.vehicle_id:
             append(

@@ -9,6 +9,7 @@ urlpatterns = [
     re_path(r"^orders/export\.(?P<fmt>csv|xlsx)$", views.ExportView.as_view(), name="export"),
     path("orders/place-batch/", views.PlaceBatchView.as_view(), name="place_batch"),
     path("orders/receive-batch/", views.ReceiveBatchView.as_view(), name="receive_batch"),
+    path("orders/kpis/", views.PartsKpiView.as_view(), name="kpis"),  # issue 15 item 8
     path("orders/replenish/<int:pk>/", views.ReplenishView.as_view(), name="replenish"),
     path("orders/new/", views.OrderCreateView.as_view(), name="create"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="detail"),

@@ -24,13 +24,15 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
-from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
+from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_bytes, csv_dialect, xlsx_bytes
 from dms.core.inputs import parse_id, parse_ids
+from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
+from dms.core.tenancy import allowed_dealership_ids
 from dms.core.views import DealershipPageMixin
 from parts.models import LowStockAlert, Supplier
 
-from . import pdf, selectors, services
+from . import kpis, pdf, promises, selectors, services
 from .filters import CustomerOrderFilter
 from .forms import (
     CancelForm,
@@ -265,6 +267,9 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             supplier_order=supplier_order,
             # Issue 15 item 8: how this supplier keeps its promised delivery terms.
             supplier_record=selectors.supplier_record(supplier=supplier_order.supplier) if supplier_order else None,
+            supplier_classes=promises.supplier_record_by_class(supplier=supplier_order.supplier)
+            if supplier_order
+            else [],
             timeline=selectors.customer_order_timeline(order),
             status_colour=STATUS_COLOURS[status],
             status_tint=STATUS_TINTS[status],
@@ -425,6 +430,7 @@ class ReceiveView(OrderActionView):
     permission_required = "orders.receive_customerorder"
     form_class = ReceiveForm
     allowed_statuses = (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
+    template_name = "orders/receive_form.html"  # issue 15 item 7: with the scanner field
     button = gettext_lazy("Record the receipt")
 
     def get_title(self):
@@ -673,3 +679,63 @@ class ReplenishView(DealershipPageMixin, View):
                 request, _("The alert already has replenishment order %(number)s.") % {"number": order.number}
             )
         return redirect(order.get_absolute_url())
+
+
+# -- issue 15 item 8: parts KPIs for directors ------------------------------------------------------------------------
+class PartsKpiView(DealershipPageMixin, TemplateView):
+    """Fill rate from stock, lost demand, turnover, aged stock and special-order parts by age (orders.kpis), over
+    every dealership the user may see (a director: all of theirs) or the one chosen; ?export=csv|xlsx."""
+
+    permission_required = "parts.view_stock_value_report"
+    template_name = "orders/kpis.html"
+
+    def get(self, request, *args, **kwargs):
+        allowed = allowed_dealership_ids(request.user)
+        wanted = parse_id(request.GET.get("dealership", ""))
+        dealership_ids = {wanted} & set(allowed) if wanted is not None else set(allowed)
+        today = selectors.local_today(request.dealership)
+        errors = {}
+        try:
+            date_from, date_to = kpis.parse_period(request.GET.get("from"), request.GET.get("to"), today=today)
+        except ValidationError as error:
+            errors = error.message_dict
+            date_from, date_to = kpis.parse_period(None, None, today=today)
+        report = kpis.parts_kpis(
+            dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
+        )
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx") and not errors:
+            if export == "csv":
+                content, content_type = (
+                    csv_bytes(kpis.export_header(), kpis.export_rows(report)),
+                    "text/csv; charset=utf-8",
+                )
+            else:
+                content = xlsx_bytes(_("Parts KPIs"), kpis.export_header(), kpis.export_rows(report))
+                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            response = HttpResponse(content, content_type=content_type)
+            set_download_name(response, f"parts-kpis-{date_from}-{date_to}.{export}")
+            return response
+        context = self.get_context_data(
+            report=report,
+            errors=errors,
+            sections=[
+                (
+                    _("Aged stock"),
+                    kpis.bar_chart(report.aged_stock, title=_("Aged stock")),
+                    report.aged_stock,
+                    "kpi-aged-stock",
+                ),
+                (
+                    _("Special-order parts by age"),
+                    kpis.bar_chart(report.special_orders, title=_("Special-order parts by age")),
+                    report.special_orders,
+                    "kpi-special-orders",
+                ),
+            ],
+            dealerships=Dealership.objects.filter(pk__in=allowed) if len(allowed) > 1 else [],
+            selected_dealership=wanted,
+            raw_from=request.GET.get("from", date_from.isoformat()),
+            raw_to=request.GET.get("to", date_to.isoformat()),
+        )
+        return self.render_to_response(context)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dms.core.admin import DealershipScopedAdmin, ServiceBackedAdmin
+from dms.core.admin import ReadOnlyAdmin, ServiceBackedAdmin
 
 from . import services
 from .models import (
@@ -28,8 +28,8 @@ class SupplierAdmin(ServiceBackedAdmin):
 
 @admin.register(Part)
 class PartAdmin(ServiceBackedAdmin):
-    list_display = ["number", "name", "price", "unit", "default_supplier", "dealership"]
-    search_fields = ["number", "name"]
+    list_display = ["number", "barcode", "name", "price", "unit", "default_supplier", "dealership"]
+    search_fields = ["number", "barcode", "name"]
     list_filter = ["unit", "is_active"]
     create_service = services.part_create
     update_service = services.part_update
@@ -60,19 +60,6 @@ class WarehouseAdmin(ServiceBackedAdmin):
     update_service = services.warehouse_update
     update_kwarg = "warehouse"
     service_fields = services.WAREHOUSE_FIELDS
-
-
-class ReadOnlyAdmin(DealershipScopedAdmin):
-    """Ledger and derived records change only through the services (the API and pages)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Location)

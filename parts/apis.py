@@ -1,18 +1,23 @@
+import django_filters
 from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.utils.text import capfirst
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import filters, mixins, serializers, viewsets
+from rest_framework import filters, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
-    SELECTOR_SEARCH_BACKENDS,
-    DealershipScopedMixin,
+    ScopedCreateViewSet,
+    ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
     UserBriefSerializer,
     id_param,
 )
 from dms.core.downloads import pdf_response
+from dms.core.filters import IdFilter
 from dms.core.models import Customer
 
 from . import pdf, selectors, services, tasks
@@ -38,6 +43,37 @@ from .models import (
 )
 
 User = get_user_model()
+# Customer orders (orders app, above parts) reached through the reservation's foreign key, not an import.
+CUSTOMER_ORDERS = Reservation.customer_order.field.related_model.objects.all()
+
+
+def record_action(
+    name: str,
+    service,
+    input_serializer=None,
+    *,
+    target: str,
+    response,
+    schema_request=None,
+    url_path: str = "",
+):
+    """A POST action on one record (``…/{id}/<url_path>/``, by default the name): ``run_action`` calls ``service``
+    with the record as ``target`` and the payload ``input_serializer`` validated, and answers with ``response``."""
+
+    def handler(self, request, pk=None):
+        return self.run_action(request, service, input_serializer, target=target)
+
+    handler.__name__ = handler.__qualname__ = name
+    handler = action(detail=True, methods=["post"], url_path=url_path or name)(handler)
+    return extend_schema(request=schema_request or input_serializer, responses=response)(handler)
+
+
+class ReservationFilter(django_filters.FilterSet):
+    customer_order_id = IdFilter()
+
+    class Meta:
+        model = Reservation
+        fields = ["status", "part", "warehouse", "customer_order_id"]
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -72,6 +108,7 @@ class PartSerializer(serializers.ModelSerializer):
             "id",
             "dealership",
             "number",
+            "barcode",
             "name",
             "price",
             "unit",
@@ -85,46 +122,20 @@ class PartSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class _LookupMixin:
-    # Any path segment reaches the view (DRF's default excludes dots), so a malformed id gets DRF's JSON 404.
-    lookup_value_regex = "[^/]+"
-
-
-class _Base(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-
-
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["parts"])
-class PartViewSet(_Base):
+class PartViewSet(ScopedModelViewSet):
     serializer_class = PartSerializer
     queryset = Part.objects.none()
     filterset_fields = ["unit", "default_supplier", "is_active", "abc_class"]
     ordering_fields = ["number", "name", "price", "abc_consumption_value"]
     action_permissions = {"classify_abc": ["parts.run_abc_classification"]}
+    create_service = services.part_create
+    update_service, update_kwarg = services.part_update, "part"
 
     def get_queryset(self):
         return selectors.part_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
-
-    def perform_create(self, serializer):
-        serializer.instance = services.part_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.part_update(
-            actor=self.request.user, part=serializer.instance, data=serializer.validated_data
         )
 
     @extend_schema(
@@ -140,47 +151,31 @@ class PartViewSet(_Base):
 
 
 @extend_schema(tags=["parts"])
-class SupplierViewSet(_Base):
+class SupplierViewSet(ScopedModelViewSet):
     serializer_class = SupplierSerializer
     queryset = Supplier.objects.none()
     filterset_fields = ["is_active"]
     ordering_fields = ["name", "delivery_days"]
+    create_service = services.supplier_create
+    update_service, update_kwarg = services.supplier_update, "supplier"
 
     def get_queryset(self):
         return selectors.supplier_list(dealership_ids=self.scoped_dealership_ids())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.supplier_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.supplier_update(
-            actor=self.request.user, supplier=serializer.instance, data=serializer.validated_data
-        )
-
 
 @extend_schema(tags=["parts"])
-class SupplierPriceViewSet(_Base):
+class SupplierPriceViewSet(ScopedModelViewSet):
     """Purchase prices per supplier and part from a date (issue 15 item 5). ``?supplier=`` and ``?part=`` filter."""
 
     serializer_class = SupplierPriceSerializer
     queryset = SupplierPrice.objects.none()
     filterset_fields = ["supplier", "part", "valid_from"]
     ordering_fields = ["valid_from", "price"]
+    create_service = services.supplier_price_create
+    update_service, update_kwarg = services.supplier_price_update, "supplier_price"
 
     def get_queryset(self):
         return selectors.supplier_price_list(dealership_ids=self.scoped_dealership_ids())
-
-    def perform_create(self, serializer):
-        serializer.instance = services.supplier_price_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.supplier_price_update(
-            actor=self.request.user, supplier_price=serializer.instance, data=serializer.validated_data
-        )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -246,7 +241,7 @@ class StockBalanceSerializer(serializers.ModelSerializer):
 
     def get_effective_alert_level(self, obj) -> str:
         level = getattr(obj, "effective_alert_level", None)
-        return str(level if level is not None else services.effective_alert_level(obj))
+        return str(level if level is not None else selectors.effective_alert_level(obj))
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
@@ -283,6 +278,10 @@ class ReservationSerializer(serializers.ModelSerializer):
     part = ScopedPrimaryKeyRelatedField(queryset=Part.objects.all())
     warehouse = ScopedPrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    # The foreign key's id under the name the API has always used (issue 13: the column became a foreign key).
+    customer_order_id = serializers.IntegerField(
+        read_only=True, allow_null=True, label=capfirst(Reservation._meta.get_field("customer_order").verbose_name)
+    )
 
     class Meta:
         model = Reservation
@@ -332,10 +331,9 @@ class ReceiveInputSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
     unit_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    # Issue 12 item 6: an order of the dealership the receipt acts in (provided by the orders app, see
-    # dms.core.references); the service gets its id.
+    # Issue 12 item 6: an order of the dealership the receipt acts in; the service gets its id.
     reserve_for_order_id = ScopedPrimaryKeyRelatedField(
-        target=services.CUSTOMER_ORDER, required=False, allow_null=True, help_text="Id of a customer order"
+        queryset=CUSTOMER_ORDERS, required=False, allow_null=True, help_text="Id of a customer order"
     )
 
     def validate_reserve_for_order_id(self, order) -> int | None:
@@ -361,64 +359,41 @@ class TransferInputSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["stock"])
-class WarehouseViewSet(_Base):
+class WarehouseViewSet(ScopedModelViewSet):
     serializer_class = WarehouseSerializer
     queryset = Warehouse.objects.none()
     filterset_fields = ["is_active", "is_default"]
     ordering_fields = ["code", "name"]
+    create_service = services.warehouse_create
+    update_service, update_kwarg = services.warehouse_update, "warehouse"
 
     def get_queryset(self):
         return selectors.warehouse_list(dealership_ids=self.scoped_dealership_ids())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.warehouse_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.warehouse_update(
-            actor=self.request.user, warehouse=serializer.instance, data=serializer.validated_data
-        )
-
 
 @extend_schema(tags=["stock"])
-class LocationViewSet(_Base):
+class LocationViewSet(ScopedModelViewSet):
     serializer_class = LocationSerializer
     queryset = Location.objects.none()
     filterset_fields = ["warehouse", "is_active"]
+    create_service = services.location_create
+    # Issue 15 item 9: the same service as the bins page and the admin.
+    update_service, update_kwarg = services.location_update, "location"
 
     def get_queryset(self):
-        return Location.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("warehouse")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.location_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        # Issue 15 item 9: the same service as the bins page and the admin.
-        serializer.instance = services.location_update(
-            actor=self.request.user, location=serializer.instance, data=serializer.validated_data
-        )
+        return selectors.location_list(dealership_ids=self.scoped_dealership_ids())
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
-class StockBalanceViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class StockBalanceViewSet(ScopedReadOnlyViewSet, mixins.UpdateModelMixin):
     """Stock per part and warehouse (read); PATCH sets the bin and the alert level. ``?below_alert=1`` lists the
     balances under their alert level (R27); ``?abc_class=A`` filters by class (R28)."""
 
     serializer_class = StockBalanceSerializer
     queryset = StockBalance.objects.none()
-    http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends = [filters.OrderingFilter]
+    update_service, update_kwarg = services.balance_update, "balance"
     ordering_fields = ["on_hand", "reserved", "average_cost"]
     action_permissions = {
         "receive": ["parts.add_stockmovement"],
@@ -436,41 +411,31 @@ class StockBalanceViewSet(
             below_alert=params.get("below_alert") in ("1", "true"),
         )
 
-    def perform_update(self, serializer):
-        serializer.instance = services.balance_update(
-            actor=self.request.user, balance=serializer.instance, data=serializer.validated_data
-        )
-
-    def _movement_response(self, movement, status_code=201):
-        return Response(StockMovementSerializer(movement).data, status=status_code)
+    def _post_movement(self, request, service, serializer_class):
+        """A stock movement in the dealership the write acts in, answered with the ledger row(s) (201)."""
+        data = self.action_input(serializer_class)
+        result = service(actor=request.user, dealership=self.write_dealership(), **data)
+        return self.respond(result, status_code=201, serializer_class=StockMovementSerializer)
 
     @extend_schema(request=ReceiveInputSerializer, responses={201: StockMovementSerializer})
     @action(detail=False, methods=["post"])
     def receive(self, request):
-        data = self._input(ReceiveInputSerializer)
-        return self._movement_response(
-            services.stock_receive(actor=request.user, dealership=self.write_dealership(), **data)
-        )
+        return self._post_movement(request, services.stock_receive, ReceiveInputSerializer)
 
     @extend_schema(request=IssueInputSerializer, responses={201: StockMovementSerializer})
     @action(detail=False, methods=["post"])
     def issue(self, request):
-        data = self._input(IssueInputSerializer)
-        return self._movement_response(
-            services.stock_issue(actor=request.user, dealership=self.write_dealership(), **data)
-        )
+        return self._post_movement(request, services.stock_issue, IssueInputSerializer)
 
     @extend_schema(request=TransferInputSerializer, responses=StockMovementSerializer(many=True))
     @action(detail=False, methods=["post"])
     def transfer(self, request):
-        data = self._input(TransferInputSerializer)
-        rows = services.stock_transfer(actor=request.user, dealership=self.write_dealership(), **data)
-        return Response(StockMovementSerializer(rows, many=True).data, status=201)
+        return self._post_movement(request, services.stock_transfer, TransferInputSerializer)
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["stock"])
-class StockMovementViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class StockMovementViewSet(ScopedReadOnlyViewSet):
     """The stock ledger (read only): every receipt, issue, sale, return, transfer, adjustment and write-off."""
 
     serializer_class = StockMovementSerializer
@@ -491,41 +456,26 @@ class StockMovementViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnl
 
 
 @extend_schema(tags=["stock"])
-class ReservationViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ReservationViewSet(ScopedCreateViewSet):
     serializer_class = ReservationSerializer
     queryset = Reservation.objects.none()
-    filterset_fields = ["status", "part", "warehouse", "customer_order_id"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
+    filterset_class = ReservationFilter
     action_permissions = {"release": ["parts.change_reservation"]}
+    create_service = services.stock_reserve
 
     def get_queryset(self):
         return selectors.reservation_list(dealership_ids=self.scoped_dealership_ids())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.stock_reserve(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    @extend_schema(request=None, responses=ReservationSerializer)
-    @action(detail=True, methods=["post"])
-    def release(self, request, pk=None):
-        reservation = services.reservation_release(actor=request.user, reservation=self.get_object())
-        return Response(ReservationSerializer(reservation, context=self.get_serializer_context()).data)
+    release = record_action(
+        "release", services.reservation_release, target="reservation", response=ReservationSerializer
+    )
 
 
 @extend_schema(tags=["stock"])
-class LowStockAlertViewSet(_LookupMixin, DealershipScopedMixin, viewsets.ReadOnlyModelViewSet):
+class LowStockAlertViewSet(ScopedReadOnlyViewSet):
     serializer_class = LowStockAlertSerializer
     queryset = LowStockAlert.objects.none()
     filterset_fields = ["status", "warehouse", "part"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
 
     def get_queryset(self):
         return selectors.alert_list(dealership_ids=self.scoped_dealership_ids(), status="")
@@ -604,20 +554,12 @@ class CountRecordSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["stock counts"])
-class StockCountViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class StockCountViewSet(ScopedCreateViewSet):
     """R26: start a count, record counted quantities, submit (variance report), approve (adjustment rows)."""
 
     serializer_class = StockCountSerializer
     queryset = StockCount.objects.none()
     filterset_fields = ["status", "kind", "warehouse"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
     action_permissions = {
         "record": ["parts.change_stockcount"],
         "submit": ["parts.change_stockcount"],
@@ -625,50 +567,24 @@ class StockCountViewSet(
         "reopen": ["parts.approve_stockcount"],
         "cancel": ["parts.change_stockcount"],
     }
+    create_service = services.stock_count_start
 
     def get_queryset(self):
         return selectors.count_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related(
             "lines__part", "lines__location", "committee"
         )
 
-    def perform_create(self, serializer):
-        serializer.instance = services.stock_count_start(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
+    record = record_action(
+        "record", services.stock_count_record, CountRecordSerializer, target="count", response=StockCountSerializer
+    )
 
-    def _done(self, count):
-        count = self.get_queryset().get(pk=count.pk)
-        return Response(StockCountSerializer(count, context=self.get_serializer_context()).data)
+    submit = record_action("submit", services.stock_count_submit, target="count", response=StockCountSerializer)
 
-    @extend_schema(request=CountRecordSerializer, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def record(self, request, pk=None):
-        data = CountRecordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        count = services.stock_count_record(
-            actor=request.user, count=self.get_object(), entries=data.validated_data["entries"]
-        )
-        return self._done(count)
+    approve = record_action("approve", services.stock_count_approve, target="count", response=StockCountSerializer)
 
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self._done(services.stock_count_submit(actor=request.user, count=self.get_object()))
+    reopen = record_action("reopen", services.stock_count_reopen, target="count", response=StockCountSerializer)
 
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._done(services.stock_count_approve(actor=request.user, count=self.get_object()))
-
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._done(services.stock_count_reopen(actor=request.user, count=self.get_object()))
-
-    @extend_schema(request=None, responses=StockCountSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self._done(services.stock_count_cancel(actor=request.user, count=self.get_object()))
+    cancel = record_action("cancel", services.stock_count_cancel, target="count", response=StockCountSerializer)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -748,20 +664,12 @@ class ReasonInputSerializer(serializers.Serializer):
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["sales orders"])
-class SalesOrderViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class SalesOrderViewSet(ScopedCreateViewSet):
     """R20/R21: inquiry → confirmed need → quote → order → invoice → payment → shipment (customer notified)."""
 
     serializer_class = SalesOrderSerializer
     queryset = SalesOrder.objects.none()
     filterset_fields = ["status", "customer", "payment_method"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
     action_permissions = {
         "add_line": ["parts.change_salesorder"],
         "confirm_need": ["parts.change_salesorder"],
@@ -785,65 +693,55 @@ class SalesOrderViewSet(
             actor=self.request.user, dealership=self.write_dealership(), lines=data.pop("lines", []), **data
         )
 
-    def _done(self, order):
-        order = self.get_queryset().get(pk=order.pk)
-        return Response(SalesOrderSerializer(order, context=self.get_serializer_context()).data)
+    add_line = record_action(
+        "add_line",
+        services.sales_order_add_line,
+        SalesOrderLineSerializer,
+        target="order",
+        response=SalesOrderSerializer,
+        url_path="add-line",
+    )
 
-    @extend_schema(request=SalesOrderLineSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"], url_path="add-line")
-    def add_line(self, request, pk=None):
-        data = self._input(SalesOrderLineSerializer)
-        services.sales_order_add_line(actor=request.user, order=self.get_object(), **data)
-        return self._done(self.get_object())
+    confirm_need = record_action(
+        "confirm_need",
+        services.sales_order_confirm_need,
+        target="order",
+        response=SalesOrderSerializer,
+        url_path="confirm-need",
+    )
 
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"], url_path="confirm-need")
-    def confirm_need(self, request, pk=None):
-        return self._done(services.sales_order_confirm_need(actor=request.user, order=self.get_object()))
+    quote = record_action(
+        "quote", services.sales_order_quote, QuoteInputSerializer, target="order", response=SalesOrderSerializer
+    )
 
-    @extend_schema(request=QuoteInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def quote(self, request, pk=None):
-        data = self._input(QuoteInputSerializer)
-        return self._done(services.sales_order_quote(actor=request.user, order=self.get_object(), **data))
+    place = record_action("place", services.sales_order_place, target="order", response=SalesOrderSerializer)
 
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def place(self, request, pk=None):
-        return self._done(services.sales_order_place(actor=request.user, order=self.get_object()))
-
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def invoice(self, request, pk=None):
-        return self._done(services.sales_order_invoice(actor=request.user, order=self.get_object()))
+    invoice = record_action("invoice", services.sales_order_invoice, target="order", response=SalesOrderSerializer)
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"], url_path="invoice-pdf")
     def invoice_pdf(self, request, pk=None):
-        from django.http import Http404
-
         order = self.get_object()
         if not order.invoice_number:
             raise Http404
         return pdf_response(pdf.invoice_pdf(order), f"{order.invoice_number}.pdf")
 
-    @extend_schema(request=PaymentInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
-    def record_payment(self, request, pk=None):
-        data = self._input(PaymentInputSerializer)
-        return self._done(services.sales_order_record_payment(actor=request.user, order=self.get_object(), **data))
+    record_payment = record_action(
+        "record_payment",
+        services.sales_order_record_payment,
+        PaymentInputSerializer,
+        target="order",
+        response=SalesOrderSerializer,
+        url_path="record-payment",
+    )
 
-    @extend_schema(request=ShipInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def ship(self, request, pk=None):
-        data = self._input(ShipInputSerializer)
-        return self._done(services.sales_order_ship(actor=request.user, order=self.get_object(), **data))
+    ship = record_action(
+        "ship", services.sales_order_ship, ShipInputSerializer, target="order", response=SalesOrderSerializer
+    )
 
-    @extend_schema(request=ReasonInputSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        return self._done(services.sales_order_cancel(actor=request.user, order=self.get_object(), **data))
+    cancel = record_action(
+        "cancel", services.sales_order_cancel, ReasonInputSerializer, target="order", response=SalesOrderSerializer
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -920,22 +818,8 @@ class EvidenceInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class _ActionViewSet(
-    _LookupMixin,
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-
-    def _done(self, obj):
-        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
-
-
 @extend_schema(tags=["returns"])
-class ReturnRequestViewSet(_ActionViewSet):
+class ReturnRequestViewSet(ScopedCreateViewSet):
     """R29: request (within the deadline, with evidence) → inspection (quality) → approve/refuse → complete."""
 
     serializer_class = ReturnRequestSerializer
@@ -950,48 +834,45 @@ class ReturnRequestViewSet(_ActionViewSet):
         "complete": ["parts.complete_returnrequest"],
     }
 
+    create_service = services.return_request_create
+
     def get_queryset(self):
         return selectors.return_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("evidence")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.return_request_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
+    evidence = record_action(
+        "evidence",
+        services.return_add_evidence,
+        EvidenceInputSerializer,
+        target="request",
+        response=ReturnRequestSerializer,
+        schema_request={"multipart/form-data": EvidenceInputSerializer},
+    )
 
-    @extend_schema(request={"multipart/form-data": EvidenceInputSerializer}, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def evidence(self, request, pk=None):
-        data = self._input(EvidenceInputSerializer)
-        services.return_add_evidence(actor=request.user, request=self.get_object(), **data)
-        return self._done(self.get_object())
+    send_to_inspection = record_action(
+        "send_to_inspection",
+        services.return_send_to_inspection,
+        target="request",
+        response=ReturnRequestSerializer,
+        url_path="send-to-inspection",
+    )
 
-    @extend_schema(request=None, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"], url_path="send-to-inspection")
-    def send_to_inspection(self, request, pk=None):
-        return self._done(services.return_send_to_inspection(actor=request.user, request=self.get_object()))
+    inspection = record_action(
+        "inspection",
+        services.return_record_inspection,
+        InspectionInputSerializer,
+        target="request",
+        response=ReturnRequestSerializer,
+    )
 
-    @extend_schema(request=InspectionInputSerializer, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def inspection(self, request, pk=None):
-        data = self._input(InspectionInputSerializer)
-        return self._done(services.return_record_inspection(actor=request.user, request=self.get_object(), **data))
+    approve = record_action(
+        "approve", services.return_approve, DecisionInputSerializer, target="request", response=ReturnRequestSerializer
+    )
 
-    @extend_schema(request=DecisionInputSerializer, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        data = self._input(DecisionInputSerializer)
-        return self._done(services.return_approve(actor=request.user, request=self.get_object(), **data))
+    refuse = record_action(
+        "refuse", services.return_refuse, ReasonInputSerializer, target="request", response=ReturnRequestSerializer
+    )
 
-    @extend_schema(request=ReasonInputSerializer, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def refuse(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        return self._done(services.return_refuse(actor=request.user, request=self.get_object(), **data))
-
-    @extend_schema(request=None, responses=ReturnRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        return self._done(services.return_complete(actor=request.user, request=self.get_object()))
+    complete = record_action("complete", services.return_complete, target="request", response=ReturnRequestSerializer)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1082,7 +963,7 @@ class OldPartReturnSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["requisitions"])
-class RequisitionViewSet(_ActionViewSet):
+class RequisitionViewSet(ScopedCreateViewSet):
     """R32: a technician's requisition for a work order, approved by a supervisor (not the requester), issued by
     the storekeeper; ``parts_cost`` is the job's parts cost from the ledger."""
 
@@ -1095,41 +976,32 @@ class RequisitionViewSet(_ActionViewSet):
         "issue": ["parts.issue_requisition"],
     }
 
+    create_service = services.requisition_create
+
     def get_queryset(self):
         return selectors.requisition_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("lines__part")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.requisition_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
+    approve = record_action(
+        "approve", services.requisition_approve, target="requisition", response=RequisitionSerializer
+    )
 
-    @extend_schema(request=None, responses=RequisitionSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._done(services.requisition_approve(actor=request.user, requisition=self.get_object()))
+    reject = record_action(
+        "reject",
+        services.requisition_reject,
+        ReasonInputSerializer,
+        target="requisition",
+        response=RequisitionSerializer,
+    )
 
-    @extend_schema(request=ReasonInputSerializer, responses=RequisitionSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        data = self._input(ReasonInputSerializer)
-        return self._done(services.requisition_reject(actor=request.user, requisition=self.get_object(), **data))
-
-    @extend_schema(request=None, responses=RequisitionSerializer)
-    @action(detail=True, methods=["post"])
-    def issue(self, request, pk=None):
-        return self._done(services.requisition_issue(actor=request.user, requisition=self.get_object()))
+    issue = record_action("issue", services.requisition_issue, target="requisition", response=RequisitionSerializer)
 
 
 @extend_schema(tags=["requisitions"])
-class OldPartReturnViewSet(_ActionViewSet):
+class OldPartReturnViewSet(ScopedCreateViewSet):
     serializer_class = OldPartReturnSerializer
     queryset = OldPartReturn.objects.none()
     filterset_fields = ["condition", "work_order_ref", "requisition"]
+    create_service = services.old_part_register
 
     def get_queryset(self):
-        return OldPartReturn.objects.filter(dealership_id__in=self.scoped_dealership_ids()).select_related("part")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.old_part_register(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
+        return selectors.old_part_list(dealership_ids=self.scoped_dealership_ids())

@@ -1,4 +1,5 @@
-"""Demo stock so the warehouse pages, preparation (R17) and sales orders have something to work with."""
+"""Demo parts catalogue and stock so the warehouse pages, preparation (R17) and sales orders have something to work
+with. Run by ``manage.py load_demo`` after the core demo data (dealerships, users, customers)."""
 
 import datetime
 from decimal import Decimal
@@ -7,7 +8,20 @@ from django.utils import timezone
 
 from .models import LowStockAlert, Part, StockBalance, StockMovement, Supplier, SupplierPrice
 from .selectors import purchase_price
-from .services import balance_update, stock_receive, supplier_price_create
+from .services import balance_update, part_create, stock_receive, supplier_create, supplier_price_create
+
+# Supplier name → (code, delivery days); the first is every demo part's default supplier.
+DEMO_SUPPLIERS = {"Дистрибьютор ТМР": ("TMR", 7), "Склад Япония": ("JP", 21)}
+DEMO_PARTS = [
+    ("04152-YZZA1", "Фильтр масляный", "890.00"),
+    ("17801-21050", "Фильтр воздушный", "1450.00"),
+    ("04465-02220", "Колодки тормозные передние", "6200.00"),
+    ("90919-01253", "Свеча зажигания", "1150.00"),
+    ("48510-09P20", "Амортизатор передний правый", "14300.00"),
+    ("16400-0T040", "Радиатор охлаждения", "27800.00"),
+    ("87139-0N010", "Фильтр салона", "1300.00"),
+    ("08880-83322", "Масло моторное 0W-20, 4 л", "4100.00"),
+]
 
 DEMO_REFERENCE = "DEMO: opening stock"
 # part number → quantity on hand; the radiator and the shock absorber are left out so preparation orders them.
@@ -33,6 +47,7 @@ LOW_STOCK = ("87139-0N010", Decimal("4"))
 
 
 def load(*, users, dealership) -> None:
+    _load_catalogue(admin=users["admin"], dealership=dealership)
     _load_supplier_prices(users=users, dealership=dealership)
     if not StockMovement.objects.filter(dealership=dealership, reference=DEMO_REFERENCE).exists():
         _load_opening_stock(users=users, dealership=dealership)
@@ -53,6 +68,28 @@ def _load_opening_stock(*, users, dealership) -> None:
             unit_cost=_opening_cost(part),
             reference=DEMO_REFERENCE,
         )
+
+
+def _load_catalogue(*, admin, dealership) -> None:
+    """The suppliers and parts (idempotent: only the missing ones are created)."""
+    suppliers = []
+    for name, (code, delivery_days) in DEMO_SUPPLIERS.items():
+        supplier = Supplier.objects.filter(dealership=dealership, name=name).first()
+        if supplier is None:
+            supplier = supplier_create(
+                actor=admin, dealership=dealership, name=name, code=code, delivery_days=delivery_days
+            )
+        suppliers.append(supplier)
+    for number, name, price in DEMO_PARTS:
+        if not Part.objects.filter(dealership=dealership, number=number).exists():
+            part_create(
+                actor=admin,
+                dealership=dealership,
+                number=number,
+                name=name,
+                price=Decimal(price),
+                default_supplier=suppliers[0],
+            )
 
 
 def _load_supplier_prices(*, users, dealership) -> None:

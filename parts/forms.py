@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
@@ -35,7 +36,15 @@ class PartNumberField(forms.ModelChoiceField):
         super().__init__(queryset=Part.objects.none(), to_field_name="number", widget=widget, **kwargs)
 
     def to_python(self, value):
-        return super().to_python((value or "").strip().upper().replace(" ", ""))
+        try:
+            return super().to_python((value or "").strip().upper().replace(" ", ""))
+        except ValidationError:
+            # Issue 15 item 7: a scanner types the label's barcode where the number is asked for.
+            code = "".join((value or "").split())
+            part = self.queryset.filter(barcode=code).first() if code else None
+            if part is None:
+                raise
+            return part
 
     def prepare_value(self, value):
         if isinstance(value, Part):
@@ -281,7 +290,7 @@ class RequisitionForm(DealershipForm):
     def __init__(self, *args, **kwargs):
         from dms.core.references import reference_target
 
-        from .services.requisitions import OPEN_WORK_ORDER, OPEN_WORK_ORDER_JOB
+        from .selectors import OPEN_WORK_ORDER, OPEN_WORK_ORDER_JOB
 
         super().__init__(*args, **kwargs)
         work_orders = reference_target(OPEN_WORK_ORDER)

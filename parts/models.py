@@ -49,6 +49,10 @@ class Part(DealershipOwned):
         METRE = "m", _("m")
 
     number = models.CharField(_("part number"), max_length=40)
+    # Issue 15 item 7: the code on the part's label (EAN-13, UPC, the maker's own), read by a keyboard-wedge scanner
+    # at receiving, issuing and counting. Optional; unique per dealership when set (NULL when not, so parts without
+    # a label never collide); the unique constraint's index serves the scanner's lookups.
+    barcode = models.CharField(_("barcode"), max_length=64, null=True, blank=True)
     name = models.CharField(_("name"), max_length=200)
     price = models.DecimalField(
         _("price"), max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
@@ -79,7 +83,12 @@ class Part(DealershipOwned):
                 fields=["dealership", "number"],
                 name="part_number_unique_per_dealership",
                 violation_error_message=_("A part with this number already exists in the dealership."),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["dealership", "barcode"],
+                name="part_barcode_unique_per_dealership",
+                violation_error_message=_("A part with this barcode already exists in the dealership."),
+            ),
         ]
         indexes = [models.Index(fields=["dealership", "name"])]
         permissions = [("run_abc_classification", _("Can run the ABC classification"))]
@@ -301,10 +310,19 @@ class Reservation(DealershipOwned):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     reference = models.CharField(_("for"), max_length=100)
     # The customer order (orders app) the parts were received for, when the reservation came with a receipt.
-    # Issue 12 item 6: an id, not a ForeignKey, because parts sits below orders (core ← parts ← orders); writes
-    # resolve it through the lookup orders provides (dms.core.references), and orders' migration 0005 makes it a
-    # foreign key on (dealership, order) in the database, so it never names a missing or foreign order.
-    customer_order_id = models.PositiveBigIntegerField(_("customer order"), null=True, blank=True, db_index=True)
+    # Issue 13: a real foreign key, named by string so parts never imports orders (core ← parts ← orders). The
+    # database constraint is orders' migration 0005's, on (dealership, order), so a reservation never names another
+    # dealership's order; a plain one on the order alone would add nothing. Deleting the order keeps the
+    # reservation (its stock stays reserved) without the reference, as that constraint's ON DELETE SET NULL does.
+    customer_order = models.ForeignKey(
+        "orders.CustomerOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="reservations",
+        verbose_name=_("customer order"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("who")
     )

@@ -1,16 +1,20 @@
 """Reads of the parts app, always scoped to the dealerships the caller may see."""
 
 import datetime
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -20,20 +24,28 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from dms.core import roles
+from dms.core.models import Dealership
+from dms.core.references import reference_target, resolve_reference
 
 from . import conf
 from .models import (
     Location,
     LowStockAlert,
+    OldPartReturn,
     Part,
     Reservation,
     StockBalance,
+    StockCount,
     StockMovement,
     Supplier,
     SupplierPrice,
     Warehouse,
 )
 
+User = get_user_model()
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=16, decimal_places=4))
 
 
@@ -43,7 +55,9 @@ def part_list(
     qs = Part.objects.filter(dealership_id__in=list(dealership_ids)).select_related("default_supplier")
     search = (search or "").strip()
     if search:
-        qs = qs.filter(Q(number__icontains=search.replace(" ", "")) | Q(name__icontains=search))
+        compact = search.replace(" ", "")
+        # issue 15 item 7: a scanned label finds its part too
+        qs = qs.filter(Q(number__icontains=compact) | Q(name__icontains=search) | Q(barcode=compact))
     if abc_class:
         qs = qs.filter(abc_class=abc_class)
     if with_stock:
@@ -93,6 +107,14 @@ def current_supplier_prices(*, part: Part, on: datetime.date) -> list[SupplierPr
         .distinct("supplier__name", "supplier_id")
     )
     return list(rows)
+
+
+def location_list(*, dealership_ids: Iterable[int]) -> QuerySet[Location]:
+    return Location.objects.filter(dealership_id__in=list(dealership_ids)).select_related("warehouse")
+
+
+def old_part_list(*, dealership_ids: Iterable[int]) -> QuerySet[OldPartReturn]:
+    return OldPartReturn.objects.filter(dealership_id__in=list(dealership_ids)).select_related("part")
 
 
 def warehouse_list(*, dealership_ids: Iterable[int], active_only: bool = False) -> QuerySet[Warehouse]:
@@ -515,6 +537,101 @@ def return_history(*, customer) -> QuerySet:
     closed = (ReturnRequest.Status.REFUSED, ReturnRequest.Status.COMPLETED)
     qs = ReturnRequest.objects.filter(subject_q(customer=customer)).select_related("part")
     return open_first(qs, open_q=~Q(status__in=closed), newest="created_at")
+
+
+# -- issue 15 item 7: scanning ----------------------------------------------------------------------------------------
+def part_by_code(*, dealership_id: int, code: str) -> Part | None:
+    """The part a keyboard-wedge scanner names: its barcode (exactly, as printed) or its part number (the way numbers
+    are stored: upper case, no spaces). The barcode wins, since a label is what a scanner reads."""
+    compact = "".join((code or "").split())
+    if not compact:
+        return None
+    parts = Part.objects.filter(dealership_id=dealership_id)
+    return parts.filter(barcode=compact).first() or parts.filter(number=compact.upper()).first()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Alert levels (R27), count variances (R26), work orders named by requisitions (R32)
+
+
+def effective_alert_level(balance: StockBalance) -> Decimal:
+    if balance.alert_level is not None:
+        return balance.alert_level
+    return Decimal(conf.get("PARTS_DEFAULT_ALERT_LEVEL").get(balance.part.abc_class, Decimal("0")))
+
+
+def suggested_reorder_quantity(balance: StockBalance, level: Decimal) -> Decimal:
+    """Bring free stock up to the class's target (alert level x factor); whole units for pieces and sets."""
+    factor = Decimal(conf.get("PARTS_REORDER_FACTOR").get(balance.part.abc_class, Decimal("2")))
+    wanted = max(level * factor - balance.available, level, Decimal("1"))
+    if balance.part.unit in (Part.Unit.PIECE, Part.Unit.SET):
+        wanted = Decimal(math.ceil(wanted))
+    return wanted
+
+
+def parts_manager_emails(dealership_id: int) -> list[str]:
+    return list(
+        User.objects.filter(is_active=True, groups__name=roles.PARTS_MANAGER, staff_profile__dealerships=dealership_id)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def variance_report(count: StockCount) -> dict:
+    """Surpluses and shortages with reasons and their value at the average cost."""
+    balances = {b.part_id: b.average_cost for b in StockBalance.objects.filter(warehouse_id=count.warehouse_id)}
+    surpluses, shortages = [], []
+    for line in count.lines.select_related("part", "location"):
+        if not line.variance:
+            continue
+        value = (line.variance * balances.get(line.part_id, Decimal("0"))).quantize(Decimal("0.01"))
+        (surpluses if line.variance > 0 else shortages).append({"line": line, "value": value})
+    return {
+        "surpluses": surpluses,
+        "shortages": shortages,
+        "surplus_value": sum((r["value"] for r in surpluses), Decimal("0.00")),
+        "shortage_value": sum((r["value"] for r in shortages), Decimal("0.00")),
+    }
+
+
+# The reference targets the service app provides for work orders and their jobs (dms.core.references): parts sits
+# below service and does not import it.
+WORK_ORDER = "service.WorkOrder"
+OPEN_WORK_ORDER = "service.OpenWorkOrder"
+WORK_ORDER_JOB = "service.WorkOrderJob"
+OPEN_WORK_ORDER_JOB = "service.OpenWorkOrderJob"
+
+
+def resolve_work_order_and_job(
+    *, dealership: Dealership | int, work_order_id, job_id=None
+) -> tuple[Model, Model | None]:
+    """Issue 15 item 2 (R32): the work order a requisition names, inside ``dealership``, and the job on it.
+
+    A missing or foreign work order, or a job that is not on that work order, is a ValidationError (400 / form
+    error). Without a job the work order's only job is taken; a work order with several jobs needs one chosen, so
+    the parts cost always lands on a job when there is one.
+    """
+    if work_order_id in (None, ""):
+        raise ValidationError({"work_order_id": _("Choose the work order the parts are for.")})
+    work_order = resolve_reference(WORK_ORDER, work_order_id, dealership=dealership, field="work_order_id")
+    jobs = reference_target(WORK_ORDER_JOB)
+    jobs = jobs.filter(work_order_id=work_order.pk) if jobs is not None else None
+    if job_id in (None, ""):
+        only = list(jobs[:2]) if jobs is not None else []
+        if len(only) > 1:
+            raise ValidationError(
+                {"job_id": _("Choose the job on work order %(number)s the parts are for.") % {"number": work_order}}
+            )
+        return work_order, (only[0] if only else None)
+    try:
+        job = resolve_reference(jobs if jobs is not None else WORK_ORDER_JOB, job_id, dealership=dealership,
+                                field="job_id")  # fmt: skip
+    except ValidationError:
+        raise ValidationError(
+            {"job_id": _("Job #%(id)s is not on work order %(number)s.") % {"id": job_id, "number": work_order}}
+        ) from None
+    return work_order, job
 
 
 def part_search(*, dealership_id: int, query: str, limit: int = 20) -> list[Part]:

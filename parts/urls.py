@@ -7,6 +7,7 @@ app_name = "parts"
 urlpatterns = [
     path("parts/", views.PartListView.as_view(), name="part_list"),
     path("parts/<int:pk>/", views.PartDetailView.as_view(), name="part_detail"),
+    path("parts/lookup/", views.PartLookupView.as_view(), name="part_lookup"),
     path("parts/pick/", views.PartPickerView.as_view(), name="pick_parts"),  # issue 14 item 4
     path("parts/abc/run/", views.AbcRunView.as_view(), name="abc_run"),
     path("parts/dashboard/", views.PartsDashboardView.as_view(), name="dashboard"),

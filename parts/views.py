@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
+from django.views.generic.base import TemplateResponseMixin
 from django_fsm import TransitionNotAllowed
 
 from dms.core.downloads import pdf_response
@@ -20,13 +21,20 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.selectors import audit_trail
-from dms.core.views import DealershipPageMixin, PaginatedListMixin, PickerSearchView, ServiceFormView
+from dms.core.transitions import is_available, may_run
+from dms.core.views import (
+    ActionView,
+    DealershipPageMixin,
+    PageAction,
+    PaginatedListMixin,
+    PickerSearchView,
+    ServiceFormView,
+)
 
 from . import pdf, selectors, services, tasks
 from .forms import (
     BalanceForm,
     CountStartForm,
-    DealershipForm,
     DecisionForm,
     EvidenceForm,
     InspectionForm,
@@ -188,11 +196,23 @@ class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         return super().get_context_data(page_obj=page_obj, q=q, **kwargs)
 
 
-class _StockFormView(ServiceFormView):
+class _PlainFormView(ServiceFormView):
+    """A page whose form is a plain form (no model instance): the service builds the record from its data."""
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs.pop("instance", None)
         return kwargs
+
+
+class _StockFormView(_PlainFormView):
+    """A stock movement page: ``service`` records it in the acting dealership, then the part's page."""
+
+    permission_required = "parts.add_stockmovement"
+    service = None
+
+    def save(self, form):
+        return self.service(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
 
     def get_initial(self):
         return {"part": self.request.GET.get("part", "")}
@@ -214,33 +234,26 @@ class _StockFormView(ServiceFormView):
 
 
 class ReceiveView(_StockFormView):
-    permission_required = "parts.add_stockmovement"
     form_class = ReceiveForm
     title = gettext_lazy("Receive parts from the supplier")
+    template_name = "parts/scan_form.html"  # issue 15 item 7: with the scanner field
     success_message = gettext_lazy("Receipt recorded.")
-
-    def save(self, form):
-        return services.stock_receive(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+    service = staticmethod(services.stock_receive)
 
 
 class IssueView(_StockFormView):
-    permission_required = "parts.add_stockmovement"
     form_class = IssueForm
     title = gettext_lazy("Issue parts")
+    template_name = "parts/scan_form.html"  # issue 15 item 7: with the scanner field
     success_message = gettext_lazy("Issue recorded.")
-
-    def save(self, form):
-        return services.stock_issue(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+    service = staticmethod(services.stock_issue)
 
 
 class TransferView(_StockFormView):
-    permission_required = "parts.add_stockmovement"
     form_class = TransferForm
     title = gettext_lazy("Transfer between warehouses")
     success_message = gettext_lazy("Transfer recorded.")
-
-    def save(self, form):
-        return services.stock_transfer(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+    service = staticmethod(services.stock_transfer)
 
 
 class BalanceUpdateView(ServiceFormView):
@@ -379,6 +392,29 @@ class AbcRunView(DealershipPageMixin, View):
         raise PermissionDenied
 
 
+def offered_transitions(obj, user) -> set[str]:
+    """The transitions a record's page offers as buttons: django-fsm's own answer for the record's status and the
+    user's role, so pages never repeat source states. A condition (lines present, payment settled, the inspection
+    done) is not asked here: pressing the button lets the service explain what is missing."""
+    names = {transition.name for transition in obj.get_all_status_transitions()}
+    return {name for name in names if is_available(obj, name) and may_run(obj, name, user)}
+
+
+class _DocumentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+    """A list of one kind of document of the dealership: a search and a status filter (one of the model's)."""
+
+    model = None
+    list_selector = None  # selectors.<document>_list(dealership_ids=…, status=…, search=…)
+
+    def get_context_data(self, **kwargs):
+        q = self.search_param()
+        status = self.choice_param("status", self.model.Status.values)
+        qs = self.list_selector(dealership_ids=[self.request.dealership.pk], status=status, search=q)
+        return super().get_context_data(
+            page_obj=self.paginate(qs), q=q, status=status, statuses=self.model.Status.choices, **kwargs
+        )
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # R26: stock counts
 
@@ -389,8 +425,7 @@ class CountListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ids = [self.request.dealership.pk]
-        status = self.request.GET.get("status", "")
-        status = status if status in StockCount.Status.values else ""
+        status = self.choice_param("status", StockCount.Status.values)
         return super().get_context_data(
             page_obj=self.paginate(selectors.count_list(dealership_ids=ids, status=status)),
             plan=selectors.count_plan_summary(dealership_ids=ids),
@@ -430,7 +465,8 @@ class CountDetailView(DealershipPageMixin, TemplateView):
             lines=lines,
             counted=sum(1 for line in lines if line.counted_quantity is not None),
             committee=count.committee.all(),
-            report=services.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
+            report=selectors.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
+            offered=offered_transitions(count, self.request.user),
             audit_entries=audit_trail(count)[:30],
             **kwargs,
         )
@@ -482,33 +518,28 @@ class CountEnterView(DealershipPageMixin, TemplateView):
         return redirect("parts:count_enter", pk=count.pk)
 
 
-class CountActionView(DealershipPageMixin, View):
+class CountActionView(ActionView):
     """POST-only buttons of the count page: approve, reopen, cancel."""
 
-    ACTIONS = {
-        "approve": ("parts.approve_stockcount", services.stock_count_approve, gettext_lazy("Adjustments approved.")),
-        "reopen": ("parts.approve_stockcount", services.stock_count_reopen, gettext_lazy("Count sent back.")),
-        "cancel": ("parts.change_stockcount", services.stock_count_cancel, gettext_lazy("Count cancelled.")),
+    model = StockCount
+    detail_url = "parts:count_detail"
+    actions = {
+        "approve": PageAction(
+            lambda u, o, d: services.stock_count_approve(actor=u, count=o),
+            permission="parts.approve_stockcount",
+            success=gettext_lazy("Adjustments approved."),
+        ),
+        "reopen": PageAction(
+            lambda u, o, d: services.stock_count_reopen(actor=u, count=o),
+            permission="parts.approve_stockcount",
+            success=gettext_lazy("Count sent back."),
+        ),
+        "cancel": PageAction(
+            lambda u, o, d: services.stock_count_cancel(actor=u, count=o),
+            permission="parts.change_stockcount",
+            success=gettext_lazy("Count cancelled."),
+        ),
     }
-
-    def get_permission_required(self):
-        perm = self.ACTIONS.get(self.kwargs["action"], ("parts.approve_stockcount",))[0]
-        return [perm]
-
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
-            raise Http404
-        count = self.get_scoped_object(StockCount, pk)
-        _perm, service, message = self.ACTIONS[action]
-        try:
-            service(actor=request.user, count=count)
-            messages.success(request, message)
-        except ValidationError as error:
-            for text in error.messages:
-                messages.error(request, text)
-        except (TransitionNotAllowed, ConflictError):
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        return redirect("parts:count_detail", pk=pk)
 
 
 class CountSheetPdfView(DealershipPageMixin, View):
@@ -523,18 +554,11 @@ class CountSheetPdfView(DealershipPageMixin, View):
 # R20, R21: sales orders
 
 
-class SalesListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+class SalesListView(_DocumentListView):
     permission_required = "parts.view_salesorder"
     template_name = "parts/sales_list.html"
-
-    def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in SalesOrder.Status.values else ""
-        qs = selectors.sales_order_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=SalesOrder.Status.choices, **kwargs
-        )
+    model = SalesOrder
+    list_selector = staticmethod(selectors.sales_order_list)
 
 
 class SalesCreateView(ServiceFormView):
@@ -568,6 +592,7 @@ class SalesDetailView(DealershipPageMixin, TemplateView):
         forms_.update(kwargs.pop("forms", {}))
         return super().get_context_data(
             order=order,
+            offered=offered_transitions(order, self.request.user),
             lines=order.lines.select_related("part", "reservation"),
             audit_entries=audit_trail(order)[:30],
             **forms_,
@@ -575,70 +600,75 @@ class SalesDetailView(DealershipPageMixin, TemplateView):
         )
 
 
-class SalesActionView(DealershipPageMixin, TemplateView):
-    """POST buttons of the sales order page; a refused action shows its message on the page."""
+class SalesActionView(TemplateResponseMixin, ActionView):
+    """POST buttons of the sales order page; a refused action shows its message on the page, a refused form is
+    shown again on the page with its errors (400)."""
 
     template_name = "parts/sales_detail.html"
-    http_method_names = ["post"]
-    ACTIONS = {
-        "add_line": ("parts.change_salesorder", SalesLineForm, "line_form"),
-        "confirm_need": ("parts.change_salesorder", None, None),
-        "quote": ("parts.change_salesorder", QuoteForm, "quote_form"),
-        "place": ("parts.change_salesorder", None, None),
-        "invoice": ("parts.change_salesorder", None, None),
-        "record_payment": ("parts.record_payment_salesorder", PaymentForm, "payment_form"),
-        "ship": ("parts.ship_salesorder", ShipForm, "ship_form"),
-        "cancel": ("parts.change_salesorder", ReasonForm, "cancel_form"),
+    model = SalesOrder
+    detail_url = "parts:sales_detail"
+    actions = {
+        "add_line": PageAction(
+            lambda u, o, d: services.sales_order_add_line(actor=u, order=o, **d),
+            permission="parts.change_salesorder",
+            form=SalesLineForm,
+        ),
+        "confirm_need": PageAction(
+            lambda u, o, d: services.sales_order_confirm_need(actor=u, order=o),
+            permission="parts.change_salesorder",
+        ),
+        "quote": PageAction(
+            lambda u, o, d: services.sales_order_quote(actor=u, order=o, delivery_days=d.get("delivery_days")),
+            permission="parts.change_salesorder",
+            form=QuoteForm,
+        ),
+        "place": PageAction(
+            lambda u, o, d: services.sales_order_place(actor=u, order=o), permission="parts.change_salesorder"
+        ),
+        "invoice": PageAction(
+            lambda u, o, d: services.sales_order_invoice(actor=u, order=o), permission="parts.change_salesorder"
+        ),
+        "record_payment": PageAction(
+            lambda u, o, d: services.sales_order_record_payment(actor=u, order=o, **d),
+            permission="parts.record_payment_salesorder",
+            form=PaymentForm,
+        ),
+        "ship": PageAction(
+            lambda u, o, d: services.sales_order_ship(actor=u, order=o, **d),
+            permission="parts.ship_salesorder",
+            form=ShipForm,
+        ),
+        "cancel": PageAction(
+            lambda u, o, d: services.sales_order_cancel(actor=u, order=o, **d),
+            permission="parts.change_salesorder",
+            form=ReasonForm,
+        ),
     }
 
-    def get_permission_required(self):
-        return [self.ACTIONS.get(self.kwargs["action"], ("parts.change_salesorder",))[0]]
+    # The name each action's form has in the page's context (SalesDetailView).
+    FORM_NAMES = {
+        "add_line": "line_form",
+        "quote": "quote_form",
+        "record_payment": "payment_form",
+        "ship": "ship_form",
+        "cancel": "cancel_form",
+    }
 
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
-            raise Http404
-        order = self.get_scoped_object(SalesOrder, pk)
-        _perm, form_class, form_name = self.ACTIONS[action]
-        data = {}
-        form = None
-        if form_class is not None:
-            kwargs = {"dealership": request.dealership} if form_class is SalesLineForm else {}
-            form = form_class(request.POST, **kwargs)
-            if not form.is_valid():
-                return self._again(order, form_name, form)
-            data = form.cleaned_data
-        user = request.user
-        try:
-            if action == "add_line":
-                services.sales_order_add_line(actor=user, order=order, **data)
-            elif action == "confirm_need":
-                services.sales_order_confirm_need(actor=user, order=order)
-            elif action == "quote":
-                services.sales_order_quote(actor=user, order=order, delivery_days=data.get("delivery_days"))
-            elif action == "place":
-                services.sales_order_place(actor=user, order=order)
-            elif action == "invoice":
-                services.sales_order_invoice(actor=user, order=order)
-            elif action == "record_payment":
-                services.sales_order_record_payment(actor=user, order=order, **data)
-            elif action == "ship":
-                services.sales_order_ship(actor=user, order=order, **data)
-            elif action == "cancel":
-                services.sales_order_cancel(actor=user, order=order, **data)
-        except ValidationError as error:
-            if form is not None:
-                form.add_service_errors(error)
-                return self._again(order, form_name, form)
-            messages.error(request, " ".join(error.messages))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        except TransitionNotAllowed:
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        else:
-            messages.success(request, _("Done."))
-        return redirect("parts:sales_detail", pk=pk)
+    def form_invalid(self, form, obj):
+        return self._again(obj, form)
 
-    def _again(self, order, form_name, form):
+    def action_failed(self, error, obj):
+        action = self.get_action()
+        if isinstance(error, ValidationError) and action.form is not None:
+            # The service refused the form's values: the form again, with the service's errors on its fields.
+            form = action.form(self.request.POST, self.request.FILES, **self.get_form_kwargs(action.form, obj))
+            form.is_valid()
+            form.add_service_errors(error)
+            return self._again(obj, form)
+        return super().action_failed(error, obj)
+
+    def _again(self, order, form):
+        form_name = self.FORM_NAMES[self.get_action_name()]
         view = SalesDetailView(request=self.request, kwargs={"pk": order.pk})
         context = view.get_context_data(order=order, forms={form_name: form}, failed=form_name)
         return self.render_to_response(context, status=400)
@@ -658,71 +688,18 @@ class SalesInvoicePdfView(DealershipPageMixin, View):
 # R29 returns and R32 requisitions: lists, forms and the action buttons of their pages
 
 
-class _ActionPageView(DealershipPageMixin, View):
-    """POST buttons of a document page. ACTIONS: name -> (permission, form class or None, call(view, obj, data))."""
-
-    model = None
-    detail_url = ""
-    ACTIONS: dict = {}
-
-    def get_permission_required(self):
-        return [self.ACTIONS.get(self.kwargs["action"], ("parts.change_" + self.model._meta.model_name,))[0]]
-
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
-            raise Http404
-        obj = self.get_scoped_object(self.model, pk)
-        _perm, form_class, call = self.ACTIONS[action]
-        data = {}
-        if form_class is not None:
-            form = form_class(request.POST, request.FILES, **self.form_kwargs(form_class))
-            if not form.is_valid():
-                for field, errors in form.errors.items():
-                    messages.error(
-                        request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}"
-                    )
-                return redirect(self.detail_url, pk=pk)
-            data = form.cleaned_data
-        try:
-            call(request.user, obj, data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        except TransitionNotAllowed:
-            messages.error(request, _("This action is not allowed in the record's current status."))
-        else:
-            messages.success(request, _("Done."))
-        return redirect(self.detail_url, pk=pk)
-
-    def form_kwargs(self, form_class):
-        return {"dealership": self.request.dealership} if issubclass(form_class, DealershipForm) else {}
-
-
-class ReturnListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+class ReturnListView(_DocumentListView):
     permission_required = "parts.view_returnrequest"
     template_name = "parts/return_list.html"
-
-    def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in ReturnRequest.Status.values else ""
-        qs = selectors.return_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=ReturnRequest.Status.choices, **kwargs
-        )
+    model = ReturnRequest
+    list_selector = staticmethod(selectors.return_list)
 
 
-class ReturnCreateView(ServiceFormView):
+class ReturnCreateView(_PlainFormView):
     permission_required = "parts.add_returnrequest"
     form_class = ReturnRequestForm
     title = gettext_lazy("New return or exchange request")
     success_message = gettext_lazy("%(object)s registered.")
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs.pop("instance", None)
-        return kwargs
 
     def get_cancel_url(self):
         return reverse("parts:return_list")
@@ -746,6 +723,7 @@ class ReturnDetailView(DealershipPageMixin, TemplateView):
         request = self.get_scoped_object(ReturnRequest, self.kwargs["pk"])
         return super().get_context_data(
             obj=request,
+            offered=offered_transitions(request, self.request.user),
             evidence=request.evidence.all(),
             decision_form=DecisionForm(),
             refuse_form=ReasonForm(),
@@ -756,28 +734,25 @@ class ReturnDetailView(DealershipPageMixin, TemplateView):
         )
 
 
-class ReturnActionView(_ActionPageView):
+class ReturnActionView(ActionView):
     model = ReturnRequest
     detail_url = "parts:return_detail"
-    ACTIONS = {
-        "evidence": (
-            "parts.change_returnrequest",
-            EvidenceForm,
+    actions = {
+        "evidence": PageAction(
             lambda u, o, d: services.return_add_evidence(actor=u, request=o, **d),
+            permission="parts.change_returnrequest",
+            form=EvidenceForm,
         ),
-        "send_to_inspection": (
-            "parts.change_returnrequest",
-            None,
+        "send_to_inspection": PageAction(
             lambda u, o, d: services.return_send_to_inspection(actor=u, request=o),
+            permission="parts.change_returnrequest",
         ),
-        "inspection": (
-            "parts.inspect_returnrequest",
-            InspectionForm,
+        "inspection": PageAction(
             lambda u, o, d: services.return_record_inspection(actor=u, request=o, **d),
+            permission="parts.inspect_returnrequest",
+            form=InspectionForm,
         ),
-        "approve": (
-            "parts.decide_returnrequest",
-            DecisionForm,
+        "approve": PageAction(
             lambda u, o, d: services.return_approve(
                 actor=u,
                 request=o,
@@ -785,44 +760,33 @@ class ReturnActionView(_ActionPageView):
                 customer_at_fault=d["customer_at_fault"],
                 freight_cost=d["freight_cost"] or 0,
             ),
+            permission="parts.decide_returnrequest",
+            form=DecisionForm,
         ),
-        "refuse": (
-            "parts.decide_returnrequest",
-            ReasonForm,
+        "refuse": PageAction(
             lambda u, o, d: services.return_refuse(actor=u, request=o, **d),
+            permission="parts.decide_returnrequest",
+            form=ReasonForm,
         ),
-        "complete": (
-            "parts.complete_returnrequest",
-            None,
+        "complete": PageAction(
             lambda u, o, d: services.return_complete(actor=u, request=o),
+            permission="parts.complete_returnrequest",
         ),
     }
 
 
-class RequisitionListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
+class RequisitionListView(_DocumentListView):
     permission_required = "parts.view_requisition"
     template_name = "parts/requisition_list.html"
-
-    def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
-        status = self.request.GET.get("status", "")
-        status = status if status in Requisition.Status.values else ""
-        qs = selectors.requisition_list(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=Requisition.Status.choices, **kwargs
-        )
+    model = Requisition
+    list_selector = staticmethod(selectors.requisition_list)
 
 
-class RequisitionCreateView(ServiceFormView):
+class RequisitionCreateView(_PlainFormView):
     permission_required = "parts.add_requisition"
     form_class = RequisitionForm
     title = gettext_lazy("New parts requisition")
     success_message = gettext_lazy("%(object)s submitted for approval.")
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs.pop("instance", None)
-        return kwargs
 
     def get_initial(self):
         # A link from a work order may preselect it (and a job): ?work_order=<id>&job=<id>.
@@ -851,6 +815,7 @@ class RequisitionDetailView(DealershipPageMixin, TemplateView):
         obj = self.get_scoped_object(Requisition, self.kwargs["pk"])
         return super().get_context_data(
             obj=obj,
+            offered=offered_transitions(obj, self.request.user),
             lines=obj.lines.select_related("part", "movement"),
             old_parts=obj.old_parts.select_related("part", "registered_by"),
             parts_cost=selectors.requisition_parts_cost(obj),
@@ -861,27 +826,48 @@ class RequisitionDetailView(DealershipPageMixin, TemplateView):
         )
 
 
-class RequisitionActionView(_ActionPageView):
+class RequisitionActionView(ActionView):
     model = Requisition
     detail_url = "parts:requisition_detail"
-    ACTIONS = {
-        "approve": (
-            "parts.approve_requisition",
-            None,
+    actions = {
+        "approve": PageAction(
             lambda u, o, d: services.requisition_approve(actor=u, requisition=o),
+            permission="parts.approve_requisition",
         ),
-        "reject": (
-            "parts.approve_requisition",
-            ReasonForm,
+        "reject": PageAction(
             lambda u, o, d: services.requisition_reject(actor=u, requisition=o, **d),
+            permission="parts.approve_requisition",
+            form=ReasonForm,
         ),
-        "issue": ("parts.issue_requisition", None, lambda u, o, d: services.requisition_issue(actor=u, requisition=o)),
-        "old_part": (
-            "parts.add_oldpartreturn",
-            OldPartForm,
+        "issue": PageAction(
+            lambda u, o, d: services.requisition_issue(actor=u, requisition=o),
+            permission="parts.issue_requisition",
+        ),
+        "old_part": PageAction(
             lambda u, o, d: services.old_part_register(actor=u, dealership=o.dealership, requisition=o, **d),
+            permission="parts.add_oldpartreturn",
+            form=OldPartForm,
         ),
     }
+
+
+# -- issue 15 item 7: scanning ----------------------------------------------------------------------------------------
+class PartLookupView(DealershipPageMixin, View):
+    """``GET /parts/lookup/?code=``: the part a scanned barcode or part number names, as JSON for static/js/scan.js
+    (receiving, issuing and counting pages); in the user's active dealership only."""
+
+    permission_required = "parts.view_part"
+
+    def get(self, request):
+        code = request.GET.get("code", "")
+        if not "".join(code.split()):
+            return JsonResponse({"detail": _("Scan or type a part number or barcode.")}, status=400)
+        part = selectors.part_by_code(dealership_id=request.dealership.pk, code=code[:100])
+        if part is None:
+            return JsonResponse({"detail": _("Unknown code: %(code)s") % {"code": code[:100]}}, status=404)
+        return JsonResponse(
+            {"id": part.pk, "number": part.number, "barcode": part.barcode, "name": part.name, "unit": part.unit}
+        )
 
 
 class PartPickerView(PickerSearchView):

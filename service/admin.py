@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dms.core.admin import DealershipScopedAdmin, ServiceBackedAdmin
+from dms.core.admin import ReadOnlyAdmin, ServiceBackedAdmin
 
 from . import services
 from .models import (
@@ -16,19 +16,6 @@ from .models import (
     WorkingHours,
     WorkOrder,
 )
-
-
-class ReadOnlyAdmin(DealershipScopedAdmin):
-    """Business records change through the pages and the API (their services), not here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Appointment)

@@ -4,15 +4,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
-    SELECTOR_SEARCH_BACKENDS,
-    DealershipScopedMixin,
+    ScopedCreateViewSet,
     ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
     UserBriefSerializer,
 )
 from dms.core.inputs import parse_date_param, parse_id
@@ -130,24 +130,12 @@ class InterviewInputSerializer(serializers.Serializer):
     notes = serializers.CharField(style={"base_template": "textarea.html"})
 
 
-class _Base(
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-    # Any id reaches the view (a JSON 404), not only the router's default pattern without dots.
-    lookup_value_regex = "[^/]+"
-
-
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["service"])
-class AppointmentViewSet(_Base):
+class AppointmentViewSet(ScopedCreateViewSet):
     """Appointments on the advisors' 15-minute grid (R15, R16). Writes go through the service layer."""
 
+    create_service = services.appointment_book
     serializer_class = AppointmentSerializer
     queryset = Appointment.objects.none()
     filterset_fields = ["advisor", "status", "area", "customer", "vehicle"]
@@ -164,18 +152,11 @@ class AppointmentViewSet(_Base):
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("recall_campaigns")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.appointment_book(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
     @extend_schema(request=None, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        appointment = services.appointment_cancel(
-            actor=request.user, appointment=self.get_object(), reason=request.data.get("reason", "")
-        )
-        return Response(self.get_serializer(appointment).data)
+        reason = request.data.get("reason", "")
+        return self.run_action(request, services.appointment_cancel, target="appointment", reason=reason)
 
     @extend_schema(
         summary="Receive the booked car: opens (or reuses) its work order and records the reception",
@@ -184,19 +165,14 @@ class AppointmentViewSet(_Base):
     )
     @action(detail=True, methods=["post"])
     def reception(self, request, pk=None):
-        data = self._input(ReceptionInputSerializer)
+        data = self.action_input(ReceptionInputSerializer)
         wo = services.reception_check_in(actor=request.user, appointment=self.get_object(), **data)
         return Response(WorkOrderSerializer(WorkOrder.objects.get(pk=wo.pk)).data, status=201)
 
     @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
-        data = RescheduleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        appointment = services.appointment_reschedule(
-            actor=request.user, appointment=self.get_object(), **data.validated_data
-        )
-        return Response(self.get_serializer(appointment).data)
+        return self.run_action(request, services.appointment_reschedule, RescheduleSerializer, target="appointment")
 
     @extend_schema(
         parameters=[OpenApiParameter("advisor", int, required=True), OpenApiParameter("date", str, required=True)],
@@ -234,7 +210,8 @@ class LoanerSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["service"])
-class LoanerViewSet(_Base):
+class LoanerViewSet(ScopedCreateViewSet):
+    create_service = services.loaner_create
     serializer_class = LoanerSerializer
     queryset = Loaner.objects.none()
     filterset_fields = ["is_active"]
@@ -242,11 +219,6 @@ class LoanerViewSet(_Base):
     def get_queryset(self):
         return selectors.loaner_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
-
-    def perform_create(self, serializer):
-        serializer.instance = services.loaner_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
         )
 
 
@@ -266,7 +238,7 @@ class LoanerReservationSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["service"])
-class LoanerReservationViewSet(_Base):
+class LoanerReservationViewSet(ScopedCreateViewSet):
     """R18: reservations of loaner cars for appointments; overlapping ones are refused with 400."""
 
     serializer_class = LoanerReservationSerializer
@@ -283,8 +255,7 @@ class LoanerReservationViewSet(_Base):
     @extend_schema(request=None, responses=LoanerReservationSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        reservation = services.loaner_reservation_cancel(actor=request.user, reservation=self.get_object())
-        return Response(self.get_serializer(reservation).data)
+        return self.run_action(request, services.loaner_reservation_cancel, target="reservation")
 
 
 class WorkOrderOpenSerializer(serializers.Serializer):
@@ -370,15 +341,11 @@ class JobRefSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["service"])
-class WorkOrderViewSet(
-    DealershipScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class WorkOrderViewSet(ScopedReadOnlyViewSet):
     """Work orders and their transitions (R30, R31). Transitions out of order answer 409."""
 
     serializer_class = WorkOrderSerializer
     queryset = WorkOrder.objects.none()
-    lookup_value_regex = "[^/]+"
-    filter_backends = SELECTOR_SEARCH_BACKENDS
     filterset_fields = ["status", "advisor", "customer", "vehicle"]
     ordering_fields = ["created_at", "number"]
     _change = ["service.change_workorder"]
@@ -400,16 +367,13 @@ class WorkOrderViewSet(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         ).prefetch_related("jobs__parts")
 
-    def _done(self, wo, status=200):
-        return Response(self.get_serializer(WorkOrder.objects.get(pk=wo.pk)).data, status=status)
-
     @extend_schema(
         summary="Open a work order for a walk-in customer (no appointment)",
         request=WorkOrderOpenSerializer,
         responses={201: WorkOrderSerializer},
     )
     def create(self, request, *args, **kwargs):
-        data = self._input(WorkOrderOpenSerializer)
+        data = self.action_input(WorkOrderOpenSerializer)
         wo = services.workorder_open(
             actor=request.user,
             dealership=self.write_dealership(),
@@ -417,7 +381,7 @@ class WorkOrderViewSet(
             vehicle=data["vehicle"],
             complaint=data["complaint"],
         )
-        return self._done(wo, status=201)
+        return self.respond(wo, status_code=201)
 
     def _job(self, wo, job_id):
         # Issue 12 item 6: a job of THIS work order (one shared resolver; a 400 naming the field otherwise).
@@ -431,67 +395,58 @@ class WorkOrderViewSet(
     @action(detail=True, methods=["post"])
     def reception(self, request, pk=None):
         # Issue 14 item 1: any work order, with or without an appointment, gets its reception (R25, R31 path).
-        data = self._input(ReceptionInputSerializer)
-        wo = services.workorder_record_reception(actor=request.user, work_order=self.get_object(), **data)
-        return self._done(wo)
+        return self.run_action(
+            request, services.workorder_record_reception, ReceptionInputSerializer, target="work_order"
+        )
 
     @extend_schema(request=InterviewInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def interview(self, request, pk=None):
-        data = self._input(InterviewInputSerializer)
-        wo = services.workorder_record_interview(actor=request.user, work_order=self.get_object(), notes=data["notes"])
-        return self._done(wo)
+        return self.run_action(
+            request, services.workorder_record_interview, InterviewInputSerializer, target="work_order"
+        )
 
     @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-job")
     def add_job(self, request, pk=None):
-        wo = self.get_object()
-        data = JobInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.workorder_job_add(actor=request.user, work_order=wo, **data.validated_data)
-        return self._done(wo)
+        return self.run_action(request, services.workorder_job_add, JobInputSerializer, target="work_order")
 
     @extend_schema(request=ConsentInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
         wo = self.get_object()
-        data = ConsentInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = self.action_input(ConsentInputSerializer)
         services.workorder_consent_record(
             actor=request.user, job=self._job(wo, v["job"]), agreed=v["agreed"], given_by=v["given_by"],
             channel=v["channel"],
         )  # fmt: skip
-        return self._done(wo)
+        return self.respond(wo)
 
     @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="complete-job")
     def complete_job(self, request, pk=None):
         wo = self.get_object()
-        data = JobRefSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.workorder_job_complete(actor=request.user, job=self._job(wo, data.validated_data["job"]))
-        return self._done(wo)
+        services.workorder_job_complete(
+            actor=request.user, job=self._job(wo, self.action_input(JobRefSerializer)["job"])
+        )
+        return self.respond(wo)
 
     @extend_schema(request=None, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="start-diagnosis")
     def start_diagnosis(self, request, pk=None):
-        return self._done(services.workorder_start_diagnosis(actor=request.user, work_order=self.get_object()))
+        return self.run_action(request, services.workorder_start_diagnosis, target="work_order")
 
     @extend_schema(request=None, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="start-repair")
     def start_repair(self, request, pk=None):
-        return self._done(services.workorder_start_repair(actor=request.user, work_order=self.get_object()))
+        return self.run_action(request, services.workorder_start_repair, target="work_order")
 
     @extend_schema(request=SelfCheckInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="submit-for-quality-check")
     def submit_for_quality_check(self, request, pk=None):
-        data = SelfCheckInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        wo = services.workorder_submit_for_quality_check(
-            actor=request.user, work_order=self.get_object(), **data.validated_data
+        return self.run_action(
+            request, services.workorder_submit_for_quality_check, SelfCheckInputSerializer, target="work_order"
         )
-        return self._done(wo)
 
     @extend_schema(request=QualityCheckInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="quality-check")
@@ -508,7 +463,7 @@ class WorkOrderViewSet(
             services.workorder_quality_check(
                 actor=request.user, work_order=wo, passed=v["passed"], checked_jobs=jobs, notes=v["notes"]
             )
-            return self._done(wo)
+            return self.respond(wo)
         rows = v["results"]
         jobs = resolve_references(
             wo.jobs.all(), [row["job"] for row in rows], dealership=wo.dealership_id, field="results"
@@ -524,14 +479,9 @@ class WorkOrderViewSet(
             for job, row in zip(jobs, rows, strict=True)
         ]
         services.workorder_quality_check(actor=request.user, work_order=wo, results=results, notes=v["notes"])
-        return self._done(wo)
+        return self.respond(wo)
 
     @extend_schema(request=DeliverInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
-        data = DeliverInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        wo = services.workorder_deliver(
-            actor=request.user, work_order=self.get_object(), signed_by=data.validated_data["signed_by"]
-        )
-        return self._done(wo)
+        return self.run_action(request, services.workorder_deliver, DeliverInputSerializer, target="work_order")

@@ -1,6 +1,7 @@
 """Reads of the service department, always scoped to dealerships."""
 
 import datetime
+import re
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -9,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dms.core import roles as core_roles
-from dms.core.models import Dealership
+from dms.core.filters import filter_given
+from dms.core.models import Dealership, Vehicle
 
 from . import scheduling
 from .models import (
@@ -18,6 +20,7 @@ from .models import (
     Appointment,
     AppointmentConfirmation,
     AppointmentSlot,
+    AppointmentStatus,
     ConfirmationStatus,
     DayOff,
     Loaner,
@@ -31,6 +34,9 @@ from .models import (
 )
 
 User = get_user_model()
+
+# R19: the confirmation goes out 24 hours before the appointment.
+CONFIRMATION_LEAD = datetime.timedelta(hours=24)
 
 
 def service_settings(*, dealership: Dealership) -> ServiceSettings:
@@ -80,26 +86,29 @@ def appointment_list(
     date_from: datetime.datetime | None = None,
     date_to: datetime.datetime | None = None,
 ) -> QuerySet[Appointment]:
-    qs = Appointment.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
-        "advisor", "customer", "vehicle", "dealership"
-    )
-    if advisor_id:
-        qs = qs.filter(advisor_id=advisor_id)
-    if status:
-        qs = qs.filter(status=status)
-    if date_from:
-        qs = qs.filter(starts_at__gte=date_from)
-    if date_to:
-        qs = qs.filter(starts_at__lt=date_to)
+    qs = _of_dealerships(Appointment, dealership_ids, status=status, advisor_id=advisor_id)
+    qs = filter_given(qs, starts_at__gte=date_from, starts_at__lt=date_to)
     search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(customer__name__icontains=search)
-            | Q(vehicle__vin__icontains=search.upper())
-            | Q(vehicle__plate__icontains=search.upper())
-            | Q(reason__icontains=search)
-        )
+        qs = qs.filter(_customer_or_vehicle(search) | Q(reason__icontains=search))
     return qs
+
+
+def _of_dealerships(model, dealership_ids: Iterable[int], *, status: str, advisor_id: int | None) -> QuerySet:
+    """An appointment's or a work order's rows of the dealerships, by status and advisor when given."""
+    qs = model.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "advisor", "customer", "vehicle", "dealership"
+    )
+    return filter_given(qs, advisor_id=advisor_id, status=status)
+
+
+def _customer_or_vehicle(search: str) -> Q:
+    """The customer's name, or the VIN or plate (stored upper-case), containing the search text."""
+    return (
+        Q(customer__name__icontains=search)
+        | Q(vehicle__vin__icontains=search.upper())
+        | Q(vehicle__plate__icontains=search.upper())
+    )
 
 
 def working_hours_for(*, advisor, day: datetime.date) -> WorkingHours | None:
@@ -232,28 +241,23 @@ def appointments_due_for_preparation(*, dealership_ids: Iterable[int], now=None)
 def workorder_list(
     *, dealership_ids: Iterable[int], search: str = "", status: str = "", advisor_id: int | None = None
 ) -> QuerySet[WorkOrder]:
-    qs = WorkOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
-        "customer", "vehicle", "advisor", "dealership"
-    )
-    if status:
-        qs = qs.filter(status=status)
-    if advisor_id:
-        qs = qs.filter(advisor_id=advisor_id)
+    qs = _of_dealerships(WorkOrder, dealership_ids, status=status, advisor_id=advisor_id)
     search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(vehicle__vin__icontains=search.upper())
-            | Q(vehicle__plate__icontains=search.upper())
-        )
+        qs = qs.filter(Q(number__icontains=search) | _customer_or_vehicle(search))
     return qs
+
+
+def _parts_arrived_on(order, day) -> bool:
+    """R10: did all of the order's parts arrive on ``day`` (dealership's date)?"""
+    received_at = getattr(order, "received_at", None) if order is not None else None
+    if received_at is None:
+        return False
+    return timezone.localtime(received_at, order.dealership.tz).date() == day
 
 
 def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
     """Today's cars by status. R10: cars on the waiting lot whose parts arrived today come first in each column."""
-    from . import orders_link
-
     now = now or timezone.now()
     today = timezone.localtime(now, dealership.tz).date()
     start, end = scheduling.day_bounds(today, dealership.tz)
@@ -266,7 +270,7 @@ def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
         .select_related("customer", "vehicle", "advisor", "customer_order__dealership", "appointment")
     )
     for wo in orders:
-        wo.parts_arrived_today = wo.on_waiting_lot and orders_link.parts_arrived_on(wo.customer_order, today)
+        wo.parts_arrived_today = wo.on_waiting_lot and _parts_arrived_on(wo.customer_order, today)
     orders.sort(key=lambda wo: (not wo.parts_arrived_today, wo.arrived_at or wo.created_at))
     return [
         {"status": value, "label": label, "orders": [wo for wo in orders if wo.status == value]}
@@ -385,6 +389,59 @@ def loaner_history(*, today: datetime.date, customer=None, vehicle=None) -> Quer
     ).select_related("loaner")
     still_on = Q(status=LoanerReservation.Status.RESERVED, ends_on__gte=today)
     return open_first(qs, open_q=still_on, newest="starts_on")
+
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def _reason_words(text: str) -> set[str]:
+    # Crude stemming for Russian and English: significant words cut to 5 letters.
+    return {w[:5] for w in _WORD_RE.findall((text or "").lower()) if len(w) >= 4}
+
+
+def same_reason(a: str, b: str) -> bool:
+    wa, wb = _reason_words(a), _reason_words(b)
+    if not wa or not wb:
+        return (a or "").strip().lower() == (b or "").strip().lower()
+    return len(wa & wb) * 2 >= min(len(wa), len(wb))
+
+
+def find_repeat_visit(
+    *, dealership: Dealership, vehicle: Vehicle, reason: str, starts_at: datetime.datetime, exclude_pk=None
+):
+    """R15: an earlier visit of the same vehicle for the same problem within the dealership's period."""
+    days = service_settings(dealership=dealership).repeat_visit_days
+    earlier = (
+        Appointment.objects.filter(
+            dealership=dealership,
+            vehicle=vehicle,
+            starts_at__lt=starts_at,
+            starts_at__gte=starts_at - datetime.timedelta(days=days),
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .order_by("-starts_at")
+    )
+    if exclude_pk:
+        earlier = earlier.exclude(pk=exclude_pk)
+    for previous in earlier:
+        if same_reason(previous.reason, reason):
+            return previous
+    return None
+
+
+def jobs_waiting_for_quality_check(work_order: WorkOrder) -> list[WorkOrderJob]:
+    """The agreed jobs that have not passed yet: after a rework only the failed jobs (issue 14 item 6)."""
+    return [job for job in work_order.doable_jobs() if job.quality_status != WorkOrderJob.QualityStatus.PASSED]
+
+
+def appointments_due_for_confirmation(*, now: datetime.datetime):
+    """Active appointments starting within the next 24 hours (exactly 24 h ahead included) not yet confirmed."""
+    return Appointment.objects.filter(
+        status=AppointmentStatus.BOOKED,
+        starts_at__gt=now,
+        starts_at__lte=now + CONFIRMATION_LEAD,
+        confirmation_sent_at__isnull=True,
+    )
 
 
 def job_search(

@@ -15,6 +15,6 @@ def list_appointments_for_preparation() -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def send_appointment_confirmations() -> int:
     """R19: confirmations 24 h before the appointment (SMS / e-mail, or a call task for phone customers)."""
-    from .confirmations import confirmations_send_due
+    from .services import confirmations_send_due
 
     return confirmations_send_due()

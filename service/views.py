@@ -19,16 +19,20 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.references import resolve_reference, resolve_references
 from dms.core.selectors import audit_trail
+from dms.core.transitions import available_transitions, is_available
 from dms.core.views import (
+    ActionView,
     DealershipPageMixin,
+    PageAction,
     PaginatedListMixin,
     PickerSearchView,
     ServiceFormView,
+    action_error_message,
     picker_param_id,
 )
 from parts import selectors as parts_selectors
 
-from . import confirmations, forms, ical, pdf, selectors, services, stock
+from . import forms, ical, pdf, selectors, services
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -43,12 +47,6 @@ from .models import (
 )
 
 User = get_user_model()
-
-
-def _service_error_message(error) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(str(m) for m in error.messages)
-    return getattr(error, "message", str(error))
 
 
 def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
@@ -262,6 +260,8 @@ class AppointmentDetailView(DealershipPageMixin, TemplateView):
                 },
             ),
             confirmation=appointment.confirmations.first(),
+            # The buttons follow django-fsm: what the appointment's status allows now (no source states repeated).
+            transitions=available_transitions(appointment, self.request.user),
             audit_entries=audit_trail(appointment)[:50],
             **kwargs,
         )
@@ -278,7 +278,7 @@ class AppointmentActionView(DealershipPageMixin, View):
         try:
             target = self.perform(request, appointment, action) or target
         except (ValidationError, ConflictError) as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect(target)
 
     def perform(self, request, appointment, action):
@@ -309,7 +309,7 @@ class AppointmentActionView(DealershipPageMixin, View):
             services.loaner_reserve(actor=user, appointment=appointment, **form.cleaned_data)
             messages.success(request, _("Loaner car reserved."))
         elif action == "confirm":
-            confirmations.appointment_confirm(actor=user, appointment=appointment, via=_("by the advisor"))
+            services.appointment_confirm(actor=user, appointment=appointment, via=_("by the advisor"))
             messages.success(request, _("Appointment confirmed."))
         elif action == "open-work-order":
             if not user.has_perm("service.add_workorder"):
@@ -422,7 +422,7 @@ class PreparationView(DealershipPageMixin, TemplateView):
         lines = []
         if wo is not None:
             for line in WorkOrderPart.objects.filter(job__work_order=wo).select_related("part", "job"):
-                line.available = stock.available(dealership=self.request.dealership, part=line.part)
+                line.available = parts_selectors.stock_available(dealership=self.request.dealership, part=line.part)
                 line.outstanding = line.quantity - line.reserved_quantity - line.ordered_quantity
                 lines.append(line)
         return super().get_context_data(
@@ -431,7 +431,6 @@ class PreparationView(DealershipPageMixin, TemplateView):
             lines=lines,
             job_form=forms.JobForm(dealership=self.request.dealership),
             part_form=forms.PartLineForm(dealership=self.request.dealership),
-            stock_connected=stock.is_connected(),
             **kwargs,
         )
 
@@ -479,6 +478,10 @@ class WorkOrderCreateView(ServiceFormView):
         )
 
 
+# The work order's forward transitions, in the order of the job (R30, R31).
+WORK_ORDER_STEPS = ("start_diagnosis", "start_repair", "submit_for_quality_check", "pass_quality_check", "deliver")
+
+
 class WorkOrderDetailView(DealershipPageMixin, TemplateView):
     permission_required = "service.view_workorder"
     template_name = "service/workorder_detail.html"
@@ -510,10 +513,12 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             # Issue 14 item 6: the check covers only the jobs that have not passed; each with its kind's checklist.
             qc_jobs=[
                 (job, list(job.kind.checklist.filter(active=True)) if job.kind_id else [])
-                for job in services.jobs_waiting_for_quality_check(wo)
+                for job in selectors.jobs_waiting_for_quality_check(wo)
             ],
             next_step=selectors.workorder_next_step(wo),
-            full_inspection=any(j.is_important for j in services.jobs_waiting_for_quality_check(wo)),
+            # The next step's form follows django-fsm's states; the conditions are the services' to explain.
+            steps=[name for name in WORK_ORDER_STEPS if is_available(wo, name)],
+            full_inspection=any(j.is_important for j in selectors.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
             **kwargs,
         )
@@ -543,34 +548,21 @@ def INTERVIEW_LABELS():  # noqa: N802 - a lazy constant
     ]
 
 
-class WorkOrderActionView(DealershipPageMixin, View):
+def _said(obj, message: str) -> str:
+    """The page action's success message is the one its ``do_*`` returned."""
+    return message
+
+
+class WorkOrderActionView(ActionView):
     """POST-only actions; each calls one service. Errors come back as messages."""
 
-    permission_required = "service.view_workorder"
-    ACTION_PERMS = {
-        "quality-check": "service.qc_workorder",
-    }
+    model = WorkOrder
+    permission_required = ("service.view_workorder",)
+    follow_next = True  # the jobs editor's buttons sit on the preparation page as well
 
-    def post(self, request, pk, action):
-        wo = self.get_scoped_object(WorkOrder, pk)
-        needed = self.ACTION_PERMS.get(action, "service.change_workorder")
-        if action == "prepare":
-            needed = "service.prepare_appointment"
-        if not request.user.has_perm(needed):
-            raise PermissionDenied
-        back = request.POST.get("next") or wo.get_absolute_url()
-        if not back.startswith("/"):
-            back = wo.get_absolute_url()
-        handler = getattr(self, "do_" + action.replace("-", "_"), None)
-        if handler is None:
-            raise Http404
-        try:
-            message = handler(request, wo)
-            if message:
-                messages.success(request, message)
-        except (ValidationError, ConflictError) as error:
-            messages.error(request, _service_error_message(error))
-        return redirect(back)
+    def run_action(self, action, obj, data):
+        # Each action's ``do_*`` reads the POST itself (job ids, per-job results and photos) and returns its message.
+        return action.call(self, self.request, obj)
 
     def _job(self, request, wo, key="job"):
         raw = request.POST.get(key, "")
@@ -701,6 +693,23 @@ class WorkOrderActionView(DealershipPageMixin, View):
             text += " " + _("Customer order %(number)s created for the missing parts.") % {"number": result["order"]}
         return text
 
+    _change = "service.change_workorder"
+    actions = {
+        "add-job": PageAction(call=do_add_job, permission=_change, success=_said),
+        "remove-job": PageAction(call=do_remove_job, permission=_change, success=_said),
+        "add-part": PageAction(call=do_add_part, permission=_change, success=_said),
+        "remove-part": PageAction(call=do_remove_part, permission=_change, success=_said),
+        "consent": PageAction(call=do_consent, permission=_change, success=_said),
+        "complete-job": PageAction(call=do_complete_job, permission=_change, success=_said),
+        "start-diagnosis": PageAction(call=do_start_diagnosis, permission=_change, success=_said),
+        "start-repair": PageAction(call=do_start_repair, permission=_change, success=_said),
+        "submit-quality-check": PageAction(call=do_submit_quality_check, permission=_change, success=_said),
+        "quality-check": PageAction(call=do_quality_check, permission="service.qc_workorder", success=_said),
+        "deliver": PageAction(call=do_deliver, permission=_change, success=_said),
+        "interview": PageAction(call=do_interview, permission=_change, success=_said),
+        "prepare": PageAction(call=do_prepare, permission="service.prepare_appointment", success=_said),
+    }
+
 
 class WorkOrderPdfView(DealershipPageMixin, View):
     permission_required = "service.view_workorder"
@@ -769,17 +778,23 @@ class LoanerContractPdfView(DealershipPageMixin, View):
         return pdf_response(pdf.loaner_contract_pdf(reservation), f"loan-{reservation.pk}.pdf")
 
 
-class LoanerReservationCancelView(DealershipPageMixin, View):
-    permission_required = "service.change_loanerreservation"
+class LoanerReservationCancelView(ActionView):
+    """POST: cancel a loaner reservation; back to its appointment's page with the outcome as a message."""
 
-    def post(self, request, pk):
-        reservation = self.get_scoped_object(LoanerReservation, pk)
-        try:
-            services.loaner_reservation_cancel(actor=request.user, reservation=reservation)
-            messages.success(request, _("Loaner reservation cancelled."))
-        except ConflictError as error:
-            messages.error(request, error.message)
-        return redirect(reservation.appointment.get_absolute_url())
+    model = LoanerReservation
+    action_name = "cancel"
+    actions = {
+        "cancel": PageAction(
+            call=lambda actor, reservation, data: services.loaner_reservation_cancel(
+                actor=actor, reservation=reservation
+            ),
+            permission="service.change_loanerreservation",
+            success=gettext_lazy("Loaner reservation cancelled."),
+        )
+    }
+
+    def get_success_url(self, obj) -> str:
+        return obj.appointment.get_absolute_url()
 
 
 class RecallListView(DealershipPageMixin, PaginatedListMixin, FormView):
@@ -892,7 +907,7 @@ class ScheduleView(DealershipPageMixin, TemplateView):
                 raise Http404
             messages.success(request, _("Schedule saved."))
         except ValidationError as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect("service:schedule")
 
 
@@ -919,7 +934,7 @@ class ConfirmationCallsView(DealershipPageMixin, TemplateView):
 
         confirmation = self.get_scoped_object(AppointmentConfirmation, request.POST.get("pk"))
         try:
-            confirmations.confirmation_call_record(
+            services.confirmation_call_record(
                 actor=request.user,
                 confirmation=confirmation,
                 result=request.POST.get("result", ""),
@@ -927,7 +942,7 @@ class ConfirmationCallsView(DealershipPageMixin, TemplateView):
             )
             messages.success(request, _("Call result recorded."))
         except (ValidationError, ConflictError) as error:
-            messages.error(request, _service_error_message(error))
+            messages.error(request, action_error_message(error))
         return redirect("service:confirmation_calls")
 
 
@@ -937,7 +952,7 @@ class PublicReplyView(TemplateView):
     template_name = "service/public_reply.html"
 
     def get_appointment(self):
-        appointment = confirmations.appointment_from_token(self.kwargs["token"])
+        appointment = services.appointment_from_token(self.kwargs["token"])
         if appointment is None:
             raise Http404
         return appointment
@@ -954,9 +969,9 @@ class PublicReplyView(TemplateView):
         appointment = self.get_appointment()
         answer = request.POST.get("answer")
         try:
-            confirmations.confirmation_reply(appointment=appointment, answer=answer)
+            services.confirmation_reply(appointment=appointment, answer=answer)
         except (ValidationError, ConflictError) as error:
-            return self.render_to_response(self.get_context_data(error=_service_error_message(error)))
+            return self.render_to_response(self.get_context_data(error=action_error_message(error)))
         return self.render_to_response(self.get_context_data(done=answer))
 
 

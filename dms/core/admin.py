@@ -48,6 +48,33 @@ class DealershipScopedAdmin(admin.ModelAdmin):
         return field
 
 
+class ReadOnlyAdmin(DealershipScopedAdmin):
+    """Ledgers, audit and business records whose changes go only through the services (the pages and the API):
+    the admin lists and shows them but adds, changes and deletes nothing (issue 13 item 1)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The rows of a read-only record shown on its admin page: no adding, changing or deleting."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class ServiceBackedAdmin(DealershipScopedAdmin):
     """Saves go through the app's services so admin edits are validated and audited like any other."""
 
@@ -314,21 +341,12 @@ class VehicleAdmin(ServiceBackedAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(DealershipScopedAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail cannot be edited or deleted through any interface."""
 
     list_display = ["created_at", "actor", "action", "content_type", "object_repr", "dealership"]
     list_filter = ["action", "content_type"]
     search_fields = ["object_repr", "actor__username"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # -- outbound webhooks (issue 16 item 5) ---------------------------------------------------------------------------
@@ -397,18 +415,10 @@ class WebhookSubscriptionAdmin(DealershipScopedAdmin):
             )
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
     fields = ["attempted_at", "status_code", "duration_ms", "error"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookDelivery)

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -9,7 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from . import selectors, services
-from .api_base import SEARCH_PARAMETER, SELECTOR_SEARCH_BACKENDS, DealershipScopedMixin, ScopedPrimaryKeyRelatedField
+from .api_base import DRF_LOOKUP_REGEX, SEARCH_PARAMETER, ScopedModelViewSet, ScopedPrimaryKeyRelatedField
 from .history import API_MAX_ROWS, API_ROWS, item_as_data, load_sections, sections_for
 from .inputs import parse_id
 from .models import Customer, Vehicle, normalize_vin, validate_vin
@@ -167,25 +167,17 @@ def history_response(request, subject, hook_name: str) -> Response:
     return Response(HistorySerializer(data).data)
 
 
-class _ScopedModelViewSet(
-    DealershipScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = SELECTOR_SEARCH_BACKENDS
-
-
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["customers"])
-class CustomerViewSet(_ScopedModelViewSet):
+class CustomerViewSet(ScopedModelViewSet):
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()
     filterset_fields = ["preferred_channel", "lead_source", "assigned_manager", "is_vip"]
     ordering_fields = ["name", "created_at"]
+    lookup_value_regex = DRF_LOOKUP_REGEX
+    create_service = services.customer_create
+    update_service = services.customer_update
+    update_kwarg = "customer"
 
     def get_queryset(self):
         return selectors.customer_list(
@@ -198,42 +190,27 @@ class CustomerViewSet(_ScopedModelViewSet):
         """Everything the dealership has done with the customer, by kind: open records first, then newest."""
         return history_response(request, self.get_object(), "customer_history")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.customer_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.customer_update(
-            actor=self.request.user, customer=serializer.instance, data=serializer.validated_data
-        )
-
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["vehicles"])
-class VehicleViewSet(_ScopedModelViewSet):
+class VehicleViewSet(ScopedModelViewSet):
     serializer_class = VehicleSerializer
     queryset = Vehicle.objects.none()
     filterset_fields = ["customer", "make", "year"]
     ordering_fields = ["vin", "make", "created_at", "mileage"]
 
+    lookup_value_regex = DRF_LOOKUP_REGEX
+    create_service = services.vehicle_create
+    update_service = services.vehicle_update
+    update_kwarg = "vehicle"
+
     def get_queryset(self):
         return selectors.vehicle_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         )
-
     @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """Everything the dealership has done with the vehicle, by kind — its open recall campaigns included."""
         return history_response(request, self.get_object(), "vehicle_history")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.vehicle_create(
-            actor=self.request.user, dealership=self.write_dealership(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.vehicle_update(
-            actor=self.request.user, vehicle=serializer.instance, data=serializer.validated_data
-        )

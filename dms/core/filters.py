@@ -29,3 +29,11 @@ class IdFilter(django_filters.Filter):
     decimal, so ``?order=12.5`` meant order 12 (issue 16 item 1); here it is a 400."""
 
     field_class = IdFormField
+
+
+def filter_given(qs, **lookups):
+    """``qs`` narrowed by each lookup whose value was given (issue 13: the ``if status: qs = qs.filter(status=…)``
+    ladders of the selectors). A falsy value (None, "", 0, False, an empty list) is "not given", exactly as the
+    ``if value:`` it replaces; a list or tuple value is given as it is, so name the lookup ``status__in``."""
+    given = {lookup: value for lookup, value in lookups.items() if value}
+    return qs.filter(**given) if given else qs

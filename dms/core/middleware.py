@@ -66,10 +66,16 @@ def _bad_request(request, message: str):
     return render(request, "core/bad_request.html", {"message": message}, status=400)
 
 
-class DataErrorMiddleware:
-    """Pages: a value the database cannot store (a numeric overflow of a column, a text beyond its length) is a 400,
-    not a 500 (issue 12 item 5). The service's transaction was rolled back, so nothing is half-written. The API maps
-    the same error in ``dms.core.exceptions.api_exception_handler``."""
+class ErrorMappingMiddleware:
+    """A view's exception that is not a bug answers with what it means instead of a 500 (``process_exception`` only;
+    the API maps the same errors in ``dms.core.exceptions.api_exception_handler``, since DRF catches them first):
+
+    - the database or the cache cannot be reached → 503 + Retry-After (issue 12 item 10, ``dms.core.outage``);
+    - a value the database cannot store (a numeric overflow of a column, a text beyond its length) → 400 (issue 12
+      item 5). The service's transaction was rolled back, so nothing is half-written.
+
+    Anything else keeps Django's usual handling (a 500 and the error log).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -81,7 +87,10 @@ class DataErrorMiddleware:
         from django.db import DataError
 
         from .exceptions import VALUE_OUT_OF_RANGE
+        from .outage import is_outage, outage_response
 
-        if not isinstance(exception, DataError):
-            return None
-        return _bad_request(request, str(VALUE_OUT_OF_RANGE))
+        if is_outage(exception):
+            return outage_response(request, exception)
+        if isinstance(exception, DataError):
+            return _bad_request(request, str(VALUE_OUT_OF_RANGE))
+        return None

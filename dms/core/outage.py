@@ -11,7 +11,7 @@ a lock timeout (55P03), a statement timeout / cancelled query (57014), a deadloc
 server is up and answered; retrying them blindly would hide a real contention problem.
 
 One place decides (``is_outage``) and one place answers (``outage_response``); they are used by
-``ServiceUnavailableMiddleware.process_exception`` (view exceptions), by the DRF exception handler (API views catch
+``dms.core.middleware.ErrorMappingMiddleware`` (view exceptions), by the DRF exception handler (API views catch
 their exceptions before any middleware sees them) and by ``handler500`` (an exception raised outside the view, e.g.
 while a middleware loads the session).
 """
@@ -22,7 +22,6 @@ import html
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable
 
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -130,21 +129,6 @@ def outage_response(request: HttpRequest, error: BaseException | None = None) ->
         response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
-
-
-class ServiceUnavailableMiddleware:
-    """A view (or its template) that cannot reach the database or the cache answers 503 instead of 500."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if is_outage(exception):
-            return outage_response(request, exception)
-        return None  # anything else: Django's usual handling (500 and the error log)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -129,40 +129,38 @@ def _logo(dealership, *, max_width: float, max_height: float) -> Image | None:
         return None
 
 
+def _joined(*parts: str) -> list[str]:
+    """One line of the given parts (empty ones left out), or no line when all are empty."""
+    given = [part for part in parts if part]
+    return [", ".join(given)] if given else []
+
+
+def _labelled(template: str, key: str, value) -> str:
+    return template % {key: value} if value else ""
+
+
 def requisites_lines(dealership) -> list[str]:
     """The requisites as lines of text, in the order Russian documents print them; empty fields are left out."""
-    lines = []
     address = dealership.legal_address or dealership.address
-    if address:
-        lines.append(_("Address: %(address)s") % {"address": address})
-    ids = []
-    if dealership.inn:
-        ids.append(_("INN %(inn)s") % {"inn": dealership.inn})
-    if dealership.kpp:
-        ids.append(_("KPP %(kpp)s") % {"kpp": dealership.kpp})
-    if dealership.ogrn:
-        ids.append(_("OGRN %(ogrn)s") % {"ogrn": dealership.ogrn})
-    if ids:
-        lines.append(", ".join(ids))
-    bank = []
-    if dealership.settlement_account:
-        bank.append(_("account %(account)s") % {"account": dealership.settlement_account})
-    if dealership.bank_name:
-        bank.append(dealership.bank_name)
-    if dealership.bik:
-        bank.append(_("BIK %(bik)s") % {"bik": dealership.bik})
-    if dealership.correspondent_account:
-        bank.append(_("corr. account %(account)s") % {"account": dealership.correspondent_account})
-    if bank:
-        lines.append(", ".join(bank))
-    contacts = []
-    if dealership.phone:
-        contacts.append(_("Phone: %(phone)s") % {"phone": dealership.phone.as_international})
-    if dealership.email:
-        contacts.append(_("E-mail: %(email)s") % {"email": dealership.email})
-    if contacts:
-        lines.append(", ".join(contacts))
-    return lines
+    phone = dealership.phone.as_international if dealership.phone else ""
+    return [
+        *_joined(_labelled(_("Address: %(address)s"), "address", address)),
+        *_joined(
+            _labelled(_("INN %(inn)s"), "inn", dealership.inn),
+            _labelled(_("KPP %(kpp)s"), "kpp", dealership.kpp),
+            _labelled(_("OGRN %(ogrn)s"), "ogrn", dealership.ogrn),
+        ),
+        *_joined(
+            _labelled(_("account %(account)s"), "account", dealership.settlement_account),
+            dealership.bank_name,
+            _labelled(_("BIK %(bik)s"), "bik", dealership.bik),
+            _labelled(_("corr. account %(account)s"), "account", dealership.correspondent_account),
+        ),
+        *_joined(
+            _labelled(_("Phone: %(phone)s"), "phone", phone),
+            _labelled(_("E-mail: %(email)s"), "email", dealership.email),
+        ),
+    ]
 
 
 def requisites_block(dealership, *, width: float, compact: bool = False) -> list[Flowable]:

@@ -203,6 +203,19 @@ def _lists_records(operation: dict, components: dict) -> bool:
     return "id" in _resolve(items, components).get("properties", {})
 
 
+def _item_operations(paths: dict) -> dict[str, list[dict]]:
+    """ "/api/orders/{id}/" → the operations on "/api/orders/{id}/" and "/api/orders/{id}/<action>/"."""
+    item_operations: dict[str, list[dict]] = {}
+    for path, operations in paths.items():
+        if ITEM_SEGMENT not in path:
+            continue
+        record = path[: path.index(ITEM_SEGMENT) + len(ITEM_SEGMENT)]
+        for operation in operations.values():
+            if isinstance(operation, dict) and "operationId" in operation:
+                item_operations.setdefault(record, []).append(operation)
+    return item_operations
+
+
 def add_links(result, generator, request, public):
     """OpenAPI links between the operations on one record (issue 12 item 9), for clients and for schemathesis'
     stateful phase: creating a record (``POST /api/x/``) leads to every operation on ``/api/x/{id}/…`` with the new
@@ -213,15 +226,7 @@ def add_links(result, generator, request, public):
     Schemathesis also infers links from the schema's field names; these are the ones the URL structure states."""
     components = result.get("components", {}).get("schemas", {})
     paths = result.get("paths", {})
-    # "/api/orders/{id}/" → the operations on "/api/orders/{id}/" and "/api/orders/{id}/<action>/"
-    item_operations: dict[str, list[dict]] = {}
-    for path, operations in paths.items():
-        if ITEM_SEGMENT not in path:
-            continue
-        record = path[: path.index(ITEM_SEGMENT) + len(ITEM_SEGMENT)]
-        for operation in operations.values():
-            if isinstance(operation, dict) and "operationId" in operation:
-                item_operations.setdefault(record, []).append(operation)
+    item_operations = _item_operations(paths)
 
     def link(source: dict, codes: list[str], targets: list[dict], id_from: str) -> None:
         for code in codes:

@@ -32,9 +32,11 @@ from dms.core.exceptions import ConflictError
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 
-def locked(instance: ModelT) -> ModelT:
-    """The caller's row read again under ``SELECT … FOR UPDATE`` (call inside ``transaction.atomic``)."""
-    return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+def locked(instance: ModelT, *related: str) -> ModelT:
+    """The caller's row read again under ``SELECT … FOR UPDATE`` (call inside ``transaction.atomic``); ``related``
+    names foreign keys to read with it (``locked(order, "dealership")``) — only the row itself is locked."""
+    qs = type(instance)._default_manager.select_for_update(of=("self",) if related else ())
+    return (qs.select_related(*related) if related else qs).get(pk=instance.pk)
 
 
 def _meta(instance: models.Model, name: str):

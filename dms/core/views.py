@@ -1,9 +1,13 @@
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,13 +16,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from . import roles, selectors, services
+from .exceptions import ConflictError
 from .formatting import date_formatter
-from .forms import CustomerForm, VehicleForm
+from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
 from .tenancy import SESSION_KEY, allowed_dealership_ids
+from .transitions import can_run
 
 
 class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -35,6 +42,153 @@ class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
         if obj is None:
             raise Http404
         return obj
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The one page action view (issue 13 item 1): a POST button on a record's page runs one service call.
+
+# What a service may refuse an action with; a page turns each into a message on the record's page, never a 500.
+ACTION_ERRORS = (ValidationError, ConflictError, PermissionDenied, TransitionNotAllowed, ConcurrentTransition,
+                 IntegrityError)  # fmt: skip
+
+
+def action_error_message(error: Exception, *, not_allowed: str = "") -> str:
+    """The message a page shows for a refused action (``ACTION_ERRORS``).
+
+    ValidationError: its messages; ConflictError: its message; the FSM refusing the transition or a concurrent
+    change: ``not_allowed`` (by default "This action is not allowed in the record's current status."); a role
+    refusal: "You are not allowed to do this."; an integrity conflict: the API's wording for it.
+    """
+    if isinstance(error, ValidationError):
+        return " ".join(str(message) for message in error.messages)
+    if isinstance(error, ConflictError):
+        return error.message
+    if isinstance(error, TransitionNotAllowed | ConcurrentTransition):
+        return not_allowed or _("This action is not allowed in the record's current status.")
+    if isinstance(error, PermissionDenied):
+        return _("You are not allowed to do this.")
+    return _("The change conflicts with existing data (a duplicate or a concurrent change).")
+
+
+@dataclass(frozen=True)
+class PageAction:
+    """One button of a record's page.
+
+    ``call(actor, obj, data)`` runs the service (``data``: the form's cleaned data, or {}); ``permission`` is what
+    the user needs to press it (403 without it); ``form`` validates the POST first; ``success`` is the message
+    after it ran (text, or a callable given the record and the call's result); ``transition`` names the FSM
+    transition it runs, so ``available_actions`` offers the button only when ``can_run`` says so.
+    """
+
+    call: Callable[[Any, Any, dict], Any]
+    permission: str = ""
+    form: type | None = None
+    success: str | Callable[[Any, Any], str] = ""
+    transition: str = ""
+
+
+def available_actions(obj, user, actions: dict[str, PageAction]) -> list[str]:
+    """The names of the buttons ``user`` may press on ``obj`` now: the permission held and, for a transition,
+    django-fsm's ``can_run`` (state, role, conditions) — pages never repeat a transition's source states."""
+    names = []
+    for name, action in actions.items():
+        if action.permission and not user.has_perm(action.permission):
+            continue
+        if action.transition and not can_run(obj, action.transition, user):
+            continue
+        names.append(name)
+    return names
+
+
+class ActionView(DealershipPageMixin, View):
+    """POST-only buttons of a record's page: ``actions`` maps the URL's ``action`` (or the class's ``action_name``)
+    to a ``PageAction``; the record is the dealership's ``model`` row ``pk`` (404 otherwise), an unknown action is
+    a 404, a missing permission a 403, and every refusal of the service (``ACTION_ERRORS``) a message on the
+    record's page. Detail pages ask ``available_actions`` (the class method) which buttons to show.
+    """
+
+    http_method_names = ["post"]
+    model = None
+    actions: dict[str, PageAction] = {}
+    action_name = ""  # for a view of one action whose URL has no ``action``
+    detail_url = ""  # a URL name taking ``pk``; by default the record's get_absolute_url()
+    follow_next = False  # go back to a same-site ``next`` the form posts (a list the button sits on)
+    not_allowed_message = ""  # what TransitionNotAllowed says on this page (see action_error_message)
+    permission_required = ()  # each PageAction names its own; this is for all of them
+
+    @classmethod
+    def available_actions(cls, obj, user) -> list[str]:
+        return available_actions(obj, user, cls.actions)
+
+    def get_action_name(self) -> str:
+        return self.kwargs.get("action") or self.action_name
+
+    def get_action(self) -> PageAction | None:
+        return self.actions.get(self.get_action_name())
+
+    def get_permission_required(self):
+        action = self.get_action()
+        required = list(super().get_permission_required())
+        return required + [action.permission] if action is not None and action.permission else required
+
+    def get_object(self):
+        return self.get_scoped_object(self.model, self.kwargs["pk"])
+
+    def get_form_kwargs(self, form_class, obj) -> dict:
+        """A dealership-scoped form (``DealershipScopedFormMixin``) takes the dealership it acts in; others nothing."""
+        scoped = issubclass(form_class, DealershipScopedFormMixin)
+        return {"dealership": self.request.dealership} if scoped else {}
+
+    def post(self, request, *args, **kwargs):
+        action = self.get_action()
+        if action is None:
+            raise Http404
+        obj = self.get_object()
+        data: dict = {}
+        if action.form is not None:
+            form = action.form(request.POST, request.FILES, **self.get_form_kwargs(action.form, obj))
+            if not form.is_valid():
+                return self.form_invalid(form, obj)
+            data = form.cleaned_data
+        try:
+            result = self.run_action(action, obj, data)
+        except ACTION_ERRORS as error:
+            return self.action_failed(error, obj)
+        messages.success(request, self.success_message(action, obj, result))
+        return redirect(self.get_done_url(obj, result))
+
+    def run_action(self, action: PageAction, obj, data: dict):
+        """``action.call(user, obj, data)``; override to hand a call more of the request."""
+        return action.call(self.request.user, obj, data)
+
+    def form_invalid(self, form, obj):
+        """Each field's errors as one message ("Label: error"), then back to the record's page."""
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            text = " ".join(str(error) for error in errors)
+            messages.error(self.request, f"{label}: {text}" if label else text)
+        return redirect(self.get_success_url(obj))
+
+    def action_failed(self, error: Exception, obj):
+        messages.error(self.request, action_error_message(error, not_allowed=self.not_allowed_message))
+        return redirect(self.get_success_url(obj))
+
+    def success_message(self, action: PageAction, obj, result) -> str:
+        if callable(action.success):
+            return action.success(obj, result)
+        return str(action.success) if action.success else _("Done.")
+
+    def get_done_url(self, obj, result) -> str:
+        """Where a successful action leads (the record's page; e.g. a new work order's page when overridden)."""
+        return self.get_success_url(obj)
+
+    def get_success_url(self, obj) -> str:
+        wanted = self.request.POST.get("next", "") if self.follow_next else ""
+        if wanted and url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return wanted
+        return reverse(self.detail_url, kwargs={"pk": obj.pk}) if self.detail_url else obj.get_absolute_url()
 
 
 def app_panel_modules() -> list:
@@ -116,11 +270,22 @@ def landing_url(user) -> str | None:
 
 
 class PaginatedListMixin:
+    """A list page: ``?page=`` paginates, ``?q=`` searches, choice filters (a status, a class) come from the query
+    string and an unknown value is no filter (the list pages' shared reading of their query string, issue 13)."""
+
     paginate_by = 25
 
     def paginate(self, queryset):
         paginator = Paginator(queryset, self.paginate_by)
         return paginator.get_page(self.request.GET.get("page"))
+
+    def search_param(self, name: str = "q") -> str:
+        return self.request.GET.get(name, "")
+
+    def choice_param(self, name: str, allowed) -> str:
+        """``?<name>=`` when it is one of ``allowed`` (e.g. ``Model.Status.values``), else "" (no filter)."""
+        value = self.request.GET.get(name, "")
+        return value if value in allowed else ""
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -177,7 +342,7 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "core/customer_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.customer_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 
@@ -341,7 +506,7 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "core/vehicle_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
 

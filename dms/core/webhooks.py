@@ -42,6 +42,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .broker import publish
 from .exceptions import ConflictError
@@ -263,9 +264,16 @@ def new_secret() -> str:
 
 # -- subscriptions -------------------------------------------------------------------------------------------------
 def _audit(actor, instance, action: str, message: str = "", changes: dict | None = None) -> None:
-    from . import events
+    from . import events  # events imports this module (the audit's outbox)
 
     events.record(actor=actor, instance=instance, action=action, message=message, changes=changes)
+
+
+def _system_text(msgid: str):
+    """A history text kept untranslated and read in the reader's language (issue 14 item 8)."""
+    from . import events
+
+    return events.text(msgid)
 
 
 @transaction.atomic
@@ -323,7 +331,7 @@ def webhook_subscription_rotate_secret(*, actor, subscription: WebhookSubscripti
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
     subscription.secret = new_secret()
     subscription.save(update_fields=["secret", "updated_at"])
-    _audit(actor, subscription, AuditAction.ACTION, message=_("secret rotated"))
+    _audit(actor, subscription, AuditAction.ACTION, message=_system_text(gettext_noop("secret rotated")))
     return subscription
 
 
@@ -347,7 +355,7 @@ def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDe
     delivery.claimed_at = None
     delivery.published_at = None
     delivery.save()
-    _audit(actor, delivery, AuditAction.ACTION, message=_("redelivery requested"))
+    _audit(actor, delivery, AuditAction.ACTION, message=_system_text(gettext_noop("redelivery requested")))
     pk = delivery.pk
     transaction.on_commit(lambda: publish_deliveries([pk]))
     return delivery

@@ -57,10 +57,9 @@ MIDDLEWARE = [
     # Issue 12 items 2, 5: a control character (NUL included) in the path or a query string is a 400, before any
     # view or filter reads it (PostgreSQL refuses NUL in text: a search with one used to be a 500).
     "dms.core.middleware.ControlCharacterQueryMiddleware",
-    # Issue 12, item 10: database/cache unreachable → 503 + Retry-After (process_exception only).
-    "dms.core.outage.ServiceUnavailableMiddleware",
-    # A value the database cannot store answers 400 on pages too (issue 12 item 5).
-    "dms.core.middleware.DataErrorMiddleware",
+    # A view's exception that is no bug (process_exception only): database/cache unreachable → 503 + Retry-After
+    # (issue 12 item 10); a value the database cannot store → 400 on pages too (issue 12 item 5).
+    "dms.core.middleware.ErrorMappingMiddleware",
     # Axes must be last: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -19,7 +19,6 @@ from .counts import (
     stock_count_reopen,
     stock_count_start,
     stock_count_submit,
-    variance_report,
 )
 from .requisitions import (
     old_part_register,
@@ -53,7 +52,6 @@ from .sales import (
     sales_order_ship,
 )
 from .stock import (
-    CUSTOMER_ORDER,
     ISSUE_REASONS,
     LOCATION_FIELDS,
     WAREHOUSE_FIELDS,
@@ -61,7 +59,6 @@ from .stock import (
     check_low_stock,
     clean_quantity,
     default_warehouse,
-    effective_alert_level,
     location_create,
     location_update,
     low_stock_scan,
@@ -78,7 +75,6 @@ from .stock import (
 )
 
 __all__ = [
-    "CUSTOMER_ORDER",
     "add_working_days",
     "old_part_register",
     "requisition_approve",
@@ -115,7 +111,6 @@ __all__ = [
     "check_low_stock",
     "clean_quantity",
     "default_warehouse",
-    "effective_alert_level",
     "location_create",
     "location_update",
     "low_stock_scan",
@@ -130,7 +125,6 @@ __all__ = [
     "stock_count_reopen",
     "stock_count_start",
     "stock_count_submit",
-    "variance_report",
     "stock_issue",
     "stock_receive",
     "stock_reserve",

@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dms.core import events
 from dms.core.models import Dealership
+from dms.core.transitions import audited_create, audited_update
 
 from ..models import Part, Supplier, SupplierPrice
 
-PART_FIELDS = ("number", "name", "price", "unit", "default_supplier", "is_active")
+PART_FIELDS = ("number", "barcode", "name", "price", "unit", "default_supplier", "is_active")
 SUPPLIER_FIELDS = ("name", "code", "delivery_days", "return_days", "email", "phone", "is_active")
 SUPPLIER_PRICE_FIELDS = ("supplier", "part", "price", "valid_from")
 
@@ -20,7 +20,19 @@ def _normalise_part_number(number: str) -> str:
     return (number or "").strip().upper()
 
 
+def _normalise_barcode(barcode: str | None) -> str | None:
+    """Issue 15 item 7: a scanner sends the code as printed; spaces are noise, an empty code means none (NULL)."""
+    barcode = "".join((barcode or "").split())
+    return barcode or None
+
+
 def _check_part(part: Part) -> None:
+    part.number = _normalise_part_number(part.number)
+    part.barcode = _normalise_barcode(part.barcode)
+    if part.barcode is not None:
+        taken_code = Part.objects.filter(dealership_id=part.dealership_id, barcode=part.barcode).exclude(pk=part.pk)
+        if taken_code.exists():
+            raise ValidationError({"barcode": _("A part with this barcode already exists in the dealership.")})
     if part.default_supplier is not None and part.default_supplier.dealership_id != part.dealership_id:
         raise ValidationError({"default_supplier": _("Unknown supplier.")})
     taken = Part.objects.filter(dealership_id=part.dealership_id, number=part.number).exclude(pk=part.pk)
@@ -31,50 +43,34 @@ def _check_part(part: Part) -> None:
 
 @transaction.atomic
 def part_create(*, actor, dealership: Dealership, **data: Any) -> Part:
-    part = Part(dealership=dealership, **{k: v for k, v in data.items() if k in PART_FIELDS})
-    part.number = _normalise_part_number(part.number)
-    _check_part(part)
-    part.save()
-    events.record_created(actor=actor, instance=part, fields=PART_FIELDS)
-    return part
+    return audited_create(Part, actor=actor, data=data, allowed=PART_FIELDS, check=_check_part, dealership=dealership)
 
 
 @transaction.atomic
 def part_update(*, actor, part: Part, data: dict[str, Any]) -> Part:
-    part = Part.objects.select_for_update().get(pk=part.pk)
-    before = events.snapshot(part, [k for k in data if k in PART_FIELDS])
-    for name, value in data.items():
-        if name in PART_FIELDS:
-            setattr(part, name, value)
-    part.number = _normalise_part_number(part.number)
-    _check_part(part)
-    part.save()
-    events.record_updated(actor=actor, instance=part, before=before)
-    return part
+    return audited_update(part, actor=actor, data=data, allowed=PART_FIELDS, check=_check_part)
+
+
+def _check_new_supplier(supplier: Supplier) -> None:
+    if Supplier.objects.filter(dealership_id=supplier.dealership_id, name=supplier.name).exists():
+        raise ValidationError({"name": _("A supplier with this name already exists.")})
+    supplier.full_clean()
+
+
+def _check_supplier(supplier: Supplier) -> None:
+    supplier.full_clean(validate_constraints=False)
 
 
 @transaction.atomic
 def supplier_create(*, actor, dealership: Dealership, **data: Any) -> Supplier:
-    supplier = Supplier(dealership=dealership, **{k: v for k, v in data.items() if k in SUPPLIER_FIELDS})
-    if Supplier.objects.filter(dealership=dealership, name=supplier.name).exists():
-        raise ValidationError({"name": _("A supplier with this name already exists.")})
-    supplier.full_clean()
-    supplier.save()
-    events.record_created(actor=actor, instance=supplier, fields=SUPPLIER_FIELDS)
-    return supplier
+    return audited_create(
+        Supplier, actor=actor, data=data, allowed=SUPPLIER_FIELDS, check=_check_new_supplier, dealership=dealership
+    )
 
 
 @transaction.atomic
 def supplier_update(*, actor, supplier: Supplier, data: dict[str, Any]) -> Supplier:
-    supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
-    before = events.snapshot(supplier, [k for k in data if k in SUPPLIER_FIELDS])
-    for name, value in data.items():
-        if name in SUPPLIER_FIELDS:
-            setattr(supplier, name, value)
-    supplier.full_clean(validate_constraints=False)
-    supplier.save()
-    events.record_updated(actor=actor, instance=supplier, before=before)
-    return supplier
+    return audited_update(supplier, actor=actor, data=data, allowed=SUPPLIER_FIELDS, check=_check_supplier)
 
 
 def _check_supplier_price(price: SupplierPrice) -> None:
@@ -96,21 +92,18 @@ def _check_supplier_price(price: SupplierPrice) -> None:
 
 @transaction.atomic
 def supplier_price_create(*, actor, dealership: Dealership, **data: Any) -> SupplierPrice:
-    price = SupplierPrice(dealership=dealership, **{k: v for k, v in data.items() if k in SUPPLIER_PRICE_FIELDS})
-    _check_supplier_price(price)
-    price.save()
-    events.record_created(actor=actor, instance=price, fields=SUPPLIER_PRICE_FIELDS)
-    return price
+    return audited_create(
+        SupplierPrice,
+        actor=actor,
+        data=data,
+        allowed=SUPPLIER_PRICE_FIELDS,
+        check=_check_supplier_price,
+        dealership=dealership,
+    )
 
 
 @transaction.atomic
 def supplier_price_update(*, actor, supplier_price: SupplierPrice, data: dict[str, Any]) -> SupplierPrice:
-    price = SupplierPrice.objects.select_for_update().get(pk=supplier_price.pk)
-    before = events.snapshot(price, [k for k in data if k in SUPPLIER_PRICE_FIELDS])
-    for name, value in data.items():
-        if name in SUPPLIER_PRICE_FIELDS:
-            setattr(price, name, value)
-    _check_supplier_price(price)
-    price.save()
-    events.record_updated(actor=actor, instance=price, before=before)
-    return price
+    return audited_update(
+        supplier_price, actor=actor, data=data, allowed=SUPPLIER_PRICE_FIELDS, check=_check_supplier_price
+    )

@@ -8,28 +8,46 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed, can_proceed
 
 from dms.core import events
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import locked, run_transition
+from dms.core.validation import check_owned
 
 from .. import selectors
 from ..models import Location, StockBalance, StockCount, StockCountLine, Warehouse
-from .fsm import may_run, run_transition
-from .stock import _check_owned, _lock_balance, stock_adjust
+from .stock import _lock_balance, stock_adjust
 
 User = get_user_model()
 
 MIN_COMMITTEE = 2
 
 
-def _transition(count: StockCount, name: str, actor) -> None:
-    run_transition(count, name, actor)
+def _balances_to_count(
+    *, warehouse: Warehouse, scope: str, location: Location | None, abc_class: str, now: datetime.datetime
+) -> list[StockBalance]:
+    """The balances a count of ``scope`` covers: one bin, one ABC class, the ones the count plan says are due, or
+    the whole warehouse."""
+    balances = StockBalance.objects.filter(warehouse=warehouse).select_related("part", "location")
+    if scope == StockCount.Scope.LOCATION:
+        if location is None:
+            raise ValidationError({"location": _("Choose the bin to count.")})
+        if location.warehouse_id != warehouse.pk:
+            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
+        balances = balances.filter(location=location)
+    elif scope == StockCount.Scope.CLASS:
+        if not abc_class:
+            raise ValidationError({"abc_class": _("Choose the class to count.")})
+        balances = balances.filter(part__abc_class=abc_class)
+    elif scope == StockCount.Scope.DUE:
+        due_ids = [b.pk for b in selectors.count_plan(warehouse=warehouse, now=now)]
+        balances = balances.filter(pk__in=due_ids)
+    return list(balances)
 
 
 @transaction.atomic
@@ -47,7 +65,7 @@ def stock_count_start(
     now: datetime.datetime | None = None,
 ) -> StockCount:
     now = now or timezone.now()
-    _check_owned(dealership, warehouse=warehouse, location=location)
+    check_owned(dealership, by_verbose_name=True, warehouse=warehouse, location=location)
     committee = list(committee)
     if kind == StockCount.Kind.ANNUAL:
         # The annual count covers everything and is done by a committee (R26).
@@ -57,21 +75,7 @@ def stock_count_start(
     for member in committee:
         if dealership.pk not in allowed_dealership_ids(member):
             raise ValidationError({"committee": _("%(user)s does not work in the dealership.") % {"user": member}})
-    balances = StockBalance.objects.filter(warehouse=warehouse).select_related("part", "location")
-    if scope == StockCount.Scope.LOCATION:
-        if location is None:
-            raise ValidationError({"location": _("Choose the bin to count.")})
-        if location.warehouse_id != warehouse.pk:
-            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
-        balances = balances.filter(location=location)
-    elif scope == StockCount.Scope.CLASS:
-        if not abc_class:
-            raise ValidationError({"abc_class": _("Choose the class to count.")})
-        balances = balances.filter(part__abc_class=abc_class)
-    elif scope == StockCount.Scope.DUE:
-        due_ids = [b.pk for b in selectors.count_plan(warehouse=warehouse, now=now)]
-        balances = balances.filter(pk__in=due_ids)
-    balances = list(balances)
+    balances = _balances_to_count(warehouse=warehouse, scope=scope, location=location, abc_class=abc_class, now=now)
     if not balances:
         raise ValidationError(_("There is nothing to count in this selection."))
     count = StockCount(
@@ -95,14 +99,10 @@ def stock_count_start(
     return count
 
 
-def _lock_count(count: StockCount) -> StockCount:
-    return StockCount.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=count.pk)
-
-
 @transaction.atomic
 def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, Any]]) -> StockCount:
     """Enter counted quantities (the tablet page sends all lines at once). ``entries``: line, counted, reason."""
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     if count.status != StockCount.Status.IN_PROGRESS:
         raise ValidationError(_("Counted quantities can only be entered while the count is in progress."))
     lines = {line.pk: line for line in count.lines.select_related("part")}
@@ -143,7 +143,7 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
 @transaction.atomic
 def stock_count_submit(*, actor, count: StockCount) -> StockCount:
     """Close the counting: every line counted, every difference explained; gives the variance report."""
-    count = _lock_count(count)
+    count = locked(count, "warehouse")
     lines = list(count.lines.select_related("part"))
     missing = [line.part.number for line in lines if line.counted_quantity is None]
     if missing:
@@ -153,18 +153,17 @@ def stock_count_submit(*, actor, count: StockCount) -> StockCount:
         raise ValidationError(
             {"reason": _("Give a reason for each difference: %(parts)s.") % {"parts": ", ".join(unexplained[:10])}}
         )
-    _transition(count, "submit", actor)
+    run_transition(count, "submit", actor=actor)
     return count
 
 
 @transaction.atomic
 def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | None = None) -> StockCount:
     """The head of parts approves: each difference becomes an adjustment row in the ledger (R26)."""
-    count = _lock_count(count)
-    if not can_proceed(count.approve):
-        raise TransitionNotAllowed(_("This action is not allowed in the record's current status."))
-    if not may_run(count, "approve", actor):
-        raise PermissionDenied
+    count = locked(count, "warehouse")
+    # The transition first (state, role), then the adjustment rows: one transaction, so a refused line undoes both.
+    count.approved_by = actor
+    run_transition(count, "approve", actor=actor)
     now = now or timezone.now()
     dealership = Dealership.objects.get(pk=count.dealership_id)
     reference = _("Count #%(id)s") % {"id": count.pk}
@@ -179,15 +178,13 @@ def stock_count_approve(*, actor, count: StockCount, now: datetime.datetime | No
             line.save(update_fields=["adjustment"])
         balance.last_counted_at = now
         balance.save(update_fields=["last_counted_at", "updated_at"])
-    count.approved_by = actor
-    _transition(count, "approve", actor)
     return count
 
 
 @transaction.atomic
 def stock_count_reopen(*, actor, count: StockCount, comment: str = "") -> StockCount:
-    count = _lock_count(count)
-    _transition(count, "reopen", actor)
+    count = locked(count, "warehouse")
+    run_transition(count, "reopen", actor=actor)
     if comment:
         events.record(actor=actor, instance=count, action="action", message=comment)
     return count
@@ -195,23 +192,6 @@ def stock_count_reopen(*, actor, count: StockCount, comment: str = "") -> StockC
 
 @transaction.atomic
 def stock_count_cancel(*, actor, count: StockCount) -> StockCount:
-    count = _lock_count(count)
-    _transition(count, "cancel", actor)
+    count = locked(count, "warehouse")
+    run_transition(count, "cancel", actor=actor)
     return count
-
-
-def variance_report(count: StockCount) -> dict:
-    """Surpluses and shortages with reasons and their value at the average cost."""
-    balances = {b.part_id: b.average_cost for b in StockBalance.objects.filter(warehouse_id=count.warehouse_id)}
-    surpluses, shortages = [], []
-    for line in count.lines.select_related("part", "location"):
-        if not line.variance:
-            continue
-        value = (line.variance * balances.get(line.part_id, Decimal("0"))).quantize(Decimal("0.01"))
-        (surpluses if line.variance > 0 else shortages).append({"line": line, "value": value})
-    return {
-        "surpluses": surpluses,
-        "shortages": shortages,
-        "surplus_value": sum((r["value"] for r in surpluses), Decimal("0.00")),
-        "shortage_value": sum((r["value"] for r in shortages), Decimal("0.00")),
-    }

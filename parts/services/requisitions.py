@@ -8,53 +8,12 @@ from django.utils.translation import gettext as _
 
 from dms.core import events
 from dms.core.models import Dealership
-from dms.core.references import reference_target, resolve_reference
+from dms.core.transitions import locked, run_transition
+from dms.core.validation import check_owned
 
+from .. import selectors
 from ..models import OldPartReturn, Part, Requisition, RequisitionLine
-from .fsm import run_transition
-from .stock import _check_owned, _resolve_warehouse, clean_quantity, stock_issue
-
-# The reference targets the service app provides for work orders and their jobs (dms.core.references): parts sits
-# below service and does not import it.
-WORK_ORDER = "service.WorkOrder"
-OPEN_WORK_ORDER = "service.OpenWorkOrder"
-WORK_ORDER_JOB = "service.WorkOrderJob"
-OPEN_WORK_ORDER_JOB = "service.OpenWorkOrderJob"
-
-
-def _lock(requisition: Requisition) -> Requisition:
-    return Requisition.objects.select_for_update(of=("self",)).select_related("dealership").get(pk=requisition.pk)
-
-
-def resolve_work_order_and_job(
-    *, dealership: Dealership | int, work_order_id, job_id=None
-) -> tuple[Model, Model | None]:
-    """Issue 15 item 2 (R32): the work order a requisition names, inside ``dealership``, and the job on it.
-
-    A missing or foreign work order, or a job that is not on that work order, is a ValidationError (400 / form
-    error). Without a job the work order's only job is taken; a work order with several jobs needs one chosen, so
-    the parts cost always lands on a job when there is one.
-    """
-    if work_order_id in (None, ""):
-        raise ValidationError({"work_order_id": _("Choose the work order the parts are for.")})
-    work_order = resolve_reference(WORK_ORDER, work_order_id, dealership=dealership, field="work_order_id")
-    jobs = reference_target(WORK_ORDER_JOB)
-    jobs = jobs.filter(work_order_id=work_order.pk) if jobs is not None else None
-    if job_id in (None, ""):
-        only = list(jobs[:2]) if jobs is not None else []
-        if len(only) > 1:
-            raise ValidationError(
-                {"job_id": _("Choose the job on work order %(number)s the parts are for.") % {"number": work_order}}
-            )
-        return work_order, (only[0] if only else None)
-    try:
-        job = resolve_reference(jobs if jobs is not None else WORK_ORDER_JOB, job_id, dealership=dealership,
-                                field="job_id")  # fmt: skip
-    except ValidationError:
-        raise ValidationError(
-            {"job_id": _("Job #%(id)s is not on work order %(number)s.") % {"id": job_id, "number": work_order}}
-        ) from None
-    return work_order, job
+from .stock import _resolve_warehouse, clean_quantity, stock_issue
 
 
 def _check_work_order(requisition: Requisition) -> tuple[Model, Model | None]:
@@ -69,7 +28,7 @@ def _check_work_order(requisition: Requisition) -> tuple[Model, Model | None]:
                 % {"ref": requisition.work_order_ref or "—"}
             }
         )
-    return resolve_work_order_and_job(
+    return selectors.resolve_work_order_and_job(
         dealership=requisition.dealership_id, work_order_id=requisition.work_order_id, job_id=requisition.job_id
     )
 
@@ -87,10 +46,12 @@ def requisition_create(
     warehouse=None,
     note: str = "",
 ) -> Requisition:
-    work_order, job = resolve_work_order_and_job(dealership=dealership, work_order_id=work_order_id, job_id=job_id)
+    work_order, job = selectors.resolve_work_order_and_job(
+        dealership=dealership, work_order_id=work_order_id, job_id=job_id
+    )
     if not lines:
         raise ValidationError({"lines": _("Add at least one part.")})
-    _check_owned(dealership, warehouse=warehouse)
+    check_owned(dealership, by_verbose_name=True, warehouse=warehouse)
     requisition = Requisition.objects.create(
         dealership=dealership,
         work_order_id=work_order.pk,
@@ -104,7 +65,7 @@ def requisition_create(
     )
     for line in lines:
         part: Part = line["part"]
-        _check_owned(dealership, part=part)
+        check_owned(dealership, by_verbose_name=True, part=part)
         RequisitionLine.objects.create(requisition=requisition, part=part, quantity=clean_quantity(line["quantity"]))
     events.record_created(
         actor=actor,
@@ -116,31 +77,31 @@ def requisition_create(
 
 @transaction.atomic
 def requisition_approve(*, actor, requisition: Requisition) -> Requisition:
-    requisition = _lock(requisition)
+    requisition = locked(requisition, "dealership")
     _check_work_order(requisition)
     if requisition.requested_by_id == actor.pk:
         raise ValidationError(_("You cannot approve your own requisition: another supervisor must approve it."))
     requisition.approved_by = actor
-    run_transition(requisition, "approve", actor)
+    run_transition(requisition, "approve", actor=actor)
     return requisition
 
 
 @transaction.atomic
 def requisition_reject(*, actor, requisition: Requisition, reason: str) -> Requisition:
-    requisition = _lock(requisition)
+    requisition = locked(requisition, "dealership")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the rejection.")})
     requisition.reject_reason = reason.strip()[:300]
-    run_transition(requisition, "reject", actor, message=requisition.reject_reason)
+    run_transition(requisition, "reject", actor=actor, message=requisition.reject_reason)
     return requisition
 
 
 @transaction.atomic
 def requisition_issue(*, actor, requisition: Requisition) -> Requisition:
     """The storekeeper issues every line: ledger rows charged to the job (work order)."""
-    requisition = _lock(requisition)
+    requisition = locked(requisition, "dealership")
     _check_work_order(requisition)
-    run_transition(requisition, "issue", actor)
+    run_transition(requisition, "issue", actor=actor)
     warehouse = _resolve_warehouse(requisition.dealership, requisition.warehouse)
     for line in requisition.lines.select_related("part"):
         line.movement = stock_issue(
@@ -176,7 +137,7 @@ def old_part_register(
 ) -> OldPartReturn:
     """R32: a removed old part handed back to the warehouse: counted, registered as reusable or scrap."""
     quantity = clean_quantity(quantity)
-    _check_owned(dealership, part=part, requisition=requisition)
+    check_owned(dealership, by_verbose_name=True, part=part, requisition=requisition)
     if condition not in OldPartReturn.Condition.values:
         raise ValidationError({"condition": _("Choose reusable or scrap.")})
     if requisition is not None:

@@ -9,17 +9,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import is_available, locked, run_transition
+from dms.core.validation import check_owned
 
 from .. import selectors, signals
 from ..models import Part, Reservation, SalesOrder, SalesOrderLine, Warehouse
-from .fsm import run_transition
-from .stock import _check_owned, _resolve_warehouse, clean_quantity, reservation_release, stock_issue, stock_reserve
+from .stock import _resolve_warehouse, clean_quantity, reservation_release, stock_issue, stock_reserve
 
 ORDER_FIELDS = (
     "customer",
@@ -33,15 +35,11 @@ ORDER_FIELDS = (
 EDITABLE = (SalesOrder.Status.INQUIRY, SalesOrder.Status.NEED_CONFIRMED)
 
 
-def _lock(order: SalesOrder) -> SalesOrder:
-    return SalesOrder.objects.select_for_update(of=("self",)).select_related("dealership", "customer").get(pk=order.pk)
-
-
 @transaction.atomic
 def sales_order_create(*, actor, dealership: Dealership, lines: list[dict] | None = None, **data: Any) -> SalesOrder:
     order = SalesOrder(dealership=dealership, **{k: v for k, v in data.items() if k in ORDER_FIELDS})
     customer: Customer = order.customer
-    _check_owned(dealership, customer=customer, warehouse=order.warehouse)
+    check_owned(dealership, by_verbose_name=True, customer=customer, warehouse=order.warehouse)
     # R20: an existing customer is routed to their assigned manager; otherwise whoever takes the inquiry.
     manager = customer.assigned_manager
     if manager is None or not manager.is_active or dealership.pk not in allowed_dealership_ids(manager):
@@ -61,7 +59,7 @@ def sales_order_create(*, actor, dealership: Dealership, lines: list[dict] | Non
 
 
 def _add_line(order: SalesOrder, *, part: Part, quantity, unit_price=None) -> SalesOrderLine:
-    _check_owned(order.dealership, part=part)
+    check_owned(order.dealership, by_verbose_name=True, part=part)
     quantity = clean_quantity(quantity)
     price = part.price if unit_price in (None, "") else Decimal(str(unit_price))
     if price < 0:
@@ -71,29 +69,39 @@ def _add_line(order: SalesOrder, *, part: Part, quantity, unit_price=None) -> Sa
 
 @transaction.atomic
 def sales_order_add_line(*, actor, order: SalesOrder, part: Part, quantity, unit_price=None) -> SalesOrderLine:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if order.status not in EDITABLE:
         raise ConflictError(_("Lines can only be changed before the quote is sent."))
     line = _add_line(order, part=part, quantity=quantity, unit_price=unit_price)
-    events.record(actor=actor, instance=order, action="action", message=_("Line added: %(line)s") % {"line": line})
+    events.record(
+        actor=actor,
+        instance=order,
+        action="action",
+        message=events.text(gettext_noop("Line added: %(line)s"), line=line),
+    )
     return line
 
 
 @transaction.atomic
 def sales_order_remove_line(*, actor, line: SalesOrderLine) -> None:
-    order = _lock(line.order)
+    order = locked(line.order, "dealership", "customer")
     if order.status not in EDITABLE:
         raise ConflictError(_("Lines can only be changed before the quote is sent."))
-    events.record(actor=actor, instance=order, action="action", message=_("Line removed: %(line)s") % {"line": line})
+    events.record(
+        actor=actor,
+        instance=order,
+        action="action",
+        message=events.text(gettext_noop("Line removed: %(line)s"), line=line),
+    )
     line.delete()
 
 
 @transaction.atomic
 def sales_order_confirm_need(*, actor, order: SalesOrder, need_description: str = "") -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if need_description:
         order.need_description = need_description
-    run_transition(order, "confirm_need", actor, conflict=_("Add at least one part before confirming the need."))
+    run_transition(order, "confirm_need", actor=actor, conflict=_("Add at least one part before confirming the need."))
     return order
 
 
@@ -105,7 +113,7 @@ def _warehouse(order: SalesOrder) -> Warehouse:
 def sales_order_quote(*, actor, order: SalesOrder, delivery_days: int | None = None) -> SalesOrder:
     """R21: stock check per line and the delivery term (from stock: the given term or 1 day; otherwise the longest
     supplier term of the missing parts)."""
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     warehouse = _warehouse(order)
     longest = 0
     for line in order.lines.select_related("part__default_supplier"):
@@ -120,15 +128,15 @@ def sales_order_quote(*, actor, order: SalesOrder, delivery_days: int | None = N
         raise ValidationError({"delivery_days": _("The delivery term cannot be negative.")})
     order.delivery_days = delivery_days if delivery_days is not None else max(longest, 1)
     order.warehouse = warehouse
-    run_transition(order, "quote", actor)
+    run_transition(order, "quote", actor=actor)
     return order
 
 
 @transaction.atomic
 def sales_order_place(*, actor, order: SalesOrder) -> SalesOrder:
     """The customer accepted the quote: what is in stock is reserved for the order."""
-    order = _lock(order)
-    run_transition(order, "place", actor)
+    order = locked(order, "dealership", "customer")
+    run_transition(order, "place", actor=actor)
     warehouse = _warehouse(order)
     for line in order.lines.select_related("part"):
         free = selectors.stock_available(dealership=order.dealership, part=line.part, warehouse=warehouse)
@@ -152,17 +160,17 @@ def _next_invoice_number(order: SalesOrder) -> str:
 
 @transaction.atomic
 def sales_order_invoice(*, actor, order: SalesOrder) -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if not order.lines.exists():
         raise ConflictError(_("The order has no lines."))
     order.invoice_number = _next_invoice_number(order)
-    run_transition(order, "invoice", actor)
+    run_transition(order, "invoice", actor=actor)
     return order
 
 
 @transaction.atomic
 def sales_order_record_payment(*, actor, order: SalesOrder, amount, reference: str = "") -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     try:
         amount = Decimal(str(amount))
     except Exception:
@@ -176,7 +184,7 @@ def sales_order_record_payment(*, actor, order: SalesOrder, amount, reference: s
         )
     order.paid_amount = amount
     order.payment_reference = (reference or "").strip()[:100]
-    run_transition(order, "record_payment", actor, message=order.payment_reference)
+    run_transition(order, "record_payment", actor=actor, message=order.payment_reference)
     return order
 
 
@@ -186,8 +194,8 @@ def sales_order_ship(
 ) -> SalesOrder:
     """R21: a cash-less order ships only after payment; the shipment records the carrier; the goods leave the ledger
     as a counter sale; the customer is notified when they leave."""
-    order = _lock(order)
-    if order.status not in (SalesOrder.Status.INVOICED, SalesOrder.Status.PAID):
+    order = locked(order, "dealership", "customer")
+    if not is_available(order, "ship"):
         raise ConflictError(_("Only an invoiced order can be shipped."))
     if not order.is_payment_settled():
         raise ConflictError(_("Cash-less order: shipping is blocked until the payment is recorded."))
@@ -213,18 +221,18 @@ def sales_order_ship(
     if order.paid_at is None:  # cash at the counter
         order.paid_at = now or timezone.now()
         order.paid_amount = order.total
-    run_transition(order, "ship", actor, message=f"{order.carrier} {order.tracking_number}".strip())
+    run_transition(order, "ship", actor=actor, message=f"{order.carrier} {order.tracking_number}".strip())
     notify_customer_of_dispatch(actor=actor, order=order, now=now)
     return order
 
 
 @transaction.atomic
 def sales_order_cancel(*, actor, order: SalesOrder, reason: str) -> SalesOrder:
-    order = _lock(order)
+    order = locked(order, "dealership", "customer")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the cancellation.")})
     order.cancel_reason = reason.strip()[:300]
-    run_transition(order, "cancel", actor, message=order.cancel_reason)
+    run_transition(order, "cancel", actor=actor, message=order.cancel_reason)
     for line in order.lines.select_related("reservation"):
         if line.reservation and line.reservation.status == Reservation.Status.ACTIVE:
             reservation_release(actor=actor, reservation=line.reservation)

@@ -6,7 +6,6 @@ message), the balance row is locked with SELECT ... FOR UPDATE so concurrent iss
 in the database refuse anything that slips through.
 """
 
-import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -18,12 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dms.core import events, roles
+from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.references import resolve_reference
+from dms.core.transitions import audited_create, audited_update, locked
+from dms.core.validation import check_owned, positive_quantity
 
-from .. import conf
+from .. import selectors
 from ..models import (
     Location,
     LowStockAlert,
@@ -37,7 +38,6 @@ from ..models import (
 
 User = get_user_model()
 
-QTY_STEP = Decimal("0.001")
 COST_STEP = Decimal("0.0001")
 ISSUE_REASONS = {
     "work_order": MovementKind.ISSUE,
@@ -54,15 +54,8 @@ LOCATION_FIELDS = ("warehouse", "code", "description", "is_active")
 
 
 def clean_quantity(value: Any, field: str = "quantity") -> Decimal:
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError({field: _("Enter a number.")}) from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({field: _("The quantity must be greater than zero.")})
-    if quantity != quantity.quantize(QTY_STEP):
-        raise ValidationError({field: _("Use at most three decimal places.")})
-    return quantity
+    """A quantity of parts: greater than zero, at most three decimal places (the ledger's precision)."""
+    return positive_quantity(value, field=field, places=3, too_precise=_("Use at most three decimal places."))
 
 
 def clean_cost(value: Any, field: str = "unit_cost") -> Decimal:
@@ -73,15 +66,6 @@ def clean_cost(value: Any, field: str = "unit_cost") -> Decimal:
     if not cost.is_finite() or cost < 0:
         raise ValidationError({field: _("The cost cannot be negative.")})
     return cost.quantize(COST_STEP, rounding=ROUND_HALF_UP)
-
-
-def _check_owned(dealership: Dealership, **objs: Any) -> None:
-    errors = {}
-    for field, obj in objs.items():
-        if obj is not None and obj.dealership_id != dealership.pk:
-            errors[field] = _("Unknown %(field)s.") % {"field": obj._meta.verbose_name}
-    if errors:
-        raise ValidationError(errors)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -106,76 +90,44 @@ def default_warehouse(dealership: Dealership) -> Warehouse:
 def _resolve_warehouse(dealership: Dealership, warehouse: Warehouse | None) -> Warehouse:
     if warehouse is None:
         return default_warehouse(dealership)
-    _check_owned(dealership, warehouse=warehouse)
+    check_owned(dealership, by_verbose_name=True, warehouse=warehouse)
     if not warehouse.is_active:
         raise ValidationError({"warehouse": _("The warehouse is closed.")})
     return warehouse
 
 
-@transaction.atomic
-def warehouse_create(*, actor, dealership: Dealership, **data: Any) -> Warehouse:
-    warehouse = Warehouse(dealership=dealership, **{k: v for k, v in data.items() if k in WAREHOUSE_FIELDS})
+def _clean_warehouse(warehouse: Warehouse) -> None:
+    """One code per dealership; one default warehouse (setting a new default clears the old one)."""
     warehouse.code = (warehouse.code or "").strip().upper()
-    if Warehouse.objects.filter(dealership=dealership, code=warehouse.code).exists():
+    others = Warehouse.objects.filter(dealership_id=warehouse.dealership_id).exclude(pk=warehouse.pk)
+    if others.filter(code=warehouse.code).exists():
         raise ValidationError({"code": _("A warehouse with this code already exists.")})
     warehouse.full_clean(validate_constraints=False)
     if warehouse.is_default:
-        Warehouse.objects.filter(dealership=dealership, is_default=True).update(is_default=False)
-    elif not Warehouse.objects.filter(dealership=dealership, is_default=True).exists():
-        warehouse.is_default = True
-    warehouse.save()
-    events.record_created(actor=actor, instance=warehouse, fields=WAREHOUSE_FIELDS)
-    return warehouse
+        others.filter(is_default=True).update(is_default=False)
+
+
+def _clean_new_warehouse(warehouse: Warehouse) -> None:
+    if not Warehouse.objects.filter(dealership_id=warehouse.dealership_id, is_default=True).exists():
+        warehouse.is_default = True  # the dealership's first warehouse is its default
+    _clean_warehouse(warehouse)
+
+
+@transaction.atomic
+def warehouse_create(*, actor, dealership: Dealership, **data: Any) -> Warehouse:
+    return audited_create(
+        Warehouse, actor=actor, data=data, allowed=WAREHOUSE_FIELDS, check=_clean_new_warehouse, dealership=dealership
+    )
 
 
 @transaction.atomic
 def warehouse_update(*, actor, warehouse: Warehouse, data: dict[str, Any]) -> Warehouse:
-    warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
-    before = events.snapshot(warehouse, [k for k in data if k in WAREHOUSE_FIELDS])
-    for name, value in data.items():
-        if name in WAREHOUSE_FIELDS:
-            setattr(warehouse, name, value)
-    warehouse.code = (warehouse.code or "").strip().upper()
-    if Warehouse.objects.filter(dealership_id=warehouse.dealership_id, code=warehouse.code).exclude(pk=warehouse.pk):
-        raise ValidationError({"code": _("A warehouse with this code already exists.")})
-    if warehouse.is_default:
-        Warehouse.objects.filter(dealership_id=warehouse.dealership_id, is_default=True).exclude(
-            pk=warehouse.pk
-        ).update(is_default=False)
-    warehouse.full_clean(validate_constraints=False)
-    warehouse.save()
-    events.record_updated(actor=actor, instance=warehouse, before=before)
-    return warehouse
+    return audited_update(warehouse, actor=actor, data=data, allowed=WAREHOUSE_FIELDS, check=_clean_warehouse)
 
 
-@transaction.atomic
-def location_create(*, actor, dealership: Dealership, **data: Any) -> Location:
-    location = Location(dealership=dealership, **{k: v for k, v in data.items() if k in LOCATION_FIELDS})
-    _check_owned(dealership, warehouse=location.warehouse)
-    location.code = (location.code or "").strip().upper()
-    if Location.objects.filter(warehouse=location.warehouse, code=location.code).exists():
-        raise ValidationError({"code": _("This bin already exists in the warehouse.")})
-    location.full_clean(validate_constraints=False)
-    location.save()
-    events.record_created(actor=actor, instance=location, fields=LOCATION_FIELDS)
-    return location
-
-
-@transaction.atomic
-def location_update(*, actor, location: Location, data: dict[str, Any]) -> Location:
-    """Rename, describe, deactivate or reopen a bin (issue 15 item 9); pages, API and admin call this.
-
-    A bin stays in its warehouse: the stock balances placed in it belong to that warehouse. A bin still holding stock
-    cannot be closed — its parts would be shelved in a place nobody may choose any more.
-    """
-    location = Location.objects.select_for_update().select_related("warehouse").get(pk=location.pk)
-    wanted_warehouse = data.get("warehouse")
-    if wanted_warehouse is not None and wanted_warehouse.pk != location.warehouse_id:
-        raise ValidationError({"warehouse": _("A bin cannot move to another warehouse; create a new bin there.")})
-    changed = [k for k in data if k in LOCATION_FIELDS and k != "warehouse"]
-    before = events.snapshot(location, changed)
-    for name in changed:
-        setattr(location, name, data[name])
+def _clean_location(location: Location) -> None:
+    """One code per warehouse; a bin still holding stock cannot be closed — its parts would be shelved in a place
+    nobody may choose any more (issue 15 item 9)."""
     location.code = (location.code or "").strip().upper()
     if Location.objects.filter(warehouse_id=location.warehouse_id, code=location.code).exclude(pk=location.pk):
         raise ValidationError({"code": _("This bin already exists in the warehouse.")})
@@ -193,9 +145,31 @@ def location_update(*, actor, location: Location, data: dict[str, Any]) -> Locat
                 }
             )
     location.full_clean(validate_constraints=False)
-    location.save()
-    events.record_updated(actor=actor, instance=location, before=before)
-    return location
+
+
+def _clean_new_location(location: Location) -> None:
+    check_owned(location.dealership_id, by_verbose_name=True, warehouse=location.warehouse)
+    _clean_location(location)
+
+
+@transaction.atomic
+def location_create(*, actor, dealership: Dealership, **data: Any) -> Location:
+    return audited_create(
+        Location, actor=actor, data=data, allowed=LOCATION_FIELDS, check=_clean_new_location, dealership=dealership
+    )
+
+
+@transaction.atomic
+def location_update(*, actor, location: Location, data: dict[str, Any]) -> Location:
+    """Rename, describe, deactivate or reopen a bin (issue 15 item 9); pages, API and admin call this.
+
+    A bin stays in its warehouse: the stock balances placed in it belong to that warehouse.
+    """
+    wanted_warehouse = data.get("warehouse")
+    if wanted_warehouse is not None and wanted_warehouse.pk != location.warehouse_id:
+        raise ValidationError({"warehouse": _("A bin cannot move to another warehouse; create a new bin there.")})
+    editable = [name for name in LOCATION_FIELDS if name != "warehouse"]
+    return audited_update(location, actor=actor, data=data, allowed=editable, check=_clean_location)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -295,10 +269,6 @@ def _post(
     return movement
 
 
-# The reference target the orders app provides for customer orders (dms.core.references).
-CUSTOMER_ORDER = "orders.CustomerOrder"
-
-
 @transaction.atomic
 def stock_receive(
     *,
@@ -318,12 +288,15 @@ def stock_receive(
     cost of the part and the moving average does not move (issue 15 item 5) — never guessed from a selling price."""
     quantity = clean_quantity(quantity)
     unit_cost = None if unit_cost is None else clean_cost(unit_cost)
-    _check_owned(dealership, part=part)
+    check_owned(dealership, by_verbose_name=True, part=part)
     if reserve_for_order_id is not None:
-        # Issue 12 item 6: only an existing order of this dealership; the orders app provides the lookup (parts sits
-        # below orders and does not import it) and its migration 0005 makes the column a foreign key in the database.
+        # Issue 12 item 6: only an existing order of this dealership (the reservation's foreign key names the model,
+        # so parts, below orders, does not import it).
         reserve_for_order_id = resolve_reference(
-            CUSTOMER_ORDER, reserve_for_order_id, dealership=dealership, field="reserve_for_order_id"
+            Reservation.customer_order.field.related_model,
+            reserve_for_order_id,
+            dealership=dealership,
+            field="reserve_for_order_id",
         ).pk
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
@@ -362,7 +335,7 @@ def stock_reserve(
     quantity = clean_quantity(quantity)
     if not (reference or "").strip():
         raise ValidationError({"reference": _("Say what the parts are reserved for.")})
-    _check_owned(dealership, part=part)
+    check_owned(dealership, by_verbose_name=True, part=part)
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
     if balance.available < quantity:
@@ -386,9 +359,9 @@ def _lock_reservation(reservation: Reservation) -> tuple[StockBalance, Reservati
     part = Part.objects.get(pk=reservation.part_id)
     warehouse = Warehouse.objects.get(pk=reservation.warehouse_id)
     balance = _lock_balance(warehouse.dealership, part, warehouse)
-    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
-    locked.part, locked.warehouse = part, warehouse
-    return balance, locked
+    row = locked(reservation)
+    row.part, row.warehouse = part, warehouse
+    return balance, row
 
 
 @transaction.atomic
@@ -438,7 +411,7 @@ def stock_issue(
         raise ValidationError({"reference": _("Give the document the parts are issued against.")})
     if kind == MovementKind.WRITE_OFF and not (note or "").strip():
         raise ValidationError({"note": _("Explain why the parts are written off.")})
-    _check_owned(dealership, part=part, reservation=reservation)
+    check_owned(dealership, by_verbose_name=True, part=part, reservation=reservation)
     if reservation is not None:
         if reservation.part_id != part.pk:
             raise ValidationError({"reservation": _("The reservation is for another part.")})
@@ -480,7 +453,7 @@ def stock_return_in(
     """Goods come back from a customer (R29) at the cost they left with."""
     quantity = clean_quantity(quantity)
     unit_cost = clean_cost(unit_cost)
-    _check_owned(dealership, part=part)
+    check_owned(dealership, by_verbose_name=True, part=part)
     warehouse = _resolve_warehouse(dealership, warehouse)
     balance = _lock_balance(dealership, part, warehouse)
     return _post(
@@ -506,7 +479,7 @@ def stock_transfer(
     reference: str = "",
 ) -> tuple[StockMovement, StockMovement]:
     quantity = clean_quantity(quantity)
-    _check_owned(dealership, part=part, from_warehouse=from_warehouse, to_warehouse=to_warehouse)
+    check_owned(dealership, by_verbose_name=True, part=part, from_warehouse=from_warehouse, to_warehouse=to_warehouse)
     if from_warehouse.pk == to_warehouse.pk:
         raise ValidationError({"to_warehouse": _("Choose a different warehouse to transfer to.")})
     _resolve_warehouse(dealership, to_warehouse)
@@ -552,27 +525,28 @@ def stock_adjust(
     )
 
 
+BALANCE_FIELDS = ("location", "alert_level")
+
+
+def _kept_bin(balance: StockBalance) -> bool:
+    """The balance stays in the bin it is in (a closed bin may keep what it holds, only new placements are refused)."""
+    return StockBalance.objects.filter(pk=balance.pk, location_id=balance.location_id).exists()
+
+
+def _check_balance_settings(balance: StockBalance) -> None:
+    location = balance.location
+    if location is not None and location.warehouse_id != balance.warehouse_id:
+        raise ValidationError({"location": _("The bin belongs to another warehouse.")})
+    if location is not None and not location.is_active and not _kept_bin(balance):
+        raise ValidationError({"location": _("The bin is closed.")})
+    if balance.alert_level is not None and balance.alert_level < 0:
+        raise ValidationError({"alert_level": _("The alert level cannot be negative.")})
+
+
 @transaction.atomic
 def balance_update(*, actor, balance: StockBalance, data: dict[str, Any]) -> StockBalance:
     """Set the bin and the alert level (R27) of a part in a warehouse."""
-    balance = (
-        StockBalance.objects.select_for_update(of=("self",)).select_related("part", "warehouse").get(pk=balance.pk)
-    )
-    before = events.snapshot(balance, [k for k in data if k in ("location", "alert_level")])
-    if "location" in data:
-        location = data["location"]
-        if location is not None and location.warehouse_id != balance.warehouse_id:
-            raise ValidationError({"location": _("The bin belongs to another warehouse.")})
-        if location is not None and not location.is_active and location.pk != balance.location_id:
-            raise ValidationError({"location": _("The bin is closed.")})
-        balance.location = location
-    if "alert_level" in data:
-        level = data["alert_level"]
-        if level is not None and level < 0:
-            raise ValidationError({"alert_level": _("The alert level cannot be negative.")})
-        balance.alert_level = level
-    balance.save(update_fields=["location", "alert_level", "updated_at"])
-    events.record_updated(actor=actor, instance=balance, before=before)
+    balance = audited_update(balance, actor=actor, data=data, allowed=BALANCE_FIELDS, check=_check_balance_settings)
     check_low_stock(balance=balance)
     return balance
 
@@ -581,26 +555,11 @@ def balance_update(*, actor, balance: StockBalance, data: dict[str, Any]) -> Sto
 # Low-stock alerts (R27)
 
 
-def effective_alert_level(balance: StockBalance) -> Decimal:
-    if balance.alert_level is not None:
-        return balance.alert_level
-    return Decimal(conf.get("PARTS_DEFAULT_ALERT_LEVEL").get(balance.part.abc_class, Decimal("0")))
-
-
-def suggested_reorder_quantity(balance: StockBalance, level: Decimal) -> Decimal:
-    """Bring free stock up to the class's target (alert level x factor); whole units for pieces and sets."""
-    factor = Decimal(conf.get("PARTS_REORDER_FACTOR").get(balance.part.abc_class, Decimal("2")))
-    wanted = max(level * factor - balance.available, level, Decimal("1"))
-    if balance.part.unit in (Part.Unit.PIECE, Part.Unit.SET):
-        wanted = Decimal(math.ceil(wanted))
-    return wanted
-
-
 def check_low_stock(*, balance: StockBalance, now=None) -> LowStockAlert | None:
     """Raise an alert when free stock falls below the level, close it when stock recovers. Called with the balance
     locked, so two movements cannot both open one; a partial unique index backs that up in the database."""
     now = now or timezone.now()
-    level = effective_alert_level(balance)
+    level = selectors.effective_alert_level(balance)
     alert = LowStockAlert.objects.filter(
         part_id=balance.part_id, warehouse_id=balance.warehouse_id, status=LowStockAlert.Status.OPEN
     ).first()
@@ -613,7 +572,7 @@ def check_low_stock(*, balance: StockBalance, now=None) -> LowStockAlert | None:
                 alert_level=level,
                 on_hand=balance.on_hand,
                 available=balance.available,
-                suggested_quantity=suggested_reorder_quantity(balance, level),
+                suggested_quantity=selectors.suggested_reorder_quantity(balance, level),
                 opened_at=now,
             )
             alert_id = alert.pk
@@ -632,9 +591,7 @@ def low_stock_scan(*, dealership: Dealership, now=None) -> int:
     ids = list(StockBalance.objects.filter(dealership=dealership).values_list("pk", flat=True))
     for pk in ids:
         with transaction.atomic():
-            balance = (
-                StockBalance.objects.select_for_update(of=("self",)).select_related("part", "warehouse").get(pk=pk)
-            )
+            balance = locked(StockBalance(pk=pk), "part", "warehouse")
             had = LowStockAlert.objects.filter(
                 part_id=balance.part_id, warehouse_id=balance.warehouse_id, status=LowStockAlert.Status.OPEN
             ).exists()
@@ -643,21 +600,12 @@ def low_stock_scan(*, dealership: Dealership, now=None) -> int:
     return opened
 
 
-def parts_manager_emails(dealership_id: int) -> list[str]:
-    return list(
-        User.objects.filter(is_active=True, groups__name=roles.PARTS_MANAGER, staff_profile__dealerships=dealership_id)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-
-
 def notify_low_stock(*, alert_id: int) -> int:
     """E-mail the parts managers (purchasing) to reorder (R27). Runs after commit."""
     alert = LowStockAlert.objects.select_related("part", "warehouse").filter(pk=alert_id).first()
     if alert is None:
         return 0
-    recipients = parts_manager_emails(alert.dealership_id)
+    recipients = selectors.parts_manager_emails(alert.dealership_id)
     if not recipients:
         return 0
     subject = _("Low stock: %(part)s in %(warehouse)s") % {"part": alert.part, "warehouse": alert.warehouse.name}

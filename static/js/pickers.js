@@ -4,7 +4,7 @@
 //   data-depends-on="customer:customer"  → adds ?customer=<value of the form's "customer" field>, and empties this
 //                                           picker when that field changes (a vehicle of another customer goes).
 //   data-params="role=parts_manager"     → fixed query parameters.
-// Keyboard: type, ↑/↓, Enter or Tab picks; Enter never submits the form from a picker; Tab moves on.
+// Keyboard: type, ↑/↓, Enter picks (and never submits the form from a picker); Tab moves on to the next field.
 (function () {
   "use strict";
   if (typeof TomSelect === "undefined") return;
@@ -45,7 +45,7 @@
       maxOptions: 50,
       preload: "focus",
       loadThrottle: 250,
-      selectOnTab: true,
+      selectOnTab: false,  // Tab always moves on to the next field; Enter (or a click) picks
       openOnFocus: true,
       // The empty <option> is no item: the placeholder shows; an optional field gets a × to clear it.
       plugins: select.required ? {} : {clear_button: {title: select.dataset.clear || ""}},

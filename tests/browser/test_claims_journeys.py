@@ -8,12 +8,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from claims import workorders
 from claims.models import Complaint, ComplaintStatus, WarrantyClaim, WarrantyStatus
 from claims.roles import CLAIMS_DEPARTMENT, FIELD_MANAGER
 from dms.core import roles
 from parts.models import Part
-from tests.claims.conftest import FakeWorkOrders
+from tests.claims.conftest import WorkOrders
 from tests.factories import CustomerFactory, UserFactory, VehicleFactory
 
 from .pickers import pick
@@ -84,17 +83,7 @@ def test_complaint_from_intake_to_closing_report(page, login, make_user, dealers
     assert "4 / 5" in page.inner_text("#complaint-satisfaction")
 
 
-@pytest.fixture
-def fake_work_orders():
-    fake = FakeWorkOrders()
-    workorders.use_backend(fake)
-    yield fake
-    workorders.use_backend(None)
-
-
-def test_warranty_claim_from_draft_to_paid_through_three_users(
-    page, login, make_user, dealership, fake_work_orders, screenshot
-):
+def test_warranty_claim_from_draft_to_paid_through_three_users(page, login, make_user, dealership, screenshot):
     make_user(roles.WARRANTY_ENGINEER, username="viktor", first_name="Виктор", last_name="Орлов")
     for username, role in (("fmc", FIELD_MANAGER), ("claimsdept", CLAIMS_DEPARTMENT)):
         user = UserFactory(username=username, dealership=[dealership])
@@ -107,7 +96,7 @@ def test_warranty_claim_from_draft_to_paid_through_three_users(
         warranty_mileage_limit=100000,
     )
     pump = Part.objects.create(dealership=dealership, number="44310-02190", name="Насос ГУР", price=Decimal("18500"))
-    wo = fake_work_orders.add(vehicle=vehicle, mileage=31000, parts={pump: 1}, number="ЗН-000123")
+    wo = WorkOrders().add(vehicle=vehicle, mileage=31000, parts={pump: 1}, number="ЗН-000123")
 
     # The warranty engineer drafts the claim from the delivered work order and submits it.
     login("viktor")

@@ -8,7 +8,8 @@ import pytest
 
 from dms.core import roles
 from orders.models import CustomerOrder
-from service import stock
+from parts import selectors as parts_selectors
+from parts import services as parts_services
 from service.models import Appointment, WorkingHours, WorkOrder
 from tests.factories import CustomerFactory, VehicleFactory
 from tests.service.factories import PartFactory
@@ -37,9 +38,11 @@ def test_advisor_books_prepares_receives_and_delivers_through_quality_check(
     vehicle = VehicleFactory(customer=customer, vin="JTNB11HK503123456", mileage=42000, plate="М654ТУ77")
     pads = PartFactory(dealership=dealership, number="04465-02220", name="Колодки тормозные передние")
     disc = PartFactory(dealership=dealership, number="43512-02220", name="Диск тормозной")
-    # The warehouse has the pads but not the disc (the parts app's stock, stubbed at the adapter).
-    monkeypatch.setattr(stock, "available", lambda *, dealership, part: Decimal("4") if part == pads else Decimal(0))
-    monkeypatch.setattr(stock, "reserve", lambda **kw: None)
+    # The warehouse has the pads but not the disc (the parts app's stock, stubbed at its selector and service).
+    monkeypatch.setattr(
+        parts_selectors, "stock_available", lambda *, dealership, part: Decimal("4") if part == pads else Decimal(0)
+    )
+    monkeypatch.setattr(parts_services, "stock_reserve", lambda **kw: None)
     day = datetime.date.today() + datetime.timedelta(days=2)
 
     login("anna")

@@ -7,60 +7,65 @@ from django.utils import timezone
 
 from claims import roles as claims_roles
 from claims import workorders
-from claims.workorders import JobInfo, MileageReading, WorkOrderInfo
 from dms.core import roles
+from parts import services as parts_services
 from parts.models import Part
+from service.models import WorkOrder, WorkOrderJob, WorkOrderStatus
 from tests.factories import UserFactory
 
 
-class FakeWorkOrders:
-    """Stands in for the service app's work orders (claims.workorders backend)."""
+class WorkOrders:
+    """Real service work orders for the claims tests (claims.workorders reads them): one job each, and the parts
+    issued to it the way the warehouse does (R32: received, requisitioned, approved, issued — a ledger row)."""
 
     def __init__(self):
-        self.orders: dict[int, WorkOrderInfo] = {}
-        self.readings: list[MileageReading] = []
-        self._next = 1000
+        self._count = 1000
 
-    def add(self, *, vehicle, mileage=20000, delivered=True, parts=None, opened_at=None, jobs=None, number=None):
-        self._next += 1
-        wid = self._next
-        opened_at = opened_at or timezone.now() - datetime.timedelta(days=2)
-        info = WorkOrderInfo(
-            id=wid,
-            dealership_id=vehicle.dealership_id,
-            number=number or f"ЗН-{wid}",
-            customer_id=vehicle.customer_id,
-            vehicle_id=vehicle.pk,
-            status="delivered" if delivered else "in_repair",
-            delivered=delivered,
-            mileage=mileage,
-            opened_at=opened_at,
-            jobs=tuple(jobs or (JobInfo(wid * 10 + 1, "Замена насоса ГУР", Decimal("1.5"), Decimal("2500")),)),
-            parts_issued={part.pk: Decimal(str(q)) for part, q in (parts or {}).items()},
+    @staticmethod
+    def _issue(wo, job, parts):
+        staff = {
+            role: UserFactory(role=role, dealership=[wo.dealership])
+            for role in (roles.SERVICE_ADVISOR, roles.PARTS_MANAGER, roles.STOREKEEPER)
+        }
+        for part, quantity in parts.items():
+            parts_services.stock_receive(
+                actor=staff[roles.STOREKEEPER], dealership=wo.dealership, part=part, quantity=quantity,
+                unit_cost=100, reference="ПН-1",
+            )  # fmt: skip
+            requisition = parts_services.requisition_create(
+                actor=staff[roles.SERVICE_ADVISOR],
+                dealership=wo.dealership,
+                work_order_id=wo.pk,
+                job_id=job.pk,
+                lines=[{"part": part, "quantity": quantity}],
+            )
+            parts_services.requisition_approve(actor=staff[roles.PARTS_MANAGER], requisition=requisition)
+            parts_services.requisition_issue(actor=staff[roles.STOREKEEPER], requisition=requisition)
+
+    def add(self, *, vehicle, mileage=20000, delivered=True, parts=None, opened_at=None, number=None):
+        self._count += 1
+        wo = WorkOrder.objects.create(
+            dealership=vehicle.dealership,
+            number=number or f"ЗН-{self._count}",
+            customer=vehicle.customer,
+            vehicle=vehicle,
+            advisor=UserFactory(role=roles.SERVICE_ADVISOR, dealership=[vehicle.dealership]),
+            status=WorkOrderStatus.DELIVERED if delivered else WorkOrderStatus.IN_REPAIR,
+            mileage_in=mileage,
+            delivered_at=timezone.now() if delivered else None,
         )
-        self.orders[wid] = info
-        if mileage is not None:
-            self.readings.append(MileageReading(wid, info.number, opened_at, mileage))
-        return info
-
-    def get(self, *, dealership_id, work_order_id):
-        info = self.orders.get(work_order_id)
-        return info if info and info.dealership_id == dealership_id else None
-
-    def search(self, *, dealership_id, search="", limit=50):
-        return [o for o in self.orders.values() if o.dealership_id == dealership_id and search in o.number][:limit]
-
-    def mileage_history(self, *, vehicle_id):
-        ids = {o.id for o in self.orders.values() if o.vehicle_id == vehicle_id}
-        return [r for r in self.readings if r.work_order_id in ids]
+        opened_at = opened_at or timezone.now() - datetime.timedelta(days=2)
+        WorkOrder.objects.filter(pk=wo.pk).update(created_at=opened_at)
+        job = WorkOrderJob.objects.create(
+            work_order=wo, description="Замена насоса ГУР", standard_hours=Decimal("1.5"), rate=Decimal("2500")
+        )
+        self._issue(wo, job, parts or {})
+        return workorders.work_order_for_claim(dealership_id=wo.dealership_id, work_order_id=wo.pk)
 
 
 @pytest.fixture
-def work_orders():
-    fake = FakeWorkOrders()
-    workorders.use_backend(fake)
-    yield fake
-    workorders.use_backend(None)
+def work_orders(db):
+    return WorkOrders()
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_upload_that_is_not_an_image_or_pdf_is_refused(engineer, claim, upload):
 
 
 def test_upload_too_large_is_refused(engineer, claim, monkeypatch):
-    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 50)
+    monkeypatch.setattr(services.attachments, "MAX_UPLOAD_BYTES", 50)
     with pytest.raises(ValidationError, match="too large"):
         services.attachment_add(actor=engineer, owner=claim, kind="photo", file=png())
     assert Attachment.objects.count() == 0

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from claims import services, workorders
+from claims import selectors, services, workorders
 from claims.models import WarrantyStatus
 from parts import services as parts_services
 from service.models import WorkOrder, WorkOrderJob, WorkOrderPart
@@ -88,7 +88,7 @@ def test_claim_from_a_real_delivered_work_order_passes_the_checks(issued_work_or
 
 
 def _parts_check(claim):
-    return next(result for result in services.run_automatic_checks(claim) if result.code == "parts_issued")
+    return next(result for result in selectors.run_automatic_checks(claim) if result.code == "parts_issued")
 
 
 def test_parts_check_reads_the_warehouse_ledger_not_the_planned_lines(

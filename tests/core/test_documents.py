@@ -75,7 +75,7 @@ def _documents(main: Dealership) -> dict:
     from orders.models import CustomerOrder
     from parts import services as parts_services
     from parts.models import Part, SalesOrder, StockCount, Warehouse
-    from service import services_loaners
+    from service import services as services_loaners
     from service.models import Appointment, Loaner, WorkOrder, WorkOrderJob, WorkOrderPart
 
     actor = UserFactory(username="doc_admin", role=roles.ADMINISTRATOR, dealership=[main], is_staff=True)

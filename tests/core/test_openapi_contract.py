@@ -77,8 +77,15 @@ def _parameter_names(operation: dict, location: str) -> set[str]:
 def test_dealership_parameter_on_every_scoped_read_and_header_on_every_scoped_write(openapi):
     """api_base.DealershipScopedMixin reads ?dealership= and X-Dealership; the schema declares them on every
     operation of such a view (sweep over the schema: the collections of the scoped viewsets)."""
-    scoped_collections = ["/api/orders/", "/api/customers/", "/api/vehicles/", "/api/call-events/",
-                          "/api/appointments/", "/api/work-orders/", "/api/warranty-claims/"]
+    scoped_collections = [
+        "/api/orders/",
+        "/api/customers/",
+        "/api/vehicles/",
+        "/api/call-events/",
+        "/api/appointments/",
+        "/api/work-orders/",
+        "/api/warranty-claims/",
+    ]
     for path in scoped_collections:
         assert "dealership" in _parameter_names(openapi["paths"][path]["get"], "query"), path
         if "post" in openapi["paths"][path]:  # call events are made by the order's status changes, not posted
@@ -145,7 +152,21 @@ def test_committed_schema_is_the_code_schema():
     call_command("spectacular", "--lang", "en", stdout=out)
     generated = yaml.safe_load(out.getvalue())
     committed = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
-    assert generated == committed, "docs/openapi.yaml is stale: run `make schema`"
+    stale = _differences(generated, committed)
+    assert not stale, f"docs/openapi.yaml is stale: run `make schema`; {stale}"
+
+
+def _differences(generated, committed, path: str = "") -> list[str]:
+    """The first places where the two schemas differ, to say what changed."""
+    if isinstance(generated, dict) and isinstance(committed, dict):
+        found = []
+        for key in sorted(set(generated) | set(committed), key=str):
+            if generated.get(key) != committed.get(key):
+                found += _differences(generated.get(key), committed.get(key), f"{path}/{key}")
+            if len(found) >= 10:
+                break
+        return found[:10]
+    return [f"{path}: code {generated!r} ≠ committed {committed!r}"]
 
 
 @pytest.mark.parametrize(

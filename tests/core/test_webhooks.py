@@ -149,7 +149,7 @@ def test_each_event_type_reaches_the_receiver_once_signed(
     from notifications import services as notification_services
     from notifications.models import CallEvent, CallKind
     from service import services as service_services
-    from service.confirmations import appointment_confirm
+    from service.services import appointment_confirm
     from tests.claims.test_goodwill import ready
     from tests.service.factories import WorkingHoursFactory
 

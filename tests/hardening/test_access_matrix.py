@@ -123,6 +123,7 @@ PAGES: dict[str, Page] = {
     "orders:place_batch": Page("orders.place_customerorder", "orders.place_customerorder"),
     "orders:receive_batch": Page("orders.receive_customerorder", "orders.receive_customerorder"),
     "orders:replenish": Page(get=None, post="orders.place_customerorder", obj="parts.LowStockAlert"),
+    "orders:kpis": Page("parts.view_stock_value_report"),  # issue 15 item 8: the directors' parts KPIs
     "orders:issue": Page(
         "orders.issue_customerorder",
         "orders.issue_customerorder",
@@ -154,6 +155,7 @@ PAGES: dict[str, Page] = {
     # parts warehouse
     "parts:part_list": Page("parts.view_part"),
     "parts:part_detail": Page("parts.view_part", obj="parts.Part"),
+    "parts:part_lookup": Page("parts.view_part", ok=400),  # issue 15 item 7: JSON for the scanner; no code is 400
     "parts:pick_parts": Page("parts.view_part"),  # issue 14 item 4
     "parts:abc_run": Page(None, "parts.run_abc_classification"),  # a button: GET is 403 for everybody
     "parts:dashboard": Page("parts.view_lowstockalert"),
@@ -567,6 +569,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
 API_SINGLE = {
     "/api/claims-kpi/": {"get": "claims.view_claims_kpi"},
     "/api/reports/call-compliance/": {"get": "notifications.view_call_compliance_report"},
+    "/api/reports/parts-kpis/": {"get": "parts.view_stock_value_report"},
     "/api/auth/token/": {"post": PUBLIC},
     "/api/public/complaints/": {"post": PUBLIC},
 }
@@ -681,7 +684,7 @@ def _complete_the_demo(main):
     from claims.models import Complaint, ComplaintStatus
     from dms.core.models import Vehicle
     from parts.models import Part
-    from service import services_loaners
+    from service import services as services_loaners
     from service.models import Appointment, Loaner, WorkOrder, WorkOrderJob, WorkOrderPart
 
     actor = UserFactory(username="m_setup", role=roles.ADMINISTRATOR, dealership=[main])

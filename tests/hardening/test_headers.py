@@ -144,8 +144,8 @@ def test_every_page_has_the_policy_no_inline_code_and_no_store(w, name):
 
 
 def _public_urls(w) -> list[str]:
-    from service.confirmations import reply_token
     from service.models import Appointment
+    from service.services import reply_token
 
     appointment = Appointment.objects.filter(dealership=w.main).order_by("pk").first()
     return [

@@ -126,7 +126,7 @@ def test_r28_abc_job_is_in_the_beat_schedule(settings):
 
 
 def test_parts_manager_role_gets_alerts_but_storekeeper_does_not(make_user, dealership):
-    from parts.services.stock import parts_manager_emails
+    from parts.selectors import parts_manager_emails
 
     pm = make_user(roles.PARTS_MANAGER, email="pm@example.com")
     make_user(roles.STOREKEEPER, email="sk@example.com")

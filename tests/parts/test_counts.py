@@ -82,7 +82,7 @@ def test_r26_variance_report_and_approval_by_head_of_parts_writes_adjustments(
         actor=storekeeper, count=count, entries=entries(count, A1=(8, "Недостача: бой"), B1=(5, "Пересорт"))
     )
     services.stock_count_submit(actor=storekeeper, count=count)
-    report = services.variance_report(count)
+    report = selectors.variance_report(count)
     assert [(r["line"].part.number, r["value"]) for r in report["shortages"]] == [("A1", Decimal("-200.00"))]
     assert [(r["line"].part.number, r["value"]) for r in report["surpluses"]] == [("B1", Decimal("50.00"))]
     with pytest.raises(PermissionDenied):

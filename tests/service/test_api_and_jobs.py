@@ -8,8 +8,9 @@ from django.core import mail
 from django.urls import reverse
 
 from dms.core import roles
-from service import confirmations, ical, pdf, services
+from service import ical, pdf, services
 from service.models import Appointment, AppointmentConfirmation, AppointmentStatus, WorkOrderStatus
+from service.services import confirmations
 from service.tasks import list_appointments_for_preparation, send_appointment_confirmations
 from tests.factories import CustomerFactory, VehicleFactory
 

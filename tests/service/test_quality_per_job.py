@@ -84,7 +84,7 @@ def test_failing_one_job_of_two_sends_back_only_that_job_and_rework_is_checked_a
     services.workorder_job_complete(actor=advisor, job=pads)
     services.workorder_submit_for_quality_check(actor=advisor, work_order=wo, technician="Петров")
     wo.refresh_from_db()
-    assert [j.pk for j in services.jobs_waiting_for_quality_check(wo)] == [pads.pk]
+    assert [j.pk for j in selectors.jobs_waiting_for_quality_check(wo)] == [pads.pk]
     text = selectors.workorder_next_step(wo)
     assert "Waiting for the quality check: «Колодки»." in text and "Passed already: «Масло»." in text
     with pytest.raises(ValidationError) as error:  # a passed job is not checked again

@@ -11,7 +11,9 @@ from dms.core import roles
 from dms.core.exceptions import ConflictError
 from dms.core.models import AuditEntry
 from orders.models import CustomerOrder
-from service import selectors, services, stock
+from parts import selectors as parts_selectors
+from parts import services as parts_services
+from service import selectors, services
 from service.models import AppointmentStatus, OdometerRollbackReport, WorkOrderJob, WorkOrderStatus
 from tests.factories import CustomerFactory, VehicleFactory
 
@@ -267,9 +269,11 @@ def test_r17_preparation_reserves_stock_and_orders_the_missing_part(
     missing.default_supplier.save()
     reserved_calls = []
     monkeypatch.setattr(
-        stock, "available", lambda *, dealership, part: Decimal("5") if part == in_stock else Decimal("0")
+        parts_selectors,
+        "stock_available",
+        lambda *, dealership, part: Decimal("5") if part == in_stock else Decimal("0"),
     )
-    monkeypatch.setattr(stock, "reserve", lambda **kw: reserved_calls.append(kw))
+    monkeypatch.setattr(parts_services, "stock_reserve", lambda **kw: reserved_calls.append(kw))
     wo = services.appointment_open_work_order(actor=booking_advisor, appointment=appointment)
     job = services.workorder_job_add(
         actor=booking_advisor, work_order=wo, description="Колодки", standard_hours=Decimal("1")

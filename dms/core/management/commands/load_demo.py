@@ -1,17 +1,23 @@
-"""Demo data to click through every page. Idempotent: running it again changes nothing that exists."""
+"""Demo data to click through every page. Idempotent: running it again changes nothing that exists.
+
+Core's own (dealerships, users, customers, vehicles) is here; each app adds its own from its ``demo.py``."""
 
 import contextlib
 import datetime
 import io
-from decimal import Decimal
+from importlib import import_module
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.core.management import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 
 from dms.core import roles, services
 from dms.core.models import Customer, DealerGroup, Dealership, StaffProfile, Vehicle
@@ -113,17 +119,6 @@ DEMO_CUSTOMERS = [
     ),
 ]
 
-DEMO_PARTS = [
-    ("04152-YZZA1", "Фильтр масляный", "890.00"),
-    ("17801-21050", "Фильтр воздушный", "1450.00"),
-    ("04465-02220", "Колодки тормозные передние", "6200.00"),
-    ("90919-01253", "Свеча зажигания", "1150.00"),
-    ("48510-09P20", "Амортизатор передний правый", "14300.00"),
-    ("16400-0T040", "Радиатор охлаждения", "27800.00"),
-    ("87139-0N010", "Фильтр салона", "1300.00"),
-    ("08880-83322", "Масло моторное 0W-20, 4 л", "4100.00"),
-]
-
 DEMO_REQUISITES = {
     "demo-moscow": {
         "legal_name": "Общество с ограниченной ответственностью «Демо Моторс Москва»",
@@ -166,8 +161,24 @@ def demo_logo(letters: str) -> ContentFile:
     return ContentFile(buffer.getvalue())
 
 
+def app_demo_loaders() -> list:
+    """Each installed project app's ``demo.load(users=..., dealership=...)``, in INSTALLED_APPS order (an app's
+    demo data may build on the apps before it: orders on parts). Found through the app registry, so dms/core names
+    no domain app (issue 13 item 5); third-party apps are not asked."""
+    return [
+        import_module(f"{app_config.name}.demo").load
+        for app_config in apps.get_app_configs()
+        if _is_project_app(app_config) and module_has_submodule(app_config.module, "demo")
+    ]
+
+
+def _is_project_app(app_config) -> bool:
+    path = Path(app_config.path)
+    return path.is_relative_to(settings.BASE_DIR) and "site-packages" not in path.parts
+
+
 class Command(BaseCommand):
-    help = "Create the demo dealership, users (password demo12345), customers, vehicles and parts."
+    help = "Create the demo dealerships, users (password demo12345), customers and vehicles, then each app's demo data."
 
     def handle(self, *args, **options):
         # The demo's flows send e-mails and SMS (emergency complaints, arrivals, low stock): keep them in memory so
@@ -181,130 +192,97 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _load(self) -> dict:
-        from django.contrib.auth.models import Permission
-
         roles.sync_roles(Group, Permission)
-        group, _ = DealerGroup.objects.get_or_create(name="Автогруппа «Демо»")
-        main, _ = Dealership.objects.get_or_create(
-            code="demo-moscow",
-            defaults={"group": group, "name": "Демо Моторс Москва", "time_zone": "Europe/Moscow", "order_prefix": "Ф"},
-        )
-        second, _ = Dealership.objects.get_or_create(
-            code="demo-kazan",
-            defaults={"group": group, "name": "Демо Моторс Казань", "time_zone": "Europe/Moscow", "order_prefix": "К"},
-        )
-        for dealership in (main, second):
-            # The requisites printed on customer documents (issue 16, item 4); valid checksums, fictitious company.
-            # Only empty fields are filled: what an administrator entered stays.
-            for name, value in DEMO_REQUISITES[dealership.code].items():
-                if not getattr(dealership, name):
-                    setattr(dealership, name, value)
-            if not dealership.logo:
-                dealership.logo.save(f"{dealership.code}.png", demo_logo("ДМ"), save=False)
-            dealership.full_clean()
-            dealership.save()
-        users = {}
-        for username, first, last, role in DEMO_USERS:
-            user, created = User.objects.get_or_create(
-                username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.example"},
-            )
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.is_staff = role == roles.ADMINISTRATOR
-                user.is_superuser = role == roles.ADMINISTRATOR
-                user.save()
-            user.groups.add(Group.objects.get(name=role))
-            profile, _ = StaffProfile.objects.get_or_create(user=user, defaults={"default_dealership": main})
-            profile.dealerships.add(main)
-            if role == roles.DIRECTOR:
-                profile.dealerships.add(second)
-            users[username] = user
-        admin = users["admin"]
-
-        self._load_customers(admin, main, users)
-        # A customer of the second dealership, to see that the dealerships stay apart.
-        other = Customer.objects.filter(dealership=second).first() or services.customer_create(
-            actor=admin, dealership=second, name="Гарипов Рустам", phone="+79031234599", preferred_channel="sms"
-        )
-        if not Vehicle.objects.filter(dealership=second).exists():
-            services.vehicle_create(
-                actor=admin, dealership=second, customer=other, vin="XW8ZZZ61ZHG123456", make="Škoda", model="Rapid"
-            )
-
-        self._load_parts(admin, main)
-        for hook in _extra_demo_loaders():
-            hook(users=users, dealership=main)
+        main, second = _dealerships()
+        users = _users(main, second)
+        _customers(users, main, second)
+        for load in app_demo_loaders():
+            load(users=users, dealership=main)
         return users
 
-    def _load_customers(self, admin, main, users) -> None:
-        this_year = timezone.localdate().year
-        for name, phone, email, channel, vin, make, model, age, plate in DEMO_CUSTOMERS:
-            year = this_year - age
-            customer = Customer.objects.filter(dealership=main, name=name).first()
-            if customer is None:
-                customer = services.customer_create(
-                    actor=admin,
-                    dealership=main,
-                    name=name,
-                    phone=phone,
-                    email=email,
-                    preferred_channel=channel,
-                    first_contact_channel="phone",
-                    lead_source="recommendation",
-                    assigned_manager=users["advisor"],
-                )
-            if not Vehicle.objects.filter(dealership=main, vin=vin).exists():
-                services.vehicle_create(
-                    actor=admin,
-                    dealership=main,
-                    customer=customer,
-                    vin=vin,
-                    make=make,
-                    model=model,
-                    year=year,
-                    plate=plate,
-                    mileage=15000 + year % 100 * 1000,
-                    warranty_start=datetime.date(year, 3, 1),
-                    warranty_end=datetime.date(year + 3, 3, 1),
-                    warranty_mileage_limit=100000,
-                )
 
-    def _load_parts(self, admin, dealership):
-        from parts import services as part_services
-        from parts.models import Part, Supplier
+def _dealerships() -> tuple[Dealership, Dealership]:
+    group, _ = DealerGroup.objects.get_or_create(name="Автогруппа «Демо»")
+    main, _ = Dealership.objects.get_or_create(
+        code="demo-moscow",
+        defaults={"group": group, "name": "Демо Моторс Москва", "time_zone": "Europe/Moscow", "order_prefix": "Ф"},
+    )
+    second, _ = Dealership.objects.get_or_create(
+        code="demo-kazan",
+        defaults={"group": group, "name": "Демо Моторс Казань", "time_zone": "Europe/Moscow", "order_prefix": "К"},
+    )
+    for dealership in (main, second):
+        # The requisites printed on customer documents (issue 16, item 4); valid checksums, fictitious company.
+        # Only empty fields are filled: what an administrator entered stays.
+        for name, value in DEMO_REQUISITES[dealership.code].items():
+            if not getattr(dealership, name):
+                setattr(dealership, name, value)
+        if not dealership.logo:
+            dealership.logo.save(f"{dealership.code}.png", demo_logo("ДМ"), save=False)
+        dealership.full_clean()
+        dealership.save()
+    return main, second
 
-        supplier = Supplier.objects.filter(dealership=dealership, name="Дистрибьютор ТМР").first()
-        if supplier is None:
-            supplier = part_services.supplier_create(
-                actor=admin, dealership=dealership, name="Дистрибьютор ТМР", code="TMR", delivery_days=7
+
+def _users(main: Dealership, second: Dealership) -> dict:
+    users = {}
+    for username, first, last, role in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.example"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.is_staff = role == roles.ADMINISTRATOR
+            user.is_superuser = role == roles.ADMINISTRATOR
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+        profile, _ = StaffProfile.objects.get_or_create(user=user, defaults={"default_dealership": main})
+        profile.dealerships.add(main)
+        if role == roles.DIRECTOR:
+            profile.dealerships.add(second)
+        users[username] = user
+    return users
+
+
+def _customers(users: dict, main: Dealership, second: Dealership) -> None:
+    admin = users["admin"]
+    this_year = timezone.localdate().year
+    for name, phone, email, channel, vin, make, model, age, plate in DEMO_CUSTOMERS:
+        year = this_year - age
+        customer = Customer.objects.filter(dealership=main, name=name).first()
+        if customer is None:
+            customer = services.customer_create(
+                actor=admin,
+                dealership=main,
+                name=name,
+                phone=phone,
+                email=email,
+                preferred_channel=channel,
+                first_contact_channel="phone",
+                lead_source="recommendation",
+                assigned_manager=users["advisor"],
             )
-        if not Supplier.objects.filter(dealership=dealership, name="Склад Япония").exists():
-            part_services.supplier_create(
-                actor=admin, dealership=dealership, name="Склад Япония", code="JP", delivery_days=21
+        if not Vehicle.objects.filter(dealership=main, vin=vin).exists():
+            services.vehicle_create(
+                actor=admin,
+                dealership=main,
+                customer=customer,
+                vin=vin,
+                make=make,
+                model=model,
+                year=year,
+                plate=plate,
+                mileage=15000 + year % 100 * 1000,
+                warranty_start=datetime.date(year, 3, 1),
+                warranty_end=datetime.date(year + 3, 3, 1),
+                warranty_mileage_limit=100000,
             )
-        for number, name, price in DEMO_PARTS:
-            if not Part.objects.filter(dealership=dealership, number=number).exists():
-                part_services.part_create(
-                    actor=admin,
-                    dealership=dealership,
-                    number=number,
-                    name=name,
-                    price=Decimal(price),
-                    default_supplier=supplier,
-                )
-
-
-def _extra_demo_loaders():
-    """Apps add demo data with a ``demo.load(users=..., dealership=...)`` function, found through the app registry in
-    INSTALLED_APPS order (parts before orders before service before claims: each builds on the ones before)."""
-    from importlib import import_module
-
-    from django.apps import apps
-    from django.utils.module_loading import module_has_submodule
-
-    return [
-        import_module(f"{config.name}.demo").load
-        for config in apps.get_app_configs()
-        if module_has_submodule(config.module, "demo")
-    ]
+    # A customer of the second dealership, to see that the dealerships stay apart.
+    other = Customer.objects.filter(dealership=second).first() or services.customer_create(
+        actor=admin, dealership=second, name="Гарипов Рустам", phone="+79031234599", preferred_channel="sms"
+    )
+    if not Vehicle.objects.filter(dealership=second).exists():
+        services.vehicle_create(
+            actor=admin, dealership=second, customer=other, vin="XW8ZZZ61ZHG123456", make="Škoda", model="Rapid"
+        )

@@ -8,17 +8,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel
+from notifications import services as notification_services
 
-from . import notify, scheduling
-from .models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
-from .service_helpers import _now, _transition
+from .. import scheduling, selectors
+from ..models import Appointment, AppointmentConfirmation, AppointmentStatus, ConfirmationStatus
+from .common import _now, _run
 
-CONFIRMATION_LEAD = datetime.timedelta(hours=24)
 REPLY_SALT = "service.appointment-reply"
 REPLY_MAX_AGE = 30 * 24 * 3600
 
@@ -38,16 +38,6 @@ def appointment_from_token(token: str) -> Appointment | None:
     except signing.BadSignature:
         return None
     return Appointment.objects.filter(pk=data.get("a")).select_related("dealership", "customer", "vehicle").first()
-
-
-def appointments_due_for_confirmation(*, now: datetime.datetime):
-    """Active appointments starting within the next 24 hours (exactly 24 h ahead included) not yet confirmed."""
-    return Appointment.objects.filter(
-        status=AppointmentStatus.BOOKED,
-        starts_at__gt=now,
-        starts_at__lte=now + CONFIRMATION_LEAD,
-        confirmation_sent_at__isnull=True,
-    )
 
 
 def _message(appointment: Appointment) -> tuple[str, str]:
@@ -75,7 +65,7 @@ def _deliver(confirmation_id: int) -> None:
     appointment = confirmation.appointment
     subject, body = _message(appointment)
     try:
-        result = notify.notify_customer(
+        delivery = notification_services.customer_notify(
             actor=None,
             customer=appointment.customer,
             subject=subject,
@@ -83,8 +73,8 @@ def _deliver(confirmation_id: int) -> None:
             reference=f"appointment:{appointment.pk}",
         )
     except Exception:  # noqa: BLE001 - a failed send becomes a call task, the advisor confirms by phone
-        result = notify.CALL
-    if result == notify.CALL:
+        delivery = None
+    if delivery is None:  # the customer is phoned instead
         AppointmentConfirmation.objects.filter(pk=confirmation_id).update(
             status=ConfirmationStatus.CALL_DUE, assigned_to_id=appointment.advisor_id
         )
@@ -98,7 +88,7 @@ def confirmation_send(
     appointment = Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
     if appointment.confirmation_sent_at is not None or appointment.status != AppointmentStatus.BOOKED:
         return None
-    channel = notify.channel_for(appointment.customer)
+    channel = appointment.customer.preferred_channel
     phone = channel == ContactChannel.PHONE
     confirmation = AppointmentConfirmation.objects.create(
         dealership_id=appointment.dealership_id,
@@ -115,7 +105,9 @@ def confirmation_send(
         instance=appointment,
         action="action",
         changes={"channel": channel},
-        message=_("confirmation call task for the advisor") if phone else _("confirmation sent"),
+        message=events.text(
+            gettext_noop("confirmation call task for the advisor") if phone else gettext_noop("confirmation sent")
+        ),
     )
     if not phone:
         transaction.on_commit(lambda: _deliver(confirmation.pk))
@@ -125,7 +117,7 @@ def confirmation_send(
 def confirmations_send_due(*, now: datetime.datetime | None = None) -> int:
     now = _now(now)
     count = 0
-    for appointment in appointments_due_for_confirmation(now=now).only("pk"):
+    for appointment in selectors.appointments_due_for_confirmation(now=now).only("pk"):
         if confirmation_send(appointment=appointment, now=now) is not None:
             count += 1
     return count
@@ -136,10 +128,15 @@ def appointment_confirm(*, actor, appointment: Appointment, via: str, now=None) 
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == AppointmentStatus.CONFIRMED:
         return appointment
-    if not can_proceed(appointment.confirm):
-        raise ConflictError(_("This appointment can no longer be confirmed."))
     appointment.confirmed_at = _now(now)
-    _transition(actor, appointment, "confirm", message=via, check_perm=False)
+    _run(
+        appointment,
+        "confirm",
+        actor=actor,
+        message=via,
+        check_perm=False,
+        not_allowed=_("This appointment can no longer be confirmed."),
+    )
     AppointmentConfirmation.objects.filter(appointment=appointment).update(
         status=ConfirmationStatus.CONFIRMED, answered_at=appointment.confirmed_at
     )
@@ -151,9 +148,14 @@ def appointment_request_reschedule(*, actor, appointment: Appointment, via: str,
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status == AppointmentStatus.RESCHEDULE:
         return appointment
-    if not can_proceed(appointment.ask_reschedule):
-        raise ConflictError(_("This appointment can no longer be moved from here; please call us."))
-    _transition(actor, appointment, "ask_reschedule", message=via, check_perm=False)
+    _run(
+        appointment,
+        "ask_reschedule",
+        actor=actor,
+        message=via,
+        check_perm=False,
+        not_allowed=_("This appointment can no longer be moved from here; please call us."),
+    )
     confirmation, _created = AppointmentConfirmation.objects.get_or_create(
         appointment=appointment,
         defaults={
@@ -208,5 +210,10 @@ def confirmation_call_record(*, actor, confirmation: AppointmentConfirmation, re
         return confirmation
     confirmation.status = ConfirmationStatus.UNREACHABLE
     confirmation.save()
-    events.record(actor=actor, instance=confirmation.appointment, action="action", message=_("customer not reached"))
+    events.record(
+        actor=actor,
+        instance=confirmation.appointment,
+        action="action",
+        message=events.text(gettext_noop("customer not reached")),
+    )
     return confirmation

@@ -10,12 +10,11 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
+from dms.core.transitions import audited_create, audited_update
+from dms.core.validation import check_owned
 
-from . import scheduling
-from .models import Appointment, Loaner, LoanerDay, LoanerReservation
-from .service_helpers import _check_owned
-
-__all__ = ["loaner_create", "loaner_update", "loaner_reserve", "loaner_reservation_cancel", "LOANER_FIELDS"]
+from .. import scheduling
+from ..models import Appointment, Loaner, LoanerDay, LoanerReservation
 
 LOANER_FIELDS = ("plate", "make", "model", "vin", "is_active", "notes")
 
@@ -30,24 +29,14 @@ def _check_loaner(loaner: Loaner) -> None:
 
 @transaction.atomic
 def loaner_create(*, actor, dealership: Dealership, **data: Any) -> Loaner:
-    loaner = Loaner(dealership=dealership, **{k: v for k, v in data.items() if k in LOANER_FIELDS})
-    _check_loaner(loaner)
-    loaner.save()
-    events.record_created(actor=actor, instance=loaner, fields=LOANER_FIELDS)
-    return loaner
+    return audited_create(
+        Loaner, actor=actor, data=data, allowed=LOANER_FIELDS, check=_check_loaner, dealership=dealership
+    )
 
 
 @transaction.atomic
 def loaner_update(*, actor, loaner: Loaner, data: dict[str, Any]) -> Loaner:
-    loaner = Loaner.objects.select_for_update().get(pk=loaner.pk)
-    before = events.snapshot(loaner, [k for k in data if k in LOANER_FIELDS])
-    for name, value in data.items():
-        if name in LOANER_FIELDS:
-            setattr(loaner, name, value)
-    _check_loaner(loaner)
-    loaner.save()
-    events.record_updated(actor=actor, instance=loaner, before=before)
-    return loaner
+    return audited_update(loaner, actor=actor, data=data, allowed=LOANER_FIELDS, check=_check_loaner)
 
 
 @transaction.atomic
@@ -62,7 +51,7 @@ def loaner_reserve(
 ) -> LoanerReservation:
     """Reserve a loaner for the appointment's dates (arrival to hand-over by default)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    _check_owned(appointment.dealership_id, loaner=loaner)
+    check_owned(appointment.dealership_id, loaner=loaner)
     if not appointment.is_active:
         raise ConflictError(_("The appointment is not active."))
     if not loaner.is_active:

@@ -1,89 +1,52 @@
 """Work orders: reception (R25, odometer rollback), preparation (R17), jobs and consent (R30), quality (R31)."""
 
 import datetime
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
+from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core import roles as core_roles
 from dms.core import services as core_services
 from dms.core.exceptions import ConflictError
-from dms.core.inputs import parse_id
 from dms.core.models import AuditAction, Customer, Dealership, Vehicle
-from dms.core.uploads import IMAGE_UPLOADS, validate_upload
+from dms.core.transitions import is_available
+from dms.core.validation import check_owned
 from dms.core.validators import ensure_vehicle_of_customer
+from parts import services as parts_services
+from parts.models import Reservation
 
-from . import notify, orders_link, scheduling, selectors, stock
-from .models import (
+from .. import selectors
+from ..models import (
     Appointment,
     AppointmentStatus,
     FuelLevel,
     JobKind,
     OdometerRollbackReport,
-    QualityCheck,
-    QualityChecklistItem,
-    QualityJobResult,
-    QualityPhoto,
     WorkOrder,
     WorkOrderJob,
     WorkOrderPart,
     WorkOrderRevision,
     WorkOrderStatus,
 )
-from .service_helpers import _check_owned, _check_staff, _now, _transition
-
-__all__ = [
-    "workorder_open",
-    "appointment_open_work_order",
-    "reception_check_in",
-    "workorder_record_reception",
-    "workorder_record_interview",
-    "workorder_job_add",
-    "workorder_job_remove",
-    "workorder_part_add",
-    "workorder_part_remove",
-    "workorder_consent_record",
-    "workorder_job_complete",
-    "workorder_start_diagnosis",
-    "workorder_start_repair",
-    "workorder_submit_for_quality_check",
-    "workorder_quality_check",
-    "JobQualityResult",
-    "jobs_waiting_for_quality_check",
-    "checklist_items_of",
-    "workorder_deliver",
-    "workorder_prepare_parts",
-    "preparation_mark_due",
-]
+from .common import _check_advisor, _lock_work_order, _now, _run
 
 User = get_user_model()
+
 EDITABLE_STATUSES = (
     WorkOrderStatus.OPENED,
     WorkOrderStatus.DIAGNOSIS,
     WorkOrderStatus.AWAITING_APPROVAL,
     WorkOrderStatus.IN_REPAIR,
 )
-
-
-def _lock(work_order: WorkOrder) -> WorkOrder:
-    return (
-        WorkOrder.objects.select_for_update().select_related("dealership", "vehicle", "customer").get(pk=work_order.pk)
-    )
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Opening and reception
-# --------------------------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -105,9 +68,9 @@ def workorder_open(
         errors["vehicle"] = _("This field is required.")
     if errors:
         raise ValidationError(errors)
-    _check_owned(dealership.pk, customer=customer, vehicle=vehicle, appointment=appointment)
+    check_owned(dealership.pk, customer=customer, vehicle=vehicle, appointment=appointment)
     ensure_vehicle_of_customer(customer=customer, vehicle=vehicle)  # R15
-    _check_staff(dealership.pk, "advisor", advisor, core_roles.SERVICE_ADVISOR)
+    _check_advisor(dealership.pk, advisor)
     work_order = WorkOrder.objects.create(
         dealership=dealership,
         appointment=appointment,
@@ -185,7 +148,7 @@ def workorder_record_reception(
 ) -> WorkOrder:
     """Arrival check-in: mileage (a lower reading is a possible rollback), fuel, damage, complaint; R25 prompt."""
     now = _now(now)
-    work_order = _lock(work_order)
+    work_order = _lock_work_order(work_order)
     if work_order.arrived_at is not None:
         raise ConflictError(_("The car has already been received on this work order."))
     if work_order.status != WorkOrderStatus.OPENED:
@@ -228,11 +191,13 @@ def workorder_record_reception(
         )
     work_order.save()
     _snapshot_revision(work_order, actor=actor, reason=_("Agreed with the customer at reception"))
-    events.record_updated(actor=actor, instance=work_order, before=before, message=_("car received"))
+    events.record_updated(
+        actor=actor, instance=work_order, before=before, message=events.text(gettext_noop("car received"))
+    )
     if work_order.appointment_id:
         appointment = Appointment.objects.select_for_update().get(pk=work_order.appointment_id)
         if appointment.status != AppointmentStatus.ARRIVED:
-            _transition(actor, appointment, "arrive", check_perm=False)
+            _run(appointment, "arrive", actor=actor, check_perm=False)
     return work_order
 
 
@@ -248,11 +213,7 @@ def reception_check_in(
     now: datetime.datetime | None = None,
 ) -> WorkOrder:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in (
-        AppointmentStatus.BOOKED,
-        AppointmentStatus.CONFIRMED,
-        AppointmentStatus.RESCHEDULE,
-    ):
+    if not is_available(appointment, "arrive"):
         raise ConflictError(_("Only a booked appointment can be checked in."))
     work_order = appointment_open_work_order(actor=actor, appointment=appointment)
     return workorder_record_reception(
@@ -268,7 +229,7 @@ def reception_check_in(
 
 @transaction.atomic
 def workorder_record_interview(*, actor, work_order: WorkOrder, notes: str, now=None) -> WorkOrder:
-    work_order = _lock(work_order)
+    work_order = _lock_work_order(work_order)
     if not (notes or "").strip():
         raise ValidationError({"interview_notes": _("Write down what the customer said in the interview.")})
     if work_order.interview_done_at is not None:
@@ -276,7 +237,12 @@ def workorder_record_interview(*, actor, work_order: WorkOrder, notes: str, now=
     work_order.interview_done_at = _now(now)
     work_order.interview_notes = notes
     work_order.save(update_fields=["interview_done_at", "interview_notes", "updated_at"])
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("interview recorded"))
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("interview recorded")),
+    )
     return work_order
 
 
@@ -340,7 +306,7 @@ def workorder_job_add(
     kind: JobKind | None = None,
 ) -> WorkOrderJob:
     """Add a job. Once diagnosis has started it is extra work: it waits for the customer's consent (R30)."""
-    work_order = _lock(work_order)
+    work_order = _lock_work_order(work_order)
     _check_editable(work_order)
     errors = {}
     if not (description or "").strip():
@@ -370,16 +336,25 @@ def workorder_job_add(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={"job": job.description, "hours": str(job.standard_hours), "extra": extra},
-        message=_("extra work added, awaiting the customer's consent") if extra else _("job added"),
+        message=events.text(
+            gettext_noop("extra work added, awaiting the customer's consent") if extra else gettext_noop("job added")
+        ),
     )
-    if extra and work_order.status in (WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.IN_REPAIR):
-        _transition(actor, work_order, "request_approval", message=_("extra work found"))
+    if extra and is_available(work_order, "request_approval"):
+        _run(work_order, "request_approval", actor=actor, message=events.text(gettext_noop("extra work found")))
     return job
 
 
 def _job_for_update(job: WorkOrderJob) -> tuple[WorkOrder, WorkOrderJob]:
-    work_order = _lock(job.work_order)
+    work_order = _lock_work_order(job.work_order)
     return work_order, WorkOrderJob.objects.select_for_update().get(pk=job.pk)
+
+
+def _release_reservation(*, actor, reservation_ref: str) -> None:
+    """Give a part line's reserved stock back to the warehouse (the line keeps the reservation's id)."""
+    reservation = Reservation.objects.filter(pk=reservation_ref).first() if reservation_ref else None
+    if reservation is not None:
+        parts_services.reservation_release(actor=actor, reservation=reservation)
 
 
 def _check_job_changeable(work_order: WorkOrder, job: WorkOrderJob) -> None:
@@ -400,8 +375,13 @@ def workorder_job_remove(*, actor, job: WorkOrderJob) -> None:
     work_order, job = _job_for_update(job)
     _check_job_changeable(work_order, job)
     for line in job.parts.all():
-        stock.release(actor=actor, reservation_ref=line.reservation_ref)
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("job removed: %s") % job)
+        _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("job removed: %(job)s"), job=job),
+    )
     job.delete()
 
 
@@ -411,7 +391,7 @@ def workorder_part_add(
 ) -> WorkOrderPart:
     work_order, job = _job_for_update(job)
     _check_job_changeable(work_order, job)
-    _check_owned(work_order.dealership_id, part=part)
+    check_owned(work_order.dealership_id, part=part)
     if quantity is None or Decimal(quantity) <= 0:
         raise ValidationError({"quantity": _("The quantity must be greater than zero.")})
     line = WorkOrderPart.objects.create(
@@ -422,7 +402,7 @@ def workorder_part_add(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={"part": str(part), "quantity": str(line.quantity)},
-        message=_("part added to %s") % job,
+        message=events.text(gettext_noop("part added to %(job)s"), job=job),
     )
     return line
 
@@ -431,8 +411,13 @@ def workorder_part_add(
 def workorder_part_remove(*, actor, line: WorkOrderPart) -> None:
     work_order, job = _job_for_update(line.job)
     _check_job_changeable(work_order, job)
-    stock.release(actor=actor, reservation_ref=line.reservation_ref)
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("part removed: %s") % line)
+    _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("part removed: %(line)s"), line=line),
+    )
     line.delete()
 
 
@@ -465,7 +450,7 @@ def workorder_consent_record(
     job.save()
     if not agreed:
         for line in job.parts.all():
-            stock.release(actor=actor, reservation_ref=line.reservation_ref)
+            _release_reservation(actor=actor, reservation_ref=line.reservation_ref)
     revision = _snapshot_revision(
         work_order,
         actor=actor,
@@ -476,7 +461,7 @@ def workorder_consent_record(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={"job": job.description, "consent": job.consent, "by": job.consent_by, "revision": revision.number},
-        message=_("customer's consent recorded"),
+        message=events.text(gettext_noop("customer's consent recorded")),
     )
     return job
 
@@ -492,7 +477,12 @@ def workorder_job_complete(*, actor, job: WorkOrderJob, now=None) -> WorkOrderJo
         raise ConflictError(_("This job is already done."))
     job.done_at = _now(now)
     job.save(update_fields=["done_at"])
-    events.record(actor=actor, instance=work_order, action=AuditAction.ACTION, message=_("job done: %s") % job)
+    events.record(
+        actor=actor,
+        instance=work_order,
+        action=AuditAction.ACTION,
+        message=events.text(gettext_noop("job done: %(job)s"), job=job),
+    )
     return job
 
 
@@ -503,21 +493,21 @@ def workorder_job_complete(*, actor, job: WorkOrderJob, now=None) -> WorkOrderJo
 
 @transaction.atomic
 def workorder_start_diagnosis(*, actor, work_order: WorkOrder) -> WorkOrder:
-    work_order = _lock(work_order)
+    work_order = _lock_work_order(work_order)
     if work_order.status == WorkOrderStatus.OPENED and work_order.arrived_at is None:
         raise ConflictError(_("Record the car's reception (mileage, fuel, damage) before diagnosis."))
-    return _transition(actor, work_order, "start_diagnosis")
+    return _run(work_order, "start_diagnosis", actor=actor)
 
 
 @transaction.atomic
 def workorder_start_repair(*, actor, work_order: WorkOrder) -> WorkOrder:
-    work_order = _lock(work_order)
-    if work_order.status in (WorkOrderStatus.DIAGNOSIS, WorkOrderStatus.AWAITING_APPROVAL):
+    work_order = _lock_work_order(work_order)
+    if is_available(work_order, "start_repair"):
         if work_order.has_pending_consent():
             raise ConflictError(_("Extra work is waiting for the customer's consent; record the answer first."))  # R30
         if not work_order.has_jobs():
             raise ValidationError({"jobs": _("Add at least one job before the repair.")})
-    return _transition(actor, work_order, "start_repair")
+    return _run(work_order, "start_repair", actor=actor)
 
 
 @transaction.atomic
@@ -525,9 +515,9 @@ def workorder_submit_for_quality_check(
     *, actor, work_order: WorkOrder, technician: str, notes: str = "", now=None
 ) -> WorkOrder:
     """R31: the technician's self-check comes first; then the car goes to the inspector."""
-    work_order = _lock(work_order)
-    if work_order.status != WorkOrderStatus.IN_REPAIR:
-        return _transition(actor, work_order, "submit_for_quality_check")
+    work_order = _lock_work_order(work_order)
+    if not is_available(work_order, "submit_for_quality_check"):
+        return _run(work_order, "submit_for_quality_check", actor=actor)
     if work_order.has_pending_consent():
         raise ConflictError(_("Extra work is waiting for the customer's consent."))  # R30
     if work_order.has_unfinished_jobs():
@@ -537,308 +527,25 @@ def workorder_submit_for_quality_check(
     work_order.technician = technician.strip()
     work_order.self_check_at = _now(now)
     work_order.self_check_notes = notes
-    return _transition(actor, work_order, "submit_for_quality_check", message=_("self-check done by %s") % technician)
-
-
-@dataclass(frozen=True)
-class JobQualityResult:
-    """The inspector's result for one job (R31, issue 14 item 6)."""
-
-    job: WorkOrderJob
-    passed: bool
-    comment: str = ""
-    ticked_items: list[QualityChecklistItem] = field(default_factory=list)
-    photos: list[Any] = field(default_factory=list)
-
-
-def jobs_waiting_for_quality_check(work_order: WorkOrder) -> list[WorkOrderJob]:
-    """The agreed jobs that have not passed yet: after a rework only the failed jobs (issue 14 item 6)."""
-    return [job for job in work_order.doable_jobs() if job.quality_status != WorkOrderJob.QualityStatus.PASSED]
-
-
-def checklist_items_of(
-    job: WorkOrderJob, item_ids: list, *, field: str = "checklist_items"
-) -> list[QualityChecklistItem]:
-    """The checklist items ``item_ids`` names, each one of the job's kind; an unknown id is a 400, never dropped."""
-    wanted = [parse_id(item_id) if not isinstance(item_id, int) else item_id for item_id in item_ids]
-    found = {
-        item.pk: item
-        for item in QualityChecklistItem.objects.filter(kind_id=job.kind_id, pk__in=[i for i in wanted if i])
-    }
-    if job.kind_id is None or any(item_id not in found for item_id in wanted):
-        if wanted:
-            raise ValidationError({field: _("%(job)s: a checklist item of another kind of job.") % {"job": job}})
-    return [found[item_id] for item_id in wanted]
-
-
-def _check_job_result(result: JobQualityResult, errors: list[str]) -> None:
-    job = result.job
-    items = list(job.kind.checklist.filter(active=True)) if job.kind_id else []
-    item_ids = {item.pk for item in items}
-    ticked = {item.pk for item in result.ticked_items}
-    if not ticked <= item_ids:
-        errors.append(_("%(job)s: a checklist item of another kind of job.") % {"job": job})
-    if not result.passed and not (result.comment or "").strip():
-        errors.append(_("%(job)s: describe what must be redone.") % {"job": job})
-    if result.passed and item_ids - ticked:
-        missing = ", ".join(item.text for item in items if item.pk not in ticked)
-        errors.append(
-            _("%(job)s: tick every checklist item (%(items)s) or fail the job.") % {"job": job, "items": missing}
-        )
-
-
-@transaction.atomic
-def workorder_quality_check(
-    *,
-    actor,
-    work_order: WorkOrder,
-    passed: bool | None = None,
-    checked_jobs: list[WorkOrderJob] | None = None,
-    results: list[JobQualityResult] | None = None,
-    notes: str = "",
-    now=None,
-) -> QualityCheck:
-    """R31: the inspector passes or fails EACH job (issue 14 item 6) against its kind's checklist; a full inspection
-    when a job waiting for the check is important. Only the failed jobs go back for rework; passed jobs stay passed,
-    and the next check covers only the jobs that have not passed yet.
-
-    ``passed`` + ``checked_jobs`` is the earlier form (one result for all ticked jobs, ``notes`` as their comment)."""
-    work_order = _lock(work_order)
-    if not actor.has_perm("service.qc_workorder"):
-        raise PermissionDenied
-    # The FSM says whether the check is possible now (no source states repeated here).
-    if not can_proceed(work_order.pass_quality_check):
-        raise ConflictError(_("The work order is not waiting for the quality check."))
-    legacy = results is None
-    if legacy:
-        results = [JobQualityResult(job=job, passed=bool(passed), comment=notes) for job in checked_jobs or []]
-    due = jobs_waiting_for_quality_check(work_order)
-    due_ids = {job.pk for job in due}
-    checked_ids = [r.job.pk for r in results]
-    if len(set(checked_ids)) != len(checked_ids):
-        raise ValidationError({"results": _("Each job is checked once.")})
-    if not set(checked_ids) <= due_ids:
-        raise ValidationError({"checked_jobs": _("Unknown job, or a job that has already passed.")})
-    full = any(job.is_important for job in due)
-    if full and set(checked_ids) != due_ids:
-        raise ValidationError(
-            {"checked_jobs": _("The work order has important jobs: a full inspection checks every job.")}
-        )
-    if not checked_ids:
-        raise ValidationError({"checked_jobs": _("Tick the jobs you inspected.")})
-    if legacy and not passed and not (notes or "").strip():
-        raise ValidationError({"notes": _("Describe what must be redone.")})
-    errors: list[str] = []
-    for result in results:
-        _check_job_result(result, errors)
-    if errors:
-        raise ValidationError({"results": errors})
-    photo_types = {
-        id(photo): validate_upload(photo, allowed=IMAGE_UPLOADS, field="photos")
-        for result in results
-        for photo in result.photos
-    }
-    failed = [r for r in results if not r.passed]
-    check = QualityCheck.objects.create(
-        work_order=work_order, inspector=actor, passed=not failed, full_inspection=full, notes=notes
+    return _run(
+        work_order,
+        "submit_for_quality_check",
+        actor=actor,
+        message=events.text(gettext_noop("self-check done by %(technician)s"), technician=technician),
     )
-    check.checked_jobs.set(checked_ids)
-    for result in results:
-        row = QualityJobResult.objects.create(
-            quality_check=check, job=result.job, passed=result.passed, comment=(result.comment or "").strip()
-        )
-        row.ticked_items.set(result.ticked_items)
-        for photo in result.photos:
-            original = (getattr(photo, "name", "") or "photo").rsplit("/", 1)[-1][:200]
-            stored = QualityPhoto(
-                result=row, original_name=original, content_type=photo_types[id(photo)], size=photo.size
-            )
-            stored.file.save(original, photo, save=False)
-            stored.save()
-    failed_ids = [r.job.pk for r in failed]
-    # A spot check (no important job) passes the jobs not ticked as well: nothing was found against them.
-    WorkOrderJob.objects.filter(pk__in=due_ids - set(failed_ids)).update(
-        quality_status=WorkOrderJob.QualityStatus.PASSED
-    )
-    if not failed:
-        _transition(actor, work_order, "pass_quality_check", message=notes)
-    else:
-        # Rework: only the failed jobs are redone (and self-checked again); passed jobs stay passed.
-        WorkOrderJob.objects.filter(pk__in=failed_ids).update(
-            done_at=None, quality_status=WorkOrderJob.QualityStatus.REWORK
-        )
-        work_order.rework_count += 1
-        work_order.self_check_at = None
-        names = ", ".join(r.job.description for r in failed)
-        _transition(actor, work_order, "fail_quality_check", message=notes or _("rework: %s") % names)
-    return check
 
 
 @transaction.atomic
 def workorder_deliver(*, actor, work_order: WorkOrder, signed_by: str, now=None) -> WorkOrder:
     """R31: delivery is signed by the customer (name and time)."""
-    work_order = _lock(work_order)
-    if work_order.status == WorkOrderStatus.READY and not (signed_by or "").strip():
+    work_order = _lock_work_order(work_order)
+    if is_available(work_order, "deliver") and not (signed_by or "").strip():
         raise ValidationError({"signed_by": _("The customer signs for the delivery: enter their name.")})
     work_order.signed_by = (signed_by or "").strip()
     work_order.delivered_at = _now(now)
-    return _transition(actor, work_order, "deliver", message=_("signed by %s") % work_order.signed_by)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Preparation (R17)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _parts_eta(lines: list[WorkOrderPart], today: datetime.date) -> datetime.date:
-    days = max((line.part.default_supplier.delivery_days if line.part.default_supplier else 7) for line in lines)
-    return today + datetime.timedelta(days=days)
-
-
-def _warn_missing_parts(appointment_id: int, eta: datetime.date, actor_id: int | None) -> None:
-    appointment = Appointment.objects.select_related("customer", "dealership").get(pk=appointment_id)
-    actor = User.objects.filter(pk=actor_id).first()
-    tz = appointment.dealership.tz
-    result = notify.notify_customer(
+    return _run(
+        work_order,
+        "deliver",
         actor=actor,
-        customer=appointment.customer,
-        subject=_("Your service appointment: parts are on order"),
-        body=_(
-            "%(dealership)s: some parts for your visit on %(date)s are not in stock yet; we expect them by %(eta)s. "
-            "We will call you to agree a new time if needed."
-        )
-        % {
-            "dealership": appointment.dealership.name,
-            "date": scheduling.local(appointment.starts_at, tz).strftime("%d.%m.%Y %H:%M"),
-            "eta": eta.strftime("%d.%m.%Y"),
-        },
-        reference=f"appointment:{appointment.pk}:parts",
+        message=events.text(gettext_noop("signed by %(signed_by)s"), signed_by=work_order.signed_by),
     )
-    if result == notify.SENT:
-        Appointment.objects.filter(pk=appointment_id).update(parts_warning_sent_at=timezone.now())
-
-
-@transaction.atomic
-def workorder_prepare_parts(
-    *, actor, work_order: WorkOrder, order_kind: str = "commercial", now: datetime.datetime | None = None
-) -> dict[str, Any]:
-    """R17: check each needed part, reserve what is in stock, order what is missing, warn the customer if late."""
-    now = _now(now)
-    work_order = _lock(work_order)
-    if order_kind not in ("commercial", "warranty"):
-        raise ValidationError({"order_kind": _("Choose warranty or commercial.")})
-    if work_order.status in (WorkOrderStatus.READY, WorkOrderStatus.DELIVERED):
-        raise ConflictError(_("The work order is already finished."))
-    lines = list(
-        WorkOrderPart.objects.select_for_update(of=("self",))
-        .filter(job__work_order=work_order, job__consent__in=WorkOrderJob.DOABLE)
-        .select_related("part__default_supplier")
-    )
-    if not lines:
-        raise ValidationError({"parts": _("Add the parts the job needs first.")})
-    reference = f"{work_order.number}"
-    reserved, missing = [], []
-    for line in lines:
-        need = line.quantity - line.reserved_quantity - line.ordered_quantity
-        if need <= 0:
-            continue
-        on_hand = stock.available(dealership=work_order.dealership, part=line.part)
-        take = min(need, on_hand) if on_hand > 0 else Decimal("0")
-        if take > 0:
-            reservation = stock.reserve(
-                actor=actor, dealership=work_order.dealership, part=line.part, quantity=take, reference=reference
-            )
-            line.reserved_quantity += take
-            if reservation is not None:
-                line.reservation_ref = str(reservation.pk)
-            reserved.append((line, take))
-        if need - take > 0:
-            missing.append((line, need - take))
-    order = None
-    if missing:
-        order = orders_link.create_customer_order(
-            actor=actor,
-            dealership=work_order.dealership,
-            customer=work_order.customer,
-            vehicle=work_order.vehicle,
-            kind=order_kind,
-            lines=[{"part": line.part, "quantity": qty} for line, qty in missing],
-            comment=_("Preparation of work order %(number)s") % {"number": work_order.number},
-        )
-        for line, qty in missing:
-            line.ordered_quantity += qty
-        work_order.customer_order = order
-    for line in {id(line): line for line, _q in reserved + missing}.values():
-        line.save(update_fields=["reserved_quantity", "ordered_quantity", "reservation_ref"])
-    work_order.save()
-    appointment = work_order.appointment
-    if appointment is not None:
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        appointment.prepared_at = now
-        update = ["prepared_at", "updated_at"]
-        if order is not None:
-            appointment.customer_order = order
-            update.append("customer_order")
-        appointment.save(update_fields=update)
-        if missing:
-            eta = _parts_eta([line for line, _q in missing], timezone.localtime(now, work_order.dealership.tz).date())
-            arrival = scheduling.local(appointment.starts_at, work_order.dealership.tz).date()
-            if eta > arrival:
-                actor_id = getattr(actor, "pk", None)
-                transaction.on_commit(lambda: _warn_missing_parts(appointment.pk, eta, actor_id))
-    events.record(
-        actor=actor,
-        instance=work_order,
-        action=AuditAction.ACTION,
-        changes={
-            "reserved": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in reserved),
-            "ordered": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in missing),
-            "customer_order": str(order) if order else "",
-        },
-        message=_("parts prepared"),
-    )
-    return {"reserved": reserved, "missing": missing, "order": order}
-
-
-def _email_preparation_list(advisor_id: int, lines: list[str]) -> None:
-    advisor = User.objects.filter(pk=advisor_id).first()
-    if advisor is None or not advisor.email:
-        return
-    send_mail(
-        _("Appointments to prepare"),
-        _("Prepare these arrivals: open the work order, check and reserve parts, order what is missing.")  # R17
-        + "\n\n"
-        + "\n".join(lines),
-        settings.DEFAULT_FROM_EMAIL,
-        [advisor.email],
-    )
-
-
-@transaction.atomic
-def preparation_mark_due(*, now: datetime.datetime | None = None) -> int:
-    """R17 beat job: arrivals 48 h and 24 h ahead that are not prepared are listed for their advisors."""
-    now = _now(now)
-    due = (
-        Appointment.objects.select_for_update(of=("self",))
-        .filter(
-            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE],
-            starts_at__gt=now,
-            starts_at__lte=now + datetime.timedelta(hours=48),
-            prepared_at__isnull=True,
-        )
-        .select_related("customer", "vehicle", "dealership")
-    )
-    by_advisor: dict[int, list[str]] = {}
-    for appointment in due:
-        stage = "24h" if appointment.starts_at - now <= datetime.timedelta(hours=24) else "48h"
-        if appointment.preparation_stage == stage:
-            continue
-        appointment.preparation_stage = stage
-        appointment.save(update_fields=["preparation_stage", "updated_at"])
-        local = scheduling.local(appointment.starts_at, appointment.dealership.tz)
-        by_advisor.setdefault(appointment.advisor_id, []).append(
-            f"{local:%d.%m %H:%M} [{stage}] {appointment.customer.name}, {appointment.vehicle}: {appointment.reason}"
-        )
-    for advisor_id, lines in by_advisor.items():
-        transaction.on_commit(lambda a=advisor_id, ls=lines: _email_preparation_list(a, ls))
-    return sum(len(v) for v in by_advisor.values())
