@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from dms.core.models import Dealership, StaffProfile, Vehicle
+from dms.core.models import StaffProfile, Vehicle
 
 from . import services, workorders
 from .models import ClaimsSettings, Complaint, GoodwillClaim, WarrantyClaim
@@ -161,15 +161,6 @@ def load(*, users, dealership) -> None:
     # Warranty claims at every stage, from the delivered work orders' jobs (service demo) on cars in warranty.
     if not WarrantyClaim.objects.filter(dealership=dealership).exists():
         _warranty_claims(users=users, external=external, dealership=dealership, today=today)
-    # The second dealership has its own complaint (the dealerships stay apart).
-    second = Dealership.objects.filter(group_id=dealership.group_id).exclude(pk=dealership.pk).order_by("pk").first()
-    if second is not None and not Complaint.objects.filter(dealership=second).exists():
-        services.complaint_register_public(
-            dealership=second,
-            name="Рустам",
-            phone="+79031234599",
-            description="Долго ждал выдачи автомобиля после ТО, никто не позвонил.",
-        )
 
 
 # The stage each demo claim is left at, in the order of the delivered jobs; the submitted stage passes straight on

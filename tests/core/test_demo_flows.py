@@ -113,4 +113,3 @@ def test_loaner_recall_low_stock_and_the_second_dealership(demo):
     kazan = Dealership.objects.get(code="demo-kazan")
     assert Customer.objects.filter(dealership=kazan).exists()
     assert Vehicle.objects.filter(dealership=kazan).exists()
-    assert Complaint.objects.filter(dealership=kazan).exists()
