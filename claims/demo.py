@@ -47,7 +47,7 @@ def _complaint(description, **kwargs):
 
 def load(*, users, dealership) -> None:
     advisor, engineer = users["advisor"], users["warranty"]
-    _external_users(dealership)
+    external = _external_users(dealership)
     ClaimsSettings.objects.get_or_create(
         dealership=dealership,
         defaults={
@@ -158,22 +158,56 @@ def load(*, users, dealership) -> None:
             fmc_terms="Запчасти 100%, работа 50%",
             fmc_max_amount=Decimal("85000"),
         )
-    # Warranty claims need delivered work orders (service app); draft one when there are any.
+    # Warranty claims at every stage, from the delivered work orders' jobs (service demo) on cars in warranty.
     if not WarrantyClaim.objects.filter(dealership=dealership).exists():
-        for work_order in workorders.work_orders_for_dealership(dealership_id=dealership.pk, limit=20):
-            if work_order.delivered and work_order.jobs and work_order.parts_issued:
-                from parts.models import Part
+        _warranty_claims(users=users, external=external, dealership=dealership, today=today)
 
-                part = Part.objects.filter(pk=next(iter(work_order.parts_issued))).first()
-                services.warranty_claim_create(
-                    actor=engineer,
-                    dealership=dealership,
-                    work_order_id=work_order.id,
-                    job_id=work_order.jobs[0].id,
-                    failure_date=today - datetime.timedelta(days=3),
-                    failure_code="P0171",
-                    causal_part=part,
-                    description="Демонстрационная рекламация по выданному заказ-наряду.",
-                    parts=[{"part": part, "quantity": 1}],
-                )
-                break
+
+# The stage each demo claim is left at, in the order of the delivered jobs; the submitted stage passes straight on
+# to «Проверена системой» (R22: the automatic check runs at submission).
+CLAIM_STAGES = ["draft", "auto_checked", "fmc_confirmed", "confirmed", "paid", "returned", "rejected"]
+CAUSAL_PARTS = ["04465-02220", "90919-01253", "90919-01253", "87139-0N010", "48510-09P20", "16400-0T040", "04152-YZZA1"]
+
+
+def _warranty_claims(*, users, external, dealership, today) -> None:
+    from parts.models import Part
+
+    engineer, fmc, department = users["warranty"], external["fmc"], external["claimsdept"]
+    jobs = [
+        (work_order, job)
+        for work_order in reversed(workorders.work_orders_for_dealership(dealership_id=dealership.pk, limit=50))
+        if work_order.delivered
+        for job in work_order.jobs
+    ]
+    for (work_order, job), stage, number in zip(jobs, CLAIM_STAGES, CAUSAL_PARTS, strict=False):
+        claim = services.warranty_claim_create(
+            actor=engineer,
+            dealership=dealership,
+            work_order_id=work_order.id,
+            job_id=job.id,
+            failure_date=today - datetime.timedelta(days=8),
+            failure_code="P0171" if stage != "rejected" else "B1000",
+            causal_part=Part.objects.filter(dealership=dealership, number=number).first(),
+            description=f"{job.description}: неисправность подтверждена диагностикой, деталь заменена.",
+        )
+        if stage == "draft":
+            continue
+        claim = services.warranty_claim_submit(actor=engineer, claim=claim)
+        if stage == "returned":
+            services.warranty_claim_return(actor=fmc, claim=claim, reason="Приложите фото повреждённой детали")
+            continue
+        if stage == "rejected":
+            services.warranty_claim_reject(
+                actor=fmc, claim=claim, reason="Повреждение внешнего характера", part_instruction="scrap"
+            )
+            continue
+        if stage == "auto_checked":
+            continue
+        claim = services.warranty_claim_fmc_confirm(actor=fmc, claim=claim)
+        if stage == "fmc_confirmed":
+            continue
+        claim = services.warranty_claim_claims_confirm(actor=department, claim=claim, part_instruction="return")
+        if stage == "paid":
+            services.warranty_claim_record_payment(
+                actor=engineer, claim=claim, amount=claim.approved_amount, reference=f"ПП-{claim.number}"
+            )

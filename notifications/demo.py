@@ -5,17 +5,18 @@ import datetime
 from django.utils import timezone
 
 from dms.core.models import Customer
+from orders import services as order_services
+from orders.models import CustomerOrder
+from parts.models import Part, Supplier
 
 from . import services
-from .models import CallEvent, CallStatus
+from .models import CallEvent, CallKind, CallOutcome, CallStatus
+from .services import local_today
 
 DEMO_MARK = "[demo: call-backs]"
 
 
 def _orders(*, users, dealership, now):
-    from orders import services as order_services
-    from parts.models import Part, Supplier
-
     advisor, parts = users["advisor"], users["parts"]
     part = Part.objects.filter(dealership=dealership).order_by("id").first()
     supplier = Supplier.objects.filter(dealership=dealership).order_by("id").first()
@@ -28,7 +29,7 @@ def _orders(*, users, dealership, now):
         ("warranty", 6, 5, 0, True),  # R10: the repair task today, the arrival call within 3 days
         ("commercial", 14, 5, 9, False),  # R7: due 2 days ago — overdue
         ("warranty", 5, 20, None, False),  # R3: interim ETA calls every 3 days
-        ("commercial", 40, 5, 31, False),  # not collected 30 days after arrival: a call every day
+        ("commercial", 45, 5, 38, False),  # not collected 30 days after arrival: a call every day (all week)
     ]
     for (kind, placed_ago, eta, received_ago, lot), customer in zip(plans, customers, strict=True):
         vehicle = customer.vehicles.first()
@@ -61,26 +62,57 @@ def _orders(*, users, dealership, now):
 
 
 def load(*, users, dealership) -> None:
-    from orders.models import CustomerOrder
-
     now = timezone.now()
-    # The orders app's demo (loaded first) brings its own orders; only without them do we make ours.
-    if not CustomerOrder.objects.filter(dealership=dealership).exists():
+    # Our own orders, placed and received so that calls fall due on each day of the past week (on top of the orders
+    # app's demo orders, whose timeline brings few calls): made once, recognised by their comment.
+    if not CustomerOrder.objects.filter(dealership=dealership, comment=DEMO_MARK).exists():
         _orders(users=users, dealership=dealership, now=now)
+    today = local_today(dealership, now)
+    if not CallEvent.objects.filter(dealership=dealership, status=CallStatus.DONE, due_date__lt=today).exists():
+        _last_week(dealership=dealership, now=now, today=today)
     services.call_events_generate(now=now)
-    # One recorded result, so the order list, the history and the report have something to show.
-    if not CallEvent.objects.filter(dealership=dealership, status=CallStatus.DONE).exists():
+    # One recorded result today, so the order list, the history and the report have something fresh to show.
+    if not CallEvent.objects.filter(dealership=dealership, status=CallStatus.DONE, completed_on=today).exists():
         event = (
-            CallEvent.objects.filter(dealership=dealership, status=CallStatus.OPEN)
-            .exclude(kind="lot_repair")
+            CallEvent.objects.filter(dealership=dealership, status=CallStatus.OPEN, due_date__gte=today)
+            .exclude(kind=CallKind.LOT_REPAIR)
             .order_by("due_date", "id")
             .first()
         )
         if event is not None:
             services.call_event_complete(
-                actor=event.assignee,
-                event=event,
-                outcome="unreachable",
-                comment="Не берёт трубку",
-                now=now,
+                actor=event.assignee, event=event, outcome="unreachable", comment="Не берёт трубку", now=now
             )
+
+
+# R14: what became of the calls due last week — in turn made on the day, a day late, never made.
+WEEK_RESULTS = ("on_time", "late", "missed")
+
+
+def _last_week(*, dealership, now, today) -> None:
+    """A week of call-backs as the generator would have made them day by day, and the advisors' results, so the
+    compliance report has on-time, late and missed rows (issue 14 item 7)."""
+    day = datetime.timedelta(days=1)
+    for days_ago in range(7, 0, -1):
+        services.call_events_generate(now=now - days_ago * day, notify=False)
+    due = (
+        CallEvent.objects.filter(
+            dealership=dealership, status=CallStatus.OPEN, due_date__gte=today - 7 * day, due_date__lt=today
+        )
+        .exclude(kind=CallKind.LOT_REPAIR)
+        .select_related("assignee")
+        .order_by("due_date", "id")
+    )
+    for index, event in enumerate(list(due)):
+        result = WEEK_RESULTS[index % len(WEEK_RESULTS)]
+        if result == "missed":
+            continue
+        late = result == "late"
+        called = datetime.datetime.combine(event.due_date + day * late, datetime.time(12), tzinfo=dealership.tz)
+        services.call_event_complete(
+            actor=event.assignee,
+            event=event,
+            outcome=CallOutcome.REACHED if not late else CallOutcome.NO_ANSWER_LEFT_MESSAGE,
+            comment="Клиент в курсе сроков" if not late else "Перезвонили на следующий день",
+            now=min(called, now),
+        )

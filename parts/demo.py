@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import Part, StockMovement, Supplier, SupplierPrice
+from .models import LowStockAlert, Part, StockBalance, StockMovement, Supplier, SupplierPrice
 from .selectors import purchase_price
-from .services import part_create, stock_receive, supplier_create, supplier_price_create
+from .services import balance_update, part_create, stock_receive, supplier_create, supplier_price_create
 
 # Supplier name → (code, delivery days); the first is every demo part's default supplier.
 DEMO_SUPPLIERS = {"Дистрибьютор ТМР": ("TMR", 7), "Склад Япония": ("JP", 21)}
@@ -42,11 +42,22 @@ PURCHASE_SHARE = {"TMR": Decimal("0.75"), "JP": Decimal("0.70")}
 PRICE_RISE = {"04465-02220": Decimal("0.775"), "08880-83322": Decimal("0.78")}  # TMR's newer price, share of selling
 
 
+# R27: the cabin filter's alert level is above the one on the shelf, so the demo has an open low-stock alert.
+LOW_STOCK = ("87139-0N010", Decimal("4"))
+
+
 def load(*, users, dealership) -> None:
     _load_catalogue(admin=users["admin"], dealership=dealership)
     _load_supplier_prices(users=users, dealership=dealership)
-    if StockMovement.objects.filter(dealership=dealership, reference=DEMO_REFERENCE).exists():
-        return
+    if not StockMovement.objects.filter(dealership=dealership, reference=DEMO_REFERENCE).exists():
+        _load_opening_stock(users=users, dealership=dealership)
+    number, level = LOW_STOCK
+    balance = StockBalance.objects.filter(dealership=dealership, part__number=number).first()
+    if balance is not None and not LowStockAlert.objects.filter(dealership=dealership).exists():
+        balance_update(actor=users.get("parts") or users["admin"], balance=balance, data={"alert_level": level})
+
+
+def _load_opening_stock(*, users, dealership) -> None:
     storekeeper = users.get("storekeeper") or users["admin"]
     for part in Part.objects.filter(dealership=dealership, number__in=OPENING_STOCK):
         stock_receive(

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.functional import Promise
 
-from . import webhooks
+from . import outbox
 from .formatting import Money
 from .models import AuditAction, AuditEntry
 
@@ -88,7 +88,7 @@ def record(
         message_params=params,
     )
     # Issue 16 item 5: the change's webhook events go to the outbox here, in the same transaction as the change.
-    webhooks.emit_for_audit(entry, instance)
+    outbox.emit_for_audit(entry, instance)
     return entry
 
 
