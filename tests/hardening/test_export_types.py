@@ -276,8 +276,8 @@ def _check_against_the_database(w, name, query, rows: list[list], as_value) -> N
                 assert got == wanted and isinstance(got, int), (column, got, wanted)
             else:
                 assert Decimal(str(got)) == Decimal(str(wanted)), (column, got, wanted)
-    if key.startswith("cost_"):
-        assert Decimal("12345.67") in [row[2] for row in values]
+    if key.startswith("cost_"):  # the claim given 12 345,67 (the demo may add more claims of the same model)
+        assert max(row[2] for row in values) >= Decimal("12345.67")
 
 
 class CsvValue:
