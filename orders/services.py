@@ -14,6 +14,7 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.validation import positive_quantity
 from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import LowStockAlert, Part, Reservation, Supplier
 from parts.selectors import purchase_price
@@ -37,15 +38,8 @@ LONG_DELIVERY_DAYS = 7
 
 
 def _quantity(value: Any, field: str) -> Decimal:
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError({field: _("Enter a number.")}) from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({field: _("The quantity must be greater than zero.")})
-    if quantity != quantity.quantize(Decimal("0.01")) or quantity >= Decimal("100000000"):
-        raise ValidationError({field: _("The quantity has too many digits.")})
-    return quantity
+    # The shared check: a quantity like 1e999 is "too many digits", never a 500 from quantize (issue 15 item 6).
+    return positive_quantity(value, field=field, places=2, below=Decimal("100000000"))
 
 
 def _next_number(dealership: Dealership) -> str:

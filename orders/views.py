@@ -628,6 +628,8 @@ class ReceiveBatchView(DealershipPageMixin, View):
                         continue
                     try:
                         quantity = Decimal(raw)
+                        if not quantity.is_finite():  # NaN, Infinity: no quantity (and NaN > 0 raises)
+                            raise InvalidOperation
                     except InvalidOperation:
                         errors.append(
                             _("Order %(number)s, part %(part)s: enter a number.")
@@ -691,8 +693,6 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         allowed = allowed_dealership_ids(request.user)
-        wanted = parse_id(request.GET.get("dealership", ""))
-        dealership_ids = {wanted} & set(allowed) if wanted is not None else set(allowed)
         today = selectors.local_today(request.dealership)
         errors = {}
         try:
@@ -700,6 +700,12 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
         except ValidationError as error:
             errors = error.message_dict
             date_from, date_to = kpis.parse_period(None, None, today=today)
+        # A dealership that is not one of the user's is named as such, never shown as an empty report.
+        raw_dealership = request.GET.get("dealership", "")
+        wanted = parse_id(raw_dealership)
+        if raw_dealership and (wanted is None or wanted not in allowed):
+            errors["dealership"] = [_("Unknown dealership.")]
+        dealership_ids = {wanted} if wanted in allowed else set(allowed)
         report = kpis.parts_kpis(
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )
@@ -738,4 +744,4 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
             raw_from=request.GET.get("from", date_from.isoformat()),
             raw_to=request.GET.get("to", date_to.isoformat()),
         )
-        return self.render_to_response(context)
+        return self.render_to_response(context, status=400 if errors else 200)
