@@ -29,6 +29,7 @@ from dms.core.inputs import parse_id, parse_ids
 from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.transitions import is_available
 from dms.core.views import DealershipPageMixin
 from parts.models import LowStockAlert, Supplier
 
@@ -273,12 +274,13 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             timeline=selectors.customer_order_timeline(order),
             status_colour=STATUS_COLOURS[status],
             status_tint=STATUS_TINTS[status],
-            can_place=status == OrderStatus.NOT_PLACED,
-            can_receive=status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED),
-            can_issue=status == OrderStatus.RECEIVED,
-            can_cancel=status in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED),
+            # The buttons follow the model's transitions (django-fsm), never a repeated list of source states.
+            can_place=is_available(order, "place"),
+            can_receive=is_available(order, "receive"),
+            can_issue=is_available(order, "issue"),
+            can_cancel=is_available(order, "cancel"),
             # Issue 15 item 8: the supplier's return window for received, uncollected parts.
-            can_return=status == OrderStatus.RECEIVED,
+            can_return=is_available(order, "return_to_supplier"),
             return_deadline=order.return_deadline(),
             return_due=order.return_due(),
             **kwargs,
@@ -346,7 +348,7 @@ class OrderActionView(DealershipPageMixin, FormView):
     """A transition form on one order. Subclasses set the form, the statuses it applies to and the service call."""
 
     template_name = "orders/action_form.html"
-    allowed_statuses: tuple = ()
+    transition = ""  # the model's transition the form runs: its source states decide, not a list repeated here
     title = ""
     button = gettext_lazy("Save")
     button_class = "btn-primary"
@@ -356,7 +358,7 @@ class OrderActionView(DealershipPageMixin, FormView):
             if not self.has_permission():
                 return self.handle_no_permission()
             self.order = self.get_scoped_object(CustomerOrder, kwargs["pk"])
-            if self.order.status not in self.allowed_statuses:
+            if not is_available(self.order, self.transition):
                 messages.error(
                     request,
                     _("Order %(number)s is %(status)s: this action is not possible any more.")
@@ -407,7 +409,7 @@ class OrderActionView(DealershipPageMixin, FormView):
 class PlaceView(OrderActionView):
     permission_required = "orders.place_customerorder"
     form_class = PlaceForm
-    allowed_statuses = (OrderStatus.NOT_PLACED,)
+    transition = "place"
     button = gettext_lazy("Place with the supplier")
 
     def get_title(self):
@@ -429,7 +431,7 @@ class PlaceView(OrderActionView):
 class ReceiveView(OrderActionView):
     permission_required = "orders.receive_customerorder"
     form_class = ReceiveForm
-    allowed_statuses = (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
+    transition = "receive"
     template_name = "orders/receive_form.html"  # issue 15 item 7: with the scanner field
     button = gettext_lazy("Record the receipt")
 
@@ -448,7 +450,7 @@ class ReceiveView(OrderActionView):
 class IssueView(OrderActionView):
     permission_required = "orders.issue_customerorder"
     form_class = IssueForm
-    allowed_statuses = (OrderStatus.RECEIVED,)
+    transition = "issue"
     button = gettext_lazy("Issue the parts")
 
     def get_title(self):
@@ -461,7 +463,7 @@ class IssueView(OrderActionView):
 class CancelView(OrderActionView):
     permission_required = "orders.cancel_customerorder"
     form_class = CancelForm
-    allowed_statuses = (OrderStatus.NOT_PLACED, OrderStatus.ORDERED)
+    transition = "cancel"
     button = gettext_lazy("Cancel the order")
     button_class = "btn-danger"
 
@@ -477,7 +479,7 @@ class ReturnToSupplierView(OrderActionView):
 
     permission_required = "orders.return_customerorder"
     form_class = CancelForm
-    allowed_statuses = (OrderStatus.RECEIVED,)
+    transition = "return_to_supplier"
     button = gettext_lazy("Return to the supplier")
     button_class = "btn-danger"
 
@@ -585,8 +587,7 @@ class ReceiveBatchView(DealershipPageMixin, View):
                         "key": key,
                         "outstanding": outstanding.normalize(),
                         "value": (entered or {}).get(key, outstanding.normalize()),
-                        "open": outstanding > 0
-                        and order.status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED),
+                        "open": outstanding > 0 and is_available(order, "receive"),
                     }
                 )
         suppliers = Supplier.objects.filter(dealership=request.dealership).order_by("name")
@@ -615,7 +616,7 @@ class ReceiveBatchView(DealershipPageMixin, View):
         receive_all = "receive_all" in request.POST
         lines, errors, entered = [], [], {}
         for order in orders:
-            if order.status not in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED):
+            if not is_available(order, "receive"):
                 continue
             for line in order.lines.all():
                 key = f"qty-{order.pk}-{line.pk}"
