@@ -249,11 +249,14 @@ def test_sweep_no_receipt_in_the_code_is_costed_at_a_selling_price():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    calls = []
+    calls, referenced = [], []
     for path in root.glob("*/**/*.py"):
         if {".venv", "tests", "migrations", "bench", "var"} & set(path.relative_to(root).parts):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # Pages and the API hand the service itself to the shared runner (costed at the cost the user typed).
+            if isinstance(node, ast.Attribute) and node.attr == "stock_receive" and not isinstance(node.ctx, ast.Store):
+                referenced.append(path.relative_to(root))
             if (
                 isinstance(node, ast.Call)
                 and getattr(node.func, "attr", getattr(node.func, "id", "")) == "stock_receive"
@@ -264,4 +267,5 @@ def test_sweep_no_receipt_in_the_code_is_costed_at_a_selling_price():
                         continue
                     read = {n.attr for n in ast.walk(keyword.value) if isinstance(n, ast.Attribute)}
                     assert not read & {"unit_price", "price"}, f"{path}: a receipt costed at a selling price"
-    assert {str(p) for p in calls} >= {"orders/services.py", "parts/demo.py", "parts/apis.py", "parts/views.py"}
+    assert {str(p) for p in calls} >= {"orders/services.py", "parts/demo.py"}
+    assert {str(p) for p in referenced} >= {"parts/apis.py", "parts/views.py"}
