@@ -554,6 +554,15 @@ class PlaceBatchView(DealershipPageMixin, View):
         return self._render(request, form, chosen)
 
 
+def _typed_quantity(raw: str) -> Decimal | None:
+    """A quantity typed on a page; None when it is no finite number (NaN, Infinity: and ``NaN > 0`` raises)."""
+    try:
+        quantity = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return quantity if quantity.is_finite() else None
+
+
 class ReceiveBatchView(DealershipPageMixin, View):
     """One supplier delivery: every line of every order placed under the supplier order number, the remaining
     quantities prefilled; "receive all" or edited quantities, one transaction (R2 per order)."""
@@ -627,11 +636,8 @@ class ReceiveBatchView(DealershipPageMixin, View):
                     entered[key] = raw
                     if not raw:
                         continue
-                    try:
-                        quantity = Decimal(raw)
-                        if not quantity.is_finite():  # NaN, Infinity: no quantity (and NaN > 0 raises)
-                            raise InvalidOperation
-                    except InvalidOperation:
+                    quantity = _typed_quantity(raw)
+                    if quantity is None:
                         errors.append(
                             _("Order %(number)s, part %(part)s: enter a number.")
                             % {"number": order.number, "part": line.part.number}
