@@ -5,12 +5,19 @@ from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, UserBriefSerializer, id_param
+from dms.core.api_base import (
+    DealershipScopedMixin,
+    ScopedPrimaryKeyRelatedField,
+    ScopedReadOnlyViewSet,
+    UserBriefSerializer,
+    id_param,
+)
 from dms.core.filters import IdFilter
 from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
@@ -86,12 +93,10 @@ class CallEventCompleteSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["call-backs"])
-class CallEventViewSet(
-    DealershipScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class CallEventViewSet(ScopedReadOnlyViewSet):
     serializer_class = CallEventSerializer
     queryset = CallEvent.objects.none()
-    lookup_value_regex = "[^/]+"  # a malformed id ("0.5") is the API's JSON 404, not the site's HTML one
+    filter_backends = api_settings.DEFAULT_FILTER_BACKENDS
     filterset_class = CallEventFilter
     ordering_fields = ["due_date", "completed_at", "id"]
     action_permissions = {"complete": ["notifications.complete_callevent"]}
@@ -102,11 +107,8 @@ class CallEventViewSet(
     @extend_schema(request=CallEventCompleteSerializer, responses=CallEventSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        event = self.get_object()  # another dealership's event → 404
-        data = CallEventCompleteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        event = services.call_event_complete(actor=request.user, event=event, **data.validated_data)
-        return Response(CallEventSerializer(self.get_queryset().get(pk=event.pk)).data, status=status.HTTP_200_OK)
+        # another dealership's event → 404; the service's refusals → 400/403/409
+        return self.run_action(request, services.call_event_complete, CallEventCompleteSerializer, target="event")
 
 
 @extend_schema(

@@ -5,6 +5,9 @@ import datetime
 from django.utils import timezone
 
 from dms.core.models import Customer
+from orders import services as order_services
+from orders.models import CustomerOrder
+from parts.models import Part, Supplier
 
 from . import services
 from .models import CallEvent, CallStatus
@@ -13,9 +16,6 @@ DEMO_MARK = "[demo: call-backs]"
 
 
 def _orders(*, users, dealership, now):
-    from orders import services as order_services
-    from parts.models import Part, Supplier
-
     advisor, parts = users["advisor"], users["parts"]
     part = Part.objects.filter(dealership=dealership).order_by("id").first()
     supplier = Supplier.objects.filter(dealership=dealership).order_by("id").first()
@@ -61,8 +61,6 @@ def _orders(*, users, dealership, now):
 
 
 def load(*, users, dealership) -> None:
-    from orders.models import CustomerOrder
-
     now = timezone.now()
     # The orders app's demo (loaded first) brings its own orders; only without them do we make ours.
     if not CustomerOrder.objects.filter(dealership=dealership).exists():

@@ -1,9 +1,10 @@
 """The call-event generator: one set-based tick over every open order (R3, R5–R7, R10, the 30-day rule).
 
-On PostgreSQL a tick is three statements: two UPDATEs closing the events of orders that moved on, one
-INSERT … SELECT … ON CONFLICT DO NOTHING creating the due events. Local dates are computed in each dealership's
-time zone inside SQL (``AT TIME ZONE``), so a daylight-saving change never doubles or skips a day. The unique
-constraint ``callevent_once_per_order_kind_day`` makes two concurrent ticks (or a tick and a receipt) harmless.
+On PostgreSQL a tick is one INSERT … SELECT … ON CONFLICT DO NOTHING creating the due events (closing the events
+of orders that moved on is ``services.call_events_close``, the one path through the FSM and the audit). Local
+dates are computed in each dealership's time zone inside SQL (``AT TIME ZONE``), so a daylight-saving change never
+doubles or skips a day. The unique constraint ``callevent_once_per_order_kind_day`` makes two concurrent ticks
+(or a tick and a receipt) harmless.
 
 SQLite (the local "run" mode) has no time zones in SQL; there the same rules run in Python, order by order.
 """
@@ -13,18 +14,16 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
 
-from orders.models import CustomerOrder, OrderStatus
+from orders.models import LONG_DELIVERY_DAYS, WAITING_STATUSES, CustomerOrder, OrderPurpose, OrderStatus
 from orders.promises import REVISED_EXPECTED_SQL, order_revised_expected_date
 
 from .models import (
     ARRIVAL_DAYS,
     INTERIM_EVERY_DAYS,
-    LONG_TERM_DAYS,
+    ORDER_STATUSES_WITH_CALLS,
     UNCOLLECTED_AFTER_DAYS,
     CallEvent,
     CallKind,
-    CallStatus,
-    CancelReason,
 )
 
 
@@ -35,26 +34,6 @@ class TickResult:
     created_ids: list[int] = field(default_factory=list)
     arrival_ids: list[int] = field(default_factory=list)
 
-
-# Two statements, each driven by its selective side: the (few) issued or cancelled orders, and the open
-# interim-ETA events (partial index callevent_interim_open_idx) of received orders.
-_CANCEL_CLOSED_SQL = """
-UPDATE notifications_callevent AS e
-   SET status = 'cancelled',
-       cancel_reason = CASE o.status WHEN 'issued' THEN 'order_issued'
-                                     WHEN 'returned_to_supplier' THEN 'order_returned' ELSE 'order_cancelled' END,
-       updated_at = %(now)s
-  FROM orders_customerorder AS o
- WHERE e.order_id = o.id AND e.status = 'open' AND o.status IN ('issued', 'cancelled', 'returned_to_supplier')
-   {order_filter}
-"""
-_CANCEL_INTERIM_SQL = """
-UPDATE notifications_callevent AS e
-   SET status = 'cancelled', cancel_reason = 'parts_received', updated_at = %(now)s
-  FROM orders_customerorder AS o
- WHERE e.order_id = o.id AND e.status = 'open' AND e.kind = 'interim_eta' AND o.status = 'received'
-   {order_filter}
-"""
 
 # The rows every rule wants to exist today; the unique constraint drops those that already do.
 _INSERT_SQL = """
@@ -67,9 +46,9 @@ WITH cand AS (
            {revised} AS revised_expected_at
       FROM orders_customerorder AS o
       JOIN core_dealership AS d ON d.id = o.dealership_id
-     WHERE o.status IN ('ordered', 'partially_received', 'received')
+     WHERE o.status = ANY(%(with_calls)s)
        -- Issue 15 item 6: a stock replenishment order (R27) has no customer waiting: nobody to call.
-       AND o.purpose <> 'stock'
+       AND o.purpose <> %(stock)s
        {order_filter}
 ), wanted AS (
     -- R5–R7: parts arrived → first call within 3 (warranty) or 7 (commercial) days of arrival.
@@ -91,7 +70,7 @@ WITH cand AS (
       FROM cand AS c
      CROSS JOIN LATERAL (VALUES ((c.today - c.placed_on) / %(every)s),
                                 ((c.today - c.placed_on) / %(every)s + 1)) AS k(n)
-     WHERE c.status IN ('ordered', 'partially_received')
+     WHERE c.status = ANY(%(waiting)s)
        AND c.placed_on IS NOT NULL AND c.expected_at IS NOT NULL
        AND c.expected_at - c.placed_on > %(long_term)s
        AND c.today >= c.placed_on AND k.n >= 1
@@ -138,7 +117,10 @@ def _params(now: datetime.datetime) -> dict:
         "warranty_days": ARRIVAL_DAYS["warranty"],
         "commercial_days": ARRIVAL_DAYS["commercial"],
         "every": INTERIM_EVERY_DAYS,
-        "long_term": LONG_TERM_DAYS,
+        "long_term": LONG_DELIVERY_DAYS,
+        "with_calls": [str(status) for status in ORDER_STATUSES_WITH_CALLS],
+        "waiting": [str(status) for status in WAITING_STATUSES],
+        "stock": str(OrderPurpose.STOCK),
         "uncollected": UNCOLLECTED_AFTER_DAYS,
     }
 
@@ -151,9 +133,6 @@ def tick_postgres(*, now: datetime.datetime, order_ids: list[int] | None = None)
         params["order_ids"] = list(order_ids)
     result = TickResult()
     with transaction.atomic(), connection.cursor() as cursor:
-        for statement in (_CANCEL_CLOSED_SQL, _CANCEL_INTERIM_SQL):
-            cursor.execute(statement.format(order_filter=order_filter), params)
-            result.cancelled += cursor.rowcount
         revised = REVISED_EXPECTED_SQL.format(order="o")
         cursor.execute(_INSERT_SQL.format(order_filter=order_filter, revised=revised), params)
         rows = cursor.fetchall()
@@ -169,7 +148,7 @@ def wanted_events(order: CustomerOrder, today: datetime.date) -> list[tuple[str,
     """(kind, assignee id, due date) that the rules want to exist for ``order`` on the local day ``today``."""
     tz = order.dealership.tz
     rows: list[tuple[str, int, datetime.date]] = []
-    if order.purpose == "stock":  # issue 15 item 6: a replenishment order has no customer waiting (R27)
+    if order.purpose == OrderPurpose.STOCK:  # issue 15 item 6: a replenishment order has no customer waiting (R27)
         return rows
     if order.status == OrderStatus.RECEIVED and order.received_at is not None:
         received_on = order.received_at.astimezone(tz).date()
@@ -180,13 +159,9 @@ def wanted_events(order: CustomerOrder, today: datetime.date) -> list[tuple[str,
                 rows.append((CallKind.LOT_REPAIR, order.author_id, received_on))
         if today >= received_on + datetime.timedelta(days=UNCOLLECTED_AFTER_DAYS):
             rows.append((CallKind.UNCOLLECTED, order.author_id, today))
-    if (
-        order.status in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED)
-        and order.placed_at is not None
-        and order.expected_at is not None
-    ):
+    if order.status in WAITING_STATUSES and order.placed_at is not None and order.expected_at is not None:
         placed_on = order.placed_at.astimezone(tz).date()
-        if (order.expected_at - placed_on).days > LONG_TERM_DAYS and today >= placed_on:
+        if (order.expected_at - placed_on).days > LONG_DELIVERY_DAYS and today >= placed_on:
             period = (today - placed_on).days // INTERIM_EVERY_DAYS
             for n in (period, period + 1):
                 if n >= 1:
@@ -198,21 +173,7 @@ def wanted_events(order: CustomerOrder, today: datetime.date) -> list[tuple[str,
 def tick_python(*, now: datetime.datetime, order_ids: list[int] | None = None) -> TickResult:
     result = TickResult()
     with transaction.atomic():
-        open_events = CallEvent.objects.filter(status=CallStatus.OPEN)
-        if order_ids is not None:
-            open_events = open_events.filter(order_id__in=order_ids)
-        for order_status, reason, extra in (
-            (OrderStatus.ISSUED, CancelReason.ORDER_ISSUED, {}),
-            (OrderStatus.CANCELLED, CancelReason.ORDER_CANCELLED, {}),
-            (OrderStatus.RETURNED, CancelReason.ORDER_RETURNED, {}),  # issue 15 item 8
-            (OrderStatus.RECEIVED, CancelReason.PARTS_RECEIVED, {"kind": CallKind.INTERIM_ETA}),
-        ):
-            result.cancelled += open_events.filter(order__status=order_status, **extra).update(
-                status=CallStatus.CANCELLED, cancel_reason=reason, updated_at=now
-            )
-        orders = CustomerOrder.objects.filter(
-            status__in=[OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED]
-        ).select_related("dealership")
+        orders = CustomerOrder.objects.filter(status__in=ORDER_STATUSES_WITH_CALLS).select_related("dealership")
         if order_ids is not None:
             orders = orders.filter(pk__in=order_ids)
         for order in orders.iterator(chunk_size=2000):

@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from dms.core.models import ContactChannel, Customer, DealershipOwned
-from orders.models import CustomerOrder
+from orders.models import WAITING_STATUSES, CustomerOrder, OrderStatus
 
 
 class CallKind(models.TextChoices):
@@ -49,12 +49,23 @@ class CancelReason(models.TextChoices):
 RETRY_DAYS = 3
 # R6 / R7: first call after arrival.
 ARRIVAL_DAYS = {"warranty": 3, "commercial": 7}
-# R3: interim ETA calls when the ETA is more than LONG_TERM_DAYS after placement, every INTERIM_EVERY_DAYS.
-LONG_TERM_DAYS = 7
+# R3: interim ETA calls when the ETA is more than orders' LONG_DELIVERY_DAYS after placement (the same "long
+# delivery term" as R4), every INTERIM_EVERY_DAYS.
 INTERIM_EVERY_DAYS = 3
 # Parts not collected or fitted this many days after arrival get a call every day.
 UNCOLLECTED_AFTER_DAYS = 30
 RETRY_OUTCOMES = (CallOutcome.UNREACHABLE, CallOutcome.NO_ANSWER_LEFT_MESSAGE)
+# Orders whose customer is still called: waiting for parts, or received and not yet collected.
+ORDER_STATUSES_WITH_CALLS = (*WAITING_STATUSES, OrderStatus.RECEIVED)
+# The one rule that ends call events (notifications.services.call_events_close): an order in one of these
+# statuses ends all its open events, with this reason (issue 15 item 8: returned to the supplier too) ...
+CLOSED_BY_ORDER_STATUS = {
+    OrderStatus.ISSUED: CancelReason.ORDER_ISSUED,
+    OrderStatus.CANCELLED: CancelReason.ORDER_CANCELLED,
+    OrderStatus.RETURNED: CancelReason.ORDER_RETURNED,
+}
+# ... and R3: once every part has arrived, the interim-ETA calls stop (the arrival calls begin).
+INTERIM_CLOSED_BY_ORDER_STATUS = {OrderStatus.RECEIVED: CancelReason.PARTS_RECEIVED}
 
 
 class CallEvent(ConcurrentTransitionMixin, DealershipOwned):

@@ -6,13 +6,20 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from dms.core.models import Dealership
 from dms.core.names import full_name
 from orders.models import CustomerOrder
 
-from .models import CallEvent, CallKind, CallOutcome, CallStatus
+from .models import (
+    CLOSED_BY_ORDER_STATUS,
+    INTERIM_CLOSED_BY_ORDER_STATUS,
+    CallEvent,
+    CallKind,
+    CallOutcome,
+    CallStatus,
+)
 
 User = get_user_model()
 
@@ -21,6 +28,24 @@ def _full_name(user) -> str | None:
     if user is None:
         return None
     return user.get_full_name() or user.username
+
+
+def call_events_to_close(*, order_ids: list[int] | None = None) -> QuerySet[CallEvent]:
+    """Open events whose order moved on (R3; issue 15 item 8), each with the ``closing_reason`` it ends with."""
+    interim = Q(kind=CallKind.INTERIM_ETA, order__status__in=list(INTERIM_CLOSED_BY_ORDER_STATUS))
+    reasons = [
+        *(When(order__status=status, then=Value(reason)) for status, reason in CLOSED_BY_ORDER_STATUS.items()),
+        *(
+            When(order__status=status, kind=CallKind.INTERIM_ETA, then=Value(reason))
+            for status, reason in INTERIM_CLOSED_BY_ORDER_STATUS.items()
+        ),
+    ]
+    events = CallEvent.objects.filter(
+        Q(order__status__in=list(CLOSED_BY_ORDER_STATUS)) | interim, status=CallStatus.OPEN
+    ).annotate(closing_reason=Case(*reasons, output_field=CharField()))
+    if order_ids is not None:
+        events = events.filter(order_id__in=list(order_ids))
+    return events.order_by("pk")
 
 
 # -- the read contract for the orders app (dashboard «Обзвон» column and the order page's call history) -----------

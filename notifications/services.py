@@ -9,23 +9,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dms.core import events, webhooks
-from dms.core.broker import publish
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel, Customer
 from dms.core.tenancy import allowed_dealership_ids
-from orders.models import CustomerOrder, OrderStatus
+from dms.core.transitions import is_available, locked, run_transition
+from orders.models import CustomerOrder
 
-from . import generator
+from . import generator, selectors, signals
 from .models import (
     DELIVERY_RANK,
     FINAL_DELIVERY_STATUSES,
+    ORDER_STATUSES_WITH_CALLS,
     RETRY_DAYS,
     RETRY_OUTCOMES,
     CallEvent,
     CallKind,
     CallOutcome,
-    CallStatus,
-    CancelReason,
     Delivery,
     DeliveryStatus,
     OptOut,
@@ -45,10 +44,15 @@ def local_today(dealership, now: datetime.datetime | None = None) -> datetime.da
 def call_events_generate(
     *, now: datetime.datetime | None = None, order_ids: list[int] | None = None, notify: bool = True
 ) -> generator.TickResult:
-    """One tick (R3, R5–R7, R10, 30-day rule): close what is over, create what is due. Idempotent, set-wise."""
+    """One tick (R3, R5–R7, R10, 30-day rule): close what is over, create what is due. Idempotent, set-wise.
+
+    The beat runs it over every order; an order's status change runs it over that order at once
+    (``receivers.on_status_changed``), as of the change's moment."""
     now = now or timezone.now()
     with transaction.atomic():
+        cancelled = call_events_close(order_ids=order_ids)
         result = generator.tick(now=now, order_ids=order_ids)
+        result.cancelled = cancelled
         # Issue 16 item 5: the generator writes events with INSERT … SELECT (no audit entry, so no webhook from
         # dms.core.events): their outbox rows are written here, in the same transaction.
         webhooks.emit_for_rows(
@@ -61,24 +65,16 @@ def call_events_generate(
     return result
 
 
-@transaction.atomic
-def call_events_close_for_order(*, order_id: int, target: str, now: datetime.datetime | None = None) -> int:
-    """An order moved on: received/cancelled cancels open interim-ETA events; issued/cancelled closes all (R3)."""
-    now = now or timezone.now()
-    open_events = CallEvent.objects.filter(order_id=order_id, status=CallStatus.OPEN)
-    if target == OrderStatus.RECEIVED:
-        return open_events.filter(kind=CallKind.INTERIM_ETA).update(
-            status=CallStatus.CANCELLED, cancel_reason=CancelReason.PARTS_RECEIVED, updated_at=now
-        )
-    if target == OrderStatus.CANCELLED:
-        reason = CancelReason.ORDER_CANCELLED
-    elif target == OrderStatus.ISSUED:
-        reason = CancelReason.ORDER_ISSUED
-    elif target == OrderStatus.RETURNED:  # issue 15 item 8: a terminal state, its calls end too
-        reason = CancelReason.ORDER_RETURNED
-    else:
-        return 0
-    return open_events.update(status=CallStatus.CANCELLED, cancel_reason=reason, updated_at=now)
+@transaction.atomic(savepoint=False)  # inside a tick: no savepoint round trips (the tick's query budget)
+def call_events_close(*, order_ids: list[int] | None = None) -> int:
+    """The one path that ends call events (R3; issue 15 item 8): every open event whose order moved on is
+    cancelled through its FSM transition — locked, saved and audited like any other status change."""
+    closing = selectors.call_events_to_close(order_ids=order_ids).select_for_update(of=("self",))
+    count = 0
+    for event in closing:
+        run_transition(event, "cancel", actor=None, reason=event.closing_reason)
+        count += 1
+    return count
 
 
 # -- recording a call's result -------------------------------------------------------------------------------------
@@ -105,28 +101,10 @@ def _follow_up(*, event: CallEvent, kind: str, due: datetime.date) -> CallEvent:
     return follow
 
 
-@transaction.atomic
-def call_event_complete(
-    *,
-    actor,
-    event: CallEvent,
-    outcome: str,
-    comment: str = "",
-    agreed_date: datetime.date | None = None,
-    now: datetime.datetime | None = None,
-) -> CallEvent:
-    """Record a call's result (R13) and create the follow-up it requires (R8 agreed date, R9 retry, R12 no-show)."""
-    now = now or timezone.now()
-    if event.dealership_id not in allowed_dealership_ids(actor):
-        raise ValidationError({"event": _("Unknown call event.")})
-    event = CallEvent.objects.select_for_update().select_related("dealership").get(pk=event.pk)
-    if event.status != CallStatus.OPEN:
-        raise ConflictError(
-            _("This call event is already %(status)s; its result cannot be recorded again.")
-            % {"status": event.get_status_display().lower()}
-        )
-    today = local_today(event.dealership, now)
-    comment = (comment or "").strip()
+def _check_call_result(
+    *, event: CallEvent, outcome: str, comment: str, agreed_date: datetime.date | None, today: datetime.date
+) -> None:
+    """The recorded result fits the event (R13): its outcomes, the comment's length, an agreed date (R8)."""
     errors: dict[str, str] = {}
     if outcome not in CallOutcome.values:
         errors["outcome"] = _("Unknown outcome.")
@@ -146,28 +124,57 @@ def call_event_complete(
     if errors:
         raise ValidationError(errors)
 
-    event.complete(by=actor, at=now, on=today, outcome=outcome, comment=comment, agreed_date=agreed_date)
-    event.save()
-    events.record_transition(
+
+def _follow_ups(*, event: CallEvent, outcome: str, agreed_date: datetime.date | None, today: datetime.date) -> None:
+    """The calls a recorded result asks for, while the order still has calls."""
+    if outcome in RETRY_OUTCOMES:
+        # R9: customer unreachable → the next call within 3 days.
+        _follow_up(event=event, kind=CallKind.RETRY, due=today + datetime.timedelta(days=RETRY_DAYS))
+    if agreed_date is not None:
+        # R8: later calls strictly on the agreed date.
+        _follow_up(event=event, kind=CallKind.AGREED_DATE, due=agreed_date)
+    if outcome == CallOutcome.DID_NOT_COME:
+        # R12: the customer did not come on the agreed date → a call the same day.
+        _follow_up(event=event, kind=CallKind.NO_SHOW, due=event.due_date)
+
+
+@transaction.atomic
+def call_event_complete(
+    *,
+    actor,
+    event: CallEvent,
+    outcome: str,
+    comment: str = "",
+    agreed_date: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> CallEvent:
+    """Record a call's result (R13) and create the follow-up it requires (R8 agreed date, R9 retry, R12 no-show)."""
+    now = now or timezone.now()
+    if event.dealership_id not in allowed_dealership_ids(actor):
+        raise ValidationError({"event": _("Unknown call event.")})
+    event = locked(event, "dealership")
+    if not is_available(event, "complete"):
+        raise ConflictError(
+            _("This call event is already %(status)s; its result cannot be recorded again.")
+            % {"status": event.get_status_display().lower()}
+        )
+    today = local_today(event.dealership, now)
+    comment = (comment or "").strip()
+    _check_call_result(event=event, outcome=outcome, comment=comment, agreed_date=agreed_date, today=today)
+    run_transition(
+        event,
+        "complete",
         actor=actor,
-        instance=event,
-        source=CallStatus.OPEN,
-        target=event.status,
-        message=f"{event.get_outcome_display()}{': ' + comment if comment else ''}"[:500],
+        message=f"{CallOutcome(outcome).label}{': ' + comment if comment else ''}"[:500],
+        by=actor,
+        at=now,
+        on=today,
+        outcome=outcome,
+        comment=comment,
+        agreed_date=agreed_date,
     )
-    order_open = CustomerOrder.objects.filter(
-        pk=event.order_id, status__in=[OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED, OrderStatus.RECEIVED]
-    ).exists()
-    if order_open:
-        if outcome in RETRY_OUTCOMES:
-            # R9: customer unreachable → the next call within 3 days.
-            _follow_up(event=event, kind=CallKind.RETRY, due=today + datetime.timedelta(days=RETRY_DAYS))
-        if agreed_date is not None:
-            # R8: later calls strictly on the agreed date.
-            _follow_up(event=event, kind=CallKind.AGREED_DATE, due=agreed_date)
-        if outcome == CallOutcome.DID_NOT_COME:
-            # R12: the customer did not come on the agreed date → a call the same day.
-            _follow_up(event=event, kind=CallKind.NO_SHOW, due=event.due_date)
+    if CustomerOrder.objects.filter(pk=event.order_id, status__in=ORDER_STATUSES_WITH_CALLS).exists():
+        _follow_ups(event=event, outcome=outcome, agreed_date=agreed_date, today=today)
     return event
 
 
@@ -212,23 +219,32 @@ def _recipient(customer: Customer, channel: str) -> str:
     return ""
 
 
+def _address(customer: Customer) -> tuple[str, str] | None:
+    """(channel, recipient) a message to the customer goes to: their preferred channel when it is SMS or e-mail,
+    not opted out of, with an address; None otherwise."""
+    channel = customer.preferred_channel
+    if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+        return None
+    recipient = _recipient(customer, channel)
+    return (channel, recipient) if recipient else None
+
+
+def _delivery_once(**fields) -> Delivery | None:
+    """The message row, or None when it already exists (the unique constraints keep one per event or reference
+    and channel, whoever writes it concurrently)."""
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
 def _queue(delivery_ids: list[int]) -> None:
+    """After commit, announce the new deliveries: the tasks module (which imports this one, never the reverse)
+    publishes their sending tasks (``notifications.apps``)."""
     ids = list(delivery_ids)
     if ids:
-        transaction.on_commit(lambda: publish_deliveries(ids))
-
-
-def publish_deliveries(delivery_ids: list[int]) -> int:
-    """Queue one sending task per delivery. A dead broker never fails the caller (the request is committed): stop at
-    the first failure; the deliveries stay «queued» and ``deliveries_unpublished`` hands them to the next tick."""
-    from .tasks import send_delivery
-
-    published = 0
-    for pk in delivery_ids:
-        if not publish(send_delivery, pk):
-            break
-        published += 1
-    return published
+        transaction.on_commit(lambda: signals.deliveries_queued.send(sender=Delivery, delivery_ids=ids))
 
 
 # A queued delivery nobody tried for this long lost its task (broker down when it was published).
@@ -254,30 +270,26 @@ def customer_notify(*, actor, customer: Customer, subject: str, body: str, refer
     Returns the Delivery (sent by a Celery task after commit), or None when the customer prefers phone calls, has
     opted out of the channel, or has no address for it. The same ``reference`` never sends twice on one channel.
     """
-    channel = customer.preferred_channel
-    if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+    address = _address(customer)
+    if address is None:
         return None
-    recipient = _recipient(customer, channel)
-    if not recipient:
-        return None
+    channel, recipient = address
     reference = (reference or "")[:100]
     with transaction.atomic():
         if reference:
             existing = Delivery.objects.filter(customer=customer, reference=reference, channel=channel).first()
             if existing is not None:
                 return existing
-        try:
-            with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    dealership_id=customer.dealership_id,
-                    customer=customer,
-                    reference=reference,
-                    channel=channel,
-                    recipient=recipient,
-                    subject=(subject or "")[:200],
-                    body=body,
-                )
-        except IntegrityError:
+        delivery = _delivery_once(
+            dealership_id=customer.dealership_id,
+            customer=customer,
+            reference=reference,
+            channel=channel,
+            recipient=recipient,
+            subject=(subject or "")[:200],
+            body=body,
+        )
+        if delivery is None:
             return Delivery.objects.get(customer=customer, reference=reference, channel=channel)
         events.record_created(actor=actor, instance=delivery, fields=["channel", "recipient", "reference"])
         _queue([delivery.pk])
@@ -340,32 +352,27 @@ def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
     )
     for event in events_qs:
         customer = event.order.customer
-        channel = customer.preferred_channel
-        if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+        address = _address(customer)
+        if address is None:
             continue
-        recipient = _recipient(customer, channel)
-        if not recipient:
-            continue
+        channel, recipient = address
         dealership = event.order.dealership
         phone = (phone_prefix + str(dealership.phone)) if dealership.phone else ""
         values = {"{number}": event.order.number, "{dealership}": dealership.name, "{phone}": phone}
         text = body
         for key, value in values.items():
             text = text.replace(key, value)
-        try:
-            with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    dealership_id=event.dealership_id,
-                    customer=customer,
-                    event=event,
-                    channel=channel,
-                    recipient=recipient,
-                    subject=subject.replace("{number}", event.order.number),
-                    body=text,
-                )
-        except IntegrityError:
-            continue
-        created.append(delivery.pk)
+        delivery = _delivery_once(
+            dealership_id=event.dealership_id,
+            customer=customer,
+            event=event,
+            channel=channel,
+            recipient=recipient,
+            subject=subject.replace("{number}", event.order.number),
+            body=text,
+        )
+        if delivery is not None:
+            created.append(delivery.pk)
     _queue(created)
     return created
 

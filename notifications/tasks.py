@@ -10,8 +10,11 @@ from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from dms.core.broker import publish
+
 from . import services
 from .models import DeliveryStatus
+from .reports import email_weekly_reports
 from .sms import SmsRateLimited, SmsRejected, SmsTemporaryError, SmsTimeout, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -25,7 +28,7 @@ def generate_call_events(now: str | None = None) -> dict:
     moment = parse_datetime(now) if now else timezone.now()
     result = services.call_events_generate(now=moment)
     # Catch up on messages whose sending task could not be published (the broker was down at the time).
-    republished = services.publish_deliveries(services.deliveries_unpublished(now=moment))
+    republished = publish_deliveries(services.deliveries_unpublished(now=moment))
     return {"created": result.created, "cancelled": result.cancelled, "republished": republished}
 
 
@@ -79,10 +82,24 @@ def send_delivery(self, delivery_id: int) -> str:
     raise self.retry(countdown=countdown, exc=retry_error)
 
 
+def publish_deliveries(delivery_ids: list[int]) -> int:
+    """Queue one sending task per delivery. A dead broker never fails the caller (the request is committed): stop at
+    the first failure; the deliveries stay «queued» and ``deliveries_unpublished`` hands them to the next tick."""
+    published = 0
+    for pk in delivery_ids:
+        if not publish(send_delivery, pk):
+            break
+        published += 1
+    return published
+
+
+def on_deliveries_queued(sender, *, delivery_ids: list[int], **kwargs) -> None:
+    """``signals.deliveries_queued`` (sent after commit by the services): publish the sending tasks."""
+    publish_deliveries(delivery_ids)
+
+
 @shared_task(name="notifications.tasks.send_weekly_call_compliance_report")
 def send_weekly_call_compliance_report(today: str | None = None) -> int:
     """R14: every Monday morning each director gets last week's call-compliance report by e-mail."""
-    from .reports import email_weekly_reports
-
     day = datetime.date.fromisoformat(today) if today else None
     return email_weekly_reports(today=day)

@@ -15,13 +15,13 @@ from django.views.generic import TemplateView
 from dms.core.downloads import set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
-from dms.core.models import Dealership
+from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.views import DealershipPageMixin
 
 from . import reports, selectors, services
 from .forms import CallResultForm
-from .models import CallEvent
+from .models import CallEvent, OptOut
 
 
 def order_url(order_id: int) -> str | None:
@@ -162,8 +162,6 @@ class OptOutCreateView(DealershipPageMixin, View):
     permission_required = "notifications.add_optout"
 
     def post(self, request, customer_pk: int):
-        from dms.core.models import Customer
-
         customer = self.get_scoped_object(Customer, customer_pk)
         try:
             services.opt_out_create(
@@ -185,8 +183,6 @@ class OptOutDeleteView(DealershipPageMixin, View):
     permission_required = "notifications.delete_optout"
 
     def post(self, request, pk: int):
-        from .models import OptOut
-
         opt_out = self.get_scoped_object(OptOut, pk)
         customer_pk = opt_out.customer_id
         services.opt_out_delete(actor=request.user, opt_out=opt_out)

@@ -3,23 +3,12 @@ lines, receipts and dates follow the procedure and are never editable here."""
 
 from django.contrib import admin
 
-from dms.core.admin import DealershipScopedAdmin
+from dms.core.admin import DealershipScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 from . import services
 from .models import CustomerOrder, CustomerOrderLine, Receipt, ReceiptLine, SupplierOrder
 
 EDITABLE = ("parts_manager", "on_waiting_lot", "long_term_agreed", "comment")
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LineInline(ReadOnlyInline):
@@ -82,7 +71,7 @@ class CustomerOrderAdmin(DealershipScopedAdmin):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(DealershipScopedAdmin):
+class ReceiptAdmin(ReadOnlyAdmin):
     list_display = ["order", "received_at", "received_by", "dealership"]
     list_select_related = ["order", "received_by", "dealership"]
     search_fields = ["order__number"]
@@ -94,12 +83,3 @@ class ReceiptAdmin(DealershipScopedAdmin):
 
     inlines = [LinesInline]
     readonly_fields = ["order", "received_by", "received_at", "comment", "dealership"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

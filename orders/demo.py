@@ -93,7 +93,7 @@ def load(*, users, dealership) -> None:
                     actor=keeper, order=order, lines=[{"line": line.pk, "quantity": int(args[1])}], now=step_at
                 )
             elif name == "issue":
-                services.customer_order_issue(actor=advisor, order=order, now=step_at)
+                services.customer_order_issue(actor=keeper, order=order, now=step_at)
             elif name == "cancel":
                 services.customer_order_cancel(
                     actor=manager, order=order, reason="Клиент отказался от ремонта", now=step_at

@@ -117,19 +117,30 @@ class BaseLineFormSet(forms.BaseFormSet):
 OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseLineFormSet, extra=3, min_num=0, max_num=50)
 
 
-class PlaceForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
+def _long_term_field(help_text) -> forms.BooleanField:
+    # R4: the customer's agreement to a long delivery term, recorded when placing.
+    return forms.BooleanField(
+        label=_("The customer agreed to a long delivery term"), required=False, help_text=help_text
+    )
+
+
+class SupplierOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
+    """The supplier order an order — or several (issue 15 item 6) — is placed under (R1)."""
+
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=_("Supplier"))
     supplier_order_number = forms.CharField(label=_("Supplier order number"), max_length=60)
     expected_at = forms.DateField(label=_("ETA"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
-    long_term_agreed = forms.BooleanField(
-        label=_("The customer agreed to a long delivery term"),  # R4
-        required=False,
-        help_text=_("Needed when the ETA is more than 7 days away."),
-    )
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, dealership=dealership, **kwargs)
+        self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)
+
+
+class PlaceForm(SupplierOrderForm):
+    long_term_agreed = _long_term_field(_("Needed when the ETA is more than 7 days away."))
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
-        self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)
         self.order_lines = list(instance.lines.select_related("part").order_by("id")) if instance is not None else []
         if instance is not None:
             self.initial.setdefault("long_term_agreed", instance.long_term_agreed)
@@ -212,26 +223,21 @@ class IssueForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
         super().__init__(*args, dealership=dealership, **kwargs)
 
 
-class PlaceBatchForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
+class PlaceBatchForm(SupplierOrderForm):
     """Issue 15 item 6: the supplier order that several «Неразмещён» orders are placed under."""
 
+    field_order = ["orders"]
     orders = forms.ModelMultipleChoiceField(
         queryset=CustomerOrder.objects.none(),
         label=_("Orders"),
         widget=forms.MultipleHiddenInput,
         error_messages={"required": _("Choose at least one order.")},
     )
-    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=_("Supplier"))
-    supplier_order_number = forms.CharField(label=_("Supplier order number"), max_length=60)
-    expected_at = forms.DateField(label=_("ETA"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
-    long_term_agreed = forms.BooleanField(
-        label=_("The customer agreed to a long delivery term"),  # R4
-        required=False,
-        help_text=_("Leave unticked to keep each order's own record; needed when the ETA is more than 7 days away."),
+    long_term_agreed = _long_term_field(
+        _("Leave unticked to keep each order's own record; needed when the ETA is more than 7 days away.")
     )
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
         # Any order of the dealership: one placed meanwhile is named by the service, not "not a valid choice".
         self.fields["orders"].queryset = CustomerOrder.objects.filter(dealership=dealership)
-        self.fields["supplier"].queryset = Supplier.objects.filter(dealership=dealership, is_active=True)

@@ -35,6 +35,9 @@ STATUS_COLOURS = {
     OrderStatus.CANCELLED: "#adb5bd",
     OrderStatus.RETURNED: "#6f42c1",
 }
+# R3/R4: a delivery term longer than this many days from ordering is a "long" one: the advisor records the
+# customer's agreement (R4, orders) and the parts manager makes interim-ETA calls (R3, notifications).
+LONG_DELIVERY_DAYS = 7
 # Issue 15 item 8: an order whose parts wait uncollected is flagged this many days before its supplier's return
 # window closes (and stays flagged after it has closed).
 RETURN_WARNING_DAYS = 3

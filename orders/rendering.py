@@ -106,24 +106,29 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
             f"<td>{esc(o.kind_display)}</td><td>{esc(o.author_name)}</td>"
             f'<td class="call-column"><div><strong>{waiting}</strong></div>'
         )
-        log = o.call_log
-        if log.last_caller_name:
-            called = f", {day_month_time(log.last_called_at)}" if log.last_called_at else ""
-            append(f'<div class="small">{texts["last_call"]}: {esc(log.last_caller_name)}{called}</div>')
-        if log.results:
-            append('<ul class="small">')
-            for r in log.results:
-                comment = f" — {esc(r.comment)}" if r.comment else ""
-                agreed = f" → {short_date(r.agreed_date)}" if r.agreed_date else ""
-                append(
-                    f"<li>{day_month(r.completed_at)} {esc(r.caller_name or '')}: {esc(r.outcome_display)}"
-                    f"{comment}{agreed}</li>"
-                )
-            append("</ul>")
-        else:
-            append(f'<div class="small text-secondary">{texts["no_calls"]}</div>')
+        _call_log_cell(o.call_log, append, esc, texts, (short_date, day_month, day_month_time))
         append("</td></tr>\n")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def _call_log_cell(log, append, esc, texts, formatters) -> None:
+    """R13: the «Обзвон» cell's calls — who called last and when, then each result, newest first."""
+    short_date, day_month, day_month_time = formatters
+    if log.last_caller_name:
+        called = f", {day_month_time(log.last_called_at)}" if log.last_called_at else ""
+        append(f'<div class="small">{texts["last_call"]}: {esc(log.last_caller_name)}{called}</div>')
+    if not log.results:
+        append(f'<div class="small text-secondary">{texts["no_calls"]}</div>')
+        return
+    append('<ul class="small">')
+    for r in log.results:
+        comment = f" — {esc(r.comment)}" if r.comment else ""
+        agreed = f" → {short_date(r.agreed_date)}" if r.agreed_date else ""
+        append(
+            f"<li>{day_month(r.completed_at)} {esc(r.caller_name or '')}: {esc(r.outcome_display)}"
+            f"{comment}{agreed}</li>"
+        )
+    append("</ul>")
 
 
 def render_options(choices: Iterable[tuple], selected: Iterable[str]) -> SafeString:

@@ -9,7 +9,7 @@ import dataclasses
 import datetime
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,29 @@ class EmptyCallLog:
 
 
 EMPTY_CALL_LOG = EmptyCallLog()
+
+
+@dataclasses.dataclass(frozen=True)
+class CallLogProvider:
+    """How the «Обзвон» column (R13) is read from the app that owns the calls (notifications, above orders).
+
+    ``for_orders(order_ids=…)`` → ``{order_id: summary}``; ``sql(order_id_column)`` → a scalar subquery for the page
+    query (None off PostgreSQL); ``from_json(values)`` → the summaries of that column's values."""
+
+    for_orders: Callable[..., dict[int, Any]]
+    sql: Callable[[str], str | None]
+    from_json: Callable[[list], list]
+
+
+_call_log_provider: CallLogProvider | None = None
+
+
+def provide_call_log(*, for_orders, sql, from_json) -> None:
+    """Called by the notifications app from ``ready()`` (like ``dms.core.references.provide_reference_target``):
+    orders sits below notifications and never imports it, yet its list shows the calls."""
+    global _call_log_provider
+    _call_log_provider = CallLogProvider(for_orders=for_orders, sql=sql, from_json=from_json)
+
 
 # Sort keys the dashboard and the API accept (``-key`` sorts descending); each maps to the model's columns.
 SORT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -436,10 +459,8 @@ def _build_rows(
     rows = [OrderRow(*value[:width]) for value in values]
     if not rows:
         return rows
-    if calls_inline:
-        from notifications.selectors import call_logs_from_json
-
-        logs = call_logs_from_json([value[width] for value in values])
+    if calls_inline and _call_log_provider is not None:
+        logs = _call_log_provider.from_json([value[width] for value in values])
     else:
         found = call_logs([row.id for row in rows])
         logs = [found[row.id] for row in rows]
@@ -489,21 +510,13 @@ def _build_rows(
 
 
 def _call_log_source():
-    """The notifications app's call log, when it is installed (R13); None until the call-back engine lands."""
-    try:
-        from notifications.selectors import call_log_for_orders
-    except (ImportError, AttributeError):
-        return None
-    return call_log_for_orders
+    """The provided call log reader (R13); None when no app provides one."""
+    return _call_log_provider.for_orders if _call_log_provider is not None else None
 
 
 def _call_log_sql_source():
-    """The notifications app's call log as a SQL fragment (PostgreSQL), when it is installed; else None."""
-    try:
-        from notifications.selectors import call_log_sql, call_logs_from_json  # noqa: F401
-    except (ImportError, AttributeError):
-        return None
-    return call_log_sql
+    """The provided call log as a SQL fragment (PostgreSQL); None when no app provides one."""
+    return _call_log_provider.sql if _call_log_provider is not None else None
 
 
 def call_logs(order_ids: Sequence[int]) -> dict[int, Any]:

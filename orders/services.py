@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Customer, Dealership, Vehicle
-from dms.core.tenancy import allowed_dealership_ids
-from dms.core.validation import positive_quantity
+from dms.core.transitions import audited_update, is_available, locked, run_transition
+from dms.core.validation import check_staff, money_amount, next_document_number, positive_quantity
 from dms.core.validators import vehicle_of_another_customer_error
 from parts.models import LowStockAlert, Part, Reservation, Supplier
 from parts.selectors import purchase_price
@@ -22,6 +22,7 @@ from parts.services import reservation_release, stock_issue, stock_receive
 
 from . import signals
 from .models import (
+    LONG_DELIVERY_DAYS,
     CustomerOrder,
     CustomerOrderLine,
     OrderKind,
@@ -33,39 +34,60 @@ from .models import (
     SupplierOrder,
 )
 
-# R3/R4: a delivery term longer than this many days from ordering is a "long" one.
-LONG_DELIVERY_DAYS = 7
+
+def _quantity(value: Any) -> Decimal:
+    # An order line holds hundredths, below 10⁸ (CustomerOrderLine.quantity: 10 digits, 2 decimals).
+    return positive_quantity(value, field="lines", places=2, below=Decimal("100000000"))
 
 
-def _quantity(value: Any, field: str) -> Decimal:
-    # The shared check: a quantity like 1e999 is "too many digits", never a 500 from quantize (issue 15 item 6).
-    return positive_quantity(value, field=field, places=2, below=Decimal("100000000"))
+def _locked_for(order: CustomerOrder, transition: str, refusal: str) -> CustomerOrder:
+    """The order under its row lock; 409 with ``refusal`` (given the number and status) when django-fsm has no
+    ``transition`` from its status."""
+    order = locked(order, "dealership")
+    if not is_available(order, transition):
+        raise ConflictError(refusal % {"number": order.number, "status": order.get_status_display()})
+    return order
 
 
-def _next_number(dealership: Dealership) -> str:
-    counter, _created = OrderNumberCounter.objects.get_or_create(dealership=dealership)
-    counter = OrderNumberCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return f"{dealership.order_prefix}{counter.last_value:09d}"
+def _reason(reason: str, missing: str) -> str:
+    """The reason a closing transition records (at most 500 characters); 400 with ``missing`` when empty."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": missing})
+    return reason[:500]
 
 
-def _check_staff(user, dealership: Dealership, field: str) -> None:
-    if user is not None and dealership.pk not in allowed_dealership_ids(user):
-        raise ValidationError({field: _("This employee does not work in the dealership.")})
-
-
-def _locked(order: CustomerOrder) -> CustomerOrder:
-    # The row lock serialises concurrent actions on one order; the loser then sees the winner's state.
-    return CustomerOrder.objects.select_for_update().select_related("dealership").get(pk=order.pk)
-
-
-def _after_transition(order: CustomerOrder, *, actor, source: str, message: str = "") -> None:
-    events.record_transition(actor=actor, instance=order, source=source, target=order.status, message=message)
+def _transition(
+    order: CustomerOrder, name: str, *, actor, at: datetime.datetime, message: str = "", **kwargs: Any
+) -> CustomerOrder:
+    """Run one of the order's transitions through the shared runner (role, save, audit) and announce the change
+    after commit: ``status_changed`` carries the moment, so a listener never reads the order back for it."""
+    source = order.status
+    run_transition(order, name, actor=actor, message=message, at=at, **kwargs)
     order_id, target = order.pk, order.status
     transaction.on_commit(
-        lambda: signals.status_changed.send(sender=CustomerOrder, order_id=order_id, source=source, target=target)
+        lambda: signals.status_changed.send(
+            sender=CustomerOrder, order_id=order_id, source=source, target=target, at=at
+        )
     )
+    return order
+
+
+def _order_lines(lines: Iterable[dict], dealership: Dealership) -> list[tuple[Part, Decimal]]:
+    """(part, quantity) of a new order's lines: parts of the dealership, each once, at least one line."""
+    parsed: list[tuple[Part, Decimal]] = []
+    seen: set[int] = set()
+    for index, line in enumerate(lines):
+        part = line.get("part")
+        if not isinstance(part, Part) or part.dealership_id != dealership.pk:
+            raise ValidationError({"lines": _("Line %(n)s: unknown part.") % {"n": index + 1}})
+        if part.pk in seen:
+            raise ValidationError({"lines": _("Part %(part)s is listed twice.") % {"part": part.number}})
+        seen.add(part.pk)
+        parsed.append((part, _quantity(line.get("quantity"))))
+    if not parsed:
+        raise ValidationError({"lines": _("An order needs at least one line.")})
+    return parsed
 
 
 @transaction.atomic
@@ -101,24 +123,15 @@ def customer_order_create(
         errors["on_waiting_lot"] = _("Only an order with a vehicle can wait on the lot.")
     if errors:
         raise ValidationError(errors)
-    _check_staff(parts_manager, dealership, "parts_manager")
+    check_staff(dealership, parts_manager, field="parts_manager")
 
-    parsed: list[tuple[Part, Decimal]] = []
-    seen: set[int] = set()
-    for index, line in enumerate(lines):
-        part = line.get("part")
-        if not isinstance(part, Part) or part.dealership_id != dealership.pk:
-            raise ValidationError({"lines": _("Line %(n)s: unknown part.") % {"n": index + 1}})
-        if part.pk in seen:
-            raise ValidationError({"lines": _("Part %(part)s is listed twice.") % {"part": part.number}})
-        seen.add(part.pk)
-        parsed.append((part, _quantity(line.get("quantity"), "lines")))
-    if not parsed:
-        raise ValidationError({"lines": _("An order needs at least one line.")})
+    parsed = _order_lines(lines, dealership)
 
     order = CustomerOrder(
         dealership=dealership,
-        number=_next_number(dealership),
+        number=next_document_number(
+            OrderNumberCounter, prefix=dealership.order_prefix, digits=9, dealership=dealership
+        ),
         kind=kind,
         purpose=purpose,
         customer=customer,
@@ -148,18 +161,15 @@ def customer_order_update(*, actor, order: CustomerOrder, data: dict[str, Any]) 
     unknown = set(data) - set(editable)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    order = _locked(order)
-    if order.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
-        raise ConflictError(_("A closed order cannot be changed."))
-    _check_staff(data.get("parts_manager"), order.dealership, "parts_manager")
-    before = events.snapshot(order, list(data))
-    for name, value in data.items():
-        setattr(order, name, value)
-    if order.on_waiting_lot and order.vehicle_id is None:
-        raise ValidationError({"on_waiting_lot": _("Only an order with a vehicle can wait on the lot.")})
-    order.save(update_fields=[*data, "updated_at"])
-    events.record_updated(actor=actor, instance=order, before=before)
-    return order
+
+    def check(row: CustomerOrder) -> None:
+        if row.status in (OrderStatus.ISSUED, OrderStatus.CANCELLED):
+            raise ConflictError(_("A closed order cannot be changed."))
+        check_staff(row.dealership_id, data.get("parts_manager"), field="parts_manager")
+        if row.on_waiting_lot and row.vehicle_id is None:
+            raise ValidationError({"on_waiting_lot": _("Only an order with a vehicle can wait on the lot.")})
+
+    return audited_update(order, actor=actor, data=data, allowed=editable, check=check)
 
 
 @transaction.atomic
@@ -177,12 +187,7 @@ def customer_order_place(
     """Place the order with a supplier (R1, R4). Each line records its purchase price (issue 15 item 5): the one
     given in ``purchase_prices`` (line id → price) or else the supplier's price list on the placing date."""
     now = now or timezone.now()
-    order = _locked(order)
-    if order.status != OrderStatus.NOT_PLACED:
-        raise ConflictError(
-            _("Order %(number)s is already %(status)s; it can be placed only once.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
+    order = _locked_for(order, "place", _("Order %(number)s is already %(status)s; it can be placed only once."))
     errors = {}
     if supplier.dealership_id != order.dealership_id:
         errors["supplier"] = _("Unknown supplier.")
@@ -221,21 +226,27 @@ def customer_order_place(
         placed_by=actor,
         placed_at=now,
     )
-    source = order.status
-    order.place(at=now, expected_at=expected_at)
-    order.save()
-    _after_transition(
+    return _transition(
         order,
+        "place",
         actor=actor,
-        source=source,
+        at=now,
+        expected_at=expected_at,
         message=_("Supplier %(supplier)s, order %(number)s, ETA %(eta)s")
         % {"supplier": supplier, "number": supplier_order_number.strip(), "eta": expected_at.strftime("%d.%m.%Y")},
     )
-    return order
 
 
 # The largest purchase price a line can hold (CustomerOrderLine.purchase_price: 12 digits, 2 decimals).
 MAX_PURCHASE_PRICE = Decimal("9999999999.99")
+
+
+def _line_id(key: Any) -> int | None:
+    """A line given by id or as the line itself (purchase prices are keyed either way)."""
+    try:
+        return int(getattr(key, "pk", key))
+    except (TypeError, ValueError):
+        return None
 
 
 def _clean_purchase_prices(
@@ -244,24 +255,26 @@ def _clean_purchase_prices(
     """Explicit purchase prices per line of this order: a number from 0 to MAX_PURCHASE_PRICE (issue 15 item 5)."""
     cleaned: dict[int, Decimal] = {}
     by_id = {line.pk: line for line in lines}
+    bounds = _("Enter a purchase price from 0 to %(max)s.") % {"max": MAX_PURCHASE_PRICE}
     for key, value in (purchase_prices or {}).items():
-        try:
-            line_id = int(getattr(key, "pk", key))
-        except (TypeError, ValueError):
-            line_id = None
+        line_id = _line_id(key)
         if line_id not in by_id:
             errors["purchase_prices"] = _("Unknown order line.")
             continue
-        if value is None or value == "":
-            continue  # not given: the price list decides
         try:
-            price = Decimal(str(value))
-        except (InvalidOperation, ValueError, TypeError):
-            price = None
-        if price is None or not price.is_finite() or price < 0 or price > MAX_PURCHASE_PRICE:
-            errors["purchase_prices"] = _("Enter a purchase price from 0 to %(max)s.") % {"max": MAX_PURCHASE_PRICE}
+            price = money_amount(
+                value,
+                field="purchase_prices",
+                required=False,  # not given: the price list decides
+                maximum=MAX_PURCHASE_PRICE,
+                invalid=bounds,
+                out_of_range=bounds,
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
             continue
-        cleaned[line_id] = price.quantize(Decimal("0.01"))
+        if price is not None:
+            cleaned[line_id] = price
     return cleaned
 
 
@@ -276,9 +289,9 @@ def customer_order_receive(
 ) -> Receipt:
     """Record arrived parts per line (R2). ``lines`` is ``[{"line": line id or CustomerOrderLine, "quantity": q}]``."""
     now = now or timezone.now()
-    order = _locked(order)
-    if order.status not in (OrderStatus.ORDERED, OrderStatus.PARTIALLY_RECEIVED):
-        if order.status == OrderStatus.NOT_PLACED:
+    order = locked(order, "dealership")
+    if not is_available(order, "receive"):
+        if is_available(order, "place"):
             raise ConflictError(_("Order %(number)s is not placed with a supplier yet.") % {"number": order.number})
         raise ConflictError(
             _("Order %(number)s is %(status)s: nothing more can be received.")
@@ -293,7 +306,7 @@ def customer_order_receive(
             raise ValidationError({"lines": _("Line %(line)s is not a line of this order.") % {"line": line_id}})
         if line_id in wanted:
             raise ValidationError({"lines": _("Line %(line)s is listed twice.") % {"line": line_id}})
-        wanted[line_id] = _quantity(item.get("quantity"), "lines")
+        wanted[line_id] = _quantity(item.get("quantity"))
     if not wanted:
         raise ValidationError({"lines": _("Enter at least one received line.")})
     for line_id, quantity in wanted.items():
@@ -322,13 +335,11 @@ def customer_order_receive(
         line.save(update_fields=["quantity_received"])
         ReceiptLine.objects.create(receipt=receipt, line=line, quantity=quantity)
     _stock_in(actor=actor, order=order, receipt=receipt, received={order_lines[k]: v for k, v in wanted.items()})
-    source = order.status
-    order.receive(at=now)
-    order.save()
-    _after_transition(
+    _transition(
         order,
+        "receive",
         actor=actor,
-        source=source,
+        at=now,
         message=", ".join(f"{order_lines[k].part.number} × {v.normalize()}" for k, v in wanted.items()),
     )
     order_id, receipt_id = order.pk, receipt.pk
@@ -363,17 +374,8 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
 @transaction.atomic
 def customer_order_issue(*, actor, order: CustomerOrder, now: datetime.datetime | None = None) -> CustomerOrder:
     now = now or timezone.now()
-    order = _locked(order)
-    if order.status != OrderStatus.RECEIVED:
-        raise ConflictError(
-            _("Order %(number)s is %(status)s: only a fully received order can be issued.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
-    source = order.status
-    order.issue(at=now)
-    order.save()
-    _after_transition(order, actor=actor, source=source)
-    return order
+    refusal = _("Order %(number)s is %(status)s: only a fully received order can be issued.")
+    return _transition(_locked_for(order, "issue", refusal), "issue", actor=actor, at=now)
 
 
 @transaction.atomic
@@ -381,20 +383,9 @@ def customer_order_cancel(
     *, actor, order: CustomerOrder, reason: str, now: datetime.datetime | None = None
 ) -> CustomerOrder:
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Enter the reason for cancelling.")})
-    order = _locked(order)
-    if order.status not in (OrderStatus.NOT_PLACED, OrderStatus.ORDERED):
-        raise ConflictError(
-            _("Order %(number)s is %(status)s and can no longer be cancelled.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
-    source = order.status
-    order.cancel(at=now, reason=reason[:500])
-    order.save()
-    _after_transition(order, actor=actor, source=source, message=reason[:500])
-    return order
+    reason = _reason(reason, _("Enter the reason for cancelling."))
+    order = _locked_for(order, "cancel", _("Order %(number)s is %(status)s and can no longer be cancelled."))
+    return _transition(order, "cancel", actor=actor, at=now, reason=reason, message=reason)
 
 
 @transaction.atomic
@@ -407,18 +398,10 @@ def customer_order_return_to_supplier(
     warehouse (a «Return to supplier» ledger row per reservation); its open call events are cancelled by the
     notifications app on the status change (no more "uncollected" calls)."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Enter the reason for the return.")})
-    order = _locked(order)
-    if order.status != OrderStatus.RECEIVED:
-        raise ConflictError(
-            _("Order %(number)s is %(status)s: only received, uncollected parts can be returned to the supplier.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
-    source = order.status
-    order.return_to_supplier(at=now, reason=reason[:500])
-    order.save()
+    reason = _reason(reason, _("Enter the reason for the return."))
+    refusal = _("Order %(number)s is %(status)s: only received, uncollected parts can be returned to the supplier.")
+    order = _locked_for(order, "return_to_supplier", refusal)
+    _transition(order, "return_to_supplier", actor=actor, at=now, reason=reason, message=reason)
     reservations = Reservation.objects.filter(
         dealership=order.dealership, customer_order_id=order.pk, status=Reservation.Status.ACTIVE
     ).select_related("part", "warehouse")
@@ -435,7 +418,6 @@ def customer_order_return_to_supplier(
             reason="return_to_supplier",
             note=reason[:300],
         )
-    _after_transition(order, actor=actor, source=source, message=reason[:500])
     return order
 
 
@@ -477,10 +459,7 @@ def customer_order_place_batch(
     line_order = dict(CustomerOrderLine.objects.filter(order_id__in=ids).values_list("pk", "order_id"))
     prices_by_order: dict[int, dict[int, Any]] = {}
     for key, value in (purchase_prices or {}).items():
-        try:
-            line_id = int(getattr(key, "pk", key))
-        except (TypeError, ValueError):
-            line_id = None
+        line_id = _line_id(key)
         if line_id not in line_order:
             raise ValidationError({"purchase_prices": _("Unknown order line.")})
         prices_by_order.setdefault(line_order[line_id], {})[line_id] = value

@@ -29,7 +29,7 @@ from dms.core.inputs import parse_id, parse_ids
 from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.transitions import is_available
+from dms.core.transitions import available_transitions, is_available
 from dms.core.views import DealershipPageMixin
 from parts.models import LowStockAlert, Supplier
 
@@ -274,13 +274,9 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
             timeline=selectors.customer_order_timeline(order),
             status_colour=STATUS_COLOURS[status],
             status_tint=STATUS_TINTS[status],
-            # The buttons follow the model's transitions (django-fsm), never a repeated list of source states.
-            can_place=is_available(order, "place"),
-            can_receive=is_available(order, "receive"),
-            can_issue=is_available(order, "issue"),
-            can_cancel=is_available(order, "cancel"),
+            # The buttons: what django-fsm says this user may run now (state and role, issue 13).
+            actions=set(available_transitions(order, self.request.user)),
             # Issue 15 item 8: the supplier's return window for received, uncollected parts.
-            can_return=is_available(order, "return_to_supplier"),
             return_deadline=order.return_deadline(),
             return_due=order.return_due(),
             **kwargs,
@@ -345,10 +341,10 @@ class OrderCreateView(DealershipPageMixin, View):
 
 
 class OrderActionView(DealershipPageMixin, FormView):
-    """A transition form on one order. Subclasses set the form, the statuses it applies to and the service call."""
+    """A transition form on one order. Subclasses set the form, the transition it runs and the service call."""
 
     template_name = "orders/action_form.html"
-    transition = ""  # the model's transition the form runs: its source states decide, not a list repeated here
+    transition = ""
     title = ""
     button = gettext_lazy("Save")
     button_class = "btn-primary"
@@ -460,36 +456,36 @@ class IssueView(OrderActionView):
         services.customer_order_issue(actor=self.request.user, order=self.order)
 
 
-class CancelView(OrderActionView):
-    permission_required = "orders.cancel_customerorder"
+class ClosingActionView(OrderActionView):
+    """An action that ends the order with a reason: ``services.<service>(actor=…, order=…, reason=…)``."""
+
     form_class = CancelForm
-    transition = "cancel"
-    button = gettext_lazy("Cancel the order")
     button_class = "btn-danger"
+    service = "customer_order_cancel"
 
     def get_title(self):
-        return _("Cancel order %(number)s") % {"number": self.order.number}
+        return self.title % {"number": self.order.number}
 
     def perform(self, form):
-        services.customer_order_cancel(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
+        call = getattr(services, self.service)
+        call(actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"])
 
 
-class ReturnToSupplierView(OrderActionView):
+class CancelView(ClosingActionView):
+    permission_required = "orders.cancel_customerorder"
+    transition = "cancel"
+    title = gettext_lazy("Cancel order %(number)s")
+    button = gettext_lazy("Cancel the order")
+
+
+class ReturnToSupplierView(ClosingActionView):
     """Issue 15 item 8: received parts the customer never collected go back to the supplier (a terminal state)."""
 
     permission_required = "orders.return_customerorder"
-    form_class = CancelForm
     transition = "return_to_supplier"
+    title = gettext_lazy("Return the parts of order %(number)s to the supplier")
     button = gettext_lazy("Return to the supplier")
-    button_class = "btn-danger"
-
-    def get_title(self):
-        return _("Return the parts of order %(number)s to the supplier") % {"number": self.order.number}
-
-    def perform(self, form):
-        services.customer_order_return_to_supplier(
-            actor=self.request.user, order=self.order, reason=form.cleaned_data["reason"]
-        )
+    service = "customer_order_return_to_supplier"
 
 
 # -- issue 15 item 6: batch work ----------------------------------------------------------------------------------
@@ -618,10 +614,10 @@ class ReceiveBatchView(DealershipPageMixin, View):
         supplier, number, orders = self._delivery(request)
         return self._render(request, supplier, number, orders)
 
-    def post(self, request):
-        supplier, number, orders = self._delivery(request)
-        if supplier is None or not orders:
-            raise Http404
+    @staticmethod
+    def _entered_lines(request, orders) -> tuple[list[dict], list[str], dict[str, str]]:
+        """The quantities typed per line (or every outstanding one with "receive all"), the typing errors, and
+        what was typed, to show the form again."""
         receive_all = "receive_all" in request.POST
         lines, errors, entered = [], [], {}
         for order in orders:
@@ -645,6 +641,13 @@ class ReceiveBatchView(DealershipPageMixin, View):
                         continue
                 if quantity > 0 or not receive_all:
                     lines.append({"order": order.pk, "line": line.pk, "quantity": quantity})
+        return lines, errors, entered
+
+    def post(self, request):
+        supplier, number, orders = self._delivery(request)
+        if supplier is None or not orders:
+            raise Http404
+        lines, errors, entered = self._entered_lines(request, orders)
         if not errors:
             try:
                 services.customer_order_receive_batch(

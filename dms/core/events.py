@@ -10,7 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from . import webhooks
+from . import outbox
 from .models import AuditAction, AuditEntry
 
 
@@ -71,7 +71,7 @@ def record(
         message_params=params,
     )
     # Issue 16 item 5: the change's webhook events go to the outbox here, in the same transaction as the change.
-    webhooks.emit_for_audit(entry, instance)
+    outbox.emit_for_audit(entry, instance)
     return entry
 
 

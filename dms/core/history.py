@@ -20,6 +20,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from .app_hooks import app_panel_modules
+
 CARD_ROWS = 5
 API_ROWS = 20
 API_MAX_ROWS = 100
@@ -76,8 +78,6 @@ class LoadedSection:
 
 
 def _panel_modules() -> list:
-    from .views import app_panel_modules  # the views import this module: resolved at call time
-
     return app_panel_modules()
 
 

@@ -19,6 +19,7 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from . import roles, selectors, services
+from .app_hooks import app_panel_modules
 from .exceptions import ConflictError
 from .formatting import date_formatter
 from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
@@ -189,28 +190,6 @@ class ActionView(DealershipPageMixin, View):
         ):
             return wanted
         return reverse(self.detail_url, kwargs={"pk": obj.pk}) if self.detail_url else obj.get_absolute_url()
-
-
-def app_panel_modules() -> list:
-    """Each installed app's optional ``panels`` module: how apps add to core pages without dms/core importing them.
-
-    Hooks a ``panels`` module may define (all optional):
-    - ``customer_panel(request, customer) -> html | None``: a card on the customer page;
-    - ``home_panels(request) -> [html, ...]``: cards on the home dashboard (issue 14 item 5);
-    - ``ROLE_LANDINGS = {role: "namespace:url_name" or "namespace:url_name?query"}``: where a role's day starts;
-    - ``REPORTS = [("namespace:url_name", label, "app.permission")]``: links on the reports page.
-    """
-    from importlib import import_module
-
-    from django.apps import apps
-
-    modules = []
-    for app_config in apps.get_app_configs():
-        try:
-            modules.append(import_module(f"{app_config.name}.panels"))
-        except ModuleNotFoundError:
-            continue
-    return modules
 
 
 def customer_panels(request, customer) -> list[str]:

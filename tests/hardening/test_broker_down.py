@@ -12,9 +12,8 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from notifications import services as notification_services
 from notifications.models import CallEvent, CallKind, Delivery, DeliveryStatus
-from notifications.tasks import generate_call_events, send_delivery
+from notifications.tasks import generate_call_events, publish_deliveries, send_delivery
 from orders import services as order_services
 from orders.models import CustomerOrder, OrderStatus, Receipt
 from parts.models import Part, Supplier
@@ -129,5 +128,5 @@ def test_publishing_stops_at_the_first_broker_failure(monkeypatch):
     """A batch (a tick's arrival SMS) pays the ~1 s of kombu's connection retries once, not once per message."""
     dead = DeadBroker()
     monkeypatch.setattr(send_delivery, "apply_async", dead)
-    assert notification_services.publish_deliveries([11, 12, 13]) == 0
+    assert publish_deliveries([11, 12, 13]) == 0
     assert len(dead.calls) == 1

@@ -78,7 +78,7 @@ def make_order(advisor, parts_manager, vehicle, part, supplier):
                 actor=parts_manager, order=order, lines=[{"line": line.pk, "quantity": 2}], now=received_at
             )
         if issued_at is not None:
-            order_services.customer_order_issue(actor=advisor, order=order, now=issued_at)
+            order_services.customer_order_issue(actor=parts_manager, order=order, now=issued_at)
         order.refresh_from_db()
         return order
 

@@ -142,7 +142,7 @@ def test_partially_received_keeps_interim_calls_going(make_order):
 def test_issued_order_closes_its_open_events(make_order):
     order = make_order(placed_at=at("2025-06-02"), received_at=at("2025-06-05"), on_waiting_lot=True)
     services.call_events_generate(now=at("2025-06-05", 12))
-    order_services.customer_order_issue(actor=order.author, order=order, now=at("2025-06-06"))
+    order_services.customer_order_issue(actor=order.parts_manager, order=order, now=at("2025-06-06"))
     result = services.call_events_generate(now=at("2025-06-06", 12))
     assert result.cancelled == 2
     assert set(CallEvent.objects.values_list("status", "cancel_reason")) == {("cancelled", CancelReason.ORDER_ISSUED)}
@@ -156,7 +156,7 @@ def test_uncollected_day_29_nothing_day_30_and_every_day_until_issued(make_order
     services.call_events_generate(now=at("2025-07-05", 18))
     services.call_events_generate(now=at("2025-07-06", 8))  # day 31
     assert [e[1] for e in events(order, "uncollected")] == [d("2025-07-05"), d("2025-07-06")]
-    order_services.customer_order_issue(actor=order.author, order=order, now=at("2025-07-06", 12))
+    order_services.customer_order_issue(actor=order.parts_manager, order=order, now=at("2025-07-06", 12))
     services.call_events_generate(now=at("2025-07-07", 8))
     assert [e[2] for e in events(order, "uncollected")] == ["cancelled", "cancelled"]
 

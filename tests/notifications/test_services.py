@@ -130,7 +130,7 @@ def test_completing_twice_or_a_cancelled_event_is_a_conflict(arrival, advisor):
         complete(event, advisor, outcome="unreachable")
     assert CallEvent.objects.count() == 1  # no retry from the refused second call
     order = event.order
-    order_services.customer_order_issue(actor=advisor, order=order, now=at("2025-06-07"))
+    order_services.customer_order_issue(actor=order.parts_manager, order=order, now=at("2025-06-07"))
     services.call_events_generate(now=at("2025-06-07", 12))
     other = CallEvent.objects.create(
         dealership=order.dealership, order=order, kind="retry", assignee=advisor, due_date=d("2025-06-20")
@@ -153,7 +153,7 @@ def test_another_dealerships_user_cannot_complete(arrival, other_dealership, mak
 
 def test_no_follow_up_once_the_order_is_issued(arrival, advisor):
     event = arrival()
-    order_services.customer_order_issue(actor=advisor, order=event.order, now=at("2025-06-06", 9))
+    order_services.customer_order_issue(actor=event.order.parts_manager, order=event.order, now=at("2025-06-06", 9))
     complete(event, advisor, outcome="unreachable", now=at("2025-06-06", 10))
     assert CallEvent.objects.filter(kind="retry").count() == 0
 

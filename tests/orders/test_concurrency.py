@@ -35,7 +35,7 @@ def _another_backend_waits_for_a_lock() -> bool:
 def _race(monkeypatch, first, second):
     """Run ``first`` and ``second`` in two threads; hold ``first`` inside its transaction until ``second`` waits."""
     inside, release = threading.Event(), threading.Event()
-    original = services._after_transition
+    original = services._transition
     holder = {}
 
     def held(*args, **kwargs):
@@ -45,7 +45,7 @@ def _race(monkeypatch, first, second):
             assert release.wait(TIMEOUT), "the second thread never came"
         return result
 
-    monkeypatch.setattr(services, "_after_transition", held)
+    monkeypatch.setattr(services, "_transition", held)
     outcomes: dict[str, object] = {}
 
     def run(name, func):

@@ -60,5 +60,5 @@ def test_order_walks_the_procedure(advisor, parts_manager, vehicle, part, suppli
     services.customer_order_receive(actor=parts_manager, order=order, lines=[{"line": line.pk, "quantity": 2}])
     order.refresh_from_db()
     assert order.status == OrderStatus.RECEIVED and order.received_at is not None
-    order = services.customer_order_issue(actor=advisor, order=order)
+    order = services.customer_order_issue(actor=parts_manager, order=order)
     assert order.status == OrderStatus.ISSUED
