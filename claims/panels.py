@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from dms.core import roles
 from dms.core.history import HistoryItem, HistorySection, QuickAction
 
+from . import workorders
 from .selectors import complaint_history, goodwill_history, warranty_history
 
 ROLE_LANDINGS = {roles.WARRANTY_ENGINEER: "claims:claim_list"}
@@ -69,4 +70,18 @@ def customer_actions(user, customer) -> list[QuickAction]:
 
 
 def vehicle_actions(user, vehicle) -> list[QuickAction]:
-    return _complaint_action(user, customer=vehicle.customer_id, vehicle=vehicle.pk)
+    return [
+        *_complaint_action(user, customer=vehicle.customer_id, vehicle=vehicle.pk),
+        *_warranty_action(user, vehicle),
+    ]
+
+
+def _warranty_action(user, vehicle) -> list[QuickAction]:
+    """Issue 14: the warranty engineer starts a claim from the vehicle's card, on its last delivered work order."""
+    if not user.has_perm("claims.add_warrantyclaim"):
+        return []
+    work_order_id = workorders.last_delivered_id(vehicle=vehicle)
+    if work_order_id is None:
+        return []
+    url = f"{reverse('claims:claim_create')}?{urlencode({'work_order': work_order_id})}"
+    return [QuickAction(_("Warranty claim"), url, "warranty_claim")]

@@ -98,6 +98,14 @@ def work_orders_for_dealership(*, dealership_id: int, search: str = "", limit: i
     return [_info(wo) for wo in qs.prefetch_related("jobs").order_by("-created_at")[:limit]]
 
 
+def last_delivered_id(*, vehicle) -> int | None:
+    """The vehicle's most recent delivered work order: what a warranty claim from the vehicle's card starts from."""
+    qs = service_selectors.workorder_list(dealership_ids=[vehicle.dealership_id]).filter(
+        vehicle_id=vehicle.pk, status=WorkOrderStatus.DELIVERED
+    )
+    return qs.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+
+
 def is_delivered(work_order: WorkOrderInfo) -> bool:
     return work_order.delivered
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -611,7 +612,9 @@ class PartsKpiApi(APIView):
         )
         allowed = set(allowed_dealership_ids(request.user))
         wanted = id_param(request, "dealership")
-        dealership_ids = allowed if wanted is None else {wanted} & allowed
+        if wanted is not None and wanted not in allowed:  # as dms.core.tenancy answers: not an empty report
+            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
+        dealership_ids = allowed if wanted is None else {wanted}
         report = kpis.parts_kpis(
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )

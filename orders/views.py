@@ -550,6 +550,15 @@ class PlaceBatchView(DealershipPageMixin, View):
         return self._render(request, form, chosen)
 
 
+def _typed_quantity(raw: str) -> Decimal | None:
+    """A quantity typed on a page; None when it is no finite number (NaN, Infinity: and ``NaN > 0`` raises)."""
+    try:
+        quantity = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return quantity if quantity.is_finite() else None
+
+
 class ReceiveBatchView(DealershipPageMixin, View):
     """One supplier delivery: every line of every order placed under the supplier order number, the remaining
     quantities prefilled; "receive all" or edited quantities, one transaction (R2 per order)."""
@@ -623,9 +632,8 @@ class ReceiveBatchView(DealershipPageMixin, View):
                     entered[key] = raw
                     if not raw:
                         continue
-                    try:
-                        quantity = Decimal(raw)
-                    except InvalidOperation:
+                    quantity = _typed_quantity(raw)
+                    if quantity is None:
                         errors.append(
                             _("Order %(number)s, part %(part)s: enter a number.")
                             % {"number": order.number, "part": line.part.number}
@@ -695,8 +703,6 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         allowed = allowed_dealership_ids(request.user)
-        wanted = parse_id(request.GET.get("dealership", ""))
-        dealership_ids = {wanted} & set(allowed) if wanted is not None else set(allowed)
         today = selectors.local_today(request.dealership)
         errors = {}
         try:
@@ -704,6 +710,12 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
         except ValidationError as error:
             errors = error.message_dict
             date_from, date_to = kpis.parse_period(None, None, today=today)
+        # A dealership that is not one of the user's is named as such, never shown as an empty report.
+        raw_dealership = request.GET.get("dealership", "")
+        wanted = parse_id(raw_dealership)
+        if raw_dealership and (wanted is None or wanted not in allowed):
+            errors["dealership"] = [_("Unknown dealership.")]
+        dealership_ids = {wanted} if wanted in allowed else set(allowed)
         report = kpis.parts_kpis(
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )
@@ -742,4 +754,4 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
             raw_from=request.GET.get("from", date_from.isoformat()),
             raw_to=request.GET.get("to", date_to.isoformat()),
         )
-        return self.render_to_response(context)
+        return self.render_to_response(context, status=400 if errors else 200)

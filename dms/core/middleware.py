@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .formatting import activate_currency, deactivate_currency
+from .outage import is_outage
 from .tenancy import active_dealership
 
 
@@ -27,10 +28,15 @@ class ActiveDealershipMiddleware:
 
 
 def _dealership_zone(request):
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    dealership = request.dealership
+    try:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        dealership = request.dealership
+    except Exception as error:  # noqa: BLE001 - an outage here is the view's to answer (503), not the middleware's
+        if is_outage(error):
+            return None
+        raise
     return dealership.tz if dealership else None
 
 

@@ -334,7 +334,9 @@ class AuditEntry(models.Model):
                 field = model._meta.get_field(name) if model else None
             except Exception:  # noqa: BLE001 - a field removed since the entry was written
                 field = None
-            label = str(getattr(field, "verbose_name", name)) if field is not None else name
+            label = (
+                str(getattr(field, "verbose_name", name)) if field is not None else str(HISTORY_LABELS.get(name, name))
+            )
             choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
 
             def shown(v, choices=choices, field=field):
@@ -362,6 +364,28 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+
+# Issue 14 item 8: names in an entry's ``changes`` that are not fields of the model (a job added, its hours …) are
+# shown with these labels in the reader's language, not as the raw key.
+HISTORY_LABELS = {
+    "job": pgettext_lazy("history field", "job"),
+    "hours": pgettext_lazy("history field", "hours"),
+    "extra": pgettext_lazy("history field", "extra"),
+    "part": pgettext_lazy("history field", "part"),
+    "quantity": pgettext_lazy("history field", "quantity"),
+    "consent": pgettext_lazy("history field", "consent"),
+    "by": pgettext_lazy("history field", "by"),
+    "revision": pgettext_lazy("history field", "revision"),
+    "channel": pgettext_lazy("history field", "channel"),
+    "reserved": pgettext_lazy("history field", "reserved"),
+    "ordered": pgettext_lazy("history field", "ordered"),
+    "customer_order": pgettext_lazy("history field", "customer order"),
+    "thresholds": pgettext_lazy("history field", "thresholds"),
+    "abc": pgettext_lazy("history field", "abc"),
+    "event_types": pgettext_lazy("history field", "event types"),
+    "target_url": pgettext_lazy("history field", "target url"),
+}
 
 
 def _shown_param(value: Any) -> Any:

@@ -25,9 +25,13 @@ def customer_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySe
     if search:
         condition = Q(name__icontains=search) | Q(email__icontains=search) | Q(vehicles__vin__icontains=search)
         condition |= Q(vehicles__plate__icontains=search)
-        digits = _digits(search)
-        if len(digits) >= 3:
-            condition |= Q(phone__contains=digits) | Q(phone_alt__contains=digits)
+        # Issue 14 item 4: the list's search understands the national form too (8 916 … finds +7 916 …).
+        contains, prefix = phone_search_forms(search)
+        for column in ("phone", "phone_alt"):
+            if contains:
+                condition |= Q(**{f"{column}__contains": contains})
+            if prefix:
+                condition |= Q(**{f"{column}__startswith": prefix})
         ids = Customer.objects.filter(dealership_id__in=list(dealership_ids)).filter(condition).values("id")
         qs = qs.filter(id__in=ids)
     return qs

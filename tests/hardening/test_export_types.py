@@ -176,6 +176,7 @@ def _body(response) -> bytes:
 
 def _expected_header(name, query, dealership, language) -> list[str]:
     from notifications import reports
+    from orders import kpis as parts_kpis
     from orders.views import EXPORT_HEADER
 
     with translation.override(language):
@@ -183,6 +184,8 @@ def _expected_header(name, query, dealership, language) -> list[str]:
             return [str(title) for title in EXPORT_HEADER]
         if name == "notifications:call_compliance":
             return [str(title) for title in reports._header()]
+        if name == "orders:kpis":
+            return [str(title) for title in parts_kpis.export_header()]
         period = kpi.Period.from_params({}, dealership)
         return [str(title) for title in kpi.csv_rows(dealership=dealership, period=period, section=query["section"])[0]]
 
@@ -195,6 +198,8 @@ KINDS = {
     "complaints_by_employee": {1: INT, 2: INT, 3: INT, 4: INT, 5: INT, 6: NUMBER, 7: NUMBER, 8: NUMBER},
     "complaints_by_department": {1: INT, 2: INT, 3: INT, 4: INT, 5: INT, 6: NUMBER, 7: NUMBER, 8: NUMBER},
     "claims_turnaround": {1: NUMBER},
+    # fill rate and turnover in the ratio column (the fill rate has three places); amounts in the money column
+    "orders:kpis": {2: INT, 3: NUMBER, 4: NUMBER, 5: MONEY},
     # issue 14 item 8: money carries its currency (XLSX format with the symbol; the CSV header names it)
     "cost_by_model": {1: INT, 2: MONEY},
     "cost_by_part": {1: INT, 2: MONEY},
@@ -247,6 +252,23 @@ def _kpi_rows(main, section) -> list[list]:
     return [row[1:] for row in kpi.csv_rows(dealership=main, period=period, section=section)[1:]]
 
 
+def _parts_kpi_rows(w, language) -> list[list]:
+    """The parts KPIs over every dealership of the director, for the page's default period (the last 30 days)."""
+    from django.contrib.auth import get_user_model
+
+    from dms.core.tenancy import allowed_dealership_ids
+    from orders import kpis as parts_kpis
+    from orders.selectors import local_today
+
+    director = get_user_model().objects.get(username=f"m_{roles.DIRECTOR}")
+    date_from, date_to = parts_kpis.parse_period(None, None, today=local_today(w.main))
+    report = parts_kpis.parts_kpis(
+        dealership_ids=allowed_dealership_ids(director), date_from=date_from, date_to=date_to, now=timezone.now()
+    )
+    with translation.override(language):
+        return [[str(row[0]), *row[1:]] for row in parts_kpis.export_rows(report)]
+
+
 def _check_against_the_database(w, name, query, rows: list[list], as_value) -> None:
     """``rows``: the export's body rows; ``as_value(kind, cell)``: the cell as a Python value (None when empty)."""
     key = query.get("section", name)
@@ -264,7 +286,14 @@ def _check_against_the_database(w, name, query, rows: list[list], as_value) -> N
                 assert row[column] == expected, (row[0], column, row[column], expected)
             assert isinstance(row[12], int) and row[12] >= 0
         return
-    expected = _compliance_rows(w, query) if name == "notifications:call_compliance" else _kpi_rows(w.main, key)
+    if name == "orders:kpis":
+        full = _parts_kpi_rows(w, as_value.language)
+        assert [row[0] for row in values] == [row[0] for row in full]  # the indicator names, in order
+        expected = [row[1:] for row in full]
+    elif name == "notifications:call_compliance":
+        expected = _compliance_rows(w, query)
+    else:
+        expected = _kpi_rows(w.main, key)
     assert len(values) == len(expected)
     for row, want in zip(values, expected, strict=True):
         for column, kind in kinds.items():
@@ -338,7 +367,7 @@ XLSX_EXPORTS = [e for e in EXPORTS if e not in CSV_EXPORTS]
 
 
 def test_the_sweep_covers_every_export():
-    assert len(CSV_EXPORTS) == 7 and len(XLSX_EXPORTS) == 2
+    assert len(CSV_EXPORTS) == 8 and len(XLSX_EXPORTS) == 3
 
 
 def _read_csv(body: bytes, language: str) -> list[list[str]]:

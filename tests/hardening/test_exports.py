@@ -103,6 +103,9 @@ EXPORTS = [
     *[("claims:kpi_export", {}, {"section": section}) for section in SECTIONS],
     ("notifications:call_compliance", {}, {"export": "csv"}),
     ("notifications:call_compliance", {}, {"export": "xlsx"}),
+    # the directors' parts KPIs (issue 15 item 8): the page's own URL with ?export=, so the name sweep cannot see it
+    ("orders:kpis", {}, {"export": "csv"}),
+    ("orders:kpis", {}, {"export": "xlsx"}),
 ]
 # Exports whose rows carry a poisoned name, and how it must come out (others show numbers and fixed labels only).
 CARRIES = {

@@ -135,9 +135,11 @@ def test_the_sweep_covers_the_pages():
 
 @pytest.mark.parametrize("name", GET_PAGES)
 def test_every_page_has_the_policy_no_inline_code_and_no_store(w, name):
-    url = page_url(w, name, PAGES[name])
+    row = PAGES[name]
+    url = page_url(w, name, row)
     response = w.clients[roles.ADMINISTRATOR].get(url)
-    assert response.status_code in (200, 404), f"{url}: {response.status_code}"
+    declared = row.ok if isinstance(row.ok, tuple) else (row.ok,)  # e.g. the scanner lookup's 400 without a code
+    assert response.status_code in (200, 404, *declared), f"{url}: {response.status_code}"
     offences = html_offences(response)
     assert not offences, f"{url}: {offences[:5]}"
     assert_no_store(response)
