@@ -159,6 +159,11 @@ def _poison(main) -> None:
         approved_amount=Decimal("-90.00"),
         causal_part_number="+7(4310)",
     )
+    # The demo's other accepted claims (issue 14 item 7) would be summed into the same model's row: keep them out of
+    # this month so the row holds exactly the negative amount this sweep checks.
+    WarrantyClaim.objects.filter(dealership=main, confirmed_at__isnull=False).exclude(pk=claim.pk).update(
+        confirmed_at=timezone.now() - datetime.timedelta(days=800)
+    )
 
 
 def _cells(response, fmt: str) -> list:
