@@ -34,8 +34,28 @@
     return select.dataset.url + "?" + params.toString();
   }
 
+  // An answer that arrives after the user has moved on (picked, then tabbed or clicked into the next field) must
+  // not open the list again over the fields below it.
+  function closeUnlessFocused(ts) {
+    if (!ts.isFocused) ts.close();
+  }
+
+  // The server's answer for the text typed has come: an Enter pressed while it was on its way picks now.
+  function answered(ts, search, query) {
+    if (search.waitingFor !== query) return;
+    search.waitingFor = null;
+    if (!search.enterPending) return;
+    search.enterPending = false;
+    const option = ts.activeOption || ts.selectable()[0];
+    if (option) {
+      ts.addItem(option.dataset.value);
+      ts.close();
+    }
+  }
+
   function init(select) {
     if (select.tomselect || select.name.indexOf("__prefix__") !== -1) return;
+    const search = {waitingFor: null, enterPending: false};
     const ts = new TomSelect(select, {
       valueField: select.dataset.valueField || "id",
       labelField: "text",
@@ -60,8 +80,14 @@
             if (query !== self.inputValue()) { callback(); return; }
             self.clearOptions();
             callback(data.results || []);
+            closeUnlessFocused(self);
+            answered(self, search, query);
           })
-          .catch(function () { callback(); });
+          .catch(function () {
+            callback();
+            closeUnlessFocused(self);
+            if (search.waitingFor === query) search.waitingFor = null;
+          });
       },
       render: {
         option: function (item, escape) {
@@ -70,6 +96,9 @@
         },
         item: function (item, escape) { return "<div>" + escape(item.text) + "</div>"; },
         no_results: function () {
+          if (search.waitingFor !== null) {  // the list was emptied for a new text whose answer is on its way
+            return '<div class="loading small text-secondary px-2">' + (select.dataset.loading || "") + "</div>";
+          }
           return '<div class="no-results">' + (select.dataset.noResults || "") + "</div>";
         },
         loading: function () {
@@ -77,10 +106,22 @@
         },
       },
     });
-    // Enter picks the highlighted option (Tom Select) and never submits the form from inside a picker.
-    ts.control_input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") event.preventDefault();
+    // The server searches, so options listed for an earlier text (the preload on focus) do not match what is typed
+    // now: they go at the first keystroke, and an Enter pressed before the server has answered the text typed waits
+    // for that answer and takes its first option — never a leftover of an earlier list.
+    ts.control_input.addEventListener("input", function () {
+      search.waitingFor = ts.inputValue();
+      search.enterPending = false;
+      ts.clearOptions();
     });
+    ts.control_input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();  // Enter picks (Tom Select) and never submits the form from inside a picker
+      if (search.waitingFor !== null && search.waitingFor === ts.inputValue()) {
+        event.stopImmediatePropagation();  // capture phase: before Tom Select picks from the old list
+        search.enterPending = true;
+      }
+    }, true);
     for (const dep of dependencies(select)) {
       dep.field.addEventListener("change", function () {
         ts.clear(true);

@@ -70,3 +70,40 @@ def test_booking_by_keyboard_with_pickers(page, login, make_user, dealership, ot
     tz = dealership.tz
     assert appointment.handover_at.astimezone(tz).time() == datetime.time(11, 30)
     page.screenshot(path=f"{SHOTS}-4-booked.png", full_page=True)
+
+
+def test_enter_before_the_answer_picks_the_answer_not_the_earlier_list(page, login, make_user, dealership):
+    """A storekeeper types a part number fast and presses Enter before the server has answered: the picker waits for
+    that answer and takes its first option. Before, Enter took the highlighted option of the list preloaded on focus
+    (every part), so the order line got another part than the one typed (seen under load in CI)."""
+    from tests.orders.factories import PartFactory
+
+    make_user(roles.SERVICE_ADVISOR, username="anna")
+    PartFactory(dealership=dealership, number="04152-YZZA1", name="Фильтр масляный")
+    pads = PartFactory(dealership=dealership, number="04465-02220", name="Колодки тормозные")
+    CustomerFactory(dealership=dealership, name="Иванов Иван")
+    login("anna")
+    page.goto(page.base_url + "/orders/new/")
+    control = page.locator("#id_lines-0-part-ts-control")
+    control.click()
+    page.locator("#id_lines-0-part-ts-dropdown .option").first.wait_for()  # the list preloaded on focus: both parts
+    assert len(picker_options(page, "id_lines-0-part")) == 2
+
+    held = []  # the server's answer to the typed text is held back until Enter has been pressed
+    page.route(
+        lambda url: "/parts/pick/" in url,
+        lambda route: held.append(route) if "q=04465" in route.request.url else route.continue_(),
+    )
+    control.press_sequentially("04465", delay=10)
+    control.press("Enter")
+    assert page.eval_on_selector("#id_lines-0-part", "s => s.value") == ""  # nothing picked from the old list
+    deadline = 200
+    while not held and deadline:
+        page.wait_for_timeout(50)  # the route handler runs while Playwright waits (browser time, not a time rule)
+        deadline -= 1
+    assert held, "the picker never asked the server for the typed text"
+    assert page.eval_on_selector("#id_lines-0-part", "s => s.value") == ""
+    for route in held:
+        route.continue_()
+    page.wait_for_function(f"() => document.querySelector('#id_lines-0-part').value === '{pads.pk}'")
+    assert "/orders/new/" in page.url  # Enter picked; it did not submit the form
