@@ -112,9 +112,7 @@ class ClaimsFormView(ServiceFormView):
         messages.success(self.request, self.success_message % {"object": obj})
         return redirect(obj.get_absolute_url())
 
-    @property
-    def success_message(self):
-        return _("%(object)s saved.")
+    success_message = gettext_lazy("%(object)s saved.")
 
 
 def _status_changed(obj, result) -> str:
@@ -182,9 +180,7 @@ class AttachmentUploadView(ClaimsFormView):
         kwargs["owner_field"] = self.owner_field
         return kwargs
 
-    @property
-    def success_message(self):
-        return _("File attached to %(object)s.")
+    success_message = gettext_lazy("File attached to %(object)s.")
 
     def save(self, form):
         owner = self.get_object()
@@ -296,13 +292,8 @@ class ComplaintCreateView(ClaimsFormView):
         context["groups"] = [(title, [form[name] for name in names]) for title, names in COMPLAINT_FORM_GROUPS]
         return context
 
-    @property
-    def title(self):
-        return _("New complaint")
-
-    @property
-    def success_message(self):
-        return _("Complaint %(object)s registered.")
+    title = gettext_lazy("New complaint")
+    success_message = gettext_lazy("Complaint %(object)s registered.")
 
     def get_initial(self):
         # Issue 14 item 3: prefilled from the customer's or the vehicle's card (the form's choices are scoped).
@@ -334,9 +325,7 @@ class ComplaintUpdateView(ComplaintCreateView):
     def title(self):
         return _("Complaint %(number)s") % {"number": self.get_object().number}
 
-    @property
-    def success_message(self):
-        return _("Complaint %(object)s saved.")
+    success_message = gettext_lazy("Complaint %(object)s saved.")
 
     def get_initial(self):
         return {}
@@ -392,9 +381,7 @@ class ComplaintNoteView(ClaimsFormView):
         complaint = self.get_object()
         return {"kind": "follow_up" if complaint.status == ComplaintStatus.SOLUTION_AGREED else "investigation"}
 
-    @property
-    def success_message(self):
-        return _("Note added to %(object)s.")
+    success_message = gettext_lazy("Note added to %(object)s.")
 
     def save(self, form):
         complaint = self.get_object()
@@ -426,9 +413,7 @@ class ComplaintCloseView(ClaimsFormView):
     def title(self):
         return _("Close %(number)s with the report") % {"number": self.get_object().number}
 
-    @property
-    def success_message(self):
-        return _("Complaint %(object)s closed.")
+    success_message = gettext_lazy("Complaint %(object)s closed.")
 
     def save(self, form):
         return services.complaint_close(actor=self.request.user, complaint=self.get_object(), **form.cleaned_data)
@@ -541,9 +526,7 @@ class GoodwillCreateView(ClaimsFormView):
     permission_required = "claims.add_goodwillclaim"
     form_class = GoodwillClaimForm
 
-    @property
-    def title(self):
-        return _("New goodwill claim")
+    title = gettext_lazy("New goodwill claim")
 
     def get_initial(self):
         initial = {}
@@ -685,9 +668,7 @@ class ClaimCreateView(ClaimsFormView):
     template_name = "claims/claim_form.html"
     part_rows = 4
 
-    @property
-    def title(self):
-        return _("New warranty claim")
+    title = gettext_lazy("New warranty claim")
 
     def get_cancel_url(self):
         return reverse("claims:claim_list")
@@ -930,9 +911,7 @@ class ClaimsSettingsView(ClaimsFormView):
     change_permission = "claims.change_claimssettings"
     form_class = ClaimsSettingsForm
 
-    @property
-    def title(self):
-        return _("Claims contacts and deadlines")
+    title = gettext_lazy("Claims contacts and deadlines")
 
     def get_instance(self):
         return services.claims_settings(self.request.dealership)

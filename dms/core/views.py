@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -437,13 +438,8 @@ class CustomerCreateView(ServiceFormView):
     permission_required = "core.add_customer"
     form_class = CustomerForm
 
-    @property
-    def title(self):
-        return _("New customer")
-
-    @property
-    def success_message(self):
-        return _("Customer %(object)s created.")
+    title = gettext_lazy("New customer")
+    success_message = gettext_lazy("Customer %(object)s created.")
 
     def get_cancel_url(self):
         return reverse("core:customer_list")
@@ -460,13 +456,8 @@ class CustomerCreateView(ServiceFormView):
 class CustomerUpdateView(CustomerCreateView):
     permission_required = "core.change_customer"
 
-    @property
-    def title(self):
-        return _("Edit customer")
-
-    @property
-    def success_message(self):
-        return _("Customer %(object)s saved.")
+    title = gettext_lazy("Edit customer")
+    success_message = gettext_lazy("Customer %(object)s saved.")
 
     def get_instance(self):
         # A fresh copy: the form's validation mutates its instance, the service loads its own under lock.
@@ -513,13 +504,8 @@ class VehicleCreateView(ServiceFormView):
     permission_required = "core.add_vehicle"
     form_class = VehicleForm
 
-    @property
-    def title(self):
-        return _("New vehicle")
-
-    @property
-    def success_message(self):
-        return _("Vehicle %(object)s saved.")
+    title = gettext_lazy("New vehicle")
+    success_message = gettext_lazy("Vehicle %(object)s saved.")
 
     def get_initial(self):
         return {"customer": self.request.GET.get("customer")}
@@ -537,9 +523,7 @@ class VehicleCreateView(ServiceFormView):
 class VehicleUpdateView(VehicleCreateView):
     permission_required = "core.change_vehicle"
 
-    @property
-    def title(self):
-        return _("Edit vehicle")
+    title = gettext_lazy("Edit vehicle")
 
     def get_initial(self):
         return {}
