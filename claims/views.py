@@ -31,7 +31,6 @@ from dms.core.views import (
     PaginatedListMixin,
     PickerSearchView,
     ServiceFormView,
-    action_error_message,
     picker_param_id,
 )
 
@@ -90,6 +89,8 @@ class ClaimsFormView(ServiceFormView):
     """A form page acting on one record (or creating one); a refusal of the service lands on top of the form."""
 
     model = None
+    # A refused role stays a 403 (the step's permission on the model, asked by the service).
+    form_refusals = (ConflictError, TransitionNotAllowed, ConcurrentTransition)
 
     def get_object(self):
         return self.get_scoped_object(self.model, self.kwargs["pk"])
@@ -98,19 +99,6 @@ class ClaimsFormView(ServiceFormView):
         if "pk" in self.kwargs:
             return self.get_object().get_absolute_url()
         return reverse("home")
-
-    def form_valid(self, form):
-        try:
-            obj = self.save(form)
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        except (ConflictError, TransitionNotAllowed, ConcurrentTransition) as error:
-            # A refused role stays a 403 (the step's permission on the model, asked by the service).
-            form.add_error(None, action_error_message(error))
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message % {"object": obj})
-        return redirect(obj.get_absolute_url())
 
     success_message = gettext_lazy("%(object)s saved.")
 

@@ -391,6 +391,9 @@ class ServiceFormView(DealershipPageMixin, FormView):
     # 403: e.g. the director reads the claims settings the role table grants him (issue 14 item 8). None: reading
     # the page is enough to save it.
     change_permission: str | None = None
+    # Refusals of the service shown on top of the form besides a field's ValidationError, e.g. a step of a record's
+    # workflow: (ConflictError, TransitionNotAllowed, ConcurrentTransition). A refused role stays a 403.
+    form_refusals: tuple[type[Exception], ...] = ()
 
     def can_save(self) -> bool:
         return self.change_permission is None or self.request.user.has_perm(self.change_permission)
@@ -429,6 +432,9 @@ class ServiceFormView(DealershipPageMixin, FormView):
             obj = self.save(form)
         except ValidationError as error:
             form.add_service_errors(error)
+            return self.form_invalid(form)
+        except self.form_refusals as error:
+            form.add_error(None, action_error_message(error))
             return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": obj})
         return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else self.get_success_url(obj))
