@@ -4,7 +4,6 @@ the claims KPIs are among the director's reports."""
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from dms.core import roles
@@ -22,16 +21,12 @@ REPORTS = [("claims:kpi", _("Claims and complaints KPIs"), "claims.view_claims_k
 # can be registered from the card, prefilled.
 def _item(kind: str):
     def to_item(record) -> HistoryItem:
-        return HistoryItem(
-            kind=kind,
-            id=record.pk,
+        return HistoryItem.of(
+            record,
+            kind,
             title=record.number,
-            status=record.status,
-            status_label=record.get_status_display(),
             date=getattr(record, "received_at", None) or record.created_at,
-            is_open=record.history_open,
-            url=record.get_absolute_url(),
-            detail=Truncator(getattr(record, "job_description", "") or record.description).chars(120),
+            detail=getattr(record, "job_description", "") or record.description,
         )
 
     return to_item

@@ -1,15 +1,14 @@
 from django.urls import path
 
+from dms.core.routes import record_pages
+
 from . import views
 
 app_name = "claims"
 
 urlpatterns = [
     # Complaints (R33, R24)
-    path("complaints/", views.ComplaintListView.as_view(), name="complaint_list"),
-    path("complaints/new/", views.ComplaintCreateView.as_view(), name="complaint_create"),
-    path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="complaint_detail"),
-    path("complaints/<int:pk>/edit/", views.ComplaintUpdateView.as_view(), name="complaint_update"),
+    *record_pages("complaints/", "Complaint", views),
     path("complaints/<int:pk>/assign/", views.ComplaintAssignView.as_view(), name="complaint_assign"),
     path(
         "complaints/<int:pk>/investigate/",
@@ -22,11 +21,8 @@ urlpatterns = [
     path("complaints/<int:pk>/attach/", views.ComplaintAttachmentView.as_view(), name="complaint_attach"),
     path("complaint/<slug:code>/", views.PublicComplaintView.as_view(), name="public_complaint"),
     # Warranty claims (R22)
-    path("claims/", views.ClaimListView.as_view(), name="claim_list"),
-    path("claims/new/", views.ClaimCreateView.as_view(), name="claim_create"),
+    *record_pages("claims/", "Claim", views),
     path("claims/jobs/pick/", views.ClaimJobPickerView.as_view(), name="pick_claim_jobs"),  # issue 14 item 4
-    path("claims/<int:pk>/", views.ClaimDetailView.as_view(), name="claim_detail"),
-    path("claims/<int:pk>/edit/", views.ClaimUpdateView.as_view(), name="claim_update"),
     path("claims/<int:pk>/submit/", views.ClaimActionView.as_view(action_name="submit"), name="claim_submit"),
     path(
         "claims/<int:pk>/fmc-confirm/",
@@ -41,10 +37,7 @@ urlpatterns = [
     path("claims/quarantine/", views.QuarantineListView.as_view(), name="quarantine_list"),
     path("claims/quarantine/<int:pk>/", views.QuarantineDisposeView.as_view(), name="quarantine_dispose"),
     # Goodwill claims (R23)
-    path("goodwill/", views.GoodwillListView.as_view(), name="goodwill_list"),
-    path("goodwill/new/", views.GoodwillCreateView.as_view(), name="goodwill_create"),
-    path("goodwill/<int:pk>/", views.GoodwillDetailView.as_view(), name="goodwill_detail"),
-    path("goodwill/<int:pk>/edit/", views.GoodwillUpdateView.as_view(), name="goodwill_update"),
+    *record_pages("goodwill/", "Goodwill", views),
     path("goodwill/<int:pk>/submit/", views.GoodwillActionView.as_view(action_name="submit"), name="goodwill_submit"),
     path(
         "goodwill/<int:pk>/fmc-confirm/",

@@ -31,7 +31,6 @@ from dms.core.views import (
     PaginatedListMixin,
     PickerSearchView,
     ServiceFormView,
-    action_error_message,
     picker_param_id,
 )
 
@@ -90,6 +89,8 @@ class ClaimsFormView(ServiceFormView):
     """A form page acting on one record (or creating one); a refusal of the service lands on top of the form."""
 
     model = None
+    # A refused role stays a 403 (the step's permission on the model, asked by the service).
+    form_refusals = (ConflictError, TransitionNotAllowed, ConcurrentTransition)
 
     def get_object(self):
         return self.get_scoped_object(self.model, self.kwargs["pk"])
@@ -99,22 +100,7 @@ class ClaimsFormView(ServiceFormView):
             return self.get_object().get_absolute_url()
         return reverse("home")
 
-    def form_valid(self, form):
-        try:
-            obj = self.save(form)
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        except (ConflictError, TransitionNotAllowed, ConcurrentTransition) as error:
-            # A refused role stays a 403 (the step's permission on the model, asked by the service).
-            form.add_error(None, action_error_message(error))
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message % {"object": obj})
-        return redirect(obj.get_absolute_url())
-
-    @property
-    def success_message(self):
-        return _("%(object)s saved.")
+    success_message = gettext_lazy("%(object)s saved.")
 
 
 def _status_changed(obj, result) -> str:
@@ -182,9 +168,7 @@ class AttachmentUploadView(ClaimsFormView):
         kwargs["owner_field"] = self.owner_field
         return kwargs
 
-    @property
-    def success_message(self):
-        return _("File attached to %(object)s.")
+    success_message = gettext_lazy("File attached to %(object)s.")
 
     def save(self, form):
         owner = self.get_object()
@@ -296,13 +280,8 @@ class ComplaintCreateView(ClaimsFormView):
         context["groups"] = [(title, [form[name] for name in names]) for title, names in COMPLAINT_FORM_GROUPS]
         return context
 
-    @property
-    def title(self):
-        return _("New complaint")
-
-    @property
-    def success_message(self):
-        return _("Complaint %(object)s registered.")
+    title = gettext_lazy("New complaint")
+    success_message = gettext_lazy("Complaint %(object)s registered.")
 
     def get_initial(self):
         # Issue 14 item 3: prefilled from the customer's or the vehicle's card (the form's choices are scoped).
@@ -334,9 +313,7 @@ class ComplaintUpdateView(ComplaintCreateView):
     def title(self):
         return _("Complaint %(number)s") % {"number": self.get_object().number}
 
-    @property
-    def success_message(self):
-        return _("Complaint %(object)s saved.")
+    success_message = gettext_lazy("Complaint %(object)s saved.")
 
     def get_initial(self):
         return {}
@@ -392,9 +369,7 @@ class ComplaintNoteView(ClaimsFormView):
         complaint = self.get_object()
         return {"kind": "follow_up" if complaint.status == ComplaintStatus.SOLUTION_AGREED else "investigation"}
 
-    @property
-    def success_message(self):
-        return _("Note added to %(object)s.")
+    success_message = gettext_lazy("Note added to %(object)s.")
 
     def save(self, form):
         complaint = self.get_object()
@@ -426,9 +401,7 @@ class ComplaintCloseView(ClaimsFormView):
     def title(self):
         return _("Close %(number)s with the report") % {"number": self.get_object().number}
 
-    @property
-    def success_message(self):
-        return _("Complaint %(object)s closed.")
+    success_message = gettext_lazy("Complaint %(object)s closed.")
 
     def save(self, form):
         return services.complaint_close(actor=self.request.user, complaint=self.get_object(), **form.cleaned_data)
@@ -541,9 +514,7 @@ class GoodwillCreateView(ClaimsFormView):
     permission_required = "claims.add_goodwillclaim"
     form_class = GoodwillClaimForm
 
-    @property
-    def title(self):
-        return _("New goodwill claim")
+    title = gettext_lazy("New goodwill claim")
 
     def get_initial(self):
         initial = {}
@@ -685,9 +656,7 @@ class ClaimCreateView(ClaimsFormView):
     template_name = "claims/claim_form.html"
     part_rows = 4
 
-    @property
-    def title(self):
-        return _("New warranty claim")
+    title = gettext_lazy("New warranty claim")
 
     def get_cancel_url(self):
         return reverse("claims:claim_list")
@@ -930,9 +899,7 @@ class ClaimsSettingsView(ClaimsFormView):
     change_permission = "claims.change_claimssettings"
     form_class = ClaimsSettingsForm
 
-    @property
-    def title(self):
-        return _("Claims contacts and deadlines")
+    title = gettext_lazy("Claims contacts and deadlines")
 
     def get_instance(self):
         return services.claims_settings(self.request.dealership)

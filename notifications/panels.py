@@ -2,7 +2,6 @@
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.history import HistoryItem, HistorySection
@@ -57,31 +56,25 @@ def _call_item(call) -> HistoryItem:
     done = call.status == CallStatus.DONE
     outcome = call.get_outcome_display() if call.outcome else ""
     detail = " · ".join(str(part) for part in (call.order.number, outcome, call.comment) if part)
-    return HistoryItem(
-        kind="call",
-        id=call.pk,
+    return HistoryItem.of(
+        call,
+        "call",
         title=str(call.get_kind_display()),
-        status=call.status,
-        status_label=call.get_status_display(),
         date=call.completed_at if done and call.completed_at else call.due_date,
-        is_open=call.history_open,
         url=reverse("orders:detail", args=[call.order_id]),
-        detail=Truncator(detail).chars(120),
+        detail=detail,
     )
 
 
 def _message_item(message) -> HistoryItem:
-    return HistoryItem(
-        kind="message",
-        id=message.pk,
+    return HistoryItem.of(
+        message,
+        "message",
         title=message.subject or str(message.get_channel_display()),
-        status=message.status,
-        status_label=message.get_status_display(),
         date=message.sent_at or message.created_at,
-        is_open=message.history_open,
         # A message has no page of its own: the order it is about, when there is one.
         url=reverse("orders:detail", args=[message.event.order_id]) if message.event_id else None,
-        detail=Truncator(f"{message.get_channel_display()}: {message.body}").chars(120),
+        detail=f"{message.get_channel_display()}: {message.body}",
     )
 
 

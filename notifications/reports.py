@@ -3,7 +3,6 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from dms.core import roles
 from dms.core.exports import csv_bytes, xlsx_bytes
-from dms.core.inputs import parse_date_param
+from dms.core.inputs import parse_period_params
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
 
@@ -26,26 +25,10 @@ TEAM_PERMISSION = "notifications.view_team_call_compliance"
 def parse_range(
     raw_from: str | None, raw_to: str | None, *, today: datetime.date
 ) -> tuple[datetime.date, datetime.date]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD; by default the last 7 days up to today."""
-    errors = {}
-    parsed = {}
-    for name, raw in (("from", raw_from), ("to", raw_to)):
-        if raw in (None, ""):
-            continue
-        parsed_date = parse_date_param(raw)  # inside the sane range too (issue 12 item 5)
-        if parsed_date is None:
-            errors[name] = _("Enter a date as YYYY-MM-DD.")
-        else:
-            parsed[name] = parsed_date
-    if errors:
-        raise ValidationError(errors)
-    date_to = parsed.get("to") or (parsed["from"] + datetime.timedelta(days=6) if "from" in parsed else today)
-    date_from = parsed.get("from") or date_to - datetime.timedelta(days=6)
-    if date_from > date_to:
-        raise ValidationError({"from": _("The start date is after the end date.")})
-    if (date_to - date_from).days >= MAX_RANGE_DAYS:
-        raise ValidationError({"to": _("The period is longer than a year.")})
-    return date_from, date_to
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD; by default the last 7 days up to today (or the 7 days from a given start)."""
+    return parse_period_params(
+        raw_from, raw_to, today=today, default_days=7, max_days=MAX_RANGE_DAYS, end_follows_start=True
+    )
 
 
 def compliance_for_user(

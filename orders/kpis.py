@@ -23,14 +23,13 @@ import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from dms.core.formatting import Money, format_money, money_title
-from dms.core.inputs import parse_date_param
+from dms.core.inputs import parse_period_params
 from dms.core.models import Dealership
 from parts.models import (
     CONSUMPTION_KINDS,
@@ -229,24 +228,9 @@ def parse_period(
     raw_from: str | None, raw_to: str | None, *, today: datetime.date
 ) -> tuple[datetime.date, datetime.date]:
     """?from=YYYY-MM-DD&to=YYYY-MM-DD; by default the last 30 days up to today; at most a year."""
-    errors, parsed = {}, {}
-    for name, raw in (("from", raw_from), ("to", raw_to)):
-        if raw in (None, ""):
-            continue
-        value = parse_date_param(raw)
-        if value is None:
-            errors[name] = _("Enter a date as YYYY-MM-DD.")
-        else:
-            parsed[name] = value
-    if errors:
-        raise ValidationError(errors)
-    date_to = parsed.get("to") or today
-    date_from = parsed.get("from") or date_to - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    if date_from > date_to:
-        raise ValidationError({"from": _("The start date is after the end date.")})
-    if (date_to - date_from).days >= MAX_PERIOD_DAYS:
-        raise ValidationError({"to": _("The period is longer than a year.")})
-    return date_from, date_to
+    return parse_period_params(
+        raw_from, raw_to, today=today, default_days=DEFAULT_PERIOD_DAYS, max_days=MAX_PERIOD_DAYS
+    )
 
 
 def kpis_as_dict(kpis: PartsKpis) -> dict:

@@ -16,17 +16,8 @@ ROLE_LANDINGS = {roles.PARTS_MANAGER: "orders:dashboard"}
 # Issue 14 item 3: the customer's and the vehicle's card list their orders and offer a new one, prefilled.
 def _order_item(order) -> HistoryItem:
     vehicle = f"{order.vehicle.make} {order.vehicle.model}" if order.vehicle_id else ""
-    return HistoryItem(
-        kind="customer_order",
-        id=order.pk,
-        title=order.number,
-        status=order.status,
-        status_label=order.get_status_display(),
-        date=order.created_at,
-        is_open=order.history_open,
-        url=order.get_absolute_url(),
-        detail=" · ".join(part for part in (str(order.get_kind_display()), vehicle) if part),
-    )
+    detail = " · ".join(part for part in (str(order.get_kind_display()), vehicle) if part)
+    return HistoryItem.of(order, "customer_order", title=order.number, date=order.created_at, detail=detail)
 
 
 def _order_sections(user, **subject) -> list[HistorySection]:

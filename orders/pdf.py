@@ -9,21 +9,10 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.pdf import (
-    data_table,
-    frame_width,
-    money,
-    pdf_styles,
-    render,
-    requisites_block,
-    text,
-    totals_rows,
-    totals_table,
-)
+from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 from .models import CustomerOrder
 
-MARGIN = 15 * mm
 WEIGHTS = [8, 30, 70, 18, 26, 28]
 
 
@@ -32,14 +21,14 @@ def line_amount(line) -> Decimal:
 
 
 def customer_order_pdf(order: CustomerOrder) -> bytes:
-    s = pdf_styles()
-    width = frame_width(margin=MARGIN)
     dealership = order.dealership
     created = timezone.localtime(order.created_at, dealership.tz)
     title = _("Customer order %(number)s of %(date)s") % {
         "number": order.number,
         "date": date_format(created, "SHORT_DATE_FORMAT"),
     }
+    doc = PdfDocument(dealership, title)
+    s, width, story = doc.styles, doc.width, doc.story
     facts = [
         [_("Customer"), order.customer.name],
         [_("Phone"), order.customer.phone.as_international if order.customer.phone else "—"],
@@ -47,9 +36,7 @@ def customer_order_pdf(order: CustomerOrder) -> bytes:
         [_("Status"), order.get_status_display()],
         [_("ETA"), date_format(order.expected_at, "SHORT_DATE_FORMAT") if order.expected_at else _("to be confirmed")],
     ]
-    story = [
-        *requisites_block(dealership, width=width),
-        Paragraph(text(title), s["title"]),
+    story += [
         data_table(None, facts, weights=[40, 140], width=width),
         Spacer(1, 4 * mm),
     ]
@@ -85,4 +72,4 @@ def customer_order_pdf(order: CustomerOrder) -> bytes:
             width=width,
         ),
     ]
-    return render(story, margin=MARGIN, title=title)
+    return doc.render()

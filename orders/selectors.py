@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from dms.core.filters import filter_given
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.names import full_name
 from parts.models import Part, Supplier
@@ -299,12 +300,7 @@ def filter_customer_orders(
     if status:
         statuses = [status] if isinstance(status, str) else list(status)
         qs = qs.filter(status__in=statuses)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if author_id:
-        qs = qs.filter(author_id=author_id)
-    if parts_manager_id:
-        qs = qs.filter(parts_manager_id=parts_manager_id)
+    qs = filter_given(qs, kind=kind, author_id=author_id, parts_manager_id=parts_manager_id)
     if overdue is not None:
         today = today or timezone.localdate()
         late = Q(status__in=WAITING_STATUSES, expected_at__lt=today)

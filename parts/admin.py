@@ -20,10 +20,8 @@ from .models import (
 class SupplierAdmin(ServiceBackedAdmin):
     list_display = ["name", "code", "delivery_days", "is_active", "dealership"]
     search_fields = ["name", "code"]
-    create_service = services.supplier_create
-    update_service = services.supplier_update
-    update_kwarg = "supplier"
-    service_fields = services.SUPPLIER_FIELDS
+    service_module = services
+    service_entity = "supplier"
 
 
 @admin.register(Part)
@@ -31,10 +29,8 @@ class PartAdmin(ServiceBackedAdmin):
     list_display = ["number", "barcode", "name", "price", "unit", "default_supplier", "dealership"]
     search_fields = ["number", "barcode", "name"]
     list_filter = ["unit", "is_active"]
-    create_service = services.part_create
-    update_service = services.part_update
-    update_kwarg = "part"
-    service_fields = services.PART_FIELDS
+    service_module = services
+    service_entity = "part"
 
 
 @admin.register(SupplierPrice)
@@ -46,30 +42,24 @@ class SupplierPriceAdmin(ServiceBackedAdmin):
     search_fields = ["part__number", "part__name", "supplier__name"]
     list_select_related = ["part", "supplier", "dealership"]
     date_hierarchy = "valid_from"
-    create_service = services.supplier_price_create
-    update_service = services.supplier_price_update
-    update_kwarg = "supplier_price"
-    service_fields = services.SUPPLIER_PRICE_FIELDS
+    service_module = services
+    service_entity = "supplier_price"
 
 
 @admin.register(Warehouse)
 class WarehouseAdmin(ServiceBackedAdmin):
     list_display = ["code", "name", "is_default", "is_active", "dealership"]
     search_fields = ["code", "name"]
-    create_service = services.warehouse_create
-    update_service = services.warehouse_update
-    update_kwarg = "warehouse"
-    service_fields = services.WAREHOUSE_FIELDS
+    service_module = services
+    service_entity = "warehouse"
 
 
 @admin.register(Location)
 class LocationAdmin(ServiceBackedAdmin):
     list_display = ["code", "warehouse", "description", "is_active"]
     search_fields = ["code", "description"]
-    create_service = services.location_create
-    update_service = services.location_update
-    update_kwarg = "location"
-    service_fields = services.LOCATION_FIELDS
+    service_module = services
+    service_entity = "location"
 
     def get_readonly_fields(self, request, obj=None):
         # A bin stays in its warehouse (its stock balances belong there).

@@ -1,7 +1,6 @@
 """What the parts app adds to core pages (issue 14 item 5): the storekeeper's day starts at the stock page (receipts,
 issues, transfers and counts start there); the stock value and job cost reports are among the director's reports."""
 
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from dms.core import roles
@@ -19,31 +18,12 @@ REPORTS = [
 
 # Issue 14 item 3: the customer's card lists their sales orders and returns (neither names a vehicle).
 def _sales_item(order) -> HistoryItem:
-    return HistoryItem(
-        kind="sales_order",
-        id=order.pk,
-        title=str(order),
-        status=order.status,
-        status_label=order.get_status_display(),
-        date=order.created_at,
-        is_open=order.history_open,
-        url=order.get_absolute_url(),
-        detail=Truncator(order.need_description).chars(120),
-    )
+    return HistoryItem.of(order, "sales_order", title=str(order), date=order.created_at, detail=order.need_description)
 
 
 def _return_item(request) -> HistoryItem:
-    return HistoryItem(
-        kind="return",
-        id=request.pk,
-        title=str(request),
-        status=request.status,
-        status_label=request.get_status_display(),
-        date=request.created_at,
-        is_open=request.history_open,
-        url=request.get_absolute_url(),
-        detail=f"{request.part.number} · {request.get_reason_display()}",
-    )
+    detail = f"{request.part.number} · {request.get_reason_display()}"
+    return HistoryItem.of(request, "return", title=str(request), date=request.created_at, detail=detail)
 
 
 def customer_history(user, customer) -> list[HistorySection]:

@@ -9,19 +9,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.pdf import (
-    data_table,
-    frame_width,
-    money,
-    pdf_styles,
-    render,
-    requisites_block,
-    text,
-    totals_rows,
-    totals_table,
-)
-
-MARGIN = 15 * mm
+from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 
 def _qty(value: Decimal | None) -> str:
@@ -32,12 +20,9 @@ def _qty(value: Decimal | None) -> str:
 
 def count_sheet_pdf(count) -> bytes:
     """R26: a printable count sheet — the counter writes the quantity found in the empty column."""
-    s = pdf_styles()
-    width = frame_width(margin=MARGIN)
-    title = _("Count sheet #%(id)s") % {"id": count.pk}
-    story = [
-        *requisites_block(count.dealership, width=width),
-        Paragraph(text(title), s["title"]),
+    doc = PdfDocument(count.dealership, _("Count sheet #%(id)s") % {"id": count.pk})
+    s, width, story = doc.styles, doc.width, doc.story
+    story += [
         Paragraph(
             text(
                 f"{count.get_kind_display()} · {count.warehouse.name}"
@@ -76,22 +61,20 @@ def count_sheet_pdf(count) -> bytes:
     ]
     for member in count.committee.all():
         story.append(Paragraph(text(f"{member.get_full_name() or member.username}: __________"), s["p"]))
-    return render(story, margin=MARGIN, title=title)
+    return doc.render()
 
 
 def invoice_pdf(order) -> bytes:
     """R21: the invoice for a sales order, with the VAT included in its total."""
-    s = pdf_styles()
-    width = frame_width(margin=MARGIN)
     dealership = order.dealership
     invoiced = timezone.localtime(order.invoiced_at or timezone.now(), dealership.tz)
     title = _("Invoice %(number)s of %(date)s") % {
         "number": order.invoice_number,
         "date": date_format(invoiced, "SHORT_DATE_FORMAT"),
     }
-    story = [
-        *requisites_block(dealership, width=width),
-        Paragraph(text(title), s["title"]),
+    doc = PdfDocument(dealership, title)
+    s, width, story = doc.styles, doc.width, doc.story
+    story += [
         Paragraph(text(_("Order: %(number)s") % {"number": order.number}), s["p"]),
         Paragraph(text(_("Customer: %(name)s") % {"name": order.customer.name}), s["p"]),
         Paragraph(text(_("Payment: %(method)s") % {"method": order.get_payment_method_display()}), s["p"]),
@@ -121,4 +104,4 @@ def invoice_pdf(order) -> bytes:
             Spacer(1, 4 * mm),
             Paragraph(text(_("Delivery term: %(days)s days") % {"days": order.delivery_days}), s["p"]),
         ]
-    return render(story, margin=MARGIN, title=title)
+    return doc.render()

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from dms.core import roles
+from dms.core.filters import filter_given
 from dms.core.models import Dealership
 from dms.core.references import reference_target, resolve_reference
 
@@ -231,12 +232,7 @@ def stock_list(
         )
         .order_by("part__number", "warehouse__code")
     )
-    if warehouse_id:
-        qs = qs.filter(warehouse_id=warehouse_id)
-    if location_id:
-        qs = qs.filter(location_id=location_id)
-    if abc_class:
-        qs = qs.filter(part__abc_class=abc_class)
+    qs = filter_given(qs, warehouse_id=warehouse_id, location_id=location_id, part__abc_class=abc_class)
     search = (search or "").strip()
     if search:
         qs = qs.filter(Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search))
@@ -259,18 +255,15 @@ def movement_list(
     qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "part", "warehouse", "actor"
     )
-    if part_id:
-        qs = qs.filter(part_id=part_id)
-    if warehouse_id:
-        qs = qs.filter(warehouse_id=warehouse_id)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if work_order_ref:
-        qs = qs.filter(work_order_ref=work_order_ref)
-    if date_from:
-        qs = qs.filter(occurred_at__date__gte=date_from)
-    if date_to:
-        qs = qs.filter(occurred_at__date__lte=date_to)
+    qs = filter_given(
+        qs,
+        part_id=part_id,
+        warehouse_id=warehouse_id,
+        kind=kind,
+        work_order_ref=work_order_ref,
+        occurred_at__date__gte=date_from,
+        occurred_at__date__lte=date_to,
+    )
     search = (search or "").strip()
     if search:
         qs = qs.filter(

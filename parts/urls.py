@@ -1,5 +1,7 @@
 from django.urls import path
 
+from dms.core.routes import record_pages
+
 from . import views
 
 app_name = "parts"
@@ -16,9 +18,7 @@ urlpatterns = [
     path("parts/stock/receive/", views.ReceiveView.as_view(), name="receive"),
     path("parts/stock/issue/", views.IssueView.as_view(), name="issue"),
     path("parts/stock/transfer/", views.TransferView.as_view(), name="transfer"),
-    path("parts/warehouses/", views.WarehouseListView.as_view(), name="warehouse_list"),
-    path("parts/warehouses/new/", views.WarehouseCreateView.as_view(), name="warehouse_create"),
-    path("parts/warehouses/<int:pk>/edit/", views.WarehouseUpdateView.as_view(), name="warehouse_update"),
+    *record_pages("parts/warehouses/", "Warehouse", views, "list", "create", "update"),
     path("parts/warehouses/<int:warehouse_pk>/bins/new/", views.LocationCreateView.as_view(), name="location_create"),
     path("parts/bins/<int:pk>/edit/", views.LocationUpdateView.as_view(), name="location_update"),
     path("parts/bins/<int:pk>/close/", views.LocationDeactivateView.as_view(), name="location_deactivate"),
@@ -35,21 +35,8 @@ urlpatterns = [
         views.CountActionView.as_view(),
         name="count_action",
     ),
-    path("parts/sales/", views.SalesListView.as_view(), name="sales_list"),
-    path("parts/sales/new/", views.SalesCreateView.as_view(), name="sales_create"),
-    path("parts/sales/<int:pk>/", views.SalesDetailView.as_view(), name="sales_detail"),
     path("parts/sales/<int:pk>/invoice.pdf", views.SalesInvoicePdfView.as_view(), name="sales_invoice"),
-    path("parts/sales/<int:pk>/<str:action>/", views.SalesActionView.as_view(), name="sales_action"),
-    path("parts/returns/", views.ReturnListView.as_view(), name="return_list"),
-    path("parts/returns/new/", views.ReturnCreateView.as_view(), name="return_create"),
-    path("parts/returns/<int:pk>/", views.ReturnDetailView.as_view(), name="return_detail"),
-    path("parts/returns/<int:pk>/<str:action>/", views.ReturnActionView.as_view(), name="return_action"),
-    path("parts/requisitions/", views.RequisitionListView.as_view(), name="requisition_list"),
-    path("parts/requisitions/new/", views.RequisitionCreateView.as_view(), name="requisition_create"),
-    path("parts/requisitions/<int:pk>/", views.RequisitionDetailView.as_view(), name="requisition_detail"),
-    path(
-        "parts/requisitions/<int:pk>/<str:action>/",
-        views.RequisitionActionView.as_view(),
-        name="requisition_action",
-    ),
+    *record_pages("parts/sales/", "Sales", views, "list", "create", "detail", "action"),
+    *record_pages("parts/returns/", "Return", views, "list", "create", "detail", "action"),
+    *record_pages("parts/requisitions/", "Requisition", views, "list", "create", "detail", "action"),
 ]

@@ -46,10 +46,8 @@ class LoanerReservationAdmin(ReadOnlyAdmin):
 class LoanerAdmin(ServiceBackedAdmin):
     list_display = ["plate", "make", "model", "is_active", "dealership"]
     search_fields = ["plate", "make", "model"]
-    create_service = services.loaner_create
-    update_service = services.loaner_update
-    update_kwarg = "loaner"
-    service_fields = services.LOANER_FIELDS
+    service_module = services
+    service_entity = "loaner"
 
 
 @admin.register(RecallCampaign)

@@ -75,60 +75,36 @@ def home_panels(request) -> list[str]:
 # Issue 14 item 3: the customer's and the vehicle's cards — appointments, work orders, loans; for a vehicle also its
 # visits with the mileage read at reception and the open recalls for its VIN; booking and walk-in prefilled.
 def _appointment_item(appointment) -> HistoryItem:
-    return HistoryItem(
-        kind="appointment",
-        id=appointment.pk,
-        title=f"{appointment.vehicle.make} {appointment.vehicle.model}",
-        status=appointment.status,
-        status_label=appointment.get_status_display(),
-        date=appointment.starts_at,
-        is_open=appointment.history_open,
-        url=appointment.get_absolute_url(),
-        detail=Truncator(appointment.reason).chars(120),
+    title = f"{appointment.vehicle.make} {appointment.vehicle.model}"
+    return HistoryItem.of(
+        appointment, "appointment", title=title, date=appointment.starts_at, detail=appointment.reason
     )
 
 
 def _workorder_item(order) -> HistoryItem:
-    return HistoryItem(
-        kind="work_order",
-        id=order.pk,
-        title=order.number or f"#{order.pk}",
-        status=order.status,
-        status_label=order.get_status_display(),
-        date=order.created_at,
-        is_open=order.history_open,
-        url=order.get_absolute_url(),
-        detail=Truncator(
-            " · ".join(p for p in (f"{order.vehicle.make} {order.vehicle.model}", order.complaint) if p)
-        ).chars(120),
-        mileage=order.mileage_in,
-    )
+    detail = " · ".join(p for p in (f"{order.vehicle.make} {order.vehicle.model}", order.complaint) if p)
+    title, date = order.number or f"#{order.pk}", order.created_at
+    return HistoryItem.of(order, "work_order", title=title, date=date, detail=detail, mileage=order.mileage_in)
 
 
 def _visit_item(order) -> HistoryItem:
-    return HistoryItem(
-        kind="service_visit",
-        id=order.pk,
+    return HistoryItem.of(
+        order,
+        "service_visit",
         title=order.number or f"#{order.pk}",
-        status=order.status,
-        status_label=order.get_status_display(),
         date=order.visited_at,
         is_open=order.status != WorkOrderStatus.DELIVERED,
-        url=order.get_absolute_url(),
-        detail=Truncator(order.complaint).chars(120),
+        detail=order.complaint,
         mileage=order.mileage_in,
     )
 
 
 def _loan_item(reservation) -> HistoryItem:
-    return HistoryItem(
-        kind="loan",
-        id=reservation.pk,
+    return HistoryItem.of(
+        reservation,
+        "loan",
         title=str(reservation.loaner),
-        status=reservation.status,
-        status_label=reservation.get_status_display(),
         date=reservation.starts_on,
-        is_open=reservation.history_open,
         # A reservation has no page of its own: the appointment it belongs to.
         url=reverse("service:appointment_detail", args=[reservation.appointment_id]),
         detail=_("until %(day)s") % {"day": date_format(reservation.ends_on, "SHORT_DATE_FORMAT")},

@@ -10,19 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
 from dms.core.formatting import short_date, short_datetime
-from dms.core.pdf import (
-    data_table,
-    frame_width,
-    money,
-    pdf_styles,
-    render,
-    requisites_block,
-    text,
-    totals_rows,
-    totals_table,
-)
-
-MARGIN = 15 * mm
+from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 
 def _local(dt, dealership) -> str:
@@ -31,13 +19,8 @@ def _local(dt, dealership) -> str:
 
 
 def work_order_pdf(wo) -> bytes:
-    s = pdf_styles()
-    width = frame_width(margin=MARGIN)
-    title = _("Work order %(number)s") % {"number": wo.number}
-    story = [
-        *requisites_block(wo.dealership, width=width),
-        Paragraph(text(title), s["title"]),
-    ]
+    doc = PdfDocument(wo.dealership, _("Work order %(number)s") % {"number": wo.number})
+    s, width, story = doc.styles, doc.width, doc.story
     v = wo.vehicle
     facts = [
         [_("Customer"), wo.customer.name, _("Phone"), wo.customer.phone.as_international if wo.customer.phone else ""],
@@ -102,17 +85,15 @@ def work_order_pdf(wo) -> bytes:
             width=width,
         )
     )
-    return render(story, margin=MARGIN, title=title)
+    return doc.render()
 
 
 def bin_label_pdf(wo) -> bytes:
     """R17: the bin with the prepared parts carries the customer's name and the work-order number."""
-    s = pdf_styles()
-    pagesize, margin = landscape(A6), 8 * mm
-    width = frame_width(pagesize=pagesize, margin=margin)
+    doc = PdfDocument(wo.dealership, wo.number, pagesize=landscape(A6), margin=8 * mm, compact=True, heading=False)
+    s, width, story = doc.styles, doc.width, doc.story
     arrival = wo.appointment.starts_at if wo.appointment_id else wo.arrived_at
-    story = [
-        *requisites_block(wo.dealership, width=width, compact=True),
+    story += [
         Paragraph(text(wo.number), s["big"]),
         Paragraph(text(wo.customer.name), s["title"]),
         Paragraph(text(f"{wo.vehicle.make} {wo.vehicle.model} · {wo.vehicle.plate or wo.vehicle.vin}"), s["p"]),
@@ -127,19 +108,15 @@ def bin_label_pdf(wo) -> bytes:
     story.append(
         data_table([_("Part"), _("Qty"), _("Reserved")], rows, weights=[90, 20, 22], width=width, numeric=(1, 2))
     )
-    return render(story, pagesize=pagesize, margin=margin, title=wo.number)
+    return doc.render()
 
 
 def loaner_contract_pdf(reservation) -> bytes:
     """R18: the loan contract prefilled with the customer's details."""
-    s = pdf_styles()
-    margin = 18 * mm
-    width = frame_width(margin=margin)
     c, loaner, d = reservation.customer, reservation.loaner, reservation.dealership
-    title = _("Loan contract for a replacement car No. %(n)s") % {"n": reservation.pk}
-    story = [
-        *requisites_block(d, width=width),
-        Paragraph(text(title), s["title"]),
+    doc = PdfDocument(d, _("Loan contract for a replacement car No. %(n)s") % {"n": reservation.pk}, margin=18 * mm)
+    s, width, story = doc.styles, doc.width, doc.story
+    story += [
         Spacer(1, 3 * mm),
         data_table(
             None,
@@ -176,4 +153,4 @@ def loaner_contract_pdf(reservation) -> bytes:
             width=width,
         ),
     ]
-    return render(story, margin=margin, title=title)
+    return doc.render()

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from dms.core.routes import record_pages
+
 from . import views
 
 app_name = "service"
@@ -7,20 +9,17 @@ app_name = "service"
 urlpatterns = [
     path("appointments/", views.AppointmentCalendarView.as_view(), name="appointment_calendar"),
     path("appointments/list/", views.AppointmentListView.as_view(), name="appointment_list"),
-    path("appointments/new/", views.AppointmentCreateView.as_view(), name="appointment_create"),
     path("appointments/vin-check/", views.VinCheckView.as_view(), name="vin_check"),
     path("appointments/handover-slot/", views.HandoverSlotView.as_view(), name="handover_slot"),  # issue 14 item 4
     path("appointments/preparation/", views.PreparationListView.as_view(), name="preparation_list"),
     path("appointments/calendar-feed/renew/", views.CalendarFeedRenewView.as_view(), name="calendar_feed_renew"),
     path("appointments/confirmation-calls/", views.ConfirmationCallsView.as_view(), name="confirmation_calls"),
-    path("appointments/<int:pk>/", views.AppointmentDetailView.as_view(), name="appointment_detail"),
+    *record_pages("appointments/", "Appointment", views, "create", "detail"),
     path("appointments/<int:pk>/prepare/", views.PreparationView.as_view(), name="appointment_prepare"),
     path("appointments/<int:pk>/reception/", views.ReceptionView.as_view(), name="appointment_reception"),
     path("appointments/<int:pk>/<slug:action>/", views.AppointmentActionView.as_view(), name="appointment_action"),
-    path("workorders/", views.WorkOrderListView.as_view(), name="workorder_list"),
-    path("workorders/new/", views.WorkOrderCreateView.as_view(), name="workorder_create"),
+    *record_pages("workorders/", "WorkOrder", views, "list", "create", "detail"),
     path("workorders/jobs/pick/", views.JobPickerView.as_view(), name="pick_jobs"),  # issue 14 item 4
-    path("workorders/<int:pk>/", views.WorkOrderDetailView.as_view(), name="workorder_detail"),
     path("workorders/<int:pk>/print.pdf", views.WorkOrderPdfView.as_view(), name="workorder_pdf"),
     path("workorders/<int:pk>/reception/", views.WorkOrderReceptionView.as_view(), name="workorder_reception"),
     path("workorders/<int:pk>/bin-label.pdf", views.BinLabelPdfView.as_view(), name="workorder_bin_label"),

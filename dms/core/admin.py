@@ -76,22 +76,35 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class ServiceBackedAdmin(DealershipScopedAdmin):
-    """Saves go through the app's services so admin edits are validated and audited like any other."""
+    """Saves go through the app's services so admin edits are validated and audited like any other.
 
+    An admin names the app's services module and the entity (``service_module = services``, ``service_entity =
+    "part"``); the services follow the layout's names: ``part_create(actor=, dealership=, **data)``,
+    ``part_update(actor=, part=, data=)`` and the editable fields ``PART_FIELDS``. The explicit attributes below
+    override the names for a service that does not follow them."""
+
+    service_module = None
+    service_entity = ""
     create_service = None
     update_service = None
     update_kwarg = ""
     service_fields: tuple[str, ...] = ()
 
+    def _service(self, kind: str):
+        return getattr(type(self), f"{kind}_service") or getattr(self.service_module, f"{self.service_entity}_{kind}")
+
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
+        fields = self.service_fields or getattr(self.service_module, f"{self.service_entity.upper()}_FIELDS")
+        data = {name: form.cleaned_data[name] for name in fields if name in form.cleaned_data}
         if change:
-            saved = type(self).update_service(actor=request.user, **{self.update_kwarg: obj}, data=data)
+            saved = self._service("update")(
+                actor=request.user, **{self.update_kwarg or self.service_entity: obj}, data=data
+            )
         else:
             dealership = form.cleaned_data.get("dealership") or Dealership.objects.get(
                 pk=default_dealership_id(request.user)
             )
-            saved = type(self).create_service(actor=request.user, dealership=dealership, **data)
+            saved = self._service("create")(actor=request.user, dealership=dealership, **data)
         obj.pk = saved.pk
 
 
@@ -323,10 +336,8 @@ class CustomerAdmin(ServiceBackedAdmin):
     list_filter = ["preferred_channel", "lead_source", "is_vip"]
     search_fields = ["name", "phone", "email"]
     raw_id_fields = ["assigned_manager"]
-    create_service = services.customer_create
-    update_service = services.customer_update
-    update_kwarg = "customer"
-    service_fields = services.CUSTOMER_FIELDS
+    service_module = services
+    service_entity = "customer"
 
 
 @admin.register(Vehicle)
@@ -334,10 +345,8 @@ class VehicleAdmin(ServiceBackedAdmin):
     list_display = ["vin", "make", "model", "year", "plate", "customer", "dealership"]
     search_fields = ["vin", "plate", "customer__name"]
     raw_id_fields = ["customer"]
-    create_service = services.vehicle_create
-    update_service = services.vehicle_update
-    update_kwarg = "vehicle"
-    service_fields = services.VEHICLE_FIELDS
+    service_module = services
+    service_entity = "vehicle"
 
 
 @admin.register(AuditEntry)

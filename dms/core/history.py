@@ -19,12 +19,15 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from .app_hooks import app_panel_modules
 
 CARD_ROWS = 5
 API_ROWS = 20
 API_MAX_ROWS = 100
+DETAIL_CHARS = 120
+OWN_PAGE = object()  # HistoryItem.of: the record's get_absolute_url()
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,34 @@ class HistoryItem:
     url: str | None
     detail: str = ""
     mileage: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        record,
+        kind: str,
+        *,
+        title: str,
+        date: datetime.date | datetime.datetime | None,
+        detail: str = "",
+        url: str | None | object = OWN_PAGE,
+        is_open: bool | None = None,
+        mileage: int | None = None,
+    ) -> "HistoryItem":
+        """The item of a record with a status: its id, status and label, ``history_open`` and its own page come from
+        the record (``url`` names another page, or None for none); the detail is cut to 120 characters."""
+        return cls(
+            kind=kind,
+            id=record.pk,
+            title=title,
+            status=record.status,
+            status_label=record.get_status_display(),
+            date=date,
+            is_open=record.history_open if is_open is None else is_open,
+            url=record.get_absolute_url() if url is OWN_PAGE else url,
+            detail=Truncator(detail).chars(DETAIL_CHARS),
+            mileage=mileage,
+        )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import re
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -109,6 +110,39 @@ def parse_date_param(raw: str | None) -> datetime.date | None:
     except ValueError:
         return None
     return value if date_in_range(value) else None
+
+
+def parse_period_params(
+    raw_from: str | None,
+    raw_to: str | None,
+    *,
+    today: datetime.date,
+    default_days: int,
+    max_days: int = 366,
+    end_follows_start: bool = False,
+) -> tuple[datetime.date, datetime.date]:
+    """A report's ``?from=YYYY-MM-DD&to=YYYY-MM-DD``, both optional: by default the ``default_days`` up to ``today``
+    (given only a start, the ``default_days`` from it when ``end_follows_start``); shorter than ``max_days``. A bad
+    date is a ValidationError naming its parameter (a 400 / a message on the page)."""
+    errors, parsed = {}, {}
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        if raw in (None, ""):
+            continue
+        value = parse_date_param(raw)  # inside the sane range too (issue 12 item 5)
+        if value is None:
+            errors[name] = gettext("Enter a date as YYYY-MM-DD.")
+        else:
+            parsed[name] = value
+    if errors:
+        raise ValidationError(errors)
+    span = datetime.timedelta(days=default_days - 1)
+    date_to = parsed.get("to") or (parsed["from"] + span if end_follows_start and "from" in parsed else today)
+    date_from = parsed.get("from") or date_to - span
+    if date_from > date_to:
+        raise ValidationError({"from": gettext("The start date is after the end date.")})
+    if (date_to - date_from).days >= max_days:
+        raise ValidationError({"to": gettext("The period is longer than a year.")})
+    return date_from, date_to
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -113,6 +113,25 @@ def frame_width(*, pagesize=A4, margin: float = 15 * mm) -> float:
     return pagesize[0] - 2 * margin - 2 * FRAME_PADDING
 
 
+class PdfDocument:
+    """One printed document of a dealership, opened the way every document opens: the styles, the frame's width and
+    a story that starts with the requisites block and the title (``heading=False`` for a document whose first lines
+    are its own, like the bin label). The app appends its content to ``story`` and returns ``render()``."""
+
+    def __init__(
+        self, dealership, title: str, *, pagesize=A4, margin: float = 15 * mm, compact: bool = False, heading=True
+    ):
+        self.title, self.pagesize, self.margin = title, pagesize, margin
+        self.styles = pdf_styles()
+        self.width = frame_width(pagesize=pagesize, margin=margin)
+        self.story: list[Flowable] = [*requisites_block(dealership, width=self.width, compact=compact)]
+        if heading:
+            self.story.append(Paragraph(text(title), self.styles["title"]))
+
+    def render(self) -> bytes:
+        return render(self.story, pagesize=self.pagesize, margin=self.margin, title=self.title)
+
+
 def _logo(dealership, *, max_width: float, max_height: float) -> Image | None:
     """The dealership's logo scaled into the box; a missing or unreadable file prints no logo (never a 500)."""
     if not dealership.logo:

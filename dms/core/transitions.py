@@ -149,3 +149,33 @@ def audited_create(
     row.save()
     events.record_created(actor=actor, instance=row, fields=allowed)
     return row
+
+
+def record_writes(
+    model: type[ModelT],
+    *,
+    entity: str,
+    allowed: Iterable[str],
+    check: Callable[[ModelT], None] | None = None,
+    check_new: Callable[[ModelT], None] | None = None,
+) -> tuple[Callable[..., ModelT], Callable[..., ModelT]]:
+    """The plain create and update services of a dealership's record that has no workflow (parts, suppliers,
+    warehouses, loaner cars), each one transaction through ``audited_create`` / ``audited_update``:
+    ``<entity>_create(*, actor, dealership, **data)`` (checked by ``check_new``, else ``check``) and
+    ``<entity>_update(*, actor, <entity>, data)``. A record whose writes do more keeps its own functions."""
+
+    @transaction.atomic
+    def create(*, actor, dealership, **data: Any) -> ModelT:
+        return audited_create(
+            model, actor=actor, data=data, allowed=allowed, check=check_new or check, dealership=dealership
+        )
+
+    @transaction.atomic
+    def update(*, actor, data: dict[str, Any], **record: ModelT) -> ModelT:
+        if set(record) != {entity}:
+            raise TypeError(f"{entity}_update() takes actor=, {entity}= and data=")
+        return audited_update(record[entity], actor=actor, data=data, allowed=allowed, check=check)
+
+    create.__name__ = create.__qualname__ = f"{entity}_create"
+    update.__name__ = update.__qualname__ = f"{entity}_update"
+    return create, update

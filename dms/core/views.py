@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -390,6 +391,9 @@ class ServiceFormView(DealershipPageMixin, FormView):
     # 403: e.g. the director reads the claims settings the role table grants him (issue 14 item 8). None: reading
     # the page is enough to save it.
     change_permission: str | None = None
+    # Refusals of the service shown on top of the form besides a field's ValidationError, e.g. a step of a record's
+    # workflow: (ConflictError, TransitionNotAllowed, ConcurrentTransition). A refused role stays a 403.
+    form_refusals: tuple[type[Exception], ...] = ()
 
     def can_save(self) -> bool:
         return self.change_permission is None or self.request.user.has_perm(self.change_permission)
@@ -429,6 +433,9 @@ class ServiceFormView(DealershipPageMixin, FormView):
         except ValidationError as error:
             form.add_service_errors(error)
             return self.form_invalid(form)
+        except self.form_refusals as error:
+            form.add_error(None, action_error_message(error))
+            return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": obj})
         return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else self.get_success_url(obj))
 
@@ -437,13 +444,8 @@ class CustomerCreateView(ServiceFormView):
     permission_required = "core.add_customer"
     form_class = CustomerForm
 
-    @property
-    def title(self):
-        return _("New customer")
-
-    @property
-    def success_message(self):
-        return _("Customer %(object)s created.")
+    title = gettext_lazy("New customer")
+    success_message = gettext_lazy("Customer %(object)s created.")
 
     def get_cancel_url(self):
         return reverse("core:customer_list")
@@ -460,13 +462,8 @@ class CustomerCreateView(ServiceFormView):
 class CustomerUpdateView(CustomerCreateView):
     permission_required = "core.change_customer"
 
-    @property
-    def title(self):
-        return _("Edit customer")
-
-    @property
-    def success_message(self):
-        return _("Customer %(object)s saved.")
+    title = gettext_lazy("Edit customer")
+    success_message = gettext_lazy("Customer %(object)s saved.")
 
     def get_instance(self):
         # A fresh copy: the form's validation mutates its instance, the service loads its own under lock.
@@ -513,13 +510,8 @@ class VehicleCreateView(ServiceFormView):
     permission_required = "core.add_vehicle"
     form_class = VehicleForm
 
-    @property
-    def title(self):
-        return _("New vehicle")
-
-    @property
-    def success_message(self):
-        return _("Vehicle %(object)s saved.")
+    title = gettext_lazy("New vehicle")
+    success_message = gettext_lazy("Vehicle %(object)s saved.")
 
     def get_initial(self):
         return {"customer": self.request.GET.get("customer")}
@@ -537,9 +529,7 @@ class VehicleCreateView(ServiceFormView):
 class VehicleUpdateView(VehicleCreateView):
     permission_required = "core.change_vehicle"
 
-    @property
-    def title(self):
-        return _("Edit vehicle")
+    title = gettext_lazy("Edit vehicle")
 
     def get_initial(self):
         return {}

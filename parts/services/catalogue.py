@@ -1,13 +1,9 @@
 """Writes for the parts catalogue and suppliers."""
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dms.core.models import Dealership
-from dms.core.transitions import audited_create, audited_update
+from dms.core.transitions import record_writes
 
 from ..models import Part, Supplier, SupplierPrice
 
@@ -41,14 +37,7 @@ def _check_part(part: Part) -> None:
     part.full_clean()
 
 
-@transaction.atomic
-def part_create(*, actor, dealership: Dealership, **data: Any) -> Part:
-    return audited_create(Part, actor=actor, data=data, allowed=PART_FIELDS, check=_check_part, dealership=dealership)
-
-
-@transaction.atomic
-def part_update(*, actor, part: Part, data: dict[str, Any]) -> Part:
-    return audited_update(part, actor=actor, data=data, allowed=PART_FIELDS, check=_check_part)
+part_create, part_update = record_writes(Part, entity="part", allowed=PART_FIELDS, check=_check_part)
 
 
 def _check_new_supplier(supplier: Supplier) -> None:
@@ -61,16 +50,9 @@ def _check_supplier(supplier: Supplier) -> None:
     supplier.full_clean(validate_constraints=False)
 
 
-@transaction.atomic
-def supplier_create(*, actor, dealership: Dealership, **data: Any) -> Supplier:
-    return audited_create(
-        Supplier, actor=actor, data=data, allowed=SUPPLIER_FIELDS, check=_check_new_supplier, dealership=dealership
-    )
-
-
-@transaction.atomic
-def supplier_update(*, actor, supplier: Supplier, data: dict[str, Any]) -> Supplier:
-    return audited_update(supplier, actor=actor, data=data, allowed=SUPPLIER_FIELDS, check=_check_supplier)
+supplier_create, supplier_update = record_writes(
+    Supplier, entity="supplier", allowed=SUPPLIER_FIELDS, check=_check_supplier, check_new=_check_new_supplier
+)
 
 
 def _check_supplier_price(price: SupplierPrice) -> None:
@@ -90,20 +72,6 @@ def _check_supplier_price(price: SupplierPrice) -> None:
         raise ValidationError({"valid_from": _("This supplier already has a price for this part from this date.")})
 
 
-@transaction.atomic
-def supplier_price_create(*, actor, dealership: Dealership, **data: Any) -> SupplierPrice:
-    return audited_create(
-        SupplierPrice,
-        actor=actor,
-        data=data,
-        allowed=SUPPLIER_PRICE_FIELDS,
-        check=_check_supplier_price,
-        dealership=dealership,
-    )
-
-
-@transaction.atomic
-def supplier_price_update(*, actor, supplier_price: SupplierPrice, data: dict[str, Any]) -> SupplierPrice:
-    return audited_update(
-        supplier_price, actor=actor, data=data, allowed=SUPPLIER_PRICE_FIELDS, check=_check_supplier_price
-    )
+supplier_price_create, supplier_price_update = record_writes(
+    SupplierPrice, entity="supplier_price", allowed=SUPPLIER_PRICE_FIELDS, check=_check_supplier_price
+)

@@ -21,7 +21,7 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.references import resolve_reference
-from dms.core.transitions import audited_create, audited_update, locked
+from dms.core.transitions import audited_create, audited_update, locked, record_writes
 from dms.core.validation import check_owned, positive_quantity
 
 from .. import selectors
@@ -113,16 +113,9 @@ def _clean_new_warehouse(warehouse: Warehouse) -> None:
     _clean_warehouse(warehouse)
 
 
-@transaction.atomic
-def warehouse_create(*, actor, dealership: Dealership, **data: Any) -> Warehouse:
-    return audited_create(
-        Warehouse, actor=actor, data=data, allowed=WAREHOUSE_FIELDS, check=_clean_new_warehouse, dealership=dealership
-    )
-
-
-@transaction.atomic
-def warehouse_update(*, actor, warehouse: Warehouse, data: dict[str, Any]) -> Warehouse:
-    return audited_update(warehouse, actor=actor, data=data, allowed=WAREHOUSE_FIELDS, check=_clean_warehouse)
+warehouse_create, warehouse_update = record_writes(
+    Warehouse, entity="warehouse", allowed=WAREHOUSE_FIELDS, check=_clean_warehouse, check_new=_clean_new_warehouse
+)
 
 
 def _clean_location(location: Location) -> None:

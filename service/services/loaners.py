@@ -1,7 +1,6 @@
 """Loaner cars (R18): the fleet and reservations for an appointment's dates, never double-booked."""
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,8 +9,7 @@ from django.utils.translation import gettext as _
 from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.formatting import short_date
-from dms.core.models import Dealership
-from dms.core.transitions import audited_create, audited_update
+from dms.core.transitions import record_writes
 from dms.core.validation import check_owned
 
 from .. import scheduling
@@ -28,16 +26,7 @@ def _check_loaner(loaner: Loaner) -> None:
     loaner.full_clean(validate_constraints=False)
 
 
-@transaction.atomic
-def loaner_create(*, actor, dealership: Dealership, **data: Any) -> Loaner:
-    return audited_create(
-        Loaner, actor=actor, data=data, allowed=LOANER_FIELDS, check=_check_loaner, dealership=dealership
-    )
-
-
-@transaction.atomic
-def loaner_update(*, actor, loaner: Loaner, data: dict[str, Any]) -> Loaner:
-    return audited_update(loaner, actor=actor, data=data, allowed=LOANER_FIELDS, check=_check_loaner)
+loaner_create, loaner_update = record_writes(Loaner, entity="loaner", allowed=LOANER_FIELDS, check=_check_loaner)
 
 
 @transaction.atomic
