@@ -489,9 +489,13 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
     target = "claim"
 
     def get_queryset(self):
-        return selectors.warranty_claim_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        ).select_related("quarantined_part").prefetch_related("part_lines", "attachments")
+        return (
+            selectors.warranty_claim_list(
+                dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            )
+            .select_related("quarantined_part")
+            .prefetch_related("part_lines", "attachments")
+        )
 
     @staticmethod
     def _split(data: dict) -> tuple[dict, list | None, str | None]:
