@@ -21,9 +21,20 @@ class CappedCountPaginator(Paginator):
 
     count_cap = 10_000
 
+    def __init__(self, *args, count_cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if count_cap is not None:
+            self.count_cap = count_cap
+
     @cached_property
     def _capped_count(self) -> int:
         object_list = self.object_list
+        floor = getattr(object_list, "count_floor", None)
+        if floor is not None:
+            # The selector already knows more than ``floor`` rows match (a search by a common text, issue 19):
+            # counting them would read every match; the pages end at the floor instead.
+            self.count_cap = min(self.count_cap, floor)
+            return self.count_cap + 1
         if hasattr(object_list, "order_by"):
             # Ordering does not change a count: without it PostgreSQL stops after cap + 1 index entries.
             return object_list.order_by()[: self.count_cap + 1].count()
@@ -36,6 +47,11 @@ class CappedCountPaginator(Paginator):
     @property
     def count_is_exact(self) -> bool:
         return self._capped_count <= self.count_cap
+
+    @property
+    def num_pages_label(self) -> str:
+        """ "400" — or "400+" when the count stopped at the cap (the pagination include shows it)."""
+        return f"{self.num_pages}" if self.count_is_exact else f"{self.num_pages}+"
 
 
 class CappedCountPagination(StandardPagination):

@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
@@ -25,6 +24,7 @@ from .formatting import date_formatter
 from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
+from .pagination import CappedCountPaginator
 from .tenancy import SESSION_KEY, allowed_dealership_ids
 from .transitions import can_run
 
@@ -255,7 +255,9 @@ class PaginatedListMixin:
     paginate_by = 25
 
     def paginate(self, queryset):
-        paginator = Paginator(queryset, self.paginate_by)
+        # Issue 19: the count stops at 10,000 rows (an exact COUNT(*) over 100,000 costs more than the page itself;
+        # nobody pages past page 400 — they search); "Page 1 of 400+" says so.
+        paginator = CappedCountPaginator(queryset, self.paginate_by)
         return paginator.get_page(self.request.GET.get("page"))
 
     def search_param(self, name: str = "q") -> str:
