@@ -248,6 +248,9 @@ def landing_url(user) -> str | None:
     return None
 
 
+LIST_COUNT_CAP = 1_000
+
+
 class PaginatedListMixin:
     """A list page: ``?page=`` paginates, ``?q=`` searches, choice filters (a status, a class) come from the query
     string and an unknown value is no filter (the list pages' shared reading of their query string, issue 13)."""
@@ -255,9 +258,9 @@ class PaginatedListMixin:
     paginate_by = 25
 
     def paginate(self, queryset):
-        # Issue 19: the count stops at 10,000 rows (an exact COUNT(*) over 100,000 costs more than the page itself;
-        # nobody pages past page 400 — they search); "Page 1 of 400+" says so.
-        paginator = CappedCountPaginator(queryset, self.paginate_by)
+        # Issue 19: the count stops at LIST_COUNT_CAP rows (an exact COUNT(*) over 100,000 costs more than the page
+        # itself; nobody pages past page 40 — they search or filter); "Page 1 of 40+" says so.
+        paginator = CappedCountPaginator(queryset, self.paginate_by, count_cap=LIST_COUNT_CAP)
         return paginator.get_page(self.request.GET.get("page"))
 
     def search_param(self, name: str = "q") -> str:
