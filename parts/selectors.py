@@ -61,11 +61,20 @@ def part_list(
     if abc_class:
         qs = qs.filter(abc_class=abc_class)
     if with_stock:
-        qs = (
-            qs.annotate(
-                on_hand_total=Coalesce(Sum("balances__on_hand"), ZERO),
-                reserved_total=Coalesce(Sum("balances__reserved"), ZERO),
+        # Issue 19: correlated sums, computed for the page's rows only (a join + GROUP BY summed every part's
+        # balances before the ORDER BY number LIMIT could stop: 1 s over 100,000 parts).
+        def total(column: str) -> Coalesce:
+            rows = (
+                StockBalance.objects.filter(part_id=OuterRef("pk"))
+                .order_by()
+                .values("part_id")
+                .annotate(total=Sum(column))
+                .values("total")
             )
+            return Coalesce(Subquery(rows, output_field=DecimalField()), ZERO)
+
+        qs = (
+            qs.annotate(on_hand_total=total("on_hand"), reserved_total=total("reserved"))
             .annotate(available_total=F("on_hand_total") - F("reserved_total"))
             .order_by("number")
         )

@@ -37,7 +37,11 @@ class CappedCountPaginator(Paginator):
             return self.count_cap + 1
         if hasattr(object_list, "order_by"):
             # Ordering does not change a count: without it PostgreSQL stops after cap + 1 index entries.
-            return object_list.order_by()[: self.count_cap + 1].count()
+            # Only the ids: computed columns of the rows (annotations) are not evaluated for the count (issue 19).
+            rows = object_list.order_by()
+            if not rows.query.combinator and not rows.query.group_by:
+                rows = rows.values("pk")
+            return rows[: self.count_cap + 1].count()
         return min(len(object_list), self.count_cap + 1)
 
     @cached_property
