@@ -59,7 +59,8 @@ class CappedCountPaginator(Paginator):
 
 
 class CappedCountPagination(StandardPagination):
-    """``StandardPagination`` for very long lists: ``count`` is exact up to 10,000, ``count_is_exact`` says so."""
+    """Every API list's pagination (issue 19; the orders' since issue 3): ``count`` is exact up to 10,000,
+    ``count_is_exact`` says so — an exact ``COUNT(*)`` over 100,000 rows cost several times the page itself."""
 
     django_paginator_class = CappedCountPaginator
 
