@@ -20,13 +20,13 @@ from django.db import connection, connections
 from django.db.models import (
     DateTimeField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.utils import timezone
@@ -280,17 +280,22 @@ def _customer_match(search: str, prefix: str = "") -> Q:
     return match
 
 
-def _row_match(search: str) -> Q:
+def _row_match(qs: QuerySet[CustomerOrder], search: str) -> QuerySet[CustomerOrder]:
     """The same search as ``_search_sources``, tested on each order row: for a text many orders share, PostgreSQL
-    walks the sorted index and stops at the page's LIMIT instead of collecting every match first."""
+    walks the sorted index and stops at the page's LIMIT instead of collecting every match first.
+
+    The part match is a scalar subquery (the order's first matching line), not ``EXISTS``: PostgreSQL turns an
+    ``EXISTS`` under ``OR`` into a hashed subplan that reads every matching line before the first row.
+    """
     lines = CustomerOrderLine.objects.filter(order=OuterRef("pk")).filter(
         Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search)
     )
-    match = Q(number__icontains=search) | _customer_match(search, "customer__") | Q(Exists(lines))
+    qs = qs.alias(search_line=Subquery(lines.values("pk")[:1]))
+    match = Q(number__icontains=search) | _customer_match(search, "customer__") | Q(search_line__isnull=False)
     vin = normalize_vin(search)
     if vin:
         match |= Q(vehicle__vin__contains=vin) | Q(vehicle__plate__icontains=search.replace(" ", ""))
-    return match
+    return qs.filter(match)
 
 
 def _search(qs: QuerySet[CustomerOrder], search: str) -> tuple[QuerySet[CustomerOrder], int | None]:
@@ -317,7 +322,7 @@ def _search(qs: QuerySet[CustomerOrder], search: str) -> tuple[QuerySet[Customer
             for n, (source, column) in enumerate(sources)
         }
     if any(len(pks) > SEARCH_PROBE for pks in found.values()):
-        return qs.filter(_row_match(search)), SEARCH_PROBE
+        return _row_match(qs, search), SEARCH_PROBE
     ids = {pk for pks in found.values() for pk in pks}
     return qs.filter(pk__in=sorted(ids)), None
 
