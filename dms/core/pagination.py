@@ -58,6 +58,9 @@ class CappedCountPaginator(Paginator):
         return f"{self.num_pages}" if self.count_is_exact else f"{self.num_pages}+"
 
 
+SEARCH_COUNT_CAP = 1_000
+
+
 class CappedCountPagination(StandardPagination):
     """Every API list's pagination (issue 19; the orders' since issue 3): ``count`` is exact up to 10,000,
     ``count_is_exact`` says so — an exact ``COUNT(*)`` over 100,000 rows cost several times the page itself."""
@@ -68,7 +71,10 @@ class CappedCountPagination(StandardPagination):
         """The page as an unevaluated sliced queryset: the view picks the columns it reads (``values_list``)."""
         self.request = request
         page_size = self.get_page_size(request)
-        paginator = self.django_paginator_class(queryset, page_size)
+        # A searched list counts up to SEARCH_COUNT_CAP: a text many rows share would otherwise read 10,000 matches
+        # only to count them (issue 19).
+        cap = SEARCH_COUNT_CAP if request.query_params.get("search", "").strip() else None
+        paginator = self.django_paginator_class(queryset, page_size, count_cap=cap)
         page_number = self.get_page_number(request, paginator)
         try:
             self.page = paginator.page(page_number)
