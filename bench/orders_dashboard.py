@@ -172,7 +172,8 @@ def build(n_orders: int, rebuild: bool):
                         FROM generate_series(1, {n_orders}) AS i)
                 INSERT INTO orders_customerorder (created_at, updated_at, dealership_id, number, status, kind, purpose,
                     customer_id, vehicle_id, author_id, parts_manager_id, expected_at, placed_at, first_received_at,
-                    received_at, issued_at, cancelled_at, cancel_reason, long_term_agreed, on_waiting_lot, comment)
+                    received_at, issued_at, cancelled_at, cancel_reason, long_term_agreed, on_waiting_lot, comment,
+                    return_reason)
                 SELECT created, created, {d}, 'Ф' || lpad(i::text, 9, '0'), status,
                     CASE WHEN i % 3 = 0 THEN 'warranty' ELSE 'commercial' END, 'repair',
                     cust.customer_id, cust.vehicle_id, ({staff_ids})[2 + i % 9], ({staff_ids})[1],
@@ -184,7 +185,7 @@ def build(n_orders: int, rebuild: bool):
                     CASE WHEN status = 'issued' THEN created + interval '10 days' END,
                     CASE WHEN status = 'cancelled' THEN created + interval '2 days' END,
                     CASE WHEN status = 'cancelled' THEN 'bench' ELSE '' END,
-                    i % 17 = 0, i % 23 = 0, ''
+                    i % 17 = 0, i % 23 = 0, '', ''
                 FROM src JOIN cust ON cust.rn = 1 + i % {CUSTOMERS}"""
             ),
         )

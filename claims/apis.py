@@ -305,8 +305,10 @@ class WarrantyClaimSerializer(serializers.ModelSerializer):
         extra_kwargs = {"mileage": {"required": False}}
 
     def get_quarantined_part(self, obj) -> dict | None:
-        held = QuarantinedPart.objects.filter(claim=obj).first()
-        if held is None:
+        # the reverse one-to-one, read with the list's rows (select_related): no query per claim (issue 19)
+        try:
+            held = obj.quarantined_part
+        except QuarantinedPart.DoesNotExist:
             return None
         return {"id": held.pk, "serial_number": held.serial_number, "status": held.status, "location": held.location}
 
@@ -487,9 +489,13 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
     target = "claim"
 
     def get_queryset(self):
-        return selectors.warranty_claim_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        ).prefetch_related("part_lines", "attachments")
+        return (
+            selectors.warranty_claim_list(
+                dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            )
+            .select_related("quarantined_part")
+            .prefetch_related("part_lines", "attachments")
+        )
 
     @staticmethod
     def _split(data: dict) -> tuple[dict, list | None, str | None]:

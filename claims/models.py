@@ -459,6 +459,8 @@ class GoodwillClaim(ConcurrentTransitionMixin, DealershipOwned):
             ("record_payment_goodwillclaim", _("Can record payment of goodwill claims")),
         ]
         constraints = [models.UniqueConstraint(fields=["dealership", "number"], name="goodwill_number_unique")]
+        # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+        indexes = [models.Index(fields=["dealership", "-created_at", "-id"], name="goodwill_list_order_idx")]
 
     def __str__(self) -> str:
         return self.number
@@ -667,6 +669,8 @@ class WarrantyClaim(ConcurrentTransitionMixin, DealershipOwned):
         indexes = [
             models.Index(fields=["dealership", "status", "-created_at"], name="wclaim_status_idx"),
             models.Index(fields=["vehicle"], name="wclaim_vehicle_idx"),
+            # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+            models.Index(fields=["dealership", "-created_at", "-id"], name="wclaim_list_order_idx"),
         ]
 
     def __str__(self) -> str:

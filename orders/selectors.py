@@ -22,9 +22,11 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.utils import timezone
@@ -245,29 +247,85 @@ def valid_sort(sort: str | None) -> str:
     return sort if sort.lstrip("-") in SORT_FIELDS else DEFAULT_SORT
 
 
-def _search_condition(search: str) -> Q:
-    """By order number, customer name or phone, VIN or plate, part number or name.
+# Issue 19: how many matching orders a search looks for before it decides how to read the page.
+SEARCH_PROBE = 2_000
 
-    One id set per source, united: each source is answered from its own trigram index (migrations
-    ``*_search_trigram_indexes``), so a VIN or a surname finds its orders among 100,000 without reading them all.
-    """
+
+def _search_sources(search: str) -> list[tuple[QuerySet, str]]:
+    """By order number, customer name or phone, VIN or plate, part number or name: one query per source (and the
+    column holding the order's id), each answered from its own trigram index (migrations
+    ``*_search_trigram_indexes``)."""
     orders = CustomerOrder.objects.order_by()  # a union's parts carry no ordering (SQLite refuses it)
-    customers = Q(name__icontains=search)
-    digits = re.sub(r"\D", "", search)
-    if len(digits) >= 5:
-        customers |= Q(phone__contains=digits)
     sources = [
-        orders.filter(number__icontains=search).values("pk"),
-        orders.filter(customer__in=Customer.objects.filter(customers).values("pk")).values("pk"),
-        CustomerOrderLine.objects.order_by()
-        .filter(Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search))
-        .values("order_id"),
+        (orders.filter(number__icontains=search), "pk"),
+        (orders.filter(customer__in=Customer.objects.filter(_customer_match(search)).values("pk")), "pk"),
+        (
+            CustomerOrderLine.objects.order_by().filter(
+                Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search)
+            ),
+            "order_id",
+        ),
     ]
     vin = normalize_vin(search)
     if vin:
         vehicles = Vehicle.objects.filter(Q(vin__contains=vin) | Q(plate__icontains=search.replace(" ", "")))
-        sources.append(orders.filter(vehicle__in=vehicles.values("pk")).values("pk"))
-    return Q(pk__in=sources[0].union(*sources[1:]))
+        sources.append((orders.filter(vehicle__in=vehicles.values("pk")), "pk"))
+    return sources
+
+
+def _customer_match(search: str, prefix: str = "") -> Q:
+    match = Q(**{f"{prefix}name__icontains": search})
+    digits = re.sub(r"\D", "", search)
+    if len(digits) >= 5:
+        match |= Q(**{f"{prefix}phone__contains": digits})
+    return match
+
+
+def _row_match(qs: QuerySet[CustomerOrder], search: str) -> QuerySet[CustomerOrder]:
+    """The same search as ``_search_sources``, tested on each order row: for a text many orders share, PostgreSQL
+    walks the sorted index and stops at the page's LIMIT instead of collecting every match first.
+
+    The part match is a scalar subquery (the order's first matching line), not ``EXISTS``: PostgreSQL turns an
+    ``EXISTS`` under ``OR`` into a hashed subplan that reads every matching line before the first row.
+    """
+    lines = CustomerOrderLine.objects.filter(order=OuterRef("pk")).filter(
+        Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search)
+    )
+    qs = qs.alias(search_line=Subquery(lines.values("pk")[:1]))
+    match = Q(number__icontains=search) | _customer_match(search, "customer__") | Q(search_line__isnull=False)
+    vin = normalize_vin(search)
+    if vin:
+        match |= Q(vehicle__vin__contains=vin) | Q(vehicle__plate__icontains=search.replace(" ", ""))
+    return qs.filter(match)
+
+
+def _search(qs: QuerySet[CustomerOrder], search: str) -> tuple[QuerySet[CustomerOrder], int | None]:
+    """The searched orders and, when the text is common, a known lower bound of their count.
+
+    Issue 19, goal 3: each source is first asked for at most ``SEARCH_PROBE`` ids (a LIMIT stops each scan early).
+    A rare text (every source under the probe) filters by those few ids — the page and its count read only them. A
+    common text (a word of half the part names, one digit) is tested row by row in the page's order, so the page
+    stops at its LIMIT; its count is then known to exceed the probe and is not counted at all.
+    """
+    sources = _search_sources(search)
+    if connection.features.supports_slicing_ordering_in_compound:
+        # one query: each source's first SEARCH_PROBE + 1 ids, tagged with the source's number
+        tagged = [
+            source.annotate(source_no=Value(n)).values_list("source_no", column)[: SEARCH_PROBE + 1]
+            for n, (source, column) in enumerate(sources)
+        ]
+        found: dict[int, list[int]] = {}
+        for source_no, pk in tagged[0].union(*tagged[1:], all=True):
+            found.setdefault(source_no, []).append(pk)
+    else:
+        found = {
+            n: list(source.values_list(column, flat=True)[: SEARCH_PROBE + 1])
+            for n, (source, column) in enumerate(sources)
+        }
+    if any(len(pks) > SEARCH_PROBE for pks in found.values()):
+        return _row_match(qs, search), SEARCH_PROBE
+    ids = {pk for pks in found.values() for pk in pks}
+    return qs.filter(pk__in=sorted(ids)), None
 
 
 def customer_order_list(*, dealership_ids: Iterable[int], **filters: Any) -> QuerySet[CustomerOrder]:
@@ -328,9 +386,13 @@ def filter_customer_orders(
         end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
         qs = qs.filter(created_at__lt=end)
     search = (search or "").strip()
+    count_floor = None
     if search:
-        qs = qs.filter(_search_condition(search))
-    return qs.order_by(*_ordering(sort))
+        qs, count_floor = _search(qs, search)
+    qs = qs.order_by(*_ordering(sort))
+    # read by CappedCountPaginator: "more than N" without a COUNT over a common text's matches (issue 19)
+    qs.count_floor = count_floor
+    return qs
 
 
 def _page_sql(ids_sql: str, *, call_log_sql: str | None, with_lines: bool) -> str:

@@ -936,7 +936,7 @@ class RequisitionSerializer(serializers.ModelSerializer):
         ]
 
     def get_parts_cost(self, obj) -> str:
-        return str(selectors.requisition_parts_cost(obj))
+        return str(selectors.requisition_parts_cost_of(obj))
 
 
 class OldPartReturnSerializer(serializers.ModelSerializer):
@@ -979,7 +979,8 @@ class RequisitionViewSet(ScopedCreateViewSet):
     create_service = services.requisition_create
 
     def get_queryset(self):
-        return selectors.requisition_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("lines__part")
+        qs = selectors.requisition_list(dealership_ids=self.scoped_dealership_ids()).prefetch_related("lines__part")
+        return selectors.with_requisition_parts_cost(qs)
 
     approve = record_action(
         "approve", services.requisition_approve, target="requisition", response=RequisitionSerializer

@@ -563,7 +563,11 @@ class SalesOrder(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
             ("record_payment_salesorder", _("Can record payment of sales orders")),
             ("ship_salesorder", _("Can ship sales orders")),
         ]
-        indexes = [models.Index(fields=["dealership", "status"])]
+        indexes = [
+            models.Index(fields=["dealership", "status"]),
+            # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+            models.Index(fields=["dealership", "-created_at", "-id"], name="salesorder_list_order_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
@@ -714,6 +718,8 @@ class ReturnRequest(ConcurrentTransitionMixin, FSMModelMixin, DealershipOwned):
         verbose_name = _("return request")
         verbose_name_plural = _("return requests")
         ordering = ["-created_at", "-id"]
+        # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+        indexes = [models.Index(fields=["dealership", "-created_at", "-id"], name="return_list_order_idx")]
         permissions = [
             ("inspect_returnrequest", _("Can inspect returned parts (technical department)")),
             ("decide_returnrequest", _("Can approve or refuse returns")),

@@ -62,11 +62,20 @@ def part_list(
     if abc_class:
         qs = qs.filter(abc_class=abc_class)
     if with_stock:
-        qs = (
-            qs.annotate(
-                on_hand_total=Coalesce(Sum("balances__on_hand"), ZERO),
-                reserved_total=Coalesce(Sum("balances__reserved"), ZERO),
+        # Issue 19: correlated sums, computed for the page's rows only (a join + GROUP BY summed every part's
+        # balances before the ORDER BY number LIMIT could stop: 1 s over 100,000 parts).
+        def total(column: str) -> Coalesce:
+            rows = (
+                StockBalance.objects.filter(part_id=OuterRef("pk"))
+                .order_by()
+                .values("part_id")
+                .annotate(total=Sum(column))
+                .values("total")
             )
+            return Coalesce(Subquery(rows, output_field=DecimalField()), ZERO)
+
+        qs = (
+            qs.annotate(on_hand_total=total("on_hand"), reserved_total=total("reserved"))
             .annotate(available_total=F("on_hand_total") - F("reserved_total"))
             .order_by("number")
         )
@@ -282,7 +291,10 @@ def reservation_list(*, dealership_ids: Iterable[int], status: str = "") -> Quer
 
 
 def alert_list(*, dealership_ids: Iterable[int], status: str = LowStockAlert.Status.OPEN) -> QuerySet[LowStockAlert]:
-    qs = LowStockAlert.objects.filter(dealership_id__in=list(dealership_ids)).select_related("part", "warehouse")
+    # the dashboard shows the part's default supplier: read with the alert, not per row (issue 19)
+    qs = LowStockAlert.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "part__default_supplier", "warehouse"
+    )
     # Issue 15 item 6: the replenishment order the orders app links to an alert (its reverse accessor: parts does
     # not import orders), read in the same query.
     if hasattr(LowStockAlert, "replenishment_order"):
@@ -368,6 +380,42 @@ def requisition_parts_cost(requisition) -> Decimal:
         job_id=requisition.job_id,
         work_order_ref=requisition.work_order_ref,
     )
+
+
+def with_requisition_parts_cost(qs: QuerySet) -> QuerySet:
+    """Requisitions with ``parts_cost_total`` (the ledger's signed sum that ``requisition_parts_cost`` negates) read
+    in the list's query: one subquery per way a requisition names its job, never a query per row (issue 19)."""
+
+    def ledger_sum(**match) -> Subquery:
+        rows = (
+            StockMovement.objects.filter(dealership_id=OuterRef("dealership_id"), **match)
+            .order_by()
+            .values("dealership_id")
+            .annotate(total=Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()))
+            .values("total")
+        )
+        return Subquery(rows, output_field=DecimalField())
+
+    return qs.annotate(
+        parts_cost_total=Case(
+            When(job_id__isnull=False, then=ledger_sum(job_id=OuterRef("job_id"))),
+            When(work_order_id__isnull=False, then=ledger_sum(work_order_id=OuterRef("work_order_id"))),
+            When(
+                ~Q(work_order_ref=""),
+                then=ledger_sum(work_order_ref=OuterRef("work_order_ref"), work_order_id__isnull=True),
+            ),
+            default=None,
+            output_field=DecimalField(),
+        )
+    )
+
+
+def requisition_parts_cost_of(requisition) -> Decimal:
+    """The parts cost of a requisition: from ``with_requisition_parts_cost``'s annotation when the row has it."""
+    if not hasattr(requisition, "parts_cost_total"):
+        return requisition_parts_cost(requisition)
+    total = requisition.parts_cost_total
+    return (-total).quantize(Decimal("0.01")) if total else Decimal("0.00")
 
 
 def job_cost_report(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet:

@@ -215,7 +215,11 @@ class Appointment(ConcurrentTransitionMixin, DealershipOwned):
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
         ordering = ["starts_at", "id"]
-        indexes = [models.Index(fields=["dealership", "advisor", "starts_at"])]
+        indexes = [
+            models.Index(fields=["dealership", "advisor", "starts_at"]),
+            # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+            models.Index(fields=["dealership", "starts_at", "id"], name="appointment_list_order_idx"),
+        ]
         permissions = [("prepare_appointment", _("Can prepare appointments (reserve and order parts)"))]
 
     def __str__(self) -> str:
@@ -481,7 +485,11 @@ class WorkOrder(ConcurrentTransitionMixin, DealershipOwned):
             # ledger rows hold, so a requisition never names another dealership's work order.
             models.UniqueConstraint(fields=["dealership", "id"], name="workorder_dealership_id_unique"),
         ]
-        indexes = [models.Index(fields=["dealership", "status"])]
+        indexes = [
+            models.Index(fields=["dealership", "status"]),
+            # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+            models.Index(fields=["dealership", "-created_at", "-id"], name="workorder_list_order_idx"),
+        ]
         permissions = [
             ("qc_workorder", _("Can perform the quality check of work orders")),
             ("view_workshop_board", _("Can view the workshop board")),

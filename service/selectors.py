@@ -5,7 +5,8 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from .models import (
     Loaner,
     LoanerReservation,
     RecallCampaign,
+    RecallCampaignVin,
     ServiceSettings,
     WorkingHours,
     WorkOrder,
@@ -68,7 +70,11 @@ def open_recalls_for_vin(*, dealership: Dealership, vin: str) -> QuerySet[Recall
 
 
 def recall_campaign_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[RecallCampaign]:
-    qs = RecallCampaign.objects.filter(dealership_id__in=list(dealership_ids))
+    # the list shows each campaign's VIN count: one subquery, not a COUNT per row (issue 19)
+    vins = RecallCampaignVin.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    qs = RecallCampaign.objects.filter(dealership_id__in=list(dealership_ids)).annotate(
+        vin_count=Coalesce(Subquery(vins.annotate(n=Count("pk")).values("n")), 0)
+    )
     search = (search or "").strip()
     if search:
         qs = qs.filter(

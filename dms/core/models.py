@@ -251,7 +251,11 @@ class Vehicle(DealershipOwned):
             models.UniqueConstraint(fields=["dealership", "vin"], name="vehicle_vin_unique_per_dealership"),
             models.CheckConstraint(condition=models.Q(vin=Upper("vin")), name="vehicle_vin_upper_case"),
         ]
-        indexes = [models.Index(fields=["dealership", "plate"])]
+        indexes = [
+            models.Index(fields=["dealership", "plate"]),
+            # issue 19: the list's order (Meta.ordering) read from an index, stopping at the page's LIMIT
+            models.Index(fields=["dealership", "make", "model", "vin"], name="vehicle_list_order_idx"),
+        ]
 
     def __str__(self) -> str:
         label = f"{self.make} {self.model}".strip()

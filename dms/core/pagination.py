@@ -21,12 +21,27 @@ class CappedCountPaginator(Paginator):
 
     count_cap = 10_000
 
+    def __init__(self, *args, count_cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if count_cap is not None:
+            self.count_cap = count_cap
+
     @cached_property
     def _capped_count(self) -> int:
         object_list = self.object_list
+        floor = getattr(object_list, "count_floor", None)
+        if floor is not None:
+            # The selector already knows more than ``floor`` rows match (a search by a common text, issue 19):
+            # counting them would read every match; the pages end at the floor instead.
+            self.count_cap = min(self.count_cap, floor)
+            return self.count_cap + 1
         if hasattr(object_list, "order_by"):
             # Ordering does not change a count: without it PostgreSQL stops after cap + 1 index entries.
-            return object_list.order_by()[: self.count_cap + 1].count()
+            # Only the ids: computed columns of the rows (annotations) are not evaluated for the count (issue 19).
+            rows = object_list.order_by()
+            if not rows.query.combinator and not rows.query.group_by:
+                rows = rows.values("pk")
+            return rows[: self.count_cap + 1].count()
         return min(len(object_list), self.count_cap + 1)
 
     @cached_property
@@ -37,9 +52,18 @@ class CappedCountPaginator(Paginator):
     def count_is_exact(self) -> bool:
         return self._capped_count <= self.count_cap
 
+    @property
+    def num_pages_label(self) -> str:
+        """ "400" — or "400+" when the count stopped at the cap (the pagination include shows it)."""
+        return f"{self.num_pages}" if self.count_is_exact else f"{self.num_pages}+"
+
+
+SEARCH_COUNT_CAP = 1_000
+
 
 class CappedCountPagination(StandardPagination):
-    """``StandardPagination`` for very long lists: ``count`` is exact up to 10,000, ``count_is_exact`` says so."""
+    """Every API list's pagination (issue 19; the orders' since issue 3): ``count`` is exact up to 10,000,
+    ``count_is_exact`` says so — an exact ``COUNT(*)`` over 100,000 rows cost several times the page itself."""
 
     django_paginator_class = CappedCountPaginator
 
@@ -47,7 +71,10 @@ class CappedCountPagination(StandardPagination):
         """The page as an unevaluated sliced queryset: the view picks the columns it reads (``values_list``)."""
         self.request = request
         page_size = self.get_page_size(request)
-        paginator = self.django_paginator_class(queryset, page_size)
+        # A searched list counts up to SEARCH_COUNT_CAP: a text many rows share would otherwise read 10,000 matches
+        # only to count them (issue 19).
+        cap = SEARCH_COUNT_CAP if request.query_params.get("search", "").strip() else None
+        paginator = self.django_paginator_class(queryset, page_size, count_cap=cap)
         page_number = self.get_page_number(request, paginator)
         try:
             self.page = paginator.page(page_number)

@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
@@ -26,6 +25,7 @@ from .formatting import date_formatter
 from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
+from .pagination import CappedCountPaginator
 from .tenancy import SESSION_KEY, allowed_dealership_ids
 from .transitions import can_run
 
@@ -249,6 +249,9 @@ def landing_url(user) -> str | None:
     return None
 
 
+LIST_COUNT_CAP = 1_000
+
+
 class PaginatedListMixin:
     """A list page: ``?page=`` paginates, ``?q=`` searches, choice filters (a status, a class) come from the query
     string and an unknown value is no filter (the list pages' shared reading of their query string, issue 13)."""
@@ -256,7 +259,9 @@ class PaginatedListMixin:
     paginate_by = 25
 
     def paginate(self, queryset):
-        paginator = Paginator(queryset, self.paginate_by)
+        # Issue 19: the count stops at LIST_COUNT_CAP rows (an exact COUNT(*) over 100,000 costs more than the page
+        # itself; nobody pages past page 40 — they search or filter); "Page 1 of 40+" says so.
+        paginator = CappedCountPaginator(queryset, self.paginate_by, count_cap=LIST_COUNT_CAP)
         return paginator.get_page(self.request.GET.get("page"))
 
     def search_param(self, name: str = "q") -> str:

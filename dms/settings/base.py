@@ -167,7 +167,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dms.core.permissions.RoleModelPermissions"],
-    "DEFAULT_PAGINATION_CLASS": "dms.core.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "dms.core.pagination.CappedCountPagination",  # issue 19: counts stop at 10,000
     # JSON nested deeper than any payload is a 400, not a RecursionError (issue 12 item 5).
     "DEFAULT_PARSER_CLASSES": [
         "dms.core.parsers.BoundedJSONParser",

@@ -155,8 +155,11 @@ def test_dashboard_page_queries_are_constant(many_orders, dealership, django_ass
     with django_assert_max_num_queries(len(small.captured_queries)):
         rows = run()
     assert len(rows) == 15
-    # rows, call logs and lines: one query on PostgreSQL, three elsewhere
-    assert len(small.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    # the search's probe (issue 19: one query on PostgreSQL, one per source elsewhere), then rows, call logs and
+    # lines: one query on PostgreSQL, three elsewhere
+    postgresql = connection.vendor == "postgresql"
+    probe = 1 if postgresql else len(selectors._search_sources("Клиент"))
+    assert len(small.captured_queries) == probe + (1 if postgresql else 3)
     assert all(len(row.lines) == 1 and row.lines[0].quantity == 2 for row in rows)
     assert {r.status for r in rows} == {OrderStatus.NOT_PLACED, OrderStatus.ORDERED}
 
@@ -194,3 +197,26 @@ def test_filterset_copies_do_not_share_state(dealership):
     assert first.filters["kind"].filter.f is first.filters["kind"]
     assert first.is_valid() and not second.is_valid() and "kind" in second.errors
     assert getattr(CustomerOrderFilter.base_filters["kind"], "parent", None) is None
+
+
+@pytest.mark.parametrize("probe", [100, 0])
+def test_search_plans_find_the_same_orders(make_order, dealership, part, part2, monkeypatch, probe):
+    """Issue 19, goal 3: a rare text filters by the few ids its sources found; a common one (more matches than the
+    probe — 0 here forces it) is tested row by row and its count is not read, only its lower bound."""
+    from dms.core.pagination import CappedCountPaginator
+
+    monkeypatch.setattr(selectors, "SEARCH_PROBE", probe)
+    customer = CustomerFactory(dealership=dealership, name="Петрова Мария", phone="+79161112233")
+    vehicle = VehicleFactory(customer=customer, vin="JTMHV05J604123456", plate="В456ОР77")
+    target = make_order(vehicle_=vehicle, lines=[{"part": part2, "quantity": 1}])
+    make_order(lines=[{"part": part, "quantity": 1}])
+    for query in [target.number, "петрова", "jtmhv05j6", "в456ор", "9161112233", "04465", "колодки"]:
+        qs = selectors.customer_order_list(dealership_ids=[dealership.pk], search=query)
+        assert _ids(qs) == [target.pk], query
+        paginator = CappedCountPaginator(qs, 50)
+        if probe:
+            assert (paginator.count, paginator.count_is_exact) == (1, True)
+        else:
+            with CaptureQueriesContext(connection) as captured:
+                assert (paginator.count, paginator.count_is_exact) == (0, False)  # "more than 0": no COUNT
+            assert not captured.captured_queries
