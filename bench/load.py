@@ -137,7 +137,7 @@ def prepare_data(*, clients: int, orders_per_client: int, background: int) -> di
                 ],
             )
         if stage == 9:
-            services.customer_order_issue(actor=advisor, order=order)
+            services.customer_order_issue(actor=manager, order=order)
     if existing < background:
         infra.log(f"  … {background - existing} orders in {time.monotonic() - started:.0f} s")
 
