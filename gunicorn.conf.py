@@ -23,7 +23,8 @@ workers = int(os.environ.get("GUNICORN_WORKERS", _cores() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 20
-keepalive = 5
+# Longer than a proxy's idle upstream timeout: gunicorn never closes a connection the proxy is about to reuse.
+keepalive = 65
 backlog = 512
 # A worker is replaced after this many requests (jittered, so they do not restart together): bounds any slow leak.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 10000))

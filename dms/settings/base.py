@@ -266,6 +266,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Issue 19 item 6: one beat for every host keeps its schedule in the database (django-celery-beat): the entries below
+# are written into it when beat starts (DatabaseScheduler.setup_schedule), and can be paused or changed in the admin.
+# The same on SQLite (make run) as on PostgreSQL.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "generate call events every 15 minutes": {
         "task": "notifications.tasks.generate_call_events",

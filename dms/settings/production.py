@@ -37,4 +37,3 @@ CACHES = {
 }
 # Issue 12, item 8: the API's schema and docs are for signed-in users only.
 API_DOCS_LOGIN_REQUIRED = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
