@@ -167,6 +167,11 @@ def build(scale: float) -> dict:
     with connection.cursor() as c:
         c.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
         c.execute("SET synchronous_commit = off")
+        # a bench database: start again from the migrated, empty tables (a failed earlier build leaves rows)
+        c.execute(
+            "TRUNCATE notifications_callevent, orders_customerorderline, orders_ordernumbercounter, "
+            "orders_customerorder, parts_part, core_vehicle, core_customer CASCADE"
+        )
         log(
             f"building {DEALERSHIPS} dealerships × {customers_each} customers, {n_orders} orders, "
             f"{n_orders * EVENTS_PER_ORDER} call events …"
@@ -207,8 +212,8 @@ def build(scale: float) -> dict:
                 FROM core_customer c JOIN core_vehicle v ON v.customer_id = c.id),
             src AS (
                 SELECT i, 1 + (i % {DEALERSHIPS}) AS dpos,
-                       CASE WHEN i > {n_orders} * 0.97 THEN {statuses}[1 + 86 + (i % 14)]
-                            ELSE {statuses}[1 + (i % 86)] END AS status,
+                       CASE WHEN i > {n_orders} * 0.97 THEN ({statuses})[1 + 86 + (i % 14)]
+                            ELSE ({statuses})[1 + (i % 86)] END AS status,
                        now() - (({n_orders} - i) * interval '1095 days' / {n_orders}) AS created
                 FROM generate_series(1, {n_orders}) AS i)
             INSERT INTO orders_customerorder (created_at, updated_at, dealership_id, number, status, kind, purpose,
