@@ -8,4 +8,5 @@ RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlit
 RUN useradd --create-home dms && mkdir -p /app/var/media && chown -R dms /app/var
 USER dms
 EXPOSE 8000
-CMD ["gunicorn", "dms.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py (in /app, the working directory): gthread workers sized to the cores
+CMD ["gunicorn", "dms.wsgi:application"]

@@ -24,7 +24,7 @@ run: install
 	$(BIN)/python manage.py load_demo
 	@echo "Open http://127.0.0.1:$(PORT)/ — users advisor, parts, warranty, storekeeper, inspector, director, admin; password demo12345"
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/celery -A dms worker --beat --loglevel=INFO --concurrency=2 --schedule=var/celerybeat-schedule & \
+	  $(BIN)/celery -A dms worker --beat --loglevel=INFO --concurrency=2 --scheduler django_celery_beat.schedulers:DatabaseScheduler & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

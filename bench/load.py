@@ -137,7 +137,7 @@ def prepare_data(*, clients: int, orders_per_client: int, background: int) -> di
                 ],
             )
         if stage == 9:
-            services.customer_order_issue(actor=advisor, order=order)
+            services.customer_order_issue(actor=manager, order=order)
     if existing < background:
         infra.log(f"  … {background - existing} orders in {time.monotonic() - started:.0f} s")
 
@@ -354,12 +354,27 @@ def report(stats: dict, elapsed: float, samples: list[str]) -> bool:
     return met
 
 
+def _gunicorn_shape(args) -> tuple[int, int, str]:
+    """(workers, threads, worker class) as gunicorn runs them: the flags, else gunicorn.conf.py's values."""
+    import runpy
+
+    config = runpy.run_path(str(infra.ROOT / "gunicorn.conf.py"))
+    workers = args.workers or config["workers"]
+    threads = args.threads or config["threads"]
+    worker_class = args.worker_class or config["worker_class"]
+    if worker_class == "sync" and threads > 1:
+        worker_class = "gthread"  # gunicorn switches to threads by itself
+    return workers, (threads if worker_class == "gthread" else 1), worker_class
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2–3 on a 2-core machine)")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1: sync worker)")
+    # Issue 19 item 4: by default gunicorn.conf.py decides (gthread, cores + 1 workers × 4 threads); these override.
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py)")
+    parser.add_argument("--worker-class", default=None, help="sync or gthread (default: gunicorn.conf.py)")
     parser.add_argument("--orders", type=int, default=2000, help="background orders in the dealership (made once)")
     parser.add_argument("--think", type=float, default=0.0, help="mean think time between a client's requests (s)")
     parser.add_argument("--no-celery", action="store_true", help="do not start a Celery worker")
@@ -388,7 +403,8 @@ def main() -> int:
         data = prepare_data(clients=args.clients, orders_per_client=orders_per_client, background=args.orders)
 
         port = infra.free_port()
-        stack.gunicorn(port, workers=args.workers, threads=args.threads)
+        stack.gunicorn(port, workers=args.workers, threads=args.threads, worker_class=args.worker_class)
+        shape = _gunicorn_shape(args)
         if not args.no_celery:
             stack.spawn(
                 "celery-load",
@@ -409,7 +425,7 @@ def main() -> int:
         clients = [Client(base, data["token"], data["pools"][i], data["read_ids"], seed=i) for i in range(args.clients)]
         started = time.monotonic()
         # Logins hash the password (PBKDF2, ~0.3–0.5 s of CPU each): a few at a time, like people arriving.
-        gate = threading.Semaphore(args.workers)
+        gate = threading.Semaphore(shape[0])
 
         def login(client: Client) -> None:
             with gate:
@@ -428,8 +444,8 @@ def main() -> int:
         infra.log(f"{len(clients)} clients logged in ({time.monotonic() - started:.1f} s)")
         baseline(clients[0])
         infra.log(
-            f"load: {args.clients} clients × {args.seconds:.0f} s against gunicorn ({args.workers} workers × "
-            f"{args.threads} threads, production settings) on {data['counts']['orders']} orders; "
+            f"load: {args.clients} clients × {args.seconds:.0f} s against gunicorn ({shape[0]} {shape[2]} workers × "
+            f"{shape[1]} threads, production settings) on {data['counts']['orders']} orders; "
             f"mix {', '.join(f'{k} {w}%' for k, w in MIX)}"
         )
         os.environ.update(env)

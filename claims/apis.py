@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
@@ -19,6 +20,7 @@ from dms.core.api_base import (
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
 )
+from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.parsers import BoundedJSONParser
 from dms.core.permissions import HasPerms
@@ -573,6 +575,7 @@ class PublicComplaintApi(APIView):
         return Response({"number": complaint.number}, status=status.HTTP_201_CREATED)
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 @extend_schema(tags=["claims KPI"], responses={200: OpenApiTypes.OBJECT})
 class ClaimsKpiApi(APIView):
     """KPIs for directors: complaint timeliness, claim turnaround and rejection rate, warranty cost."""

@@ -9,12 +9,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from dms.core.db_router import reads_from_replica
 from dms.core.downloads import private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter
@@ -866,6 +868,7 @@ class QuarantineDisposeView(ClaimsFormView):
 # ----------------------------------------------------------------------------------------------------------------
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class KpiView(DealershipPageMixin, TemplateView):
     permission_required = "claims.view_claims_kpi"
     template_name = "claims/kpi.html"
@@ -877,6 +880,7 @@ class KpiView(DealershipPageMixin, TemplateView):
         )
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class KpiExportView(DealershipPageMixin, View):
     permission_required = "claims.view_claims_kpi"
 

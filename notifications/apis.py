@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -18,6 +19,7 @@ from dms.core.api_base import (
     UserBriefSerializer,
     id_param,
 )
+from dms.core.db_router import reads_from_replica
 from dms.core.filters import IdFilter
 from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
@@ -157,6 +159,7 @@ REPORT_SCHEMA = inline_serializer(
 )
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class CallComplianceReportApi(APIView):
     """R14: per employee and per order — due, done on time, done late, open past due; the on-time share."""
 

@@ -256,7 +256,12 @@ class Delivery(DealershipOwned):
                 name="delivery_once_per_reference_channel",
             ),
         ]
-        indexes = [models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="delivery_provider_idx")]
+        indexes = [
+            # Issue 19 item 5: the beat tick's catch-up (services.deliveries_unpublished) reads the queued messages
+            # never tried — a handful — not the millions sent.
+            models.Index(fields=["id"], condition=Q(status="queued", attempts=0), name="delivery_unpublished_idx"),
+            models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="delivery_provider_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient}"

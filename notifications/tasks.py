@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dms.core.broker import publish
+from dms.core.db_router import replica_reads
 
 from . import services
 from .models import DeliveryStatus
@@ -102,4 +103,5 @@ def on_deliveries_queued(sender, *, delivery_ids: list[int], **kwargs) -> None:
 def send_weekly_call_compliance_report(today: str | None = None) -> int:
     """R14: every Monday morning each director gets last week's call-compliance report by e-mail."""
     day = datetime.date.fromisoformat(today) if today else None
-    return email_weekly_reports(today=day)
+    with replica_reads():  # issue 19 item 6: a report, read from the replica when there is one
+        return email_weekly_reports(today=day)

@@ -12,6 +12,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
+from dms.core.db_router import reads_from_replica
 from dms.core.downloads import set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
@@ -88,6 +89,7 @@ class CompleteCallView(DealershipPageMixin, View):
         return view.render_to_response(context, status=400)
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class CallComplianceView(DealershipPageMixin, TemplateView):
     permission_required = "notifications.view_call_compliance_report"
     template_name = "notifications/call_compliance.html"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field, id_param
+from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
 from dms.core.permissions import HasPerms
@@ -589,6 +591,7 @@ class PartsKpiSerializer(serializers.Serializer):
     special_orders = AgeBucketSerializer(many=True)
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 @extend_schema(tags=["parts"])
 class PartsKpiApi(APIView):
     """``GET /api/reports/parts-kpis/``: orders.kpis over every dealership of the user (a director: all of theirs),

@@ -302,7 +302,12 @@ def customer_order_receive(
             _("Order %(number)s is %(status)s: nothing more can be received.")
             % {"number": order.number, "status": order.get_status_display()}
         )
-    order_lines = {line.pk: line for line in order.lines.select_for_update().select_related("part")}
+    # Only the lines are locked here (of=self): the parts' rows are locked one by one by the stock ledger, in part
+    # order (_stock_in). Locking the joined parts too, in no order, deadlocked two receipts of orders sharing parts
+    # (issue 19 item 4: seen under load with threaded workers).
+    order_lines = {
+        line.pk: line for line in order.lines.select_for_update(of=("self",)).select_related("part").order_by("pk")
+    }
     wanted: dict[int, Decimal] = {}
     for item in lines:
         ref = item.get("line")
@@ -362,7 +367,8 @@ def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[C
     selling price (``unit_price``), which once pushed a 4,805 part in at 6,200."""
     # Issue 15 item 6: a replenishment order restocks the warehouse its low-stock alert (R27) was raised for.
     alert = order.low_stock_alert if order.low_stock_alert_id else None
-    for line, quantity in received.items():
+    # In part order: every transaction locks parts in the same order, so two receipts never wait on each other.
+    for line, quantity in sorted(received.items(), key=lambda item: item[0].part_id):
         stock_receive(
             actor=actor,
             dealership=order.dealership,

@@ -16,12 +16,14 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from dms.core.db_router import reads_from_replica
 from dms.core.downloads import pdf_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_bytes, csv_dialect, xlsx_bytes
@@ -694,6 +696,7 @@ class ReplenishView(DealershipPageMixin, View):
 
 
 # -- issue 15 item 8: parts KPIs for directors ------------------------------------------------------------------------
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class PartsKpiView(DealershipPageMixin, TemplateView):
     """Fill rate from stock, lost demand, turnover, aged stock and special-order parts by age (orders.kpis), over
     every dealership the user may see (a director: all of theirs) or the one chosen; ?export=csv|xlsx."""

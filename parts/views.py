@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -16,6 +17,7 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 from django_fsm import TransitionNotAllowed
 
+from dms.core.db_router import reads_from_replica
 from dms.core.downloads import pdf_response
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
@@ -168,6 +170,7 @@ class PartsDashboardView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class StockValueReportView(DealershipPageMixin, TemplateView):
     permission_required = "parts.view_stock_value_report"
     template_name = "parts/stock_value.html"
@@ -177,6 +180,7 @@ class StockValueReportView(DealershipPageMixin, TemplateView):
         return super().get_context_data(report=report, **kwargs)
 
 
+@method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     """R32: parts cost per job (work order), from the issues and returns in the ledger."""
 

@@ -248,7 +248,14 @@ class Stack:
         self.processes.append((name, process))
         return process
 
-    def gunicorn(self, port: int, workers: int = 3, threads: int = 1) -> subprocess.Popen:
+    def gunicorn(
+        self, port: int, workers: int | None = None, threads: int | None = None, worker_class: str | None = None
+    ) -> subprocess.Popen:
+        """gunicorn with the project's gunicorn.conf.py (read from ROOT); a value given here overrides the file's."""
+        overrides = []
+        for flag, value in (("--workers", workers), ("--threads", threads), ("--worker-class", worker_class)):
+            if value is not None:
+                overrides += [flag, str(value)]
         process = self.spawn(
             "gunicorn",
             [
@@ -256,10 +263,7 @@ class Stack:
                 "dms.wsgi",
                 "--bind",
                 f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
+                *overrides,
                 "--timeout",
                 "60",
                 "--graceful-timeout",

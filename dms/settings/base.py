@@ -102,6 +102,17 @@ SQLITE_OPTIONS = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+# Issue 19 item 6: report and KPI reads may come from a read replica (dms.core.db_router; only the views marked
+# reads_from_replica). Without DATABASE_REPLICA_URL there is one database and the router does nothing.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+    }
+REPORTS_FROM_REPLICA = "replica" in DATABASES
+DATABASE_ROUTERS = ["dms.core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -255,6 +266,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Issue 19 item 6: one beat for every host keeps its schedule in the database (django-celery-beat): the entries below
+# are written into it when beat starts (DatabaseScheduler.setup_schedule), and can be paused or changed in the admin.
+# The same on SQLite (make run) as on PostgreSQL.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "generate call events every 15 minutes": {
         "task": "notifications.tasks.generate_call_events",

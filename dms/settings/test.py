@@ -9,6 +9,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # make test without PostgreSQL (issue 14 item 9)
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+# Issue 19 item 6: the read replica's alias, in tests a mirror of the default database (the same rows). The router
+# sends nothing there unless a test switches REPORTS_FROM_REPLICA on (tests/core/test_db_router.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+REPORTS_FROM_REPLICA = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
