@@ -26,9 +26,7 @@ def test_two_starts_at_once_leave_one_open_interval(dealership, make_user, advis
     for job in jobs:
         services.job_assign(actor=advisor, job=job, technician=tech.user)
     t0 = datetime.datetime(2030, 3, 4, 9, 0, tzinfo=MSK)
-    results = run_concurrently(
-        *[lambda job=job: services.job_clock_start(actor=user, job=job, now=t0) for job in jobs]
-    )
+    results = run_concurrently(*[lambda job=job: services.job_clock_start(actor=user, job=job, now=t0) for job in jobs])
     started = [r for r in results if isinstance(r, JobClock)]
     refused = [r for r in results if isinstance(r, ConflictError)]
     assert len(started) == 1 and len(refused) == len(jobs) - 1, results

@@ -43,7 +43,9 @@ def make_technician(make_user, dealership, director):
     return make
 
 
-def test_only_a_technician_of_the_dealership_gets_a_technician_record(make_user, dealership, director, other_dealership):
+def test_only_a_technician_of_the_dealership_gets_a_technician_record(
+    make_user, dealership, director, other_dealership
+):
     advisor = make_user(roles.SERVICE_ADVISOR)
     with pytest.raises(ValidationError, match="not a technician"):
         services.technician_create(actor=director, dealership=dealership, user=advisor)
