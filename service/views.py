@@ -32,7 +32,7 @@ from dms.core.views import (
 )
 from parts import selectors as parts_selectors
 
-from . import forms, ical, pdf, selectors, services
+from . import forms, ical, pdf, selectors, services, workshop_views
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -520,6 +520,7 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             steps=[name for name in WORK_ORDER_STEPS if is_available(wo, name)],
             full_inspection=any(j.is_important for j in selectors.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
+            job_rows=workshop_views.job_rows(wo, self.request),  # issue 18 item 2
             **kwargs,
         )
 
