@@ -282,3 +282,16 @@ class TechnicianBoardView(DealershipPageMixin, TemplateView):
         return super().get_context_data(
             rows=workshop.workshop_board_by_technician(dealership=self.request.dealership), **kwargs
         )
+
+
+def loads_for_book(dealership, day: datetime.date, view: str) -> list:
+    """The appointment book's load line: the day, or the Monday-to-Sunday week; nothing where no technicians are
+    kept in the DMS (the planner is off)."""
+    if not workshop.planner_enabled(dealership):
+        return []
+    if view == "week":
+        monday = day - datetime.timedelta(days=day.weekday())
+        return workshop.workshop_load(
+            dealership=dealership, date_from=monday, date_to=monday + datetime.timedelta(days=6)
+        )
+    return workshop.workshop_load(dealership=dealership, date_from=day, date_to=day)
