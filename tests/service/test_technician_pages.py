@@ -9,7 +9,7 @@ from service import services
 from service.models import JobClock, JobKind, TechnicianAbsence, TechnicianProfile
 from tests.factories import CustomerFactory, VehicleFactory
 
-from .conftest import MONDAY, NOW
+from .conftest import MONDAY
 from .factories import make_work_order
 
 pytestmark = pytest.mark.django_db
