@@ -6,6 +6,7 @@ from . import services
 from .models import (
     Appointment,
     DayOff,
+    JobClock,
     JobKind,
     Loaner,
     LoanerReservation,
@@ -13,6 +14,9 @@ from .models import (
     QualityChecklistItem,
     RecallCampaign,
     ServiceSettings,
+    TechnicianAbsence,
+    TechnicianHours,
+    TechnicianProfile,
     WorkingHours,
     WorkOrder,
 )
@@ -68,7 +72,7 @@ class DayOffAdmin(ReadOnlyAdmin):
 
 @admin.register(ServiceSettings)
 class ServiceSettingsAdmin(ReadOnlyAdmin):
-    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days"]
+    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload"]
 
 
 class QualityChecklistItemInline(admin.TabularInline):
@@ -100,3 +104,26 @@ class JobKindAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+# Issue 18: technicians are kept on the staff pages (service/workshop_views.py, through the services); the admin lists.
+@admin.register(TechnicianProfile)
+class TechnicianProfileAdmin(ReadOnlyAdmin):
+    list_display = ["user", "certification_level", "is_active", "dealership"]
+    list_filter = ["certification_level", "is_active"]
+    search_fields = ["user__last_name", "user__username"]
+
+
+@admin.register(TechnicianHours)
+class TechnicianHoursAdmin(ReadOnlyAdmin):
+    list_display = ["technician", "weekday", "starts_at", "ends_at", "break_minutes", "dealership"]
+
+
+@admin.register(TechnicianAbsence)
+class TechnicianAbsenceAdmin(ReadOnlyAdmin):
+    list_display = ["technician", "kind", "starts_on", "ends_on", "reason", "dealership"]
+
+
+@admin.register(JobClock)
+class JobClockAdmin(ReadOnlyAdmin):
+    list_display = ["technician", "job", "started_at", "ended_at", "dealership"]

@@ -1,10 +1,12 @@
 from rest_framework.routers import DefaultRouter
 
-from . import apis
+from . import apis, workshop_apis
 
 router = DefaultRouter()
 router.register("appointments", apis.AppointmentViewSet, basename="appointment")
 router.register("loaners", apis.LoanerViewSet, basename="loaner")
 router.register("loaner-reservations", apis.LoanerReservationViewSet, basename="loanerreservation")
 router.register("work-orders", apis.WorkOrderViewSet, basename="workorder")
+router.register("technicians", workshop_apis.TechnicianViewSet, basename="technician")  # issue 18
+router.register("job-clocks", workshop_apis.JobClockViewSet, basename="jobclock")  # issue 18
 urlpatterns = router.urls

@@ -1,7 +1,9 @@
 import json
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -19,7 +21,7 @@ from dms.core.inputs import parse_date_param, parse_id
 from dms.core.models import Customer, Vehicle
 from dms.core.references import resolve_reference, resolve_references
 
-from . import selectors, services
+from . import selectors, services, workshop
 from .models import (
     Appointment,
     ArrivalArea,
@@ -41,6 +43,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
     vehicle = ScopedPrimaryKeyRelatedField(queryset=Vehicle.objects.all())
     area = serializers.ChoiceField(choices=ArrivalArea.choices)
     recall_campaigns = serializers.SerializerMethodField()
+    # Issue 18 item 3: the visit's workshop hours and kind of job, and the load planner's warning on a booking.
+    planned_hours = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
+    )
+    planned_kind = serializers.PrimaryKeyRelatedField(queryset=JobKind.objects.all(), required=False, allow_null=True)
+    load_warning = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
@@ -48,6 +56,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "id", "dealership", "advisor", "customer", "vehicle", "reason", "area", "starts_at", "duration_minutes",
             "ends_at", "handover_at", "status", "needs_loaner", "comment", "is_repeat_visit", "repeat_of",
             "recall_campaigns", "prepared_at", "customer_order", "confirmation_sent_at", "confirmed_at", "created_at",
+            "planned_hours", "planned_kind", "load_warning",
         ]  # fmt: skip
         read_only_fields = [
             "dealership", "ends_at", "status", "is_repeat_visit", "repeat_of", "prepared_at", "customer_order",
@@ -56,6 +65,10 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     def get_recall_campaigns(self, obj) -> list[dict]:
         return [{"id": r.pk, "code": r.code, "title": r.title} for r in obj.recall_campaigns.all()]
+
+    def get_load_warning(self, obj) -> str:
+        """The workshop-load warning of the booking just made ('' otherwise, and on reads)."""
+        return getattr(obj, "load_warning", "")
 
 
 class RescheduleSerializer(serializers.Serializer):
@@ -82,12 +95,31 @@ class WorkOrderPartSerializer(serializers.ModelSerializer):
 class WorkOrderJobSerializer(serializers.ModelSerializer):
     parts = WorkOrderPartSerializer(many=True, read_only=True)
     kind = serializers.PrimaryKeyRelatedField(read_only=True)
+    # Issue 18 item 2: who does the job and the hours clocked on it, beside the sold (standard) hours.
+    technician = UserBriefSerializer(read_only=True, allow_null=True)
+    clocked_hours = serializers.SerializerMethodField()
+    work_state = serializers.SerializerMethodField()
 
     class Meta:
         model = WorkOrderJob
         fields = ["id", "description", "standard_hours", "rate", "labour_amount", "is_important", "is_extra",
                   "consent", "consent_by", "consent_channel", "consent_at", "done_at", "kind", "quality_status",
-                  "parts"]  # fmt: skip
+                  "parts", "technician", "assigned_at", "clocked_hours", "work_state"]  # fmt: skip
+
+    def _clocks(self, obj) -> list:
+        return list(obj.clocks.all())
+
+    def get_clocked_hours(self, obj) -> Decimal:
+        now = timezone.now()
+        seconds = sum(
+            ((c.ended_at or max(now, c.started_at)) - c.started_at).total_seconds() for c in self._clocks(obj)
+        )
+        return (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+
+    def get_work_state(self, obj) -> str:
+        """not_started / in_progress / paused / done."""
+        clocks = self._clocks(obj)
+        return workshop.job_work_state(obj, next((c for c in clocks if c.ended_at is None), None), bool(clocks))
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
@@ -340,6 +372,11 @@ class JobRefSerializer(serializers.Serializer):
     job = serializers.IntegerField()
 
 
+class AssignInputSerializer(serializers.Serializer):
+    job = serializers.IntegerField()
+    technician = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
+
+
 @extend_schema(tags=["service"])
 class WorkOrderViewSet(ScopedReadOnlyViewSet):
     """Work orders and their transitions (R30, R31). Transitions out of order answer 409."""
@@ -360,12 +397,16 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
         "deliver": _change,
         "reception": _change,
         "interview": _change,
+        "assign_job": _change,
+        "clock_start": ["service.clock_job"],
+        "clock_pause": ["service.clock_job"],
+        "clock_finish": ["service.clock_job"],
     }
 
     def get_queryset(self):
         return selectors.workorder_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        ).prefetch_related("jobs__parts")
+        ).prefetch_related("jobs__parts", "jobs__clocks", "jobs__technician")
 
     @extend_schema(
         summary="Open a work order for a walk-in customer (no appointment)",
@@ -430,6 +471,37 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
             actor=request.user, job=self._job(wo, self.action_input(JobRefSerializer)["job"])
         )
         return self.respond(wo)
+
+    @extend_schema(request=AssignInputSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="assign-job")
+    def assign_job(self, request, pk=None):
+        """Issue 18 item 2: give a job to a technician of the dealership with its skill (null takes it back)."""
+        wo = self.get_object()
+        data = self.action_input(AssignInputSerializer)
+        services.job_assign(actor=request.user, job=self._job(wo, data["job"]), technician=data["technician"])
+        return self.respond(wo)
+
+    def _clock(self, request, service):
+        wo = self.get_object()
+        service(actor=request.user, job=self._job(wo, self.action_input(JobRefSerializer)["job"]))
+        return self.respond(wo)
+
+    @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="clock-start")
+    def clock_start(self, request, pk=None):
+        """The technician starts (or resumes) their job; one running job per technician."""
+        return self._clock(request, services.job_clock_start)
+
+    @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="clock-pause")
+    def clock_pause(self, request, pk=None):
+        return self._clock(request, services.job_clock_pause)
+
+    @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="clock-finish")
+    def clock_finish(self, request, pk=None):
+        """Close the running interval and mark the job done."""
+        return self._clock(request, services.job_clock_finish)
 
     @extend_schema(request=None, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="start-diagnosis")

@@ -9,7 +9,24 @@ from django.utils import timezone
 from dms.core.models import Vehicle
 
 from . import services
-from .models import Appointment, Loaner, LoanerReservation, RecallCampaign, WorkingHours, WorkOrder, WorkOrderStatus
+from .models import (
+    Appointment,
+    JobKind,
+    Loaner,
+    LoanerReservation,
+    RecallCampaign,
+    TechnicianAbsence,
+    TechnicianProfile,
+    WorkingHours,
+    WorkOrder,
+    WorkOrderStatus,
+)
+
+# Issue 18: the workshop's technicians — (user, grade, skills, Saturday too); kinds of job shared by the dealerships.
+TECHNICIANS = [
+    ("mechanic", 4, ["Техническое обслуживание", "Тормозная система", "Двигатель"], True),
+    ("mechanic2", 2, ["Техническое обслуживание", "Подвеска", "Электрика"], False),
+]
 
 # VIN → the state its work order is left in. The delivered ones (cars in warranty) carry the jobs the warranty
 # claims of the claims demo are made from (the wipers left unclaimed, for the warranty engineer to try); the RAV4
@@ -55,6 +72,7 @@ def load(*, users, dealership):
             actor=advisor, dealership=dealership, code="TMR-2026-01", title="Замена газогенератора подушки водителя",
             vin_from="JTDBR32E720010000", vin_to="JTDBR32E720019999",
         )  # fmt: skip
+    _technicians(users=users, dealership=dealership)
     _work_orders(users=users, dealership=dealership)
     if Appointment.objects.filter(dealership=dealership).exists():
         return
@@ -72,7 +90,7 @@ def load(*, users, dealership):
             appointment = services.appointment_book(
                 actor=advisor, dealership=dealership, advisor=advisor, customer=vehicle.customer, vehicle=vehicle,
                 reason=reason, area="mechanical", starts_at=start, duration_minutes=30,
-                handover_at=start.replace(hour=17),
+                handover_at=start.replace(hour=17), planned_hours=3 if reason == "ТО-60" else 2,
             )  # fmt: skip
         except ValidationError:
             continue
@@ -121,9 +139,24 @@ def _advance(wo, jobs, *, target, advisor, inspector, at) -> None:
     reached = STEPS.index(target)
     if reached >= STEPS.index(WorkOrderStatus.IN_REPAIR):
         services.workorder_start_repair(actor=advisor, work_order=wo)
-    if reached >= STEPS.index(WorkOrderStatus.QUALITY_CHECK):
+    technicians = [p.user for p in TechnicianProfile.objects.filter(dealership=wo.dealership).order_by("pk")]
+    if reached == STEPS.index(WorkOrderStatus.IN_REPAIR) and technicians:
+        # Issue 18: the car in repair — its job given to the first technician, who is clocked in on it now.
         for job in jobs:
-            services.workorder_job_complete(actor=advisor, job=job, now=at + datetime.timedelta(days=2))
+            services.job_assign(actor=advisor, job=job, technician=technicians[0])
+        services.job_clock_start(actor=technicians[0], job=jobs[0], now=timezone.now() - datetime.timedelta(hours=1))
+    if reached >= STEPS.index(WorkOrderStatus.QUALITY_CHECK):
+        for n, job in enumerate(jobs):
+            done = at + datetime.timedelta(days=2)
+            if technicians:
+                # Issue 18: clocked by a technician (a little under or over the sold hours), then finished.
+                tech = technicians[n % len(technicians)]
+                services.job_assign(actor=advisor, job=job, technician=tech)
+                minutes = int(job.standard_hours * 60) + (-15 if n % 2 else 20)
+                services.job_clock_start(actor=tech, job=job, now=done - datetime.timedelta(minutes=minutes + 5 * n))
+                services.job_clock_finish(actor=tech, job=job, now=done - datetime.timedelta(minutes=5 * n))
+            else:
+                services.workorder_job_complete(actor=advisor, job=job, now=done)
         services.workorder_submit_for_quality_check(
             actor=advisor, work_order=wo, technician="Петров А. В.", now=at + datetime.timedelta(days=2)
         )
@@ -135,3 +168,28 @@ def _advance(wo, jobs, *, target, advisor, inspector, at) -> None:
         services.workorder_deliver(
             actor=advisor, work_order=wo, signed_by=wo.customer.name, now=at + datetime.timedelta(days=4)
         )
+
+
+def _technicians(*, users, dealership) -> None:
+    """Issue 18: two technicians with skills, Monday-to-Friday hours (one also on Saturday), one on leave next week."""
+    director = users["director"]
+    for username, grade, skills, saturday in TECHNICIANS:
+        user = users.get(username)
+        if user is None or TechnicianProfile.objects.filter(dealership=dealership, user=user).exists():
+            continue
+        kinds = [JobKind.objects.get_or_create(name=name)[0] for name in skills]
+        profile = services.technician_create(
+            actor=director, dealership=dealership, user=user, certification_level=grade, skills=kinds
+        )
+        for weekday in range(6 if saturday else 5):
+            services.technician_hours_set(
+                actor=director, technician=profile, weekday=weekday, starts_at=datetime.time(9),
+                ends_at=datetime.time(15 if weekday == 5 else 18), break_minutes=0 if weekday == 5 else 60,
+            )  # fmt: skip
+        if not saturday:
+            today = timezone.localdate()
+            monday = today + datetime.timedelta(days=7 - today.weekday())
+            services.technician_absence_create(
+                actor=director, technician=profile, kind=TechnicianAbsence.Kind.VACATION, starts_on=monday,
+                ends_on=monday + datetime.timedelta(days=4), reason="Ежегодный отпуск",
+            )  # fmt: skip

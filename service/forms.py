@@ -70,6 +70,19 @@ class AppointmentForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form)
     handover_time = forms.TimeField(label=_("Hand-over time"), widget=TIME)
     needs_loaner = forms.BooleanField(label=_("Needs a loaner car"), required=False)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Issue 18 item 3: the workshop hours the visit needs, counted against the technicians present that day.
+    planned_hours = forms.DecimalField(
+        label=_("Planned labour, hours"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        required=False,
+        initial=1,
+        help_text=_("Counted against the workshop's hours on the day."),
+    )
+    planned_kind = forms.ModelChoiceField(
+        label=_("Kind of job"), queryset=JobKind.objects.all(), required=False, empty_label=_("— any —")
+    )
 
     def __init__(self, *args, dealership, instance=None, **kwargs):
         self.dealership = dealership

@@ -25,7 +25,11 @@ from .selectors import (
     workorder_history,
 )
 
-ROLE_LANDINGS = {roles.QUALITY_INSPECTOR: f"service:workorder_list?status={WorkOrderStatus.QUALITY_CHECK}"}
+ROLE_LANDINGS = {
+    roles.QUALITY_INSPECTOR: f"service:workorder_list?status={WorkOrderStatus.QUALITY_CHECK}",
+    # Issue 18 item 2: the technician's day starts at the tablet page of their jobs.
+    roles.TECHNICIAN: "service:my_jobs",
+}
 
 PANEL_ROWS = 10
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from dms.core.routes import record_pages
 
-from . import views
+from . import views, workshop_views
 
 app_name = "service"
 
@@ -26,6 +26,15 @@ urlpatterns = [
     path("workorders/quality-photos/<int:pk>/", views.QualityPhotoView.as_view(), name="quality_photo"),
     path("workorders/<int:pk>/<slug:action>/", views.WorkOrderActionView.as_view(), name="workorder_action"),
     path("workshop/", views.WorkshopBoardView.as_view(), name="workshop_board"),
+    # Issue 18: technicians, the tablet page, job assignment, the load per day, the board by technician.
+    path("workshop/technicians/", workshop_views.TechnicianListView.as_view(), name="technician_list"),
+    path("workshop/technicians/new/", workshop_views.TechnicianCreateView.as_view(), name="technician_create"),
+    path("workshop/technicians/<int:pk>/", workshop_views.TechnicianDetailView.as_view(), name="technician_detail"),
+    path("workshop/my-jobs/", workshop_views.MyJobsView.as_view(), name="my_jobs"),
+    path("workshop/my-jobs/<int:pk>/<slug:action>/", workshop_views.JobClockActionView.as_view(), name="job_clock"),
+    path("workshop/load/", workshop_views.WorkshopLoadView.as_view(), name="workshop_load"),
+    path("workshop/board/", workshop_views.TechnicianBoardView.as_view(), name="technician_board"),
+    path("workorders/<int:pk>/jobs/<int:job>/assign/", workshop_views.JobAssignView.as_view(), name="job_assign"),
     path("loaners/", views.LoanerListView.as_view(), name="loaner_list"),
     path("loaners/reservations/<int:pk>/contract.pdf", views.LoanerContractPdfView.as_view(), name="loaner_contract"),
     path("loaners/reservations/<int:pk>/cancel/", views.LoanerReservationCancelView.as_view(), name="loaner_cancel"),

@@ -32,7 +32,7 @@ from dms.core.views import (
 )
 from parts import selectors as parts_selectors
 
-from . import forms, ical, pdf, selectors, services
+from . import forms, ical, pdf, selectors, services, workshop_views
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -88,6 +88,8 @@ class AppointmentCalendarView(DealershipPageMixin, TemplateView):
             "prev_day": day - datetime.timedelta(days=1 if view == "day" else 7),
             "next_day": day + datetime.timedelta(days=1 if view == "day" else 7),
             "today": _today(self.request),
+            # Issue 18 item 3: the workshop's load on the day shown (the week's days in the week view).
+            "workshop_loads": workshop_views.loads_for_book(dealership, day, view),
         }
         if view == "day":
             columns = []
@@ -195,6 +197,8 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
                 handover_at=form.combined("handover_date", "handover_time"),
                 needs_loaner=data["needs_loaner"],
                 comment=data["comment"],
+                planned_hours=data.get("planned_hours"),
+                planned_kind=data.get("planned_kind"),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
@@ -203,6 +207,8 @@ class AppointmentCreateView(DealershipPageMixin, FormView):
             form.add_service_errors(error)
             return self.form_invalid(form)
         messages.success(self.request, _("Appointment booked: %(a)s.") % {"a": appointment})
+        if getattr(appointment, "load_warning", ""):
+            messages.warning(self.request, appointment.load_warning)  # issue 18 item 3
         if appointment.is_repeat_visit:
             messages.warning(self.request, _("Repeat visit for the same reason."))  # R15
         if appointment.recall_campaigns.exists():
@@ -407,6 +413,12 @@ class PreparationListView(DealershipPageMixin, TemplateView):
         due = list(selectors.appointments_due_for_preparation(dealership_ids=[self.request.dealership.pk], now=now))
         for a in due:
             a.hours_left = int((a.starts_at - now).total_seconds() // 3600)
+        # Issue 18 item 3: which technician takes which job of the prepared work order.
+        jobs = WorkOrderJob.objects.filter(
+            work_order__appointment__in=[a.pk for a in due], consent__in=WorkOrderJob.DOABLE
+        ).select_related("technician", "work_order")
+        for a in due:
+            a.job_technicians = [j for j in jobs if j.work_order.appointment_id == a.pk]
         return super().get_context_data(appointments=due, **kwargs)
 
 
@@ -520,6 +532,7 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             steps=[name for name in WORK_ORDER_STEPS if is_available(wo, name)],
             full_inspection=any(j.is_important for j in selectors.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
+            job_rows=workshop_views.job_rows(wo, self.request),  # issue 18 item 2
             **kwargs,
         )
 

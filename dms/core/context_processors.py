@@ -37,6 +37,11 @@ NAV_GROUPS = [
         [
             ("service:appointment_calendar", _("Appointments"), "service.view_appointment"),
             ("service:workorder_list", _("Work orders"), "service.view_workorder"),
+            # Issue 18: the technician's tablet page, the workshop's load, the board by technician, technicians.
+            ("service:my_jobs", _("My jobs"), "service.clock_job"),
+            ("service:workshop_load", _("Workshop load"), "service.view_appointment"),
+            ("service:technician_board", _("Technicians' board"), "service.view_workshop_board"),
+            ("service:technician_list", _("Technicians"), "service.view_technicianprofile"),
         ],
     ),
     (

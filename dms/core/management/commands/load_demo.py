@@ -32,6 +32,8 @@ DEMO_USERS = [
     ("warranty", "Виктор", "Орлов", roles.WARRANTY_ENGINEER),
     ("storekeeper", "Сергей", "Васильев", roles.STOREKEEPER),
     ("inspector", "Игорь", "Соколов", roles.QUALITY_INSPECTOR),
+    ("mechanic", "Олег", "Петров", roles.TECHNICIAN),
+    ("mechanic2", "Дмитрий", "Волков", roles.TECHNICIAN),
     ("director", "Елена", "Морозова", roles.DIRECTOR),
     ("admin", "Алексей", "Админов", roles.ADMINISTRATOR),
 ]
