@@ -60,7 +60,6 @@ ROLE_PERMISSIONS = {
         "claims.view_claimssettings",
         *_STAFF_KPI,
         "claims.appraise_staff",
-        "claims.view_staffappraisal",
     ],
 }
 
