@@ -43,6 +43,19 @@ class ServiceSettings(DealershipOwned):
         _("'warranty ending soon' window, days"), default=90, help_text=_("R25 interview prompt.")
     )
 
+    class OverloadPolicy(models.TextChoices):
+        # Issue 18 item 3: what the appointment book does with a booking beyond the workshop's hours.
+        WARN = "warn", _("warn and book")
+        REFUSE = "refuse", _("refuse the booking")
+
+    workshop_overload = models.CharField(
+        _("booking beyond the workshop's load"),
+        max_length=10,
+        choices=OverloadPolicy.choices,
+        default=OverloadPolicy.WARN,
+        help_text=_("Seed 001: appointments are booked taking the workshop's load into account."),
+    )
+
     class Meta:
         verbose_name = _("service settings")
         verbose_name_plural = _("service settings")
@@ -209,6 +222,16 @@ class Appointment(ConcurrentTransitionMixin, DealershipOwned):
     customer_order = models.ForeignKey(
         "orders.CustomerOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="service_appointments",
         verbose_name=_("customer order"),
+    )  # fmt: skip
+    # Issue 18 item 3: the workshop hours the visit will take (until its work order carries the jobs) and the kind of
+    # job they need; the load planner counts them against the technicians present that day.
+    planned_hours = models.DecimalField(
+        _("planned labour, hours"), max_digits=6, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )  # fmt: skip
+    planned_kind = models.ForeignKey(
+        "JobKind", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("planned kind of job"),
     )  # fmt: skip
 
     class Meta:
@@ -642,6 +665,13 @@ class WorkOrderJob(models.Model):
     kind = models.ForeignKey(
         JobKind, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("kind of job")
     )
+    # Issue 18 item 2: the technician who does the job (a technician of the work order's dealership with the job's
+    # skill — service/services/technicians.py checks it) and when they were given it.
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_jobs",
+        verbose_name=_("technician"),
+    )  # fmt: skip
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
 
     class QualityStatus(models.TextChoices):
         # R31 / issue 14 item 6: each job has its own quality result; a passed job stays passed through rework.
@@ -833,3 +863,144 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.expires_at:%Y-%m-%d}"
+
+
+class CertificationLevel(models.IntegerChoices):
+    # Issue 18 item 1: the technician's grade (ступень сертификации производителя).
+    TRAINEE = 1, _("trainee")
+    TECHNICIAN = 2, _("certified technician")
+    SENIOR = 3, _("senior technician")
+    MASTER = 4, _("master technician")
+
+
+class TechnicianProfile(DealershipOwned):
+    """A user who repairs cars in a dealership's workshop (issue 18 item 1): skills, grade; hours and absences below."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="technician_profiles", verbose_name=_("user")
+    )
+    skills = models.ManyToManyField(JobKind, blank=True, related_name="technicians", verbose_name=_("skills"))
+    certification_level = models.PositiveSmallIntegerField(
+        _("certification level"), choices=CertificationLevel.choices, default=CertificationLevel.TECHNICIAN
+    )
+    is_active = models.BooleanField(_("works in the workshop"), default=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("technician")
+        verbose_name_plural = _("technicians")
+        ordering = ["user__last_name", "user__first_name", "id"]
+        constraints = [models.UniqueConstraint(fields=["dealership", "user"], name="technician_one_per_dealership")]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:technician_detail", args=[self.pk])
+
+
+class TechnicianHours(DealershipOwned):
+    """A technician's working time on a weekday (0 = Monday), in the dealership's time zone; no row = day off."""
+
+    technician = models.ForeignKey(
+        TechnicianProfile, on_delete=models.CASCADE, related_name="hours", verbose_name=_("technician")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WorkingHours.Weekday.choices)
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("until"))
+    break_minutes = models.PositiveSmallIntegerField(
+        _("break, minutes"), default=60, validators=[MaxValueValidator(240)]
+    )
+
+    class Meta:
+        verbose_name = _("technician's working hours")
+        verbose_name_plural = _("technicians' working hours")
+        ordering = ["technician_id", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["technician", "weekday"], name="technician_hours_one_per_weekday"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="technician_hours_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+    @property
+    def hours(self) -> Decimal:
+        start = datetime.datetime.combine(datetime.date.min, self.starts_at)
+        end = datetime.datetime.combine(datetime.date.min, self.ends_at)
+        minutes = max(int((end - start).total_seconds() // 60) - self.break_minutes, 0)
+        return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+
+
+class TechnicianAbsence(DealershipOwned):
+    """Days a technician is not in the workshop (day off, vacation, sick leave, training), both ends included."""
+
+    class Kind(models.TextChoices):
+        DAY_OFF = "day_off", _("day off")
+        VACATION = "vacation", _("vacation")
+        SICK = "sick", _("sick leave")
+        TRAINING = "training", _("training")
+
+    technician = models.ForeignKey(
+        TechnicianProfile, on_delete=models.CASCADE, related_name="absences", verbose_name=_("technician")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.DAY_OFF)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("technician's absence")
+        verbose_name_plural = _("technicians' absences")
+        ordering = ["-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="technician_absence_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_on:%d.%m.%Y}-{self.ends_on:%d.%m.%Y}"
+
+
+class JobClock(DealershipOwned):
+    """One clocked interval of a technician on a job (issue 18 item 2). An open interval has no end; a technician
+    has at most one open interval at a time (the partial unique index is the final word in a race)."""
+
+    job = models.ForeignKey(WorkOrderJob, on_delete=models.CASCADE, related_name="clocks", verbose_name=_("job"))
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="job_clocks", verbose_name=_("technician")
+    )
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clocked interval")
+        verbose_name_plural = _("clocked intervals")
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["technician", "started_at"])]
+        permissions = [("clock_job", _("Can clock own jobs (start, pause, finish)"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["technician"],
+                condition=models.Q(ended_at__isnull=True),
+                name="job_clock_one_open_per_technician",
+                violation_error_message=_("This technician is already clocked on a job."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="job_clock_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        end = f"{self.ended_at:%H:%M}" if self.ended_at else "…"
+        return f"{self.job} {self.started_at:%d.%m %H:%M}-{end}"
+
+    @property
+    def hours(self) -> Decimal | None:
+        if self.ended_at is None:
+            return None
+        return (Decimal((self.ended_at - self.started_at).total_seconds()) / 3600).quantize(Decimal("0.01"))

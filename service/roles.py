@@ -9,6 +9,20 @@ _VIEW = [
     "service.view_workinghours",
     "service.view_dayoff",
     "service.view_workshop_board",
+    "service.view_technicianprofile",
+    "service.view_jobclock",
+]
+
+_MANAGE_TECHNICIANS = [
+    "service.add_technicianprofile",
+    "service.change_technicianprofile",
+    "service.view_technicianhours",
+    "service.add_technicianhours",
+    "service.change_technicianhours",
+    "service.delete_technicianhours",
+    "service.view_technicianabsence",
+    "service.add_technicianabsence",
+    "service.delete_technicianabsence",
 ]
 
 ROLE_PERMISSIONS = {
@@ -38,6 +52,20 @@ ROLE_PERMISSIONS = {
     roles.PARTS_MANAGER: ["service.view_appointment", "service.view_workorder", "service.view_workshop_board"],
     roles.STOREKEEPER: ["service.view_workorder", "service.view_workshop_board"],
     roles.WARRANTY_ENGINEER: ["service.view_workorder", "service.view_odometerrollbackreport"],
-    roles.DIRECTOR: [*_VIEW, "service.view_odometerrollbackreport", "service.view_servicesettings"],
+    roles.DIRECTOR: [
+        *_VIEW,
+        "service.view_odometerrollbackreport",
+        "service.view_servicesettings",
+        # Issue 18 item 1: the director (the service manager) keeps the technicians' records.
+        *_MANAGE_TECHNICIANS,
+    ],
+    # Issue 18 item 2: the technician sees the work orders and the board, and clocks their own jobs on the tablet.
+    roles.TECHNICIAN: [
+        "service.view_workorder",
+        "service.view_workshop_board",
+        "service.view_technicianprofile",
+        "service.view_jobclock",
+        "service.clock_job",
+    ],
     roles.ADMINISTRATOR: ["service.change_servicesettings"],
 }

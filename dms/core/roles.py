@@ -15,6 +15,7 @@ PARTS_MANAGER = "parts_manager"
 WARRANTY_ENGINEER = "warranty_engineer"
 STOREKEEPER = "storekeeper"
 QUALITY_INSPECTOR = "quality_inspector"
+TECHNICIAN = "technician"
 DIRECTOR = "director"
 ADMINISTRATOR = "administrator"
 
@@ -24,6 +25,7 @@ ROLE_LABELS = {
     WARRANTY_ENGINEER: _("Warranty engineer"),
     STOREKEEPER: _("Storekeeper"),
     QUALITY_INSPECTOR: _("Quality inspector"),
+    TECHNICIAN: _("Technician"),
     DIRECTOR: _("Director"),
     ADMINISTRATOR: _("Administrator"),
 }
@@ -47,6 +49,7 @@ LANDING_PRIORITY = (
     STOREKEEPER,
     WARRANTY_ENGINEER,
     QUALITY_INSPECTOR,
+    TECHNICIAN,
     DIRECTOR,
     ADMINISTRATOR,
 )
@@ -71,6 +74,8 @@ ROLE_PERMISSIONS = {
     WARRANTY_ENGINEER: [*_VIEW_CUSTOMERS, "core.change_vehicle"],
     STOREKEEPER: [*_VIEW_CUSTOMERS],
     QUALITY_INSPECTOR: [*_VIEW_CUSTOMERS],
+    # Issue 18 item 1: the technician reads the cars they repair; their jobs are service's (service/roles.py).
+    TECHNICIAN: ["core.view_vehicle"],
     DIRECTOR: [*_VIEW_CUSTOMERS, "core.view_auditentry"],
     ADMINISTRATOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, "core.view_auditentry", *_WEBHOOKS],
 }

@@ -27,6 +27,19 @@ from .loaners import LOANER_FIELDS, loaner_create, loaner_reservation_cancel, lo
 from .preparation import preparation_mark_due, workorder_prepare_parts
 from .quality import JobQualityResult, checklist_items_of, workorder_quality_check
 from .recalls import RECALL_CSV_COLUMNS, recall_campaign_create, recall_campaign_update, recall_campaigns_import_csv
+from .technicians import (
+    check_workshop_load,
+    job_assign,
+    job_clock_finish,
+    job_clock_pause,
+    job_clock_start,
+    technician_absence_create,
+    technician_absence_delete,
+    technician_create,
+    technician_hours_delete,
+    technician_hours_set,
+    technician_update,
+)
 from .working_time import (
     day_off_create,
     day_off_delete,
@@ -102,4 +115,15 @@ __all__ = [
     "workorder_start_diagnosis",
     "workorder_start_repair",
     "workorder_submit_for_quality_check",
+    "check_workshop_load",
+    "job_assign",
+    "job_clock_finish",
+    "job_clock_pause",
+    "job_clock_start",
+    "technician_absence_create",
+    "technician_absence_delete",
+    "technician_create",
+    "technician_hours_delete",
+    "technician_hours_set",
+    "technician_update",
 ]

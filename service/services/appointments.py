@@ -1,6 +1,7 @@
 """Appointments (R15, R16): booking on the advisor's 15-minute grid, moving, cancelling, no-shows."""
 
 import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -28,10 +29,12 @@ from ..models import (
     AppointmentStatus,
     ArrivalArea,
     DayOff,
+    JobKind,
     WorkingHours,
 )
 from .common import _check_advisor, _fmt, _now, _run
 from .loaners import loaner_reservation_cancel
+from .technicians import check_workshop_load
 
 User = get_user_model()
 
@@ -47,8 +50,11 @@ APPOINTMENT_FIELDS = (
     "needs_loaner",
     "comment",
     "is_repeat_visit",
+    "planned_hours",
+    "planned_kind",
 )
 MAX_DURATION_MINUTES = 8 * 60
+MAX_PLANNED_HOURS = Decimal("100")
 
 
 def _lock_advisor(advisor) -> None:
@@ -223,9 +229,13 @@ def appointment_book(
     needs_loaner: bool = False,
     comment: str = "",
     is_repeat_visit: bool = False,
+    planned_hours: Decimal | None = None,
+    planned_kind: JobKind | None = None,
     now: datetime.datetime | None = None,
 ) -> Appointment:
-    """Book an arrival on the advisor's 15-minute grid with its hand-over slot (R15, R16)."""
+    """Book an arrival on the advisor's 15-minute grid with its hand-over slot (R15, R16), taking the workshop's
+    load into account (seed 001, issue 18 item 3): the answer carries ``load_warning`` when the day or the skill is
+    overloaded; a dealership that refuses overloading bookings gets a 400 instead."""
     now = _now(now)
     errors = {}
     if customer is None:
@@ -251,6 +261,10 @@ def appointment_book(
         handover_at=handover_at,
         now=now,
     )
+    planned_hours = _planned_hours(planned_hours)
+    load_warning = check_workshop_load(
+        dealership=dealership, starts_at=starts_at, hours=planned_hours, kind=planned_kind, now=now
+    )
     repeat_of = selectors.find_repeat_visit(dealership=dealership, vehicle=vehicle, reason=reason, starts_at=starts_at)
     appointment = Appointment.objects.create(
         dealership=dealership,
@@ -267,11 +281,33 @@ def appointment_book(
         comment=comment,
         is_repeat_visit=bool(is_repeat_visit or repeat_of),
         repeat_of=repeat_of,
+        planned_hours=planned_hours,
+        planned_kind=planned_kind,
     )
     _occupy(appointment, cells)
     appointment.recall_campaigns.set(selectors.open_recalls_for_vin(dealership=dealership, vin=vehicle.vin))
     events.record_created(actor=actor, instance=appointment, fields=APPOINTMENT_FIELDS)
+    appointment.load_warning = load_warning
     return appointment
+
+
+def _planned_hours(value) -> Decimal:
+    try:
+        hours = Decimal(value if value not in (None, "") else 0)
+    except (InvalidOperation, TypeError, ValueError) as error:
+        raise ValidationError({"planned_hours": _("Give the planned labour in hours.")}) from error
+    if (
+        not hours.is_finite()
+        or not Decimal("0") <= hours <= MAX_PLANNED_HOURS
+        or hours != hours.quantize(Decimal("0.01"))
+    ):
+        raise ValidationError(
+            {
+                "planned_hours": _("The planned labour is from 0 to %(max)s hours, to the hundredth.")
+                % {"max": MAX_PLANNED_HOURS}
+            }
+        )
+    return hours
 
 
 @transaction.atomic
@@ -303,6 +339,15 @@ def appointment_reschedule(
         now=now,
         exclude_pk=appointment.pk,
     )
+    # Issue 18 item 3: the new day must take the visit's hours as well (same policy as a booking).
+    load_warning = check_workshop_load(
+        dealership=appointment.dealership,
+        starts_at=starts_at,
+        hours=appointment.planned_hours,
+        kind=appointment.planned_kind,
+        now=now,
+        exclude_pk=appointment.pk,
+    )
     appointment.slots.all().delete()
     appointment.advisor = advisor
     appointment.starts_at = starts_at
@@ -321,6 +366,7 @@ def appointment_reschedule(
     )
     if appointment.status != AppointmentStatus.BOOKED:  # confirmed or asked to move: booked again at the new time
         _run(appointment, "rebook", actor=actor, check_perm=False, message=events.text(gettext_noop("rescheduled")))
+    appointment.load_warning = load_warning
     return appointment
 
 
