@@ -1,6 +1,7 @@
 """REST API for complaints, goodwill and warranty claims with their transitions (same services as the pages)."""
 
 import dataclasses
+import datetime
 from decimal import Decimal
 from functools import partial
 
@@ -38,6 +39,7 @@ from dms.core.permissions import HasPerms
 from dms.core.security import client_address
 from dms.core.tenancy import allowed_dealership_ids, resolve_dealership
 from parts.models import Part
+from service import efficiency
 
 from . import kpi, selectors, services, staff_kpi
 from .models import (
@@ -803,3 +805,70 @@ class StaffAppraisalViewSet(ScopedCreateViewSet):
         return self.run_action(
             request, services.staff_appraisal_finalise, AppraisalFinaliseSerializer, target="appraisal"
         )
+
+
+class EfficiencyRowSerializer(serializers.Serializer):
+    technician_id = serializers.IntegerField(help_text="The technician's profile (service)")
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    dealership_id = serializers.IntegerField()
+    present_hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    clocked_hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    jobs_finished = serializers.IntegerField()
+    sold_hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    clocked_on_finished = serializers.DecimalField(max_digits=10, decimal_places=2)
+    efficiency = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, help_text="Sold ÷ clocked on the jobs finished, %"
+    )
+    productivity = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, help_text="Clocked ÷ present, %"
+    )
+
+
+class EfficiencySerializer(serializers.Serializer):
+    week = serializers.CharField(help_text="YYYY-Www")
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    dealership_ids = serializers.ListField(child=serializers.IntegerField())
+    technicians = EfficiencyRowSerializer(many=True)
+
+
+@extend_schema(tags=["staff KPIs"])
+class TechnicianEfficiencyApi(APIView):
+    """``GET /api/technician-efficiency/``: service.efficiency per technician for a week; a supervisor reads every
+    technician of his dealerships (or the one asked for), a technician his own row."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["claims.view_staff_kpi"]
+
+    @extend_schema(
+        summary="Technician efficiency (sold ÷ clocked) and productivity (clocked ÷ present) for a week",
+        responses=EfficiencySerializer,
+        parameters=[
+            OpenApiParameter("week", OpenApiTypes.STR, description="YYYY-Www (ISO week); default: this week."),
+            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+        ],
+    )
+    def get(self, request):
+        allowed = set(allowed_dealership_ids(request.user))
+        wanted = id_param(request, "dealership")
+        if wanted is not None and wanted not in allowed:
+            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
+        ids = sorted(allowed) if wanted is None else [wanted]
+        dealership = Dealership.objects.filter(pk__in=ids).order_by("pk").first()
+        now = timezone.now()
+        today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
+        try:
+            monday = efficiency.parse_week(request.query_params.get("week"), today=today)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        user_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
+        rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
+        data = {
+            "week": efficiency.week_code(monday),
+            "date_from": monday,
+            "date_to": monday + datetime.timedelta(days=6),
+            "dealership_ids": ids,
+            "technicians": [dataclasses.asdict(r) for r in rows],
+        }
+        return Response(EfficiencySerializer(data).data)

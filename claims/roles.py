@@ -26,6 +26,8 @@ ROLE_PERMISSIONS = {
     roles.SERVICE_ADVISOR: [*_WORK_COMPLAINTS, *_STAFF_KPI],
     roles.PARTS_MANAGER: [*_WORK_COMPLAINTS, *_STAFF_KPI],
     roles.QUALITY_INSPECTOR: [*_WORK_COMPLAINTS, *_STAFF_KPI],
+    # Issue 18 items 5, 6: a technician reads his own KPIs and efficiency and scores colleagues.
+    roles.TECHNICIAN: [*_STAFF_KPI],
     # The warranty engineer owns claims (R22, R23) and runs the complaint procedure (assign, close).
     roles.WARRANTY_ENGINEER: [
         *_WORK_COMPLAINTS,

@@ -52,6 +52,7 @@ APPRAISED_ROLES = (
     roles.WARRANTY_ENGINEER,
     roles.STOREKEEPER,
     roles.QUALITY_INSPECTOR,
+    roles.TECHNICIAN,
 )
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 CENTS = Decimal("0.01")
@@ -374,3 +375,33 @@ def bar_chart(items: list[tuple[str, Decimal | float | None, str]], *, title: st
         height,
         body,
     )
+
+
+# -- technician efficiency (issue 18 item 5, service.efficiency): exports -------------------------------------------
+def efficiency_export_header() -> list[str]:
+    return [
+        _("Technician"),
+        _("Present hours"),
+        _("Clocked hours"),
+        _("Jobs finished"),
+        _("Sold hours"),
+        _("Clocked on finished jobs"),
+        _("Efficiency, %"),
+        _("Productivity, %"),
+    ]
+
+
+def efficiency_export_rows(rows) -> list[list]:
+    return [
+        [
+            r.name,
+            r.present_hours,
+            r.clocked_hours,
+            r.jobs_finished,
+            r.sold_hours,
+            r.clocked_on_finished,
+            r.efficiency,
+            r.productivity,
+        ]
+        for r in rows
+    ]

@@ -67,6 +67,7 @@ urlpatterns = [
     path("claims/settings/", views.ClaimsSettingsView.as_view(), name="settings"),
     # Issue 18 item 6: staff KPIs and appraisal (seed 004)
     path("staff/kpis/", views.StaffKpiView.as_view(), name="staff_kpis"),
+    path("staff/efficiency/", views.TechnicianEfficiencyView.as_view(), name="technician_efficiency"),  # item 5
     path("staff/appraisals/open/", views.StaffAppraisalOpenView.as_view(), name="staff_appraisal_open"),
     path("staff/appraisals/<int:pk>/", views.StaffAppraisalDetailView.as_view(), name="staff_appraisal_detail"),
     path(

@@ -1,5 +1,7 @@
 """Pages of complaints and claims. Every write goes through claims.services; records of other dealerships are 404."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -37,6 +39,7 @@ from dms.core.views import (
     action_error_message,
     picker_param_id,
 )
+from service import efficiency
 
 from . import kpi, selectors, services, staff_kpi, workorders
 from .forms import (
@@ -1179,3 +1182,59 @@ class StaffAppraisalActionView(_AppraisalScoped, ActionView):
 
     def get_object(self):
         return self.get_appraisal(self.kwargs["pk"])
+
+
+class TechnicianEfficiencyView(DealershipPageMixin, TemplateView):
+    """Issue 18 item 5: efficiency (sold ÷ clocked) and productivity (clocked ÷ present) per technician for a week
+    (?week=YYYY-Www, service.efficiency); a supervisor reads every technician, a technician himself; ?export=."""
+
+    permission_required = "claims.view_staff_kpi"
+    template_name = "claims/technician_efficiency.html"
+
+    def get(self, request, *args, **kwargs):
+        now = timezone.now()
+        today = timezone.localtime(now, request.dealership.tz).date()
+        ids, user_id, errors = _staff_scope(request)
+        try:
+            monday = efficiency.parse_week(request.GET.get("week"), today=today)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+            monday = efficiency.parse_week(None, today=today)
+        rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
+        code = efficiency.week_code(monday)
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx") and not errors:
+            header, body = staff_kpi.efficiency_export_header(), staff_kpi.efficiency_export_rows(rows)
+            if export == "csv":
+                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
+            else:
+                response = HttpResponse(
+                    xlsx_bytes(_("Technician efficiency"), header, body),
+                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+            set_download_name(response, f"technician-efficiency-{code}.{export}")
+            return response
+        context = self.get_context_data(
+            rows=rows,
+            totals=efficiency.efficiency_totals(rows),
+            week=code,
+            monday=monday,
+            sunday=monday + datetime.timedelta(days=6),
+            previous=efficiency.week_code(monday - datetime.timedelta(days=7)),
+            following=efficiency.week_code(monday + datetime.timedelta(days=7)),
+            raw_week=request.GET.get("week", code),
+            errors=errors,
+            charts=[
+                staff_kpi.bar_chart(
+                    [(r.name, r.efficiency, _percent(r.efficiency)) for r in rows],
+                    title=_("Efficiency, %"),
+                    chart_id="chart-efficiency",
+                ),
+                staff_kpi.bar_chart(
+                    [(r.name, r.productivity, _percent(r.productivity)) for r in rows],
+                    title=_("Productivity, %"),
+                    chart_id="chart-productivity",
+                ),
+            ],
+        )
+        return self.render_to_response(context, status=400 if errors else 200)
