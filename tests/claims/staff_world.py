@@ -283,3 +283,84 @@ def build(dealership, other) -> World:
     _call(order=order, assignee=advisor, due=datetime.date(2025, 10, 7))
     _call(order=order, assignee=advisor, due=datetime.date(2025, 10, 9), status="cancelled")
     return World(advisor, colleague, storekeeper, director, foreign_manager, dealership, other)
+
+
+# -- issue 18 item 5: one technician's week 2025-W42 (Mon 13 – Sun 19 Oct 2025), derived by hand ---------------------
+# Hours Mon–Fri 09:00–18:00 with a 60-minute break (8 h a day), absent on Wednesday → present 4 × 8 = 32 h.
+# Job A (3.0 h sold) finished Tue: clocked Mon 10:00–11:30 and Tue 09:00–10:30 (3.0 h).
+# Job B (2.0 h sold) finished Thu: clocked Sun 12 Oct 22:00 – Mon 01:00 (3 h, 1 h in the week), Thu 09:00–10:00.
+# Job C (not finished): clocked Fri 09:00–13:00 (4 h). Job D finished the Friday before (not this week).
+# Clocked in the week 1.5 + 1.5 + 1 + 1 + 4 = 9.0 h; sold 5.0 h; clocked on the finished jobs 3.0 + 4.0 = 7.0 h.
+WEEK = "2025-W42"
+EXPECTED_TECHNICIAN = {
+    "present_hours": Decimal("32.00"),
+    "clocked_hours": Decimal("9.00"),
+    "jobs_finished": 2,
+    "sold_hours": Decimal("5.00"),
+    "clocked_on_finished": Decimal("7.00"),
+    "efficiency": Decimal("71.4"),  # 5 ÷ 7
+    "productivity": Decimal("28.1"),  # 9 ÷ 32
+}
+
+
+def build_workshop(dealership, other):
+    from service.models import (
+        JobClock,
+        TechnicianAbsence,
+        TechnicianHours,
+        TechnicianProfile,
+        WorkOrderJob,
+        WorkOrderStatus,
+    )
+
+    def technician(dealership, **names):
+        user = UserFactory(role=roles.TECHNICIAN, dealership=[dealership], **names)
+        profile = TechnicianProfile.objects.create(dealership=dealership, user=user)
+        for weekday in range(5):
+            TechnicianHours.objects.create(
+                dealership=dealership,
+                technician=profile,
+                weekday=weekday,
+                starts_at=datetime.time(9),
+                ends_at=datetime.time(18),
+                break_minutes=60,
+            )
+        return user, profile
+
+    tech, profile = technician(dealership, first_name="Игорь", last_name="Механиков")
+    foreign, _foreign_profile = technician(other, first_name="Антон", last_name="Дальний")
+    TechnicianAbsence.objects.create(
+        dealership=dealership,
+        technician=profile,
+        starts_on=datetime.date(2025, 10, 15),
+        ends_on=datetime.date(2025, 10, 15),
+    )
+    advisor = UserFactory(role=roles.SERVICE_ADVISOR, dealership=[dealership])
+    wo = _work_order(
+        dealership=dealership,
+        advisor=advisor,
+        number="ЗН-W42",
+        status=WorkOrderStatus.IN_REPAIR,
+        delivered_at=None,
+        jobs=[
+            (Decimal("3.0"), "included"),
+            (Decimal("2.0"), "included"),
+            (Decimal("6.0"), "included"),
+            (Decimal("1"), "included"),
+        ],
+    )
+    job_a, job_b, job_c, job_d = list(wo.jobs.order_by("id"))
+    done = {job_a: at(10, 14, 15), job_b: at(10, 16, 15), job_d: at(10, 10, 15)}
+    for job in (job_a, job_b, job_c, job_d):
+        WorkOrderJob.objects.filter(pk=job.pk).update(technician=tech, done_at=done.get(job))
+
+    def clock(job, start, end):
+        JobClock.objects.create(dealership=dealership, job=job, technician=tech, started_at=start, ended_at=end)
+
+    clock(job_a, at(10, 13, 10), at(10, 13, 11, 30))
+    clock(job_a, at(10, 14, 9), at(10, 14, 10, 30))
+    clock(job_b, at(10, 12, 22), at(10, 13, 1))
+    clock(job_b, at(10, 16, 9), at(10, 16, 10))
+    clock(job_c, at(10, 17, 9), at(10, 17, 13))
+    clock(job_d, at(10, 10, 9), at(10, 10, 14))
+    return tech, foreign
