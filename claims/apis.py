@@ -859,7 +859,7 @@ class TechnicianEfficiencyApi(APIView):
         now = timezone.now()
         today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
         try:
-            monday = efficiency.parse_week(request.query_params.get("week"), today=today)
+            monday = staff_kpi.parse_week(request.query_params.get("week"), today=today)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from error
         user_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk

@@ -377,7 +377,28 @@ def bar_chart(items: list[tuple[str, Decimal | float | None, str]], *, title: st
     )
 
 
-# -- technician efficiency (issue 18 item 5, service.efficiency): exports -------------------------------------------
+# -- technician efficiency (issue 18 item 5, service.efficiency): the week asked for, exports ---------------------
+def parse_week(raw: str | None, *, today: datetime.date) -> datetime.date:
+    """``YYYY-Www`` (what ``<input type=week>`` sends) or a date ``YYYY-MM-DD`` in the week; empty: this week. The
+    Monday of the week; anything else is a 400 naming the field."""
+    raw = (raw or "").strip()
+    if not raw:
+        return today - datetime.timedelta(days=today.weekday())
+    try:
+        if len(raw) == 8 and raw[4:6] == "-W" and raw[:4].isdigit() and raw[6:].isdigit():
+            year, week = int(raw[:4]), int(raw[6:])
+            if 2000 <= year <= 2100:
+                return datetime.date.fromisocalendar(year, week, 1)
+        elif len(raw) == 10:
+            day = datetime.date.fromisoformat(raw)
+            if 2000 <= day.year <= 2100:
+                return day - datetime.timedelta(days=day.weekday())
+    except ValueError:
+        pass
+    raise ValidationError({"week": _("Enter a week as YYYY-Www (for example 2026-W48).")})
+
+
+# -- exports -------------------------------------------
 def efficiency_export_header() -> list[str]:
     return [
         _("Technician"),

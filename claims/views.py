@@ -1196,10 +1196,10 @@ class TechnicianEfficiencyView(DealershipPageMixin, TemplateView):
         today = timezone.localtime(now, request.dealership.tz).date()
         ids, user_id, errors = _staff_scope(request)
         try:
-            monday = efficiency.parse_week(request.GET.get("week"), today=today)
+            monday = staff_kpi.parse_week(request.GET.get("week"), today=today)
         except ValidationError as error:
             errors.update(error.message_dict)
-            monday = efficiency.parse_week(None, today=today)
+            monday = staff_kpi.parse_week(None, today=today)
         rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
         code = efficiency.week_code(monday)
         export = request.GET.get("export")

@@ -21,9 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Sum
-from django.utils.translation import gettext as _
 
 from .models import JobClock, TechnicianProfile, WorkOrderJob
 from .workshop import present_hours
@@ -45,26 +43,6 @@ class EfficiencyRow:
     clocked_on_finished: Decimal = ZERO
     efficiency: Decimal | None = None  # per cent
     productivity: Decimal | None = None  # per cent
-
-
-def parse_week(raw: str | None, *, today: datetime.date) -> datetime.date:
-    """``YYYY-Www`` (what ``<input type=week>`` sends) or a date ``YYYY-MM-DD`` in the week; empty: this week. The
-    Monday of the week; anything else is a 400 naming the field."""
-    raw = (raw or "").strip()
-    if not raw:
-        return today - datetime.timedelta(days=today.weekday())
-    try:
-        if len(raw) == 8 and raw[4:6] == "-W" and raw[:4].isdigit() and raw[6:].isdigit():
-            year, week = int(raw[:4]), int(raw[6:])
-            if 2000 <= year <= 2100:
-                return datetime.date.fromisocalendar(year, week, 1)
-        elif len(raw) == 10:
-            day = datetime.date.fromisoformat(raw)
-            if 2000 <= day.year <= 2100:
-                return day - datetime.timedelta(days=day.weekday())
-    except ValueError:
-        pass
-    raise ValidationError({"week": _("Enter a week as YYYY-Www (for example 2026-W48).")})
 
 
 def week_code(monday: datetime.date) -> str:

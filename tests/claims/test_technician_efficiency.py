@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from claims import staff_kpi
 from service import efficiency
 from tests.claims import staff_world
 from tests.claims.staff_world import EXPECTED_TECHNICIAN, NOW, WEEK
@@ -28,7 +29,7 @@ def workshop(dealership, other_dealership):
 
 def test_week_figures_match_the_rows(workshop):
     dealership, other, tech, foreign = workshop
-    monday = efficiency.parse_week(WEEK, today=NOW.date())
+    monday = staff_kpi.parse_week(WEEK, today=NOW.date())
     assert monday == datetime.date(2025, 10, 13)
     rows = {
         r.user_id: r
@@ -55,7 +56,7 @@ def test_a_running_interval_counts_up_to_now(workshop):
 @pytest.mark.parametrize("raw", ["2025-W54", "2025W42", "42", "2025-13-01", "1999-W01"])
 def test_bad_weeks_are_refused(raw):
     with pytest.raises(ValidationError):
-        efficiency.parse_week(raw, today=NOW.date())
+        staff_kpi.parse_week(raw, today=NOW.date())
 
 
 def test_api_director_everyone_technician_himself(workshop, api_as, director, make_user):
