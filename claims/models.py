@@ -917,20 +917,20 @@ SCORE_MIN, SCORE_MAX = 1, 5  # the seed names no scale: the 1–5 scale of the c
 
 
 class AppraisalPeriod(models.TextChoices):
-    MONTH = "month", _("Month")
-    YEAR = "year", _("Year")
+    MONTH = "month", pgettext_lazy("appraisal period", "Month")
+    YEAR = "year", pgettext_lazy("appraisal period", "Year")
 
 
 class AppraisalStatus(models.TextChoices):
-    OPEN = "open", _("Открыта")
-    FINAL = "final", _("Утверждена")
+    OPEN = "open", pgettext_lazy("appraisal", "Открыта")
+    FINAL = "final", pgettext_lazy("appraisal", "Утверждена")
 
 
 class ScoreSource(models.TextChoices):
     # Seed 004: «上級評價、同事互評、客戶評價及員工自評».
     SUPERVISOR = "supervisor", _("Supervisor")
     COLLEAGUE = "colleague", _("Colleague")
-    CUSTOMER = "customer", _("Customers")
+    CUSTOMER = "customer", pgettext_lazy("appraisal score", "Customers")
     SELF = "self", _("Self-assessment")
 
 
