@@ -366,7 +366,9 @@ def bar_chart(items: list[tuple[str, Decimal | float | None, str]], *, title: st
         bars,
     )
     return format_html(
+        '<h2 class="h6">{}</h2>'
         '<svg class="kpi-chart" id="{}" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">{}</svg>',
+        title,
         chart_id,
         title,
         width,

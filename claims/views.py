@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -1045,7 +1046,7 @@ class StaffKpiView(DealershipPageMixin, TemplateView):
                 chart_id="chart-sales",
             ),
             staff_kpi.bar_chart(
-                [(r.name, r.labour_hours, str(r.labour_hours)) for r in rows],
+                [(r.name, r.labour_hours, localize(r.labour_hours)) for r in rows],
                 title=_("Labour hours sold"),
                 chart_id="chart-hours",
             ),
@@ -1074,6 +1075,12 @@ class StaffKpiView(DealershipPageMixin, TemplateView):
             trend=trend,
             appraisal_of={r.user_id: appraisals.get((r.user_id, request.dealership.pk)) for r in rows},
             can_appraise=request.user.has_perm("claims.appraise_staff"),
+            # an appraisal is opened in the active dealership, for its own staff
+            staff_here=set(
+                get_user_model()
+                .objects.filter(staff_profile__dealerships=request.dealership)
+                .values_list("pk", flat=True)
+            ),
             dealerships=Dealership.objects.filter(pk__in=allowed_dealership_ids(request.user))
             if len(allowed_dealership_ids(request.user)) > 1
             else [],
@@ -1091,7 +1098,7 @@ class StaffKpiView(DealershipPageMixin, TemplateView):
 
 
 def _percent(value) -> str:
-    return "—" if value is None else f"{value}%"
+    return "—" if value is None else f"{localize(value)}%"
 
 
 class StaffAppraisalOpenView(DealershipPageMixin, View):
