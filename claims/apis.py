@@ -736,7 +736,7 @@ class StaffAppraisalSerializer(serializers.ModelSerializer):
 
 
 class StaffAppraisalOpenSerializer(serializers.Serializer):
-    employee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    employee = ScopedPrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     period = serializers.CharField(max_length=7, help_text="YYYY-MM (a month) or YYYY (a year)")
 
 
