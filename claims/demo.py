@@ -173,6 +173,11 @@ def _staff_appraisals(*, users, dealership, now) -> None:
     today = timezone.localtime(now, dealership.tz).date()
     period = StaffPeriod.of("month", today.replace(day=1) - datetime.timedelta(days=1))
     director, advisor, parts = users["director"], users["advisor"], users["parts"]
+    # The open one first: colleagues may read it (to score it), so it is the record the access matrix checks.
+    pending = services.staff_appraisal_open(actor=director, dealership=dealership, employee=parts, period=period)
+    services.appraisal_score_record(
+        actor=parts, appraisal=pending, source="self", score=4, comment="Продажи выросли, возвратов меньше."
+    )
     done = services.staff_appraisal_open(actor=director, dealership=dealership, employee=advisor, period=period)
     for actor, source, score, comment in [
         (advisor, "self", 4, "Все заказы закрыты в срок, одна жалоба закрыта с опозданием."),
@@ -183,10 +188,6 @@ def _staff_appraisals(*, users, dealership, now) -> None:
         services.appraisal_score_record(actor=actor, appraisal=done, source=source, score=score, comment=comment)
     services.staff_appraisal_finalise(
         actor=director, appraisal=done, summary="Оценка «хорошо». Цель на месяц: все жалобы закрывать в срок."
-    )
-    pending = services.staff_appraisal_open(actor=director, dealership=dealership, employee=parts, period=period)
-    services.appraisal_score_record(
-        actor=parts, appraisal=pending, source="self", score=4, comment="Продажи выросли, возвратов меньше."
     )
 
 
