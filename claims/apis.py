@@ -1,12 +1,25 @@
 """REST API for complaints, goodwill and warranty claims with their transitions (same services as the pages)."""
 
+import dataclasses
+import datetime
 from decimal import Decimal
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view, inline_serializer
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,21 +28,28 @@ from rest_framework.views import APIView
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
+    ScopedCreateViewSet,
     ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
+    id_param,
 )
 from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.parsers import BoundedJSONParser
 from dms.core.permissions import HasPerms
 from dms.core.security import client_address
-from dms.core.tenancy import resolve_dealership
+from dms.core.tenancy import allowed_dealership_ids, resolve_dealership
 from parts.models import Part
+from service import efficiency
 
-from . import kpi, selectors, services
+from . import kpi, selectors, services, staff_kpi
 from .models import (
+    SCORE_MAX,
+    SCORE_MIN,
+    AppraisalPeriod,
+    AppraisalScore,
     Attachment,
     AttachmentKind,
     Complaint,
@@ -39,6 +59,8 @@ from .models import (
     GoodwillClaim,
     PartInstruction,
     QuarantinedPart,
+    ScoreSource,
+    StaffAppraisal,
     WarrantyClaim,
     WarrantyClaimPart,
 )
@@ -591,3 +613,272 @@ class ClaimsKpiApi(APIView):
             for row in group:
                 row["cost"] = str(row["cost"])
         return Response({"dealership": dealership.pk, "start": period.start, "end": period.end, **data})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Issue 18 item 6: staff KPIs and appraisal (seed 004)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class StaffKpiRowSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    sales_orders = serializers.IntegerField(help_text="Sales orders shipped in the period (responsible manager)")
+    sales_lines = serializers.IntegerField()
+    sales_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    issued_lines = serializers.IntegerField(help_text="Requisition lines the employee issued to jobs")
+    work_orders = serializers.IntegerField(help_text="Work orders delivered in the period (advisor)")
+    labour_hours = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Sold hours of their jobs done")
+    returns = serializers.IntegerField(help_text="Return/exchange requests (not refused) against the sales orders")
+    return_rate = serializers.FloatField(allow_null=True, help_text="Returns per line sold, %")
+    complaints = serializers.IntegerField()
+    complaints_on_time = serializers.IntegerField()
+    complaints_late = serializers.IntegerField()
+    complaints_open_overdue = serializers.IntegerField()
+    complaint_on_time_rate = serializers.FloatField(allow_null=True)
+    satisfaction = serializers.FloatField(allow_null=True, help_text="Average 1–5 of the complaints' closings")
+    calls_due = serializers.IntegerField()
+    calls_on_time = serializers.IntegerField()
+    calls_on_time_rate = serializers.FloatField(allow_null=True)
+
+
+class StaffKpiSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="YYYY-MM (a month) or YYYY (a year)")
+    period_kind = serializers.ChoiceField(choices=AppraisalPeriod.choices)
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    dealership_ids = serializers.ListField(child=serializers.IntegerField())
+    employees = StaffKpiRowSerializer(many=True)
+
+
+def _staff_period(request, dealership_ids) -> staff_kpi.StaffPeriod:
+    dealership = Dealership.objects.filter(pk__in=list(dealership_ids)).order_by("pk").first()
+    now = timezone.now()
+    today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
+    try:
+        return staff_kpi.StaffPeriod.parse(request.query_params.get("period"), today=today)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.message_dict) from error
+
+
+@extend_schema(tags=["staff KPIs"])
+class StaffKpiApi(APIView):
+    """``GET /api/staff-kpis/``: claims.staff_kpi per employee for a month or a year; a supervisor reads every
+    employee of his dealerships (or the one asked for), anyone else his own row."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["claims.view_staff_kpi"]
+
+    @extend_schema(
+        summary="Staff KPIs (seed 004): parts sales, repair volume, return rate, complaints, satisfaction, calls",
+        responses=StaffKpiSerializer,
+        parameters=[
+            OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM or YYYY; default: this month."),
+            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+        ],
+    )
+    def get(self, request):
+        allowed = set(allowed_dealership_ids(request.user))
+        wanted = id_param(request, "dealership")
+        if wanted is not None and wanted not in allowed:
+            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
+        ids = sorted(allowed) if wanted is None else [wanted]
+        period = _staff_period(request, ids)
+        employee_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
+        rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=timezone.now(), employee_id=employee_id)
+        data = {
+            "period": period.code,
+            "period_kind": period.kind,
+            "date_from": period.start,
+            "date_to": period.end,
+            "dealership_ids": ids,
+            "employees": [dataclasses.asdict(r) for r in rows],
+        }
+        return Response(StaffKpiSerializer(data).data)
+
+
+class AppraisalScoreSerializer(serializers.ModelSerializer):
+    entered_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = AppraisalScore
+        fields = ["id", "source", "score", "comment", "entered_by", "entered_at"]
+        read_only_fields = fields
+
+
+class StaffAppraisalSerializer(serializers.ModelSerializer):
+    employee = UserBriefSerializer(read_only=True)
+    figures = serializers.SerializerMethodField()
+    scores = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StaffAppraisal
+        fields = [
+            "id",
+            "dealership",
+            "employee",
+            "period_kind",
+            "period_start",
+            "status",
+            "figures",
+            "figures_at",
+            "summary",
+            "finalised_at",
+            "scores",
+        ]
+        read_only_fields = fields
+
+    def _full(self, obj) -> bool:
+        request = self.context.get("request")
+        return request is not None and selectors.may_see_appraisal_figures(request.user, obj)
+
+    @extend_schema_field(StaffKpiRowSerializer(allow_null=True))
+    def get_figures(self, obj):
+        """The frozen figures (null for a colleague, who sees only his own score)."""
+        return obj.figures if self._full(obj) else None
+
+    @extend_schema_field(AppraisalScoreSerializer(many=True))
+    def get_scores(self, obj):
+        scores = list(obj.scores.all())
+        if not self._full(obj):
+            scores = [s for s in scores if s.entered_by_id == self.context["request"].user.pk]
+        return AppraisalScoreSerializer(scores, many=True).data
+
+
+class StaffAppraisalOpenSerializer(serializers.Serializer):
+    employee = ScopedPrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    period = serializers.CharField(max_length=7, help_text="YYYY-MM (a month) or YYYY (a year)")
+
+
+class AppraisalScoreInputSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=ScoreSource.choices)
+    score = serializers.IntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AppraisalFinaliseSerializer(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+
+@extend_schema(tags=["staff KPIs"])
+class StaffAppraisalViewSet(ScopedCreateViewSet):
+    serializer_class = StaffAppraisalSerializer
+    queryset = StaffAppraisal.objects.none()
+    filterset_fields = ["status", "period_kind", "employee"]
+    ordering_fields = ["period_start"]
+    # Everyone reads (the selector narrows: a supervisor all, others their own and colleagues' open ones).
+    action_permissions = {
+        "list": ["claims.view_staff_kpi"],
+        "retrieve": ["claims.view_staff_kpi"],
+        "create": ["claims.appraise_staff"],
+        "score": ["claims.view_staff_kpi"],
+        "finalise": ["claims.appraise_staff"],
+    }
+
+    def get_queryset(self):
+        return selectors.staff_appraisals(user=self.request.user, dealership_ids=self.scoped_dealership_ids())
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return StaffAppraisalOpenSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=StaffAppraisalOpenSerializer, responses={201: StaffAppraisalSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self.action_input(StaffAppraisalOpenSerializer)
+        dealership = self.write_dealership()
+        today = timezone.localtime(timezone.now(), dealership.tz).date()
+        try:
+            period = staff_kpi.StaffPeriod.parse(data["period"], today=today)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        appraisal = services.staff_appraisal_open(
+            actor=request.user, dealership=dealership, employee=data["employee"], period=period
+        )
+        return self.respond(appraisal, status_code=status.HTTP_201_CREATED, serializer_class=StaffAppraisalSerializer)
+
+    @extend_schema(request=AppraisalScoreInputSerializer, responses={201: AppraisalScoreSerializer})
+    @action(detail=True, methods=["post"])
+    def score(self, request, pk=None):
+        return self.run_action(
+            request,
+            services.appraisal_score_record,
+            AppraisalScoreInputSerializer,
+            target="appraisal",
+            status_code=status.HTTP_201_CREATED,
+            response_serializer=AppraisalScoreSerializer,
+        )
+
+    @extend_schema(request=AppraisalFinaliseSerializer, responses=StaffAppraisalSerializer)
+    @action(detail=True, methods=["post"])
+    def finalise(self, request, pk=None):
+        return self.run_action(
+            request, services.staff_appraisal_finalise, AppraisalFinaliseSerializer, target="appraisal"
+        )
+
+
+class EfficiencyRowSerializer(serializers.Serializer):
+    technician_id = serializers.IntegerField(help_text="The technician's profile (service)")
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    dealership_id = serializers.IntegerField()
+    present_hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    clocked_hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    jobs_finished = serializers.IntegerField()
+    sold_hours = serializers.DecimalField(max_digits=8, decimal_places=2)
+    clocked_on_finished = serializers.DecimalField(max_digits=10, decimal_places=2)
+    efficiency = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, help_text="Sold ÷ clocked on the jobs finished, %"
+    )
+    productivity = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, help_text="Clocked ÷ present, %"
+    )
+
+
+class EfficiencySerializer(serializers.Serializer):
+    week = serializers.CharField(help_text="YYYY-Www")
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    dealership_ids = serializers.ListField(child=serializers.IntegerField())
+    technicians = EfficiencyRowSerializer(many=True)
+
+
+@extend_schema(tags=["staff KPIs"])
+class TechnicianEfficiencyApi(APIView):
+    """``GET /api/technician-efficiency/``: service.efficiency per technician for a week; a supervisor reads every
+    technician of his dealerships (or the one asked for), a technician his own row."""
+
+    permission_classes = [HasPerms]
+    required_perms = ["claims.view_staff_kpi"]
+
+    @extend_schema(
+        summary="Technician efficiency (sold ÷ clocked) and productivity (clocked ÷ present) for a week",
+        responses=EfficiencySerializer,
+        parameters=[
+            OpenApiParameter("week", OpenApiTypes.STR, description="YYYY-Www (ISO week); default: this week."),
+            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+        ],
+    )
+    def get(self, request):
+        allowed = set(allowed_dealership_ids(request.user))
+        wanted = id_param(request, "dealership")
+        if wanted is not None and wanted not in allowed:
+            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
+        ids = sorted(allowed) if wanted is None else [wanted]
+        dealership = Dealership.objects.filter(pk__in=ids).order_by("pk").first()
+        now = timezone.now()
+        today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
+        try:
+            monday = staff_kpi.parse_week(request.query_params.get("week"), today=today)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        user_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
+        rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
+        data = {
+            "week": efficiency.week_code(monday),
+            "date_from": monday,
+            "date_to": monday + datetime.timedelta(days=6),
+            "dealership_ids": ids,
+            "technicians": [dataclasses.asdict(r) for r in rows],
+        }
+        return Response(EfficiencySerializer(data).data)

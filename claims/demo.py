@@ -10,8 +10,9 @@ from django.utils import timezone
 from dms.core.models import StaffProfile, Vehicle
 
 from . import services, workorders
-from .models import ClaimsSettings, Complaint, GoodwillClaim, WarrantyClaim
+from .models import ClaimsSettings, Complaint, GoodwillClaim, StaffAppraisal, WarrantyClaim
 from .roles import CLAIMS_DEPARTMENT, CUSTOMER_ASSISTANCE, FIELD_MANAGER, sync_external_roles
+from .staff_kpi import StaffPeriod
 
 User = get_user_model()
 DEMO_PASSWORD = "demo12345"
@@ -161,6 +162,33 @@ def load(*, users, dealership) -> None:
     # Warranty claims at every stage, from the delivered work orders' jobs (service demo) on cars in warranty.
     if not WarrantyClaim.objects.filter(dealership=dealership).exists():
         _warranty_claims(users=users, external=external, dealership=dealership, today=today)
+    _staff_appraisals(users=users, dealership=dealership, now=now)
+
+
+def _staff_appraisals(*, users, dealership, now) -> None:
+    """Issue 18 item 6 (seed 004): last month's appraisals — the advisor's finalised with all four kinds of score,
+    the parts manager's open with his self-assessment, waiting for the supervisor and colleagues."""
+    if StaffAppraisal.objects.filter(dealership=dealership).exists():
+        return
+    today = timezone.localtime(now, dealership.tz).date()
+    period = StaffPeriod.of("month", today.replace(day=1) - datetime.timedelta(days=1))
+    director, advisor, parts = users["director"], users["advisor"], users["parts"]
+    # The open one first: colleagues may read it (to score it), so it is the record the access matrix checks.
+    pending = services.staff_appraisal_open(actor=director, dealership=dealership, employee=parts, period=period)
+    services.appraisal_score_record(
+        actor=parts, appraisal=pending, source="self", score=4, comment="Продажи выросли, возвратов меньше."
+    )
+    done = services.staff_appraisal_open(actor=director, dealership=dealership, employee=advisor, period=period)
+    for actor, source, score, comment in [
+        (advisor, "self", 4, "Все заказы закрыты в срок, одна жалоба закрыта с опозданием."),
+        (parts, "colleague", 5, "Всегда помогает с подбором запчастей для клиентов."),
+        (director, "customer", 4, "Опрос клиентов после визита: средняя оценка 4,3."),
+        (director, "supervisor", 4, "Хороший объём работ; подтянуть сроки по жалобам."),
+    ]:
+        services.appraisal_score_record(actor=actor, appraisal=done, source=source, score=score, comment=comment)
+    services.staff_appraisal_finalise(
+        actor=director, appraisal=done, summary="Оценка «хорошо». Цель на месяц: все жалобы закрывать в срок."
+    )
 
 
 # The stage each demo claim is left at, in the order of the delivered jobs; the submitted stage passes straight on

@@ -13,6 +13,8 @@ from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from .models import (
+    SCORE_MAX,
+    SCORE_MIN,
     AttachmentKind,
     ClaimsSettings,
     Complaint,
@@ -22,6 +24,7 @@ from .models import (
     GoodwillClaim,
     PartInstruction,
     QuarantinedPart,
+    ScoreSource,
     WarrantyClaim,
     WarrantyClaimKind,
 )
@@ -324,3 +327,18 @@ class ClaimsSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Mo
 
 KIND_CHOICES = WarrantyClaimKind.choices
 ATTACHMENT_KIND_CHOICES = AttachmentKind.choices
+
+
+# -- issue 18 item 6: staff appraisal (seed 004) ----------------------------------------------------------------------
+class AppraisalScoreForm(BootstrapFormMixin, forms.Form):
+    source = forms.ChoiceField(label=_("whose score"), choices=ScoreSource.choices)
+    score = forms.TypedChoiceField(
+        label=_("score (1–5)"), coerce=int, choices=[(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
+    )
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AppraisalFinaliseForm(BootstrapFormMixin, forms.Form):
+    summary = forms.CharField(
+        label=_("supervisor's conclusion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -102,7 +102,10 @@ def complaint_timeliness(*, dealership, period: Period, now: datetime.datetime |
         }
 
     departments = dict(Department.choices)
-    employees = sorted((finish(names[k], b) for k, b in by_employee.items()), key=lambda r: r["label"])
+    # "user_id": the employee's id (None: not assigned) — claims.staff_kpi joins these rows to its own (seed 004).
+    employees = sorted(
+        ({**finish(names[k], b), "user_id": k} for k, b in by_employee.items()), key=lambda r: r["label"]
+    )
     depts = sorted(
         (finish(str(departments.get(k, k or "—")), b) for k, b in by_department.items()), key=lambda r: r["label"]
     )

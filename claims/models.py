@@ -910,3 +910,116 @@ class Attachment(DealershipOwned):
 
     def get_absolute_url(self) -> str:
         return reverse("claims:attachment_download", args=[self.pk])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Staff appraisal (seed 004 «绩效考核»): monthly and yearly, scored by the supervisor, colleagues, customers and the
+# employee, kept with a frozen copy of the figures (claims.staff_kpi) at the time.
+# --------------------------------------------------------------------------------------------------------------
+
+SCORE_MIN, SCORE_MAX = 1, 5  # the seed names no scale: the 1–5 scale of the complaint satisfaction (R33)
+
+
+class AppraisalPeriod(models.TextChoices):
+    MONTH = "month", pgettext_lazy("appraisal period", "Month")
+    YEAR = "year", pgettext_lazy("appraisal period", "Year")
+
+
+class AppraisalStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("appraisal", "Открыта")
+    FINAL = "final", pgettext_lazy("appraisal", "Утверждена")
+
+
+class ScoreSource(models.TextChoices):
+    # Seed 004: «上級評價、同事互評、客戶評價及員工自評».
+    SUPERVISOR = "supervisor", _("Supervisor")
+    COLLEAGUE = "colleague", _("Colleague")
+    CUSTOMER = "customer", pgettext_lazy("appraisal score", "Customers")
+    SELF = "self", _("Self-assessment")
+
+
+class StaffAppraisal(ConcurrentTransitionMixin, DealershipOwned):
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("employee")
+    )
+    period_kind = models.CharField(_("period"), max_length=5, choices=AppraisalPeriod.choices)
+    period_start = models.DateField(_("period starts"))
+    status = FSMField(_("status"), default=AppraisalStatus.OPEN, choices=AppraisalStatus.choices, protected=True)
+    # The employee's KPI row (claims.staff_kpi.StaffRow as plain JSON) when opened, taken again when finalised.
+    figures = models.JSONField(_("figures"), default=dict)
+    figures_at = models.DateTimeField(_("figures taken"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    finalised_at = models.DateTimeField(_("finalised"), null=True, blank=True)
+    finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    summary = models.TextField(_("supervisor's conclusion"), blank=True)
+
+    class Meta:
+        verbose_name = _("staff appraisal")
+        verbose_name_plural = _("staff appraisals")
+        ordering = ["-period_start", "employee_id", "id"]
+        permissions = [
+            ("view_staff_kpi", _("Can view staff KPIs (own figures; everyone's with «appraise staff»)")),
+            ("appraise_staff", _("Can appraise staff (supervisor)")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealership", "employee", "period_kind", "period_start"], name="staff_appraisal_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} · {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        if self.period_kind == AppraisalPeriod.YEAR:
+            return f"{self.period_start:%Y}"
+        return f"{self.period_start:%m.%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("claims:staff_appraisal_detail", args=[self.pk])
+
+    def average(self, source: str) -> float | None:
+        values = [s.score for s in self.scores.all() if s.source == source]
+        return round(sum(values) / len(values), 2) if values else None
+
+    @transition(
+        field=status, source=AppraisalStatus.OPEN, target=AppraisalStatus.FINAL, permission="claims.appraise_staff"
+    )
+    def finalise(self, *, at: datetime.datetime, by, figures: dict) -> None:
+        self.finalised_at = at
+        self.finalised_by = by
+        self.figures = figures
+        self.figures_at = at
+
+
+class AppraisalScore(models.Model):
+    """One score of an appraisal: the supervisor's, a colleague's, the customers' (entered by the supervisor from
+    their feedback) or the employee's own. One per source and author; the author may change it while open."""
+
+    DEALERSHIP_PATH = "appraisal__dealership"
+
+    appraisal = models.ForeignKey(StaffAppraisal, on_delete=models.CASCADE, related_name="scores")
+    source = models.CharField(_("whose score"), max_length=12, choices=ScoreSource.choices)
+    score = models.PositiveSmallIntegerField(
+        _("score (1–5)"), validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("entered by")
+    )
+    entered_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("appraisal score")
+        verbose_name_plural = _("appraisal scores")
+        ordering = ["source", "entered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appraisal", "source", "entered_by"], name="appraisal_score_once"),
+            models.CheckConstraint(condition=Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX), name="appraisal_score_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {self.score}"

@@ -14,7 +14,12 @@ from .selectors import complaint_history, goodwill_history, warranty_history
 
 ROLE_LANDINGS = {roles.WARRANTY_ENGINEER: "claims:claim_list"}
 
-REPORTS = [("claims:kpi", _("Claims and complaints KPIs"), "claims.view_claims_kpi")]
+REPORTS = [
+    ("claims:kpi", _("Claims and complaints KPIs"), "claims.view_claims_kpi"),
+    # Issue 18 items 5, 6 (seed 004): the directors' staff KPIs and appraisals, and the technicians' efficiency.
+    ("claims:staff_kpis", _("Staff KPIs"), "claims.appraise_staff"),
+    ("claims:technician_efficiency", _("Technician efficiency"), "claims.appraise_staff"),
+]
 
 
 # Issue 14 item 3: complaints, goodwill and warranty claims on the customer's and the vehicle's cards; a complaint

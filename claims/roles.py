@@ -16,13 +16,18 @@ EXTERNAL_ROLES = (FIELD_MANAGER, CLAIMS_DEPARTMENT, CUSTOMER_ASSISTANCE)
 _VIEW_COMPLAINTS = ["claims.view_complaint", "claims.view_attachment"]
 _REGISTER_COMPLAINTS = [*_VIEW_COMPLAINTS, "claims.add_complaint", "claims.change_complaint"]
 _WORK_COMPLAINTS = [*_REGISTER_COMPLAINTS, "claims.investigate_complaint"]
+# Issue 18 item 6 (seed 004): every employee reads his own KPIs and appraisals and scores colleagues; directors
+# (supervisors) read everyone's and appraise.
+_STAFF_KPI = ["claims.view_staff_kpi"]
 _VIEW_CLAIMS = ["claims.view_warrantyclaim", "claims.view_goodwillclaim", "claims.view_quarantinedpart"]
 
 ROLE_PERMISSIONS = {
     # Advisors register complaints and work those of their department (R33).
-    roles.SERVICE_ADVISOR: _WORK_COMPLAINTS,
-    roles.PARTS_MANAGER: _WORK_COMPLAINTS,
-    roles.QUALITY_INSPECTOR: _WORK_COMPLAINTS,
+    roles.SERVICE_ADVISOR: [*_WORK_COMPLAINTS, *_STAFF_KPI],
+    roles.PARTS_MANAGER: [*_WORK_COMPLAINTS, *_STAFF_KPI],
+    roles.QUALITY_INSPECTOR: [*_WORK_COMPLAINTS, *_STAFF_KPI],
+    # Issue 18 items 5, 6: a technician reads his own KPIs and efficiency and scores colleagues.
+    roles.TECHNICIAN: [*_STAFF_KPI],
     # The warranty engineer owns claims (R22, R23) and runs the complaint procedure (assign, close).
     roles.WARRANTY_ENGINEER: [
         *_WORK_COMPLAINTS,
@@ -41,10 +46,23 @@ ROLE_PERMISSIONS = {
         "claims.record_payment_goodwillclaim",
         "claims.view_claimssettings",
         "claims.change_claimssettings",
+        *_STAFF_KPI,
     ],
-    roles.STOREKEEPER: ["claims.view_warrantyclaim", "claims.view_quarantinedpart", "claims.dispose_quarantinedpart"],
+    roles.STOREKEEPER: [
+        "claims.view_warrantyclaim",
+        "claims.view_quarantinedpart",
+        "claims.dispose_quarantinedpart",
+        *_STAFF_KPI,
+    ],
     # Directors read everything and the KPIs; escalations of overdue complaints go to them.
-    roles.DIRECTOR: [*_VIEW_COMPLAINTS, *_VIEW_CLAIMS, "claims.view_claims_kpi", "claims.view_claimssettings"],
+    roles.DIRECTOR: [
+        *_VIEW_COMPLAINTS,
+        *_VIEW_CLAIMS,
+        "claims.view_claims_kpi",
+        "claims.view_claimssettings",
+        *_STAFF_KPI,
+        "claims.appraise_staff",
+    ],
 }
 
 EXTERNAL_ROLE_PERMISSIONS = {

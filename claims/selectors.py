@@ -14,11 +14,13 @@ from dms.core.roles import DIRECTOR
 
 from . import workorders
 from .models import (
+    AppraisalStatus,
     Attachment,
     AttachmentKind,
     Complaint,
     GoodwillClaim,
     QuarantinedPart,
+    StaffAppraisal,
     WarrantyClaim,
     WarrantyClaimKind,
     WarrantyStatus,
@@ -357,3 +359,21 @@ def claim_job_search(*, dealership_id: int, work_order_id: int, query: str = "",
         return []
     query = (query or "").strip().casefold()
     return [(work_order, job) for job in work_order.jobs if not query or query in job.description.casefold()][:limit]
+
+
+# -- issue 18 item 6: staff appraisals (seed 004) -------------------------------------------------------------------
+def staff_appraisals(*, user, dealership_ids, employee_id: int | None = None):
+    """Appraisals the user may read: a supervisor (``claims.appraise_staff``) every one of his dealerships'; anyone
+    else his own, and his colleagues' open ones (to enter a colleague's score; their figures stay hidden)."""
+    qs = StaffAppraisal.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
+        "employee", "dealership", "opened_by", "finalised_by"
+    )
+    if not user.has_perm("claims.appraise_staff"):
+        qs = qs.filter(Q(employee=user) | Q(status=AppraisalStatus.OPEN))
+    if employee_id is not None:
+        qs = qs.filter(employee_id=employee_id)
+    return qs.prefetch_related("scores__entered_by")
+
+
+def may_see_appraisal_figures(user, appraisal) -> bool:
+    return appraisal.employee_id == user.pk or user.has_perm("claims.appraise_staff")

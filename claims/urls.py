@@ -58,4 +58,14 @@ urlpatterns = [
     path("claims/kpi/", views.KpiView.as_view(), name="kpi"),
     path("claims/kpi/export.csv", views.KpiExportView.as_view(), name="kpi_export"),
     path("claims/settings/", views.ClaimsSettingsView.as_view(), name="settings"),
+    # Issue 18 item 6: staff KPIs and appraisal (seed 004)
+    path("staff/kpis/", views.StaffKpiView.as_view(), name="staff_kpis"),
+    path("staff/efficiency/", views.TechnicianEfficiencyView.as_view(), name="technician_efficiency"),  # item 5
+    path("staff/appraisals/open/", views.StaffAppraisalOpenView.as_view(), name="staff_appraisal_open"),
+    path("staff/appraisals/<int:pk>/", views.StaffAppraisalDetailView.as_view(), name="staff_appraisal_detail"),
+    path(
+        "staff/appraisals/<int:pk>/<str:action>/",
+        views.StaffAppraisalActionView.as_view(),
+        name="staff_appraisal_action",
+    ),
 ]

@@ -1,7 +1,10 @@
 """Pages of complaints and claims. Every write goes through claims.services; records of other dealerships are 404."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -19,7 +23,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from dms.core.db_router import reads_from_replica
 from dms.core.downloads import private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
-from dms.core.exports import CsvExportWriter
+from dms.core.exports import CsvExportWriter, csv_bytes, xlsx_bytes
+from dms.core.formatting import format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
 from dms.core.security import client_address
@@ -27,6 +32,7 @@ from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import is_available, may_run
 from dms.core.views import (
+    ACTION_ERRORS,
     ActionView,
     DealershipPageMixin,
     PageAction,
@@ -35,9 +41,12 @@ from dms.core.views import (
     ServiceFormView,
     picker_param_id,
 )
+from service import efficiency
 
-from . import kpi, selectors, services, workorders
+from . import kpi, selectors, services, staff_kpi, workorders
 from .forms import (
+    AppraisalFinaliseForm,
+    AppraisalScoreForm,
     AttachmentForm,
     ClaimsConfirmForm,
     ClaimsSettingsForm,
@@ -57,6 +66,8 @@ from .forms import (
     staff_of,
 )
 from .models import (
+    AppraisalPeriod,
+    AppraisalStatus,
     ClaimsSettings,
     Complaint,
     ComplaintCategory,
@@ -66,6 +77,8 @@ from .models import (
     GoodwillStatus,
     QuarantinedPart,
     QuarantineStatus,
+    ScoreSource,
+    StaffAppraisal,
     WarrantyClaim,
     WarrantyClaimKind,
     WarrantyStatus,
@@ -941,3 +954,265 @@ class ClaimJobPickerView(PickerSearchView):
                 dealership_id=dealership_id, work_order_id=work_order_id, query=query
             )
         ]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Issue 18 item 6: staff KPIs and appraisal (seed 004 «绩效考核»)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _staff_scope(request) -> tuple[list[int], int | None, dict]:
+    """(dealership ids, employee id or None for everyone, errors): a supervisor reads every employee of his
+    dealerships (or the one asked for), anyone else his own row only."""
+    allowed = allowed_dealership_ids(request.user)
+    raw = request.GET.get("dealership", "")
+    wanted = parse_id(raw)
+    errors = {}
+    if raw and (wanted is None or wanted not in allowed):
+        errors["dealership"] = [_("Unknown dealership.")]
+    ids = [wanted] if wanted in allowed else sorted(allowed)
+    employee_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
+    return ids, employee_id, errors
+
+
+class StaffKpiView(DealershipPageMixin, TemplateView):
+    """Per employee, a month (?period=YYYY-MM) or a year (?period=YYYY): parts sales, repair volume, return rate,
+    complaint timeliness, satisfaction and calls (claims.staff_kpi), with charts and ?export=csv|xlsx."""
+
+    permission_required = "claims.view_staff_kpi"
+    template_name = "claims/staff_kpis.html"
+
+    def get(self, request, *args, **kwargs):
+        now = timezone.now()
+        today = timezone.localtime(now, request.dealership.tz).date()
+        ids, employee_id, errors = _staff_scope(request)
+        try:
+            period = staff_kpi.StaffPeriod.parse(request.GET.get("period"), today=today)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+            period = staff_kpi.StaffPeriod.parse(None, today=today)
+        rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=now, employee_id=employee_id)
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx") and not errors:
+            header, body = staff_kpi.export_header(), staff_kpi.export_rows(rows)
+            if export == "csv":
+                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
+            else:
+                response = HttpResponse(
+                    xlsx_bytes(_("Staff KPIs"), header, body),
+                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+            set_download_name(response, f"staff-kpis-{period.code}.{export}")
+            return response
+        appraisals = {
+            (a.employee_id, a.dealership_id): a
+            for a in selectors.staff_appraisals(user=request.user, dealership_ids=ids).filter(
+                period_kind=period.kind, period_start=period.start
+            )
+        }
+        charts = [
+            staff_kpi.bar_chart(
+                [(r.name, r.sales_amount, format_money(r.sales_amount)) for r in rows],
+                title=_("Parts sales"),
+                chart_id="chart-sales",
+            ),
+            staff_kpi.bar_chart(
+                [(r.name, r.labour_hours, localize(r.labour_hours)) for r in rows],
+                title=_("Labour hours sold"),
+                chart_id="chart-hours",
+            ),
+            staff_kpi.bar_chart(
+                [(r.name, r.complaint_on_time_rate, _percent(r.complaint_on_time_rate)) for r in rows],
+                title=_("Complaints closed on time, %"),
+                chart_id="chart-complaints",
+            ),
+        ]
+        trend = None
+        if period.kind == AppraisalPeriod.YEAR:
+            months = staff_kpi.monthly_trend(
+                dealership_ids=ids, year=period.start.year, now=now, employee_id=employee_id
+            )
+            trend = staff_kpi.bar_chart(
+                [(month, amount, format_money(amount)) for month, amount, _hours in months],
+                title=_("Parts sales by month"),
+                chart_id="chart-trend",
+            )
+        context = self.get_context_data(
+            rows=rows,
+            period=period,
+            raw_period=request.GET.get("period", period.code),
+            errors=errors,
+            charts=charts,
+            trend=trend,
+            appraisal_of={r.user_id: appraisals.get((r.user_id, request.dealership.pk)) for r in rows},
+            can_appraise=request.user.has_perm("claims.appraise_staff"),
+            # an appraisal is opened in the active dealership, for its own staff
+            staff_here=set(
+                get_user_model()
+                .objects.filter(staff_profile__dealerships=request.dealership)
+                .values_list("pk", flat=True)
+            ),
+            dealerships=Dealership.objects.filter(pk__in=allowed_dealership_ids(request.user))
+            if len(allowed_dealership_ids(request.user)) > 1
+            else [],
+            selected_dealership=parse_id(request.GET.get("dealership", "")),
+            my_appraisals=selectors.staff_appraisals(
+                user=request.user, dealership_ids=allowed_dealership_ids(request.user)
+            ).filter(employee=request.user)[:24],
+            colleague_appraisals=[]
+            if request.user.has_perm("claims.appraise_staff")
+            else selectors.staff_appraisals(user=request.user, dealership_ids=[request.dealership.pk])
+            .filter(status=AppraisalStatus.OPEN)
+            .exclude(employee=request.user)[:50],
+        )
+        return self.render_to_response(context, status=400 if errors else 200)
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{localize(value)}%"
+
+
+class StaffAppraisalOpenView(DealershipPageMixin, View):
+    """POST employee + period (YYYY-MM or YYYY): the supervisor opens the appraisal (figures frozen now)."""
+
+    permission_required = "claims.appraise_staff"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        back = reverse("claims:staff_kpis")
+        employee = get_user_model().objects.filter(pk=parse_id(request.POST.get("employee", "")) or 0).first()
+        try:
+            if employee is None:
+                raise ValidationError({"employee": _("Unknown employee.")})
+            today = timezone.localtime(timezone.now(), request.dealership.tz).date()
+            period = staff_kpi.StaffPeriod.parse(request.POST.get("period") or "", today=today)
+            appraisal = services.staff_appraisal_open(
+                actor=request.user, dealership=request.dealership, employee=employee, period=period
+            )
+        except ACTION_ERRORS as error:
+            messages.error(request, action_error_message(error))
+            return redirect(back)
+        messages.success(request, _("Appraisal opened; the figures are frozen as of now."))
+        return redirect(appraisal.get_absolute_url())
+
+
+class _AppraisalScoped:
+    def get_appraisal(self, pk):
+        appraisal = (
+            selectors.staff_appraisals(user=self.request.user, dealership_ids=[self.request.dealership.pk])
+            .filter(pk=pk)
+            .first()
+        )
+        if appraisal is None:
+            raise Http404
+        return appraisal
+
+
+class StaffAppraisalDetailView(_AppraisalScoped, DealershipPageMixin, TemplateView):
+    permission_required = "claims.view_staff_kpi"
+    template_name = "claims/staff_appraisal.html"
+
+    def get_context_data(self, **kwargs):
+        appraisal = self.get_appraisal(self.kwargs["pk"])
+        user = self.request.user
+        full = selectors.may_see_appraisal_figures(user, appraisal)
+        scores = list(appraisal.scores.all())
+        own = appraisal.employee_id == user.pk
+        if own:
+            sources = [ScoreSource.SELF]
+        elif user.has_perm("claims.appraise_staff"):
+            sources = [ScoreSource.SUPERVISOR, ScoreSource.CUSTOMER, ScoreSource.COLLEAGUE]
+        else:
+            sources = [ScoreSource.COLLEAGUE]
+        form = AppraisalScoreForm()
+        form.fields["source"].choices = [(s.value, s.label) for s in sources]
+        return super().get_context_data(
+            appraisal=appraisal,
+            full=full,
+            figures=appraisal.figures if full else {},
+            scores=scores if full else [s for s in scores if s.entered_by_id == user.pk],
+            averages=[(s.label, appraisal.average(s.value)) for s in ScoreSource] if full else [],
+            score_form=form if appraisal.status == AppraisalStatus.OPEN else None,
+            finalise_form=AppraisalFinaliseForm()
+            if "finalise" in StaffAppraisalActionView.available_actions(appraisal, user) and not own
+            else None,
+            **kwargs,
+        )
+
+
+class StaffAppraisalActionView(_AppraisalScoped, ActionView):
+    model = StaffAppraisal
+    actions = {
+        "score": PageAction(
+            call=lambda user, obj, data: services.appraisal_score_record(actor=user, appraisal=obj, **data),
+            permission="claims.view_staff_kpi",
+            form=AppraisalScoreForm,
+            success=gettext_lazy("Score saved."),
+        ),
+        "finalise": PageAction(
+            call=lambda user, obj, data: services.staff_appraisal_finalise(actor=user, appraisal=obj, **data),
+            permission="claims.appraise_staff",
+            form=AppraisalFinaliseForm,
+            success=gettext_lazy("Appraisal finalised; the figures are frozen."),
+            transition="finalise",
+        ),
+    }
+
+    def get_object(self):
+        return self.get_appraisal(self.kwargs["pk"])
+
+
+class TechnicianEfficiencyView(DealershipPageMixin, TemplateView):
+    """Issue 18 item 5: efficiency (sold ÷ clocked) and productivity (clocked ÷ present) per technician for a week
+    (?week=YYYY-Www, service.efficiency); a supervisor reads every technician, a technician himself; ?export=."""
+
+    permission_required = "claims.view_staff_kpi"
+    template_name = "claims/technician_efficiency.html"
+
+    def get(self, request, *args, **kwargs):
+        now = timezone.now()
+        today = timezone.localtime(now, request.dealership.tz).date()
+        ids, user_id, errors = _staff_scope(request)
+        try:
+            monday = staff_kpi.parse_week(request.GET.get("week"), today=today)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+            monday = staff_kpi.parse_week(None, today=today)
+        rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
+        code = efficiency.week_code(monday)
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx") and not errors:
+            header, body = staff_kpi.efficiency_export_header(), staff_kpi.efficiency_export_rows(rows)
+            if export == "csv":
+                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
+            else:
+                response = HttpResponse(
+                    xlsx_bytes(_("Technician efficiency"), header, body),
+                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+            set_download_name(response, f"technician-efficiency-{code}.{export}")
+            return response
+        context = self.get_context_data(
+            rows=rows,
+            totals=efficiency.efficiency_totals(rows),
+            week=code,
+            monday=monday,
+            sunday=monday + datetime.timedelta(days=6),
+            previous=efficiency.week_code(monday - datetime.timedelta(days=7)),
+            following=efficiency.week_code(monday + datetime.timedelta(days=7)),
+            raw_week=request.GET.get("week", code),
+            errors=errors,
+            charts=[
+                staff_kpi.bar_chart(
+                    [(r.name, r.efficiency, _percent(r.efficiency)) for r in rows],
+                    title=_("Efficiency, %"),
+                    chart_id="chart-efficiency",
+                ),
+                staff_kpi.bar_chart(
+                    [(r.name, r.productivity, _percent(r.productivity)) for r in rows],
+                    title=_("Productivity, %"),
+                    chart_id="chart-productivity",
+                ),
+            ],
+        )
+        return self.render_to_response(context, status=400 if errors else 200)

@@ -9,10 +9,13 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Count, DecimalField, Sum
+from django.db.models.functions import Coalesce
+
 from dms.core.inputs import parse_id
 from parts import selectors as parts_selectors
 from service import selectors as service_selectors
-from service.models import WorkOrder, WorkOrderStatus
+from service.models import WorkOrder, WorkOrderJob, WorkOrderStatus
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,24 @@ def mileage_history(*, vehicle_id: int) -> list[MileageReading]:
     )
     readings = [MileageReading(pk, number or f"#{pk}", at, mileage) for pk, number, at, mileage in rows]
     return sorted(readings, key=lambda r: (r.at, r.work_order_id))
+
+
+HOURS = DecimalField(max_digits=12, decimal_places=2)
+
+
+def delivered_work_orders(*, dealership, start: datetime.datetime, end: datetime.datetime):
+    """Issue 18 item 6 (seed 004 repair volume): per advisor, the work orders delivered in [start, end) and their
+    sold labour hours (jobs done: in the original order or agreed by the customer, R30) — (advisor id, orders,
+    hours) tuples."""
+    delivered = WorkOrder.objects.filter(
+        dealership=dealership, status=WorkOrderStatus.DELIVERED, delivered_at__gte=start, delivered_at__lt=end
+    )
+    counts = dict(delivered.values("advisor_id").annotate(n=Count("id")).order_by().values_list("advisor_id", "n"))
+    hours = dict(
+        WorkOrderJob.objects.filter(work_order__in=delivered, consent__in=WorkOrderJob.DOABLE)
+        .values("work_order__advisor_id")
+        .annotate(h=Coalesce(Sum("standard_hours"), Decimal("0"), output_field=HOURS))
+        .order_by()
+        .values_list("work_order__advisor_id", "h")
+    )
+    return [(advisor_id, n, Decimal(hours.get(advisor_id) or 0)) for advisor_id, n in counts.items()]

@@ -5,6 +5,7 @@ Each write is one transaction: lock, check, change, save, audit row; a status ch
 these functions. Reads (lists, the R22 automatic checks) live in ``claims.selectors``.
 """
 
+from .appraisals import appraisal_score_record, staff_appraisal_finalise, staff_appraisal_open
 from .attachments import ALLOWED_UPLOADS, ATTACHMENT_KINDS, MAX_UPLOAD_BYTES, attachment_add, validate_upload
 from .complaints import (
     COMPLAINT_INTAKE_FIELDS,
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "SETTINGS_FIELDS",
     "WARRANTY_FIELDS",
+    "appraisal_score_record",
     "attachment_add",
     "claims_settings",
     "claims_settings_update",
@@ -72,6 +74,8 @@ __all__ = [
     "goodwill_claim_submit",
     "goodwill_claim_update",
     "quarantined_part_dispose",
+    "staff_appraisal_finalise",
+    "staff_appraisal_open",
     "validate_upload",
     "warranty_claim_claims_confirm",
     "warranty_claim_create",

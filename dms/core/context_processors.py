@@ -51,6 +51,8 @@ NAV_GROUPS = [
             ("claims:complaint_list", _("Complaints"), "claims.view_complaint"),
         ],
     ),
+    # Issue 18 item 6: staff KPIs and appraisal (seed 004); every employee reads his own.
+    (_("Staff"), [("claims:staff_kpis", _("Staff KPIs"), "claims.view_staff_kpi")]),
     (
         _("Customers"),
         [

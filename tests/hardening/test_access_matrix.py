@@ -307,6 +307,21 @@ PAGES: dict[str, Page] = {
     "claims:kpi": Page("claims.view_claims_kpi"),
     "claims:kpi_export": Page("claims.view_claims_kpi"),
     "claims:settings": Page("claims.view_claimssettings", "claims.change_claimssettings"),
+    # Issue 18 items 5, 6: staff KPIs, efficiency and appraisal (every employee reads his own; supervisors appraise).
+    "claims:staff_kpis": Page("claims.view_staff_kpi"),
+    "claims:technician_efficiency": Page("claims.view_staff_kpi"),
+    "claims:staff_appraisal_open": Page(get=None, post="claims.appraise_staff"),
+    # the demo's open appraisal: colleagues see it (to score it), so every holder of the KPI permission does
+    "claims:staff_appraisal_detail": Page(
+        "claims.view_staff_kpi", obj="claims.StaffAppraisal", where={"status": "open"}
+    ),
+    "claims:staff_appraisal_action": Page(
+        None,
+        "claims.appraise_staff",
+        obj="claims.StaffAppraisal",
+        kwargs={"action": "finalise"},
+        where={"status": "open"},
+    ),
 }
 
 # Token-/code-addressed public pages: an unknown token is 404 for everybody; tested separately below.
@@ -565,9 +580,21 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
         "claims.QuarantinedPart",
         crud("claims.quarantinedpart", create=False, **{"{id}/dispose/": ("post", "claims.dispose_quarantinedpart")}),
     ),
+    # Issue 18 item 6: everyone with the KPI permission reads (his own, colleagues' open ones); supervisors appraise.
+    "/api/staff-appraisals/": (
+        "claims.StaffAppraisal",
+        {
+            "": {"get": "claims.view_staff_kpi", "post": "claims.appraise_staff"},
+            "{id}/": {"get": "claims.view_staff_kpi"},
+            "{id}/score/": {"post": "claims.view_staff_kpi"},
+            "{id}/finalise/": {"post": "claims.appraise_staff"},
+        },
+    ),
 }
 API_SINGLE = {
     "/api/claims-kpi/": {"get": "claims.view_claims_kpi"},
+    "/api/staff-kpis/": {"get": "claims.view_staff_kpi"},  # issue 18 item 6
+    "/api/technician-efficiency/": {"get": "claims.view_staff_kpi"},  # issue 18 item 5
     "/api/reports/call-compliance/": {"get": "notifications.view_call_compliance_report"},
     "/api/reports/parts-kpis/": {"get": "parts.view_stock_value_report"},
     "/api/auth/token/": {"post": PUBLIC},

@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from claims import kpi
+from claims import kpi, staff_kpi
 from dms.core import roles
 from dms.core.exports import CsvExportWriter, XlsxExport, csv_dialect, export_language, xlsx_cells
 from tests.hardening import test_access_matrix as matrix
@@ -158,6 +158,8 @@ def test_xlsx_export_cells_are_typed_and_the_sheet_is_laid_out(language):
 # -- every export endpoint, in every language ------------------------------------------------------------------------
 def _request(w, name, kwargs, query, language):
     client = w.clients[roles.DIRECTOR]
+    if name == "claims:technician_efficiency":
+        _give_the_workshop_a_week(w.main)
     if name == "notifications:call_compliance":
         today = datetime.date.today()
         query = {**query, "from": (today - datetime.timedelta(days=60)).isoformat(), "to": today.isoformat()}
@@ -186,6 +188,10 @@ def _expected_header(name, query, dealership, language) -> list[str]:
             return [str(title) for title in reports._header()]
         if name == "orders:kpis":
             return [str(title) for title in parts_kpis.export_header()]
+        if name == "claims:staff_kpis":
+            return [str(title) for title in staff_kpi.export_header()]
+        if name == "claims:technician_efficiency":
+            return [str(title) for title in staff_kpi.efficiency_export_header()]
         period = kpi.Period.from_params({}, dealership)
         return [str(title) for title in kpi.csv_rows(dealership=dealership, period=period, section=query["section"])[0]]
 
@@ -200,6 +206,25 @@ KINDS = {
     "claims_turnaround": {1: NUMBER},
     # fill rate and turnover in the ratio column (the fill rate has three places); amounts in the money column
     "orders:kpis": {2: INT, 3: NUMBER, 4: NUMBER, 5: MONEY},
+    # issue 18 item 6: counts as integers, the sales in money, hours as decimals, rates and averages as numbers
+    "claims:staff_kpis": {
+        1: INT,
+        2: INT,
+        3: MONEY,
+        4: INT,
+        5: INT,
+        6: DECIMAL,
+        7: INT,
+        8: NUMBER,
+        9: INT,
+        10: INT,
+        11: NUMBER,
+        12: NUMBER,
+        13: INT,
+        14: NUMBER,
+    },
+    # issue 18 item 5: hours as decimals, finished jobs as an integer, the two rates as numbers
+    "claims:technician_efficiency": {1: DECIMAL, 2: DECIMAL, 3: INT, 4: DECIMAL, 5: DECIMAL, 6: NUMBER, 7: NUMBER},
     # issue 14 item 8: money carries its currency (XLSX format with the symbol; the CSV header names it)
     "cost_by_model": {1: INT, 2: MONEY},
     "cost_by_part": {1: INT, 2: MONEY},
@@ -269,6 +294,46 @@ def _parts_kpi_rows(w, language) -> list[list]:
         return [[str(row[0]), *row[1:]] for row in parts_kpis.export_rows(report)]
 
 
+def _give_the_workshop_a_week(main) -> None:
+    """Issue 18 item 5: one technician of the main dealership with hours, a job finished and clocked this week (the
+    demo has no clocked jobs); idempotent."""
+    from service.models import JobClock, TechnicianHours, TechnicianProfile, WorkOrder, WorkOrderJob
+    from tests.factories import UserFactory
+
+    if TechnicianProfile.objects.filter(dealership=main, user__username="m_tech_export").exists():
+        return
+    user = UserFactory(username="m_tech_export", role=roles.TECHNICIAN, dealership=[main], first_name="Техник")
+    profile = TechnicianProfile.objects.create(dealership=main, user=user)
+    for weekday in range(7):
+        TechnicianHours.objects.create(
+            dealership=main, technician=profile, weekday=weekday, starts_at=datetime.time(8), ends_at=datetime.time(20)
+        )
+    job = WorkOrderJob.objects.filter(work_order__in=WorkOrder.objects.filter(dealership=main)).order_by("pk").first()
+    now = timezone.now()
+    start = max(now - datetime.timedelta(hours=2), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    WorkOrderJob.objects.filter(pk=job.pk).update(technician=user, done_at=now, standard_hours=Decimal("1.25"))
+    JobClock.objects.create(dealership=main, job=job, technician=user, started_at=start, ended_at=now)
+
+
+def _staff_kpi_rows(w, name) -> list[list]:
+    """Issue 18 items 5, 6: the director's rows over all his dealerships, this month / this week."""
+    from django.contrib.auth import get_user_model
+
+    from dms.core.tenancy import allowed_dealership_ids
+    from service import efficiency
+
+    director = get_user_model().objects.get(username=f"m_{roles.DIRECTOR}")
+    ids = sorted(allowed_dealership_ids(director))
+    today = timezone.localtime(timezone.now(), w.main.tz).date()
+    if name == "claims:staff_kpis":
+        period = staff_kpi.StaffPeriod.parse(None, today=today)
+        rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=timezone.now())
+        return [row[1:] for row in staff_kpi.export_rows(rows)]
+    monday = staff_kpi.parse_week(None, today=today)
+    rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=timezone.now())
+    return [row[1:] for row in staff_kpi.efficiency_export_rows(rows)]
+
+
 def _check_against_the_database(w, name, query, rows: list[list], as_value) -> None:
     """``rows``: the export's body rows; ``as_value(kind, cell)``: the cell as a Python value (None when empty)."""
     key = query.get("section", name)
@@ -292,6 +357,8 @@ def _check_against_the_database(w, name, query, rows: list[list], as_value) -> N
         expected = [row[1:] for row in full]
     elif name == "notifications:call_compliance":
         expected = _compliance_rows(w, query)
+    elif name in ("claims:staff_kpis", "claims:technician_efficiency"):
+        expected = _staff_kpi_rows(w, name)
     else:
         expected = _kpi_rows(w.main, key)
     assert len(values) == len(expected)
@@ -367,7 +434,7 @@ XLSX_EXPORTS = [e for e in EXPORTS if e not in CSV_EXPORTS]
 
 
 def test_the_sweep_covers_every_export():
-    assert len(CSV_EXPORTS) == 8 and len(XLSX_EXPORTS) == 3
+    assert len(CSV_EXPORTS) == 10 and len(XLSX_EXPORTS) == 5
 
 
 def _read_csv(body: bytes, language: str) -> list[list[str]]:

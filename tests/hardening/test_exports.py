@@ -106,6 +106,11 @@ EXPORTS = [
     # the directors' parts KPIs (issue 15 item 8): the page's own URL with ?export=, so the name sweep cannot see it
     ("orders:kpis", {}, {"export": "csv"}),
     ("orders:kpis", {}, {"export": "xlsx"}),
+    # issue 18 items 5, 6: staff KPIs and technician efficiency, the pages' own URLs with ?export=
+    ("claims:staff_kpis", {}, {"export": "csv"}),
+    ("claims:staff_kpis", {}, {"export": "xlsx"}),
+    ("claims:technician_efficiency", {}, {"export": "csv"}),
+    ("claims:technician_efficiency", {}, {"export": "xlsx"}),
 ]
 # Exports whose rows carry a poisoned name, and how it must come out (others show numbers and fixed labels only).
 CARRIES = {
@@ -114,6 +119,7 @@ CARRIES = {
     "complaints_by_employee": "'" + PAYLOAD,
     "cost_by_model": "'" + PAYLOAD,
     "cost_by_part": "'+7",
+    "claims:staff_kpis": "'" + PAYLOAD,
 }
 
 

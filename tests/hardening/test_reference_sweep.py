@@ -52,6 +52,7 @@ INTEGER_IDS = {
 NOT_IDS = {
     "duration_minutes",
     "satisfaction",
+    "score",  # issue 18 item 6: an appraisal score 1–5
     "delivery_days",
     "return_days",
     "year",
