@@ -8,9 +8,8 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view, inline_serializer
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,

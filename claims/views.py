@@ -39,6 +39,7 @@ from dms.core.views import (
     PaginatedListMixin,
     PickerSearchView,
     ServiceFormView,
+    action_error_message,
     picker_param_id,
 )
 from service import efficiency
