@@ -68,6 +68,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "assigned_manager",
             "is_vip",
             "notes",
+            "language",
             "vehicles",
             "created_at",
             "updated_at",
