@@ -31,13 +31,27 @@ ROLE_PERMISSIONS = {
         "service.change_recallcampaign",
         "service.add_loaner",
         "service.change_loaner",
+        # Issue 17: findings recorded at the tablet and sent to the customer.
+        "service.view_inspectionfinding",
+        "service.add_inspectionfinding",
+        "service.delete_inspectionfinding",
     ],
     # The inspector does the quality check (R31).
-    roles.QUALITY_INSPECTOR: [*_VIEW, "service.qc_workorder"],
+    roles.QUALITY_INSPECTOR: [
+        *_VIEW,
+        "service.qc_workorder",
+        "service.view_inspectionfinding",
+        "service.add_inspectionfinding",
+    ],
     # The parts manager sees what preparation ordered; the warranty engineer sees rollback reports.
     roles.PARTS_MANAGER: ["service.view_appointment", "service.view_workorder", "service.view_workshop_board"],
     roles.STOREKEEPER: ["service.view_workorder", "service.view_workshop_board"],
     roles.WARRANTY_ENGINEER: ["service.view_workorder", "service.view_odometerrollbackreport"],
-    roles.DIRECTOR: [*_VIEW, "service.view_odometerrollbackreport", "service.view_servicesettings"],
+    roles.DIRECTOR: [
+        *_VIEW,
+        "service.view_odometerrollbackreport",
+        "service.view_servicesettings",
+        "service.view_inspectionfinding",
+    ],
     roles.ADMINISTRATOR: ["service.change_servicesettings"],
 }

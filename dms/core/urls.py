@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/new/", views.CustomerCreateView.as_view(), name="customer_create"),
     path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path("customers/<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer_update"),
+    path("customers/<int:pk>/revoke-links/", views.CustomerLinksRevokeView.as_view(), name="customer_revoke_links"),
     path("vehicles/", views.VehicleListView.as_view(), name="vehicle_list"),
     path("vehicles/new/", views.VehicleCreateView.as_view(), name="vehicle_create"),
     path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle_detail"),
