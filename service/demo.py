@@ -161,18 +161,19 @@ def _demo_photo(name: str, rgb: tuple[int, int, int]):
 
 
 def _findings(*, users, dealership) -> None:
-    """Issue 17: the car in diagnosis has its inspection findings sent to the customer; the customer declined the
-    wiper blades through the status link (they stay on the vehicle's card) and has not answered on the brake pads."""
+    """Issue 17: the car waiting for approval has its inspection findings sent to the customer; the customer declined
+    the wiper blades through the status link (they stay on the vehicle's card) and has not answered on the brake
+    pads."""
     from decimal import Decimal
 
     from dms.core import links
 
     from .models import InspectionFinding
 
-    wo = WorkOrder.objects.filter(dealership=dealership, vehicle__vin="VF7SA9HZ8CW123456").first()
+    wo = WorkOrder.objects.filter(dealership=dealership, vehicle__vin="JTEBU3FJ705123456").first()
     if wo is None or InspectionFinding.objects.filter(work_order=wo).exists():
         return
-    if wo.status != WorkOrderStatus.DIAGNOSIS:
+    if wo.status != WorkOrderStatus.AWAITING_APPROVAL:
         return
     advisor, inspector = users["advisor"], users["inspector"]
     services.finding_create(

@@ -368,3 +368,40 @@ def test_findings_page_actions_record_send_and_show_the_answers(client, work_ord
     client.post(reverse("service:workorder_action", args=[work_order.pk, "send-findings"]))
     finding.refresh_from_db()
     assert finding.sent_at is not None and finding.job.consent == "pending"
+
+
+# -- API (staff side) -------------------------------------------------------------------------------------------------
+def test_api_findings_crud_send_and_revoke_links(api_as, work_order, booking_advisor, customer, make_user):
+    from dms.core import roles
+
+    client = api_as(booking_advisor)
+    base = f"/api/work-orders/{work_order.pk}"
+    created = client.post(
+        f"{base}/add-finding/",
+        {"item": "Колодки", "colour": "red", "price": "6500", "photos": [photo()]},
+        format="multipart",
+    )
+    assert created.status_code == 201, created.content
+    finding = created.json()
+    assert finding["colour"] == "red" and len(finding["photos"]) == 1 and finding["sent_at"] is None
+    bad = client.post(f"{base}/add-finding/", {"item": "Колодки", "colour": "red"}, format="json")
+    assert bad.status_code == 400 and "price" in bad.json()
+    changed = client.post(f"{base}/update-finding/", {"finding": finding["id"], "price": "7000"}, format="json")
+    assert changed.status_code == 200 and changed.json()["price"] == "7000.00"
+    green = client.post(f"{base}/add-finding/", {"item": "Шины", "colour": "green"}, format="json").json()
+    assert client.post(f"{base}/remove-finding/", {"finding": green["id"]}, format="json").status_code == 200
+    assert client.post(f"{base}/remove-finding/", {"finding": 10**9}, format="json").status_code == 400
+    sent = client.post(f"{base}/send-findings/")
+    assert sent.status_code == 200 and sent.json()["channel"] == "sms" and len(sent.json()["sent"]) == 1
+    assert client.post(f"{base}/send-findings/").status_code == 409
+    listed = client.get(f"{base}/findings/").json()
+    assert [f["consent"] for f in listed] == ["pending"]
+    # the storekeeper may not record findings; revoking links needs core.change_customerlink
+    storekeeper = api_as(make_user(roles.STOREKEEPER))
+    assert storekeeper.post(f"{base}/add-finding/", {"item": "x", "colour": "green"}, format="json").status_code == 403
+    assert storekeeper.post(f"/api/customers/{customer.pk}/revoke-links/").status_code == 403
+    issued = status_link(customer)
+    revoked = client.post(f"/api/customers/{customer.pk}/revoke-links/")
+    assert revoked.status_code == 200 and revoked.json()["revoked"] >= 1
+    with pytest.raises(links.LinkRefused):
+        links.link_resolve(issued.token, purposes=["status"])
