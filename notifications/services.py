@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dms.core import events, webhooks
+from dms.core import events, links, webhooks
 from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel, Customer
 from dms.core.tenancy import allowed_dealership_ids
@@ -406,7 +406,10 @@ def delivery_claim(*, delivery_id: int) -> Delivery | None:
             return None
         delivery.status = DeliveryStatus.SENDING
         delivery.attempts += 1
-        delivery.save(update_fields=["status", "attempts", "updated_at"])
+        fields = ["status", "attempts", "updated_at"]
+        if delivery.attempts == 1 and _add_status_link(delivery):
+            fields.append("body")
+        delivery.save(update_fields=fields)
         return delivery
 
 
@@ -423,6 +426,31 @@ def delivery_record(
             delivery.sent_at = delivery.sent_at or now or timezone.now()
         delivery.save()
     return delivery
+
+
+STATUS_LINK_PURPOSE = "status"
+
+
+def _add_status_link(delivery: Delivery) -> bool:
+    """Issue 17: every SMS and e-mail to a customer carries their status link — issued here, as the message goes
+    out, one link per message (its channel and message recorded on the link, so a consent given through it names
+    both). Short for SMS: just the URL on its own line. False when no app provides the status page."""
+    if not links.has_link_page(STATUS_LINK_PURPOSE):
+        return False
+    issued = links.link_issue(
+        customer=delivery.customer,
+        purpose=STATUS_LINK_PURPOSE,
+        channel=delivery.channel,
+        sent_with=f"delivery:{delivery.pk}",
+    )
+    if delivery.channel == ContactChannel.SMS:
+        delivery.body = f"{delivery.body.rstrip()}\n{issued.url}"
+    else:
+        language = delivery.customer.language or "ru"
+        with translation.override(language):
+            label = _("Your orders, repairs and appointments:")
+        delivery.body = f"{delivery.body.rstrip()}\n\n{label} {issued.url}"
+    return True
 
 
 TWILIO_STATUS_MAP = {

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -16,6 +17,7 @@ from dms.core.api_base import (
     ScopedPrimaryKeyRelatedField,
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
+    column_field,
 )
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.models import Customer, Vehicle
@@ -25,7 +27,9 @@ from . import selectors, services, workshop
 from .models import (
     Appointment,
     ArrivalArea,
+    FindingColour,
     FuelLevel,
+    InspectionFinding,
     JobKind,
     Loaner,
     LoanerReservation,
@@ -375,6 +379,65 @@ class JobRefSerializer(serializers.Serializer):
 class AssignInputSerializer(serializers.Serializer):
     job = serializers.IntegerField()
     technician = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
+# -- issue 17: inspection findings and remote approval (R30) ------------------------------------------------------
+class FindingPhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, photo) -> str:
+        return reverse("service:finding_photo", args=[photo.pk])
+
+
+class FindingConsentSerializer(serializers.Serializer):
+    agreed = serializers.BooleanField(read_only=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    channel = serializers.CharField(read_only=True)
+    link = serializers.IntegerField(source="link_id", read_only=True, allow_null=True)
+    at = serializers.DateTimeField(read_only=True)
+
+
+class InspectionFindingSerializer(serializers.ModelSerializer):
+    consent = serializers.CharField(read_only=True, help_text="The job's consent: pending, agreed, declined or ''.")
+    photos = FindingPhotoSerializer(many=True, read_only=True)
+    consents = FindingConsentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = InspectionFinding
+        fields = [
+            "id", "work_order", "item", "colour", "comment", "price", "job", "consent", "sent_at", "photos",
+            "consents", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FindingInputSerializer(serializers.Serializer):
+    item = column_field(InspectionFinding, "item")
+    colour = serializers.ChoiceField(choices=FindingColour.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    price = column_field(InspectionFinding, "price", required=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="Images (multipart/form-data), at most 10."
+    )
+
+
+class FindingUpdateSerializer(serializers.Serializer):
+    finding = serializers.IntegerField()
+    item = column_field(InspectionFinding, "item", required=False)
+    colour = serializers.ChoiceField(choices=FindingColour.choices, required=False)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    price = column_field(InspectionFinding, "price", required=False)
+
+
+class FindingRefSerializer(serializers.Serializer):
+    finding = serializers.IntegerField()
+
+
+class FindingsSentSerializer(serializers.Serializer):
+    sent = InspectionFindingSerializer(many=True, read_only=True)
+    channel = serializers.CharField(
+        read_only=True, allow_null=True, help_text="sms, email, or null: phone the customer"
+    )
 
 
 @extend_schema(tags=["service"])
@@ -401,6 +464,12 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
         "clock_start": ["service.clock_job"],
         "clock_pause": ["service.clock_job"],
         "clock_finish": ["service.clock_job"],
+        # issue 17
+        "findings": ["service.view_inspectionfinding"],
+        "add_finding": ["service.add_inspectionfinding"],
+        "update_finding": ["service.add_inspectionfinding"],
+        "remove_finding": ["service.delete_inspectionfinding"],
+        "send_findings": _change,
     }
 
     def get_queryset(self):
@@ -445,6 +514,69 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
     def interview(self, request, pk=None):
         return self.run_action(
             request, services.workorder_record_interview, InterviewInputSerializer, target="work_order"
+        )
+
+    # -- issue 17: inspection findings ------------------------------------------------------------------------
+    def _finding(self, wo, finding_id):
+        return resolve_reference(wo.findings.all(), finding_id, dealership=wo.dealership_id, field="finding")
+
+    @extend_schema(summary="The work order's inspection findings", responses=InspectionFindingSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def findings(self, request, pk=None):
+        wo = self.get_object()
+        rows = selectors.finding_list(dealership_ids=[wo.dealership_id], work_order_id=wo.pk)
+        return Response(InspectionFindingSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Record an inspection finding (green/amber/red, comment, price of the fix, photos)",
+        request={"application/json": FindingInputSerializer, "multipart/form-data": FindingInputSerializer},
+        responses={201: InspectionFindingSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="add-finding")
+    def add_finding(self, request, pk=None):
+        wo = self.get_object()
+        data = self.action_input(FindingInputSerializer)
+        photos = data.pop("photos", None) or request.FILES.getlist("photos")
+        finding = services.finding_create(actor=request.user, work_order=wo, photos=photos, **data)
+        return Response(InspectionFindingSerializer(finding, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(
+        summary="Correct an inspection finding before it is sent",
+        request=FindingUpdateSerializer,
+        responses=InspectionFindingSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="update-finding")
+    def update_finding(self, request, pk=None):
+        wo = self.get_object()
+        data = self.action_input(FindingUpdateSerializer)
+        finding = self._finding(wo, data.pop("finding"))
+        finding = services.finding_update(actor=request.user, finding=finding, data=data)
+        return Response(InspectionFindingSerializer(finding, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Remove an unsent inspection finding", request=FindingRefSerializer, responses=WorkOrderSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="remove-finding")
+    def remove_finding(self, request, pk=None):
+        wo = self.get_object()
+        finding = self._finding(wo, self.action_input(FindingRefSerializer)["finding"])
+        services.finding_delete(actor=request.user, finding=finding)
+        return self.respond(wo)
+
+    @extend_schema(
+        summary="Send the unsent amber and red findings to the customer for approval (R30)",
+        request=None,
+        responses=FindingsSentSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="send-findings")
+    def send_findings(self, request, pk=None):
+        result = services.findings_send(actor=request.user, work_order=self.get_object())
+        delivery = result["delivery"]
+        return Response(
+            FindingsSentSerializer(
+                {"sent": result["sent"], "channel": delivery.channel if delivery else None},
+                context=self.get_serializer_context(),
+            ).data
         )
 
     @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)

@@ -25,3 +25,9 @@ class ServiceConfig(AppConfig):
                 "work_order"
             ),
         )
+
+        from dms.core.links import provide_link_page
+
+        # Issue 17: the pages customer links open (dms.core.links): the status page, and the R19 reply page.
+        provide_link_page("status", "service:customer_status")
+        provide_link_page("appointment_reply", "service:public_reply")

@@ -74,6 +74,7 @@ def load(*, users, dealership):
         )  # fmt: skip
     _technicians(users=users, dealership=dealership)
     _work_orders(users=users, dealership=dealership)
+    _findings(users=users, dealership=dealership)
     if Appointment.objects.filter(dealership=dealership).exists():
         return
     tz = dealership.tz
@@ -193,3 +194,58 @@ def _technicians(*, users, dealership) -> None:
                 actor=director, technician=profile, kind=TechnicianAbsence.Kind.VACATION, starts_on=monday,
                 ends_on=monday + datetime.timedelta(days=4), reason="Ежегодный отпуск",
             )  # fmt: skip
+def _demo_photo(name: str, rgb: tuple[int, int, int]):
+    """A small solid-colour PNG standing in for a tablet's photo (the demo ships no binary files)."""
+    import struct
+    import zlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    width, height = 64, 48
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return SimpleUploadedFile(name, png, content_type="image/png")
+
+
+def _findings(*, users, dealership) -> None:
+    """Issue 17: the car waiting for approval has its inspection findings sent to the customer; the customer declined
+    the wiper blades through the status link (they stay on the vehicle's card) and has not answered on the brake
+    pads."""
+    from decimal import Decimal
+
+    from dms.core import links
+
+    from .models import InspectionFinding
+
+    wo = WorkOrder.objects.filter(dealership=dealership, vehicle__vin="JTEBU3FJ705123456").first()
+    if wo is None or InspectionFinding.objects.filter(work_order=wo).exists():
+        return
+    if wo.status != WorkOrderStatus.AWAITING_APPROVAL:
+        return
+    advisor, inspector = users["advisor"], users["inspector"]
+    services.finding_create(
+        actor=inspector, work_order=wo, item="Передние тормозные колодки", colour="red",
+        comment="Остаток накладки 2 мм, на диске начинается задир.", price=Decimal("6800"),
+        photos=[_demo_photo("kolodki.png", (170, 60, 50))],
+    )  # fmt: skip
+    wipers = services.finding_create(
+        actor=inspector, work_order=wo, item="Щётки стеклоочистителя", colour="amber",
+        comment="Оставляют полосы, резина растрескалась.", price=Decimal("1450"),
+        photos=[_demo_photo("shchetki.png", (200, 160, 40))],
+    )  # fmt: skip
+    services.finding_create(
+        actor=inspector, work_order=wo, item="Шины", colour="green", comment="Протектор 6 мм, износ равномерный."
+    )
+    services.findings_send(actor=advisor, work_order=wo)
+    link = links.link_issue(customer=wo.customer, purpose="status", channel="sms", sent_with="demo")
+    wipers.refresh_from_db()
+    services.finding_decide(link=link.link, finding=wipers, agreed=False, client_address="192.0.2.10")

@@ -12,7 +12,7 @@ from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from . import selectors
-from .models import ArrivalArea, FuelLevel, JobKind, Loaner, WorkingHours
+from .models import ArrivalArea, FindingColour, FuelLevel, JobKind, Loaner, WorkingHours
 
 _minutes = lazy(lambda m: gettext("%(m)s min") % {"m": m}, str)
 
@@ -167,6 +167,17 @@ class ConsentForm(BootstrapFormMixin, forms.Form):
     )
     given_by = forms.CharField(label=_("Who answered"), max_length=200)
     channel = forms.CharField(label=_("How"), max_length=40, initial=_("by phone"))
+
+
+class FindingForm(BootstrapFormMixin, forms.Form):
+    """Issue 17: one inspection item as the technician records it (photos come from the tablet's camera)."""
+
+    item = forms.CharField(label=_("Inspection item"), max_length=200)
+    colour = forms.ChoiceField(label=_("Colour"), choices=FindingColour.choices)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    price = forms.DecimalField(
+        label=_("Price of the fix"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
 
 
 class SelfCheckForm(BootstrapFormMixin, forms.Form):

@@ -1012,3 +1012,106 @@ class JobClock(DealershipOwned):
         if self.ended_at is None:
             return None
         return (Decimal((self.ended_at - self.started_at).total_seconds()) / 3600).quantize(Decimal("0.01"))
+# --------------------------------------------------------------------------------------------------------------
+# Issue 17: inspection findings sent to the customer for remote approval (R30)
+# --------------------------------------------------------------------------------------------------------------
+class FindingColour(models.TextChoices):
+    GREEN = "green", _("Зелёный: в порядке")
+    AMBER = "amber", _("Жёлтый: скоро потребуется")
+    RED = "red", _("Красный: требуется сейчас")
+
+
+class InspectionFinding(models.Model):
+    """What the technician found on one inspection item: colour, comment, photos and the price of the fix.
+
+    Amber and red findings with a price are sent to the customer (``finding_send``): each becomes an extra job of the
+    work order awaiting consent (R30), answered on the status page; the answer revises the work order through
+    ``workorder_consent_record``. Declined findings stay on the vehicle's card.
+    """
+
+    DEALERSHIP_PATH = "work_order__dealership"
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="findings")
+    item = models.CharField(_("inspection item"), max_length=200)
+    colour = models.CharField(_("colour"), max_length=10, choices=FindingColour.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    price = models.DecimalField(
+        _("price of the fix"), max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    job = models.OneToOneField(
+        WorkOrderJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="finding", verbose_name=_("job")
+    )
+    sent_at = models.DateTimeField(_("sent to the customer"), null=True, blank=True)
+    # 5a: the follow-up call about a declined finding is raised once.
+    follow_up_at = models.DateTimeField(_("follow-up raised"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection finding")
+        verbose_name_plural = _("inspection findings")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.item} ({self.get_colour_display()})"
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.colour != FindingColour.GREEN and self.price > 0
+
+    @property
+    def consent(self) -> str:
+        return self.job.consent if self.job_id else ""
+
+
+def finding_photo_path(instance, filename: str) -> str:
+    import uuid
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"findings/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class FindingPhoto(models.Model):
+    """A photo of a finding (a tablet's camera); served to staff by permission and to the customer by their link."""
+
+    DEALERSHIP_PATH = "finding__work_order__dealership"
+
+    finding = models.ForeignKey(InspectionFinding, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("file"), upload_to=finding_photo_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size, bytes"))
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("finding photo")
+        verbose_name_plural = _("finding photos")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class FindingConsent(models.Model):
+    """R30: the customer's answer on one finding — when, through which channel and which link, from which address."""
+
+    DEALERSHIP_PATH = "finding__work_order__dealership"
+
+    finding = models.ForeignKey(InspectionFinding, on_delete=models.PROTECT, related_name="consents")
+    agreed = models.BooleanField(_("agreed"))
+    price = models.DecimalField(_("price shown"), max_digits=12, decimal_places=2)
+    channel = models.CharField(_("channel"), max_length=20)
+    link = models.ForeignKey(
+        "core.CustomerLink", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("link")
+    )
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("customer's consent")
+        verbose_name_plural = _("customer's consents")
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["finding"], name="findingconsent_once_per_finding")]
+
+    def __str__(self) -> str:
+        return f"{self.finding} · {'+' if self.agreed else '-'}"

@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from dms.core import roles
+from dms.core.formatting import format_money
 from dms.core.history import HistoryItem, HistorySection, QuickAction
 
 from .models import ACTIVE_APPOINTMENT_STATUSES, AppointmentStatus, WorkOrderStatus
 from .selectors import (
     appointment_history,
     appointment_list,
+    declined_findings,
     loaner_history,
     mileage_history,
     open_recalls_for_vin,
@@ -129,6 +131,23 @@ def _recall_item(campaign) -> HistoryItem:
     )
 
 
+def _declined_item(finding) -> HistoryItem:
+    # Issue 17: a recommendation the customer declined stays on the vehicle's card (5a: a call follows it up).
+    return HistoryItem(
+        kind="declined_finding",
+        id=finding.pk,
+        title=finding.item,
+        status=finding.colour,
+        status_label=finding.get_colour_display(),
+        date=finding.job.consent_at if finding.job_id else finding.created_at,
+        is_open=True,
+        url=finding.work_order.get_absolute_url(),
+        detail=Truncator(
+            " · ".join(p for p in (finding.work_order.number, format_money(finding.price), finding.comment) if p)
+        ).chars(120),
+    )
+
+
 def _sections(user, dealership, **subject) -> list[HistorySection]:
     sections = []
     if user.has_perm("service.view_appointment"):
@@ -158,6 +177,15 @@ def vehicle_history(user, vehicle) -> list[HistorySection]:
         sections.append(
             HistorySection(
                 "service_visit", _("Service history"), visits, _visit_item, chronological=True, in_api=False, priority=1
+            )
+        )
+        sections.append(
+            HistorySection(
+                "declined_finding",
+                _("Declined recommendations"),
+                declined_findings(vehicle=vehicle),
+                _declined_item,
+                priority=2,
             )
         )
     return sections + _sections(user, dealership, vehicle=vehicle)

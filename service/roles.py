@@ -45,9 +45,18 @@ ROLE_PERMISSIONS = {
         "service.change_recallcampaign",
         "service.add_loaner",
         "service.change_loaner",
+        # Issue 17: findings recorded at the tablet and sent to the customer.
+        "service.view_inspectionfinding",
+        "service.add_inspectionfinding",
+        "service.delete_inspectionfinding",
     ],
     # The inspector does the quality check (R31).
-    roles.QUALITY_INSPECTOR: [*_VIEW, "service.qc_workorder"],
+    roles.QUALITY_INSPECTOR: [
+        *_VIEW,
+        "service.qc_workorder",
+        "service.view_inspectionfinding",
+        "service.add_inspectionfinding",
+    ],
     # The parts manager sees what preparation ordered; the warranty engineer sees rollback reports.
     roles.PARTS_MANAGER: ["service.view_appointment", "service.view_workorder", "service.view_workshop_board"],
     roles.STOREKEEPER: ["service.view_workorder", "service.view_workshop_board"],
@@ -58,12 +67,15 @@ ROLE_PERMISSIONS = {
         "service.view_servicesettings",
         # Issue 18 item 1: the director (the service manager) keeps the technicians' records.
         *_MANAGE_TECHNICIANS,
+        "service.view_inspectionfinding",
     ],
     # Issue 18 item 2: the technician sees the work orders and the board, and clocks their own jobs on the tablet.
     roles.TECHNICIAN: [
         "service.view_workorder",
         "service.view_workshop_board",
         "service.view_technicianprofile",
+        "service.view_inspectionfinding",  # issue 17: the technician records the findings
+        "service.add_inspectionfinding",
         "service.view_jobclock",
         "service.clock_job",
     ],

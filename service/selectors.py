@@ -489,3 +489,121 @@ def first_free_handover(
             if cell["free"] and cell["starts_at"] >= ends_at:
                 return cell["starts_at"]
     return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 17: the customer's status page and inspection findings
+# --------------------------------------------------------------------------------------------------------------
+# The work order's stages as the customer sees its progress (R30/R31 in between).
+CUSTOMER_STAGES = (
+    WorkOrderStatus.OPENED,
+    WorkOrderStatus.DIAGNOSIS,
+    WorkOrderStatus.AWAITING_APPROVAL,
+    WorkOrderStatus.IN_REPAIR,
+    WorkOrderStatus.QUALITY_CHECK,
+    WorkOrderStatus.READY,
+)
+
+
+def finding_list(*, dealership_ids: Iterable[int], work_order_id: int | None = None) -> QuerySet:
+    from .models import InspectionFinding
+
+    qs = InspectionFinding.objects.filter(work_order__dealership_id__in=list(dealership_ids)).select_related(
+        "job", "work_order"
+    )
+    return filter_given(qs, work_order_id=work_order_id).prefetch_related("photos", "consents")
+
+
+def declined_findings(*, vehicle=None, customer=None) -> QuerySet:
+    """Findings the customer declined (issue 17): they stay on the vehicle's card as recommendations."""
+    from .models import InspectionFinding
+
+    qs = InspectionFinding.objects.filter(job__consent=WorkOrderJob.Consent.DECLINED).select_related(
+        "work_order__vehicle", "job"
+    )
+    if vehicle is not None:
+        qs = qs.filter(work_order__vehicle=vehicle)
+    if customer is not None:
+        qs = qs.filter(work_order__customer=customer)
+    return qs.order_by("-job__consent_at", "-id")
+
+
+def _order_rows(customer, today: datetime.date) -> list[dict]:
+    from notifications.models import UNCOLLECTED_AFTER_DAYS
+    from orders.models import OPEN_STATUSES, CustomerOrder, OrderStatus
+    from orders.promises import order_revised_expected_date
+
+    rows = []
+    orders = (
+        CustomerOrder.objects.filter(customer=customer, status__in=OPEN_STATUSES)
+        .select_related("dealership", "supplier_order__supplier")
+        .prefetch_related("lines__part")
+        .order_by("-created_at")
+    )
+    for order in orders:
+        tz = order.dealership.tz
+        arrived = [line for line in order.lines.all() if line.quantity_received > 0]
+        collect_until = None
+        if order.status == OrderStatus.RECEIVED and order.received_at:
+            # the supplier's return window (issue 15 item 8), else the 30-day rule after which parts are chased
+            collect_until = order.return_deadline() or timezone.localtime(order.received_at, tz).date() + (
+                datetime.timedelta(days=UNCOLLECTED_AFTER_DAYS)
+            )
+        rows.append(
+            {
+                "order": order,
+                "promised": order.expected_at,
+                "revised": order_revised_expected_date(order),
+                "arrived": arrived,
+                "lines": list(order.lines.all()),
+                "collect_until": collect_until,
+                "ready": order.status == OrderStatus.RECEIVED,
+            }
+        )
+    return rows
+
+
+def customer_status(*, customer, now: datetime.datetime | None = None) -> dict:
+    """Everything the status page shows a customer (issue 17): open customer orders, open work orders with their
+    stages, estimate and findings, upcoming appointments."""
+    from .models import ACTIVE_APPOINTMENT_STATUSES, Appointment, AppointmentStatus
+
+    now = now or timezone.now()
+    today = timezone.localtime(now, customer.dealership.tz).date()
+    work_orders = []
+    for work_order in (
+        WorkOrder.objects.filter(customer=customer)
+        .exclude(status=WorkOrderStatus.DELIVERED)
+        .select_related("vehicle")
+        .prefetch_related("jobs__parts", "findings__photos", "findings__job", "findings__consents")
+        .order_by("-created_at")
+    ):
+        stage = CUSTOMER_STAGES.index(work_order.status) if work_order.status in CUSTOMER_STAGES else 0
+        work_orders.append(
+            {
+                "work_order": work_order,
+                "stages": [
+                    {"label": status.label, "done": i < stage, "current": i == stage}
+                    for i, status in enumerate(CUSTOMER_STAGES)
+                ],
+                "jobs": [
+                    {"description": job.description, "amount": job.labour_amount + job.parts_amount}
+                    for job in work_order.doable_jobs()
+                ],
+                "findings": [f for f in work_order.findings.all() if f.sent_at is not None or not f.needs_decision],
+            }
+        )
+    appointments = (
+        Appointment.objects.filter(
+            customer=customer, status__in=ACTIVE_APPOINTMENT_STATUSES, starts_at__gte=now - datetime.timedelta(hours=12)
+        )
+        .exclude(status=AppointmentStatus.ARRIVED)
+        .select_related("vehicle", "dealership")
+        .order_by("starts_at")
+    )
+    return {
+        "orders": _order_rows(customer, today),
+        "work_orders": work_orders,
+        "appointments": list(appointments),
+        "today": today,
+    }

@@ -41,5 +41,9 @@ urlpatterns = [
     path("recalls/", views.RecallListView.as_view(), name="recall_list"),
     path("service-schedule/", views.ScheduleView.as_view(), name="schedule"),
     path("appointment-reply/<str:token>/", views.PublicReplyView.as_view(), name="public_reply"),
+    path("workorders/finding-photos/<int:pk>/", views.FindingPhotoView.as_view(), name="finding_photo"),
+    # Issue 17: the customer's status page (a customer link, no login) and the photos shown on it.
+    path("c/<str:token>/", views.CustomerStatusView.as_view(), name="customer_status"),
+    path("c/<str:token>/photos/<int:pk>/", views.CustomerFindingPhotoView.as_view(), name="customer_finding_photo"),
     path("calendar-feed/<str:token>/appointments.ics", views.AdvisorCalendarFeedView.as_view(), name="advisor_feed"),
 ]

@@ -17,7 +17,9 @@ from django.views.generic import FormView, TemplateView
 from dms.core.downloads import pdf_response, private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
+from dms.core.links import CustomerLinkMixin
 from dms.core.references import resolve_reference, resolve_references
+from dms.core.security import client_address
 from dms.core.selectors import audit_trail
 from dms.core.transitions import available_transitions, is_available
 from dms.core.views import (
@@ -37,6 +39,8 @@ from .models import (
     Appointment,
     AppointmentStatus,
     DayOff,
+    FindingPhoto,
+    InspectionFinding,
     LoanerReservation,
     QualityPhoto,
     WorkingHours,
@@ -533,6 +537,8 @@ class WorkOrderDetailView(DealershipPageMixin, TemplateView):
             full_inspection=any(j.is_important for j in selectors.jobs_waiting_for_quality_check(wo)),
             audit_entries=audit_trail(wo)[:50],
             job_rows=workshop_views.job_rows(wo, self.request),  # issue 18 item 2
+            findings=selectors.finding_list(dealership_ids=[wo.dealership_id], work_order_id=wo.pk),
+            finding_form=forms.FindingForm(),
             **kwargs,
         )
 
@@ -706,8 +712,46 @@ class WorkOrderActionView(ActionView):
             text += " " + _("Customer order %(number)s created for the missing parts.") % {"number": result["order"]}
         return text
 
+    # Issue 17: inspection findings (technician) and sending them to the customer (advisor), R30.
+    def do_add_finding(self, request, wo):
+        form = forms.FindingForm(request.POST)
+        if not form.is_valid():
+            raise self._form_errors(form)
+        services.finding_create(
+            actor=request.user, work_order=wo, photos=request.FILES.getlist("photos"), **form.cleaned_data
+        )
+        return _("Finding recorded.")
+
+    def _finding(self, request, wo):
+        finding_id = parse_id(request.POST.get("finding", ""))
+        finding = wo.findings.filter(pk=finding_id).first() if finding_id is not None else None
+        if finding is None:
+            raise ValidationError(_("Unknown finding."))
+        return finding
+
+    def do_remove_finding(self, request, wo):
+        services.finding_delete(actor=request.user, finding=self._finding(request, wo))
+        return _("Finding removed.")
+
+    def do_send_findings(self, request, wo):
+        result = services.findings_send(actor=request.user, work_order=wo)
+        if result["delivery"] is None:
+            return _(
+                "%(count)s finding(s) are waiting for the customer's decision. The customer has no SMS or e-mail "
+                "channel: call them, or they answer on their status page."
+            ) % {"count": len(result["sent"])}
+        return _("%(count)s finding(s) sent to the customer (%(channel)s).") % {
+            "count": len(result["sent"]),
+            "channel": result["delivery"].get_channel_display(),
+        }
+
     _change = "service.change_workorder"
     actions = {
+        "add-finding": PageAction(call=do_add_finding, permission="service.add_inspectionfinding", success=_said),
+        "remove-finding": PageAction(
+            call=do_remove_finding, permission="service.delete_inspectionfinding", success=_said
+        ),
+        "send-findings": PageAction(call=do_send_findings, permission=_change, success=_said),
         "add-job": PageAction(call=do_add_job, permission=_change, success=_said),
         "remove-job": PageAction(call=do_remove_job, permission=_change, success=_said),
         "add-part": PageAction(call=do_add_part, permission=_change, success=_said),
@@ -959,13 +1003,15 @@ class ConfirmationCallsView(DealershipPageMixin, TemplateView):
         return redirect("service:confirmation_calls")
 
 
-class PublicReplyView(TemplateView):
-    """R19: the customer's signed reply link (no login): confirm or ask to reschedule."""
+class PublicReplyView(CustomerLinkMixin, TemplateView):
+    """R19: the customer's signed reply link (no login): confirm or ask to reschedule. A customer link (issue 17):
+    tampered, expired and revoked links get the refusal page."""
 
     template_name = "service/public_reply.html"
+    link_purposes = ("appointment_reply",)
 
     def get_appointment(self):
-        appointment = services.appointment_from_token(self.kwargs["token"])
+        appointment = services.appointment_of_link(self.link)
         if appointment is None:
             raise Http404
         return appointment
@@ -1041,3 +1087,98 @@ class HandoverSlotView(DealershipPageMixin, View):
             return JsonResponse({"date": None, "time": None})
         local = timezone.localtime(slot, dealership.tz)
         return JsonResponse({"date": local.date().isoformat(), "time": local.strftime("%H:%M")})
+
+
+class FindingPhotoView(DealershipPageMixin, View):
+    """A finding's photo for staff (issue 17), like quality photos: permission and dealership checked."""
+
+    permission_required = "service.view_workorder"
+
+    def get(self, request, pk):
+        photo = FindingPhoto.objects.select_related("finding").filter(pk=pk).first()
+        if photo is None:
+            raise Http404
+        self.get_scoped_object(WorkOrder, photo.finding.work_order_id)
+        return private_file_response(photo.file, content_type=photo.content_type, filename=photo.original_name)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 17: the customer's status page (no login: a signed link, dms.core.links)
+# --------------------------------------------------------------------------------------------------------------
+
+
+class CustomerStatusView(CustomerLinkMixin, TemplateView):
+    """The customer's orders, work orders (stages, estimate, findings to approve) and appointments, phone-sized."""
+
+    template_name = "service/customer_status.html"
+    link_purposes = ("status",)
+
+    def get_context_data(self, **kwargs):
+        kwargs["token"] = self.kwargs["token"]  # the photos' URLs carry it
+        return super().get_context_data(
+            customer=self.customer,
+            dealership=self.link.dealership,
+            **selectors.customer_status(customer=self.customer),
+            **kwargs,
+        )
+
+    def _decide(self, request, answer):
+        finding_id = parse_id(request.POST.get("finding", ""))
+        finding = (
+            InspectionFinding.objects.filter(pk=finding_id, work_order__customer=self.customer).first()
+            if finding_id is not None
+            else None
+        )
+        if finding is None:
+            raise ValidationError(_("Unknown item."))
+        services.finding_decide(
+            link=self.link, finding=finding, agreed=answer == "approve", client_address=client_address(request)
+        )
+        return _("Thank you: your decision on «%(item)s» is recorded.") % {"item": finding.item}
+
+    def _reply(self, request, answer):
+        appointment_id = parse_id(request.POST.get("appointment", ""))
+        appointment = (
+            Appointment.objects.filter(pk=appointment_id, customer=self.customer).first()
+            if appointment_id is not None
+            else None
+        )
+        if appointment is None:
+            raise ValidationError(_("Unknown appointment."))
+        services.confirmation_reply(appointment=appointment, answer=answer)
+        return (
+            _("Thank you, your visit is confirmed. See you!")
+            if answer == "confirm"
+            else _("We will call you to agree a new time.")
+        )
+
+    def post(self, request, token):
+        answer = request.POST.get("answer", "")
+        try:
+            if answer in ("approve", "decline"):
+                done = self._decide(request, answer)
+            elif answer in ("confirm", "reschedule"):
+                done = self._reply(request, answer)
+            else:
+                raise ValidationError(_("Choose an answer."))
+        except (ValidationError, ConflictError) as error:
+            return self.render_to_response(self.get_context_data(error=action_error_message(error)), status=400)
+        return self.render_to_response(self.get_context_data(done=done))
+
+
+class CustomerFindingPhotoView(CustomerLinkMixin, View):
+    """A finding's photo for the customer whose link it is (never a public media URL)."""
+
+    link_purposes = ("status",)
+
+    def get(self, request, token, pk):
+        photo = (
+            FindingPhoto.objects.filter(
+                pk=pk, finding__work_order__customer=self.customer, finding__sent_at__isnull=False
+            )
+            .select_related("finding")
+            .first()
+        )
+        if photo is None:
+            raise Http404
+        return private_file_response(photo.file, content_type=photo.content_type, filename=photo.original_name)

@@ -11,6 +11,7 @@ from .exceptions import ConflictError
 from .models import (
     AuditEntry,
     Customer,
+    CustomerLink,
     DealerGroup,
     Dealership,
     StaffProfile,
@@ -347,6 +348,16 @@ class VehicleAdmin(ServiceBackedAdmin):
     raw_id_fields = ["customer"]
     service_module = services
     service_entity = "vehicle"
+
+
+@admin.register(CustomerLink)
+class CustomerLinkAdmin(ReadOnlyAdmin):
+    """Issue 17: links are issued by messages and revoked from the customer's card (dms.core.links), never here."""
+
+    list_display = ["created_at", "customer", "purpose", "channel", "expires_at", "revoked_at", "open_count"]
+    list_filter = ["purpose", "channel"]
+    search_fields = ["customer__name", "sent_with"]
+    exclude = ["nonce"]
 
 
 @admin.register(AuditEntry)

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from . import selectors, services
+from . import links, selectors, services
 from .api_base import DRF_LOOKUP_REGEX, SEARCH_PARAMETER, ScopedModelViewSet, ScopedPrimaryKeyRelatedField
 from .history import API_MAX_ROWS, API_ROWS, item_as_data, load_sections, sections_for
 from .inputs import parse_id
@@ -47,6 +47,10 @@ class TokenObtainApi(ObtainAuthToken):
         return {"request": self.request._request, "format": self.format_kwarg, "view": self}
 
 
+class RevokedLinksSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(read_only=True)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     phone = PhoneNumberField()
     phone_alt = PhoneNumberField(required=False, allow_blank=True)
@@ -68,6 +72,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "assigned_manager",
             "is_vip",
             "notes",
+            "language",
             "vehicles",
             "created_at",
             "updated_at",
@@ -118,7 +123,7 @@ class HistoryItemSerializer(serializers.Serializer):
 
     kind = serializers.CharField(
         help_text="customer_order, call, message, sales_order, return, appointment, "
-        "work_order, loan, recall, complaint, warranty_claim or goodwill_claim"
+        "work_order, loan, recall, declined_finding, complaint, warranty_claim or goodwill_claim"
     )
     id = serializers.IntegerField()
     title = serializers.CharField(help_text="The record's number, or what it is when it has none.")
@@ -189,6 +194,16 @@ class CustomerViewSet(ScopedModelViewSet):
     def history(self, request, pk=None):
         """Everything the dealership has done with the customer, by kind: open records first, then newest."""
         return history_response(request, self.get_object(), "customer_history")
+
+    action_permissions = {"revoke_links": ["core.change_customerlink"]}
+
+    @extend_schema(summary="Revoke every live link of the customer (status page, replies)", request=None,
+                   responses=RevokedLinksSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"], url_path="revoke-links")
+    def revoke_links(self, request, pk=None):
+        """Issue 17: a lost phone or a forwarded message — the customer's links stop opening at once (410)."""
+        count = links.links_revoke(actor=request.user, customer=self.get_object())
+        return Response({"revoked": count})
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))

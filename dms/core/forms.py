@@ -77,6 +77,7 @@ class CustomerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelFor
             "assigned_manager",
             "is_vip",
             "notes",
+            "language",
         ]
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3}),

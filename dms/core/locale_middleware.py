@@ -6,5 +6,7 @@ class RussianFirstLocaleMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         if not request.path.startswith("/api/"):
-            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+            # Kept aside for the customer's pages (dms.core.links): a customer without a stored language gets
+            # their browser's (issue 17); staff pages stay Russian-first.
+            request.accept_language = request.META.pop("HTTP_ACCEPT_LANGUAGE", "")
         super().process_request(request)

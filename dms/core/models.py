@@ -217,6 +217,11 @@ class Customer(DealershipOwned):
     )
     is_vip = models.BooleanField(_("VIP"), default=False)
     notes = models.TextField(_("notes"), blank=True)
+    # Issue 17: the language of the customer's status page and messages; blank = not known (the browser's
+    # Accept-Language decides on the page).
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=[(code, name) for code, name in settings.LANGUAGES]
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -266,6 +271,54 @@ class Vehicle(DealershipOwned):
         self.plate = (self.plate or "").strip().upper()
         if self.warranty_start and self.warranty_end and self.warranty_end < self.warranty_start:
             raise ValidationError({"warranty_end": _("Warranty end is before warranty start.")})
+
+
+class CustomerLink(DealershipOwned):
+    """A signed link that lets a customer open one of their pages without a login (issue 17).
+
+    The shared building block of every customer-facing surface (status page, remote approval, booking, replies):
+    ``dms.core.links`` issues it (``link_issue`` → the token for the URL), resolves a token from a URL
+    (``link_resolve``: tampered → refused, past ``expires_at`` → expired, ``revoked_at`` set → revoked) and revokes a
+    customer's links (``links_revoke``). The token is ``<id>.<nonce>.<hmac>``: the HMAC (SECRET_KEY) refuses any
+    edited token before the database is asked; the nonce ties it to this row. ``purpose`` says which surface accepts
+    it (each surface names the purposes it takes); ``subject_id`` is the record it is about when the purpose needs
+    one (an appointment for ``appointment_reply``).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="links", verbose_name=_("customer"))
+    purpose = models.CharField(_("purpose"), max_length=30, default="status")
+    subject_id = models.PositiveBigIntegerField(_("about record"), null=True, blank=True)
+    nonce = models.CharField(max_length=16, editable=False)
+    # How the link reached the customer (sms, email, web …) and in what (a message's reference): the consent the
+    # customer gives through it is recorded with both (R30).
+    channel = models.CharField(_("channel"), max_length=10, blank=True)
+    sent_with = models.CharField(_("sent with"), max_length=100, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_opened_at = models.DateTimeField(_("last opened"), null=True, blank=True)
+    open_count = models.PositiveIntegerField(_("times opened"), default=0)
+
+    class Meta:
+        verbose_name = _("customer link")
+        verbose_name_plural = _("customer links")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer"], condition=models.Q(revoked_at__isnull=True), name="customerlink_live_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.purpose} · {self.expires_at:%Y-%m-%d}"
 
 
 class AuditAction(models.TextChoices):

@@ -68,16 +68,19 @@ _WEBHOOKS = [
     "core.change_webhookdelivery",
 ]
 
+_LINKS = ["core.view_customerlink", "core.change_customerlink"]
+
 ROLE_PERMISSIONS = {
-    SERVICE_ADVISOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS],
-    PARTS_MANAGER: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS],
+    # Issue 17: who edits customers may revoke their links (a lost phone, a forwarded message).
+    SERVICE_ADVISOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, *_LINKS],
+    PARTS_MANAGER: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, *_LINKS],
     WARRANTY_ENGINEER: [*_VIEW_CUSTOMERS, "core.change_vehicle"],
     STOREKEEPER: [*_VIEW_CUSTOMERS],
     QUALITY_INSPECTOR: [*_VIEW_CUSTOMERS],
     # Issue 18 item 1: the technician reads the cars they repair; their jobs are service's (service/roles.py).
     TECHNICIAN: ["core.view_vehicle"],
     DIRECTOR: [*_VIEW_CUSTOMERS, "core.view_auditentry"],
-    ADMINISTRATOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, "core.view_auditentry", *_WEBHOOKS],
+    ADMINISTRATOR: [*_VIEW_CUSTOMERS, *_EDIT_CUSTOMERS, *_LINKS, "core.view_auditentry", *_WEBHOOKS],
 }
 
 

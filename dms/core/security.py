@@ -14,6 +14,7 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
@@ -46,6 +47,25 @@ def client_address(request: HttpRequest) -> str | None:
         return remote
     hops = forwarded.split(",")
     return _valid_address(hops[-min(proxies, len(hops))]) or remote
+
+
+def rate_limited(request: HttpRequest, *, scope: str, limit: int, window: int, count: bool = True) -> bool:
+    """A fixed-window limit per client address for plain Django views (issue 17: the customer link pages).
+
+    ``count=True`` counts this request and answers whether the address is now over ``limit`` within ``window``
+    seconds; ``count=False`` only asks whether it already is (e.g. the refused-links counter before resolving).
+    A cache outage counts nothing (the cache is resilient): the pages stay open rather than locked.
+    """
+    key = f"rate:{scope}:{client_address(request) or 'unknown'}"
+    if not count:
+        return (cache.get(key) or 0) >= limit
+    if cache.add(key, 1, timeout=window):
+        return 1 > limit
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1 > limit
 
 
 class ClientAddressThrottle(ScopedRateThrottle):

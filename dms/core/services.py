@@ -24,6 +24,7 @@ CUSTOMER_FIELDS = (
     "assigned_manager",
     "is_vip",
     "notes",
+    "language",
 )
 VEHICLE_FIELDS = (
     "vin",

@@ -18,7 +18,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from . import roles, selectors, services
+from . import links, roles, selectors, services
 from .app_hooks import app_panel_modules
 from .exceptions import ConflictError
 from .formatting import date_formatter
@@ -381,9 +381,25 @@ class CustomerDetailView(HistoryCardMixin, DealershipPageMixin, TemplateView):
             vehicles=customer.vehicles.all(),
             panels=customer_panels(self.request, customer),
             audit_entries=selectors.audit_trail(customer)[:50],
+            live_links=links.live_links(customer).count(),
             **self.history_context(customer),
             **kwargs,
         )
+
+
+class CustomerLinksRevokeView(ActionView):
+    """Issue 17: end every live link of the customer (status page, replies) from the customer's card."""
+
+    model = Customer
+    action_name = "revoke-links"
+    detail_url = "core:customer_detail"
+    actions = {
+        "revoke-links": PageAction(
+            call=lambda user, customer, data: links.links_revoke(actor=user, customer=customer),
+            permission="core.change_customerlink",
+            success=lambda customer, count: _("Links revoked: %(count)s.") % {"count": count},
+        )
+    }
 
 
 class ServiceFormView(DealershipPageMixin, FormView):

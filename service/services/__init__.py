@@ -14,7 +14,7 @@ from .appointments import (
 from .confirmations import (
     CALL_RESULTS,
     appointment_confirm,
-    appointment_from_token,
+    appointment_of_link,
     appointment_request_reschedule,
     confirmation_call_record,
     confirmation_reply,
@@ -22,6 +22,15 @@ from .confirmations import (
     confirmations_send_due,
     reply_token,
     reply_url,
+)
+from .findings import (
+    FINDING_FIELDS,
+    finding_create,
+    finding_decide,
+    finding_delete,
+    finding_photo_add,
+    finding_update,
+    findings_send,
 )
 from .loaners import LOANER_FIELDS, loaner_create, loaner_reservation_cancel, loaner_reserve, loaner_update
 from .preparation import preparation_mark_due, workorder_prepare_parts
@@ -69,12 +78,13 @@ __all__ = [
     "APPOINTMENT_FIELDS",
     "CALL_RESULTS",
     "JobQualityResult",
+    "FINDING_FIELDS",
     "LOANER_FIELDS",
     "RECALL_CSV_COLUMNS",
     "appointment_book",
     "appointment_cancel",
     "appointment_confirm",
-    "appointment_from_token",
+    "appointment_of_link",
     "appointment_mark_no_show",
     "appointment_open_work_order",
     "appointment_request_reschedule",
@@ -86,6 +96,12 @@ __all__ = [
     "confirmations_send_due",
     "day_off_create",
     "day_off_delete",
+    "finding_create",
+    "finding_decide",
+    "finding_delete",
+    "finding_photo_add",
+    "finding_update",
+    "findings_send",
     "loaner_create",
     "loaner_reservation_cancel",
     "loaner_reserve",

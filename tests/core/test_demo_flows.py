@@ -57,7 +57,10 @@ def test_work_orders_in_every_state(demo):
     assert statuses == set(WorkOrderStatus.values)
     assert WorkOrder.objects.filter(status=WorkOrderStatus.QUALITY_CHECK).count() == 1
     waiting = WorkOrder.objects.get(status=WorkOrderStatus.AWAITING_APPROVAL)
-    assert waiting.jobs.filter(consent=WorkOrderJob.Consent.PENDING).count() == 1
+    # the extra work found at diagnosis, and the brake pads of the inspection findings sent to the customer (issue 17;
+    # the customer declined the wiper blades through the status link)
+    assert waiting.jobs.filter(consent=WorkOrderJob.Consent.PENDING).count() == 2
+    assert waiting.jobs.filter(consent=WorkOrderJob.Consent.DECLINED).count() == 1
     # the walk-in waiting for its reception, and the others received with their mileage
     assert WorkOrder.objects.get(status=WorkOrderStatus.OPENED).arrived_at is None
     assert not WorkOrder.objects.exclude(status=WorkOrderStatus.OPENED).filter(arrived_at=None).exists()

@@ -93,6 +93,8 @@ PAGES: dict[str, Page] = {
     "core:customer_create": Page("core.add_customer", "core.add_customer"),
     "core:customer_detail": Page("core.view_customer", obj="core.Customer"),
     "core:customer_update": Page("core.change_customer", "core.change_customer", obj="core.Customer"),
+    # Issue 17: revoke every status/reply link of the customer (POST from the card).
+    "core:customer_revoke_links": Page(None, "core.change_customerlink", obj="core.Customer"),
     "core:vehicle_list": Page("core.view_vehicle"),
     "core:vehicle_create": Page("core.add_vehicle", "core.add_vehicle"),
     "core:vehicle_detail": Page("core.view_vehicle", obj="core.Vehicle"),
@@ -237,6 +239,8 @@ PAGES: dict[str, Page] = {
     ),
     # Issue 14 item 6: a quality-check photo, served like claims' files to those who see the work order.
     "service:quality_photo": Page("service.view_workorder", obj="service.QualityPhoto"),
+    # Issue 17: an inspection finding's photo, the same way.
+    "service:finding_photo": Page("service.view_workorder", obj="service.FindingPhoto"),
     "service:workshop_board": Page("service.view_workshop_board"),
     "service:loaner_list": Page("service.view_loaner", "service.add_loanerreservation"),
     "service:loaner_contract": Page("service.view_loanerreservation", obj="service.LoanerReservation"),
@@ -329,7 +333,11 @@ PUBLIC_PAGES = {
     "claims:public_complaint": {"code": "no-such-dealership"},
     "service:public_reply": {"token": "not-a-valid-token"},
     "service:advisor_feed": {"token": "not-a-valid-token"},
+    # Issue 17: pages a customer link opens (dms.core.links) — a tampered or unknown link is a 403 page.
+    "service:customer_status": {"token": "1.not-a.valid-token"},
+    "service:customer_finding_photo": {"token": "1.not-a.valid-token", "pk": 1},
 }
+CUSTOMER_LINK_PAGES = {"service:public_reply", "service:customer_status", "service:customer_finding_photo"}
 # Machine endpoints with their own authentication (a signature), tested in their app.
 EXEMPT_PAGES = {
     "notifications:twilio_status": "Twilio signature required: tests/notifications (403 without a valid signature)",
@@ -361,7 +369,14 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
     # Issue 14 item 3: the card's history over the API; each section is further narrowed by its own permission.
     "/api/customers/": (
         "core.Customer",
-        crud("core.customer", patch=True, **{"{id}/history/": ("get", "core.view_customer")}),
+        crud(
+            "core.customer",
+            patch=True,
+            **{
+                "{id}/history/": ("get", "core.view_customer"),
+                "{id}/revoke-links/": ("post", "core.change_customerlink"),  # issue 17
+            },
+        ),
     ),
     "/api/vehicles/": (
         "core.Vehicle",
@@ -526,6 +541,14 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 )
             },
             **{"{id}/quality-check/": ("post", "service.qc_workorder")},
+            # Issue 17: inspection findings and their sending to the customer (R30).
+            **{
+                "{id}/findings/": ("get", "service.view_inspectionfinding"),
+                "{id}/add-finding/": ("post", "service.add_inspectionfinding"),
+                "{id}/update-finding/": ("post", "service.add_inspectionfinding"),
+                "{id}/remove-finding/": ("post", "service.delete_inspectionfinding"),
+                "{id}/send-findings/": ("post", "service.change_workorder"),
+            },
         ),
     ),
     "/api/complaints/": (
@@ -1015,8 +1038,10 @@ def test_lists_and_exports_show_no_foreign_record(w, name):
 @pytest.mark.parametrize("name", sorted(PUBLIC_PAGES))
 def test_public_pages_with_an_unknown_token_are_404(w, name):
     url = reverse(name, kwargs=PUBLIC_PAGES[name])
+    # A customer link's page refuses an unknown or tampered link with its own page (403; issue 17), never data.
+    expected = 403 if name in CUSTOMER_LINK_PAGES else 404
     for user in (ANON, roles.ADMINISTRATOR):
-        assert w.clients[user].get(url).status_code == 404, f"{url} as {user}"
+        assert w.clients[user].get(url).status_code == expected, f"{url} as {user}"
 
 
 @pytest.mark.parametrize(

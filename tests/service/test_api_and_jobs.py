@@ -156,7 +156,8 @@ def test_r19_confirmation_goes_exactly_24h_before_by_email(book, dealership, dja
         assert confirmations.confirmations_send_due(now=at(10) - datetime.timedelta(hours=24)) == 1
     confirmation = AppointmentConfirmation.objects.get()
     assert confirmation.status == "sent" and len(mail.outbox) == 1 and mail.outbox[0].to == ["c@example.com"]
-    assert "/appointment-reply/" in mail.outbox[0].body
+    # issue 17: the message carries the customer's status link (confirm or move the visit there)
+    assert "/c/" in mail.outbox[0].body
     # Sent once only.
     assert confirmations.confirmations_send_due(now=at(9)) == 0
     appointment.refresh_from_db()
@@ -197,7 +198,7 @@ def test_r19_signed_reply_link_confirms_or_asks_to_reschedule_without_login(book
     assert other.status == AppointmentStatus.RESCHEDULE
     assert AppointmentConfirmation.objects.get(appointment=other).status == "reschedule"
     tampered = confirmations.reply_token(appointment)[:-2] + "xx"
-    assert client.get(reverse("service:public_reply", args=[tampered])).status_code == 404
+    assert client.get(reverse("service:public_reply", args=[tampered])).status_code == 403  # issue 17
 
 
 def test_send_confirmations_task_runs(book):
