@@ -310,6 +310,10 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_STATUS_CALLBACK_URL = env("TWILIO_STATUS_CALLBACK_URL", default="")
+# Issue 17 item 3: the public URL of the inbound-message webhook as Twilio calls it (the signature covers it; behind a
+# proxy the request's own URL may differ), and the WhatsApp sender ("+7…" or "whatsapp:+7…"; empty: no WhatsApp).
+TWILIO_INBOUND_URL = env("TWILIO_INBOUND_URL", default="")
+TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
 
 LOGGING = {
     "version": 1,
