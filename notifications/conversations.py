@@ -203,6 +203,8 @@ def inbound_message_receive(
                     body=body,
                     provider_id=provider_id,
                     intent=reply_intent(body),
+                    # an unknown sender's message waits for someone to look at it in the staff list
+                    status=InboundStatus.HANDLED if customer else InboundStatus.OPEN,
                     received_at=now,
                 )
         except IntegrityError:  # the same MessageSid, delivered twice at once
