@@ -107,9 +107,7 @@ def _responsible_id(message: InboundMessage, handled: list[signals.ReplyHandled]
         return message.reply_to.author_id
     if message.customer.assigned_manager_id:
         return message.customer.assigned_manager_id
-    latest = (
-        CallEvent.objects.filter(order__customer_id=message.customer_id).order_by("-due_date", "-id").first()
-    )
+    latest = CallEvent.objects.filter(order__customer_id=message.customer_id).order_by("-due_date", "-id").first()
     return latest.assignee_id if latest else None
 
 
@@ -189,7 +187,7 @@ def inbound_message_receive(
         channel, number = _sender(sender)
         reply_to = _replied_delivery(number)
         customer = reply_to.customer if reply_to is not None else _customer_by_phone(number)
-        body = (body or "")[:MAX_BODY * 3]
+        body = (body or "")[: MAX_BODY * 3]
         try:
             with transaction.atomic():
                 message = InboundMessage.objects.create(
@@ -268,9 +266,7 @@ def message_send(
 
 
 @transaction.atomic
-def inbound_message_handle(
-    *, actor, message: InboundMessage, now: datetime.datetime | None = None
-) -> InboundMessage:
+def inbound_message_handle(*, actor, message: InboundMessage, now: datetime.datetime | None = None) -> InboundMessage:
     """The employee dealt with the customer's message (answered, called back): the task leaves «Мои звонки»."""
     if message.dealership_id is not None and message.dealership_id not in allowed_dealership_ids(actor):
         raise ValidationError({"message": _("Unknown message.")})

@@ -398,9 +398,7 @@ def _thread(deliveries, inbound, limit: int | None) -> list[ThreadEntry]:
 
 def customer_thread(*, customer, limit: int | None = THREAD_ROWS) -> list[ThreadEntry]:
     """The messages between the customer and us, oldest first (the latest ``limit`` of each direction)."""
-    return _thread(
-        Delivery.objects.filter(customer=customer), InboundMessage.objects.filter(customer=customer), limit
-    )
+    return _thread(Delivery.objects.filter(customer=customer), InboundMessage.objects.filter(customer=customer), limit)
 
 
 def event_thread(*, event, limit: int | None = THREAD_ROWS) -> list[ThreadEntry]:
