@@ -151,7 +151,8 @@ def _apply(message: InboundMessage, now: datetime.datetime) -> None:
         _opt_out(message)
     handled: list[signals.ReplyHandled] = []
     reference = message.reply_to.reference if message.reply_to_id else ""
-    if message.intent in (ReplyIntent.CONFIRM, ReplyIntent.RESCHEDULE) and reference:
+    # The owner of what was answered acts on confirm/reschedule and names who answers anything else.
+    if message.intent not in (ReplyIntent.STOP, ReplyIntent.START) and reference:
         answers = signals.customer_replied.send(
             sender=InboundMessage,
             customer_id=message.customer_id,
