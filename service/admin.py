@@ -12,6 +12,7 @@ from .models import (
     OdometerRollbackReport,
     QualityChecklistItem,
     RecallCampaign,
+    ServiceReminder,
     ServiceSettings,
     WorkingHours,
     WorkOrder,
@@ -70,7 +71,15 @@ class DayOffAdmin(ReadOnlyAdmin):
 
 @admin.register(ServiceSettings)
 class ServiceSettingsAdmin(ReadOnlyAdmin):
-    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days"]
+    list_display = [
+        "dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "reminder_months", "reminder_km",
+    ]  # fmt: skip
+
+
+@admin.register(ServiceReminder)
+class ServiceReminderAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "customer", "reason", "due_on", "estimated_mileage", "status", "assignee", "called_at"]
+    list_filter = ["status", "reason"]
 
 
 class QualityChecklistItemInline(admin.TabularInline):

@@ -31,6 +31,9 @@ ROLE_PERMISSIONS = {
         "service.change_recallcampaign",
         "service.add_loaner",
         "service.change_loaner",
+        # Issue 17 item 5: service reminders that need a call.
+        "service.view_servicereminder",
+        "service.call_servicereminder",
     ],
     # The inspector does the quality check (R31).
     roles.QUALITY_INSPECTOR: [*_VIEW, "service.qc_workorder"],
@@ -38,6 +41,11 @@ ROLE_PERMISSIONS = {
     roles.PARTS_MANAGER: ["service.view_appointment", "service.view_workorder", "service.view_workshop_board"],
     roles.STOREKEEPER: ["service.view_workorder", "service.view_workshop_board"],
     roles.WARRANTY_ENGINEER: ["service.view_workorder", "service.view_odometerrollbackreport"],
-    roles.DIRECTOR: [*_VIEW, "service.view_odometerrollbackreport", "service.view_servicesettings"],
+    roles.DIRECTOR: [
+        *_VIEW,
+        "service.view_odometerrollbackreport",
+        "service.view_servicesettings",
+        "service.view_servicereminder",
+    ],
     roles.ADMINISTRATOR: ["service.change_servicesettings"],
 }

@@ -39,6 +39,7 @@ from .models import (
     DayOff,
     LoanerReservation,
     QualityPhoto,
+    ServiceReminder,
     WorkingHours,
     WorkOrder,
     WorkOrderJob,
@@ -1028,3 +1029,21 @@ class HandoverSlotView(DealershipPageMixin, View):
             return JsonResponse({"date": None, "time": None})
         local = timezone.localtime(slot, dealership.tz)
         return JsonResponse({"date": local.date().isoformat(), "time": local.strftime("%H:%M")})
+
+
+class ServiceReminderActionView(ActionView):
+    """Issue 17 item 5: the advisor records the reminder call (home panel, vehicle card); back to where it was."""
+
+    model = ServiceReminder
+    action_name = "called"
+    follow_next = True
+    actions = {
+        "called": PageAction(
+            call=lambda user, obj, data: services.service_reminder_called(
+                actor=user, reminder=obj, note=data.get("note", "")
+            ),
+            permission="service.call_servicereminder",
+            form=forms.ReminderCallForm,
+            success=gettext_lazy("The call is recorded."),
+        )
+    }

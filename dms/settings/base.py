@@ -272,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "service.tasks.send_appointment_confirmations",
         "schedule": 15 * 60,
     },
+    # Issue 17 item 5: service due by time or mileage raises its reminder (once per vehicle and period).
+    "raise service reminders every morning": {
+        "task": "service.tasks.raise_service_reminders",
+        "schedule": crontab(hour=7, minute=15),
+    },
     # R33: open complaints past their deadline are flagged and escalated to the dealership's directors.
     "flag overdue complaints and escalate them every hour": {
         "task": "claims.tasks.flag_overdue_complaints",
