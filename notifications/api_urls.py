@@ -8,6 +8,8 @@ router = DefaultRouter()
 router.include_root_view = False
 router.register("call-events", apis.CallEventViewSet, basename="callevent")
 router.register("opt-outs", apis.OptOutViewSet, basename="optout")
+router.register("message-threads", apis.MessageThreadViewSet, basename="messagethread")
+router.register("inbound-messages", apis.InboundMessageViewSet, basename="inboundmessage")
 urlpatterns = [
     path("reports/call-compliance/", apis.CallComplianceReportApi.as_view(), name="api_call_compliance"),
     *router.urls,

@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from dms.core.api_base import (
     DealershipScopedMixin,
+    ScopedGenericViewSet,
     ScopedPrimaryKeyRelatedField,
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
@@ -25,8 +26,8 @@ from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
 from dms.core.tenancy import allowed_dealership_ids
 
-from . import reports, selectors, services
-from .models import CallEvent, CallKind, CallStatus, OptOut
+from . import conversations, reports, selectors, services
+from .models import CallEvent, CallKind, CallStatus, InboundMessage, InboundStatus, OptOut, ReplyIntent
 
 
 def overdue_q(dealership_ids) -> Q:
@@ -226,3 +227,125 @@ class OptOutViewSet(
 
     def perform_destroy(self, instance):
         services.opt_out_delete(actor=self.request.user, opt_out=instance)
+
+
+# -- issue 17 item 3: the customer's message thread and customers' messages -----------------------------------------
+class ThreadEntrySerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        source="kind", choices=[("in", "in"), ("out", "out")], help_text="in: from the customer; out: sent by us"
+    )
+    id = serializers.IntegerField(source="pk", help_text="The inbound message's or the delivery's id")
+    at = serializers.DateTimeField()
+    channel = serializers.CharField(help_text="sms, whatsapp or email")
+    channel_display = serializers.CharField()
+    body = serializers.CharField()
+    status = serializers.CharField(help_text="A delivery's status (out) or open/handled (in)")
+    status_display = serializers.CharField()
+    author = serializers.CharField(allow_null=True, help_text="The employee who wrote it (out); null for the system")
+    event = serializers.IntegerField(source="event_id", allow_null=True)
+    intent = serializers.CharField(allow_blank=True, help_text="in: confirm, reschedule, stop, start or other")
+    intent_display = serializers.CharField(allow_blank=True)
+
+
+class MessageThreadSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="pk")
+    messages = serializers.SerializerMethodField()
+
+    @extend_schema_field(ThreadEntrySerializer(many=True))
+    def get_messages(self, customer) -> list:
+        return ThreadEntrySerializer(selectors.customer_thread(customer=customer, limit=None), many=True).data
+
+
+class MessageReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=1600)
+    # Checked by the service: sms or whatsapp (where configured); empty: the channel the customer last wrote on.
+    channel = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
+    event = ScopedPrimaryKeyRelatedField(
+        queryset=CallEvent.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+@extend_schema(tags=["messages"])
+class MessageThreadViewSet(ScopedGenericViewSet, mixins.RetrieveModelMixin):
+    """The messages between a customer and the dealership, both ways, oldest first; an employee's reply."""
+
+    serializer_class = MessageThreadSerializer
+    queryset = Customer.objects.none()
+    filter_backends = []
+    action_permissions = {
+        "retrieve": ["notifications.view_delivery", "notifications.view_inboundmessage"],
+        "reply": ["notifications.add_delivery"],
+    }
+
+    def get_queryset(self):
+        return Customer.objects.filter(dealership_id__in=self.scoped_dealership_ids())
+
+    @extend_schema(request=MessageReplySerializer, responses={201: MessageThreadSerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        # the customer opted out of the channel → 409; no phone, bad channel or another customer's event → 400
+        return self.run_action(
+            request, conversations.message_send, MessageReplySerializer, target="customer",
+            status_code=status.HTTP_201_CREATED,
+        )  # fmt: skip
+
+
+class InboundMessageSerializer(serializers.ModelSerializer):
+    assignee = UserBriefSerializer(read_only=True)
+    handled_by = UserBriefSerializer(read_only=True)
+    intent_display = serializers.CharField(source="get_intent_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = InboundMessage
+        fields = [
+            "id",
+            "customer",
+            "event",
+            "reply_to",
+            "channel",
+            "sender",
+            "body",
+            "intent",
+            "intent_display",
+            "status",
+            "status_display",
+            "assignee",
+            "received_at",
+            "handled_at",
+            "handled_by",
+            "dealership",
+        ]
+        read_only_fields = fields
+
+
+class InboundMessageFilter(django_filters.FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    assignee = IdFilter(field_name="assignee_id")
+    status = django_filters.ChoiceFilter(choices=InboundStatus.choices)
+    intent = django_filters.ChoiceFilter(choices=ReplyIntent.choices)
+
+    class Meta:
+        model = InboundMessage
+        fields = ["customer", "assignee", "status", "intent"]
+
+
+@extend_schema(tags=["messages"])
+class InboundMessageViewSet(ScopedReadOnlyViewSet):
+    """Customers' messages of the user's dealerships (SMS and WhatsApp replies), newest first; marking one handled."""
+
+    serializer_class = InboundMessageSerializer
+    queryset = InboundMessage.objects.none()
+    filter_backends = api_settings.DEFAULT_FILTER_BACKENDS
+    filterset_class = InboundMessageFilter
+    ordering_fields = ["received_at", "id"]
+    action_permissions = {"handle": ["notifications.handle_inboundmessage"]}
+
+    def get_queryset(self):
+        return selectors.inbound_list(dealership_ids=self.scoped_dealership_ids())
+
+    @extend_schema(request=None, responses=InboundMessageSerializer)
+    @action(detail=True, methods=["post"])
+    def handle(self, request, pk=None):
+        # already handled → 409
+        return self.run_action(request, conversations.inbound_message_handle, target="message")

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin
+from dms.core.models import ContactChannel
 
 from .models import CallOutcome
 
@@ -28,3 +29,20 @@ class CallResultForm(BootstrapFormMixin, forms.Form):
             field.widget.attrs["class"] = classes.replace("form-control", "form-control form-control-sm").replace(
                 "form-select", "form-select form-select-sm"
             )
+
+
+class MessageForm(BootstrapFormMixin, forms.Form):
+    """An employee's message in the customer's thread (issue 17 item 3); the service checks channel and opt-outs."""
+
+    body = forms.CharField(
+        label=_("Message"), max_length=1600, widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1600})
+    )
+    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[])
+    event = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, whatsapp: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("as the customer last wrote")), (ContactChannel.SMS, ContactChannel.SMS.label)]
+        if whatsapp:
+            choices.append((ContactChannel.WHATSAPP, ContactChannel.WHATSAPP.label))
+        self.fields["channel"].choices = choices

@@ -241,14 +241,26 @@ class Delivery(DealershipOwned):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Issue 17 item 3: a message an employee wrote in the customer's thread (empty for the system's notifications).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
 
     class Meta:
         verbose_name = pgettext_lazy("sent message", "message")
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         constraints = [
+            # One notification per event and channel; employees' replies in the event's thread are not limited.
             models.UniqueConstraint(
-                fields=["event", "channel"], condition=Q(event__isnull=False), name="delivery_once_per_event_channel"
+                fields=["event", "channel"],
+                condition=Q(event__isnull=False, author__isnull=True),
+                name="delivery_once_per_event_channel",
             ),
             models.UniqueConstraint(
                 fields=["customer", "reference", "channel"],
@@ -265,3 +277,78 @@ class Delivery(DealershipOwned):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient}"
+
+
+class ReplyIntent(models.TextChoices):
+    """What a customer's short reply means (issue 17 item 3), read by ``notifications.conversations.reply_intent``."""
+
+    CONFIRM = "confirm", _("Подтверждение")
+    RESCHEDULE = "reschedule", _("Просьба перенести")
+    STOP = "stop", _("Отписка")
+    START = "start", _("Возобновление подписки")
+    OTHER = "other", _("Сообщение")
+
+
+class InboundStatus(models.TextChoices):
+    OPEN = "open", _("Ждёт ответа")
+    HANDLED = "handled", _("Обработано")
+
+
+# The channels a customer can write back on (Twilio's inbound webhook).
+REPLY_CHANNELS = (ContactChannel.SMS, ContactChannel.WHATSAPP)
+
+
+class InboundMessage(models.Model):
+    """A message a customer sent us (SMS or WhatsApp through Twilio's inbound webhook), in the customer's thread.
+
+    ``provider_id`` (Twilio's MessageSid) is unique: Twilio's retries never duplicate a message. A sender we cannot
+    match to a customer is kept without dealership or customer and shown in the staff list of unmatched messages.
+    A reply that is neither a confirmation, a reschedule request nor STOP/START is a task (``status`` open) of
+    ``assignee`` on their «Мои звонки» page.
+    """
+
+    dealership = models.ForeignKey(
+        "core.Dealership", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("dealership"),
+    )  # fmt: skip
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("customer")
+    )
+    reply_to = models.ForeignKey(
+        Delivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
+    )
+    event = models.ForeignKey(
+        CallEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", verbose_name=_("event")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    sender = models.CharField(_("from"), max_length=64)
+    recipient = models.CharField(_("to"), max_length=64, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    provider_id = models.CharField(_("provider message id"), max_length=64, unique=True)
+    intent = models.CharField(_("meaning"), max_length=12, choices=ReplyIntent.choices)
+    status = models.CharField(_("status"), max_length=10, choices=InboundStatus.choices, default=InboundStatus.HANDLED)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("responsible"),
+    )  # fmt: skip
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("handled by"),
+    )  # fmt: skip
+    received_at = models.DateTimeField(_("received"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer's message")
+        verbose_name_plural = _("customers' messages")
+        ordering = ["-received_at", "-id"]
+        permissions = [("handle_inboundmessage", _("Can mark a customer's message as handled"))]
+        indexes = [
+            models.Index(fields=["customer", "-received_at"], name="inbound_customer_idx"),
+            models.Index(fields=["assignee"], condition=Q(status="open"), name="inbound_assignee_open_idx"),
+            models.Index(fields=["received_at"], condition=Q(customer__isnull=True), name="inbound_unmatched_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} ← {self.sender}"

@@ -2,17 +2,44 @@
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from dms.core.history import HistoryItem, HistorySection
 from dms.core.models import ContactChannel
 
-from .models import CallStatus, OptOut
-from .selectors import call_history, message_history, my_calls
+from .conversations import whatsapp_enabled
+from .forms import MessageForm
+from .models import CallStatus, InboundStatus, OptOut
+from .selectors import call_history, customer_thread, message_history, my_calls
 from .services import local_today
 
 
 def customer_panel(request, customer) -> str | None:
+    parts = [_messages_card(request, customer), _opt_outs_card(request, customer)]
+    # each part is a rendered (escaped) template: their concatenation stays safe
+    return mark_safe("".join(part for part in parts if part)) or None  # noqa: S308
+
+
+def _messages_card(request, customer) -> str | None:
+    """Issue 17 item 3: the thread of messages with the customer, both ways, and the employee's reply form."""
+    user = request.user
+    if not (user.has_perm("notifications.view_delivery") or user.has_perm("notifications.view_inboundmessage")):
+        return None
+    thread = customer_thread(customer=customer)
+    return render_to_string(
+        "notifications/customer_messages.html",
+        {
+            "customer": customer,
+            "thread": thread,
+            "open_count": sum(1 for m in thread if m.incoming and m.status == InboundStatus.OPEN),
+            "form": MessageForm(whatsapp=whatsapp_enabled()) if user.has_perm("notifications.add_delivery") else None,
+        },
+        request=request,
+    )
+
+
+def _opt_outs_card(request, customer) -> str | None:
     if not request.user.has_perm("notifications.view_optout"):
         return None
     opt_outs = OptOut.objects.filter(customer=customer).select_related("created_by").order_by("channel")

@@ -8,6 +8,10 @@ _CALLER = [
     "notifications.add_optout",
     "notifications.delete_optout",
     "notifications.view_delivery",
+    # Issue 17 item 3: the customers' messages, answering them and handling their tasks.
+    "notifications.view_inboundmessage",
+    "notifications.handle_inboundmessage",
+    "notifications.add_delivery",
 ]
 
 ROLE_PERMISSIONS = {
@@ -22,5 +26,6 @@ ROLE_PERMISSIONS = {
         "notifications.view_team_call_compliance",
         "notifications.view_optout",
         "notifications.view_delivery",
+        "notifications.view_inboundmessage",
     ],
 }

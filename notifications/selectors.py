@@ -19,6 +19,9 @@ from .models import (
     CallKind,
     CallOutcome,
     CallStatus,
+    Delivery,
+    InboundMessage,
+    InboundStatus,
 )
 
 User = get_user_model()
@@ -324,3 +327,99 @@ def message_history(*, customer=None, vehicle=None):
     # Open: not yet final (queued, sending, or sent and waiting for the provider's report).
     still_open = ~Q(status__in=FINAL_DELIVERY_STATUSES) & ~Q(status=DeliveryStatus.UNKNOWN)
     return open_first(qs, open_q=still_open, newest="created_at")
+
+
+# -- issue 17 item 3: the customer's message thread, message tasks, the staff list of customers' messages ----------
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One message of a thread, either way: ``incoming`` from the customer, else a message we sent."""
+
+    kind: str  # "in" or "out"
+    pk: int
+    at: datetime.datetime
+    channel: str
+    channel_display: str
+    body: str
+    status: str
+    status_display: str
+    author: str | None
+    event_id: int | None
+    intent: str = ""
+    intent_display: str = ""
+
+    @property
+    def incoming(self) -> bool:
+        return self.kind == "in"
+
+
+THREAD_ROWS = 20
+
+
+def _thread(deliveries, inbound, limit: int | None) -> list[ThreadEntry]:
+    deliveries = deliveries.select_related("author").order_by("-created_at", "-id")
+    inbound = inbound.order_by("-received_at", "-id")
+    if limit is not None:
+        deliveries, inbound = deliveries[:limit], inbound[:limit]
+    out = [
+        ThreadEntry(
+            kind="out",
+            pk=d.pk,
+            at=d.sent_at or d.created_at,
+            channel=d.channel,
+            channel_display=str(d.get_channel_display()),
+            body=d.body,
+            status=d.status,
+            status_display=str(d.get_status_display()),
+            author=_full_name(d.author),
+            event_id=d.event_id,
+        )
+        for d in deliveries
+    ]
+    out += [
+        ThreadEntry(
+            kind="in",
+            pk=m.pk,
+            at=m.received_at,
+            channel=m.channel,
+            channel_display=str(m.get_channel_display()),
+            body=m.body,
+            status=m.status,
+            status_display=str(m.get_status_display()),
+            author=None,
+            event_id=m.event_id,
+            intent=m.intent,
+            intent_display=str(m.get_intent_display()),
+        )
+        for m in inbound
+    ]
+    out.sort(key=lambda entry: (entry.at, entry.kind == "in", entry.pk))
+    return out[-limit:] if limit is not None else out
+
+
+def customer_thread(*, customer, limit: int | None = THREAD_ROWS) -> list[ThreadEntry]:
+    """The messages between the customer and us, oldest first (the latest ``limit`` of each direction)."""
+    return _thread(Delivery.objects.filter(customer=customer), InboundMessage.objects.filter(customer=customer), limit)
+
+
+def event_thread(*, event, limit: int | None = THREAD_ROWS) -> list[ThreadEntry]:
+    """The messages about one call event (its arrival message, the customer's replies, employees' answers)."""
+    return _thread(Delivery.objects.filter(event=event), InboundMessage.objects.filter(event=event), limit)
+
+
+def my_message_tasks(*, user, dealership: Dealership):
+    """Customers' messages left to a person (issue 17 item 3): the user's, and those of the dealership nobody owns."""
+    return (
+        InboundMessage.objects.filter(dealership=dealership, status=InboundStatus.OPEN)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .select_related("customer", "event__order")
+        .order_by("received_at", "id")
+    )
+
+
+def inbound_list(*, dealership_ids, unmatched: bool = False):
+    """Customers' messages in the user's dealerships; ``unmatched``: those from numbers no customer has (kept
+    without a dealership, since nothing tells which dealership the sender meant)."""
+    qs = InboundMessage.objects.select_related("customer", "assignee", "handled_by", "event__order")
+    if unmatched:
+        return qs.filter(customer__isnull=True).order_by("-received_at", "-id")
+    return qs.filter(dealership_id__in=list(dealership_ids)).order_by("-received_at", "-id")

@@ -3,6 +3,7 @@
 import datetime
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
@@ -218,18 +219,25 @@ def is_opted_out(customer_id: int, channel: str) -> bool:
 
 # -- notifications -------------------------------------------------------------------------------------------------
 def _recipient(customer: Customer, channel: str) -> str:
-    if channel == ContactChannel.SMS:
+    if channel in (ContactChannel.SMS, ContactChannel.WHATSAPP):
         return customer.phone.as_e164 if customer.phone else ""
     if channel == ContactChannel.EMAIL:
         return customer.email or ""
     return ""
 
 
+def message_channels() -> tuple[str, ...]:
+    """The channels a notification can go by: SMS, e-mail, and WhatsApp where its sender is configured (issue 17)."""
+    if settings.TWILIO_WHATSAPP_FROM:
+        return (ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.WHATSAPP)
+    return (ContactChannel.SMS, ContactChannel.EMAIL)
+
+
 def _address(customer: Customer) -> tuple[str, str] | None:
-    """(channel, recipient) a message to the customer goes to: their preferred channel when it is SMS or e-mail,
+    """(channel, recipient) a message to the customer goes to: their preferred channel when it is a message channel,
     not opted out of, with an address; None otherwise."""
     channel = customer.preferred_channel
-    if channel not in (ContactChannel.SMS, ContactChannel.EMAIL) or is_opted_out(customer.pk, channel):
+    if channel not in message_channels() or is_opted_out(customer.pk, channel):
         return None
     recipient = _recipient(customer, channel)
     return (channel, recipient) if recipient else None
@@ -307,7 +315,7 @@ INSERT INTO notifications_delivery
        (dealership_id, customer_id, event_id, reference, channel, recipient, subject, body, status, provider_id,
         attempts, last_error, created_at, updated_at)
 SELECT e.dealership_id, c.id, e.id, '', c.preferred_channel,
-       CASE c.preferred_channel WHEN 'sms' THEN c.phone ELSE c.email END,
+       CASE c.preferred_channel WHEN 'email' THEN c.email ELSE c.phone END,
        replace(%(subject)s, '{number}', o.number),
        replace(replace(replace(%(body)s, '{number}', o.number), '{dealership}', d.name),
                '{phone}', CASE WHEN d.phone <> '' THEN %(phone_prefix)s || d.phone ELSE '' END),
@@ -317,8 +325,8 @@ SELECT e.dealership_id, c.id, e.id, '', c.preferred_channel,
   JOIN core_customer AS c ON c.id = o.customer_id
   JOIN core_dealership AS d ON d.id = e.dealership_id
  WHERE e.id = ANY(%(ids)s) AND e.kind = 'arrival'
-   AND c.preferred_channel IN ('sms', 'email')
-   AND CASE c.preferred_channel WHEN 'sms' THEN c.phone ELSE c.email END <> ''
+   AND c.preferred_channel = ANY(%(channels)s)
+   AND CASE c.preferred_channel WHEN 'email' THEN c.email ELSE c.phone END <> ''
    AND NOT EXISTS (SELECT 1 FROM notifications_optout AS x
                     WHERE x.customer_id = c.id AND x.channel = c.preferred_channel)
 ON CONFLICT DO NOTHING
@@ -348,7 +356,13 @@ def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute(
                 _ARRIVAL_DELIVERIES_SQL,
-                {"ids": list(event_ids), "subject": subject, "body": body, "phone_prefix": phone_prefix},
+                {
+                    "ids": list(event_ids),
+                    "subject": subject,
+                    "body": body,
+                    "phone_prefix": phone_prefix,
+                    "channels": list(message_channels()),
+                },
             )
             created = [row[0] for row in cursor.fetchall()]
         _queue(created)

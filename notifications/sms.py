@@ -43,8 +43,18 @@ class SmsResult:
     status: str
 
 
+def twilio_addresses(channel: str, recipient: str) -> tuple[str, str]:
+    """(to, from) of a text message: WhatsApp goes through the same Twilio API with ``whatsapp:`` addresses (issue 17
+    item 3); an empty sender means the backend's SMS number."""
+    if channel == "whatsapp":
+        sender = settings.TWILIO_WHATSAPP_FROM
+        prefix = "whatsapp:"
+        return prefix + recipient, sender if sender.startswith(prefix) else prefix + sender
+    return recipient, ""
+
+
 class ConsoleSmsBackend:
-    def send(self, *, to: str, body: str, status_callback: str = "") -> SmsResult:
+    def send(self, *, to: str, body: str, status_callback: str = "", from_: str = "") -> SmsResult:
         # Unique across processes and restarts (a per-process counter repeated ids between web and worker, so a
         # status callback could update another delivery's row).
         sid = f"CONSOLE{uuid.uuid4().hex}"
@@ -60,11 +70,11 @@ class TwilioSmsBackend:
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.from_number = from_number
 
-    def send(self, *, to: str, body: str, status_callback: str = "") -> SmsResult:
+    def send(self, *, to: str, body: str, status_callback: str = "", from_: str = "") -> SmsResult:
         import requests
         from twilio.base.exceptions import TwilioRestException
 
-        kwargs = {"to": to, "from_": self.from_number, "body": body}
+        kwargs = {"to": to, "from_": from_ or self.from_number, "body": body}
         if status_callback:
             kwargs["status_callback"] = status_callback
         try:

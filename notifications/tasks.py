@@ -16,7 +16,7 @@ from dms.core.db_router import replica_reads
 from . import services
 from .models import DeliveryStatus
 from .reports import email_weekly_reports
-from .sms import SmsRateLimited, SmsRejected, SmsTemporaryError, SmsTimeout, get_sms_backend
+from .sms import SmsRateLimited, SmsRejected, SmsTemporaryError, SmsTimeout, get_sms_backend, twilio_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,10 @@ def send_delivery(self, delivery_id: int) -> str:
         return "skipped"
     retry_error = None
     try:
-        if delivery.channel == "sms":
+        if delivery.channel in ("sms", "whatsapp"):
+            to, sender = twilio_addresses(delivery.channel, delivery.recipient)
             result = get_sms_backend().send(
-                to=delivery.recipient, body=delivery.body, status_callback=settings.TWILIO_STATUS_CALLBACK_URL
+                to=to, body=delivery.body, status_callback=settings.TWILIO_STATUS_CALLBACK_URL, from_=sender
             )
             status = services.TWILIO_STATUS_MAP.get(result.status, DeliveryStatus.SENT)
             if status == DeliveryStatus.SENDING:

@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseForbidden
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
@@ -18,11 +20,11 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.views import DealershipPageMixin
+from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message
 
-from . import reports, selectors, services
-from .forms import CallResultForm
-from .models import CallEvent, OptOut
+from . import conversations, reports, selectors, services
+from .forms import CallResultForm, MessageForm
+from .models import CallEvent, CallStatus, InboundMessage, InboundStatus, OptOut
 
 
 def order_url(order_id: int) -> str | None:
@@ -55,7 +57,16 @@ class MyCallsView(DealershipPageMixin, TemplateView):
                     form = form or CallResultForm(event=event)
                 rows.append({"event": event, "form": form, "order_url": order_url(event.order_id)})
             sections.append({"key": key, "title": title, "rows": rows})
-        return super().get_context_data(sections=sections, today=today, can_complete=can_complete, **kwargs)
+        # Issue 17 item 3: customers' replies nobody's words understood are tasks here too.
+        message_tasks = selectors.my_message_tasks(user=self.request.user, dealership=dealership)
+        return super().get_context_data(
+            sections=sections,
+            today=today,
+            can_complete=can_complete,
+            message_tasks=message_tasks[:100],
+            can_handle=self.request.user.has_perm("notifications.handle_inboundmessage"),
+            **kwargs,
+        )
 
 
 class CompleteCallView(DealershipPageMixin, View):
@@ -136,18 +147,23 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
         return self.render_to_response(context, status=400 if errors else 200)
 
 
+def twilio_signed(request, public_url: str) -> bool:
+    """The request carries Twilio's valid signature of ``public_url`` (or the request's own URL) and its form."""
+    from twilio.request_validator import RequestValidator
+
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = public_url or request.build_absolute_uri()
+    params = {key: request.POST.get(key) for key in request.POST}
+    return bool(token and signature and RequestValidator(token).validate(url, params, signature))
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TwilioStatusCallbackView(View):
     """Twilio's delivery status callback: only correctly signed requests are heard (403 otherwise)."""
 
     def post(self, request):
-        from twilio.request_validator import RequestValidator
-
-        token = settings.TWILIO_AUTH_TOKEN
-        signature = request.headers.get("X-Twilio-Signature", "")
-        url = settings.TWILIO_STATUS_CALLBACK_URL or request.build_absolute_uri()
-        params = {key: request.POST.get(key) for key in request.POST}
-        if not token or not signature or not RequestValidator(token).validate(url, params, signature):
+        if not twilio_signed(request, settings.TWILIO_STATUS_CALLBACK_URL):
             return HttpResponseForbidden("invalid signature")
         sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
         services.delivery_status_callback(
@@ -190,3 +206,136 @@ class OptOutDeleteView(DealershipPageMixin, View):
         services.opt_out_delete(actor=request.user, opt_out=opt_out)
         messages.success(request, _("The customer will be notified on this channel again."))
         return redirect("core:customer_detail", pk=customer_pk)
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TwilioInboundView(View):
+    """Twilio's inbound-message webhook (SMS and WhatsApp, issue 17 item 3): signed requests only (403 otherwise);
+    a retried MessageSid changes nothing; the answer is an empty TwiML (no automatic reply)."""
+
+    def post(self, request):
+        if not twilio_signed(request, settings.TWILIO_INBOUND_URL):
+            return HttpResponseForbidden("invalid signature")
+        try:
+            conversations.inbound_message_receive(
+                provider_id=request.POST.get("MessageSid") or request.POST.get("SmsSid") or "",
+                sender=request.POST.get("From", ""),
+                recipient=request.POST.get("To", ""),
+                body=request.POST.get("Body", ""),
+            )
+        except ValidationError as error:
+            return HttpResponseBadRequest(" ".join(error.messages))
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+class CallEventDetailView(DealershipPageMixin, TemplateView):
+    """One call event: its order and customer, its result, and the messages about it (issue 17 item 3)."""
+
+    permission_required = "notifications.view_callevent"
+    template_name = "notifications/call_detail.html"
+
+    def get_context_data(self, **kwargs):
+        event = self.get_scoped_object(CallEvent, self.kwargs["pk"])
+        event = CallEvent.objects.select_related("order__customer", "order__vehicle", "assignee", "completed_by").get(
+            pk=event.pk
+        )
+        user = self.request.user
+        can_complete = user.has_perm("notifications.complete_callevent") and event.status == CallStatus.OPEN
+        can_send = user.has_perm("notifications.add_delivery")
+        return super().get_context_data(
+            event=event,
+            order_url=order_url(event.order_id),
+            thread=selectors.event_thread(event=event),
+            result_form=CallResultForm(event=event) if can_complete else None,
+            message_form=(
+                MessageForm(initial={"event": event.pk}, whatsapp=conversations.whatsapp_enabled())
+                if can_send
+                else None
+            ),
+            **kwargs,
+        )
+
+
+class MessageSendView(DealershipPageMixin, View):
+    """An employee's message from the customer's card or a call event's page; back to where it was written."""
+
+    permission_required = "notifications.add_delivery"
+
+    def post(self, request, customer_pk: int):
+        customer = self.get_scoped_object(Customer, customer_pk)
+        form = MessageForm(request.POST, whatsapp=conversations.whatsapp_enabled())
+        event = None
+        if form.is_valid():
+            event_id = form.cleaned_data.get("event")
+            event = CallEvent.objects.filter(pk=event_id, dealership=request.dealership).first() if event_id else None
+            try:
+                conversations.message_send(
+                    actor=request.user,
+                    customer=customer,
+                    body=form.cleaned_data["body"],
+                    channel=form.cleaned_data.get("channel") or "",
+                    event=event,
+                )
+            except ACTION_ERRORS as error:
+                messages.error(request, action_error_message(error))
+            else:
+                messages.success(request, _("The message is on its way."))
+        else:
+            messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+        if event is not None:
+            return redirect("notifications:call_detail", pk=event.pk)
+        return redirect(reverse("core:customer_detail", args=[customer.pk]) + "#customer-messages")
+
+
+def _inbound_for(request, pk: int) -> InboundMessage:
+    """A message of the user's dealerships, or an unmatched one (no dealership); else 404."""
+    message = (
+        InboundMessage.objects.filter(pk=pk)
+        .filter(Q(dealership_id__in=allowed_dealership_ids(request.user)) | Q(dealership__isnull=True))
+        .first()
+    )
+    if message is None:
+        raise Http404
+    return message
+
+
+class InboundHandleView(DealershipPageMixin, View):
+    permission_required = "notifications.handle_inboundmessage"
+
+    def post(self, request, pk: int):
+        message = _inbound_for(request, pk)
+        try:
+            conversations.inbound_message_handle(actor=request.user, message=message)
+        except ACTION_ERRORS as error:
+            messages.error(request, action_error_message(error))
+        else:
+            messages.success(request, _("The message is marked as handled."))
+        back = request.POST.get("back", "")
+        return redirect("notifications:inbox" if back == "inbox" else "notifications:my_calls")
+
+
+class InboxView(DealershipPageMixin, TemplateView):
+    """The staff list of customers' messages (issue 17 item 3): all, waiting for an answer, or from unknown numbers."""
+
+    permission_required = "notifications.view_inboundmessage"
+    template_name = "notifications/inbox.html"
+    FILTERS = ("all", "open", "unmatched")
+
+    def get_context_data(self, **kwargs):
+        show = self.request.GET.get("show", "all")
+        show = show if show in self.FILTERS else "all"
+        ids = allowed_dealership_ids(self.request.user)
+        qs = selectors.inbound_list(dealership_ids=ids, unmatched=show == "unmatched")
+        if show == "open":
+            qs = qs.filter(status=InboundStatus.OPEN)
+        page = Paginator(qs, 50).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            page=page,
+            show=show,
+            filters=[("all", _("All")), ("open", _("Waiting for an answer")), ("unmatched", _("Unknown numbers"))],
+            can_handle=self.request.user.has_perm("notifications.handle_inboundmessage"),
+            **kwargs,
+        )

@@ -13,6 +13,7 @@ from .models import (
     OdometerRollbackReport,
     QualityChecklistItem,
     RecallCampaign,
+    ServiceReminder,
     ServiceSettings,
     TechnicianAbsence,
     TechnicianHours,
@@ -72,7 +73,16 @@ class DayOffAdmin(ReadOnlyAdmin):
 
 @admin.register(ServiceSettings)
 class ServiceSettingsAdmin(ReadOnlyAdmin):
-    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload"]
+    list_display = [
+        "dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload",
+        "reminder_months", "reminder_km",
+    ]  # fmt: skip
+
+
+@admin.register(ServiceReminder)
+class ServiceReminderAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "customer", "reason", "due_on", "estimated_mileage", "status", "assignee", "called_at"]
+    list_filter = ["status", "reason"]
 
 
 class QualityChecklistItemInline(admin.TabularInline):

@@ -8,8 +8,15 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         from dms.core.references import provide_reference_target
+        from notifications import signals as notification_signals
 
+        from . import receivers
         from .models import WorkOrder, WorkOrderJob, WorkOrderStatus
+
+        # Issue 17 item 3: a customer's «да» / «перенести» answering the appointment confirmation (R19).
+        notification_signals.customer_replied.connect(
+            receivers.on_customer_replied, dispatch_uid="service.customer_replied"
+        )
 
         # Issue 15 item 2 (R32): parts requisitions name work orders and jobs by id; they resolve here, inside the
         # acting dealership (dms.core.references), without parts importing service. "Open" work orders are the ones

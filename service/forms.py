@@ -289,3 +289,9 @@ class HandoverSlotQueryForm(DealershipScopedFormMixin, forms.Form):
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["advisor"] = _advisor_field(dealership)
+
+
+class ReminderCallForm(forms.Form):
+    """Issue 17 item 5: the result of a service reminder call."""
+
+    note = forms.CharField(label=_("Call result"), required=False, max_length=300)

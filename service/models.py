@@ -42,6 +42,20 @@ class ServiceSettings(DealershipOwned):
     warranty_ending_days = models.PositiveSmallIntegerField(
         _("'warranty ending soon' window, days"), default=90, help_text=_("R25 interview prompt.")
     )
+    # Issue 17 item 5: service falls due this long after the last visit, or after this distance (estimated from the
+    # mileage read at reception); 0 turns the rule off.
+    reminder_months = models.PositiveSmallIntegerField(
+        _("service interval, months"),
+        default=12,
+        validators=[MaxValueValidator(60)],
+        help_text=_("A service reminder when this many months have passed since the last visit (0: never)."),
+    )
+    reminder_km = models.PositiveIntegerField(
+        _("service interval, km"),
+        default=15000,
+        validators=[MaxValueValidator(100000)],
+        help_text=_("A service reminder when the estimated mileage passes the last visit's by this much (0: never)."),
+    )
 
     class OverloadPolicy(models.TextChoices):
         # Issue 18 item 3: what the appointment book does with a booking beyond the workshop's hours.
@@ -1115,3 +1129,66 @@ class FindingConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding} · {'+' if self.agreed else '-'}"
+class ReminderReason(models.TextChoices):
+    TIME = "time", _("Прошёл интервал по времени")
+    MILEAGE = "mileage", _("Прошёл интервал по пробегу")
+
+
+class ReminderStatus(models.TextChoices):
+    SENT = "sent", _("Сообщение отправлено")
+    CALL_DUE = "call_due", _("Нужно позвонить")
+    CALLED = "called", _("Позвонили")
+
+
+class ServiceReminder(DealershipOwned):
+    """Issue 17 item 5: service fell due by time or mileage since the vehicle's last visit — a message to the
+    customer, or (a customer who prefers calls or cannot be messaged) a call for the advisor of that visit.
+
+    One per vehicle and due period: the period is the last visit (``last_work_order``), held by a unique constraint,
+    so the beat task may run any number of times.
+    """
+
+    vehicle = models.ForeignKey("core.Vehicle", on_delete=models.CASCADE, related_name="+", verbose_name=_("vehicle"))
+    customer = models.ForeignKey(
+        "core.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    last_work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="+", verbose_name=_("last visit")
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=ReminderReason.choices)
+    due_on = models.DateField(_("due"))
+    estimated_mileage = models.PositiveIntegerField(_("estimated mileage, km"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ReminderStatus.choices)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("advisor")
+    )
+    delivery = models.ForeignKey(
+        "notifications.Delivery", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=pgettext_lazy("sent message", "message"),
+    )  # fmt: skip
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("called by"),
+    )  # fmt: skip
+    note = models.CharField(_("call result"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("service reminder")
+        verbose_name_plural = _("service reminders")
+        ordering = ["-due_on", "-id"]
+        permissions = [("call_servicereminder", _("Can record a service reminder call"))]
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "last_work_order"], name="service_reminder_once_per_period"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_on"], condition=models.Q(status="call_due"), name="reminder_call_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle} · {self.get_reason_display()} · {self.due_on:%d.%m.%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:vehicle_detail", args=[self.vehicle_id])

@@ -24,6 +24,8 @@ from .selectors import (
     loaner_history,
     mileage_history,
     open_recalls_for_vin,
+    reminder_calls_due,
+    reminder_history,
     workorder_history,
 )
 
@@ -42,9 +44,27 @@ def _today_bounds(dealership) -> tuple[datetime.datetime, datetime.datetime, dat
     return start, start + datetime.timedelta(days=1), today
 
 
+def _reminder_panel(request) -> list[str]:
+    """Issue 17 item 5: the advisor's service reminders to call (customers who are phoned, not messaged)."""
+    if not request.user.has_perm("service.call_servicereminder"):
+        return []
+    due = reminder_calls_due(user=request.user, dealership=request.dealership)
+    return [
+        render_to_string(
+            "service/home_reminders.html",
+            {"reminders": list(due[:PANEL_ROWS]), "total": due.count(), "next": request.get_full_path()},
+            request=request,
+        )
+    ]
+
+
 def home_panels(request) -> list[str]:
     if not request.user.has_perm("service.view_appointment"):
         return []
+    return _appointment_panels(request) + _reminder_panel(request)
+
+
+def _appointment_panels(request) -> list[str]:
     dealership = request.dealership
     start, end, today = _today_bounds(dealership)
     todays = appointment_list(dealership_ids=[dealership.pk], date_from=start, date_to=end).order_by("starts_at")
@@ -145,6 +165,22 @@ def _declined_item(finding) -> HistoryItem:
         detail=Truncator(
             " · ".join(p for p in (finding.work_order.number, format_money(finding.price), finding.comment) if p)
         ).chars(120),
+def _reminder_item(reminder) -> HistoryItem:
+    detail = reminder.get_reason_display()
+    if reminder.estimated_mileage:
+        detail = f"{detail} · ~{reminder.estimated_mileage} km"
+    if reminder.note:
+        detail = f"{detail} · {reminder.note}"
+    return HistoryItem(
+        kind="service_reminder",
+        id=reminder.pk,
+        title=str(_("Service reminder")),
+        status=reminder.status,
+        status_label=reminder.get_status_display(),
+        date=reminder.due_on,
+        is_open=reminder.history_open,
+        url=None,
+        detail=Truncator(detail).chars(120),
     )
 
 
@@ -159,6 +195,9 @@ def _sections(user, dealership, **subject) -> list[HistorySection]:
     if user.has_perm("service.view_loanerreservation"):
         today = timezone.localtime(timezone.now(), dealership.tz).date()
         sections.append(HistorySection("loan", _("Loaner cars"), loaner_history(today=today, **subject), _loan_item))
+    if user.has_perm("service.view_servicereminder"):
+        reminders = reminder_history(**subject)
+        sections.append(HistorySection("service_reminder", _("Service reminders"), reminders, _reminder_item))
     return sections
 
 

@@ -49,6 +49,9 @@ ROLE_PERMISSIONS = {
         "service.view_inspectionfinding",
         "service.add_inspectionfinding",
         "service.delete_inspectionfinding",
+        # Issue 17 item 5: service reminders that need a call.
+        "service.view_servicereminder",
+        "service.call_servicereminder",
     ],
     # The inspector does the quality check (R31).
     roles.QUALITY_INSPECTOR: [
@@ -68,6 +71,7 @@ ROLE_PERMISSIONS = {
         # Issue 18 item 1: the director (the service manager) keeps the technicians' records.
         *_MANAGE_TECHNICIANS,
         "service.view_inspectionfinding",
+        "service.view_servicereminder",
     ],
     # Issue 18 item 2: the technician sees the work orders and the board, and clocks their own jobs on the tablet.
     roles.TECHNICIAN: [

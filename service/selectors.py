@@ -28,6 +28,8 @@ from .models import (
     LoanerReservation,
     RecallCampaign,
     RecallCampaignVin,
+    ReminderStatus,
+    ServiceReminder,
     ServiceSettings,
     WorkingHours,
     WorkOrder,
@@ -607,3 +609,18 @@ def customer_status(*, customer, now: datetime.datetime | None = None) -> dict:
         "appointments": list(appointments),
         "today": today,
     }
+def reminder_calls_due(*, user, dealership) -> QuerySet:
+    """Issue 17 item 5: the advisor's service reminders that need a call, oldest due first."""
+    return (
+        ServiceReminder.objects.filter(dealership=dealership, assignee=user, status=ReminderStatus.CALL_DUE)
+        .select_related("vehicle", "customer")
+        .order_by("due_on", "id")
+    )
+
+
+def reminder_history(*, customer=None, vehicle=None) -> QuerySet:
+    """Issue 17 item 5: the card's service reminders; open: a call still due."""
+    from dms.core.history import open_first, subject_q
+
+    qs = ServiceReminder.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related("vehicle")
+    return open_first(qs, open_q=Q(status=ReminderStatus.CALL_DUE), newest="due_on")

@@ -18,3 +18,13 @@ def send_appointment_confirmations() -> int:
     from .services import confirmations_send_due
 
     return confirmations_send_due()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def raise_service_reminders(now: str | None = None) -> int:
+    """Issue 17 item 5: service due by time or mileage → a message or the advisor's call; ``now`` (ISO) replays."""
+    from django.utils.dateparse import parse_datetime
+
+    from .services import service_reminders_raise
+
+    return service_reminders_raise(now=parse_datetime(now) if now else None)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("loaners/reservations/<int:pk>/contract.pdf", views.LoanerContractPdfView.as_view(), name="loaner_contract"),
     path("loaners/reservations/<int:pk>/cancel/", views.LoanerReservationCancelView.as_view(), name="loaner_cancel"),
     path("recalls/", views.RecallListView.as_view(), name="recall_list"),
+    path("reminders/<int:pk>/called/", views.ServiceReminderActionView.as_view(), name="reminder_called"),
     path("service-schedule/", views.ScheduleView.as_view(), name="schedule"),
     path("appointment-reply/<str:token>/", views.PublicReplyView.as_view(), name="public_reply"),
     path("workorders/finding-photos/<int:pk>/", views.FindingPhotoView.as_view(), name="finding_photo"),

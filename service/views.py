@@ -43,6 +43,7 @@ from .models import (
     InspectionFinding,
     LoanerReservation,
     QualityPhoto,
+    ServiceReminder,
     WorkingHours,
     WorkOrder,
     WorkOrderJob,
@@ -1182,3 +1183,19 @@ class CustomerFindingPhotoView(CustomerLinkMixin, View):
         if photo is None:
             raise Http404
         return private_file_response(photo.file, content_type=photo.content_type, filename=photo.original_name)
+class ServiceReminderActionView(ActionView):
+    """Issue 17 item 5: the advisor records the reminder call (home panel, vehicle card); back to where it was."""
+
+    model = ServiceReminder
+    action_name = "called"
+    follow_next = True
+    actions = {
+        "called": PageAction(
+            call=lambda user, obj, data: services.service_reminder_called(
+                actor=user, reminder=obj, note=data.get("note", "")
+            ),
+            permission="service.call_servicereminder",
+            form=forms.ReminderCallForm,
+            success=gettext_lazy("The call is recorded."),
+        )
+    }

@@ -16,6 +16,7 @@ NAV_GROUPS = [
         _("Calls"),
         [
             ("notifications:my_calls", _("My calls"), "notifications.view_callevent"),
+            ("notifications:inbox", _("Customers' messages"), "notifications.view_inboundmessage"),
             ("notifications:call_compliance", _("Call compliance"), "notifications.view_call_compliance_report"),
         ],
     ),

@@ -175,6 +175,8 @@ class ContactChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
     PHONE = "phone", _("Phone call")
+    # Issue 17 item 3: through the same Twilio API, where a WhatsApp sender is configured (TWILIO_WHATSAPP_FROM).
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 class FirstContactChannel(models.TextChoices):

@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "service.tasks.send_appointment_confirmations",
         "schedule": 15 * 60,
     },
+    # Issue 17 item 5: service due by time or mileage raises its reminder (once per vehicle and period).
+    "raise service reminders every morning": {
+        "task": "service.tasks.raise_service_reminders",
+        "schedule": crontab(hour=7, minute=15),
+    },
     # R33: open complaints past their deadline are flagged and escalated to the dealership's directors.
     "flag overdue complaints and escalate them every hour": {
         "task": "claims.tasks.flag_overdue_complaints",
@@ -325,6 +330,10 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_STATUS_CALLBACK_URL = env("TWILIO_STATUS_CALLBACK_URL", default="")
+# Issue 17 item 3: the public URL of the inbound-message webhook as Twilio calls it (the signature covers it; behind a
+# proxy the request's own URL may differ), and the WhatsApp sender ("+7…" or "whatsapp:+7…"; empty: no WhatsApp).
+TWILIO_INBOUND_URL = env("TWILIO_INBOUND_URL", default="")
+TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 TWILIO_ACCOUNT_SID = ""
 TWILIO_AUTH_TOKEN = ""
+TWILIO_WHATSAPP_FROM = ""
+TWILIO_INBOUND_URL = ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -36,6 +36,7 @@ from .loaners import LOANER_FIELDS, loaner_create, loaner_reservation_cancel, lo
 from .preparation import preparation_mark_due, workorder_prepare_parts
 from .quality import JobQualityResult, checklist_items_of, workorder_quality_check
 from .recalls import RECALL_CSV_COLUMNS, recall_campaign_create, recall_campaign_update, recall_campaigns_import_csv
+from .reminders import service_reminder_called, service_reminders_raise
 from .technicians import (
     check_workshop_load,
     job_assign,
@@ -75,6 +76,8 @@ from .workorders import (
 )
 
 __all__ = [
+    "service_reminder_called",
+    "service_reminders_raise",
     "APPOINTMENT_FIELDS",
     "CALL_RESULTS",
     "JobQualityResult",

@@ -29,7 +29,7 @@ def service_settings_update(*, actor, dealership: Dealership, data: dict[str, An
         selectors.service_settings(dealership=dealership),
         actor=actor,
         data=data,
-        allowed=("repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload"),
+        allowed=("repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload", "reminder_months", "reminder_km"),
         check=ServiceSettings.full_clean,
     )
 

@@ -1,0 +1,199 @@
+"""Issue 17 item 5: service that falls due by time or mileage raises a reminder — a message, or the advisor's call.
+
+The due period is the vehicle's last visit (its last delivered work order). Time: ``reminder_months`` after that
+visit. Mileage: ``reminder_km`` past that visit's reading, the current mileage estimated from the readings taken at
+reception (the km per day between the oldest and the newest reading). One reminder per vehicle and period (a unique
+constraint), so the daily beat task is idempotent; ``now`` is explicit for replays and tests.
+"""
+
+import calendar
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from dms.core import events
+from dms.core.exceptions import ConflictError
+from dms.core.models import Dealership
+from dms.core.tenancy import allowed_dealership_ids
+from notifications import services as notification_services
+
+from .. import selectors
+from ..models import ReminderReason, ReminderStatus, ServiceReminder, WorkOrder, WorkOrderStatus
+from .common import _now
+
+# Readings closer together than this say nothing reliable about how much the car is driven.
+MIN_READING_SPAN_DAYS = 30
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Due:
+    reason: str
+    due_on: datetime.date
+    estimated_mileage: int | None
+
+
+def estimate_mileage(readings: list[tuple[datetime.date, int]], today: datetime.date) -> tuple[int, float] | None:
+    """(estimated mileage today, km per day) from (day, km) readings, or None when they cannot tell."""
+    readings = sorted(readings)
+    if len(readings) < 2:
+        return None
+    (first_day, first_km), (last_day, last_km) = readings[0], readings[-1]
+    span = (last_day - first_day).days
+    if span < MIN_READING_SPAN_DAYS or last_km <= first_km:
+        return None
+    per_day = (last_km - first_km) / span
+    return last_km + round(per_day * max((today - last_day).days, 0)), per_day
+
+
+def service_due(
+    *,
+    visit_day: datetime.date,
+    visit_km: int | None,
+    readings: list[tuple[datetime.date, int]],
+    today: datetime.date,
+    months: int,
+    km: int,
+) -> Due | None:
+    """Whether service is due by ``today`` after the visit, and by which rule first (None: not yet)."""
+    dues: list[Due] = []
+    estimate = estimate_mileage(readings, today)
+    if months:
+        due_on = add_months(visit_day, months)
+        if due_on <= today:
+            dues.append(Due(ReminderReason.TIME, due_on, estimate[0] if estimate else None))
+    if km and visit_km is not None and estimate is not None:
+        estimated, per_day = estimate
+        target = visit_km + km
+        if estimated >= target:
+            last_day, last_km = max(readings)
+            due_on = last_day + datetime.timedelta(days=max(math.ceil((target - last_km) / per_day), 0))
+            dues.append(Due(ReminderReason.MILEAGE, min(due_on, today), estimated))
+    return min(dues, key=lambda due: due.due_on) if dues else None
+
+
+def _last_visits(dealership: Dealership):
+    """Each vehicle's last delivered work order that has no reminder yet."""
+    latest = (
+        WorkOrder.objects.filter(vehicle=OuterRef("vehicle"), status=WorkOrderStatus.DELIVERED)
+        .annotate(visited=Coalesce("delivered_at", "arrived_at", "created_at"))
+        .order_by("-visited", "-id")
+        .values("pk")[:1]
+    )
+    return (
+        WorkOrder.objects.filter(dealership=dealership, status=WorkOrderStatus.DELIVERED, pk=Subquery(latest))
+        .filter(~Exists(ServiceReminder.objects.filter(last_work_order=OuterRef("pk"))))
+        .annotate(visited=Coalesce("delivered_at", "arrived_at", "created_at"))
+        .select_related("vehicle", "customer")
+        .order_by("pk")
+    )
+
+
+def _readings(vehicle, tz) -> list[tuple[datetime.date, int]]:
+    return [
+        (timezone.localtime(order.visited_at, tz).date(), order.mileage_in)
+        for order in selectors.mileage_history(vehicle=vehicle).only("mileage_in", "arrived_at", "created_at")
+    ]
+
+
+def _message(reminder: ServiceReminder) -> tuple[str, str]:
+    vehicle = reminder.vehicle
+    with translation.override("ru"):
+        subject = _("Time for the service of your %(vehicle)s") % {"vehicle": f"{vehicle.make} {vehicle.model}"}
+        body = _(
+            "Hello! Your %(vehicle)s (%(plate)s) is due for service. Book a visit with %(dealership)s%(phone)s."
+        ) % {
+            "vehicle": f"{vehicle.make} {vehicle.model}",
+            "plate": vehicle.plate or vehicle.vin,
+            "dealership": reminder.dealership.name,
+            "phone": f", {_('phone')} {reminder.dealership.phone}" if reminder.dealership.phone else "",
+        }
+    return subject, body
+
+
+def _raise(order: WorkOrder, due: Due) -> ServiceReminder | None:
+    """One reminder for the period, with its message or its call; None when another run raised it first."""
+    try:
+        with transaction.atomic():
+            reminder = ServiceReminder.objects.create(
+                dealership_id=order.dealership_id,
+                vehicle=order.vehicle,
+                customer=order.customer,
+                last_work_order=order,
+                reason=due.reason,
+                due_on=due.due_on,
+                estimated_mileage=due.estimated_mileage,
+                status=ReminderStatus.CALL_DUE,
+                assignee_id=order.advisor_id,
+            )
+    except IntegrityError:
+        return None
+    subject, body = _message(reminder)
+    delivery = notification_services.customer_notify(
+        actor=None, customer=order.customer, subject=subject, body=body, reference=f"service-due:{reminder.pk}"
+    )
+    if delivery is not None:
+        reminder.delivery = delivery
+        reminder.status = ReminderStatus.SENT
+        reminder.save(update_fields=["delivery", "status", "updated_at"])
+    events.record_created(actor=None, instance=reminder, fields=["reason", "due_on", "status", "estimated_mileage"])
+    return reminder
+
+
+def service_reminders_raise(*, now: datetime.datetime | None = None) -> int:
+    """The daily beat: every vehicle whose service fell due gets its one reminder for the period."""
+    now = _now(now)
+    raised = 0
+    for dealership in Dealership.objects.all():
+        settings_ = selectors.service_settings(dealership=dealership)
+        if not settings_.reminder_months and not settings_.reminder_km:
+            continue
+        today = timezone.localtime(now, dealership.tz).date()
+        for order in _last_visits(dealership):
+            due = service_due(
+                visit_day=timezone.localtime(order.visited, dealership.tz).date(),
+                visit_km=order.mileage_in,
+                readings=_readings(order.vehicle, dealership.tz),
+                today=today,
+                months=settings_.reminder_months,
+                km=settings_.reminder_km,
+            )
+            if due is not None:
+                with transaction.atomic():
+                    raised += _raise(order, due) is not None
+    return raised
+
+
+@transaction.atomic
+def service_reminder_called(
+    *, actor, reminder: ServiceReminder, note: str = "", now: datetime.datetime | None = None
+) -> ServiceReminder:
+    """The advisor called the customer about the service that fell due."""
+    if reminder.dealership_id not in allowed_dealership_ids(actor):
+        raise ValidationError({"reminder": _("Unknown reminder.")})
+    reminder = ServiceReminder.objects.select_for_update().get(pk=reminder.pk)
+    if reminder.status != ReminderStatus.CALL_DUE:
+        raise ConflictError(_("This reminder needs no call."))
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise ValidationError({"note": _("At most 300 characters.")})
+    reminder.status = ReminderStatus.CALLED
+    reminder.called_at = _now(now)
+    reminder.called_by = actor
+    reminder.note = note
+    reminder.save(update_fields=["status", "called_at", "called_by", "note", "updated_at"])
+    events.record(actor=actor, instance=reminder, action="action", message=events.text(gettext_noop("called")))
+    return reminder
