@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import apis
@@ -7,4 +8,12 @@ router.register("appointments", apis.AppointmentViewSet, basename="appointment")
 router.register("loaners", apis.LoanerViewSet, basename="loaner")
 router.register("loaner-reservations", apis.LoanerReservationViewSet, basename="loanerreservation")
 router.register("work-orders", apis.WorkOrderViewSet, basename="workorder")
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Issue 17 item 4: the public booking page's times (no login).
+    path(
+        "public/booking/<slug:code>/slots/",
+        apis.OnlineBookingSlotsApi.as_view(),
+        name="api_online_booking_slots",
+    ),
+]

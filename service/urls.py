@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_views, views
 
 app_name = "service"
 
@@ -32,6 +32,9 @@ urlpatterns = [
     path("loaners/reservations/<int:pk>/cancel/", views.LoanerReservationCancelView.as_view(), name="loaner_cancel"),
     path("recalls/", views.RecallListView.as_view(), name="recall_list"),
     path("service-schedule/", views.ScheduleView.as_view(), name="schedule"),
+    # Issue 17 item 4: the public booking page and its variant for a frame in the dealership's site.
+    path("book/<slug:code>/", public_views.OnlineBookingView.as_view(), name="online_booking"),
+    path("book/<slug:code>/embed/", public_views.OnlineBookingEmbedView.as_view(), name="online_booking_embed"),
     path("appointment-reply/<str:token>/", views.PublicReplyView.as_view(), name="public_reply"),
     path("calendar-feed/<str:token>/appointments.ics", views.AdvisorCalendarFeedView.as_view(), name="advisor_feed"),
 ]

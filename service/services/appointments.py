@@ -224,8 +224,10 @@ def appointment_book(
     comment: str = "",
     is_repeat_visit: bool = False,
     now: datetime.datetime | None = None,
+    booked_online: bool = False,
 ) -> Appointment:
-    """Book an arrival on the advisor's 15-minute grid with its hand-over slot (R15, R16)."""
+    """Book an arrival on the advisor's 15-minute grid with its hand-over slot (R15, R16); ``booked_online`` marks
+    the customer's own booking on the public page (issue 17 item 4), checked exactly as the staff's."""
     now = _now(now)
     errors = {}
     if customer is None:
@@ -267,6 +269,7 @@ def appointment_book(
         comment=comment,
         is_repeat_visit=bool(is_repeat_visit or repeat_of),
         repeat_of=repeat_of,
+        booked_online=booked_online,
     )
     _occupy(appointment, cells)
     appointment.recall_campaigns.set(selectors.open_recalls_for_vin(dealership=dealership, vin=vehicle.vin))
