@@ -172,7 +172,8 @@ def online_booking_request(
         starts_at=starts_at,
         now=now,
     )
-    recent = OnlineBooking.objects.filter(phone=phone, created_at__gte=now - datetime.timedelta(hours=1))
+    # Codes issued within the hour before ``now`` (each expires CODE_TTL after it was issued).
+    recent = OnlineBooking.objects.filter(phone=phone, code_expires_at__gt=now - datetime.timedelta(hours=1) + CODE_TTL)
     if recent.count() >= CODES_PER_PHONE_PER_HOUR:
         raise ValidationError(
             {"phone": _("Too many codes were sent to this number in the last hour. Please try again later.")}
