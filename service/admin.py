@@ -10,6 +10,7 @@ from .models import (
     Loaner,
     LoanerReservation,
     OdometerRollbackReport,
+    OnlineBooking,
     QualityChecklistItem,
     RecallCampaign,
     ServiceSettings,
@@ -70,7 +71,16 @@ class DayOffAdmin(ReadOnlyAdmin):
 
 @admin.register(ServiceSettings)
 class ServiceSettingsAdmin(ReadOnlyAdmin):
-    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days"]
+    list_display = ["dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "online_booking"]
+
+
+@admin.register(OnlineBooking)
+class OnlineBookingAdmin(ReadOnlyAdmin):
+    """Issue 17 item 4: the requests of the public booking page (the code's hash is never shown)."""
+
+    list_display = ["created_at", "phone", "starts_at", "status", "attempts", "appointment", "dealership"]
+    list_filter = ["status"]
+    exclude = ["code_hash"]
 
 
 class QualityChecklistItemInline(admin.TabularInline):

@@ -522,12 +522,12 @@ class OnlineBookingSlotsApi(APIView):
     throttle_scope = "booking_slots"
 
     def get(self, request, code):
-        dealership = get_object_or_404(Dealership, code=code)
-        if not selectors.online_booking_enabled(dealership=dealership):
-            raise Http404
         day = parse_date_param(request.query_params.get("date", ""))
         if day is None:
             raise ValidationError({"date": [_("Give the date as YYYY-MM-DD.")]})
+        dealership = get_object_or_404(Dealership, code=code)
+        if not selectors.online_booking_enabled(dealership=dealership):
+            raise Http404
         tz = dealership.tz
         slots = [
             {

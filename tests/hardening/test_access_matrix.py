@@ -313,6 +313,9 @@ PAGES: dict[str, Page] = {
 PUBLIC_PAGES = {
     "claims:public_complaint": {"code": "no-such-dealership"},
     "service:public_reply": {"token": "not-a-valid-token"},
+    # Issue 17 item 4: the public booking page (and its frame variant) of a dealership by its code.
+    "service:online_booking": {"code": "no-such-dealership"},
+    "service:online_booking_embed": {"code": "no-such-dealership"},
     "service:advisor_feed": {"token": "not-a-valid-token"},
 }
 # Machine endpoints with their own authentication (a signature), tested in their app.
@@ -572,6 +575,7 @@ API_SINGLE = {
     "/api/reports/parts-kpis/": {"get": "parts.view_stock_value_report"},
     "/api/auth/token/": {"post": PUBLIC},
     "/api/public/complaints/": {"post": PUBLIC},
+    "/api/public/booking/{code}/slots/": {"get": PUBLIC},  # issue 17 item 4: no date → 400
 }
 
 
@@ -1041,6 +1045,7 @@ def test_service_calendar_feed_needs_its_own_token(w):
 
 
 def api_url(w, path, model):
+    path = path.replace("{code}", w.main.code)  # a dealership's public route (issue 17 item 4)
     return path.replace("{id}", str(w.obj(model).pk)) if model else path
 
 
