@@ -128,7 +128,7 @@ def test_a_day_without_times_and_a_malformed_date_still_answer(client, online):
         ({"vin": "", "plate": ""}, "VIN"),
         ({"vin": "SHORTVIN"}, "17"),
         ({"reason": ""}, "Обязательное поле"),
-        ({"started": "tampered"}, "Форма устарела"),
+        ({"started": "tampered"}, "Срок действия формы истёк"),
     ],
 )
 def test_bad_input_is_a_form_error_never_a_500(client, online, texts, overrides, message):
