@@ -15,7 +15,7 @@ from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from . import selectors
-from .models import ArrivalArea, FuelLevel, JobKind, Loaner, WorkingHours
+from .models import ArrivalArea, FuelLevel, JobKind, Loaner, ServiceSettings, WorkingHours
 
 _minutes = lazy(lambda m: gettext("%(m)s min") % {"m": m}, str)
 
@@ -343,3 +343,15 @@ class OnlineBookingDetailsForm(BootstrapFormMixin, forms.Form):
     vin = forms.CharField(label=_("VIN"), max_length=30, required=False)
     make = forms.CharField(label=_("Make"), max_length=60, required=False)
     model = forms.CharField(label=_("Model"), max_length=80, required=False)
+
+
+class OnlineBookingSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
+    """Issue 17 item 4: the public booking page on or off, and the sites that may show it in a frame."""
+
+    class Meta:
+        model = ServiceSettings
+        fields = ["online_booking", "booking_embed_origins"]
+        widgets = {"booking_embed_origins": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, dealership=dealership, **kwargs)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
@@ -29,7 +30,7 @@ from dms.core.headers import build_policy
 from dms.core.inputs import parse_date_param
 from dms.core.models import Dealership
 from dms.core.security import ClientAddressThrottle, client_address
-from dms.core.views import action_error_message
+from dms.core.views import ServiceFormView, action_error_message
 
 from . import forms, selectors, services
 from .embedding import parse_embed_origins
@@ -272,3 +273,42 @@ class OnlineBookingEmbedView(OnlineBookingView):
     """The same page for a frame: no X-Frame-Options; its CSP's frame-ancestors lists the dealership's sites."""
 
     embed = True
+
+
+class OnlineBookingSettingsView(ServiceFormView):
+    """The dealership's online booking: on or off, the sites that may frame the page, and the links to give out.
+    Directors read it; the administrator changes it (service/roles.py)."""
+
+    permission_required = "service.view_servicesettings"
+    change_permission = "service.change_servicesettings"
+    form_class = forms.OnlineBookingSettingsForm
+    template_name = "service/online_booking_settings.html"
+
+    @property
+    def title(self):
+        return _("Online booking")
+
+    def get_instance(self):
+        return selectors.service_settings(dealership=self.request.dealership)
+
+    def get_cancel_url(self):
+        return reverse("service:appointment_calendar")
+
+    def get_context_data(self, **kwargs):
+        code = self.request.dealership.code
+        return super().get_context_data(
+            page_url=self.request.build_absolute_uri(reverse("service:online_booking", args=[code])),
+            embed_url=self.request.build_absolute_uri(reverse("service:online_booking_embed", args=[code])),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            services.service_settings_update(
+                actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data)
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Settings saved."))
+        return redirect("service:online_booking_settings")

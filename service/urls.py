@@ -12,6 +12,9 @@ urlpatterns = [
     path("appointments/handover-slot/", views.HandoverSlotView.as_view(), name="handover_slot"),  # issue 14 item 4
     path("appointments/preparation/", views.PreparationListView.as_view(), name="preparation_list"),
     path("appointments/calendar-feed/renew/", views.CalendarFeedRenewView.as_view(), name="calendar_feed_renew"),
+    path(
+        "appointments/online-booking/", public_views.OnlineBookingSettingsView.as_view(), name="online_booking_settings"
+    ),
     path("appointments/confirmation-calls/", views.ConfirmationCallsView.as_view(), name="confirmation_calls"),
     path("appointments/<int:pk>/", views.AppointmentDetailView.as_view(), name="appointment_detail"),
     path("appointments/<int:pk>/prepare/", views.PreparationView.as_view(), name="appointment_prepare"),

@@ -306,6 +306,8 @@ PAGES: dict[str, Page] = {
     "claims:attachment_download": Page("claims.view_complaint", obj="claims.Attachment"),
     "claims:kpi": Page("claims.view_claims_kpi"),
     "claims:kpi_export": Page("claims.view_claims_kpi"),
+    # Issue 17 item 4: the dealership's online booking (directors read it, the administrator changes it).
+    "service:online_booking_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
     "claims:settings": Page("claims.view_claimssettings", "claims.change_claimssettings"),
 }
 

@@ -232,3 +232,20 @@ def test_the_times_api(api_client, online, rates):
     cache.clear()
     assert api_client.get(url, {"date": MONDAY.isoformat()}).status_code == 200
     assert api_client.get(url, {"date": MONDAY.isoformat()}).status_code == 429
+
+
+def test_the_administrator_turns_booking_on_and_names_the_sites(client, dealership, make_user, booking_advisor):
+    from dms.core import roles
+
+    url = reverse("service:online_booking_settings")
+    client.force_login(make_user(roles.ADMINISTRATOR, username="boss"))
+    response = client.get(url)
+    assert response.status_code == 200 and f"/book/{dealership.code}/embed/" in text(response)
+    bad = client.post(url, {"online_booking": "on", "booking_embed_origins": "https://ok.example.ru\nfoo bar; script"})
+    assert bad.status_code == 200 and "foo bar; script" in text(bad)  # a form error naming the bad line
+    assert client.get(page(dealership)).status_code == 404  # nothing was saved
+    saved = client.post(url, {"online_booking": "on", "booking_embed_origins": "https://Dealer.Example.ru/\n"})
+    assert saved.status_code == 302
+    assert client.get(page(dealership)).status_code == 200
+    embed = client.get(page(dealership, embed=True))
+    assert embed["Content-Security-Policy"].endswith("frame-ancestors https://dealer.example.ru")
