@@ -315,6 +315,8 @@ class OnlineBookingForm(BootstrapFormMixin, forms.Form):
             local = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M")
         except ValueError:
             raise forms.ValidationError(_("Choose a time.")) from None
+        if not 1900 <= local.year <= 2199:  # the project's sane dates (dms.core.inputs); no overflow in time zones
+            raise forms.ValidationError(_("Choose a time."))
         return local.replace(tzinfo=self.dealership.tz)
 
     def clean(self):

@@ -506,7 +506,8 @@ def online_booking_advisors_for(
 ) -> list:
     """The advisors whose grid has this cell bookable, the least busy that day first (the online booking's pick)."""
     day = scheduling.local(starts_at, dealership.tz).date()
-    if starts_at < now + ONLINE_BOOKING_LEAD:
+    first, last = online_booking_window(dealership=dealership, now=now)
+    if starts_at < now + ONLINE_BOOKING_LEAD or not first <= day <= last:
         return []
     found = []
     for advisor in advisors(dealership=dealership):

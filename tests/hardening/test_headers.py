@@ -155,6 +155,9 @@ def _public_urls(w) -> list[str]:
         reverse("claims:public_complaint", kwargs={"code": w.main.code}),
         reverse("service:public_reply", kwargs={"token": reply_token(appointment)}),
         reverse("service:advisor_feed", kwargs={"token": "not-a-valid-token"}),
+        # Issue 17 item 4: the demo dealership's public booking page and its frame variant.
+        reverse("service:online_booking", kwargs={"code": w.main.code}),
+        reverse("service:online_booking_embed", kwargs={"code": w.main.code}),
         reverse("admin:login"),
         reverse("api_docs"),
         "/no-such-page/",
