@@ -210,7 +210,7 @@ def test_r19_a_later_visit_gets_a_receipt_and_its_confirmation_24_hours_ahead(re
     booking = verify(request_booking(), texts.last_code(PHONE))
     appointment = booking.appointment
     receipt = Delivery.objects.get(reference=f"online-booking:{appointment.pk}")
-    assert receipt.channel == "sms" and "appointment-reply" in receipt.body
+    assert receipt.channel == "sms" and "04.03.2030 10:00" in receipt.body and receipt.recipient == PHONE
     assert AppointmentConfirmation.objects.count() == 0
     assert services.confirmations_send_due(now=appointment.starts_at - datetime.timedelta(hours=23)) == 1
 
@@ -222,7 +222,8 @@ def test_r19_a_visit_within_24_hours_is_confirmed_at_once(request_booking, verif
     confirmation = AppointmentConfirmation.objects.get(appointment=booking.appointment)
     booking.appointment.refresh_from_db()
     assert confirmation.status == "sent" and booking.appointment.confirmation_sent_at is not None
-    assert "appointment-reply" in texts.bodies_to(PHONE)[-1]  # the R19 message with the reply link went out
+    # The code, then the R19 message (its reply link lets the customer confirm or ask to move the visit).
+    assert len(texts.bodies_to(PHONE)) == 2 and "04.03.2030 10:00" in texts.bodies_to(PHONE)[-1]
 
 
 def test_outside_business_hours_a_booking_at_night_for_a_daytime_slot_works(request_booking, verify, texts, online):
