@@ -123,3 +123,43 @@ def test_booking_works_with_javascript_off(chromium, live_server, online, texts,
     finally:
         context.close()
     assert Appointment.objects.get().booked_online
+
+
+def test_the_administrator_sets_online_booking_up(page, login, make_user, dealership, screenshot):
+    make_user(roles.ADMINISTRATOR, username="boss", first_name="Ирина", last_name="Козлова")
+    login("boss")
+    page.goto(page.base_url + "/appointments/online-booking/")
+    page.check("#id_online_booking")
+    page.fill("#id_booking_embed_origins", "https://dealer.example.ru")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    print(page.url, page.inner_text("main")[:1500])
+    assert f"/book/{dealership.code}/embed/" in page.inner_text("#online-booking-links")
+    screenshot("online-booking-settings")
+    page.goto(page.base_url + f"/book/{dealership.code}/?lang=en")
+    assert page.locator("h1").inner_text() == "Book a service visit"
+
+
+def test_the_booking_page_works_inside_a_frame(page, online, texts, live_server):
+    """The embed page keeps no session: a frame (no first-party cookies) still books; the CSRF check does not apply."""
+    enable_online_booking(online, origins=live_server.url)
+    page.set_viewport_size(PHONE_SIZE)
+    page.goto(live_server.url + "/admin/login/")  # any page of the allowed origin hosts the frame
+    page.evaluate(
+        """(src) => { const f = document.createElement("iframe"); f.id = "booking"; f.src = src;
+                      f.style.width = "380px"; f.style.height = "1500px"; document.body.appendChild(f); }""",
+        live_server.url + f"/book/{online.code}/embed/?lang=ru",
+    )
+    frame = page.frame_locator("#booking")
+    frame.locator("#booking-slots label").first.click()
+    frame.locator("#id_name").fill("Анна Петрова")
+    frame.locator("#id_phone").fill("+7 916 123-45-67")
+    frame.locator("#id_vin").fill(VIN)
+    frame.locator("#id_make").fill("Skoda")
+    frame.locator("#id_model").fill("Octavia")
+    frame.locator("#id_reason").fill("ТО")
+    frame.locator("#booking-send-code").click()
+    print(frame.locator("main").inner_text()[:1500])
+    frame.locator("#id_code").fill(texts.last_code(PHONE))
+    frame.locator("#booking-confirm").click()
+    assert "Вы записаны" in frame.locator("#booking-done").inner_text()
