@@ -17,7 +17,7 @@ from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import is_available, locked, run_transition
 from orders.models import CustomerOrder
 
-from . import generator, selectors, signals
+from . import generator, selectors, signals, sms
 from .models import (
     DELIVERY_RANK,
     FINAL_DELIVERY_STATUSES,
@@ -501,3 +501,19 @@ def delivery_status_callback(*, provider_id: str, provider_status: str, error_co
         delivery.sent_at = timezone.now()
     delivery.save(update_fields=["status", "last_error", "sent_at", "updated_at"])
     return delivery
+
+
+# -- one-off texts to a number -------------------------------------------------------------------------------------
+def sms_send_code(*, to: str, body: str) -> bool:
+    """A verification code to a phone that need not be a customer's yet (issue 17 item 4, online booking).
+
+    Sent at once through the SMS backend (Twilio, or the console without credentials) — never queued: a code that
+    arrives after it expired is useless, and it is no message to keep on a customer's card. Call it after commit.
+    True when the provider took it; a refusal or an outage is logged and answers False (the customer asks again).
+    """
+    try:
+        sms.get_sms_backend().send(to=to, body=body)
+    except (sms.SmsRateLimited, sms.SmsTimeout, sms.SmsTemporaryError, sms.SmsRejected) as error:
+        logger.warning("verification code to %s not sent: %s", to[-4:], error)
+        return False
+    return True

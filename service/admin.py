@@ -11,6 +11,7 @@ from .models import (
     Loaner,
     LoanerReservation,
     OdometerRollbackReport,
+    OnlineBooking,
     QualityChecklistItem,
     RecallCampaign,
     ServiceReminder,
@@ -75,6 +76,7 @@ class DayOffAdmin(ReadOnlyAdmin):
 class ServiceSettingsAdmin(ReadOnlyAdmin):
     list_display = [
         "dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload",
+        "online_booking",
         "reminder_months", "reminder_km",
     ]  # fmt: skip
 
@@ -83,6 +85,15 @@ class ServiceSettingsAdmin(ReadOnlyAdmin):
 class ServiceReminderAdmin(ReadOnlyAdmin):
     list_display = ["vehicle", "customer", "reason", "due_on", "estimated_mileage", "status", "assignee", "called_at"]
     list_filter = ["status", "reason"]
+
+
+@admin.register(OnlineBooking)
+class OnlineBookingAdmin(ReadOnlyAdmin):
+    """Issue 17 item 4: the requests of the public booking page (the code's hash is never shown)."""
+
+    list_display = ["created_at", "phone", "starts_at", "status", "attempts", "appointment", "dealership"]
+    list_filter = ["status"]
+    exclude = ["code_hash"]
 
 
 class QualityChecklistItemInline(admin.TabularInline):

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import apis, workshop_apis
@@ -9,4 +10,12 @@ router.register("loaner-reservations", apis.LoanerReservationViewSet, basename="
 router.register("work-orders", apis.WorkOrderViewSet, basename="workorder")
 router.register("technicians", workshop_apis.TechnicianViewSet, basename="technician")  # issue 18
 router.register("job-clocks", workshop_apis.JobClockViewSet, basename="jobclock")  # issue 18
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Issue 17 item 4: the public booking page's times (no login).
+    path(
+        "public/booking/<slug:code>/slots/",
+        apis.OnlineBookingSlotsApi.as_view(),
+        name="api_online_booking_slots",
+    ),
+]

@@ -3,13 +3,16 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from dms.core.api_base import (
     SEARCH_PARAMETER,
@@ -20,7 +23,7 @@ from dms.core.api_base import (
     column_field,
 )
 from dms.core.inputs import parse_date_param, parse_id
-from dms.core.models import Customer, Vehicle
+from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.references import resolve_reference, resolve_references
 
 from . import selectors, services, workshop
@@ -61,10 +64,11 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "ends_at", "handover_at", "status", "needs_loaner", "comment", "is_repeat_visit", "repeat_of",
             "recall_campaigns", "prepared_at", "customer_order", "confirmation_sent_at", "confirmed_at", "created_at",
             "planned_hours", "planned_kind", "load_warning",
+            "booked_online",
         ]  # fmt: skip
         read_only_fields = [
             "dealership", "ends_at", "status", "is_repeat_visit", "repeat_of", "prepared_at", "customer_order",
-            "confirmation_sent_at", "confirmed_at", "created_at",
+            "confirmation_sent_at", "confirmed_at", "created_at", "booked_online",
         ]  # fmt: skip
 
     def get_recall_campaigns(self, obj) -> list[dict]:
@@ -689,3 +693,51 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         return self.run_action(request, services.workorder_deliver, DeliverInputSerializer, target="work_order")
+
+
+# -- issue 17 item 4: the public booking page's times --------------------------------------------------------------
+class OnlineBookingSlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(help_text="The arrival, with the dealership's UTC offset.")
+    time = serializers.CharField(help_text="HH:MM in the dealership's time zone.")
+    value = serializers.CharField(help_text="The booking form's `slot` value: YYYY-MM-DDTHH:MM, local time.")
+
+
+class OnlineBookingSlotsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    slots = OnlineBookingSlotSerializer(many=True)
+
+
+@extend_schema(
+    tags=["online booking"],
+    summary="Times a customer may book on a date (public, no login)",
+    description=(
+        "The free cells of the dealership's 15-minute grid on the date: a time is listed when at least one service "
+        "advisor has it free in their working hours and its hour is not full (R16: at most 3 customers an hour). "
+        "Only dealerships with online booking turned on answer; dates outside the next 30 days list no times. "
+        "Throttled per client address (scope `booking_slots`)."
+    ),
+    parameters=[OpenApiParameter("date", str, required=True, description="YYYY-MM-DD, the dealership's date.")],
+    responses={200: OnlineBookingSlotsSerializer},
+)
+class OnlineBookingSlotsApi(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_scope = "booking_slots"
+
+    def get(self, request, code):
+        day = parse_date_param(request.query_params.get("date", ""))
+        if day is None:
+            raise ValidationError({"date": [_("Give the date as YYYY-MM-DD.")]})
+        dealership = get_object_or_404(Dealership, code=code)
+        if not selectors.online_booking_enabled(dealership=dealership):
+            raise Http404
+        tz = dealership.tz
+        slots = [
+            {
+                "starts_at": timezone.localtime(slot["starts_at"], tz),
+                "time": slot["time"],
+                "value": timezone.localtime(slot["starts_at"], tz).strftime("%Y-%m-%dT%H:%M"),
+            }
+            for slot in selectors.online_booking_slots(dealership=dealership, day=day, now=timezone.now())
+        ]
+        return Response(OnlineBookingSlotsSerializer({"date": day, "slots": slots}).data)

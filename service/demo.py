@@ -5,6 +5,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from dms.core.models import Vehicle
 
@@ -14,6 +15,7 @@ from .models import (
     JobKind,
     Loaner,
     LoanerReservation,
+    OnlineBooking,
     RecallCampaign,
     TechnicianAbsence,
     TechnicianProfile,
@@ -21,6 +23,7 @@ from .models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from .services import online_booking
 
 # Issue 18: the workshop's technicians — (user, grade, skills, Saturday too); kinds of job shared by the dealerships.
 TECHNICIANS = [
@@ -75,7 +78,8 @@ def load(*, users, dealership):
     _technicians(users=users, dealership=dealership)
     _work_orders(users=users, dealership=dealership)
     _findings(users=users, dealership=dealership)
-    if Appointment.objects.filter(dealership=dealership).exists():
+    _online_booking(users=users, dealership=dealership)
+    if Appointment.objects.filter(dealership=dealership, booked_online=False).exists():
         return
     tz = dealership.tz
     day = timezone.localtime(timezone.now(), tz).date() + datetime.timedelta(days=1)
@@ -101,6 +105,38 @@ def load(*, users, dealership):
             services.loaner_reserve(
                 actor=advisor, appointment=appointment, loaner=loaner, driver_licence="77 01 123456"
             )
+
+
+DEMO_BOOKING_CODE = "246810"
+
+
+def _online_booking(*, users, dealership) -> None:
+    """Issue 17 item 4: the public booking page is on (/book/demo-moscow/, embeddable on the dealership's demo site)
+    and a customer booked a visit there (the SMS code of the demo is fixed, so the real path books it)."""
+    services.service_settings_update(
+        actor=users["admin"],
+        dealership=dealership,
+        data={"online_booking": True, "booking_embed_origins": "https://dealer.example.ru"},
+    )
+    if OnlineBooking.objects.filter(dealership=dealership).exists():
+        return
+    now = timezone.now()
+    day = timezone.localtime(now, dealership.tz).date() + datetime.timedelta(days=2)
+    while day.weekday() > 4:
+        day += datetime.timedelta(days=1)
+    try:
+        booking = services.online_booking_request(
+            dealership=dealership, name="Ольга Смирнова", phone=PhoneNumber.from_string("+79165550123"),
+            vin="XW8ZZZ61ZJG054321", make="Škoda", model="Octavia", plate="М777ОС77",
+            reason="ТО-45000 и замена летних шин", starts_at=datetime.datetime.combine(day, datetime.time(12, 0),
+            tzinfo=dealership.tz), language="ru", now=now,
+        )  # fmt: skip
+        OnlineBooking.objects.filter(pk=booking.pk).update(
+            code_hash=online_booking._hash_code(DEMO_BOOKING_CODE, "demo")
+        )
+        services.online_booking_verify(booking=booking, code=DEMO_BOOKING_CODE, now=now)
+    except ValidationError:
+        return  # the demo's grid is full that day: the page still works
 
 
 def _work_orders(*, users, dealership) -> None:

@@ -1,9 +1,12 @@
 import datetime
+import time
 
 from django import forms
+from django.core import signing
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormField
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer, Vehicle, normalize_vin
@@ -12,7 +15,7 @@ from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from . import selectors
-from .models import ArrivalArea, FindingColour, FuelLevel, JobKind, Loaner, WorkingHours
+from .models import ArrivalArea, FindingColour, FuelLevel, JobKind, Loaner, ServiceSettings, WorkingHours
 
 _minutes = lazy(lambda m: gettext("%(m)s min") % {"m": m}, str)
 
@@ -295,3 +298,90 @@ class ReminderCallForm(forms.Form):
     """Issue 17 item 5: the result of a service reminder call."""
 
     note = forms.CharField(label=_("Call result"), required=False, max_length=300)
+# -- issue 17 item 4: the public booking page ----------------------------------------------------------------------
+class OnlineBookingForm(BootstrapFormMixin, forms.Form):
+    """No login and no session (the page works inside a dealership's site): a honeypot field and a minimum fill time
+    (a signed timestamp) keep bots out; the slot is the local "YYYY-MM-DDTHH:MM" of a cell the page offered."""
+
+    MIN_FILL_SECONDS = 3
+    MAX_AGE_SECONDS = 2 * 3600
+    SALT = "service.online_booking.form"
+
+    slot = forms.CharField(label=_("Time"), max_length=16, required=False)
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    phone = PhoneNumberFormField(
+        label=_("Mobile phone"), help_text=_("We send a code to this number."), widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel"}
+        )
+    )  # fmt: skip
+    vin = forms.CharField(label=_("VIN"), max_length=30, required=False)
+    plate = forms.CharField(label=_("Plate"), max_length=20, required=False)
+    make = forms.CharField(label=_("Make"), max_length=60, required=False)
+    model = forms.CharField(label=_("Model"), max_length=80, required=False)
+    area = forms.ChoiceField(label=_("Area of arrival"), choices=ArrivalArea.choices, initial=ArrivalArea.MECHANICAL)
+    reason = forms.CharField(label=_("Reason for the visit"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    # Honeypot: hidden from people by CSS; bots fill it in.
+    website = forms.CharField(label=_("Website"), required=False)
+    started = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, dealership, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dealership = dealership
+        self.now = now
+        self.is_spam = False
+        if not self.is_bound:
+            self.initial["started"] = signing.dumps(time.time(), salt=self.SALT)
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self.fields["vin"].widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
+        self.fields["plate"].widget.attrs.update({"autocapitalize": "characters"})
+
+    def clean_slot(self):
+        value = self.cleaned_data.get("slot") or ""
+        if not value:
+            raise forms.ValidationError(_("Choose a time."))
+        try:
+            local = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            raise forms.ValidationError(_("Choose a time.")) from None
+        if not 1900 <= local.year <= 2199:  # the project's sane dates (dms.core.inputs); no overflow in time zones
+            raise forms.ValidationError(_("Choose a time."))
+        return local.replace(tzinfo=self.dealership.tz)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("website"):
+            self.is_spam = True
+        try:
+            started = signing.loads(data.get("started") or "", salt=self.SALT, max_age=self.MAX_AGE_SECONDS)
+        except signing.BadSignature:
+            raise forms.ValidationError(_("The form has expired. Please reload the page and try again.")) from None
+        now = self.now if self.now is not None else time.time()
+        if not isinstance(started, (int, float)) or now - float(started) < self.MIN_FILL_SECONDS:
+            self.is_spam = True
+        return data
+
+
+class OnlineBookingCodeForm(BootstrapFormMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class OnlineBookingDetailsForm(BootstrapFormMixin, forms.Form):
+    vin = forms.CharField(label=_("VIN"), max_length=30, required=False)
+    make = forms.CharField(label=_("Make"), max_length=60, required=False)
+    model = forms.CharField(label=_("Model"), max_length=80, required=False)
+
+
+class OnlineBookingSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
+    """Issue 17 item 4: the public booking page on or off, and the sites that may show it in a frame."""
+
+    class Meta:
+        model = ServiceSettings
+        fields = ["online_booking", "booking_embed_origins"]
+        widgets = {"booking_embed_origins": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, dealership, **kwargs):
+        super().__init__(*args, dealership=dealership, **kwargs)

@@ -15,8 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from phonenumber_field.modelfields import PhoneNumberField
 
 from dms.core.models import DealershipOwned
+
+from .embedding import validate_embed_origins
 
 SLOT_MINUTES = 15  # R16: the appointment book's grid
 MAX_CUSTOMERS_PER_HOUR = 3  # R16: at most 3 customers per hour per advisor
@@ -68,6 +71,16 @@ class ServiceSettings(DealershipOwned):
         choices=OverloadPolicy.choices,
         default=OverloadPolicy.WARN,
         help_text=_("Seed 001: appointments are booked taking the workshop's load into account."),
+    )
+    # Issue 17 item 4: the public booking page of the dealership (off until the dealership turns it on).
+    online_booking = models.BooleanField(
+        _("online booking"), default=False, help_text=_("Customers may book visits on the public booking page.")
+    )
+    booking_embed_origins = models.TextField(
+        _("sites that may embed the booking page"),
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text=_("One origin per line, e.g. https://dealer.example.ru; empty: the page cannot be embedded."),
     )
 
     class Meta:
@@ -247,6 +260,8 @@ class Appointment(ConcurrentTransitionMixin, DealershipOwned):
         "JobKind", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("planned kind of job"),
     )  # fmt: skip
+    # Issue 17 item 4: booked by the customer on the public booking page (shown in the appointment book).
+    booked_online = models.BooleanField(_("booked online"), default=False)
 
     class Meta:
         verbose_name = _("appointment")
@@ -1192,3 +1207,61 @@ class ServiceReminder(DealershipOwned):
 
     def get_absolute_url(self) -> str:
         return reverse("core:vehicle_detail", args=[self.vehicle_id])
+class OnlineBookingStatus(models.TextChoices):
+    CODE_SENT = "code_sent", _("Код отправлен")
+    BOOKED = "booked", _("Записан")
+    LOCKED = "locked", _("Код не подтверждён")
+
+
+class OnlineBooking(ConcurrentTransitionMixin, DealershipOwned):
+    """A customer's request on the public booking page (issue 17 item 4): the chosen slot, the phone to verify by an
+    SMS code (only its hash is kept; it expires and allows few attempts), the vehicle and the reason (R15). Once the
+    code is right it becomes an appointment on the advisor's grid (R16)."""
+
+    status = FSMField(
+        _("status"),
+        max_length=12,
+        choices=OnlineBookingStatus.choices,
+        default=OnlineBookingStatus.CODE_SENT,
+        protected=True,
+    )
+    name = models.CharField(_("name"), max_length=200)
+    phone = PhoneNumberField(_("phone"))
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    plate = models.CharField(_("plate"), max_length=20, blank=True)
+    make = models.CharField(_("make"), max_length=60, blank=True)
+    model = models.CharField(_("model"), max_length=80, blank=True)
+    reason = models.TextField(_("reason for the visit"))
+    area = models.CharField(_("area of arrival"), max_length=12, choices=ArrivalArea.choices)
+    starts_at = models.DateTimeField(_("arrival"))
+    language = models.CharField(_("language"), max_length=10, default="ru")
+    code_hash = models.CharField(_("code hash"), max_length=100)
+    code_expires_at = models.DateTimeField(_("code expires"))
+    attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    verified_at = models.DateTimeField(_("phone verified"), null=True, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="online_booking",
+        verbose_name=_("appointment"),
+    )
+
+    class Meta:
+        verbose_name = _("online booking request")
+        verbose_name_plural = _("online booking requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone", "created_at"], name="online_booking_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.starts_at:%d.%m.%Y %H:%M}"
+
+    @transition(field=status, source=OnlineBookingStatus.CODE_SENT, target=OnlineBookingStatus.BOOKED)
+    def book(self):
+        pass
+
+    @transition(field=status, source=OnlineBookingStatus.CODE_SENT, target=OnlineBookingStatus.LOCKED)
+    def lock(self):
+        pass

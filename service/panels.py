@@ -165,6 +165,9 @@ def _declined_item(finding) -> HistoryItem:
         detail=Truncator(
             " · ".join(p for p in (finding.work_order.number, format_money(finding.price), finding.comment) if p)
         ).chars(120),
+    )
+
+
 def _reminder_item(reminder) -> HistoryItem:
     detail = reminder.get_reason_display()
     if reminder.estimated_mileage:

@@ -624,3 +624,57 @@ def reminder_history(*, customer=None, vehicle=None) -> QuerySet:
 
     qs = ServiceReminder.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related("vehicle")
     return open_first(qs, open_q=Q(status=ReminderStatus.CALL_DUE), newest="due_on")
+# -- issue 17 item 4: the public booking page ------------------------------------------------------------------
+# The customer picks a time, not an advisor: a time is offered when at least one advisor's grid has it bookable
+# (free, in their hours, its hour not full — R16, the same cells the appointment book shows).
+ONLINE_BOOKING_DAYS = 30  # how far ahead the page offers days
+ONLINE_BOOKING_LEAD = datetime.timedelta(hours=1)  # the earliest arrival: an hour from now
+
+
+def online_booking_enabled(*, dealership: Dealership) -> bool:
+    return ServiceSettings.objects.filter(dealership=dealership, online_booking=True).exists()
+
+
+def online_booking_window(*, dealership: Dealership, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    today = timezone.localtime(now, dealership.tz).date()
+    return today, today + datetime.timedelta(days=ONLINE_BOOKING_DAYS - 1)
+
+
+def online_booking_advisors_for(
+    *, dealership: Dealership, starts_at: datetime.datetime, now: datetime.datetime
+) -> list:
+    """The advisors whose grid has this cell bookable, the least busy that day first (the online booking's pick)."""
+    day = scheduling.local(starts_at, dealership.tz).date()
+    first, last = online_booking_window(dealership=dealership, now=now)
+    if starts_at < now + ONLINE_BOOKING_LEAD or not first <= day <= last:
+        return []
+    found = []
+    for advisor in advisors(dealership=dealership):
+        cells = advisor_day_slots(dealership=dealership, advisor=advisor, day=day, now=now)
+        if any(c["starts_at"] == starts_at and c["bookable"] for c in cells):
+            found.append((sum(1 for c in cells if c["appointment"] is not None), advisor.pk, advisor))
+    return [advisor for _busy, _pk, advisor in sorted(found, key=lambda row: row[:2])]
+
+
+def online_booking_slots(*, dealership: Dealership, day: datetime.date, now: datetime.datetime) -> list[dict]:
+    """The times of a day a customer may book: ``{"starts_at", "time"}`` in the dealership's zone, in order."""
+    first, last = online_booking_window(dealership=dealership, now=now)
+    if not first <= day <= last:
+        return []
+    times: dict[datetime.datetime, str] = {}
+    for advisor in advisors(dealership=dealership):
+        for cell in advisor_day_slots(dealership=dealership, advisor=advisor, day=day, now=now):
+            if cell["bookable"] and cell["starts_at"] >= now + ONLINE_BOOKING_LEAD:
+                times[cell["starts_at"]] = cell["time"]
+    return [{"starts_at": starts_at, "time": times[starts_at]} for starts_at in sorted(times)]
+
+
+def online_booking_first_day(*, dealership: Dealership, now: datetime.datetime) -> datetime.date:
+    """The first day of the window with a bookable time (the page opens on it); today when none has."""
+    first, last = online_booking_window(dealership=dealership, now=now)
+    day = first
+    while day <= last:
+        if online_booking_slots(dealership=dealership, day=day, now=now):
+            return day
+        day += datetime.timedelta(days=1)
+    return first

@@ -2,7 +2,7 @@ from django.urls import path
 
 from dms.core.routes import record_pages
 
-from . import views, workshop_views
+from . import public_views, views, workshop_views
 
 app_name = "service"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("appointments/handover-slot/", views.HandoverSlotView.as_view(), name="handover_slot"),  # issue 14 item 4
     path("appointments/preparation/", views.PreparationListView.as_view(), name="preparation_list"),
     path("appointments/calendar-feed/renew/", views.CalendarFeedRenewView.as_view(), name="calendar_feed_renew"),
+    path(
+        "appointments/online-booking/", public_views.OnlineBookingSettingsView.as_view(), name="online_booking_settings"
+    ),
     path("appointments/confirmation-calls/", views.ConfirmationCallsView.as_view(), name="confirmation_calls"),
     *record_pages("appointments/", "Appointment", views, "create", "detail"),
     path("appointments/<int:pk>/prepare/", views.PreparationView.as_view(), name="appointment_prepare"),
@@ -41,6 +44,9 @@ urlpatterns = [
     path("recalls/", views.RecallListView.as_view(), name="recall_list"),
     path("reminders/<int:pk>/called/", views.ServiceReminderActionView.as_view(), name="reminder_called"),
     path("service-schedule/", views.ScheduleView.as_view(), name="schedule"),
+    # Issue 17 item 4: the public booking page and its variant for a frame in the dealership's site.
+    path("book/<slug:code>/", public_views.OnlineBookingView.as_view(), name="online_booking"),
+    path("book/<slug:code>/embed/", public_views.OnlineBookingEmbedView.as_view(), name="online_booking_embed"),
     path("appointment-reply/<str:token>/", views.PublicReplyView.as_view(), name="public_reply"),
     path("workorders/finding-photos/<int:pk>/", views.FindingPhotoView.as_view(), name="finding_photo"),
     # Issue 17: the customer's status page (a customer link, no login) and the photos shown on it.

@@ -206,6 +206,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH", default="10/min"),
         "public": env("THROTTLE_PUBLIC", default="20/hour"),
+        # Issue 17 item 4: the public booking page's POSTs (a booking takes two or three) and its times API.
+        "booking": env("THROTTLE_BOOKING", default="20/hour"),
+        "booking_slots": env("THROTTLE_BOOKING_SLOTS", default="120/hour"),
     },
 }
 # Issue 12, item 8: the policy every response carries (dms.core.headers). Scripts only from our origin (plus the

@@ -33,6 +33,13 @@ from .findings import (
     findings_send,
 )
 from .loaners import LOANER_FIELDS, loaner_create, loaner_reservation_cancel, loaner_reserve, loaner_update
+from .online_booking import (
+    booking_token,
+    online_booking_complete,
+    online_booking_from_token,
+    online_booking_request,
+    online_booking_verify,
+)
 from .preparation import preparation_mark_due, workorder_prepare_parts
 from .quality import JobQualityResult, checklist_items_of, workorder_quality_check
 from .recalls import RECALL_CSV_COLUMNS, recall_campaign_create, recall_campaign_update, recall_campaigns_import_csv
@@ -109,6 +116,11 @@ __all__ = [
     "loaner_reservation_cancel",
     "loaner_reserve",
     "loaner_update",
+    "booking_token",
+    "online_booking_complete",
+    "online_booking_from_token",
+    "online_booking_request",
+    "online_booking_verify",
     "preparation_mark_due",
     "recall_campaign_create",
     "recall_campaign_update",

@@ -232,10 +232,12 @@ def appointment_book(
     planned_hours: Decimal | None = None,
     planned_kind: JobKind | None = None,
     now: datetime.datetime | None = None,
+    booked_online: bool = False,
 ) -> Appointment:
     """Book an arrival on the advisor's 15-minute grid with its hand-over slot (R15, R16), taking the workshop's
     load into account (seed 001, issue 18 item 3): the answer carries ``load_warning`` when the day or the skill is
-    overloaded; a dealership that refuses overloading bookings gets a 400 instead."""
+    overloaded; a dealership that refuses overloading bookings gets a 400 instead. ``booked_online`` marks the
+    customer's own booking on the public page (issue 17 item 4), checked exactly as the staff's."""
     now = _now(now)
     errors = {}
     if customer is None:
@@ -283,6 +285,7 @@ def appointment_book(
         repeat_of=repeat_of,
         planned_hours=planned_hours,
         planned_kind=planned_kind,
+        booked_online=booked_online,
     )
     _occupy(appointment, cells)
     appointment.recall_campaigns.set(selectors.open_recalls_for_vin(dealership=dealership, vin=vehicle.vin))

@@ -29,7 +29,16 @@ def service_settings_update(*, actor, dealership: Dealership, data: dict[str, An
         selectors.service_settings(dealership=dealership),
         actor=actor,
         data=data,
-        allowed=("repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload", "reminder_months", "reminder_km"),
+        allowed=(
+            "repeat_visit_days",
+            "labour_rate",
+            "warranty_ending_days",
+            "workshop_overload",
+            "reminder_months",
+            "reminder_km",
+            "online_booking",
+            "booking_embed_origins",
+        ),
         check=ServiceSettings.full_clean,
     )
 

@@ -310,6 +310,8 @@ PAGES: dict[str, Page] = {
     "claims:attachment_download": Page("claims.view_complaint", obj="claims.Attachment"),
     "claims:kpi": Page("claims.view_claims_kpi"),
     "claims:kpi_export": Page("claims.view_claims_kpi"),
+    # Issue 17 item 4: the dealership's online booking (directors read it, the administrator changes it).
+    "service:online_booking_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
     "claims:settings": Page("claims.view_claimssettings", "claims.change_claimssettings"),
     # Issue 18 items 5, 6: staff KPIs, efficiency and appraisal (every employee reads his own; supervisors appraise).
     "claims:staff_kpis": Page("claims.view_staff_kpi"),
@@ -332,6 +334,9 @@ PAGES: dict[str, Page] = {
 PUBLIC_PAGES = {
     "claims:public_complaint": {"code": "no-such-dealership"},
     "service:public_reply": {"token": "not-a-valid-token"},
+    # Issue 17 item 4: the public booking page (and its frame variant) of a dealership by its code.
+    "service:online_booking": {"code": "no-such-dealership"},
+    "service:online_booking_embed": {"code": "no-such-dealership"},
     "service:advisor_feed": {"token": "not-a-valid-token"},
     # Issue 17: pages a customer link opens (dms.core.links) — a tampered or unknown link is a 403 page.
     "service:customer_status": {"token": "1.not-a.valid-token"},
@@ -622,6 +627,7 @@ API_SINGLE = {
     "/api/reports/parts-kpis/": {"get": "parts.view_stock_value_report"},
     "/api/auth/token/": {"post": PUBLIC},
     "/api/public/complaints/": {"post": PUBLIC},
+    "/api/public/booking/{code}/slots/": {"get": PUBLIC},  # issue 17 item 4: no date → 400
 }
 
 
@@ -1093,6 +1099,7 @@ def test_service_calendar_feed_needs_its_own_token(w):
 
 
 def api_url(w, path, model):
+    path = path.replace("{code}", w.main.code)  # a dealership's public route (issue 17 item 4)
     return path.replace("{id}", str(w.obj(model).pk)) if model else path
 
 

@@ -97,7 +97,13 @@ def assert_strict_policy(response) -> str | None:
     assert not foreign, f"{where}: scripts allowed from {foreign}"
     assert directives.get("object-src", directives.get("default-src")) == ["'none'"], where
     if "sandbox" not in directives:  # a sandboxed download (no scripts at all) needs no more
-        assert directives.get("base-uri") == ["'self'"] and directives.get("frame-ancestors") == ["'none'"], where
+        assert directives.get("base-uri") == ["'self'"], where
+        frames = directives.get("frame-ancestors")
+        if where and where.startswith("/book/") and where.endswith("/embed/"):
+            # Issue 17 item 4: the booking page's frame variant names the dealership's own sites, nothing wider.
+            assert frames and all(re.fullmatch(r"https?://[a-z0-9.-]+(:\d+)?", f) for f in frames), (where, frames)
+        else:
+            assert frames == ["'none'"], where
     nonces = [s[len("'nonce-") : -1] for s in scripts if s.startswith("'nonce-")]
     return nonces[0] if nonces else None
 
@@ -155,6 +161,9 @@ def _public_urls(w) -> list[str]:
         reverse("claims:public_complaint", kwargs={"code": w.main.code}),
         reverse("service:public_reply", kwargs={"token": reply_token(appointment)}),
         reverse("service:advisor_feed", kwargs={"token": "not-a-valid-token"}),
+        # Issue 17 item 4: the demo dealership's public booking page and its frame variant.
+        reverse("service:online_booking", kwargs={"code": w.main.code}),
+        reverse("service:online_booking_embed", kwargs={"code": w.main.code}),
         reverse("admin:login"),
         reverse("api_docs"),
         "/no-such-page/",

@@ -80,7 +80,7 @@ def configured_rates(monkeypatch):
     from rest_framework.throttling import ScopedRateThrottle
 
     rates = dict(django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
-    assert rates == {"auth": "10/min", "public": "20/hour"}
+    assert rates == {"auth": "10/min", "public": "20/hour", "booking": "20/hour", "booking_slots": "120/hour"}
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
     cache.clear()
     yield rates

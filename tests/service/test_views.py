@@ -143,7 +143,10 @@ def test_demo_loader_is_idempotent(db):
     counts = (Appointment.objects.count(), WorkOrder.objects.count())
     call_command("load_demo", verbosity=0)
     assert (Appointment.objects.count(), WorkOrder.objects.count()) == counts
-    assert Appointment.objects.count() == 2 and Appointment.objects.first().recall_campaigns.count() == 1
+    assert Appointment.objects.count() == 3 and Appointment.objects.first().recall_campaigns.count() == 1
+    # Issue 17 item 4: one of them booked by the customer on the public page, through the SMS code.
+    online = Appointment.objects.get(booked_online=True)
+    assert online.online_booking.status == "booked" and online.vehicle.customer == online.customer
 
 
 def test_r10_board_puts_waiting_lot_cars_with_parts_arrived_today_first(book, booking_advisor, dealership):
