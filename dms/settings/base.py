@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "FirstContactChannelEnum": "dms.core.models.FirstContactChannel",
         "WebhookEventTypeEnum": "dms.core.models.WebhookEventType",
         "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
+        # The name the customer fields gave it first (a renamed component breaks generated clients).
+        "PreferredChannelEnum": "dms.core.models.ContactChannel",
     },
 }
 
