@@ -536,7 +536,9 @@ def sales_order_list(*, dealership_ids: Iterable[int], status: str = "", search:
         SalesOrderLine.objects.filter(order_id=OuterRef("pk"))
         .order_by()
         .values("order_id")
-        .annotate(total=Sum(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=16, decimal_places=2)))
+        .annotate(
+            total=Sum(F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=16, decimal_places=2))
+        )
         .values("total")
     )
     return qs.annotate(
