@@ -55,7 +55,9 @@ def test_customer_create_and_read(api_as, advisor, dealership):
     assert body["dealership"] == dealership.pk
     assert AuditEntry.objects.filter(object_id=body["id"], action="created").count() == 1
     listing = client.get("/api/customers/").json()
-    assert set(listing) == {"count", "next", "previous", "results"}
+    # issue 19: every list says whether its count is exact (counts stop at 10,000)
+    assert set(listing) == {"count", "count_is_exact", "next", "previous", "results"}
+    assert listing["count_is_exact"] is True
     assert listing["count"] == 1
 
 
