@@ -8,5 +8,5 @@ RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlit
 RUN useradd --create-home dms && mkdir -p /app/var/media && chown -R dms /app/var
 USER dms
 EXPOSE 8000
-# gunicorn.conf.py (in /app, the working directory): gthread workers sized to the cores
+# gunicorn.conf.py (in /app, the working directory): workers sized to the cores (GUNICORN_THREADS for threads)
 CMD ["gunicorn", "dms.wsgi:application"]

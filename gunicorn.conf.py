@@ -1,10 +1,12 @@
 """gunicorn's settings (read from the working directory by ``gunicorn dms.wsgi``; command-line flags override).
 
-Issue 19 item 4, measured with bench/load.py and bench/request_overhead.py (README «Load»): a request spends most
-of its time in Python, some in PostgreSQL and Redis round trips. Threaded workers (gthread) keep the CPUs busy while
-a thread waits on the database, and keep HTTP connections alive (the sync worker closes each one); one process per
-core plus one, a few threads each. Every thread holds one persistent database connection (CONN_MAX_AGE), so the
-connections are workers × threads per web host: size PostgreSQL's max_connections for all hosts.
+Issue 19 item 4, measured with bench/load.py and bench/request_overhead.py (README «Load, issue 19»): a request is
+CPU in Python plus a few PostgreSQL/Redis round trips. On 2 cores with the database on the same host, cores + 1 sync
+workers did at least as well as threaded workers (threads of one process share the GIL: 8.5 vs 6.6 requests/s and a
+tighter p95 in back-to-back runs). When the database is across a network, waiting dominates: set GUNICORN_THREADS
+(e.g. 4) and the workers become gthread (threads overlap the waits, HTTP keep-alive behind the proxy). Every thread
+holds one persistent database connection (CONN_MAX_AGE): hosts × workers × threads must fit PostgreSQL's
+max_connections.
 """
 
 import os
@@ -18,9 +20,9 @@ def _cores() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", _cores() + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 20
 # Longer than a proxy's idle upstream timeout: gunicorn never closes a connection the proxy is about to reuse.

@@ -371,7 +371,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
-    # Issue 19 item 4: by default gunicorn.conf.py decides (gthread, cores + 1 workers × 4 threads); these override.
+    # Issue 19 item 4: by default gunicorn.conf.py decides (cores + 1 sync workers); these override.
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py)")
     parser.add_argument("--worker-class", default=None, help="sync or gthread (default: gunicorn.conf.py)")

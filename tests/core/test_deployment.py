@@ -96,14 +96,16 @@ def test_one_beat_for_every_host_with_the_database_scheduler():
         assert "--beat" not in _command(service), name  # a worker with an embedded beat would double every tick
 
 
-def test_gunicorn_settings_are_threaded_and_sized_to_the_cores(monkeypatch):
+def test_gunicorn_settings_are_sized_to_the_cores(monkeypatch):
     for variable in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_BIND", "GUNICORN_ACCESS_LOG"):
         monkeypatch.delenv(variable, raising=False)
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert config["worker_class"] == "gthread"
+    # measured best with the database on the same host (README «Load, issue 19»): cores + 1 sync workers
+    assert config["worker_class"] == "sync"
     assert config["workers"] == config["_cores"]() + 1
-    assert config["threads"] >= 2
     assert config["bind"] == "0.0.0.0:8000"
+    monkeypatch.setenv("GUNICORN_THREADS", "4")  # a database across the network: threads overlap the waits
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_class"] == "gthread"
     monkeypatch.setenv("GUNICORN_WORKERS", "7")
     monkeypatch.setenv("GUNICORN_ACCESS_LOG", "")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
