@@ -529,6 +529,7 @@ class GoodwillDetailView(DealershipPageMixin, TemplateView):
 class GoodwillCreateView(ClaimsFormView):
     permission_required = "claims.add_goodwillclaim"
     form_class = GoodwillClaimForm
+    create_service = services.goodwill_claim_create
 
     title = gettext_lazy("New goodwill claim")
 
@@ -547,11 +548,6 @@ class GoodwillCreateView(ClaimsFormView):
 
     def get_cancel_url(self):
         return reverse("claims:goodwill_list")
-
-    def save(self, form):
-        return services.goodwill_claim_create(
-            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
-        )
 
 
 class GoodwillUpdateView(ClaimsFormView):

@@ -298,6 +298,8 @@ class WarehouseListView(DealershipPageMixin, TemplateView):
 class WarehouseCreateView(ServiceFormView):
     permission_required = "parts.add_warehouse"
     form_class = WarehouseForm
+    create_service = services.warehouse_create
+    update_service, update_kwarg = services.warehouse_update, "warehouse"
     title = gettext_lazy("New warehouse")
     success_message = gettext_lazy("Warehouse %(object)s saved.")
 
@@ -307,11 +309,6 @@ class WarehouseCreateView(ServiceFormView):
     def get_success_url(self, obj):
         return f"{reverse('parts:warehouse_list')}#warehouse-{obj.pk}"
 
-    def save(self, form):
-        return services.warehouse_create(
-            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
-        )
-
 
 class WarehouseUpdateView(WarehouseCreateView):
     permission_required = "parts.change_warehouse"
@@ -320,9 +317,6 @@ class WarehouseUpdateView(WarehouseCreateView):
     def get_instance(self):
         # A fresh copy each time: the form's validation mutates its instance, the service loads its own under lock.
         return self.get_scoped_object(Warehouse, self.kwargs["pk"])
-
-    def save(self, form):
-        return services.warehouse_update(actor=self.request.user, warehouse=self.get_instance(), data=form.cleaned_data)
 
 
 class LocationCreateView(ServiceFormView):
@@ -568,16 +562,12 @@ class SalesListView(_DocumentListView):
 class SalesCreateView(ServiceFormView):
     permission_required = "parts.add_salesorder"
     form_class = SalesOrderForm
+    create_service = services.sales_order_create
     title = gettext_lazy("New sales order")
     success_message = gettext_lazy("Order %(object)s created.")
 
     def get_cancel_url(self):
         return reverse("parts:sales_list")
-
-    def save(self, form):
-        return services.sales_order_create(
-            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
-        )
 
 
 class SalesDetailView(DealershipPageMixin, TemplateView):

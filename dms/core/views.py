@@ -415,6 +415,13 @@ class ServiceFormView(DealershipPageMixin, FormView):
     # Refusals of the service shown on top of the form besides a field's ValidationError, e.g. a step of a record's
     # workflow: (ConflictError, TransitionNotAllowed, ConcurrentTransition). A refused role stays a 403.
     form_refusals: tuple[type[Exception], ...] = ()
+    # The services the page saves through, called as the API's viewsets call them (``api_base``): a new record
+    # ``create_service(actor=, dealership=<the page's dealership>, **cleaned_data)``, an edit (``get_instance()`` is
+    # the record) ``update_service(actor=, <update_kwarg>=record, data=cleaned_data)``. A page whose service wants its
+    # input shaped differently overrides ``save``.
+    create_service: Callable[..., Any] | None = None
+    update_service: Callable[..., Any] | None = None
+    update_kwarg = ""
 
     def can_save(self) -> bool:
         return self.change_permission is None or self.request.user.has_perm(self.change_permission)
@@ -440,6 +447,18 @@ class ServiceFormView(DealershipPageMixin, FormView):
     def get_instance(self):
         return None
 
+    def save(self, form):
+        record = self.get_instance()
+        if record is not None and type(self).update_service is not None:
+            return type(self).update_service(
+                actor=self.request.user, **{self.update_kwarg: record}, data=form.cleaned_data
+            )
+        if type(self).create_service is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no create_service and overrides no save()")
+        return type(self).create_service(
+            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
+        )
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             title=self.title, cancel_url=self.get_cancel_url(), read_only=not self.can_save(), **kwargs
@@ -464,17 +483,14 @@ class ServiceFormView(DealershipPageMixin, FormView):
 class CustomerCreateView(ServiceFormView):
     permission_required = "core.add_customer"
     form_class = CustomerForm
+    create_service = services.customer_create
+    update_service, update_kwarg = services.customer_update, "customer"
 
     title = gettext_lazy("New customer")
     success_message = gettext_lazy("Customer %(object)s created.")
 
     def get_cancel_url(self):
         return reverse("core:customer_list")
-
-    def save(self, form):
-        return services.customer_create(
-            actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data
-        )
 
     def get_success_url(self, obj):
         return reverse("core:customer_detail", args=[obj.pk])
@@ -492,10 +508,6 @@ class CustomerUpdateView(CustomerCreateView):
 
     def get_cancel_url(self):
         return reverse("core:customer_detail", args=[self.kwargs["pk"]])
-
-    def save(self, form):
-        customer = self.get_scoped_object(Customer, self.kwargs["pk"])
-        return services.customer_update(actor=self.request.user, customer=customer, data=form.cleaned_data)
 
 
 class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
@@ -530,6 +542,8 @@ class VehicleDetailView(HistoryCardMixin, DealershipPageMixin, TemplateView):
 class VehicleCreateView(ServiceFormView):
     permission_required = "core.add_vehicle"
     form_class = VehicleForm
+    create_service = services.vehicle_create
+    update_service, update_kwarg = services.vehicle_update, "vehicle"
 
     title = gettext_lazy("New vehicle")
     success_message = gettext_lazy("Vehicle %(object)s saved.")
@@ -539,9 +553,6 @@ class VehicleCreateView(ServiceFormView):
 
     def get_cancel_url(self):
         return reverse("core:vehicle_list")
-
-    def save(self, form):
-        return services.vehicle_create(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
 
     def get_success_url(self, obj):
         return reverse("core:vehicle_detail", args=[obj.pk])
@@ -560,10 +571,6 @@ class VehicleUpdateView(VehicleCreateView):
 
     def get_cancel_url(self):
         return reverse("core:vehicle_detail", args=[self.kwargs["pk"]])
-
-    def save(self, form):
-        vehicle = self.get_scoped_object(Vehicle, self.kwargs["pk"])
-        return services.vehicle_update(actor=self.request.user, vehicle=vehicle, data=form.cleaned_data)
 
 
 # ------------------------------------------------------------------------------------------------------------------
