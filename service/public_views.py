@@ -268,6 +268,7 @@ class OnlineBookingView(View):
         return form
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(xframe_options_exempt, name="dispatch")
 class OnlineBookingEmbedView(OnlineBookingView):
     """The same page for a frame: no X-Frame-Options; its CSP's frame-ancestors lists the dealership's sites."""
