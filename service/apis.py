@@ -533,7 +533,8 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
 
     @extend_schema(
         summary="Record an inspection finding (green/amber/red, comment, price of the fix, photos)",
-        request={"application/json": FindingInputSerializer, "multipart/form-data": FindingInputSerializer},
+        # one content type per operation (a generated client has one way to call it): multipart, as it carries photos
+        request={"multipart/form-data": FindingInputSerializer},
         responses={201: InspectionFindingSerializer},
     )
     @action(detail=True, methods=["post"], url_path="add-finding")

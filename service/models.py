@@ -1071,8 +1071,6 @@ class InspectionFinding(models.Model):
         WorkOrderJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="finding", verbose_name=_("job")
     )
     sent_at = models.DateTimeField(_("sent to the customer"), null=True, blank=True)
-    # 5a: the follow-up call about a declined finding is raised once.
-    follow_up_at = models.DateTimeField(_("follow-up raised"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 

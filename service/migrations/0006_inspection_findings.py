@@ -45,7 +45,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent to the customer")),
-                ("follow_up_at", models.DateTimeField(blank=True, null=True, verbose_name="follow-up raised")),
                 ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="when")),
                 (
                     "created_by",

@@ -31,7 +31,7 @@ def _link_in(body: str) -> str:
 
 
 def test_customer_opens_the_sms_link_sees_the_order_and_answers_the_findings(
-    page, make_user, dealership, screenshot, capsys
+    page, login, make_user, dealership, screenshot, capsys
 ):
     advisor = make_user(roles.SERVICE_ADVISOR, username="anna", first_name="Анна", last_name="Смирнова")
     manager = make_user(roles.PARTS_MANAGER, username="pavel")
@@ -133,3 +133,14 @@ def test_customer_opens_the_sms_link_sees_the_order_and_answers_the_findings(
     page.goto(page.base_url + link)
     assert page.locator("#link-refused").get_attribute("data-reason") == "revoked"
     screenshot("customer-status-revoked")
+
+    # The advisor sees the answers on the work order, and the declined item on the vehicle's card.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    login("anna")
+    page.goto(page.base_url + f"/workorders/{wo.pk}/")
+    states = page.locator("#findings .finding-state").all_inner_texts()
+    assert any("согласовано клиентом" in s for s in states) and any("отказ" in s for s in states), states
+    screenshot("workorder-findings")
+    page.goto(page.base_url + f"/vehicles/{vehicle.pk}/")
+    assert "Щётки стеклоочистителя" in page.locator("#history-declined_finding").inner_text()
+    screenshot("vehicle-declined-recommendations")

@@ -55,8 +55,11 @@ def test_every_operation_declares_one_request_content_type(openapi):
         if "multipart/form-data" in content:
             multipart.append(f"{method.upper()} {path}")
     assert not several, several
-    # Uploads stay multipart: a claim's or a complaint's attachment, a return's evidence.
-    assert multipart and all("attach" in name or "evidence" in name for name in multipart), multipart
+    # Uploads stay multipart: a claim's or a complaint's attachment, a return's evidence, an inspection finding's
+    # photos (issue 17).
+    assert multipart and all("attach" in name or "evidence" in name or "add-finding" in name for name in multipart), (
+        multipart
+    )
 
 
 def test_every_4xx_answer_has_the_error_schema(openapi):

@@ -40,6 +40,8 @@ INTEGER_IDS = {
     "job_id": "service.WorkOrderJob",
     "job": "service.WorkOrderJob",
     "checked_jobs": "service.WorkOrderJob",
+    # Issue 17: a finding of the work order acted on (another work order's, or another dealership's, is a 400).
+    "finding": "service.InspectionFinding",
     # Issue 14 item 6: a job's ticked checklist items resolve within the job's kind (an item of another kind is a
     # 400); checklists are configuration shared by the dealerships, so "another dealership's" is another kind's.
     "checklist_items": "service.QualityChecklistItem",
@@ -260,6 +262,7 @@ def _foreign_record(wd, label: str):
         "service.WorkOrderJob": lambda: model.objects.create(
             work_order=work_order(), description="F", standard_hours=Decimal("1"), rate=Decimal("1")
         ),
+        "service.InspectionFinding": lambda: model.objects.create(work_order=work_order(), item="F", colour="green"),
         "orders.CustomerOrder": customer_order,
         "orders.CustomerOrderLine": lambda: model.objects.create(order=customer_order(), part=part(), quantity=1),
     }
