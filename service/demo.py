@@ -56,6 +56,7 @@ def load(*, users, dealership):
             vin_from="JTDBR32E720010000", vin_to="JTDBR32E720019999",
         )  # fmt: skip
     _work_orders(users=users, dealership=dealership)
+    _service_reminders(users=users, dealership=dealership)
     if Appointment.objects.filter(dealership=dealership).exists():
         return
     tz = dealership.tz
@@ -135,3 +136,23 @@ def _advance(wo, jobs, *, target, advisor, inspector, at) -> None:
         services.workorder_deliver(
             actor=advisor, work_order=wo, signed_by=wo.customer.name, now=at + datetime.timedelta(days=4)
         )
+
+
+def _service_reminders(*, users, dealership) -> None:
+    """Issue 17 item 5: a car last serviced 13 months ago (a paper-era visit recorded as delivered) is due for
+    service: the daily beat raises its reminder — a message, or the advisor's call for a customer who prefers the
+    phone."""
+    from .models import ServiceReminder
+
+    if ServiceReminder.objects.filter(dealership=dealership).exists():
+        return
+    vehicle = Vehicle.objects.filter(dealership=dealership, work_orders__isnull=True).select_related("customer").first()
+    if vehicle is None:
+        return
+    visited = timezone.now() - datetime.timedelta(days=396)
+    WorkOrder.objects.create(
+        dealership=dealership, number="ЗН-АРХ-1", customer=vehicle.customer, vehicle=vehicle,
+        advisor=users["advisor"], status=WorkOrderStatus.DELIVERED, complaint="ТО-45", arrived_at=visited,
+        mileage_in=max(vehicle.mileage - 14000, 0), delivered_at=visited + datetime.timedelta(hours=5),
+    )  # fmt: skip
+    services.service_reminders_raise()
