@@ -291,6 +291,8 @@ class MessageThreadViewSet(ScopedGenericViewSet, mixins.RetrieveModelMixin):
 
 
 class InboundMessageSerializer(serializers.ModelSerializer):
+    # A plain string keeps the schema's one channel enum (core's), as for opt-outs.
+    channel = serializers.CharField(read_only=True, help_text="sms or whatsapp")
     assignee = UserBriefSerializer(read_only=True)
     handled_by = UserBriefSerializer(read_only=True)
     intent_display = serializers.CharField(source="get_intent_display", read_only=True)

@@ -83,6 +83,24 @@ def load(*, users, dealership) -> None:
             services.call_event_complete(
                 actor=event.assignee, event=event, outcome="unreachable", comment="Не берёт трубку", now=now
             )
+    _messages(dealership=dealership, now=now)
+
+
+def _messages(*, dealership, now) -> None:
+    """Issue 17 item 3: customers answering the arrival SMS — a question left to the advisor on «Мои звонки», a
+    «да» that reaches the customer — and one text from a number nobody knows."""
+    from .conversations import inbound_message_receive
+    from .models import Delivery, InboundMessage
+
+    if InboundMessage.objects.filter(provider_id__startswith=f"DEMO{dealership.pk}-").exists():
+        return
+    arrivals = Delivery.objects.filter(dealership=dealership, event__isnull=False, channel="sms").order_by("id")
+    replies = ("Добрый день! Можно приехать в субботу утром?", "Да")
+    for n, (delivery, text) in enumerate(zip(arrivals, replies, strict=False)):
+        inbound_message_receive(provider_id=f"DEMO{dealership.pk}-{n}", sender=delivery.recipient, body=text, now=now)
+    inbound_message_receive(
+        provider_id=f"DEMO{dealership.pk}-unknown", sender="+79990001122", body="Здравствуйте, это сервис?", now=now
+    )
 
 
 # R14: what became of the calls due last week — in turn made on the day, a day late, never made.

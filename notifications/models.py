@@ -321,8 +321,8 @@ class InboundMessage(models.Model):
         CallEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", verbose_name=_("event")
     )
     channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
-    sender = models.CharField(_("from"), max_length=64)
-    recipient = models.CharField(_("to"), max_length=64, blank=True)
+    sender = models.CharField(_("sender"), max_length=64)
+    recipient = models.CharField(_("recipient"), max_length=64, blank=True)
     body = models.TextField(_("text"), blank=True)
     provider_id = models.CharField(_("provider message id"), max_length=64, unique=True)
     intent = models.CharField(_("meaning"), max_length=12, choices=ReplyIntent.choices)
@@ -336,7 +336,7 @@ class InboundMessage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("handled by"),
     )  # fmt: skip
-    received_at = models.DateTimeField(_("received"))
+    received_at = models.DateTimeField(pgettext_lazy("message", "received"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

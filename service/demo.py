@@ -79,6 +79,7 @@ def load(*, users, dealership):
     _work_orders(users=users, dealership=dealership)
     _findings(users=users, dealership=dealership)
     _online_booking(users=users, dealership=dealership)
+    _service_reminders(users=users, dealership=dealership)
     if Appointment.objects.filter(dealership=dealership, booked_online=False).exists():
         return
     tz = dealership.tz
@@ -285,3 +286,21 @@ def _findings(*, users, dealership) -> None:
     link = links.link_issue(customer=wo.customer, purpose="status", channel="sms", sent_with="demo")
     wipers.refresh_from_db()
     services.finding_decide(link=link.link, finding=wipers, agreed=False, client_address="192.0.2.10")
+def _service_reminders(*, users, dealership) -> None:
+    """Issue 17 item 5: a car last serviced 13 months ago (a paper-era visit recorded as delivered) is due for
+    service: the daily beat raises its reminder — a message, or the advisor's call for a customer who prefers the
+    phone."""
+    from .models import ServiceReminder
+
+    if ServiceReminder.objects.filter(dealership=dealership).exists():
+        return
+    vehicle = Vehicle.objects.filter(dealership=dealership, work_orders__isnull=True).select_related("customer").first()
+    if vehicle is None:
+        return
+    visited = timezone.now() - datetime.timedelta(days=396)
+    WorkOrder.objects.create(
+        dealership=dealership, number="ЗН-АРХ-1", customer=vehicle.customer, vehicle=vehicle,
+        advisor=users["advisor"], status=WorkOrderStatus.DELIVERED, complaint="ТО-45", arrived_at=visited,
+        mileage_in=max(vehicle.mileage - 14000, 0), delivered_at=visited + datetime.timedelta(hours=5),
+    )  # fmt: skip
+    services.service_reminders_raise()

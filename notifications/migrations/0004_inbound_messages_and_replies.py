@@ -19,8 +19,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(choices=[('sms', 'SMS'), ('email', 'E-mail'), ('phone', 'Phone call'), ('whatsapp', 'WhatsApp')], max_length=10, verbose_name='channel')),
-                ('sender', models.CharField(max_length=64, verbose_name='from')),
-                ('recipient', models.CharField(blank=True, max_length=64, verbose_name='to')),
+                ('sender', models.CharField(max_length=64, verbose_name='sender')),
+                ('recipient', models.CharField(blank=True, max_length=64, verbose_name='recipient')),
                 ('body', models.TextField(blank=True, verbose_name='text')),
                 ('provider_id', models.CharField(max_length=64, unique=True, verbose_name='provider message id')),
                 ('intent', models.CharField(choices=[('confirm', 'Подтверждение'), ('reschedule', 'Просьба перенести'), ('stop', 'Отписка'), ('start', 'Возобновление подписки'), ('other', 'Сообщение')], max_length=12, verbose_name='meaning')),

@@ -154,6 +154,13 @@ PAGES: dict[str, Page] = {
         None, "notifications.add_optout", obj="core.Customer", data={"channel": "sms", "reason": "x"}
     ),
     "notifications:optout_delete": Page(None, "notifications.delete_optout", obj="notifications.OptOut"),
+    # Issue 17 item 3: the call event's page, the customer's thread, the staff list of customers' messages.
+    "notifications:call_detail": Page("notifications.view_callevent", obj="notifications.CallEvent"),
+    "notifications:message_send": Page(None, "notifications.add_delivery", obj="core.Customer", data={"body": "x"}),
+    "notifications:inbox": Page("notifications.view_inboundmessage"),
+    "notifications:inbound_handle": Page(
+        None, "notifications.handle_inboundmessage", obj="notifications.InboundMessage", where={"status": "open"}
+    ),
     # parts warehouse
     "parts:part_list": Page("parts.view_part"),
     "parts:part_detail": Page("parts.view_part", obj="parts.Part"),
@@ -246,6 +253,10 @@ PAGES: dict[str, Page] = {
     "service:loaner_contract": Page("service.view_loanerreservation", obj="service.LoanerReservation"),
     "service:loaner_cancel": Page(None, "service.change_loanerreservation", obj="service.LoanerReservation"),
     "service:recall_list": Page("service.view_recallcampaign", "service.add_recallcampaign"),
+    # Issue 17 item 5: the advisor records a service reminder call.
+    "service:reminder_called": Page(
+        None, "service.call_servicereminder", obj="service.ServiceReminder", where={"status": "call_due"}
+    ),
     "service:schedule": Page("service.view_workinghours", "service.add_workinghours", data={"kind": "hours"}),
     # claims
     "claims:complaint_list": Page("claims.view_complaint"),
@@ -346,6 +357,7 @@ CUSTOMER_LINK_PAGES = {"service:public_reply", "service:customer_status", "servi
 # Machine endpoints with their own authentication (a signature), tested in their app.
 EXEMPT_PAGES = {
     "notifications:twilio_status": "Twilio signature required: tests/notifications (403 without a valid signature)",
+    "notifications:twilio_inbound": "Twilio signature required: tests/notifications/test_messages.py (403 otherwise)",
 }
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -510,6 +522,22 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
         ),
     ),
     "/api/opt-outs/": ("notifications.OptOut", crud("notifications.optout", delete=True)),
+    # Issue 17 item 3: the customer's message thread (retrieve, reply) and customers' messages.
+    "/api/message-threads/": (
+        "core.Customer",
+        {
+            "{id}/": {"get": "notifications.view_inboundmessage"},
+            "{id}/reply/": {"post": "notifications.add_delivery"},
+        },
+    ),
+    "/api/inbound-messages/": (
+        "notifications.InboundMessage",
+        crud(
+            "notifications.inboundmessage",
+            create=False,
+            **{"{id}/handle/": ("post", "notifications.handle_inboundmessage")},
+        ),
+    ),
     "/api/appointments/": (
         "service.Appointment",
         crud(
@@ -793,6 +821,31 @@ def _complete_the_demo(main):
         OptOut.objects.create(
             dealership=main, customer=vehicle.customer, channel="sms", reason="asked", created_by=actor
         )
+    _messages_and_reminders(main, actor, vehicle, wo)
+
+
+def _messages_and_reminders(main, actor, vehicle, wo):
+    """Issue 17: a customer's message waiting for an answer, and a service reminder waiting for its call."""
+    from django.utils import timezone
+
+    from notifications.models import InboundMessage
+    from service.models import ServiceReminder
+
+    InboundMessage.objects.get_or_create(
+        provider_id="SMmatrix",
+        defaults={
+            "dealership": main, "customer": vehicle.customer, "channel": "sms", "sender": "+79160000000",
+            "body": "?", "intent": "other", "status": "open", "received_at": timezone.now(),
+        },
+    )  # fmt: skip
+    ServiceReminder.objects.get_or_create(
+        vehicle=vehicle,
+        last_work_order=wo,
+        defaults={
+            "dealership": main, "customer": vehicle.customer, "reason": "time", "due_on": timezone.localdate(),
+            "status": "call_due", "assignee": actor,
+        },
+    )  # fmt: skip
 
 
 def _webhooks(main, actor):
@@ -958,7 +1011,11 @@ def test_every_admin_model_has_a_row():
 def page_url(w: World, name: str, row: Page) -> str:
     kwargs = dict(row.kwargs)
     if row.obj:
-        key = {"notifications:optout_create": "customer_pk", "parts:location_create": "warehouse_pk"}.get(name, "pk")
+        key = {
+            "notifications:optout_create": "customer_pk",
+            "notifications:message_send": "customer_pk",
+            "parts:location_create": "warehouse_pk",
+        }.get(name, "pk")
         kwargs[key] = w.obj(row.obj, row.where).pk
     return reverse(name, kwargs=kwargs)
 
@@ -1168,7 +1225,8 @@ def test_api_access(w, path, method):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("prefix", sorted(API_RESOURCES))
+# Resources with a list (the message threads are read one customer at a time).
+@pytest.mark.parametrize("prefix", sorted(p for p in API_RESOURCES if (p, "get") in API_ROWS))
 def test_api_lists_show_no_foreign_record(w, prefix):
     model, _rows = API_RESOURCES[prefix]
     obj = w.obj(model)

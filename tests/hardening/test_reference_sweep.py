@@ -264,6 +264,10 @@ def _foreign_record(wd, label: str):
         ),
         "service.InspectionFinding": lambda: model.objects.create(work_order=work_order(), item="F", colour="green"),
         "orders.CustomerOrder": customer_order,
+        # Issue 17 item 3: a reply in the customer's thread may name the call event it is about.
+        "notifications.CallEvent": lambda: model.objects.create(
+            dealership=other, order=customer_order(), kind="arrival", assignee=actor, due_date=now.date()
+        ),
         "orders.CustomerOrderLine": lambda: model.objects.create(order=customer_order(), part=part(), quantity=1),
     }
     assert label in builders, f"no builder for a foreign {label}: add one"
