@@ -73,7 +73,9 @@ def test_advisor_books_a_day_until_the_workshop_is_full_and_sees_the_warning(
 def test_technician_clocks_a_job_on_a_tablet(page, login, make_user, dealership, screenshot, size):
     advisor = make_user(roles.SERVICE_ADVISOR, username="anna2")
     profile = _technician(make_user, dealership, username="oleg2", hours_until=datetime.time(18))
-    wo = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-Т1", jobs=("Замена колодок", "Замена дисков"))
+    wo = make_work_order(
+        dealership=dealership, advisor=advisor, number="ЗН-Т1", jobs=("Замена колодок", "Замена дисков")
+    )
     pads, discs = wo.jobs.all()
     for job in (pads, discs):
         services.job_assign(actor=advisor, job=job, technician=profile.user)
