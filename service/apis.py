@@ -54,7 +54,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
     planned_hours = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
     )
-    planned_kind = serializers.PrimaryKeyRelatedField(queryset=JobKind.objects.all(), required=False, allow_null=True)
+    # The kind of job by its name, as a job's `kind` (configuration shared by the dealerships); read as its name.
+    planned_kind = serializers.CharField(max_length=120, required=False, allow_blank=True, allow_null=True)
     load_warning = serializers.SerializerMethodField()
 
     class Meta:
@@ -73,6 +74,14 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     def get_recall_campaigns(self, obj) -> list[dict]:
         return [{"id": r.pk, "code": r.code, "title": r.title} for r in obj.recall_campaigns.all()]
+
+    def validate_planned_kind(self, value: str | None) -> JobKind | None:
+        if not value:
+            return None
+        kind = JobKind.objects.filter(name=value).first()
+        if kind is None:
+            raise serializers.ValidationError(_("Unknown kind of job."))
+        return kind
 
     def get_load_warning(self, obj) -> str:
         """The workshop-load warning of the booking just made ('' otherwise, and on reads)."""

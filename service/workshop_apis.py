@@ -48,16 +48,30 @@ class TechnicianAbsenceSerializer(serializers.ModelSerializer):
 class TechnicianSerializer(serializers.ModelSerializer):
     user = ScopedPrimaryKeyRelatedField(queryset=User.objects.all())
     user_detail = UserBriefSerializer(source="user", read_only=True)
-    skills = serializers.PrimaryKeyRelatedField(queryset=JobKind.objects.all(), many=True, required=False)
+    # Kinds of job by name, as a job's `kind` (configuration shared by the dealerships).
+    skills = serializers.ListField(
+        child=serializers.CharField(max_length=120), required=False, write_only=True, max_length=50
+    )
+    skill_names = serializers.SerializerMethodField()
     certification_level = serializers.ChoiceField(choices=CertificationLevel.choices, required=False)
     hours = TechnicianHoursSerializer(many=True, read_only=True)
     absences = serializers.SerializerMethodField()
 
     class Meta:
         model = TechnicianProfile
-        fields = ["id", "dealership", "user", "user_detail", "skills", "certification_level", "is_active", "notes",
-                  "hours", "absences", "created_at"]  # fmt: skip
+        fields = ["id", "dealership", "user", "user_detail", "skills", "skill_names", "certification_level",
+                  "is_active", "notes", "hours", "absences", "created_at"]  # fmt: skip
         read_only_fields = ["dealership", "created_at"]
+
+    def get_skill_names(self, obj) -> list[str]:
+        return [kind.name for kind in obj.skills.all()]
+
+    def validate_skills(self, names: list[str]) -> list[JobKind]:
+        kinds = {kind.name: kind for kind in JobKind.objects.filter(name__in=names)}
+        unknown = [name for name in names if name not in kinds]
+        if unknown:
+            raise serializers.ValidationError(_("Unknown kind of job: %(names)s.") % {"names": ", ".join(unknown)})
+        return [kinds[name] for name in dict.fromkeys(names)]
 
     def get_absences(self, obj) -> list[dict]:
         today = timezone.localdate()

@@ -223,9 +223,9 @@ class VehicleViewSet(ScopedModelViewSet):
         return selectors.vehicle_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
         )
-
     @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """Everything the dealership has done with the vehicle, by kind — its open recall campaigns included."""
         return history_response(request, self.get_object(), "vehicle_history")
+

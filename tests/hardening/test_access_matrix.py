@@ -249,6 +249,20 @@ PAGES: dict[str, Page] = {
     # Issue 17: an inspection finding's photo, the same way.
     "service:finding_photo": Page("service.view_workorder", obj="service.FindingPhoto"),
     "service:workshop_board": Page("service.view_workshop_board"),
+    # Issue 18: technicians, the tablet page, job assignment, the load per day, the board by technician.
+    "service:technician_list": Page("service.view_technicianprofile"),
+    "service:technician_create": Page("service.add_technicianprofile", "service.add_technicianprofile"),
+    "service:technician_detail": Page(
+        "service.view_technicianprofile",
+        "service.change_technicianprofile",
+        obj="service.TechnicianProfile",
+        data={"form": "remove_hours"},
+    ),
+    "service:my_jobs": Page("service.clock_job"),
+    "service:job_clock": Page(None, "service.clock_job", obj="service.WorkOrderJob", kwargs={"action": "start"}),
+    "service:job_assign": Page(None, "service.change_workorder", obj="service.WorkOrder", kwargs={"job": 1}),
+    "service:workshop_load": Page("service.view_appointment"),
+    "service:technician_board": Page("service.view_workshop_board"),
     "service:loaner_list": Page("service.view_loaner", "service.add_loanerreservation"),
     "service:loaner_contract": Page("service.view_loanerreservation", obj="service.LoanerReservation"),
     "service:loaner_cancel": Page(None, "service.change_loanerreservation", obj="service.LoanerReservation"),
@@ -571,6 +585,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                     "submit-for-quality-check",
                     "reception",
                     "interview",
+                    "assign-job",  # issue 18
                 )
             },
             **{"{id}/quality-check/": ("post", "service.qc_workorder")},
@@ -582,8 +597,23 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 "{id}/remove-finding/": ("post", "service.delete_inspectionfinding"),
                 "{id}/send-findings/": ("post", "service.change_workorder"),
             },
+            **{f"{{id}}/clock-{step}/": ("post", "service.clock_job") for step in ("start", "pause", "finish")},
         ),
     ),
+    # Issue 18: technicians (hours, absences, the load per day, the board) and clocked intervals.
+    "/api/technicians/": (
+        "service.TechnicianProfile",
+        crud(
+            "service.technicianprofile",
+            patch=True,
+            **{
+                f"{{id}}/{step}/": ("post", "service.change_technicianprofile")
+                for step in ("set-hours", "remove-hours", "add-absence", "remove-absence")
+            },
+            **{"load/": ("get", "service.view_appointment"), "board/": ("get", "service.view_workshop_board")},
+        ),
+    ),
+    "/api/job-clocks/": ("service.JobClock", crud("service.jobclock", create=False)),
     "/api/complaints/": (
         "claims.Complaint",
         crud(

@@ -50,6 +50,7 @@ INTEGER_IDS = {
     ("/api/orders/place-batch/", "line"): "orders.CustomerOrderLine",
     ("/api/orders/receive-batch/", "line"): "orders.CustomerOrderLine",
     ("/api/stock-counts/{id}/record/", "line"): "parts.StockCountLine",
+    ("/api/technicians/{id}/remove-absence/", "absence"): "service.TechnicianAbsence",  # issue 18
 }
 NOT_IDS = {
     "duration_minutes",
@@ -60,6 +61,8 @@ NOT_IDS = {
     "year",
     "mileage",
     "warranty_mileage_limit",
+    "weekday",  # issue 18: a technician's hours
+    "break_minutes",
 }
 
 
@@ -263,6 +266,13 @@ def _foreign_record(wd, label: str):
             work_order=work_order(), description="F", standard_hours=Decimal("1"), rate=Decimal("1")
         ),
         "service.InspectionFinding": lambda: model.objects.create(work_order=work_order(), item="F", colour="green"),
+        # Issue 18: an absence of another dealership's technician.
+        "service.TechnicianAbsence": lambda: model.objects.create(
+            dealership=other,
+            technician=apps.get_model("service.TechnicianProfile").objects.create(dealership=other, user=actor),
+            starts_on=datetime.date(2030, 1, 1),
+            ends_on=datetime.date(2030, 1, 1),
+        ),
         "orders.CustomerOrder": customer_order,
         # Issue 17 item 3: a reply in the customer's thread may name the call event it is about.
         "notifications.CallEvent": lambda: model.objects.create(
@@ -355,6 +365,10 @@ def companions(wd, path: str, method: str, field_path: tuple) -> tuple[dict, dic
         return {"results": [{"job": own.pk, "passed": False, "comment": "x"}]}, {"number": "ЗН-QC1"}
     if path == "/api/work-orders/{id}/quality-check/":
         return {"passed": True}, {"status": "quality_check"}
+    if path == "/api/work-orders/{id}/assign-job/":
+        # Issue 18: the job is one of the work order acted on; the technician is resolved by the serializer.
+        wo = _own_delivered_work_order(wd)
+        return {"job": wo.jobs.first().pk, "technician": None}, {"number": "ЗН-M1"}
     return {}, None
 
 

@@ -35,7 +35,7 @@ def test_director_creates_a_technician_with_skills_hours_and_absence(api_as, man
     client = api_as(manager)
     r = client.post(
         "/api/technicians/",
-        {"user": tech_user.pk, "skills": [brakes.pk], "certification_level": 3},
+        {"user": tech_user.pk, "skills": [brakes.name], "certification_level": 3},
         format="json",
         HTTP_X_DEALERSHIP=str(dealership.pk),
     )
@@ -108,7 +108,7 @@ def test_booking_answers_the_load_warning(api_as, booking_advisor, tech_user, ma
     payload = {
         "advisor": booking_advisor.pk, "customer": vehicle.customer.pk, "vehicle": vehicle.pk, "reason": "ТО",
         "area": "mechanical", "starts_at": at(10).isoformat(), "handover_at": at(16).isoformat(),
-        "planned_hours": "5.00", "planned_kind": brakes.pk,
+        "planned_hours": "5.00", "planned_kind": brakes.name,
     }  # fmt: skip
     r = api_as(booking_advisor).post("/api/appointments/", payload, format="json")
     assert r.status_code == 201, r.content

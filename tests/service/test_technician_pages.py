@@ -41,9 +41,7 @@ def test_director_adds_a_technician_sets_hours_and_absence(client, manager, make
     user = make_user(roles.TECHNICIAN, first_name="Пётр", last_name="Гаечкин")
     client.force_login(manager)
     assert client.get("/workshop/technicians/").status_code == 200
-    r = client.post(
-        "/workshop/technicians/new/", {"user": user.pk, "certification_level": 3, "skills": [brakes.pk]}
-    )
+    r = client.post("/workshop/technicians/new/", {"user": user.pk, "certification_level": 3, "skills": [brakes.pk]})
     assert r.status_code == 302, r.content.decode()[:2000]
     profile = TechnicianProfile.objects.get(user=user)
     url = f"/workshop/technicians/{profile.pk}/"
