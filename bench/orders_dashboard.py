@@ -132,9 +132,9 @@ def build(n_orders: int, rebuild: bool):
             "customers",
             lambda: c.execute(
                 f"""INSERT INTO core_customer (created_at, updated_at, dealership_id, name, phone, phone_alt, email,
-                    preferred_channel, first_contact_channel, lead_source, is_vip, notes)
+                    preferred_channel, first_contact_channel, lead_source, is_vip, notes, language)
                 SELECT now(), now(), {d}, 'Клиент ' || i, '+7916' || lpad(i::text, 7, '0'), '', '', 'sms', '', '',
-                    false, ''
+                    false, '', ''
                 FROM generate_series(1, {CUSTOMERS}) AS i"""
             ),
         )
