@@ -180,9 +180,9 @@ def build(scale: float) -> dict:
             "customers",
             lambda: c.execute(f"""
             INSERT INTO core_customer (created_at, updated_at, dealership_id, name, phone, phone_alt, email,
-                preferred_channel, first_contact_channel, lead_source, is_vip, notes)
+                preferred_channel, first_contact_channel, lead_source, is_vip, notes, language)
             SELECT now(), now(), ({ids})[1 + (i % {DEALERSHIPS})], 'Клиент ' || i,
-                '+7916' || lpad(i::text, 7, '0'), '', '', 'sms', '', '', false, ''
+                '+7916' || lpad(i::text, 7, '0'), '', '', 'sms', '', '', false, '', ''
             FROM generate_series(0, {customers_each * DEALERSHIPS - 1}) AS i"""),
         )
         timed(

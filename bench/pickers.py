@@ -50,9 +50,9 @@ def build(rebuild: bool):
         c.execute("DELETE FROM parts_part WHERE dealership_id = %s", [d])
         c.execute(
             f"""INSERT INTO core_customer (created_at, updated_at, dealership_id, name, phone, phone_alt, email,
-                preferred_channel, first_contact_channel, lead_source, is_vip, notes)
+                preferred_channel, first_contact_channel, lead_source, is_vip, notes, language)
             SELECT now(), now(), {d}, ({surnames})[1 + i % 10] || ' Клиент ' || i, '+79' || lpad(i::text, 9, '0'),
-                '', 'client' || i || '@example.com', 'sms', '', '', false, ''
+                '', 'client' || i || '@example.com', 'sms', '', '', false, '', ''
             FROM generate_series(1, {CUSTOMERS}) AS i"""
         )
         c.execute(

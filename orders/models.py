@@ -388,3 +388,24 @@ class ReceiptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line.part} × {self.quantity}"
+
+
+class SupplierDelayRecord(models.Model):
+    """Issue 19: each supplier's running delay record — how many of its orders have fully arrived and the sum of
+    their delays in days — so the revised expected date (orders.promises, issue 15 item 8) reads one row instead of
+    recomputing the supplier's whole history for every order on a page. Kept in the same transaction as the receipt
+    that completes an order (orders.services.customer_order_receive); derived data, rebuilt from the history by
+    ``orders.promises.supplier_delay_records_rebuild`` (the data migration, seeding scripts)."""
+
+    supplier = models.OneToOneField(
+        Supplier, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("supplier")
+    )
+    received_orders = models.PositiveIntegerField(_("fully received orders"), default=0)
+    delay_days = models.PositiveBigIntegerField(_("sum of delays, days"), default=0)
+
+    class Meta:
+        verbose_name = _("supplier delay record")
+        verbose_name_plural = _("supplier delay records")
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}: {self.delay_days}/{self.received_orders}"

@@ -11,6 +11,11 @@ shows: over the supplier's orders whose parts have all arrived, the days from th
 day the last part arrived (0 when on time), in the dealership's calendar. A supplier without such orders keeps its
 ETA (mean delay 0). When the revised date is after the date promised to the customer (the order's ETA), the
 customer hears it at once: the call generator raises the interim call (R3) on that day.
+
+Issue 19: the mean delay is read from ``SupplierDelayRecord`` (one row per supplier: fully received orders and the
+sum of their delays), kept in the receipt's transaction, instead of being recomputed from the supplier's whole
+history for each order of a page. ``HISTORY_MEAN_DELAY_SQL`` and ``supplier_mean_delays_from_history`` keep the
+history's formula: the rebuild uses it and a test holds the record equal to it.
 """
 
 import dataclasses
@@ -25,15 +30,21 @@ from django.utils import timezone
 
 from parts.models import AbcClass, Supplier
 
-from .models import WAITING_STATUSES, CustomerOrder, SupplierOrder
+from .models import WAITING_STATUSES, CustomerOrder, SupplierDelayRecord, SupplierOrder
 
-# The supplier's mean delay (days, numeric) for the supplier order aliased ``so`` — its fully received orders.
-_MEAN_DELAY_SQL = """
+# The supplier's mean delay (days, numeric) for the supplier order aliased ``so``, from the history of its fully
+# received orders: what the record below must equal (AVG of integers is their numeric sum over their count).
+HISTORY_MEAN_DELAY_SQL = """
     SELECT AVG(GREATEST((rco.received_at AT TIME ZONE rd.time_zone)::date - rso.expected_at, 0))
       FROM orders_supplierorder AS rso
       JOIN orders_customerorder AS rco ON rco.id = rso.customer_order_id
       JOIN core_dealership AS rd ON rd.id = rso.dealership_id
      WHERE rso.supplier_id = so.supplier_id AND rco.received_at IS NOT NULL
+"""
+# Issue 19: the same mean from the supplier's delay record — one primary-key lookup, whatever the history's length.
+_MEAN_DELAY_SQL = """
+    SELECT r.delay_days::numeric / r.received_orders FROM orders_supplierdelayrecord AS r
+     WHERE r.supplier_id = so.supplier_id AND r.received_orders > 0
 """
 # An order's revised expected date (NULL unless it waits for parts); ``{order}`` is the order table's alias.
 REVISED_EXPECTED_SQL = (
@@ -65,7 +76,16 @@ def _days(placed_at, expected_at, received_at, time_zone) -> tuple[int, int, int
 
 
 def supplier_mean_delays(supplier_ids) -> dict[int, Decimal]:
-    """Each supplier's mean delay in days (unrounded); suppliers without fully received orders are absent."""
+    """Each supplier's mean delay in days (unrounded), from its delay record (issue 19); suppliers without fully
+    received orders are absent."""
+    records = SupplierDelayRecord.objects.filter(supplier_id__in=list(supplier_ids), received_orders__gt=0)
+    return {
+        pk: Decimal(total) / count for pk, count, total in records.values_list("pk", "received_orders", "delay_days")
+    }
+
+
+def supplier_mean_delays_from_history(supplier_ids) -> dict[int, Decimal]:
+    """``supplier_mean_delays`` recomputed from the history of fully received orders (what the record must equal)."""
     delays: dict[int, list[int]] = defaultdict(list)
     for supplier_id, *row in _received_rows(list(supplier_ids)):
         delays[supplier_id].append(_days(*row)[2])

@@ -6,7 +6,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -352,11 +352,60 @@ def customer_order_receive(
         at=now,
         message=", ".join(f"{order_lines[k].part.number} × {v.normalize()}" for k, v in wanted.items()),
     )
+    if order.status == OrderStatus.RECEIVED:
+        _supplier_delay_record_add(order=order)
     order_id, receipt_id = order.pk, receipt.pk
     transaction.on_commit(
         lambda: signals.parts_received.send(sender=CustomerOrder, order_id=order_id, receipt_id=receipt_id)
     )
     return receipt
+
+
+# Issue 19: one more fully received order in the supplier's delay record; an upsert, so two receipts of the same
+# supplier at once both count (the row lock of ON CONFLICT DO UPDATE serialises them).
+_DELAY_RECORD_ADD_SQL = """
+    INSERT INTO orders_supplierdelayrecord (supplier_id, received_orders, delay_days) VALUES (%s, 1, %s)
+    ON CONFLICT (supplier_id) DO UPDATE
+       SET received_orders = orders_supplierdelayrecord.received_orders + 1,
+           delay_days = orders_supplierdelayrecord.delay_days + EXCLUDED.delay_days
+"""
+
+
+def _supplier_delay_record_add(*, order: CustomerOrder) -> None:
+    """The order's parts have all arrived: its delay (days from the supplier's ETA to the day the last part arrived,
+    0 when on time, in the dealership's calendar — orders.promises) joins its supplier's record, in the receipt's
+    transaction. Derived data, not an audited change: the receipt's own audit entry records the event."""
+    placed = SupplierOrder.objects.filter(customer_order=order).values_list("supplier_id", "expected_at").first()
+    if placed is None or order.received_at is None:
+        return
+    supplier_id, expected_at = placed
+    received_on = timezone.localtime(order.received_at, order.dealership.tz).date()
+    with connection.cursor() as cursor:
+        cursor.execute(_DELAY_RECORD_ADD_SQL, [supplier_id, max((received_on - expected_at).days, 0)])
+
+
+# The records rebuilt from the history of fully received orders (the same formula as the data migration's).
+_DELAY_RECORDS_REBUILD_SQL = """
+    INSERT INTO orders_supplierdelayrecord (supplier_id, received_orders, delay_days)
+    SELECT so.supplier_id, COUNT(*), SUM(GREATEST((co.received_at AT TIME ZONE d.time_zone)::date - so.expected_at, 0))
+      FROM orders_supplierorder AS so
+      JOIN orders_customerorder AS co ON co.id = so.customer_order_id
+      JOIN core_dealership AS d ON d.id = so.dealership_id
+     WHERE co.received_at IS NOT NULL
+     GROUP BY so.supplier_id
+"""
+
+
+@transaction.atomic
+def supplier_delay_records_rebuild() -> int:
+    """Issue 19: every supplier's delay record recomputed from the history — after rows were written around
+    ``customer_order_receive`` (bulk seeding in bench/, a restored dump) or a dealership's time zone changed.
+    Returns the number of records."""
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE orders_supplierdelayrecord IN EXCLUSIVE MODE")
+        cursor.execute("DELETE FROM orders_supplierdelayrecord")
+        cursor.execute(_DELAY_RECORDS_REBUILD_SQL)
+        return cursor.rowcount
 
 
 def _stock_in(*, actor, order: CustomerOrder, receipt: Receipt, received: dict[CustomerOrderLine, Decimal]) -> None:

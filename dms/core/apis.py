@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
@@ -185,9 +186,15 @@ class CustomerViewSet(ScopedModelViewSet):
     update_kwarg = "customer"
 
     def get_queryset(self):
-        return selectors.customer_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        ).prefetch_related("vehicles")
+        # Issue 19: the items give the manager's, the dealership's and the vehicles' ids only — no related rows are
+        # built (each would cost a model instance per item; the list was 20× its raw query).
+        return (
+            selectors.customer_list(
+                dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            )
+            .select_related(None)
+            .prefetch_related(Prefetch("vehicles", queryset=Vehicle.objects.only("id", "customer_id")))
+        )
 
     @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -220,9 +227,12 @@ class VehicleViewSet(ScopedModelViewSet):
     update_kwarg = "vehicle"
 
     def get_queryset(self):
+        # Issue 19: the items give the customer's id only; building the customer (and parsing its two phone numbers)
+        # for every item made the list 20× its raw query.
         return selectors.vehicle_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
+        ).select_related(None)
+
     @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
