@@ -75,7 +75,11 @@ class TechnicianSerializer(serializers.ModelSerializer):
 
     def get_absences(self, obj) -> list[dict]:
         today = timezone.localdate()
-        rows = obj.absences.filter(ends_on__gte=today - datetime.timedelta(days=31)).order_by("starts_on")
+        cutoff = today - datetime.timedelta(days=31)
+        # Filtered in Python over the list's prefetched absences: a query per technician otherwise (issue 19).
+        rows = sorted(
+            (row for row in obj.absences.all() if row.ends_on >= cutoff), key=lambda row: (row.starts_on, row.id)
+        )
         return TechnicianAbsenceSerializer(rows, many=True).data
 
     def validate(self, attrs):
