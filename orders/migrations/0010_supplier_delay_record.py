@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # Issue 19: the records backfilled from the history of fully received orders (orders.promises' formula, frozen here).
 BACKFILL_SQL = """
     INSERT INTO orders_supplierdelayrecord (supplier_id, received_orders, delay_days)
@@ -14,6 +13,30 @@ BACKFILL_SQL = """
      WHERE co.received_at IS NOT NULL
      GROUP BY so.supplier_id
 """
+
+
+def backfill(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKFILL_SQL)
+        return
+    # SQLite (make run): the same formula in Python — the dealership's local date of the receipt minus the ETA.
+    import zoneinfo
+    from collections import defaultdict
+
+    SupplierOrder = apps.get_model("orders", "SupplierOrder")
+    SupplierDelayRecord = apps.get_model("orders", "SupplierDelayRecord")
+    totals = defaultdict(lambda: [0, 0])
+    rows = SupplierOrder.objects.filter(customer_order__received_at__isnull=False).values_list(
+        "supplier_id", "customer_order__received_at", "expected_at", "dealership__time_zone"
+    )
+    for supplier_id, received_at, expected_at, time_zone in rows:
+        local = received_at.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+        totals[supplier_id][0] += 1
+        totals[supplier_id][1] += max((local - expected_at).days, 0)
+    SupplierDelayRecord.objects.bulk_create(
+        SupplierDelayRecord(supplier_id=supplier, received_orders=count, delay_days=days)
+        for supplier, (count, days) in totals.items()
+    )
 
 
 class Migration(migrations.Migration):
@@ -45,5 +68,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "supplier delay records",
             },
         ),
-        migrations.RunSQL(BACKFILL_SQL, reverse_sql=migrations.RunSQL.noop),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
