@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,8 +32,16 @@ User = get_user_model()
 MAX_LOAD_DAYS = 31
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00:00"})
+class WallClockTimeField(serializers.TimeField):
+    """A time of the dealership's working day, "09:00:00": no UTC offset, so not JSON Schema's "time" format (RFC
+    3339 demands one), which the schema would otherwise promise."""
+
+
 class TechnicianHoursSerializer(serializers.ModelSerializer):
     hours = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    starts_at = WallClockTimeField(label=_lazy("from"))
+    ends_at = WallClockTimeField(label=_lazy("until"))
 
     class Meta:
         model = TechnicianHours
