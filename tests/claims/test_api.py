@@ -69,6 +69,9 @@ def test_public_complaint_api_throttled_and_honeypot(api_client, dealership, set
     body = {"dealership": dealership.code, "name": "Анна", "phone": "+79160001122", "description": "Жалоба"}
     from rest_framework.throttling import ScopedRateThrottle
 
+    # The rates the class held before (api_settings read inside ``finally`` would still see this test's override,
+    # and every later test of the run would lose the other scopes — the online booking's among them).
+    original_rates = ScopedRateThrottle.THROTTLE_RATES
     ScopedRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     try:
         assert api_client.post("/api/public/complaints/", body, format="json").status_code == 201
@@ -76,9 +79,7 @@ def test_public_complaint_api_throttled_and_honeypot(api_client, dealership, set
         assert spam.status_code == 201 and "number" not in spam.json()
         assert api_client.post("/api/public/complaints/", body, format="json").status_code == 429
     finally:
-        from rest_framework.settings import api_settings
-
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        ScopedRateThrottle.THROTTLE_RATES = original_rates
         cache.clear()
     assert Complaint.objects.count() == 1
     assert Complaint.objects.get().channel == "web_form"
