@@ -299,7 +299,7 @@ class ReminderCallForm(forms.Form):
 
     note = forms.CharField(label=_("Call result"), required=False, max_length=300)
 # -- issue 17 item 4: the public booking page ----------------------------------------------------------------------
-class OnlineBookingForm(BootstrapFormMixin, forms.Form):
+class OnlineBookingForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     """No login and no session (the page works inside a dealership's site): a honeypot field and a minimum fill time
     (a signed timestamp) keep bots out; the slot is the local "YYYY-MM-DDTHH:MM" of a cell the page offered."""
 
@@ -325,7 +325,7 @@ class OnlineBookingForm(BootstrapFormMixin, forms.Form):
     started = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, dealership, now=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, dealership=dealership, **kwargs)
         self.dealership = dealership
         self.now = now
         self.is_spam = False
