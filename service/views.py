@@ -1184,16 +1184,15 @@ class CustomerFindingPhotoView(CustomerLinkMixin, View):
             raise Http404
         return private_file_response(photo.file, content_type=photo.content_type, filename=photo.original_name)
 class ServiceReminderActionView(ActionView):
-    """Issue 17 item 5: the advisor records the reminder call (home panel, vehicle card); back to where it was."""
+    """Issue 17 item 5: the advisor records the follow-up call — service due or declined work — with its outcome and
+    the customer's satisfaction (home panel, «Мои звонки», vehicle card); back to where it was."""
 
     model = ServiceReminder
     action_name = "called"
     follow_next = True
     actions = {
         "called": PageAction(
-            call=lambda user, obj, data: services.service_reminder_called(
-                actor=user, reminder=obj, note=data.get("note", "")
-            ),
+            call=lambda user, obj, data: services.service_reminder_called(actor=user, reminder=obj, **data),
             permission="service.call_servicereminder",
             form=forms.ReminderCallForm,
             success=gettext_lazy("The call is recorded."),

@@ -206,16 +206,21 @@ def customer_panels(request, customer) -> list[str]:
     return panels
 
 
-def home_panels(request) -> list[str]:
-    """Cards the apps add to the home dashboard (each checks its own permission): ``home_panels(request)``."""
+def app_panels(request, hook_name: str = "home_panels") -> list[str]:
+    """Cards the apps add to a page (each checks its own permission): ``<hook_name>(request) -> [html, ...]`` —
+    ``home_panels`` the home dashboard, ``my_calls_panels`` «Мои звонки»."""
     from django.utils.safestring import mark_safe
 
     panels = []
     for module in app_panel_modules():
-        hook = getattr(module, "home_panels", None)
+        hook = getattr(module, hook_name, None)
         for html in (hook(request) if hook else None) or []:
             panels.append(mark_safe(html))  # noqa: S308 - rendered by the app's own template
     return panels
+
+
+def home_panels(request) -> list[str]:
+    return app_panels(request, "home_panels")
 
 
 def role_landings() -> dict[str, str]:

@@ -43,7 +43,12 @@ from .online_booking import (
 from .preparation import preparation_mark_due, workorder_prepare_parts
 from .quality import JobQualityResult, checklist_items_of, workorder_quality_check
 from .recalls import RECALL_CSV_COLUMNS, recall_campaign_create, recall_campaign_update, recall_campaigns_import_csv
-from .reminders import service_reminder_called, service_reminders_raise
+from .reminders import (
+    declined_follow_ups_raise,
+    service_follow_ups_raise,
+    service_reminder_called,
+    service_reminders_raise,
+)
 from .technicians import (
     check_workshop_load,
     job_assign,
@@ -83,6 +88,8 @@ from .workorders import (
 )
 
 __all__ = [
+    "declined_follow_ups_raise",
+    "service_follow_ups_raise",
     "service_reminder_called",
     "service_reminders_raise",
     "APPOINTMENT_FIELDS",
