@@ -182,18 +182,21 @@ def _declined_item(finding) -> HistoryItem:
 
 def _reminder_item(reminder) -> HistoryItem:
     """A follow-up (issue 17 item 5): why (service due; the declined work and its price), then how the call went."""
-    parts = [reminder.get_reason_display()]
-    if reminder.finding_id:
-        parts.append(f"{reminder.finding.item} · {format_money(reminder.finding.price)}")
+    declined = reminder.reason == ReminderReason.DECLINED
+    # The title names a declined-work call; its detail leads with the work and its price (the card cuts at 120).
+    parts = [
+        f"{reminder.finding.item} · {format_money(reminder.finding.price)}"
+        if declined
+        else reminder.get_reason_display()
+    ]
     if reminder.estimated_mileage:
         parts.append(f"~{reminder.estimated_mileage} km")
     if reminder.outcome:
         parts.append(reminder.get_outcome_display())
-    if reminder.satisfaction:
-        parts.append(_("satisfaction %(score)s/5") % {"score": reminder.satisfaction})
     if reminder.note:
         parts.append(reminder.note)
-    declined = reminder.reason == ReminderReason.DECLINED
+    if reminder.satisfaction:
+        parts.append(_("satisfaction %(score)s/5") % {"score": reminder.satisfaction})
     return HistoryItem(
         kind="service_reminder",
         id=reminder.pk,
