@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from dms.core import roles as core_roles
 from dms.core.filters import filter_given
 from dms.core.models import Dealership, Vehicle
+from dms.core.selectors import satisfaction_totals
 
 from . import scheduling
 from .models import (
@@ -626,6 +627,15 @@ def follow_up_list(*, dealership_ids) -> QuerySet:
         .select_related("assignee", "called_by", "finding")
         .order_by("due_on", "id")
     )
+
+
+def follow_up_satisfaction(
+    *, dealership, start: datetime.datetime, end: datetime.datetime
+) -> dict[int, tuple[int, int]]:
+    """Issue 18 item 6: the satisfaction customers gave on follow-up calls (service due, declined work) made in
+    [start, end), per the follow-up's advisor (of the visit the customer was served on): {user id: (sum, count)}."""
+    called = ServiceReminder.objects.filter(dealership=dealership, status=ReminderStatus.CALLED)
+    return satisfaction_totals(called, owner="assignee_id", at="called_at", start=start, end=end)
 
 
 def reminder_history(*, customer=None, vehicle=None) -> QuerySet:
