@@ -174,15 +174,19 @@ def _raise(order: WorkOrder, due: Due) -> ServiceReminder | None:
     return reminder
 
 
+def _dealerships(now: datetime.datetime):
+    """The beat's walk: each dealership with its service settings and its local date at ``now``."""
+    for dealership in Dealership.objects.all():
+        today = timezone.localtime(now, dealership.tz).date()
+        yield dealership, selectors.service_settings(dealership=dealership), today
+
+
 def service_reminders_raise(*, now: datetime.datetime | None = None) -> int:
     """The daily beat: every vehicle whose service fell due gets its one reminder for the period."""
-    now = _now(now)
     raised = 0
-    for dealership in Dealership.objects.all():
-        settings_ = selectors.service_settings(dealership=dealership)
+    for dealership, settings_, today in _dealerships(_now(now)):
         if not settings_.reminder_months and not settings_.reminder_km:
             continue
-        today = timezone.localtime(now, dealership.tz).date()
         for order in _last_visits(dealership):
             due = service_due(
                 visit_day=timezone.localtime(order.visited, dealership.tz).date(),
@@ -234,13 +238,11 @@ def _raise_declined(finding: InspectionFinding, *, days: int, tz) -> ServiceRemi
 
 def declined_follow_ups_raise(*, now: datetime.datetime | None = None) -> int:
     """The daily beat: each finding declined ``declined_follow_up_days`` ago becomes its advisor's one call."""
-    now = _now(now)
     raised = 0
-    for dealership in Dealership.objects.all():
-        days = selectors.service_settings(dealership=dealership).declined_follow_up_days
+    for dealership, settings_, today in _dealerships(_now(now)):
+        days = settings_.declined_follow_up_days
         if not days:
             continue
-        today = timezone.localtime(now, dealership.tz).date()
         for finding in _declined_due(dealership, days=days, today=today):
             with transaction.atomic():
                 raised += _raise_declined(finding, days=days, tz=dealership.tz) is not None

@@ -21,19 +21,10 @@ import pytest
 from claims import staff_kpi
 from notifications.models import CallEvent
 from service.models import InspectionFinding, ServiceReminder, WorkOrder, WorkOrderJob
-from tests.claims import staff_world
 from tests.claims.staff_world import MSK, NOW, PERIOD, at
 from tests.orders.factories import CustomerOrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(dealership, other_dealership):
-    dealership.time_zone = other_dealership.time_zone = "Europe/Moscow"
-    dealership.save()
-    other_dealership.save()
-    return staff_world.build(dealership, other_dealership)
 
 
 def _done_call(*, order, assignee, by, completed_at, satisfaction):

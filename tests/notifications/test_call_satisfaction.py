@@ -14,13 +14,6 @@ from .conftest import at
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def event(make_order):
-    order = make_order(kind="warranty", placed_at=at("2025-06-01"), received_at=at("2025-06-05"))
-    services.call_events_generate(now=at("2025-06-05", 12))
-    return CallEvent.objects.get(order=order, kind="arrival")
-
-
 @pytest.mark.parametrize(("given", "kept"), [(4, 4), ("5", 5), (" 1 ", 1), (None, None), ("", None)])
 def test_service_keeps_a_score_from_1_to_5_or_none(advisor, event, given, kept):
     services.call_event_complete(

@@ -168,7 +168,9 @@ def test_advisor_completes_the_call_on_my_calls_and_the_card_shows_it(client, vi
         client.get(reverse("core:vehicle_detail", args=[car.pk])).content.decode(),
         client.get(reverse("core:customer_detail", args=[car.customer_id])).content.decode(),
     ):
-        assert "Call about declined work" in card and "Приедет в субботу" in card and "satisfaction 5/5" in card
+        # the pages speak Russian (the user's language)
+        assert "Звонок по отказанным работам" in card and "Приедет в субботу" in card and "оценка 5/5" in card
+        assert "Записался на визит" in card
 
 
 def test_service_refuses_a_bad_outcome_or_score(visit, advisor):
