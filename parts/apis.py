@@ -125,6 +125,7 @@ class PartSerializer(serializers.ModelSerializer):
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["parts"])
 class PartViewSet(ScopedModelViewSet):
+    lean_list = True
     serializer_class = PartSerializer
     queryset = Part.objects.none()
     filterset_fields = ["unit", "default_supplier", "is_active", "abc_class"]
