@@ -240,4 +240,3 @@ class VehicleViewSet(ScopedModelViewSet):
     def history(self, request, pk=None):
         """Everything the dealership has done with the vehicle, by kind — its open recall campaigns included."""
         return history_response(request, self.get_object(), "vehicle_history")
-

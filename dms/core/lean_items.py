@@ -257,4 +257,3 @@ def lean_items(serializer_class, queryset: models.QuerySet, *, context: dict) ->
     names, expressions = spec.value_names()
     rows = list(queryset.prefetch_related(None).values(*names, **expressions))
     return spec.build(rows, context)
-
