@@ -54,6 +54,11 @@ def _phone_text_is_output() -> bool:
     return getattr(settings, "PHONENUMBER_DB_FORMAT", "E164") == getattr(settings, "PHONENUMBER_DEFAULT_FORMAT", "E164")
 
 
+def _is_forward_key(model_field) -> bool:
+    """A foreign key or a one-to-one of this model (its column holds the id)."""
+    return model_field.concrete and (model_field.many_to_one or model_field.one_to_one)
+
+
 def _converter(field) -> Callable[[Any], Any]:
     kind = _IDENTITY.get(type(field)) or next(
         (t for cls, t in _IDENTITY.items() if type(field).to_representation is cls.to_representation), None
@@ -106,7 +111,7 @@ class _Spec:
             return
         if isinstance(field, serializers.BaseSerializer):
             model_field = self._model_field(name, source)
-            if not model_field.many_to_one:
+            if not _is_forward_key(model_field):
                 raise LeanUnsupported(f"{name}: a nested serializer not over a foreign key")
             key = self._column(name, model_field.attname)
             self.nested_one[name] = (key, model_field.related_model, field)
@@ -116,7 +121,7 @@ class _Spec:
             if field.pk_field is not None:
                 raise LeanUnsupported(f"{name}: a pk_field")
             model_field = self._model_field(name, source)
-            if not model_field.many_to_one:
+            if not _is_forward_key(model_field):
                 raise LeanUnsupported(f"{name}: an id field not over a foreign key")
             self.plan.append((name, "value", None))
             self.keys[name] = self._column(name, model_field.attname)

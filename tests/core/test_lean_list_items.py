@@ -91,3 +91,30 @@ def test_vehicle_items_equal_the_fully_loaded_rows(rows, api_as, advisor):
     for item in listing:
         full = Vehicle.objects.select_related("customer", "dealership").get(pk=item["id"])
         assert _as_json(item) == _as_json(json.loads(_as_json(VehicleSerializer(full).data)))
+
+
+def test_sales_order_items_equal_the_fully_loaded_rows(dealership, api_as, parts_manager, customer):
+    """Nested lines (their part's number, a total by the model's rounding), the manager's brief, the order's total
+    as the sum of its lines', an order with no lines."""
+    from decimal import Decimal
+
+    from parts import services
+    from parts.apis import SalesOrderSerializer
+    from parts.models import SalesOrder
+    from tests.parts.factories import PartFactory
+
+    first, second = PartFactory(dealership=dealership, number="B-1"), PartFactory(dealership=dealership, number="B-2")
+    services.sales_order_create(
+        actor=parts_manager, dealership=dealership, customer=customer, channel="phone",
+        lines=[{"part": first, "quantity": Decimal("1.5"), "unit_price": Decimal("333.33")},
+               {"part": second, "quantity": Decimal("3"), "unit_price": Decimal("0.05")}],
+    )  # fmt: skip
+    services.sales_order_create(actor=parts_manager, dealership=dealership, customer=customer, channel="phone")
+    listing = api_as(parts_manager).get("/api/sales-orders/").json()["results"]
+    assert len(listing) == 2
+    with_lines = next(item for item in listing if item["lines"])
+    assert [line["part_number"] for line in with_lines["lines"]] == ["B-1", "B-2"]
+    assert with_lines["total"] == "500.15" and with_lines["manager"]["id"] == parts_manager.pk
+    _assert_items_are_the_serializers(
+        listing, SalesOrderSerializer, SalesOrder.objects.prefetch_related("lines__part").select_related("manager")
+    )
