@@ -537,9 +537,12 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     def get_context_data(self, **kwargs):
         q = self.search_param()
         # Issue 19: the rows show the owner's name only; its phone numbers are not read (parsing two per row was
-        # most of the page's time).
-        qs = selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q).defer(
-            "customer__phone", "customer__phone_alt", "customer__notes"
+        # most of the page's time), nor the dealership (the page's own: a model instance per row for nothing).
+        qs = (
+            selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
+            .select_related(None)
+            .select_related("customer")
+            .defer("customer__phone", "customer__phone_alt", "customer__notes")
         )
         page = self.paginate(qs)
         return super().get_context_data(page_obj=page, rows_html=_vehicle_rows(page), q=q, **kwargs)
