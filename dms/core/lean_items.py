@@ -12,7 +12,7 @@ silently diverge):
 - a column or an annotation of the queryset (``source`` may follow foreign keys: ``part.number``), rendered by the
   field's own ``to_representation`` (identity for plain text, integers and booleans, which it would return as is);
 - a ``PrimaryKeyRelatedField`` over a foreign key: the column's id;
-- a ``many=True`` id field over a reverse foreign key or a many-to-many: one query for the whole page;
+- a ``many=True`` id field over a reverse foreign key: one query for the whole page;
 - a nested ``many=True`` model serializer over a reverse foreign key: one query for the whole page, its items built
   by the same rules;
 - a nested serializer over a foreign key (a user's brief): the page's related rows in one query, each rendered once
@@ -169,15 +169,11 @@ class _Spec:
     def _relation(self, name: str, source: str) -> tuple:
         """(related model, the lookup from it back to this model, the column of this model it points to)."""
         field = self._model_field(name, source)
-        if field.one_to_many:  # a reverse foreign key
+        # a reverse foreign key only: a many-to-many lists its rows in the target's order through a join (not read
+        # here), a generic relation by content type
+        if type(field) is models.ManyToOneRel:
             return field.related_model, field.field.name, None
-        if field.many_to_many and field.concrete:
-            through = field.remote_field.through
-            return through, field.m2m_field_name(), field.m2m_reverse_name()
-        if field.many_to_many:  # the reverse side of a many-to-many
-            through = field.through
-            return through, field.field.m2m_reverse_field_name(), field.field.m2m_field_name()
-        raise LeanUnsupported(f"{name}: {source!r} is not a to-many relation")
+        raise LeanUnsupported(f"{name}: {source!r} is not a reverse foreign key")
 
     def value_names(self) -> tuple[list[str], dict[str, Any]]:
         names = ["pk"] + [v for k, v in self.columns.items() if isinstance(v, str)]
@@ -214,22 +210,17 @@ class _Spec:
     def _load_many(ids: list, details: tuple, context: dict) -> dict:
         if not ids:
             return {}
-        kind, (model, back, target) = details[0], details[1]
-        qs = model._default_manager.filter(**{f"{back}__in": ids})
+        kind, (model, back, _target) = details[0], details[1]
+        # the order DRF gives: the relation's queryset, in the model's default ordering
+        qs = model._default_manager.filter(**{f"{back}__in": ids}).order_by(*(model._meta.ordering or ["pk"]))
         grouped: dict[Any, list] = defaultdict(list)
         if kind == "ids":
-            # the order DRF gives: the relation's queryset, in the model's default ordering (the through table's
-            # when a many-to-many: none, so by its id — the order the links were added)
-            if target is None:
-                pairs = qs.order_by(*(model._meta.ordering or ["pk"])).values_list(back, "pk")
-            else:
-                pairs = qs.order_by("pk").values_list(back, target)
-            for parent, child in pairs:
+            for parent, child in qs.values_list(back, "pk"):
                 grouped[parent].append(child)
             return grouped
         spec: _Spec = details[2]
         names, expressions = spec.value_names()
-        rows = list(qs.order_by(*(model._meta.ordering or ["pk"])).values(*names, back, **expressions))
+        rows = list(qs.values(*names, back, **expressions))
         for row, item in zip(rows, spec.build(rows, context), strict=True):
             grouped[row[back]].append(item)
         return grouped
@@ -242,7 +233,7 @@ class _Spec:
             return {}
         # a fresh instance with this request's context (the spec's fields are shared between requests)
         nested = type(field)(context=context)
-        return {pk: nested.to_representation(obj) for pk, obj in model._default_manager.in_bulk(wanted).items()}
+        return {pk: nested.to_representation(obj) for pk, obj in model._base_manager.in_bulk(wanted).items()}
 
 
 _SPECS: dict[tuple, _Spec] = {}
