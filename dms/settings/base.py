@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "dms.core.filters.CachedFilterBackend",  # issue 19 item 4: the FilterSet class built once per view
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
