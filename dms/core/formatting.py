@@ -133,3 +133,17 @@ def short_date(value: datetime.date) -> str:
 def short_datetime(value: datetime.datetime) -> str:
     """A wall-clock time (already in the dealership's zone) in the active language's SHORT_DATETIME_FORMAT."""
     return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+
+
+# -- hours of work (issue 18): the active language's decimal mark, no trailing zeros ------------------------------
+def format_hours(value: Any) -> str:
+    """«2,5» in Russian, «2.5» in English and Chinese, «8» for 8.00: a number of hours to the hundredth, in the
+    active language's decimal mark and grouping, without the zeros that add nothing ("2.00" read as noise)."""
+    if value is None or value == "":
+        return ""
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    hours = hours.normalize() if hours else Decimal("0")
+    return formats.number_format(hours, use_l10n=True, force_grouping=True)

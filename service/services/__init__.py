@@ -45,7 +45,6 @@ from .quality import JobQualityResult, checklist_items_of, workorder_quality_che
 from .recalls import RECALL_CSV_COLUMNS, recall_campaign_create, recall_campaign_update, recall_campaigns_import_csv
 from .reminders import service_reminder_called, service_reminders_raise
 from .technicians import (
-    check_workshop_load,
     job_assign,
     job_clock_finish,
     job_clock_pause,
@@ -81,6 +80,7 @@ from .workorders import (
     workorder_start_repair,
     workorder_submit_for_quality_check,
 )
+from .workshop_load import WorkshopLoadCheck
 
 __all__ = [
     "service_reminder_called",
@@ -146,7 +146,7 @@ __all__ = [
     "workorder_start_diagnosis",
     "workorder_start_repair",
     "workorder_submit_for_quality_check",
-    "check_workshop_load",
+    "WorkshopLoadCheck",
     "job_assign",
     "job_clock_finish",
     "job_clock_pause",
