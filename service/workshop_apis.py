@@ -137,6 +137,8 @@ class DayLoadSerializer(serializers.Serializer):
     free = serializers.DecimalField(max_digits=8, decimal_places=2)
     percent = serializers.IntegerField()
     overloaded = serializers.BooleanField()
+    # Hours no present technician with the skill can take (a multi-skill technician's hours count once).
+    unassigned = serializers.DecimalField(max_digits=8, decimal_places=2)
     skills = SkillLoadSerializer(many=True)
 
 
