@@ -69,7 +69,9 @@ def load_warning(before: workshop.DayLoad, after: workshop.DayLoad) -> str:
     if added <= 0 or after.unassigned <= before.unassigned:
         return ""
     if after.overloaded:
-        problem = _("the workshop has %(free)s of %(capacity)s hours free on %(date)s, the visit needs %(hours)s hours") % {
+        problem = _(
+            "the workshop has %(free)s of %(capacity)s hours free on %(date)s, the visit needs %(hours)s hours"
+        ) % {
             "free": format_hours(max(before.free, Decimal("0"))),
             "capacity": format_hours(after.capacity),
             "date": short_date(after.day),

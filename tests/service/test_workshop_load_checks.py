@@ -186,7 +186,12 @@ def test_reschedule_page_warns_then_refuses_with_a_message(client, technician, d
     _book(dealership, booking_advisor, 9, "6", day=TUESDAY)
     visit = _book(dealership, booking_advisor, 10, "4")
     client.force_login(booking_advisor)
-    data = {"date": TUESDAY.isoformat(), "time": "11:00", "handover_date": TUESDAY.isoformat(), "handover_time": "17:30"}
+    data = {
+        "date": TUESDAY.isoformat(),
+        "time": "11:00",
+        "handover_date": TUESDAY.isoformat(),
+        "handover_time": "17:30",
+    }
     r = client.post(f"/appointments/{visit.pk}/reschedule/", data, follow=True, HTTP_ACCEPT_LANGUAGE="ru")
     messages = [str(m) for m in r.context["messages"]]
     assert any("Мастерская перегружена" in m and "2 из 8" in m for m in messages), messages
@@ -208,7 +213,9 @@ def test_a_job_added_to_a_walk_in_work_order_counts_today_and_is_checked(
     technician(kinds["Тормоза"], hours=4)  # 4 h today
     now = timezone.now()
     wo = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-20", jobs=("A", "B"), status="opened")
-    job = services.workorder_job_add(actor=advisor, work_order=wo, description="C", standard_hours=Decimal("1"), now=now)
+    job = services.workorder_job_add(
+        actor=advisor, work_order=wo, description="C", standard_hours=Decimal("1"), now=now
+    )
     assert job.load_warning == ""
     job = services.workorder_job_add(
         actor=advisor, work_order=wo, description="D", standard_hours=Decimal("2.5"), now=now
@@ -223,9 +230,7 @@ def test_a_job_added_to_a_walk_in_work_order_counts_today_and_is_checked(
     assert not wo.jobs.filter(description="F").exists()
 
 
-def test_agreed_extra_work_warns_but_the_customers_consent_is_never_refused(
-    technician, dealership, advisor, kinds
-):
+def test_agreed_extra_work_warns_but_the_customers_consent_is_never_refused(technician, dealership, advisor, kinds):
     technician(kinds["Тормоза"], hours=2)
     now = timezone.now()
     wo = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-21", jobs=("A",), status="diagnosis")
@@ -245,7 +250,11 @@ def test_agreed_extra_work_warns_but_the_customers_consent_is_never_refused(
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("ru", ["2", "2,5", "0,25", "1\xa0234,5"]), ("en", ["2", "2.5", "0.25", "1,234.5"]), ("zh-hans", ["2", "2.5", "0.25"])],
+    [
+        ("ru", ["2", "2,5", "0,25", "1\xa0234,5"]),
+        ("en", ["2", "2.5", "0.25", "1,234.5"]),
+        ("zh-hans", ["2", "2.5", "0.25"]),
+    ],
 )
 def test_hours_read_in_the_language_without_trailing_zeros(language, expected):
     with translation.override(language):
@@ -255,7 +264,11 @@ def test_hours_read_in_the_language_without_trailing_zeros(language, expected):
 
 @pytest.mark.parametrize(
     ("language", "free", "word"),
-    [("ru", "1,5 из 8", "Мастерская перегружена"), ("en", "1.5 of 8", "Workshop overloaded"), ("zh-hans", "1.5", "车间超负荷")],
+    [
+        ("ru", "1,5 из 8", "Мастерская перегружена"),
+        ("en", "1.5 of 8", "Workshop overloaded"),
+        ("zh-hans", "1.5", "车间超负荷"),
+    ],
 )
 def test_the_overload_warning_prints_hours_in_the_language(
     language, free, word, technician, dealership, booking_advisor, kinds
