@@ -450,6 +450,7 @@ class PreparationView(DealershipPageMixin, TemplateView):
             lines=lines,
             job_form=forms.JobForm(dealership=self.request.dealership),
             part_form=forms.PartLineForm(dealership=self.request.dealership),
+            job_rows=workshop_views.job_rows(wo, self.request) if wo is not None else [],  # issue 18 item 3
             **kwargs,
         )
 

@@ -431,14 +431,37 @@ class BoardRow:
     present_today: Decimal = ZERO
 
 
+def _promised_at(job: WorkOrderJob) -> datetime.datetime | None:
+    appointment = job.work_order.appointment
+    return appointment.handover_at if appointment is not None else None
+
+
 def _late_reasons(job: WorkOrderJob, clocked: Decimal, now: datetime.datetime) -> list[str]:
     reasons = []
-    appointment = job.work_order.appointment
-    if appointment is not None and appointment.handover_at < now and job.work_order.status in OPEN_WORK_ORDER_STATUSES:
+    promised = _promised_at(job)
+    if promised is not None and promised < now and job.work_order.status in OPEN_WORK_ORDER_STATUSES:
         reasons.append("promised")
     if job.standard_hours and clocked > job.standard_hours:
         reasons.append("over_sold")
     return reasons
+
+
+def _mark_behind(items: list[BoardJob], now: datetime.datetime) -> None:
+    """A technician's queue (the running job, then the next ones by promised time) projected from ``now`` with each
+    job's sold hours not clocked yet: a job that would end after its promised hand-over is late already ("behind"),
+    before the promise is broken — the board is where the foreman moves work to someone else in time."""
+    cursor = now
+    for item in items:
+        left = max(item.job.standard_hours - item.clocked, ZERO)
+        cursor += datetime.timedelta(hours=float(left))
+        promised = _promised_at(item.job)
+        if promised is not None and promised >= now and cursor > promised:
+            item.late_reasons.append("behind")
+
+
+def _queue_key(item: BoardJob):
+    promised = _promised_at(item.job)
+    return (promised is None, promised or datetime.datetime.max.replace(tzinfo=datetime.UTC), item.job.pk)
 
 
 def workshop_board_by_technician(*, dealership: Dealership, now: datetime.datetime | None = None) -> list[BoardRow]:
@@ -480,9 +503,33 @@ def workshop_board_by_technician(*, dealership: Dealership, now: datetime.dateti
             item = BoardJob(job, hours, "paused" if job.pk in clocked_jobs else "not_started")
             item.late_reasons = _late_reasons(job, hours, now)
             row.next.append(item)
+        row.next.sort(key=_queue_key)
+        _mark_behind(([row.now] if row.now else []) + row.next, now)
         row.late = [i for i in ([row.now] if row.now else []) + row.next if i.late_reasons]
         rows.append(row)
     return rows
+
+
+def unassigned_jobs(*, dealership: Dealership, now: datetime.datetime | None = None) -> list[BoardJob]:
+    """The board's last row: jobs of open work orders nobody takes yet (issue 18 item 4), earliest promise first,
+    with their late reasons — work that is nobody's "next" is the first to be late."""
+    now = now or timezone.now()
+    jobs = list(
+        WorkOrderJob.objects.filter(
+            work_order__dealership=dealership,
+            work_order__status__in=OPEN_WORK_ORDER_STATUSES,
+            technician__isnull=True,
+            consent__in=WorkOrderJob.DOABLE,
+            done_at__isnull=True,
+        ).select_related("work_order__vehicle", "work_order__appointment", "kind")
+    )
+    clocked = clocked_hours(jobs=jobs, now=now)
+    items = [
+        BoardJob(j, clocked.get(j.pk, ZERO), "not_started", _late_reasons(j, clocked.get(j.pk, ZERO), now))
+        for j in jobs
+    ]
+    items.sort(key=_queue_key)
+    return items
 
 
 def technician_jobs(*, technician: TechnicianProfile, now: datetime.datetime | None = None) -> list[BoardJob]:
