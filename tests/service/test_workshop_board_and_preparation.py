@@ -9,7 +9,6 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from dms.core import roles
 from service import services, workshop
 from service.models import JobKind, WorkOrderJob
 from tests.factories import CustomerFactory, VehicleFactory
@@ -26,16 +25,8 @@ def brakes(db):
 
 
 @pytest.fixture
-def oleg(make_user, dealership, brakes):
-    director = make_user(roles.DIRECTOR)
-    user = make_user(roles.TECHNICIAN, first_name="Олег", last_name="Механиков")
-    profile = services.technician_create(actor=director, dealership=dealership, user=user, skills=[brakes])
-    for weekday in range(7):
-        services.technician_hours_set(
-            actor=director, technician=profile, weekday=weekday, starts_at=datetime.time(8), ends_at=datetime.time(20),
-            break_minutes=0,
-        )  # fmt: skip
-    return profile
+def oleg(technician, brakes):
+    return technician(brakes, hours=12)
 
 
 def _visit(dealership, advisor, starts_at, handover_at):

@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
-from dms.core import roles
 from dms.core.formatting import format_hours
 from service import services, workshop
 from service.models import Appointment, JobKind, ServiceSettings
@@ -25,28 +24,6 @@ TUESDAY = MONDAY + datetime.timedelta(days=1)
 @pytest.fixture
 def kinds(db):
     return {name: JobKind.objects.get_or_create(name=name)[0] for name in ("Тормоза", "Двигатель", "Кузов")}
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user(roles.DIRECTOR)
-
-
-@pytest.fixture
-def technician(make_user, dealership, manager):
-    """technician(skills, hours per day on every weekday)."""
-
-    def make(*skills, hours=8, name="Олег"):
-        user = make_user(roles.TECHNICIAN, first_name=name, last_name="Механиков")
-        profile = services.technician_create(actor=manager, dealership=dealership, user=user, skills=list(skills))
-        for weekday in range(7):  # every day: the tests that use today's real date do not depend on its weekday
-            services.technician_hours_set(
-                actor=manager, technician=profile, weekday=weekday, starts_at=datetime.time(8),
-                ends_at=datetime.time(8 + hours), break_minutes=0,
-            )  # fmt: skip
-        return profile
-
-    return make
 
 
 def _refuse(dealership):
