@@ -46,6 +46,10 @@ class WorkshopLoadCheck:
 
     def __enter__(self) -> "WorkshopLoadCheck":
         if self.day is not None and workshop.planner_enabled(self.dealership):
+            # Two writes on the same workshop (two advisors booking the last hours at once) are counted one after
+            # the other: the dealership's row is the workshop's lock until the write commits, or both would see
+            # the day before the other's write and a refusing dealership would take both.
+            Dealership.objects.select_for_update().filter(pk=self.dealership.pk).exists()
             self.before = self._load()
         return self
 
