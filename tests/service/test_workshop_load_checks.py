@@ -270,3 +270,19 @@ def test_load_page_shows_hours_in_the_language(client, technician, dealership, b
     assert ">16<" in row and ">16,5<" in row and "8,00" not in row and "9,50" not in row, row
     # 16.5 hours of brakes and engine for two technicians with 16: both skills short, the day marked.
     assert "Тормоза: 9,5/16" in row and "text-bg-danger" in row and "table-danger" in row
+
+
+def test_appointment_book_line_names_the_hours_no_skilled_technician_takes(
+    client, technician, dealership, booking_advisor, kinds
+):
+    technician(kinds["Тормоза"], kinds["Двигатель"])
+    technician(kinds["Кузов"], name="Пётр")
+    _book(dealership, booking_advisor, 9, "5", kinds["Тормоза"])
+    _book(dealership, booking_advisor, 10, "5", kinds["Двигатель"])
+    client.force_login(booking_advisor)
+    html = client.get(f"/appointments/?date={MONDAY.isoformat()}", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    line = html[html.index('id="workshop-load-line"') :]
+    line = line[: line.index("</div>")]
+    # 10 of 16 hours booked, but brakes and engine share one technician with 8: 2 hours find nobody.
+    assert "10 / 16 ч" in line and 'data-overloaded="0"' in line and "text-bg-warning" in line, line
+    assert "2 ч не находят свободного механика с допуском" in line and "Тормоза 5/8" in line, line
