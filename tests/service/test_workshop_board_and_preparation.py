@@ -71,7 +71,7 @@ def test_the_board_marks_a_job_that_will_miss_its_promise_before_it_does(oleg, d
     assert reasons == {long_job: ["promised"], short_job: ["behind"]}
 
 
-def test_the_board_lists_jobs_nobody_takes(client, oleg, dealership, advisor):
+def test_the_board_lists_jobs_nobody_takes(client, api_as, oleg, dealership, advisor):
     now = timezone.now()
     visit = _visit(dealership, advisor, now - datetime.timedelta(hours=5), now - datetime.timedelta(hours=1))
     wo = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-33", appointment=visit)
@@ -79,6 +79,9 @@ def test_the_board_lists_jobs_nobody_takes(client, oleg, dealership, advisor):
     services.job_assign(actor=advisor, job=taken, technician=oleg.user)
     (item,) = workshop.unassigned_jobs(dealership=dealership, now=now)
     assert item.job == free and item.late_reasons == ["promised"]
+    answer = api_as(advisor).get("/api/technicians/board-unassigned/")
+    assert answer.status_code == 200, answer.content
+    assert [(i["job"], i["late_reasons"]) for i in answer.json()] == [(free.pk, ["promised"])]
     client.force_login(advisor)
     html = client.get("/workshop/board/").content.decode()
     block = html[html.index('id="board-unassigned"') :]
