@@ -158,14 +158,19 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "id", "dealership", "number", "appointment", "customer", "vehicle", "advisor", "status", "revision",
             "arrived_at", "mileage_in", "fuel_level", "odometer_rollback", "interview_reasons", "technician",
             "self_check_at", "rework_count", "delivered_at", "signed_by", "customer_order", "jobs", "labour_total",
-            "parts_total", "total", "created_at", "next_step",
+            "parts_total", "total", "created_at", "next_step", "load_warning",
         ]  # fmt: skip
         read_only_fields = fields
 
     next_step = serializers.SerializerMethodField()
+    load_warning = serializers.SerializerMethodField()
 
     def get_next_step(self, obj: WorkOrder) -> str:
         return selectors.workorder_next_step(obj)
+
+    def get_load_warning(self, obj) -> str:
+        """Issue 18 item 3: the workshop-load warning of the job just added or agreed ('' otherwise, and on reads)."""
+        return getattr(obj, "load_warning", "")
 
 
 class ReceptionInputSerializer(serializers.Serializer):
@@ -192,6 +197,7 @@ class AppointmentViewSet(ScopedCreateViewSet):
 
     create_service = services.appointment_book
     serializer_class = AppointmentSerializer
+    answer_notes = ("load_warning",)  # the workshop-load warning of a booking or a move (issue 18 item 3)
     queryset = Appointment.objects.none()
     filterset_fields = ["advisor", "status", "area", "customer", "vehicle"]
     ordering_fields = ["starts_at", "created_at"]
@@ -467,6 +473,7 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
 
     serializer_class = WorkOrderSerializer
     queryset = WorkOrder.objects.none()
+    answer_notes = ("load_warning",)  # a job added or agreed past the workshop's load (issue 18 item 3)
     filterset_fields = ["status", "advisor", "customer", "vehicle"]
     ordering_fields = ["created_at", "number"]
     _change = ["service.change_workorder"]
@@ -604,17 +611,21 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-job")
     def add_job(self, request, pk=None):
-        return self.run_action(request, services.workorder_job_add, JobInputSerializer, target="work_order")
+        wo = self.get_object()
+        job = services.workorder_job_add(actor=request.user, work_order=wo, **self.action_input(JobInputSerializer))
+        wo.load_warning = job.load_warning
+        return self.respond(wo)
 
     @extend_schema(request=ConsentInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
         wo = self.get_object()
         v = self.action_input(ConsentInputSerializer)
-        services.workorder_consent_record(
+        job = services.workorder_consent_record(
             actor=request.user, job=self._job(wo, v["job"]), agreed=v["agreed"], given_by=v["given_by"],
             channel=v["channel"],
         )  # fmt: skip
+        wo.load_warning = job.load_warning
         return self.respond(wo)
 
     @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)

@@ -186,6 +186,9 @@ class ScopedGenericViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
     create_service: Callable[..., Any] | None = None
     update_service: Callable[..., Any] | None = None
     update_kwarg = ""
+    # Attributes a write leaves on its record for the answer only (issue 18: ``load_warning``), kept by ``respond``
+    # when it reads the record again.
+    answer_notes: tuple[str, ...] = ()
 
     def perform_create(self, serializer) -> None:
         create = type(self).create_service
@@ -213,7 +216,10 @@ class ScopedGenericViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
         """The answer of a write: a record of this viewset's model is read again (``fresh``) and shown with the
         viewset's serializer, anything else (a movement, a note, a list) with ``serializer_class``."""
         if isinstance(obj, models.Model) and isinstance(obj, self.get_queryset().model):
+            notes = {name: getattr(obj, name) for name in self.answer_notes if hasattr(obj, name)}
             obj = self.fresh(obj)
+            for name, value in notes.items():  # what the write left on the record for its answer (a warning)
+                setattr(obj, name, value)
         if serializer_class is None:
             serializer = self.get_serializer(obj)
         else:

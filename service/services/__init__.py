@@ -50,7 +50,6 @@ from .reminders import (
     service_reminders_raise,
 )
 from .technicians import (
-    check_workshop_load,
     job_assign,
     job_clock_finish,
     job_clock_pause,
@@ -86,6 +85,7 @@ from .workorders import (
     workorder_start_repair,
     workorder_submit_for_quality_check,
 )
+from .workshop_load import WorkshopLoadCheck
 
 __all__ = [
     "declined_follow_ups_raise",
@@ -153,7 +153,7 @@ __all__ = [
     "workorder_start_diagnosis",
     "workorder_start_repair",
     "workorder_submit_for_quality_check",
-    "check_workshop_load",
+    "WorkshopLoadCheck",
     "job_assign",
     "job_clock_finish",
     "job_clock_pause",

@@ -622,6 +622,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 for step in ("set-hours", "remove-hours", "add-absence", "remove-absence")
             },
             **{"load/": ("get", "service.view_appointment"), "board/": ("get", "service.view_workshop_board")},
+            **{"board-unassigned/": ("get", "service.view_workshop_board")},
         ),
     ),
     "/api/job-clocks/": ("service.JobClock", crud("service.jobclock", create=False)),
