@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiTypes,
@@ -32,14 +31,14 @@ from dms.core.api_base import (
     ScopedPrimaryKeyRelatedField,
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
-    id_param,
+    dealership_ids_param,
 )
 from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.parsers import BoundedJSONParser
 from dms.core.permissions import HasPerms
 from dms.core.security import client_address
-from dms.core.tenancy import allowed_dealership_ids, resolve_dealership
+from dms.core.tenancy import report_today, resolve_dealership
 from parts.models import Part
 from service import efficiency
 
@@ -651,9 +650,7 @@ class StaffKpiSerializer(serializers.Serializer):
 
 
 def _staff_period(request, dealership_ids) -> staff_kpi.StaffPeriod:
-    dealership = Dealership.objects.filter(pk__in=list(dealership_ids)).order_by("pk").first()
-    now = timezone.now()
-    today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
+    today = report_today(dealership_ids, timezone.now())
     try:
         return staff_kpi.StaffPeriod.parse(request.query_params.get("period"), today=today)
     except DjangoValidationError as error:
@@ -677,11 +674,7 @@ class StaffKpiApi(APIView):
         ],
     )
     def get(self, request):
-        allowed = set(allowed_dealership_ids(request.user))
-        wanted = id_param(request, "dealership")
-        if wanted is not None and wanted not in allowed:
-            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
-        ids = sorted(allowed) if wanted is None else [wanted]
+        ids = dealership_ids_param(request)
         period = _staff_period(request, ids)
         employee_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
         rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=timezone.now(), employee_id=employee_id)
@@ -859,16 +852,10 @@ class TechnicianEfficiencyApi(APIView):
         ],
     )
     def get(self, request):
-        allowed = set(allowed_dealership_ids(request.user))
-        wanted = id_param(request, "dealership")
-        if wanted is not None and wanted not in allowed:
-            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
-        ids = sorted(allowed) if wanted is None else [wanted]
-        dealership = Dealership.objects.filter(pk__in=ids).order_by("pk").first()
+        ids = dealership_ids_param(request)
         now = timezone.now()
-        today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
         try:
-            monday = staff_kpi.parse_week(request.query_params.get("week"), today=today)
+            monday = staff_kpi.parse_week(request.query_params.get("week"), today=report_today(ids, now))
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from error
         user_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk

@@ -41,6 +41,7 @@ from dms.core.views import (
     ServiceFormView,
     action_error_message,
     picker_param_id,
+    report_dealership_scope,
 )
 from service import efficiency
 
@@ -961,13 +962,7 @@ class ClaimJobPickerView(PickerSearchView):
 def _staff_scope(request) -> tuple[list[int], int | None, dict]:
     """(dealership ids, employee id or None for everyone, errors): a supervisor reads every employee of his
     dealerships (or the one asked for), anyone else his own row only."""
-    allowed = allowed_dealership_ids(request.user)
-    raw = request.GET.get("dealership", "")
-    wanted = parse_id(raw)
-    errors = {}
-    if raw and (wanted is None or wanted not in allowed):
-        errors["dealership"] = [_("Unknown dealership.")]
-    ids = [wanted] if wanted in allowed else sorted(allowed)
+    ids, errors = report_dealership_scope(request)
     employee_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
     return ids, employee_id, errors
 

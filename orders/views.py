@@ -32,7 +32,7 @@ from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import available_transitions, is_available
-from dms.core.views import DealershipPageMixin
+from dms.core.views import DealershipPageMixin, report_dealership_scope
 from parts.models import LowStockAlert, Supplier
 
 from . import kpis, pdf, promises, selectors, services
@@ -714,11 +714,9 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
             errors = error.message_dict
             date_from, date_to = kpis.parse_period(None, None, today=today)
         # A dealership that is not one of the user's is named as such, never shown as an empty report.
-        raw_dealership = request.GET.get("dealership", "")
-        wanted = parse_id(raw_dealership)
-        if raw_dealership and (wanted is None or wanted not in allowed):
-            errors["dealership"] = [_("Unknown dealership.")]
-        dealership_ids = {wanted} if wanted in allowed else set(allowed)
+        ids, dealership_errors = report_dealership_scope(request)
+        errors.update(dealership_errors)
+        dealership_ids = set(ids)
         report = kpis.parts_kpis(
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )
@@ -753,7 +751,7 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
                 ),
             ],
             dealerships=Dealership.objects.filter(pk__in=allowed) if len(allowed) > 1 else [],
-            selected_dealership=wanted,
+            selected_dealership=parse_id(request.GET.get("dealership", "")),
             raw_from=request.GET.get("from", date_from.isoformat()),
             raw_to=request.GET.get("to", date_to.isoformat()),
         )

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from .inputs import parse_id
 from .models import Dealership
 from .references import reference_target, scope_to_dealerships
-from .tenancy import allowed_dealership_ids, resolve_dealership
+from .tenancy import allowed_dealership_ids, report_dealership_ids, resolve_dealership
 
 User = get_user_model()
 
@@ -79,6 +79,12 @@ def id_param(request, name: str) -> int | None:
     if value is None:
         raise serializers.ValidationError({name: [_("Not a valid id.")]})
     return value
+
+
+def dealership_ids_param(request) -> list[int]:
+    """A report's ``?dealership=``: that one, or all of the user's; malformed is "Not a valid id.", one that is not
+    the user's "Unknown dealership." (both 400, never an empty report)."""
+    return report_dealership_ids(request.user, id_param(request, "dealership"))
 
 
 def column_field(model, name: str, **overrides) -> serializers.Field:

@@ -26,7 +26,7 @@ from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
 from .pagination import CappedCountPaginator
-from .tenancy import SESSION_KEY, allowed_dealership_ids
+from .tenancy import SESSION_KEY, allowed_dealership_ids, report_dealership_ids, unknown_dealership
 from .transitions import can_run
 
 
@@ -87,6 +87,19 @@ class PageAction:
     form: type | None = None
     success: str | Callable[[Any, Any], str] = ""
     transition: str = ""
+
+
+def report_dealership_scope(request) -> tuple[list[int], dict]:
+    """A report page's ``?dealership=``: (ids, errors). A malformed, unknown or foreign one is an error shown on the
+    page, and the report covers all of the user's dealerships meanwhile."""
+    raw = request.GET.get("dealership", "")
+    wanted = parse_id(raw)
+    try:
+        if raw and wanted is None:
+            raise unknown_dealership()
+        return report_dealership_ids(request.user, wanted), {}
+    except ValidationError as error:
+        return report_dealership_ids(request.user, None), error.message_dict
 
 
 def available_actions(obj, user, actions: dict[str, PageAction]) -> list[str]:
