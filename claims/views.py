@@ -28,9 +28,7 @@ from dms.core.formatting import format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
 from dms.core.security import client_address
-from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.transitions import is_available, may_run
 from dms.core.views import (
     ACTION_ERRORS,
     ActionView,
@@ -38,6 +36,7 @@ from dms.core.views import (
     PageAction,
     PaginatedListMixin,
     PickerSearchView,
+    RecordDetailView,
     ServiceFormView,
     action_error_message,
     picker_param_id,
@@ -89,17 +88,6 @@ from .models import (
 # ----------------------------------------------------------------------------------------------------------------
 # building blocks
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def offered_steps(obj, user) -> set[str]:
-    """The status steps the record's page offers ``user`` (a button, or a link to the step's form): django-fsm says
-    the record's status allows the step and the user holds its role. Its conditions (an assignment, a solution, a
-    report) are what the step's form fills in, so they are not asked here; the service's runner checks them."""
-    return {name for name in _transition_names(type(obj)) if is_available(obj, name) and may_run(obj, name, user)}
-
-
-def _transition_names(model) -> list[str]:
-    return [transition.name for transition in model._meta.get_field("status").get_all_transitions(model)]
 
 
 class ClaimsFormView(ServiceFormView):
@@ -249,23 +237,25 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
-class ComplaintDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "claims.view_complaint"
+class ClaimsRecordView(RecordDetailView):
+    """A claims record's page: the record as ``claim``, its steps as ``steps``, the last 50 audit rows."""
+
+    context_object_name, offered_name, audit_rows = "claim", "steps", 50
+
+
+class ComplaintDetailView(ClaimsRecordView):
+    model = Complaint
+    context_object_name = "complaint"
     template_name = "claims/complaint_detail.html"
 
-    def get_context_data(self, **kwargs):
-        complaint = self.get_scoped_object(Complaint, self.kwargs["pk"])
-        return super().get_context_data(
-            complaint=complaint,
-            steps=offered_steps(complaint, self.request.user),
-            notes=complaint.notes.select_related("author"),
-            attachments=complaint.attachments.all(),
-            notifications=complaint.notifications.all(),
-            goodwill_claims=complaint.goodwill_claims.all(),
-            overdue=complaint.is_overdue(),
-            audit_entries=audit_trail(complaint)[:50],
-            **kwargs,
-        )
+    def record_context(self, complaint):
+        return {
+            "notes": complaint.notes.select_related("author"),
+            "attachments": complaint.attachments.all(),
+            "notifications": complaint.notifications.all(),
+            "goodwill_claims": complaint.goodwill_claims.all(),
+            "overdue": complaint.is_overdue(),
+        }
 
 
 COMPLAINT_FORM_GROUPS = [
@@ -512,19 +502,12 @@ class GoodwillListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
-class GoodwillDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "claims.view_goodwillclaim"
+class GoodwillDetailView(ClaimsRecordView):
+    model = GoodwillClaim
     template_name = "claims/goodwill_detail.html"
 
-    def get_context_data(self, **kwargs):
-        claim = self.get_scoped_object(GoodwillClaim, self.kwargs["pk"])
-        return super().get_context_data(
-            claim=claim,
-            steps=offered_steps(claim, self.request.user),
-            attachments=claim.attachments.all(),
-            audit_entries=audit_trail(claim)[:50],
-            **kwargs,
-        )
+    def record_context(self, claim):
+        return {"attachments": claim.attachments.all()}
 
 
 class GoodwillCreateView(ClaimsFormView):
@@ -644,23 +627,17 @@ class ClaimListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
-class ClaimDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "claims.view_warrantyclaim"
+class ClaimDetailView(ClaimsRecordView):
+    model = WarrantyClaim
     template_name = "claims/claim_detail.html"
 
-    def get_context_data(self, **kwargs):
-        claim = self.get_scoped_object(WarrantyClaim, self.kwargs["pk"])
-        preconditions = selectors.warranty_claim_preconditions(claim) if claim.is_editable else {}
-        return super().get_context_data(
-            claim=claim,
-            steps=offered_steps(claim, self.request.user),
-            part_lines=claim.part_lines.select_related("part"),
-            attachments=claim.attachments.all(),
-            quarantined=QuarantinedPart.objects.filter(claim=claim).first(),
-            preconditions=preconditions,
-            audit_entries=audit_trail(claim)[:50],
-            **kwargs,
-        )
+    def record_context(self, claim):
+        return {
+            "part_lines": claim.part_lines.select_related("part"),
+            "attachments": claim.attachments.all(),
+            "quarantined": QuarantinedPart.objects.filter(claim=claim).first(),
+            "preconditions": selectors.warranty_claim_preconditions(claim) if claim.is_editable else {},
+        }
 
 
 class ClaimCreateView(ClaimsFormView):

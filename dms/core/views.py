@@ -27,7 +27,7 @@ from .inputs import parse_id
 from .models import Customer, Vehicle
 from .pagination import CappedCountPaginator
 from .tenancy import SESSION_KEY, allowed_dealership_ids, report_dealership_ids, unknown_dealership
-from .transitions import can_run
+from .transitions import can_run, offered_transitions
 
 
 class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -44,6 +44,29 @@ class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
         if obj is None:
             raise Http404
         return obj
+
+
+class RecordDetailView(DealershipPageMixin, TemplateView):
+    """A record's page: the dealership's ``model`` row ``pk`` (404 otherwise) as ``context_object_name``, the
+    transitions it offers the user (``offered_transitions``) as ``offered_name``, its last ``audit_rows`` audit rows
+    and what ``record_context(obj)`` adds. Reading it takes the model's view permission."""
+
+    model = None
+    context_object_name = "obj"
+    offered_name = "offered"
+    audit_rows = 30
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"]
+
+    def record_context(self, obj) -> dict:
+        return {}
+
+    def get_context_data(self, **kwargs):
+        obj = self.get_scoped_object(self.model, self.kwargs["pk"])
+        record = {self.context_object_name: obj, self.offered_name: offered_transitions(obj, self.request.user)}
+        record.update(self.record_context(obj), audit_entries=selectors.audit_trail(obj)[: self.audit_rows])
+        return super().get_context_data(**record, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
