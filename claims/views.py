@@ -38,6 +38,7 @@ from dms.core.views import (
     PickerSearchView,
     RecordDetailView,
     ServiceFormView,
+    SettingsFormView,
     action_error_message,
     picker_param_id,
     report_dealership_scope,
@@ -885,30 +886,21 @@ class KpiExportView(DealershipPageMixin, View):
         return response
 
 
-class ClaimsSettingsView(ClaimsFormView):
+class ClaimsSettingsView(SettingsFormView):
     # Directors read the settings (claims/roles.py grants them view_claimssettings); the warranty engineer edits them.
     permission_required = "claims.view_claimssettings"
     change_permission = "claims.change_claimssettings"
     form_class = ClaimsSettingsForm
+    settings_service = services.claims_settings_update
 
     title = gettext_lazy("Claims contacts and deadlines")
+    success_message = gettext_lazy("Settings saved.")
 
     def get_instance(self):
         return services.claims_settings(self.request.dealership)
 
     def get_cancel_url(self):
         return reverse("claims:complaint_list")
-
-    def form_valid(self, form):
-        try:
-            services.claims_settings_update(
-                actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data)
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Settings saved."))
-        return redirect("claims:settings")
 
 
 __all__ = ["ClaimsSettings"]

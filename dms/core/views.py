@@ -516,6 +516,20 @@ class ServiceFormView(DealershipPageMixin, FormView):
         return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else self.get_success_url(obj))
 
 
+class SettingsFormView(ServiceFormView):
+    """A dealership's settings page: the form saves through ``settings_service(actor=, dealership=, data=)`` and the
+    page shows again with ``success_message``."""
+
+    settings_service: Callable[..., Any] | None = None
+
+    def save(self, form):
+        save = type(self).settings_service
+        return save(actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data))
+
+    def get_success_url(self, obj):
+        return self.request.path
+
+
 class CustomerCreateView(ServiceFormView):
     permission_required = "core.add_customer"
     form_class = CustomerForm
