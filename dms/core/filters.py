@@ -1,7 +1,11 @@
 """Filters every app's API shares (issue 16 item 1)."""
 
+import functools
+import operator
+
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -37,3 +41,12 @@ def filter_given(qs, **lookups):
     ``if value:`` it replaces; a list or tuple value is given as it is, so name the lookup ``status__in``."""
     given = {lookup: value for lookup, value in lookups.items() if value}
     return qs.filter(**given) if given else qs
+
+
+def search_any(qs, search: str | None, *fields: str):
+    """``qs`` narrowed to the rows where any of ``fields`` contains the search text (case-insensitive); a blank search
+    is "not given" (issue 13: the selectors' ``Q(a__icontains=…) | Q(b__icontains=…)`` ladders)."""
+    search = (search or "").strip()
+    if not search:
+        return qs
+    return qs.filter(functools.reduce(operator.or_, (Q(**{f"{field}__icontains": search}) for field in fields)))
