@@ -404,7 +404,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def place(self, request, pk=None):
         order = self.get_object()
-        data = self._input(PlaceSerializer)
+        data = self.action_input(PlaceSerializer)
         services.customer_order_place(
             actor=request.user,
             order=order,
@@ -424,7 +424,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         order = self.get_object()
-        data = self._input(ReceiveSerializer)
+        data = self.action_input(ReceiveSerializer)
         services.customer_order_receive(
             actor=request.user, order=order, lines=[dict(line) for line in data["lines"]], comment=data["comment"]
         )
@@ -449,7 +449,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         order = self.get_object()
-        data = self._input(CancelSerializer)
+        data = self.action_input(CancelSerializer)
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
 
@@ -462,7 +462,7 @@ class CustomerOrderViewSet(
     def return_to_supplier(self, request, pk=None):
         # Issue 15 item 8: «Получен» → «Возвращён поставщику»; 409 from any other status.
         order = self.get_object()
-        data = self._input(CancelSerializer)
+        data = self.action_input(CancelSerializer)
         services.customer_order_return_to_supplier(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
 
@@ -481,7 +481,7 @@ class CustomerOrderViewSet(
     )
     @action(detail=False, methods=["post"], url_path="place-batch")
     def place_batch(self, request):
-        data = self._input(PlaceBatchSerializer)
+        data = self.action_input(PlaceBatchSerializer)
         placed = services.customer_order_place_batch(
             actor=request.user,
             dealership=self.write_dealership(),
@@ -501,7 +501,7 @@ class CustomerOrderViewSet(
     )
     @action(detail=False, methods=["post"], url_path="receive-batch")
     def receive_batch(self, request):
-        data = self._input(ReceiveBatchSerializer)
+        data = self.action_input(ReceiveBatchSerializer)
         receipts = services.customer_order_receive_batch(
             actor=request.user,
             dealership=self.write_dealership(),
@@ -520,7 +520,7 @@ class CustomerOrderViewSet(
     )
     @action(detail=False, methods=["post"], url_path="replenish")
     def replenish(self, request):
-        data = self._input(ReplenishSerializer)
+        data = self.action_input(ReplenishSerializer)
         order, created = services.customer_order_replenish(actor=request.user, alert=data["alert"])
         return self._read(order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -156,7 +156,6 @@ class DealershipScopedMixin:
                 data[name] = None
         return data
 
-    _input = action_input  # the name the apps' viewsets used first
 
     def write_dealership(self) -> Dealership:
         requested = self.request.headers.get("X-Dealership")
