@@ -21,9 +21,9 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.db_router import reads_from_replica
-from dms.core.downloads import private_file_response, set_download_name
+from dms.core.downloads import EXPORT_TYPES, private_file_response, set_download_name, table_export
 from dms.core.exceptions import ConflictError
-from dms.core.exports import CsvExportWriter, csv_bytes, xlsx_bytes
+from dms.core.exports import CsvExportWriter
 from dms.core.formatting import format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
@@ -954,17 +954,11 @@ class StaffKpiView(DealershipPageMixin, TemplateView):
             period = staff_kpi.StaffPeriod.parse(None, today=today)
         rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=now, employee_id=employee_id)
         export = request.GET.get("export")
-        if export in ("csv", "xlsx") and not errors:
+        if export in EXPORT_TYPES and not errors:
             header, body = staff_kpi.export_header(), staff_kpi.export_rows(rows)
-            if export == "csv":
-                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
-            else:
-                response = HttpResponse(
-                    xlsx_bytes(_("Staff KPIs"), header, body),
-                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                )
-            set_download_name(response, f"staff-kpis-{period.code}.{export}")
-            return response
+            return table_export(
+                export, title=_("Staff KPIs"), header=header, rows=body, filename=f"staff-kpis-{period.code}"
+            )
         appraisals = {
             (a.employee_id, a.dealership_id): a
             for a in selectors.staff_appraisals(user=request.user, dealership_ids=ids).filter(
@@ -1142,17 +1136,10 @@ class TechnicianEfficiencyView(DealershipPageMixin, TemplateView):
         rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
         code = efficiency.week_code(monday)
         export = request.GET.get("export")
-        if export in ("csv", "xlsx") and not errors:
+        if export in EXPORT_TYPES and not errors:
             header, body = staff_kpi.efficiency_export_header(), staff_kpi.efficiency_export_rows(rows)
-            if export == "csv":
-                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
-            else:
-                response = HttpResponse(
-                    xlsx_bytes(_("Technician efficiency"), header, body),
-                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                )
-            set_download_name(response, f"technician-efficiency-{code}.{export}")
-            return response
+            title, filename = _("Technician efficiency"), f"technician-efficiency-{code}"
+            return table_export(export, title=title, header=header, rows=body, filename=filename)
         context = self.get_context_data(
             rows=rows,
             totals=efficiency.efficiency_totals(rows),

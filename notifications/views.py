@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from dms.core.db_router import reads_from_replica
-from dms.core.downloads import set_download_name
+from dms.core.downloads import EXPORT_TYPES, export_response
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Dealership
@@ -121,17 +121,9 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
             user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids
         )
         export = request.GET.get("export")
-        if export == "csv" and not errors:
-            response = HttpResponse(reports.export_csv(report), content_type="text/csv; charset=utf-8")
-            set_download_name(response, f"call-compliance-{date_from}-{date_to}.csv")
-            return response
-        if export == "xlsx" and not errors:
-            response = HttpResponse(
-                reports.export_xlsx(report),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            set_download_name(response, f"call-compliance-{date_from}-{date_to}.xlsx")
-            return response
+        if export in EXPORT_TYPES and not errors:
+            content = reports.export_csv(report) if export == "csv" else reports.export_xlsx(report)
+            return export_response(content, export=export, filename=f"call-compliance-{date_from}-{date_to}")
         charts = [{"row": row, "svg": reports.employee_chart(report, row.key)} for row in report.employees]
         context = self.get_context_data(
             report=report,

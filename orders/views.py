@@ -24,9 +24,9 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.db_router import reads_from_replica
-from dms.core.downloads import pdf_response, set_download_name
+from dms.core.downloads import EXPORT_TYPES, pdf_response, set_download_name, table_export
 from dms.core.exceptions import ConflictError
-from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_bytes, csv_dialect, xlsx_bytes
+from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
 from dms.core.inputs import parse_id, parse_ids
 from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
@@ -721,18 +721,14 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )
         export = request.GET.get("export")
-        if export in ("csv", "xlsx") and not errors:
-            if export == "csv":
-                content, content_type = (
-                    csv_bytes(kpis.export_header(), kpis.export_rows(report)),
-                    "text/csv; charset=utf-8",
-                )
-            else:
-                content = xlsx_bytes(_("Parts KPIs"), kpis.export_header(), kpis.export_rows(report))
-                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            response = HttpResponse(content, content_type=content_type)
-            set_download_name(response, f"parts-kpis-{date_from}-{date_to}.{export}")
-            return response
+        if export in EXPORT_TYPES and not errors:
+            return table_export(
+                export,
+                title=_("Parts KPIs"),
+                header=kpis.export_header(),
+                rows=kpis.export_rows(report),
+                filename=f"parts-kpis-{date_from}-{date_to}",
+            )
         context = self.get_context_data(
             report=report,
             errors=errors,
