@@ -40,6 +40,7 @@ from dms.core.views import (
     ServiceFormView,
     SettingsFormView,
     action_error_message,
+    parsed_or_default,
     picker_param_id,
     report_dealership_scope,
 )
@@ -947,11 +948,7 @@ class StaffKpiView(DealershipPageMixin, TemplateView):
         now = timezone.now()
         today = timezone.localtime(now, request.dealership.tz).date()
         ids, employee_id, errors = _staff_scope(request)
-        try:
-            period = staff_kpi.StaffPeriod.parse(request.GET.get("period"), today=today)
-        except ValidationError as error:
-            errors.update(error.message_dict)
-            period = staff_kpi.StaffPeriod.parse(None, today=today)
+        period = parsed_or_default(staff_kpi.StaffPeriod.parse, request.GET.get("period"), errors=errors, today=today)
         rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=now, employee_id=employee_id)
         export = request.GET.get("export")
         if export in EXPORT_TYPES and not errors:
@@ -1128,11 +1125,7 @@ class TechnicianEfficiencyView(DealershipPageMixin, TemplateView):
         now = timezone.now()
         today = timezone.localtime(now, request.dealership.tz).date()
         ids, user_id, errors = _staff_scope(request)
-        try:
-            monday = staff_kpi.parse_week(request.GET.get("week"), today=today)
-        except ValidationError as error:
-            errors.update(error.message_dict)
-            monday = staff_kpi.parse_week(None, today=today)
+        monday = parsed_or_default(staff_kpi.parse_week, request.GET.get("week"), errors=errors, today=today)
         rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
         code = efficiency.week_code(monday)
         export = request.GET.get("export")

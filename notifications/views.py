@@ -20,7 +20,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message
+from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message, parsed_or_default
 
 from . import conversations, reports, selectors, services
 from .forms import CallResultForm, MessageForm
@@ -112,11 +112,8 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
         wanted = parse_id(request.GET.get("dealership", ""))
         dealership_ids = {wanted} & set(allowed) if wanted is not None else None
         errors = {}
-        try:
-            date_from, date_to = reports.parse_range(request.GET.get("from"), request.GET.get("to"), today=today)
-        except ValidationError as error:
-            errors = error.message_dict
-            date_from, date_to = reports.parse_range(None, None, today=today)
+        raw = request.GET.get("from"), request.GET.get("to")
+        date_from, date_to = parsed_or_default(reports.parse_range, *raw, errors=errors, today=today)
         report = reports.compliance_for_user(
             user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids
         )

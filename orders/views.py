@@ -32,7 +32,7 @@ from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import available_transitions, is_available
-from dms.core.views import DealershipPageMixin, report_dealership_scope
+from dms.core.views import DealershipPageMixin, parsed_or_default, report_dealership_scope
 from parts.models import LowStockAlert, Supplier
 
 from . import kpis, pdf, promises, selectors, services
@@ -708,11 +708,8 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
         allowed = allowed_dealership_ids(request.user)
         today = selectors.local_today(request.dealership)
         errors = {}
-        try:
-            date_from, date_to = kpis.parse_period(request.GET.get("from"), request.GET.get("to"), today=today)
-        except ValidationError as error:
-            errors = error.message_dict
-            date_from, date_to = kpis.parse_period(None, None, today=today)
+        raw = request.GET.get("from"), request.GET.get("to")
+        date_from, date_to = parsed_or_default(kpis.parse_period, *raw, errors=errors, today=today)
         # A dealership that is not one of the user's is named as such, never shown as an empty report.
         ids, dealership_errors = report_dealership_scope(request)
         errors.update(dealership_errors)

@@ -125,6 +125,16 @@ def report_dealership_scope(request) -> tuple[list[int], dict]:
         return report_dealership_ids(request.user, None), error.message_dict
 
 
+def parsed_or_default(parse: Callable[..., Any], *raw, errors: dict, **kwargs) -> Any:
+    """A report page's parameters through the report's own ``parse(*raw, **kwargs)``. A refused value's messages go
+    to ``errors`` (shown on the page, a 400) and the report shows its default meanwhile (``parse`` of nothing)."""
+    try:
+        return parse(*raw, **kwargs)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        return parse(*(None for _value in raw), **kwargs)
+
+
 def available_actions(obj, user, actions: dict[str, PageAction]) -> list[str]:
     """The names of the buttons ``user`` may press on ``obj`` now: the permission held and, for a transition,
     django-fsm's ``can_run`` (state, role, conditions) — pages never repeat a transition's source states."""
