@@ -32,6 +32,7 @@ from dms.core.api_base import (
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
     dealership_ids_param,
+    transition_permissions,
 )
 from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Dealership, Vehicle
@@ -429,11 +430,8 @@ class ComplaintViewSet(_ClaimsViewSet):
     filterset_fields = ["status", "channel", "category", "department", "severity", "assignee"]
     ordering_fields = ["received_at", "deadline", "number"]
     action_permissions = {
-        "assign": ["claims.assign_complaint"],
-        "start_investigation": ["claims.investigate_complaint"],
+        **transition_permissions(Complaint),
         "notes": ["claims.investigate_complaint"],
-        "agree_solution": ["claims.investigate_complaint"],
-        "close": ["claims.close_complaint"],
         "attachments": ["claims.investigate_complaint"],
     }
     create_service = services.complaint_register
@@ -466,15 +464,7 @@ class GoodwillClaimViewSet(_ClaimsViewSet):
     queryset = GoodwillClaim.objects.none()
     filterset_fields = ["status", "customer", "vehicle", "complaint"]
     ordering_fields = ["created_at", "number"]
-    action_permissions = {
-        "submit": ["claims.submit_goodwillclaim"],
-        "fmc_confirm": ["claims.fmc_confirm_goodwillclaim"],
-        "cac_confirm": ["claims.cac_confirm_goodwillclaim"],
-        "record_payment": ["claims.record_payment_goodwillclaim"],
-        "return_for_correction": ["claims.view_goodwillclaim"],  # the transition's permission decides the step's role
-        "reject": ["claims.view_goodwillclaim"],
-        "attachments": ["claims.change_goodwillclaim"],
-    }
+    action_permissions = {**transition_permissions(GoodwillClaim), "attachments": ["claims.change_goodwillclaim"]}
     create_service = services.goodwill_claim_create
     update_service = services.goodwill_claim_update
     update_kwarg = target = "claim"
@@ -499,15 +489,7 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
     queryset = WarrantyClaim.objects.none()
     filterset_fields = ["status", "kind", "vehicle", "work_order_id"]
     ordering_fields = ["created_at", "number", "submitted_at"]
-    action_permissions = {
-        "submit": ["claims.submit_warrantyclaim"],
-        "fmc_confirm": ["claims.fmc_confirm_warrantyclaim"],
-        "claims_confirm": ["claims.claims_confirm_warrantyclaim"],
-        "record_payment": ["claims.record_payment_warrantyclaim"],
-        "return_for_correction": ["claims.view_warrantyclaim"],  # the transition's permission decides the step's role
-        "reject": ["claims.view_warrantyclaim"],
-        "attachments": ["claims.change_warrantyclaim"],
-    }
+    action_permissions = {**transition_permissions(WarrantyClaim), "attachments": ["claims.change_warrantyclaim"]}
     target = "claim"
 
     def get_queryset(self):

@@ -24,6 +24,7 @@ from dms.core.api_base import (
     ScopedPrimaryKeyRelatedField,
     column_field,
     dealership_ids_param,
+    transition_permissions,
 )
 from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Vehicle
@@ -348,11 +349,7 @@ class CustomerOrderViewSet(
     pagination_class = CappedCountPagination
     http_method_names = ["get", "post", "head", "options"]
     action_permissions = {
-        "place": ["orders.place_customerorder"],
-        "receive": ["orders.receive_customerorder"],
-        "issue": ["orders.issue_customerorder"],
-        "cancel": ["orders.cancel_customerorder"],
-        "return_to_supplier": ["orders.return_customerorder"],
+        **transition_permissions(CustomerOrder),
         "place_batch": ["orders.place_customerorder"],
         "receive_batch": ["orders.receive_customerorder"],
         "replenish": ["orders.place_customerorder"],

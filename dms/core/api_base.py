@@ -81,6 +81,21 @@ def id_param(request, name: str) -> int | None:
     return value
 
 
+def transition_permissions(model, field: str = "status") -> dict[str, list[str]]:
+    """``action_permissions`` entries for the actions named as the model's transitions, read from each
+    ``@transition``'s ``permission`` so no viewset repeats it: a permission name as it is; a rule about the record and
+    the user (a callable) asks the model's view permission here, and the transition runner asks the rule. A
+    transition without a permission gives no entry. Put the viewset's own entries after it."""
+    meta = model._meta
+    found = {}
+    for transition in meta.get_field(field).get_all_transitions(model):
+        if isinstance(transition.permission, str):
+            found[transition.name] = [transition.permission]
+        elif callable(transition.permission):
+            found[transition.name] = [f"{meta.app_label}.view_{meta.model_name}"]
+    return found
+
+
 def dealership_ids_param(request) -> list[int]:
     """A report's ``?dealership=``: that one, or all of the user's; malformed is "Not a valid id.", one that is not
     the user's "Unknown dealership." (both 400, never an empty report)."""
@@ -155,7 +170,6 @@ class DealershipScopedMixin:
             if not field.read_only and field.allow_null and field.source == name and name not in data:
                 data[name] = None
         return data
-
 
     def write_dealership(self) -> Dealership:
         requested = self.request.headers.get("X-Dealership")
