@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dms.core.api_base import (
+    DEALERSHIP_PARAMETER,
     SEARCH_PARAMETER,
     ScopedCreateViewSet,
     ScopedModelViewSet,
@@ -652,7 +653,7 @@ class StaffKpiApi(APIView):
         responses=StaffKpiSerializer,
         parameters=[
             OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM or YYYY; default: this month."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):
@@ -830,7 +831,7 @@ class TechnicianEfficiencyApi(APIView):
         responses=EfficiencySerializer,
         parameters=[
             OpenApiParameter("week", OpenApiTypes.STR, description="YYYY-Www (ISO week); default: this week."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):

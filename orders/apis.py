@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dms.core.api_base import (
+    DEALERSHIP_PARAMETER,
     DealershipScopedMixin,
     ScopedPrimaryKeyRelatedField,
     column_field,
@@ -606,7 +607,7 @@ class PartsKpiApi(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 30 days back."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
@@ -181,6 +182,10 @@ class DealershipScopedMixin:
 # Viewsets whose ``search`` is done by a selector (phones and VINs need normalising) use these backends.
 SELECTOR_SEARCH_BACKENDS = [DjangoFilterBackend, filters.OrderingFilter]
 SEARCH_PARAMETER = OpenApiParameter("search", str, description="Free-text search")
+# A report's ``?dealership=`` (read by ``dealership_ids_param``).
+DEALERSHIP_PARAMETER = OpenApiParameter(
+    "dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."
+)
 
 
 # The one dealership-scoped API viewset base (issue 13 item 1); pick the flavour below by the routes it has. (Comments,
