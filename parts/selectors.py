@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from dms.core import roles
-from dms.core.filters import filter_given
+from dms.core.filters import filter_given, search_any
 from dms.core.models import Dealership
 from dms.core.references import reference_target, resolve_reference
 
@@ -511,16 +511,8 @@ def sales_order_list(*, dealership_ids: Iterable[int], status: str = "", search:
     from .models import SalesOrder
 
     qs = SalesOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related("customer", "manager")
-    if status:
-        qs = qs.filter(status=status)
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(number__icontains=search)
-            | Q(customer__name__icontains=search)
-            | Q(invoice_number__icontains=search)
-            | Q(tracking_number__icontains=search)
-        )
+    qs = filter_given(qs, status=status)
+    qs = search_any(qs, search, "number", "customer__name", "invoice_number", "tracking_number")
     from .models import SalesOrderLine
 
     # Issue 19: the total per page row (a correlated sum); a join + GROUP BY summed every order's lines before the

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from dms.core.filters import search_any
 from dms.core.models import Dealership
 
 from . import scheduling
@@ -50,14 +51,7 @@ def technician_list(*, dealership_ids: Iterable[int], search: str = "", active_o
     )
     if active_only:
         qs = qs.filter(is_active=True)
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(user__last_name__icontains=search)
-            | Q(user__first_name__icontains=search)
-            | Q(user__username__icontains=search)
-        )
-    return qs
+    return search_any(qs, search, "user__last_name", "user__first_name", "user__username")
 
 
 def technician_of(*, dealership_id: int, user) -> TechnicianProfile | None:
