@@ -150,9 +150,10 @@ def _day_hours(starts_at: datetime.time, ends_at: datetime.time, break_minutes: 
 def _hours_check(technician: TechnicianProfile, now, *, active: bool = True) -> CapacityLoadCheck:
     """The check of a write taking a weekday's hours away: the next HOURS_CHECK_DAYS days (none when not ``active``:
     longer hours or a new working day overload nothing)."""
-    today = timezone.localtime(_now(now), technician.dealership.tz).date()
+    now = _now(now)
+    today = timezone.localtime(now, technician.dealership.tz).date()
     date_to = today + datetime.timedelta(days=HOURS_CHECK_DAYS - 1 if active else -1)
-    return CapacityLoadCheck(dealership=technician.dealership, date_from=today, date_to=date_to, now=_now(now))
+    return CapacityLoadCheck(dealership=technician.dealership, date_from=today, date_to=date_to, now=now)
 
 
 def _hours_write(actor, technician, weekday, starts_at, ends_at, break_minutes) -> TechnicianHours:
