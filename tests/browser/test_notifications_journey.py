@@ -58,7 +58,7 @@ def test_advisor_records_unreachable_call_and_sees_retry_in_3_days(page, login, 
 
     # Bad input first: an agreed date in the past is refused with a message, nothing changes.
     row = page.locator(f"tr.call-row[data-event='{arrival.pk}']")
-    row.locator("select").select_option("reached")
+    row.locator("select[name$='-outcome']").select_option("reached")
     row.locator("input[type=date]").fill((today - datetime.timedelta(days=1)).isoformat())
     row.locator("button[type=submit]").click()
     page.wait_for_selector(".invalid-feedback")
@@ -68,7 +68,7 @@ def test_advisor_records_unreachable_call_and_sees_retry_in_3_days(page, login, 
     assert arrival.status == "open"
 
     row = page.locator(f"tr.call-row[data-event='{arrival.pk}']")
-    row.locator("select").select_option("unreachable")
+    row.locator("select[name$='-outcome']").select_option("unreachable")
     row.locator("input[type=date]").fill("")
     row.locator("input[type=text]").fill("Абонент недоступен")
     row.locator("button[type=submit]").click()
