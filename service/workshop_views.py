@@ -127,7 +127,10 @@ class TechnicianDetailView(DealershipPageMixin, TemplateView):
         form = TechnicianForm(self.request.POST, dealership=self.request.dealership, instance=technician)
         if not form.is_valid():
             return {"profile_form": form}
-        services.technician_update(actor=self.request.user, technician=technician, data=dict(form.cleaned_data))
+        profile = services.technician_update(
+            actor=self.request.user, technician=technician, data=dict(form.cleaned_data)
+        )
+        self.load_warning = profile.load_warning
         return None
 
     def _hours(self, technician):

@@ -89,8 +89,25 @@ def technician_create(
 
 
 @transaction.atomic
-def technician_update(*, actor, technician: TechnicianProfile, data: dict[str, Any]) -> TechnicianProfile:
+def technician_update(
+    *, actor, technician: TechnicianProfile, data: dict[str, Any], now: datetime.datetime | None = None
+) -> TechnicianProfile:
+    """Change a technician's profile; ``load_warning`` on the result names the days of the next weeks overloaded by
+    taking the technician off the workshop (deactivated) or taking skills away — warned, never refused, as an absence
+    (CapacityLoadCheck)."""
     skills = data.pop("skills", None)
+    # The stored values, not the instance's: a page's ModelForm has already copied its input onto ``technician``.
+    stored = TechnicianProfile.objects.filter(pk=technician.pk).values_list("is_active", flat=True).first()
+    skills_before = set(technician.skills.values_list("pk", flat=True))
+    deactivated = bool(stored) and data.get("is_active") is False
+    skills_removed = skills is not None and bool(skills_before - {getattr(k, "pk", k) for k in skills})
+    with _hours_check(technician, now, active=deactivated or skills_removed) as check:
+        profile = _technician_write(actor, technician, data, skills)
+    profile.load_warning = technician.load_warning = check.warning
+    return profile
+
+
+def _technician_write(actor, technician: TechnicianProfile, data: dict[str, Any], skills) -> TechnicianProfile:
     profile = audited_update(
         technician,
         actor=actor,

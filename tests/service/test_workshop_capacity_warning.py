@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
+from freezegun import freeze_time
 
 from dms.core import roles
 from service import services
@@ -119,3 +120,21 @@ def test_the_page_shows_the_warning(client, two_booked_days, director):
     )
     messages = [str(m) for m in r.context["messages"]]
     assert any("04.03.2030: 2,5 ч" in m and "05.03.2030: 4 ч" in m for m in messages), messages
+
+
+def test_deactivating_a_technician_or_taking_a_skill_away_warns_of_the_days_it_overloads(two_booked_days, director):
+    oleg = two_booked_days
+    profile = services.technician_update(actor=director, technician=oleg, data={"notes": "стажёр"}, now=NOW)
+    assert profile.load_warning == ""  # a note takes no hours away
+    profile = services.technician_update(actor=director, technician=oleg, data={"skills": []}, now=NOW)
+    # Without Олег's brakes skill Иван's 8 h face Monday's 10.5 h and Tuesday's 12 h.
+    assert "03/04/2030: 2.5 h" in profile.load_warning and "03/05/2030: 4 h" in profile.load_warning
+    assert not oleg.skills.exists()  # warned, never refused
+
+
+def test_the_api_answer_of_a_deactivation_carries_the_warning(api_as, two_booked_days, director):
+    with freeze_time(NOW):
+        r = api_as(director).patch(f"/api/technicians/{two_booked_days.pk}/", {"is_active": False}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["is_active"] is False
+    assert "04.03.2030: 2,5 ч" in r.json()["load_warning"], r.json()
