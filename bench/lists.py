@@ -4,11 +4,12 @@ same order, same LIMIT), plus searches (a text half the rows share, one characte
 of the same filtered page. Prints every ratio.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dms python bench/lists.py [--rebuild] [--rows N] [--runs R]
-        [--only customers,vehicles,...] [--drop]
+        [--only customers,vehicles,...|search] [--database NAME] [--drop]
 
 The data goes to the database named like DATABASE_URL's plus ``_bench`` (the order dashboard's benchmark builds the
 orders and call log there first; this script adds 100,000 rows of every other kind with ``generate_series``; about
-two minutes on 2 shared cores). ``--drop`` drops the database at the end.
+two minutes on 2 shared cores; ``--database NAME`` to use another, e.g. one per engineer on a shared server).
+``--only search`` runs the searches alone. ``--drop`` drops the database at the end.
 """
 
 import argparse
@@ -310,9 +311,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--only", default="", help="comma-separated kinds (default: all)")
     parser.add_argument("--no-search", action="store_true")
+    parser.add_argument("--database", default="", help="benchmark database (default: DATABASE_URL name + _bench)")
     parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
     args = parser.parse_args()
     url = od.bench_url(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dms"))
+    if args.database:
+        from urllib.parse import urlsplit, urlunsplit
+
+        url = urlunsplit(urlsplit(url)._replace(path="/" + args.database))
     if not url.startswith("postgres"):
         print("The benchmark needs PostgreSQL (DATABASE_URL=postgres://…).")
         return 1
@@ -381,7 +387,7 @@ def main() -> int:
                     )
                 )
                 print(_line(lines[-1]), flush=True)
-    if not args.no_search and not only:
+    if not args.no_search and (not only or "search" in only):
         for label, path, _ in SEARCHES:
             # the raw query of the same filtered page: the SQL the list's own page query ran, timed alone
             get(path)()

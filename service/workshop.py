@@ -16,6 +16,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dms.core.models import Dealership
+from dms.core.search import text_search
 
 from . import scheduling
 from .models import (
@@ -50,14 +51,7 @@ def technician_list(*, dealership_ids: Iterable[int], search: str = "", active_o
     )
     if active_only:
         qs = qs.filter(is_active=True)
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(user__last_name__icontains=search)
-            | Q(user__first_name__icontains=search)
-            | Q(user__username__icontains=search)
-        )
-    return qs
+    return text_search(qs, search, "user__last_name", "user__first_name", "user__username")
 
 
 def technician_of(*, dealership_id: int, user) -> TechnicianProfile | None:
