@@ -20,6 +20,7 @@ counting 1,000 matches of a common text read forty times the rows of the page it
 
 from django.db import connections
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 
 # A searched list (pages and APIs) counts up to this many matches (issue 19 item 3; 1,000 before).
 SEARCH_COUNT_CAP = 250
@@ -46,7 +47,7 @@ def text_search(qs: QuerySet, text: str, *fields: str, extra: tuple[Q, ...] | li
     sources = [Q(**{f"{field}__icontains": text}) for field in fields] + list(extra)
     found = _probe(qs, sources) if len(text) >= TRIGRAM else None
     if found is not None and found.ids is not None:
-        searched = qs.filter(pk__in=sorted(found.ids))
+        searched = qs.filter(pk__in=_id_set(sorted(found.ids))) if found.ids else qs.none()
     else:
         searched = _row_match(qs, text, fields, extra)
     setattr(searched.query, SEARCHED, True)
@@ -64,6 +65,13 @@ def count_floor(qs) -> int | None:
     return floor if floor is not None and len(query.where.children) == conditions else None
 
 
+def _id_set(ids: list[int]) -> RawSQL:
+    """``IN (SELECT unnest(ids))``, not ``IN (1, 2, …)``: with a literal list PostgreSQL walked the list's order index
+    testing each row against the 256 ids of a VIN substring (42,000 rows for a page of 25: 40 ms); an unnested set it
+    joins by primary key and sorts (1 ms)."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+
+
 class _Probe:
     def __init__(self, ids: set | None, more_than_cap: bool):
         self.ids, self.more_than_cap = ids, more_than_cap
@@ -76,7 +84,7 @@ def _probe(qs: QuerySet, sources: list[Q]) -> _Probe | None:
         return None
     # In the list's order: a common text's first matches are where the page's index starts (a physical scan may
     # first pass thousands of older rows that do not match).
-    base = qs
+    base = qs.order_by()
     parts = [
         base.filter(source).annotate(search_source=Value(n)).values_list("search_source", "pk")[: SEARCH_PROBE + 1]
         for n, source in enumerate(sources)
