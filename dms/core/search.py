@@ -3,10 +3,11 @@
 
 A list's selector calls :func:`text_search` with the columns it searches. Each column is compared with ``icontains``
 (``UPPER(column) LIKE UPPER('%text%')``, answered by the ``*_trgm`` GIN trigram indexes when the text is rare); a
-column reached through a many-valued relation (a customer's ``vehicles__vin``) is tested by a scalar subquery per row
-instead of a join. For a text many rows share (a word of half the names, one digit) PostgreSQL then walks the list's
-order index row by row and stops as soon as the page is full — a join needs ``DISTINCT`` over every match, and
-``EXISTS`` under ``OR`` becomes a hashed subplan that reads every matching related row before the first one is shown.
+column of a related row (a work order's ``customer__name``, a customer's ``vehicles__vin``) is tested by a scalar
+subquery per row instead of a join. For a text many rows share (a word of half the names, one digit) PostgreSQL
+then walks the list's order index row by row and stops as soon as the page is full — a join needs ``DISTINCT`` over
+every match, and ``EXISTS`` under ``OR`` becomes a hashed subplan that reads every matching related row before the
+first one is shown.
 
 Which of the two plans a text gets is decided by a probe (on PostgreSQL, for a text of three characters or more —
 what a trigram index answers): one query asks each searched column for at most ``SEARCH_PROBE + 1`` matching ids,
