@@ -40,7 +40,8 @@ def text_search(qs: QuerySet, text: str, *fields: str, extra: tuple[Q, ...] | li
     holds (a normalised phone or VIN); ``qs`` unchanged for an empty text.
 
     Same rows, same order as ``qs.filter(Q(f1__icontains=text) | …).distinct()``: a many-valued field matches when
-    any of its rows does.
+    any of its rows does. ``extra`` conditions are applied as they are, so they name columns of the row or of rows it
+    points to (a many-valued one would repeat the row).
     """
     text = (text or "").strip()
     if not text:
