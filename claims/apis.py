@@ -635,7 +635,12 @@ class StaffKpiRowSerializer(serializers.Serializer):
     complaints_late = serializers.IntegerField()
     complaints_open_overdue = serializers.IntegerField()
     complaint_on_time_rate = serializers.FloatField(allow_null=True)
-    satisfaction = serializers.FloatField(allow_null=True, help_text="Average 1–5 of the complaints' closings")
+    satisfaction = serializers.FloatField(
+        allow_null=True,
+        help_text="Average 1–5 of the customers' scores: complaint closings and follow-up calls (call events, service "
+        "follow-ups) of customers the employee is responsible for",
+    )
+    satisfaction_scores = serializers.IntegerField(help_text="How many scores the average is of")
     calls_due = serializers.IntegerField()
     calls_on_time = serializers.IntegerField()
     calls_on_time_rate = serializers.FloatField(allow_null=True)

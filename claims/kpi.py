@@ -99,6 +99,9 @@ def complaint_timeliness(*, dealership, period: Period, now: datetime.datetime |
             "on_time_rate": _rate(b["on_time"], judged),
             "avg_days": _avg(b["days"]),
             "avg_satisfaction": _avg(b["satisfaction"]),
+            # claims.staff_kpi combines these exact sums with the calls' scores (issue 18 item 6)
+            "satisfaction_total": sum(b["satisfaction"]),
+            "satisfaction_count": len(b["satisfaction"]),
         }
 
     departments = dict(Department.choices)

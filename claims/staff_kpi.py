@@ -14,9 +14,14 @@ by these words, never by calling this module.
   period; in per cent.
 * **Complaint-handling timeliness** — ``claims.kpi.complaint_timeliness`` (the directors' complaint KPI, reused):
   complaints received in the period and assigned to the employee, closed on time, late, open overdue; on-time rate.
-* **Customer satisfaction** — the average score (1–5) of those complaints' closings (same source), and the
+* **Customer satisfaction** — the average of every score (1–5) customers gave about the employee: the closings of
+  those complaints (same source) and the follow-up calls completed in the period where the customer was asked —
+  the order's call events (``notifications.selectors.call_satisfaction``) and service's follow-ups on service due or
+  declined work (``service.selectors.follow_up_satisfaction``). A call's score is the employee's *responsible for the
+  customer served* — the call event's assignee (the order's author), the follow-up's advisor (of the work order) —
+  not whoever dialled: it rates the service the customer got. ``satisfaction_scores`` counts the scores. Also the
   employee's follow-up calls (R13, R14: ``notifications.selectors.call_compliance``, reused) due in the period: due,
-  done on time, on-time share. Call events record an outcome but no score, so calls count as timeliness only.
+  done on time, on-time share.
 
 Rows: every active employee of the dealerships in a staff role, and anyone else with a figure in the period.
 """
@@ -39,8 +44,9 @@ from django.utils.translation import gettext as _
 from dms.core import roles
 from dms.core.formatting import Money, money_title
 from dms.core.models import Dealership
-from notifications.selectors import call_compliance
+from notifications.selectors import call_compliance, call_satisfaction
 from parts.models import RequisitionLine, ReturnRequest, SalesOrder, SalesOrderLine
+from service.selectors import follow_up_satisfaction
 
 from . import kpi
 from .models import AppraisalPeriod
@@ -121,7 +127,8 @@ class StaffRow:
     complaints_late: int = 0
     complaints_open_overdue: int = 0
     complaint_on_time_rate: float | None = None  # per cent
-    satisfaction: float | None = None  # average 1–5 of the complaints' closings
+    satisfaction: float | None = None  # average 1–5 of the complaints' closings and the calls' scores
+    satisfaction_scores: int = 0  # how many scores the average is of
     calls_due: int = 0
     calls_on_time: int = 0
     calls_on_time_rate: float | None = None  # per cent
@@ -208,24 +215,27 @@ def _add_repairs(row_for, dealership, start, end) -> None:
         row.labour_hours = (row.labour_hours + hours).quantize(CENTS)
 
 
-def _add_complaints(row_for, dealership, period: StaffPeriod, now) -> None:
+def _add_complaints(row_for, dealership, period: StaffPeriod, now, scores) -> None:
     timeliness = kpi.complaint_timeliness(dealership=dealership, period=kpi.Period(period.start, period.end), now=now)
     for r in timeliness["employees"]:
         if r["user_id"] is None:
             continue
         row = row_for(r["user_id"])
-        # Satisfaction is averaged over the closings of all the employee's dealerships (weighted by closings).
-        closed_before = row.complaints_on_time + row.complaints_late
-        closed_here = r["on_time"] + r["late"]
-        if r["avg_satisfaction"] is not None:
-            scored_before = row.satisfaction * closed_before if row.satisfaction is not None else 0.0
-            row.satisfaction = round(
-                (scored_before + r["avg_satisfaction"] * closed_here) / (closed_before + closed_here), 1
-            )
+        _add_scores(scores, {r["user_id"]: (r["satisfaction_total"], r["satisfaction_count"])})
         row.complaints += r["total"]
         row.complaints_on_time += r["on_time"]
         row.complaints_late += r["late"]
         row.complaints_open_overdue += r["open_overdue"]
+
+
+def _add_scores(scores: dict[int, list[int]], totals: dict[int, tuple[int, int]]) -> None:
+    """Sums and counts of the satisfaction scores per employee, over every source and dealership (exact: no
+    average of averages)."""
+    for user_id, (total, count) in totals.items():
+        if count:
+            bucket = scores.setdefault(user_id, [0, 0])
+            bucket[0] += total
+            bucket[1] += count
 
 
 def staff_kpis(
@@ -249,12 +259,18 @@ def staff_kpis(
 
     for user_id in names:
         row_for(user_id)
+    scores: dict[int, list[int]] = {}
     for dealership in dealerships:
         start, end = period.bounds(dealership.tz)
         _add_sales(row_for, dealership, start, end)
         _add_returns(row_for, dealership, period)
         _add_repairs(row_for, dealership, start, end)
-        _add_complaints(row_for, dealership, period, now)
+        _add_complaints(row_for, dealership, period, now, scores)
+        _add_scores(scores, call_satisfaction(dealership=dealership, start=start, end=end))
+        _add_scores(scores, follow_up_satisfaction(dealership=dealership, start=start, end=end))
+    for user_id, (total, count) in scores.items():
+        row = row_for(user_id)
+        row.satisfaction, row.satisfaction_scores = round(total / count, 1), count
     today = {d.pk: timezone.localtime(now, d.tz).date() for d in dealerships}
     calls = call_compliance(
         dealership_ids=ids, date_from=period.start, date_to=period.end, today_by_dealership=today, order_limit=0

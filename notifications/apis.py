@@ -83,6 +83,7 @@ class CallEventSerializer(serializers.ModelSerializer):
             "outcome_display",
             "comment",
             "agreed_date",
+            "satisfaction",
             "dealership",
         ]
         read_only_fields = fields
@@ -93,6 +94,8 @@ class CallEventCompleteSerializer(serializers.Serializer):
     outcome = serializers.CharField(max_length=40)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     agreed_date = serializers.DateField(required=False, allow_null=True, default=None)
+    # Issue 18 item 6: 1–5 or null (not asked); the service refuses other numbers with a 400 naming the field.
+    satisfaction = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
 @extend_schema(tags=["call-backs"])

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dms.core.forms import BootstrapFormMixin
+from dms.core.forms import BootstrapFormMixin, SatisfactionField
 from dms.core.models import ContactChannel
 
 from .models import CallOutcome
@@ -18,6 +18,8 @@ class CallResultForm(BootstrapFormMixin, forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, max_length=2000, widget=forms.TextInput(attrs={"maxlength": 2000})
     )
+    # Issue 18 item 6: the customer's satisfaction if asked on the call (1–5; the service checks it).
+    satisfaction = SatisfactionField()
 
     def __init__(self, *args, event, **kwargs):
         kwargs.setdefault("prefix", f"e{event.pk}")

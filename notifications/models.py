@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -94,6 +95,10 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
     comment = models.TextField(_("comment"), blank=True)
     agreed_date = models.DateField(_("agreed date"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True)
+    # Issue 18 item 6: the customer's satisfaction heard on the call (1–5, the complaint closing's scale); optional.
+    satisfaction = models.PositiveSmallIntegerField(
+        _("customer satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
 
     class Meta:
         verbose_name = _("call event")
@@ -111,6 +116,10 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
             models.CheckConstraint(
                 condition=Q(status="done", completed_at__isnull=False, completed_by__isnull=False) | ~Q(status="done"),
                 name="callevent_done_has_caller",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="callevent_satisfaction_1_5",
             ),
         ]
         indexes = [
@@ -168,6 +177,7 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
         outcome: str,
         comment: str,
         agreed_date: datetime.date | None,
+        satisfaction: int | None = None,
     ) -> None:
         self.completed_by = by
         self.completed_at = at
@@ -175,6 +185,7 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
         self.outcome = outcome
         self.comment = comment
         self.agreed_date = agreed_date
+        self.satisfaction = satisfaction
 
     @transition(field=status, source=CallStatus.OPEN, target=CallStatus.CANCELLED)
     def cancel(self, *, reason: str) -> None:

@@ -10,6 +10,7 @@ from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from dms.core.models import Dealership
 from dms.core.names import full_name
+from dms.core.selectors import satisfaction_totals
 from orders.models import CustomerOrder
 
 from .models import (
@@ -248,6 +249,13 @@ def _aggregates(*, past_due: Q) -> dict:
         "missed": Count("id", filter=Q(status=CallStatus.OPEN) & past_due),
         "open_not_due": Count("id", filter=Q(status=CallStatus.OPEN) & ~past_due),
     }
+
+
+def call_satisfaction(*, dealership, start: datetime.datetime, end: datetime.datetime) -> dict[int, tuple[int, int]]:
+    """Issue 18 item 6: the satisfaction customers gave on calls completed in [start, end), per the call's assignee —
+    the employee responsible for the order (its author), whoever made the call: {user id: (sum, count)}."""
+    done = CallEvent.objects.filter(dealership=dealership, status=CallStatus.DONE)
+    return satisfaction_totals(done, owner="assignee_id", at="completed_at", start=start, end=end)
 
 
 def call_compliance(

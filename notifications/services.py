@@ -15,6 +15,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.models import ContactChannel, Customer
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import is_available, locked, run_transition
+from dms.core.validation import satisfaction_score
 from orders.models import CustomerOrder
 
 from . import generator, selectors, signals, sms
@@ -148,9 +149,11 @@ def call_event_complete(
     outcome: str,
     comment: str = "",
     agreed_date: datetime.date | None = None,
+    satisfaction: int | str | None = None,
     now: datetime.datetime | None = None,
 ) -> CallEvent:
-    """Record a call's result (R13) and create the follow-up it requires (R8 agreed date, R9 retry, R12 no-show)."""
+    """Record a call's result (R13) and create the follow-up it requires (R8 agreed date, R9 retry, R12 no-show);
+    ``satisfaction``: the customer's score heard on the call, 1–5 or empty (issue 18 item 6)."""
     now = now or timezone.now()
     if event.dealership_id not in allowed_dealership_ids(actor):
         raise ValidationError({"event": _("Unknown call event.")})
@@ -162,6 +165,7 @@ def call_event_complete(
         )
     today = local_today(event.dealership, now)
     comment = (comment or "").strip()
+    satisfaction = satisfaction_score(satisfaction)
     _check_call_result(event=event, outcome=outcome, comment=comment, agreed_date=agreed_date, today=today)
     run_transition(
         event,
@@ -179,6 +183,7 @@ def call_event_complete(
         outcome=outcome,
         comment=comment,
         agreed_date=agreed_date,
+        satisfaction=satisfaction,
     )
     if CustomerOrder.objects.filter(pk=event.order_id, status__in=ORDER_STATUSES_WITH_CALLS).exists():
         _follow_ups(event=event, outcome=outcome, agreed_date=agreed_date, today=today)

@@ -20,7 +20,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message
+from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message, app_panels
 
 from . import conversations, reports, selectors, services
 from .forms import CallResultForm, MessageForm
@@ -65,6 +65,8 @@ class MyCallsView(DealershipPageMixin, TemplateView):
             can_complete=can_complete,
             message_tasks=message_tasks[:100],
             can_handle=self.request.user.has_perm("notifications.handle_inboundmessage"),
+            # Issue 17 item 5: calls other apps give the employee (service follow-ups), through their panels hook.
+            app_call_panels=app_panels(self.request, "my_calls_panels"),
             **kwargs,
         )
 
@@ -337,5 +339,7 @@ class InboxView(DealershipPageMixin, TemplateView):
             show=show,
             filters=[("all", _("All")), ("open", _("Waiting for an answer")), ("unmatched", _("Unknown numbers"))],
             can_handle=self.request.user.has_perm("notifications.handle_inboundmessage"),
+            # Issue 17 item 5: calls other apps give the employee (service follow-ups), through their panels hook.
+            app_call_panels=app_panels(self.request, "my_calls_panels"),
             **kwargs,
         )

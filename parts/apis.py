@@ -1,3 +1,6 @@
+from decimal import Decimal
+from types import SimpleNamespace
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.http import Http404
@@ -125,6 +128,7 @@ class PartSerializer(serializers.ModelSerializer):
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["parts"])
 class PartViewSet(ScopedModelViewSet):
+    lean_list = True
     serializer_class = PartSerializer
     queryset = Part.objects.none()
     filterset_fields = ["unit", "default_supplier", "is_active", "abc_class"]
@@ -597,6 +601,8 @@ class SalesOrderLineSerializer(serializers.ModelSerializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    # Issue 19: the list's items come from rows (dms.core.lean_items): the line's total by the model's own formula.
+    lean_fields = {"total": lambda row, item: SalesOrderLine.total.fget(SimpleNamespace(**row))}
 
     class Meta:
         model = SalesOrderLine
@@ -610,6 +616,8 @@ class SalesOrderSerializer(serializers.ModelSerializer):
     lines = SalesOrderLineSerializer(many=True, required=False)
     manager = UserBriefSerializer(read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    # Issue 19: in a list built from rows, the order's total is its lines' totals summed, as SalesOrder.total does.
+    lean_fields = {"total": lambda row, item: sum((Decimal(line["total"]) for line in item["lines"]), Decimal("0.00"))}
 
     class Meta:
         model = SalesOrder
@@ -669,6 +677,7 @@ class SalesOrderViewSet(ScopedCreateViewSet):
 
     serializer_class = SalesOrderSerializer
     queryset = SalesOrder.objects.none()
+    lean_list = True
     filterset_fields = ["status", "customer", "payment_method"]
     action_permissions = {
         "add_line": ["parts.change_salesorder"],

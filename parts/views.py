@@ -10,6 +10,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -20,8 +21,10 @@ from django_fsm import TransitionNotAllowed
 from dms.core.db_router import reads_from_replica
 from dms.core.downloads import pdf_response
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import date_formatter, format_money
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
+from dms.core.rendering import render_rows, show, url_for
 from dms.core.selectors import audit_trail
 from dms.core.transitions import is_available, may_run
 from dms.core.views import (
@@ -81,9 +84,37 @@ class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         abc = self.request.GET.get("abc", "")
         abc = abc if abc in AbcClass.values else ""
         qs = selectors.part_list(dealership_ids=[self.request.dealership.pk], search=q, abc_class=abc, with_stock=True)
+        page = self.paginate(qs)
         return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, abc=abc, abc_choices=AbcClass.choices, **kwargs
+            page_obj=page, rows_html=_part_rows(page), q=q, abc=abc, abc_choices=AbcClass.choices, **kwargs
         )
+
+
+_ABC_BADGES = {"A": "danger", "B": "warning"}
+
+
+def _part_rows(page) -> SafeString:
+    """Issue 19: the catalogue's rows in Python (dms.core.rendering), as the template drew them."""
+    detail = url_for("parts:part_detail")
+
+    def row(p) -> str:
+        abc = (
+            f'<span class="badge text-bg-{_ABC_BADGES.get(p.abc_class, "secondary")}">{show(p.abc_class)}</span>'
+            if p.abc_class
+            else "—"
+        )
+        supplier = p.default_supplier.name if p.default_supplier_id else ""
+        return (
+            f'<tr><td><a href="{detail(p.pk)}"><code>{show(p.number)}</code></a></td><td>{show(p.name)}</td>\n'
+            f"      <td>{abc}</td>\n"
+            f'      <td class="text-end">{show(format_money(p.price))}</td>'
+            f'<td class="text-end">{show(floatformat(p.on_hand_total, "-3"))}</td>'
+            f'<td class="text-end">{show(floatformat(p.reserved_total, "-3"))}</td>\n'
+            f'      <td class="text-end fw-semibold">{show(floatformat(p.available_total, "-3"))} '
+            f"{show(p.get_unit_display())}</td><td>{show(supplier, '—')}</td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No parts found."), columns=8)
 
 
 class PartDetailView(DealershipPageMixin, TemplateView):
@@ -403,14 +434,16 @@ class _DocumentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
 
     model = None
     list_selector = None  # selectors.<document>_list(dealership_ids=…, status=…, search=…)
+    rows_renderer = None  # issue 19: the page's rows drawn in Python (``rows_html``), when the list has its renderer
 
     def get_context_data(self, **kwargs):
         q = self.search_param()
         status = self.choice_param("status", self.model.Status.values)
         qs = self.list_selector(dealership_ids=[self.request.dealership.pk], status=status, search=q)
-        return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=self.model.Status.choices, **kwargs
-        )
+        page = self.paginate(qs)
+        if self.rows_renderer is not None:
+            kwargs["rows_html"] = self.rows_renderer(page)
+        return super().get_context_data(page_obj=page, q=q, status=status, statuses=self.model.Status.choices, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -557,6 +590,28 @@ class SalesListView(_DocumentListView):
     template_name = "parts/sales_list.html"
     model = SalesOrder
     list_selector = staticmethod(selectors.sales_order_list)
+    rows_renderer = staticmethod(lambda page: _sales_rows(page))
+
+
+_SALES_BADGES = {"shipped": "success", "cancelled": "secondary", "paid": "info"}
+
+
+def _sales_rows(page) -> SafeString:
+    """Issue 19: the sales orders' rows in Python (dms.core.rendering), as the template drew them."""
+    detail = url_for("parts:sales_detail")
+    short_date = date_formatter("SHORT_DATE_FORMAT")
+
+    def row(o) -> str:
+        manager = (o.manager.get_full_name() or o.manager.username) if o.manager_id else ""
+        return (
+            f'<tr><td><a href="{detail(o.pk)}">{show(o.number)}</a></td><td>{show(short_date(o.created_at))}</td>'
+            f"<td>{show(o.customer.name)}</td><td>{show(manager)}</td><td>{show(o.get_payment_method_display())}</td>"
+            f'<td class="text-end">{show(format_money(o.total_value))}</td>\n'
+            f'    <td><span class="badge text-bg-{_SALES_BADGES.get(o.status, "primary")}">'
+            f"{show(o.get_status_display())}</span></td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No orders found."), columns=7)
 
 
 class SalesCreateView(ServiceFormView):

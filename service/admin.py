@@ -77,13 +77,16 @@ class ServiceSettingsAdmin(ReadOnlyAdmin):
     list_display = [
         "dealership", "repeat_visit_days", "labour_rate", "warranty_ending_days", "workshop_overload",
         "online_booking",
-        "reminder_months", "reminder_km",
+        "reminder_months", "reminder_km", "declined_follow_up_days",
     ]  # fmt: skip
 
 
 @admin.register(ServiceReminder)
 class ServiceReminderAdmin(ReadOnlyAdmin):
-    list_display = ["vehicle", "customer", "reason", "due_on", "estimated_mileage", "status", "assignee", "called_at"]
+    list_display = [
+        "vehicle", "customer", "reason", "due_on", "estimated_mileage", "status", "assignee", "called_at", "outcome",
+        "satisfaction",
+    ]  # fmt: skip
     list_filter = ["status", "reason"]
 
 

@@ -8,6 +8,7 @@ router.register("appointments", apis.AppointmentViewSet, basename="appointment")
 router.register("loaners", apis.LoanerViewSet, basename="loaner")
 router.register("loaner-reservations", apis.LoanerReservationViewSet, basename="loanerreservation")
 router.register("work-orders", apis.WorkOrderViewSet, basename="workorder")
+router.register("service-follow-ups", apis.ServiceFollowUpViewSet, basename="servicereminder")  # issue 17 item 5
 router.register("technicians", workshop_apis.TechnicianViewSet, basename="technician")  # issue 18
 router.register("job-clocks", workshop_apis.JobClockViewSet, basename="jobclock")  # issue 18
 urlpatterns = [

@@ -1,6 +1,7 @@
 import json
 from decimal import Decimal
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -12,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from dms.core.api_base import (
@@ -22,6 +24,7 @@ from dms.core.api_base import (
     UserBriefSerializer,
     column_field,
 )
+from dms.core.filters import IdFilter
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.references import resolve_reference, resolve_references
@@ -36,6 +39,9 @@ from .models import (
     JobKind,
     Loaner,
     LoanerReservation,
+    ReminderReason,
+    ReminderStatus,
+    ServiceReminder,
     WorkOrder,
     WorkOrderJob,
     WorkOrderPart,
@@ -152,14 +158,19 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "id", "dealership", "number", "appointment", "customer", "vehicle", "advisor", "status", "revision",
             "arrived_at", "mileage_in", "fuel_level", "odometer_rollback", "interview_reasons", "technician",
             "self_check_at", "rework_count", "delivered_at", "signed_by", "customer_order", "jobs", "labour_total",
-            "parts_total", "total", "created_at", "next_step",
+            "parts_total", "total", "created_at", "next_step", "load_warning",
         ]  # fmt: skip
         read_only_fields = fields
 
     next_step = serializers.SerializerMethodField()
+    load_warning = serializers.SerializerMethodField()
 
     def get_next_step(self, obj: WorkOrder) -> str:
         return selectors.workorder_next_step(obj)
+
+    def get_load_warning(self, obj) -> str:
+        """Issue 18 item 3: the workshop-load warning of the job just added or agreed ('' otherwise, and on reads)."""
+        return getattr(obj, "load_warning", "")
 
 
 class ReceptionInputSerializer(serializers.Serializer):
@@ -186,6 +197,7 @@ class AppointmentViewSet(ScopedCreateViewSet):
 
     create_service = services.appointment_book
     serializer_class = AppointmentSerializer
+    answer_notes = ("load_warning",)  # the workshop-load warning of a booking or a move (issue 18 item 3)
     queryset = Appointment.objects.none()
     filterset_fields = ["advisor", "status", "area", "customer", "vehicle"]
     ordering_fields = ["starts_at", "created_at"]
@@ -392,6 +404,8 @@ class JobRefSerializer(serializers.Serializer):
 class AssignInputSerializer(serializers.Serializer):
     job = serializers.IntegerField()
     technician = ScopedPrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
+
+
 # -- issue 17: inspection findings and remote approval (R30) ------------------------------------------------------
 class FindingPhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
@@ -459,6 +473,7 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
 
     serializer_class = WorkOrderSerializer
     queryset = WorkOrder.objects.none()
+    answer_notes = ("load_warning",)  # a job added or agreed past the workshop's load (issue 18 item 3)
     filterset_fields = ["status", "advisor", "customer", "vehicle"]
     ordering_fields = ["created_at", "number"]
     _change = ["service.change_workorder"]
@@ -596,17 +611,21 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
     @extend_schema(request=JobInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"], url_path="add-job")
     def add_job(self, request, pk=None):
-        return self.run_action(request, services.workorder_job_add, JobInputSerializer, target="work_order")
+        wo = self.get_object()
+        job = services.workorder_job_add(actor=request.user, work_order=wo, **self.action_input(JobInputSerializer))
+        wo.load_warning = job.load_warning
+        return self.respond(wo)
 
     @extend_schema(request=ConsentInputSerializer, responses=WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
         wo = self.get_object()
         v = self.action_input(ConsentInputSerializer)
-        services.workorder_consent_record(
+        job = services.workorder_consent_record(
             actor=request.user, job=self._job(wo, v["job"]), agreed=v["agreed"], given_by=v["given_by"],
             channel=v["channel"],
         )  # fmt: skip
+        wo.load_warning = job.load_warning
         return self.respond(wo)
 
     @extend_schema(request=JobRefSerializer, responses=WorkOrderSerializer)
@@ -751,3 +770,70 @@ class OnlineBookingSlotsApi(APIView):
             for slot in selectors.online_booking_slots(dealership=dealership, day=day, now=timezone.now())
         ]
         return Response(OnlineBookingSlotsSerializer({"date": day, "slots": slots}).data)
+
+
+# -- issue 17 item 5: follow-ups from service (service due, declined work) --------------------------------------------
+class ServiceFollowUpFilter(django_filters.FilterSet):
+    reason = django_filters.ChoiceFilter(choices=ReminderReason.choices)
+    status = django_filters.ChoiceFilter(choices=ReminderStatus.choices)
+    assignee = IdFilter(field_name="assignee_id")
+    customer = IdFilter(field_name="customer_id")
+    vehicle = IdFilter(field_name="vehicle_id")
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+
+    class Meta:
+        model = ServiceReminder
+        fields = ["reason", "status", "assignee", "customer", "vehicle", "due_before"]
+
+
+class ServiceFollowUpSerializer(serializers.ModelSerializer):
+    assignee = UserBriefSerializer(read_only=True)
+    called_by = UserBriefSerializer(read_only=True)
+    reason_display = serializers.CharField(source="get_reason_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
+    work_order = serializers.IntegerField(source="last_work_order_id", read_only=True)
+    finding_item = serializers.CharField(source="finding.item", read_only=True, allow_null=True, default=None)
+    finding_price = serializers.DecimalField(
+        source="finding.price", max_digits=12, decimal_places=2, read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ServiceReminder
+        fields = [
+            "id", "dealership", "reason", "reason_display", "status", "status_display", "customer", "vehicle",
+            "work_order", "finding", "finding_item", "finding_price", "due_on", "estimated_mileage", "assignee",
+            "called_at", "called_by", "outcome", "outcome_display", "note", "satisfaction",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ServiceFollowUpCallSerializer(serializers.Serializer):
+    # The outcome and the score are checked by the service (a 400 naming the field, in the user's language).
+    outcome = serializers.CharField(max_length=20)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    satisfaction = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+@extend_schema(tags=["service"])
+class ServiceFollowUpViewSet(ScopedReadOnlyViewSet):
+    """Issue 17 item 5: the follow-ups from service — `reason` `time`/`mileage` (service fell due) or `declined`
+    (work the customer declined, R30) — and the advisor's call (`called`: outcome, note, satisfaction 1–5)."""
+
+    serializer_class = ServiceFollowUpSerializer
+    queryset = ServiceReminder.objects.none()
+    filter_backends = api_settings.DEFAULT_FILTER_BACKENDS
+    filterset_class = ServiceFollowUpFilter
+    ordering_fields = ["due_on", "called_at", "id"]
+    action_permissions = {"called": ["service.call_servicereminder"]}
+
+    def get_queryset(self):
+        return selectors.follow_up_list(dealership_ids=self.scoped_dealership_ids())
+
+    @extend_schema(request=ServiceFollowUpCallSerializer, responses=ServiceFollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def called(self, request, pk=None):
+        # another dealership's follow-up → 404; a call already recorded or none needed → 409; bad input → 400
+        return self.run_action(
+            request, services.service_reminder_called, ServiceFollowUpCallSerializer, target="reminder"
+        )

@@ -9,7 +9,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from dms.core.models import Vehicle
 
-from . import services
+from . import selectors, services
 from .models import (
     Appointment,
     JobKind,
@@ -80,6 +80,7 @@ def load(*, users, dealership):
     _findings(users=users, dealership=dealership)
     _online_booking(users=users, dealership=dealership)
     _service_reminders(users=users, dealership=dealership)
+    _declined_follow_up(dealership=dealership)
     if Appointment.objects.filter(dealership=dealership, booked_online=False).exists():
         return
     tz = dealership.tz
@@ -286,6 +287,19 @@ def _findings(*, users, dealership) -> None:
     link = links.link_issue(customer=wo.customer, purpose="status", channel="sms", sent_with="demo")
     wipers.refresh_from_db()
     services.finding_decide(link=link.link, finding=wipers, agreed=False, client_address="192.0.2.10")
+
+
+def _declined_follow_up(*, dealership) -> None:
+    """Issue 17 item 5: the declined wiper blades become the advisor's call — the daily beat as it runs once the
+    dealership's days have passed (the call shows on the advisor's home page and «Мои звонки» now, due then)."""
+    from .models import ReminderReason, ServiceReminder
+
+    if ServiceReminder.objects.filter(dealership=dealership, reason=ReminderReason.DECLINED).exists():
+        return
+    days = selectors.service_settings(dealership=dealership).declined_follow_up_days
+    services.declined_follow_ups_raise(now=timezone.now() + datetime.timedelta(days=days))
+
+
 def _service_reminders(*, users, dealership) -> None:
     """Issue 17 item 5: a car last serviced 13 months ago (a paper-era visit recorded as delivered) is due for
     service: the daily beat raises its reminder — a message, or the advisor's call for a customer who prefers the

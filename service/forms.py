@@ -8,14 +8,23 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormField
 
-from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin, SatisfactionField
 from dms.core.models import Customer, Vehicle, normalize_vin
 from dms.core.validators import vehicle_of_another_customer_error
 from dms.core.widgets import SearchSelect
 from parts.models import Part
 
 from . import selectors
-from .models import ArrivalArea, FindingColour, FuelLevel, JobKind, Loaner, ServiceSettings, WorkingHours
+from .models import (
+    ArrivalArea,
+    FindingColour,
+    FollowUpOutcome,
+    FuelLevel,
+    JobKind,
+    Loaner,
+    ServiceSettings,
+    WorkingHours,
+)
 
 _minutes = lazy(lambda m: gettext("%(m)s min") % {"m": m}, str)
 
@@ -295,9 +304,14 @@ class HandoverSlotQueryForm(DealershipScopedFormMixin, forms.Form):
 
 
 class ReminderCallForm(forms.Form):
-    """Issue 17 item 5: the result of a service reminder call."""
+    """Issue 17 item 5: the result of a follow-up call (service due, declined work) — the outcome, a note and the
+    customer's satisfaction if asked (issue 18 item 6: 1–5, the complaint closing's scale)."""
 
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUpOutcome.choices)
     note = forms.CharField(label=_("Call result"), required=False, max_length=300)
+    satisfaction = SatisfactionField()
+
+
 # -- issue 17 item 4: the public booking page ----------------------------------------------------------------------
 class OnlineBookingForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
     """No login and no session (the page works inside a dealership's site): a honeypot field and a minimum fill time
@@ -373,6 +387,14 @@ class OnlineBookingDetailsForm(BootstrapFormMixin, forms.Form):
     vin = forms.CharField(label=_("VIN"), max_length=30, required=False)
     make = forms.CharField(label=_("Make"), max_length=60, required=False)
     model = forms.CharField(label=_("Model"), max_length=80, required=False)
+
+
+class FollowUpSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
+    """Issue 17 item 5: the service interval of the reminders and the days before a call about declined work."""
+
+    class Meta:
+        model = ServiceSettings
+        fields = ["reminder_months", "reminder_km", "declined_follow_up_days"]
 
 
 class OnlineBookingSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):

@@ -59,6 +59,13 @@ class ServiceSettings(DealershipOwned):
         validators=[MaxValueValidator(100000)],
         help_text=_("A service reminder when the estimated mileage passes the last visit's by this much (0: never)."),
     )
+    # Issue 17 item 5: work the customer declined (R30) becomes the advisor's call this many days after the answer.
+    declined_follow_up_days = models.PositiveSmallIntegerField(
+        _("call about declined work after, days"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_("The advisor calls about recommended work the customer declined this many days later (0: never)."),
+    )
 
     class OverloadPolicy(models.TextChoices):
         # Issue 18 item 3: what the appointment book does with a booking beyond the workshop's hours.
@@ -1142,9 +1149,23 @@ class FindingConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding} · {'+' if self.agreed else '-'}"
+
+
 class ReminderReason(models.TextChoices):
     TIME = "time", _("Прошёл интервал по времени")
     MILEAGE = "mileage", _("Прошёл интервал по пробегу")
+    DECLINED = "declined", _("Клиент отказался от рекомендованных работ")
+
+
+# The reasons of service that falls due (one follow-up per vehicle and last visit); DECLINED has one per finding.
+DUE_SERVICE_REASONS = (ReminderReason.TIME, ReminderReason.MILEAGE)
+
+
+class FollowUpOutcome(models.TextChoices):
+    REACHED = "reached", _("Дозвонились")
+    BOOKED = "booked", _("Записался на визит")
+    REFUSED = "refused", _("Отказался")
+    UNREACHABLE = "unreachable", _("Не дозвонились")
 
 
 class ReminderStatus(models.TextChoices):
@@ -1154,11 +1175,16 @@ class ReminderStatus(models.TextChoices):
 
 
 class ServiceReminder(DealershipOwned):
-    """Issue 17 item 5: service fell due by time or mileage since the vehicle's last visit — a message to the
-    customer, or (a customer who prefers calls or cannot be messaged) a call for the advisor of that visit.
+    """Issue 17 item 5: a follow-up from service, for one of two reasons (``reason``):
 
-    One per vehicle and due period: the period is the last visit (``last_work_order``), held by a unique constraint,
-    so the beat task may run any number of times.
+    * service fell due by time or mileage since the vehicle's last visit — a message to the customer, or (a customer
+      who prefers calls or cannot be messaged) a call for the advisor of that visit. One per vehicle and due period:
+      the period is the last visit (``last_work_order``), a unique constraint;
+    * the customer declined recommended work (R30, ``finding``) — a call for the advisor of that work order
+      ``ServiceSettings.declined_follow_up_days`` after the answer. One per finding (a one-to-one field).
+
+    Either way the beat task may run any number of times. The advisor completes the call with its outcome and,
+    optionally, the customer's satisfaction (1–5, the complaint closing's scale; issue 18 item 6).
     """
 
     vehicle = models.ForeignKey("core.Vehicle", on_delete=models.CASCADE, related_name="+", verbose_name=_("vehicle"))
@@ -1185,6 +1211,14 @@ class ServiceReminder(DealershipOwned):
         verbose_name=_("called by"),
     )  # fmt: skip
     note = models.CharField(_("call result"), max_length=300, blank=True)
+    finding = models.OneToOneField(
+        InspectionFinding, on_delete=models.CASCADE, null=True, blank=True, related_name="follow_up",
+        verbose_name=_("declined work"),
+    )  # fmt: skip
+    outcome = models.CharField(_("outcome"), max_length=12, choices=FollowUpOutcome.choices, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        _("customer satisfaction (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
 
     class Meta:
         verbose_name = _("service reminder")
@@ -1192,7 +1226,19 @@ class ServiceReminder(DealershipOwned):
         ordering = ["-due_on", "-id"]
         permissions = [("call_servicereminder", _("Can record a service reminder call"))]
         constraints = [
-            models.UniqueConstraint(fields=["vehicle", "last_work_order"], name="service_reminder_once_per_period"),
+            models.UniqueConstraint(
+                fields=["vehicle", "last_work_order"],
+                condition=models.Q(finding__isnull=True),
+                name="service_reminder_once_per_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(finding__isnull=True) | models.Q(reason="declined"),
+                name="service_reminder_finding_is_declined",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(satisfaction__isnull=True) | models.Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="service_reminder_satisfaction_1_5",
+            ),
         ]
         indexes = [
             models.Index(
@@ -1205,6 +1251,8 @@ class ServiceReminder(DealershipOwned):
 
     def get_absolute_url(self) -> str:
         return reverse("core:vehicle_detail", args=[self.vehicle_id])
+
+
 class OnlineBookingStatus(models.TextChoices):
     CODE_SENT = "code_sent", _("Код отправлен")
     BOOKED = "booked", _("Записан")

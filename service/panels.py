@@ -16,7 +16,7 @@ from dms.core import roles
 from dms.core.formatting import format_money
 from dms.core.history import HistoryItem, HistorySection, QuickAction
 
-from .models import ACTIVE_APPOINTMENT_STATUSES, AppointmentStatus, WorkOrderStatus
+from .models import ACTIVE_APPOINTMENT_STATUSES, AppointmentStatus, FollowUpOutcome, ReminderReason, WorkOrderStatus
 from .selectors import (
     appointment_history,
     appointment_list,
@@ -45,17 +45,29 @@ def _today_bounds(dealership) -> tuple[datetime.datetime, datetime.datetime, dat
 
 
 def _reminder_panel(request) -> list[str]:
-    """Issue 17 item 5: the advisor's service reminders to call (customers who are phoned, not messaged)."""
+    """Issue 17 item 5: the advisor's follow-up calls — service due (customers who are phoned, not messaged) and work
+    the customer declined."""
     if not request.user.has_perm("service.call_servicereminder"):
         return []
     due = reminder_calls_due(user=request.user, dealership=request.dealership)
     return [
         render_to_string(
             "service/home_reminders.html",
-            {"reminders": list(due[:PANEL_ROWS]), "total": due.count(), "next": request.get_full_path()},
+            {
+                "reminders": list(due[:PANEL_ROWS]),
+                "total": due.count(),
+                "next": request.get_full_path(),
+                "outcomes": FollowUpOutcome.choices,
+                "scores": range(1, 6),
+            },
             request=request,
         )
     ]
+
+
+def my_calls_panels(request) -> list[str]:
+    """«Мои звонки» (notifications) lists the employee's follow-ups from service too: service due, declined work."""
+    return _reminder_panel(request)
 
 
 def home_panels(request) -> list[str]:
@@ -169,21 +181,32 @@ def _declined_item(finding) -> HistoryItem:
 
 
 def _reminder_item(reminder) -> HistoryItem:
-    detail = reminder.get_reason_display()
+    """A follow-up (issue 17 item 5): why (service due; the declined work and its price), then how the call went."""
+    declined = reminder.reason == ReminderReason.DECLINED
+    # The title names a declined-work call; its detail leads with the work and its price (the card cuts at 120).
+    parts = [
+        f"{reminder.finding.item} · {format_money(reminder.finding.price)}"
+        if declined
+        else reminder.get_reason_display()
+    ]
     if reminder.estimated_mileage:
-        detail = f"{detail} · ~{reminder.estimated_mileage} km"
+        parts.append(f"~{reminder.estimated_mileage} km")
+    if reminder.outcome:
+        parts.append(reminder.get_outcome_display())
     if reminder.note:
-        detail = f"{detail} · {reminder.note}"
+        parts.append(reminder.note)
+    if reminder.satisfaction:
+        parts.append(_("satisfaction %(score)s/5") % {"score": reminder.satisfaction})
     return HistoryItem(
         kind="service_reminder",
         id=reminder.pk,
-        title=str(_("Service reminder")),
+        title=str(_("Call about declined work") if declined else _("Service reminder")),
         status=reminder.status,
         status_label=reminder.get_status_display(),
         date=reminder.due_on,
         is_open=reminder.history_open,
-        url=None,
-        detail=Truncator(detail).chars(120),
+        url=reminder.finding.work_order.get_absolute_url() if declined else None,
+        detail=Truncator(" · ".join(str(part) for part in parts)).chars(120),
     )
 
 

@@ -276,32 +276,18 @@ class OnlineBookingEmbedView(OnlineBookingView):
     embed = True
 
 
-class OnlineBookingSettingsView(ServiceFormView):
-    """The dealership's online booking: on or off, the sites that may frame the page, and the links to give out.
-    Directors read it; the administrator changes it (service/roles.py)."""
+class ServiceSettingsView(ServiceFormView):
+    """A page of the dealership's service settings (``ServiceSettings``): directors read it; the administrator changes
+    it (service/roles.py); saved through ``service_settings_update`` (audited), back to the same page."""
 
     permission_required = "service.view_servicesettings"
     change_permission = "service.change_servicesettings"
-    form_class = forms.OnlineBookingSettingsForm
-    template_name = "service/online_booking_settings.html"
-
-    @property
-    def title(self):
-        return _("Online booking")
 
     def get_instance(self):
         return selectors.service_settings(dealership=self.request.dealership)
 
     def get_cancel_url(self):
         return reverse("service:appointment_calendar")
-
-    def get_context_data(self, **kwargs):
-        code = self.request.dealership.code
-        return super().get_context_data(
-            page_url=self.request.build_absolute_uri(reverse("service:online_booking", args=[code])),
-            embed_url=self.request.build_absolute_uri(reverse("service:online_booking_embed", args=[code])),
-            **kwargs,
-        )
 
     def form_valid(self, form):
         try:
@@ -312,4 +298,35 @@ class OnlineBookingSettingsView(ServiceFormView):
             form.add_service_errors(error)
             return self.form_invalid(form)
         messages.success(self.request, _("Settings saved."))
-        return redirect("service:online_booking_settings")
+        return redirect(self.request.path)
+
+
+class OnlineBookingSettingsView(ServiceSettingsView):
+    """The dealership's online booking: on or off, the sites that may frame the page, and the links to give out."""
+
+    form_class = forms.OnlineBookingSettingsForm
+    template_name = "service/online_booking_settings.html"
+
+    @property
+    def title(self):
+        return _("Online booking")
+
+    def get_context_data(self, **kwargs):
+        code = self.request.dealership.code
+        return super().get_context_data(
+            page_url=self.request.build_absolute_uri(reverse("service:online_booking", args=[code])),
+            embed_url=self.request.build_absolute_uri(reverse("service:online_booking_embed", args=[code])),
+            **kwargs,
+        )
+
+
+class FollowUpSettingsView(ServiceSettingsView):
+    """Issue 17 item 5: when service follow-ups are raised — the service interval (months, km) and the days after
+    which work the customer declined becomes the advisor's call."""
+
+    form_class = forms.FollowUpSettingsForm
+    template_name = "service/follow_up_settings.html"
+
+    @property
+    def title(self):
+        return _("Follow-ups from service")

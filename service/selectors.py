@@ -14,6 +14,7 @@ from dms.core import roles as core_roles
 from dms.core.filters import filter_given
 from dms.core.models import Dealership, Vehicle
 from dms.core.search import text_search
+from dms.core.selectors import satisfaction_totals
 
 from . import scheduling
 from .models import (
@@ -593,19 +594,40 @@ def customer_status(*, customer, now: datetime.datetime | None = None) -> dict:
         "today": today,
     }
 def reminder_calls_due(*, user, dealership) -> QuerySet:
-    """Issue 17 item 5: the advisor's service reminders that need a call, oldest due first."""
+    """Issue 17 item 5: the advisor's follow-ups (service due, declined work) that need a call, oldest due first."""
     return (
         ServiceReminder.objects.filter(dealership=dealership, assignee=user, status=ReminderStatus.CALL_DUE)
-        .select_related("vehicle", "customer")
+        .select_related("vehicle", "customer", "finding")
         .order_by("due_on", "id")
     )
+
+
+def follow_up_list(*, dealership_ids) -> QuerySet:
+    """Issue 17 item 5: the follow-ups from service (service due, declined work) of the dealerships, open calls
+    first by due date."""
+    return (
+        ServiceReminder.objects.filter(dealership_id__in=dealership_ids)
+        .select_related("assignee", "called_by", "finding")
+        .order_by("due_on", "id")
+    )
+
+
+def follow_up_satisfaction(
+    *, dealership, start: datetime.datetime, end: datetime.datetime
+) -> dict[int, tuple[int, int]]:
+    """Issue 18 item 6: the satisfaction customers gave on follow-up calls (service due, declined work) made in
+    [start, end), per the follow-up's advisor (of the visit the customer was served on): {user id: (sum, count)}."""
+    called = ServiceReminder.objects.filter(dealership=dealership, status=ReminderStatus.CALLED)
+    return satisfaction_totals(called, owner="assignee_id", at="called_at", start=start, end=end)
 
 
 def reminder_history(*, customer=None, vehicle=None) -> QuerySet:
     """Issue 17 item 5: the card's service reminders; open: a call still due."""
     from dms.core.history import open_first, subject_q
 
-    qs = ServiceReminder.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related("vehicle")
+    qs = ServiceReminder.objects.filter(subject_q(customer=customer, vehicle=vehicle)).select_related(
+        "vehicle", "finding__work_order"
+    )
     return open_first(qs, open_q=Q(status=ReminderStatus.CALL_DUE), newest="due_on")
 # -- issue 17 item 4: the public booking page ------------------------------------------------------------------
 # The customer picks a time, not an advisor: a time is offered when at least one advisor's grid has it bookable

@@ -22,9 +22,10 @@ def send_appointment_confirmations() -> int:
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def raise_service_reminders(now: str | None = None) -> int:
-    """Issue 17 item 5: service due by time or mileage → a message or the advisor's call; ``now`` (ISO) replays."""
+    """Issue 17 item 5: service due by time or mileage → a message or the advisor's call; work the customer declined
+    → the advisor's call after the dealership's days; ``now`` (ISO) replays."""
     from django.utils.dateparse import parse_datetime
 
-    from .services import service_reminders_raise
+    from .services import service_follow_ups_raise
 
-    return service_reminders_raise(now=parse_datetime(now) if now else None)
+    return service_follow_ups_raise(now=parse_datetime(now) if now else None)

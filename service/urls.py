@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "appointments/online-booking/", public_views.OnlineBookingSettingsView.as_view(), name="online_booking_settings"
     ),
+    path("reminders/settings/", public_views.FollowUpSettingsView.as_view(), name="follow_up_settings"),
     path("appointments/confirmation-calls/", views.ConfirmationCallsView.as_view(), name="confirmation_calls"),
     *record_pages("appointments/", "Appointment", views, "create", "detail"),
     path("appointments/<int:pk>/prepare/", views.PreparationView.as_view(), name="appointment_prepare"),

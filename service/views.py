@@ -304,13 +304,15 @@ class AppointmentActionView(DealershipPageMixin, View):
             form = forms.RescheduleForm(request.POST, dealership=request.dealership)
             if not form.is_valid():
                 raise ValidationError(_("Enter the new date and times."))
-            services.appointment_reschedule(
+            moved = services.appointment_reschedule(
                 actor=user,
                 appointment=appointment,
                 starts_at=form.combined("date", "time"),
                 handover_at=form.combined("handover_date", "handover_time"),
             )
             messages.success(request, _("Appointment moved."))
+            if moved.load_warning:
+                messages.warning(request, moved.load_warning)  # issue 18 item 3: as when booking
         elif action == "loaner":
             if not user.has_perm("service.add_loanerreservation"):
                 raise PermissionDenied
@@ -448,6 +450,7 @@ class PreparationView(DealershipPageMixin, TemplateView):
             lines=lines,
             job_form=forms.JobForm(dealership=self.request.dealership),
             part_form=forms.PartLineForm(dealership=self.request.dealership),
+            job_rows=workshop_views.job_rows(wo, self.request) if wo is not None else [],  # issue 18 item 3
             **kwargs,
         )
 
@@ -605,6 +608,8 @@ class WorkOrderActionView(ActionView):
         if not form.is_valid():
             raise self._form_errors(form)
         job = services.workorder_job_add(actor=request.user, work_order=wo, **form.cleaned_data)
+        if job.load_warning:
+            messages.warning(request, job.load_warning)  # issue 18 item 3
         if job.is_extra:
             return _("Extra work added: it waits for the customer's consent.")  # R30
         return _("Job added.")
@@ -637,9 +642,11 @@ class WorkOrderActionView(ActionView):
             raise self._form_errors(form)
         job = self._job(request, wo)
         data = form.cleaned_data
-        services.workorder_consent_record(
+        job = services.workorder_consent_record(
             actor=request.user, job=job, agreed=data["agreed"], given_by=data["given_by"], channel=data["channel"]
         )
+        if job.load_warning:
+            messages.warning(request, job.load_warning)  # issue 18 item 3
         return _("The customer's answer is recorded; the work order is revised.")
 
     def do_complete_job(self, request, wo):
@@ -1183,17 +1190,18 @@ class CustomerFindingPhotoView(CustomerLinkMixin, View):
         if photo is None:
             raise Http404
         return private_file_response(photo.file, content_type=photo.content_type, filename=photo.original_name)
+
+
 class ServiceReminderActionView(ActionView):
-    """Issue 17 item 5: the advisor records the reminder call (home panel, vehicle card); back to where it was."""
+    """Issue 17 item 5: the advisor records the follow-up call — service due or declined work — with its outcome and
+    the customer's satisfaction (home panel, «Мои звонки», vehicle card); back to where it was."""
 
     model = ServiceReminder
     action_name = "called"
     follow_next = True
     actions = {
         "called": PageAction(
-            call=lambda user, obj, data: services.service_reminder_called(
-                actor=user, reminder=obj, note=data.get("note", "")
-            ),
+            call=lambda user, obj, data: services.service_reminder_called(actor=user, reminder=obj, **data),
             permission="service.call_servicereminder",
             form=forms.ReminderCallForm,
             success=gettext_lazy("The call is recorded."),

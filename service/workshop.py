@@ -134,10 +134,9 @@ class SkillLoad:
     name: str
     capacity: Decimal = ZERO
     load: Decimal = ZERO
-
-    @property
-    def overloaded(self) -> bool:
-        return self.load > self.capacity
+    # In the day's bottleneck: with the other skills of ``DayLoad.short_kinds``, more hours than the technicians
+    # who can do them have (not only ``load > capacity``: two skills may each fit and not both).
+    overloaded: bool = False
 
 
 @dataclass
@@ -148,6 +147,13 @@ class DayLoad:
     booked: Decimal = ZERO
     open_jobs: Decimal = ZERO
     skills: list[SkillLoad] = field(default_factory=list)
+    # Hours of the day's demand that can be given to a present technician able to do them (the maximum assignment).
+    assignable: Decimal = ZERO
+    # The bottleneck: kinds of job (None: jobs of no kind) whose demand together exceeds the hours of the technicians
+    # who can do any of them, with those two figures. Empty when every hour finds a technician.
+    short_kinds: frozenset = frozenset()
+    short_capacity: Decimal = ZERO
+    short_load: Decimal = ZERO
 
     @property
     def load(self) -> Decimal:
@@ -158,7 +164,12 @@ class DayLoad:
         return self.capacity - self.load
 
     @property
+    def unassigned(self) -> Decimal:
+        return self.load - self.assignable
+
+    @property
     def overloaded(self) -> bool:
+        """More hours than the workshop's present technicians have in total (each technician counted once)."""
         return self.load > self.capacity
 
     @property
@@ -199,6 +210,108 @@ def _appointment_hours(appointments: list[Appointment]) -> dict[int, list[tuple[
     return result
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Assigning a day's demand to its technicians (issue 18 item 3)
+#
+# A technician with skills A and B can give their present hours to A or to B, not to both. The demand fits iff the
+# flow network source → kind (capacity: the kind's demand) → technician able to do it (unbounded) → sink (capacity:
+# the technician's present hours) carries all the demand. That is the max-flow / Hall condition: for EVERY set S of
+# kinds, demand(S) <= hours of the technicians having a skill in S. Checking the total and each skill alone is
+# not enough (two technicians both with A and B, 8 h each: A 10 h and B 10 h pass both checks, yet 20 > 16). The
+# network is small (the day's kinds × present technicians), so Edmonds-Karp on hundredths of an hour is exact; the
+# kinds still reachable from the source in the residual network are the tightest violated set S (the min cut),
+# which the page and the warning name. A job of no kind can be done by any technician.
+# --------------------------------------------------------------------------------------------------------------
+
+_SOURCE, _SINK = ("source",), ("sink",)
+
+
+def _cents(hours: Decimal) -> int:
+    return int((hours * 100).to_integral_value())
+
+
+def _augment(residual: dict, parents: dict) -> int:
+    """Push the bottleneck of the path found by BFS (``parents``) from the source to the sink."""
+    path, node = [], _SINK
+    while node != _SOURCE:
+        path.append((parents[node], node))
+        node = parents[node]
+    pushed = min(residual[u][v] for u, v in path)
+    for u, v in path:
+        residual[u][v] -= pushed
+        residual[v][u] = residual[v].get(u, 0) + pushed
+    return pushed
+
+
+def _reachable(residual: dict) -> dict:
+    """BFS over edges with capacity left: {node: parent}."""
+    parents = {_SOURCE: None}
+    queue = [_SOURCE]
+    while queue:
+        node = queue.pop(0)
+        for nxt, left in residual[node].items():
+            if left > 0 and nxt not in parents:
+                parents[nxt] = node
+                queue.append(nxt)
+    return parents
+
+
+def assign_demand(
+    *, supply: dict[int, Decimal], skills_of: dict[int, set], demand: dict[int | None, Decimal]
+) -> tuple[Decimal, frozenset]:
+    """(hours assignable, the bottleneck set of kinds) for ``demand`` {kind id or None: hours} over technicians'
+    ``supply`` {technician: hours present} and ``skills_of`` {technician: kind ids}. See the comment above."""
+    residual: dict = defaultdict(dict)
+    for kind, hours in demand.items():
+        if hours > 0:
+            residual[_SOURCE][("kind", kind)] = _cents(hours)
+            for tech, skills in skills_of.items():
+                if supply.get(tech) and (kind is None or kind in skills):
+                    residual[("kind", kind)][("tech", tech)] = _cents(hours)  # never the limit: the kind's own
+    for tech, hours in supply.items():
+        if hours:
+            residual[("tech", tech)][_SINK] = _cents(hours)
+    flow = 0
+    while True:
+        parents = _reachable(residual)
+        if _SINK not in parents:
+            break
+        flow += _augment(residual, parents)
+    short = frozenset(node[1] for node in parents if node[0] == "kind")
+    return Decimal(flow) / 100, short
+
+
+def _demand_by_kind(rows: Iterable[tuple[Decimal, object]]) -> dict[int | None, Decimal]:
+    demand: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+    for hours, kind in rows:
+        demand[getattr(kind, "pk", None)] += hours
+    return demand
+
+
+def _settle(load: DayLoad, profiles: list[TechnicianProfile], present: dict, rows: list[tuple[Decimal, object]]):
+    """Fill the day's skills and bottleneck from its technicians and its demand ``rows`` [(hours, kind)]."""
+    supply = {p.pk: present[p.pk][load.day] for p in profiles if present[p.pk][load.day]}
+    skills_of = {p.pk: {k.pk for k in p.skills.all()} for p in profiles}
+    skills: dict[int | None, SkillLoad] = {}
+    for profile in profiles:
+        for kind in profile.skills.all():
+            skills.setdefault(kind.pk, SkillLoad(kind.pk, kind.name)).capacity += supply.get(profile.pk, ZERO)
+    # Only skills someone present has, or the day needs, are listed.
+    skills = {pk: s for pk, s in skills.items() if s.capacity}
+    for hours, kind in rows:
+        if kind is not None:
+            skills.setdefault(kind.pk, SkillLoad(kind.pk, kind.name)).load += hours
+    demand = _demand_by_kind(rows)
+    load.assignable, short = assign_demand(supply=supply, skills_of=skills_of, demand=demand)
+    if load.assignable < load.load:
+        load.short_kinds = short
+        load.short_load = sum((demand[k] for k in short), ZERO)
+        load.short_capacity = sum((h for tech, h in supply.items() if None in short or skills_of[tech] & short), ZERO)
+        for skill in skills.values():
+            skill.overloaded = skill.kind_id in short
+    load.skills = sorted(skills.values(), key=lambda s: s.name)
+
+
 def workshop_load(
     *,
     dealership: Dealership,
@@ -206,9 +319,11 @@ def workshop_load(
     date_to: datetime.date,
     now: datetime.datetime | None = None,
     exclude_appointment: int | None = None,
+    extra: dict[datetime.date, list[tuple[Decimal, object]]] | None = None,
 ) -> list[DayLoad]:
     """The workshop's load per day of the range: capacity of the present technicians against booked and open hours,
-    in total and per skill (kind of job)."""
+    in total and per skill (kind of job). ``extra`` {day: [(hours, kind)]} adds demand not written yet (the
+    booking or the job being checked, counted as booked)."""
     now = now or timezone.now()
     tz = dealership.tz
     today = timezone.localtime(now, tz).date()
@@ -232,48 +347,51 @@ def workshop_load(
     day = date_from
     while day <= date_to:
         load = DayLoad(day=day)
-        skills: dict[int | None, SkillLoad] = {}
-        for profile in profiles:
-            hours = present[profile.pk][day]
-            if not hours:
-                continue
-            load.technicians += 1
-            load.capacity += hours
-            for kind in profile.skills.all():
-                skills.setdefault(kind.pk, SkillLoad(kind.pk, kind.name)).capacity += hours
-        entries = [hours_of[a.pk] for a in appointments if scheduling.local(a.starts_at, tz).date() == day]
-        for rows in entries:
-            for hours, kind in rows:
-                load.booked += hours
-                if kind is not None:
-                    skills.setdefault(kind.pk, SkillLoad(kind.pk, kind.name)).load += hours
+        load.technicians = sum(1 for p in profiles if present[p.pk][day])
+        load.capacity = sum((present[p.pk][day] for p in profiles), ZERO)
+        rows = [row for a in appointments if scheduling.local(a.starts_at, tz).date() == day for row in hours_of[a.pk]]
+        rows += (extra or {}).get(day, [])
+        load.booked = sum((hours for hours, _kind in rows), ZERO)
         if day == today:
-            load.open_jobs = _open_job_hours(dealership, start_of_day=scheduling.day_bounds(day, tz)[0], skills=skills)
-        load.skills = sorted(skills.values(), key=lambda s: s.name)
+            open_rows = _open_job_hours(dealership, start_of_day=scheduling.day_bounds(day, tz)[0])
+            load.open_jobs = sum((hours for hours, _kind in open_rows), ZERO)
+            rows += open_rows
+        _settle(load, profiles, present, rows)
         days.append(load)
         day += datetime.timedelta(days=1)
     return days
 
 
-def _open_job_hours(dealership: Dealership, *, start_of_day: datetime.datetime, skills: dict) -> Decimal:
+def _open_job_hours(dealership: Dealership, *, start_of_day: datetime.datetime) -> list[tuple[Decimal, object]]:
     """Today's share of the open work orders not counted by today's appointments (walk-ins, cars still in repair
-    from earlier days): their remaining jobs."""
+    from earlier days): their remaining jobs, [(hours, kind)]."""
     jobs = _remaining_jobs(
         Q(work_order__dealership=dealership, work_order__status__in=OPEN_WORK_ORDER_STATUSES)
         & (Q(work_order__appointment__isnull=True) | Q(work_order__appointment__starts_at__lt=start_of_day))
     )
-    total = ZERO
-    for job in jobs:
-        total += job.standard_hours
-        if job.kind is not None:
-            skills.setdefault(job.kind_id, SkillLoad(job.kind_id, job.kind.name)).load += job.standard_hours
-    return total
+    return [(job.standard_hours, job.kind) for job in jobs]
 
 
-def day_load(*, dealership: Dealership, day: datetime.date, now=None, exclude_appointment=None) -> DayLoad:
+def day_load(*, dealership: Dealership, day: datetime.date, now=None, exclude_appointment=None, extra=None) -> DayLoad:
     return workshop_load(
-        dealership=dealership, date_from=day, date_to=day, now=now, exclude_appointment=exclude_appointment
+        dealership=dealership,
+        date_from=day,
+        date_to=day,
+        now=now,
+        exclude_appointment=exclude_appointment,
+        extra={day: extra} if extra else None,
     )[0]
+
+
+def work_order_load_day(work_order: WorkOrder, now: datetime.datetime) -> datetime.date | None:
+    """The day whose load a work order's jobs count in (as ``workshop_load`` counts them): its appointment's day
+    from today on, else today while the work order is open; None when its jobs count nowhere."""
+    tz = work_order.dealership.tz
+    today = timezone.localtime(now, tz).date()
+    appointment = work_order.appointment
+    if appointment is not None and appointment.starts_at >= scheduling.day_bounds(today, tz)[0]:
+        return scheduling.local(appointment.starts_at, tz).date() if appointment.is_active else None
+    return today if work_order.status in OPEN_WORK_ORDER_STATUSES else None
 
 
 def planner_enabled(dealership: Dealership) -> bool:
@@ -307,14 +425,37 @@ class BoardRow:
     present_today: Decimal = ZERO
 
 
+def _promised_at(job: WorkOrderJob) -> datetime.datetime | None:
+    appointment = job.work_order.appointment
+    return appointment.handover_at if appointment is not None else None
+
+
 def _late_reasons(job: WorkOrderJob, clocked: Decimal, now: datetime.datetime) -> list[str]:
     reasons = []
-    appointment = job.work_order.appointment
-    if appointment is not None and appointment.handover_at < now and job.work_order.status in OPEN_WORK_ORDER_STATUSES:
+    promised = _promised_at(job)
+    if promised is not None and promised < now and job.work_order.status in OPEN_WORK_ORDER_STATUSES:
         reasons.append("promised")
     if job.standard_hours and clocked > job.standard_hours:
         reasons.append("over_sold")
     return reasons
+
+
+def _mark_behind(items: list[BoardJob], now: datetime.datetime) -> None:
+    """A technician's queue (the running job, then the next ones by promised time) projected from ``now`` with each
+    job's sold hours not clocked yet: a job that would end after its promised hand-over is late already ("behind"),
+    before the promise is broken — the board is where the foreman moves work to someone else in time."""
+    cursor = now
+    for item in items:
+        left = max(item.job.standard_hours - item.clocked, ZERO)
+        cursor += datetime.timedelta(hours=float(left))
+        promised = _promised_at(item.job)
+        if promised is not None and promised >= now and cursor > promised:
+            item.late_reasons.append("behind")
+
+
+def _queue_key(item: BoardJob):
+    promised = _promised_at(item.job)
+    return (promised is None, promised or datetime.datetime.max.replace(tzinfo=datetime.UTC), item.job.pk)
 
 
 def workshop_board_by_technician(*, dealership: Dealership, now: datetime.datetime | None = None) -> list[BoardRow]:
@@ -356,9 +497,33 @@ def workshop_board_by_technician(*, dealership: Dealership, now: datetime.dateti
             item = BoardJob(job, hours, "paused" if job.pk in clocked_jobs else "not_started")
             item.late_reasons = _late_reasons(job, hours, now)
             row.next.append(item)
+        row.next.sort(key=_queue_key)
+        _mark_behind(([row.now] if row.now else []) + row.next, now)
         row.late = [i for i in ([row.now] if row.now else []) + row.next if i.late_reasons]
         rows.append(row)
     return rows
+
+
+def unassigned_jobs(*, dealership: Dealership, now: datetime.datetime | None = None) -> list[BoardJob]:
+    """The board's last row: jobs of open work orders nobody takes yet (issue 18 item 4), earliest promise first,
+    with their late reasons — work that is nobody's "next" is the first to be late."""
+    now = now or timezone.now()
+    jobs = list(
+        WorkOrderJob.objects.filter(
+            work_order__dealership=dealership,
+            work_order__status__in=OPEN_WORK_ORDER_STATUSES,
+            technician__isnull=True,
+            consent__in=WorkOrderJob.DOABLE,
+            done_at__isnull=True,
+        ).select_related("work_order__vehicle", "work_order__appointment", "kind")
+    )
+    clocked = clocked_hours(jobs=jobs, now=now)
+    items = [
+        BoardJob(j, clocked.get(j.pk, ZERO), "not_started", _late_reasons(j, clocked.get(j.pk, ZERO), now))
+        for j in jobs
+    ]
+    items.sort(key=_queue_key)
+    return items
 
 
 def technician_jobs(*, technician: TechnicianProfile, now: datetime.datetime | None = None) -> list[BoardJob]:

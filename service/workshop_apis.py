@@ -137,6 +137,8 @@ class DayLoadSerializer(serializers.Serializer):
     free = serializers.DecimalField(max_digits=8, decimal_places=2)
     percent = serializers.IntegerField()
     overloaded = serializers.BooleanField()
+    # Hours no present technician with the skill can take (a multi-skill technician's hours count once).
+    unassigned = serializers.DecimalField(max_digits=8, decimal_places=2)
     skills = SkillLoadSerializer(many=True)
 
 
@@ -193,6 +195,7 @@ class TechnicianViewSet(ScopedModelViewSet):
         "remove_absence": _manage,
         "load": ["service.view_appointment"],
         "board": ["service.view_workshop_board"],
+        "board_unassigned": ["service.view_workshop_board"],
     }
 
     def get_queryset(self):
@@ -265,6 +268,16 @@ class TechnicianViewSet(ScopedModelViewSet):
         paused), late (past the promised hand-over or clocked over the sold hours)."""
         rows = workshop.workshop_board_by_technician(dealership=_one_dealership(self))
         return Response(BoardRowSerializer(rows, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("dealership", str, description="Dealership id or code (default: the user's)")],
+        responses=BoardJobSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], url_path="board-unassigned")
+    def board_unassigned(self, request):
+        """The board's jobs nobody takes yet (issue 18 item 4): open work orders' unfinished jobs without a
+        technician, earliest promised hand-over first, with their late reasons."""
+        return Response(BoardJobSerializer(workshop.unassigned_jobs(dealership=_one_dealership(self)), many=True).data)
 
 
 class JobClockSerializer(serializers.ModelSerializer):

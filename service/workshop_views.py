@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -194,7 +195,8 @@ class JobClockActionView(DealershipPageMixin, View):
 
 
 class JobAssignView(DealershipPageMixin, View):
-    """Give a job of the work order to a technician (issue 18 item 2); a refusal is a message on the work order."""
+    """Give a job of the work order to a technician (issue 18 item 2); a refusal is a message on the page it came
+    from (the work order, or the visit's preparation page: ``next``)."""
 
     permission_required = "service.change_workorder"
 
@@ -203,17 +205,23 @@ class JobAssignView(DealershipPageMixin, View):
         the_job = wo.jobs.filter(pk=job).first()
         if the_job is None:
             raise Http404
+        wanted = request.POST.get("next", "")
+        back = (
+            wanted
+            if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+            else wo.get_absolute_url()
+        ) + "#job-technicians"
         form = JobAssignForm(request.POST, dealership=request.dealership)
         if not form.is_valid():
             messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-            return redirect(wo.get_absolute_url() + "#job-technicians")
+            return redirect(back)
         try:
             services.job_assign(actor=request.user, job=the_job, technician=form.cleaned_data["technician"])
         except ACTION_ERRORS as error:
             messages.error(request, action_error_message(error))
         else:
             messages.success(request, _("Job assigned."))
-        return redirect(wo.get_absolute_url() + "#job-technicians")
+        return redirect(back)
 
 
 def job_rows(work_order: WorkOrder, request) -> list[dict]:
@@ -279,8 +287,11 @@ class TechnicianBoardView(DealershipPageMixin, TemplateView):
     template_name = "service/technician_board.html"
 
     def get_context_data(self, **kwargs):
+        now = timezone.now()
         return super().get_context_data(
-            rows=workshop.workshop_board_by_technician(dealership=self.request.dealership), **kwargs
+            rows=workshop.workshop_board_by_technician(dealership=self.request.dealership, now=now),
+            unassigned=workshop.unassigned_jobs(dealership=self.request.dealership, now=now),
+            **kwargs,
         )
 
 

@@ -176,6 +176,7 @@ def history_response(request, subject, hook_name: str) -> Response:
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["customers"])
 class CustomerViewSet(ScopedModelViewSet):
+    lean_list = True
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()
     filterset_fields = ["preferred_channel", "lead_source", "assigned_manager", "is_vip"]
@@ -216,6 +217,7 @@ class CustomerViewSet(ScopedModelViewSet):
 @extend_schema_view(list=extend_schema(parameters=[SEARCH_PARAMETER]))
 @extend_schema(tags=["vehicles"])
 class VehicleViewSet(ScopedModelViewSet):
+    lean_list = True
     serializer_class = VehicleSerializer
     queryset = Vehicle.objects.none()
     filterset_fields = ["customer", "make", "year"]
@@ -238,4 +240,3 @@ class VehicleViewSet(ScopedModelViewSet):
     def history(self, request, pk=None):
         """Everything the dealership has done with the vehicle, by kind — its open recall campaigns included."""
         return history_response(request, self.get_object(), "vehicle_history")
-

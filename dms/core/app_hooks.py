@@ -12,6 +12,7 @@ def app_panel_modules() -> list:
     Hooks a ``panels`` module may define (all optional):
     - ``customer_panel(request, customer) -> html | None``: a card on the customer page;
     - ``home_panels(request) -> [html, ...]``: cards on the home dashboard (issue 14 item 5);
+    - ``my_calls_panels(request) -> [html, ...]``: cards on «Мои звонки» (issue 17 item 5: service follow-ups);
     - ``ROLE_LANDINGS = {role: "namespace:url_name" or "namespace:url_name?query"}``: where a role's day starts;
     - ``REPORTS = [("namespace:url_name", label, "app.permission")]``: links on the reports page.
     """

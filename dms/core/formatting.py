@@ -91,15 +91,22 @@ def currency_symbol(currency: str | None = None) -> str:
     return CURRENCY_SYMBOLS.get(code, code)
 
 
-def format_money(value: Any, currency: str | None = None, *, symbol: bool = True) -> str:
-    """«6 200,00 ₽» in Russian, «6,200.00 ₽» in English and Chinese: the active language's grouping and decimal
-    mark, always two decimals, the currency after the amount (non-breaking spaces: never split over two lines)."""
+def _hundredths(value: Any) -> Decimal | str:
+    """The value rounded half up to the hundredth; '' for nothing, the text itself when it is not a number."""
     if value is None or value == "":
         return ""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, TypeError):
         return str(value)
+
+
+def format_money(value: Any, currency: str | None = None, *, symbol: bool = True) -> str:
+    """«6 200,00 ₽» in Russian, «6,200.00 ₽» in English and Chinese: the active language's grouping and decimal
+    mark, always two decimals, the currency after the amount (non-breaking spaces: never split over two lines)."""
+    amount = _hundredths(value)
+    if not isinstance(amount, Decimal):
+        return amount
     decimal_mark, group_mark = _MONEY_MARKS.get((get_language() or "ru")[:2], _MONEY_MARKS["en"])
     text = numberformat.format(amount, decimal_mark, 2, 3, group_mark, force_grouping=True)
     return f"{text}\u00a0{currency_symbol(currency)}" if symbol else text
@@ -133,3 +140,14 @@ def short_date(value: datetime.date) -> str:
 def short_datetime(value: datetime.datetime) -> str:
     """A wall-clock time (already in the dealership's zone) in the active language's SHORT_DATETIME_FORMAT."""
     return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+
+
+# -- hours of work (issue 18): the active language's decimal mark, no trailing zeros ------------------------------
+def format_hours(value: Any) -> str:
+    """«2,5» in Russian, «2.5» in English and Chinese, «8» for 8.00: a number of hours to the hundredth, in the
+    active language's decimal mark and grouping, without the zeros that add nothing ("2.00" read as noise)."""
+    hours = _hundredths(value)
+    if not isinstance(hours, Decimal):
+        return hours
+    hours = hours.normalize() if hours else Decimal("0")
+    return formats.number_format(hours, use_l10n=True, force_grouping=True)

@@ -63,6 +63,16 @@ class DealershipScopedFormMixin:
         super().full_clean()
 
 
+class SatisfactionField(forms.ChoiceField):
+    """Issue 18 item 6: the customer's satisfaction heard on a follow-up call — 1–5 (the complaint closing's scale,
+    R33) or not asked; the services check the value (``dms.core.validation.satisfaction_score``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Customer satisfaction (1–5)"))
+        choices = [("", _("Satisfaction: not asked"))] + [(str(score), str(score)) for score in range(1, 6)]
+        super().__init__(choices=choices, required=False, **kwargs)
+
+
 class CustomerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Customer

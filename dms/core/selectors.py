@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from .inputs import phone_search_forms
 from .models import AuditEntry, Customer, Vehicle
@@ -97,3 +97,16 @@ def employee_search(*, dealership_id: int, query: str, role: str = "", limit: in
     if query:
         qs = qs.filter(Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__icontains=query))
     return qs.only("id", "first_name", "last_name", "username").order_by("last_name", "first_name", "username")[:limit]
+
+
+def satisfaction_totals(queryset: QuerySet, *, owner: str, at: str, start, end) -> dict[int, tuple[int, int]]:
+    """Issue 18 item 6: the customers' satisfaction scores (1–5, column ``satisfaction``) given in [start, end) by
+    ``at``, per employee ``owner`` (a user column): {user id: (sum of the scores, how many)} — sums, not averages,
+    so the staff KPIs combine sources exactly."""
+    rows = (
+        queryset.filter(**{f"{at}__gte": start, f"{at}__lt": end, "satisfaction__isnull": False})
+        .values(owner)
+        .annotate(total=Sum("satisfaction"), n=Count("id"))
+        .order_by()
+    )
+    return {row[owner]: (row["total"], row["n"]) for row in rows if row[owner] is not None}

@@ -89,6 +89,17 @@ def clean_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def satisfaction_score(value: Any, *, field: str = "satisfaction") -> int | None:
+    """Issue 18 item 6: the customer's satisfaction heard on a follow-up call — a whole 1 to 5 (the complaint
+    closing's scale, R33) or empty (not asked)."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isdigit() and 1 <= int(text) <= 5):
+        raise ValidationError({field: _("Rate the customer's satisfaction from 1 to 5, or leave it empty.")})
+    return int(text)
+
+
 def _dealership_id(dealership: Any) -> int:
     return dealership.pk if isinstance(dealership, models.Model) else dealership
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -26,6 +27,7 @@ from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
 from .pagination import CappedCountPaginator
+from .rendering import render_rows, show, url_for
 from .tenancy import SESSION_KEY, allowed_dealership_ids
 from .transitions import can_run
 
@@ -206,16 +208,21 @@ def customer_panels(request, customer) -> list[str]:
     return panels
 
 
-def home_panels(request) -> list[str]:
-    """Cards the apps add to the home dashboard (each checks its own permission): ``home_panels(request)``."""
+def app_panels(request, hook_name: str = "home_panels") -> list[str]:
+    """Cards the apps add to a page (each checks its own permission): ``<hook_name>(request) -> [html, ...]`` —
+    ``home_panels`` the home dashboard, ``my_calls_panels`` «Мои звонки»."""
     from django.utils.safestring import mark_safe
 
     panels = []
     for module in app_panel_modules():
-        hook = getattr(module, "home_panels", None)
+        hook = getattr(module, hook_name, None)
         for html in (hook(request) if hook else None) or []:
             panels.append(mark_safe(html))  # noqa: S308 - rendered by the app's own template
     return panels
+
+
+def home_panels(request) -> list[str]:
+    return app_panels(request, "home_panels")
 
 
 def role_landings() -> dict[str, str]:
@@ -329,7 +336,25 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     def get_context_data(self, **kwargs):
         q = self.search_param()
         qs = selectors.customer_list(dealership_ids=[self.request.dealership.pk], search=q)
-        return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
+        page = self.paginate(qs)
+        return super().get_context_data(page_obj=page, rows_html=_customer_rows(page), q=q, **kwargs)
+
+
+def _customer_rows(page) -> SafeString:
+    """Issue 19: the page's rows in Python (dms.core.rendering), as the template drew them."""
+    detail = url_for("core:customer_detail")
+
+    def row(c) -> str:
+        vip = ' <span class="badge text-bg-warning">VIP</span>' if c.is_vip else ""
+        manager = c.assigned_manager.get_full_name() if c.assigned_manager_id else ""
+        return (
+            f'<tr><td><a href="{detail(c.pk)}">{show(c.name)}</a>{vip}</td>\n'
+            f"      <td>{show(c.phone.as_international if c.phone else '')}</td><td>{show(c.email)}</td>"
+            f"<td>{show(c.get_preferred_channel_display())}</td>\n"
+            f"      <td>{show(manager, '—')}</td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No customers found."), columns=5)
 
 
 class HistoryCardMixin:
@@ -517,11 +542,31 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     def get_context_data(self, **kwargs):
         q = self.search_param()
         # Issue 19: the rows show the owner's name only; its phone numbers are not read (parsing two per row was
-        # most of the page's time).
-        qs = selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q).defer(
-            "customer__phone", "customer__phone_alt", "customer__notes"
+        # most of the page's time), nor the dealership (the page's own: a model instance per row for nothing).
+        qs = (
+            selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
+            .select_related(None)
+            .select_related("customer")
+            .defer("customer__phone", "customer__phone_alt", "customer__notes")
         )
-        return super().get_context_data(page_obj=self.paginate(qs), q=q, **kwargs)
+        page = self.paginate(qs)
+        return super().get_context_data(page_obj=page, rows_html=_vehicle_rows(page), q=q, **kwargs)
+
+
+def _vehicle_rows(page) -> SafeString:
+    """Issue 19: the page's rows in Python (dms.core.rendering), as the template drew them."""
+    detail, owner = url_for("core:vehicle_detail"), url_for("core:customer_detail")
+    short_date = date_formatter("SHORT_DATE_FORMAT")
+
+    def row(v) -> str:
+        return (
+            f'<tr><td><a href="{detail(v.pk)}"><code>{show(v.vin)}</code></a></td><td>{show(v.make)} '
+            f"{show(v.model)}</td><td>{show(v.year, '—')}</td><td>{show(v.plate, '—')}</td><td>{show(v.mileage)}</td>\n"
+            f'      <td><a href="{owner(v.customer_id)}">{show(v.customer.name)}</a></td>'
+            f"<td>{show(short_date(v.warranty_end), '—')}</td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No vehicles found."), columns=7)
 
 
 class VehicleDetailView(HistoryCardMixin, DealershipPageMixin, TemplateView):

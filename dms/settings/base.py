@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "dms.core.filters.CachedFilterBackend",  # issue 19 item 4: the FilterSet class built once per view
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -259,6 +259,9 @@ SPECTACULAR_SETTINGS = {
         "ReturnReasonEnum": "parts.models.ReturnRequest.Reason",
         # The name the customer fields gave it first (a renamed component breaks generated clients).
         "PreferredChannelEnum": "dms.core.models.ContactChannel",
+        # Call events named it first; the service follow-ups' outcome has its own (issue 17 item 5).
+        "OutcomeEnum": "notifications.models.CallOutcome",
+        "FollowUpOutcomeEnum": "service.models.FollowUpOutcome",
     },
 }
 

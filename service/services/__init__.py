@@ -43,9 +43,13 @@ from .online_booking import (
 from .preparation import preparation_mark_due, workorder_prepare_parts
 from .quality import JobQualityResult, checklist_items_of, workorder_quality_check
 from .recalls import RECALL_CSV_COLUMNS, recall_campaign_create, recall_campaign_update, recall_campaigns_import_csv
-from .reminders import service_reminder_called, service_reminders_raise
+from .reminders import (
+    declined_follow_ups_raise,
+    service_follow_ups_raise,
+    service_reminder_called,
+    service_reminders_raise,
+)
 from .technicians import (
-    check_workshop_load,
     job_assign,
     job_clock_finish,
     job_clock_pause,
@@ -81,8 +85,11 @@ from .workorders import (
     workorder_start_repair,
     workorder_submit_for_quality_check,
 )
+from .workshop_load import WorkshopLoadCheck
 
 __all__ = [
+    "declined_follow_ups_raise",
+    "service_follow_ups_raise",
     "service_reminder_called",
     "service_reminders_raise",
     "APPOINTMENT_FIELDS",
@@ -146,7 +153,7 @@ __all__ = [
     "workorder_start_diagnosis",
     "workorder_start_repair",
     "workorder_submit_for_quality_check",
-    "check_workshop_load",
+    "WorkshopLoadCheck",
     "job_assign",
     "job_clock_finish",
     "job_clock_pause",

@@ -34,7 +34,7 @@ from ..models import (
 )
 from .common import _check_advisor, _fmt, _now, _run
 from .loaners import loaner_reservation_cancel
-from .technicians import check_workshop_load
+from .workshop_load import WorkshopLoadCheck
 
 User = get_user_model()
 
@@ -264,33 +264,34 @@ def appointment_book(
         now=now,
     )
     planned_hours = _planned_hours(planned_hours)
-    load_warning = check_workshop_load(
-        dealership=dealership, starts_at=starts_at, hours=planned_hours, kind=planned_kind, now=now
-    )
     repeat_of = selectors.find_repeat_visit(dealership=dealership, vehicle=vehicle, reason=reason, starts_at=starts_at)
-    appointment = Appointment.objects.create(
-        dealership=dealership,
-        advisor=advisor,
-        customer=customer,
-        vehicle=vehicle,
-        reason=reason.strip(),
-        area=area,
-        starts_at=starts_at,
-        duration_minutes=duration_minutes,
-        ends_at=starts_at + datetime.timedelta(minutes=duration_minutes),
-        handover_at=handover_at,
-        needs_loaner=needs_loaner,
-        comment=comment,
-        is_repeat_visit=bool(is_repeat_visit or repeat_of),
-        repeat_of=repeat_of,
-        planned_hours=planned_hours,
-        planned_kind=planned_kind,
-        booked_online=booked_online,
+    load_check = WorkshopLoadCheck(
+        dealership=dealership, day=scheduling.local(starts_at, dealership.tz).date(), now=now, field="planned_hours"
     )
-    _occupy(appointment, cells)
+    with load_check:
+        appointment = Appointment.objects.create(
+            dealership=dealership,
+            advisor=advisor,
+            customer=customer,
+            vehicle=vehicle,
+            reason=reason.strip(),
+            area=area,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            ends_at=starts_at + datetime.timedelta(minutes=duration_minutes),
+            handover_at=handover_at,
+            needs_loaner=needs_loaner,
+            comment=comment,
+            is_repeat_visit=bool(is_repeat_visit or repeat_of),
+            repeat_of=repeat_of,
+            planned_hours=planned_hours,
+            planned_kind=planned_kind,
+            booked_online=booked_online,
+        )
+        _occupy(appointment, cells)
     appointment.recall_campaigns.set(selectors.open_recalls_for_vin(dealership=dealership, vin=vehicle.vin))
     events.record_created(actor=actor, instance=appointment, fields=APPOINTMENT_FIELDS)
-    appointment.load_warning = load_warning
+    appointment.load_warning = load_check.warning
     return appointment
 
 
@@ -342,34 +343,34 @@ def appointment_reschedule(
         now=now,
         exclude_pk=appointment.pk,
     )
-    # Issue 18 item 3: the new day must take the visit's hours as well (same policy as a booking).
-    load_warning = check_workshop_load(
+    # Issue 18 item 3: the new day must take the visit's hours as well — its work order's jobs once it has them —
+    # under the same check and policy as a booking.
+    load_check = WorkshopLoadCheck(
         dealership=appointment.dealership,
-        starts_at=starts_at,
-        hours=appointment.planned_hours,
-        kind=appointment.planned_kind,
+        day=scheduling.local(starts_at, appointment.dealership.tz).date(),
         now=now,
-        exclude_pk=appointment.pk,
+        field="starts_at",
     )
-    appointment.slots.all().delete()
-    appointment.advisor = advisor
-    appointment.starts_at = starts_at
-    appointment.duration_minutes = duration_minutes
-    appointment.ends_at = starts_at + datetime.timedelta(minutes=duration_minutes)
-    appointment.handover_at = handover_at
-    # A new time needs a new confirmation (R19) and a new preparation window (R17).
-    appointment.confirmation_sent_at = None
-    appointment.confirmed_at = None
-    appointment.preparation_stage = ""
-    appointment.confirmations.all().delete()
-    appointment.save()
-    _occupy(appointment, cells)
+    with load_check:
+        appointment.slots.all().delete()
+        appointment.advisor = advisor
+        appointment.starts_at = starts_at
+        appointment.duration_minutes = duration_minutes
+        appointment.ends_at = starts_at + datetime.timedelta(minutes=duration_minutes)
+        appointment.handover_at = handover_at
+        # A new time needs a new confirmation (R19) and a new preparation window (R17).
+        appointment.confirmation_sent_at = None
+        appointment.confirmed_at = None
+        appointment.preparation_stage = ""
+        appointment.confirmations.all().delete()
+        appointment.save()
+        _occupy(appointment, cells)
     events.record_updated(
         actor=actor, instance=appointment, before=before, message=events.text(gettext_noop("rescheduled"))
     )
     if appointment.status != AppointmentStatus.BOOKED:  # confirmed or asked to move: booked again at the new time
         _run(appointment, "rebook", actor=actor, check_perm=False, message=events.text(gettext_noop("rescheduled")))
-    appointment.load_warning = load_warning
+    appointment.load_warning = load_check.warning
     return appointment
 
 

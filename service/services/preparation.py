@@ -184,6 +184,20 @@ def _email_preparation_list(advisor_id: int, lines: list[str]) -> None:
     )
 
 
+def _job_technicians_text(appointment: Appointment) -> str:
+    """The list's line names who takes which job of a work order opened early (issue 18 item 3, R17)."""
+    jobs = WorkOrderJob.objects.filter(
+        work_order__appointment=appointment, consent__in=WorkOrderJob.DOABLE
+    ).select_related("technician")
+    parts = [
+        f"{job.description} — {job.technician.get_full_name() or job.technician.username}"
+        if job.technician
+        else f"{job.description} — {_('not assigned')}"
+        for job in jobs
+    ]
+    return ("\n    " + "\n    ".join(parts)) if parts else ""
+
+
 @transaction.atomic
 def preparation_mark_due(*, now: datetime.datetime | None = None) -> int:
     """R17 beat job: arrivals 48 h and 24 h ahead that are not prepared are listed for their advisors."""
@@ -208,6 +222,7 @@ def preparation_mark_due(*, now: datetime.datetime | None = None) -> int:
         local = scheduling.local(appointment.starts_at, appointment.dealership.tz)
         by_advisor.setdefault(appointment.advisor_id, []).append(
             f"{local:%d.%m %H:%M} [{stage}] {appointment.customer.name}, {appointment.vehicle}: {appointment.reason}"
+            + _job_technicians_text(appointment)
         )
     for advisor_id, lines in by_advisor.items():
         transaction.on_commit(lambda a=advisor_id, ls=lines: _email_preparation_list(a, ls))

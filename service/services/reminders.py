@@ -1,9 +1,14 @@
-"""Issue 17 item 5: service that falls due by time or mileage raises a reminder — a message, or the advisor's call.
+"""Issue 17 item 5: follow-ups from service — one mechanism (``ServiceReminder``), two reasons.
 
-The due period is the vehicle's last visit (its last delivered work order). Time: ``reminder_months`` after that
-visit. Mileage: ``reminder_km`` past that visit's reading, the current mileage estimated from the readings taken at
-reception (the km per day between the oldest and the newest reading). One reminder per vehicle and period (a unique
-constraint), so the daily beat task is idempotent; ``now`` is explicit for replays and tests.
+* Service that falls due by time or mileage raises a reminder — a message, or the advisor's call. The due period is
+  the vehicle's last visit (its last delivered work order). Time: ``reminder_months`` after that visit. Mileage:
+  ``reminder_km`` past that visit's reading, the current mileage estimated from the readings taken at reception (the
+  km per day between the oldest and the newest reading). One reminder per vehicle and period (a unique constraint).
+* Work the customer declined (R30) becomes the advisor's call ``declined_follow_up_days`` after the answer, unless
+  the work was agreed on a later visit by then (the same job done after all). One per finding (one-to-one).
+
+The daily beat task raises both and is idempotent; ``now`` is explicit for replays and tests. The advisor completes
+the call with its outcome, a note and optionally the customer's satisfaction (issue 18 item 6).
 """
 
 import calendar
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -23,10 +28,21 @@ from dms.core import events
 from dms.core.exceptions import ConflictError
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
+from dms.core.validation import satisfaction_score
 from notifications import services as notification_services
 
 from .. import selectors
-from ..models import ReminderReason, ReminderStatus, ServiceReminder, WorkOrder, WorkOrderStatus
+from ..models import (
+    DUE_SERVICE_REASONS,
+    FollowUpOutcome,
+    InspectionFinding,
+    ReminderReason,
+    ReminderStatus,
+    ServiceReminder,
+    WorkOrder,
+    WorkOrderJob,
+    WorkOrderStatus,
+)
 from .common import _now
 
 # Readings closer together than this say nothing reliable about how much the car is driven.
@@ -95,7 +111,7 @@ def _last_visits(dealership: Dealership):
     )
     return (
         WorkOrder.objects.filter(dealership=dealership, status=WorkOrderStatus.DELIVERED, pk=Subquery(latest))
-        .filter(~Exists(ServiceReminder.objects.filter(last_work_order=OuterRef("pk"))))
+        .filter(~Exists(ServiceReminder.objects.filter(last_work_order=OuterRef("pk"), reason__in=DUE_SERVICE_REASONS)))
         .annotate(visited=Coalesce("delivered_at", "arrived_at", "created_at"))
         .select_related("vehicle", "customer")
         .order_by("pk")
@@ -124,22 +140,27 @@ def _message(reminder: ServiceReminder) -> tuple[str, str]:
     return subject, body
 
 
-def _raise(order: WorkOrder, due: Due) -> ServiceReminder | None:
-    """One reminder for the period, with its message or its call; None when another run raised it first."""
+def _create_once(order: WorkOrder, **fields) -> ServiceReminder | None:
+    """The follow-up for the advisor of ``order``; None when another run raised it first (the unique constraints)."""
     try:
         with transaction.atomic():
-            reminder = ServiceReminder.objects.create(
+            return ServiceReminder.objects.create(
                 dealership_id=order.dealership_id,
-                vehicle=order.vehicle,
-                customer=order.customer,
+                vehicle_id=order.vehicle_id,
+                customer_id=order.customer_id,
                 last_work_order=order,
-                reason=due.reason,
-                due_on=due.due_on,
-                estimated_mileage=due.estimated_mileage,
-                status=ReminderStatus.CALL_DUE,
                 assignee_id=order.advisor_id,
+                status=ReminderStatus.CALL_DUE,
+                **fields,
             )
     except IntegrityError:
+        return None
+
+
+def _raise(order: WorkOrder, due: Due) -> ServiceReminder | None:
+    """One reminder for the period, with its message or its call; None when another run raised it first."""
+    reminder = _create_once(order, reason=due.reason, due_on=due.due_on, estimated_mileage=due.estimated_mileage)
+    if reminder is None:
         return None
     subject, body = _message(reminder)
     delivery = notification_services.customer_notify(
@@ -153,15 +174,19 @@ def _raise(order: WorkOrder, due: Due) -> ServiceReminder | None:
     return reminder
 
 
+def _dealerships(now: datetime.datetime):
+    """The beat's walk: each dealership with its service settings and its local date at ``now``."""
+    for dealership in Dealership.objects.all():
+        today = timezone.localtime(now, dealership.tz).date()
+        yield dealership, selectors.service_settings(dealership=dealership), today
+
+
 def service_reminders_raise(*, now: datetime.datetime | None = None) -> int:
     """The daily beat: every vehicle whose service fell due gets its one reminder for the period."""
-    now = _now(now)
     raised = 0
-    for dealership in Dealership.objects.all():
-        settings_ = selectors.service_settings(dealership=dealership)
+    for dealership, settings_, today in _dealerships(_now(now)):
         if not settings_.reminder_months and not settings_.reminder_km:
             continue
-        today = timezone.localtime(now, dealership.tz).date()
         for order in _last_visits(dealership):
             due = service_due(
                 visit_day=timezone.localtime(order.visited, dealership.tz).date(),
@@ -177,23 +202,100 @@ def service_reminders_raise(*, now: datetime.datetime | None = None) -> int:
     return raised
 
 
+def _declined_due(dealership: Dealership, *, days: int, today: datetime.date):
+    """The dealership's findings declined at least ``days`` days before ``today`` that have no follow-up yet and were
+    not agreed on a later visit of the vehicle (a job of the same description, in the order or agreed: R30)."""
+    cutoff = datetime.datetime.combine(
+        today - datetime.timedelta(days=days - 1), datetime.time.min, tzinfo=dealership.tz
+    )
+    agreed_later = WorkOrderJob.objects.annotate(text=Lower("description")).filter(
+        work_order__vehicle=OuterRef("work_order__vehicle"),
+        work_order__created_at__gt=OuterRef("job__consent_at"),
+        consent__in=WorkOrderJob.DOABLE,
+        text=Lower(OuterRef("job__description")),
+    )
+    return (
+        selectors.declined_findings()
+        .filter(work_order__dealership=dealership, job__consent_at__lt=cutoff)
+        .filter(~Exists(ServiceReminder.objects.filter(finding=OuterRef("pk"))), ~Exists(agreed_later))
+        .select_related("work_order")
+        .order_by("pk")
+    )
+
+
+def _raise_declined(finding: InspectionFinding, *, days: int, tz) -> ServiceReminder | None:
+    answered_on = timezone.localtime(finding.job.consent_at, tz).date()
+    reminder = _create_once(
+        finding.work_order,
+        reason=ReminderReason.DECLINED,
+        finding=finding,
+        due_on=answered_on + datetime.timedelta(days=days),
+    )
+    if reminder is not None:
+        events.record_created(actor=None, instance=reminder, fields=["reason", "finding", "due_on", "status"])
+    return reminder
+
+
+def declined_follow_ups_raise(*, now: datetime.datetime | None = None) -> int:
+    """The daily beat: each finding declined ``declined_follow_up_days`` ago becomes its advisor's one call."""
+    raised = 0
+    for dealership, settings_, today in _dealerships(_now(now)):
+        days = settings_.declined_follow_up_days
+        if not days:
+            continue
+        for finding in _declined_due(dealership, days=days, today=today):
+            with transaction.atomic():
+                raised += _raise_declined(finding, days=days, tz=dealership.tz) is not None
+    return raised
+
+
+def service_follow_ups_raise(*, now: datetime.datetime | None = None) -> int:
+    """The daily beat of both reasons (``raise_service_reminders``)."""
+    now = _now(now)
+    return service_reminders_raise(now=now) + declined_follow_ups_raise(now=now)
+
+
 @transaction.atomic
 def service_reminder_called(
-    *, actor, reminder: ServiceReminder, note: str = "", now: datetime.datetime | None = None
+    *,
+    actor,
+    reminder: ServiceReminder,
+    outcome: str = FollowUpOutcome.REACHED,
+    note: str = "",
+    satisfaction: int | str | None = None,
+    now: datetime.datetime | None = None,
 ) -> ServiceReminder:
-    """The advisor called the customer about the service that fell due."""
+    """The advisor called the customer about the service that fell due or the work they declined: the outcome, a note
+    and, optionally, the customer's satisfaction (1–5)."""
     if reminder.dealership_id not in allowed_dealership_ids(actor):
         raise ValidationError({"reminder": _("Unknown reminder.")})
     reminder = ServiceReminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.status != ReminderStatus.CALL_DUE:
         raise ConflictError(_("This reminder needs no call."))
     note = (note or "").strip()
+    errors = {}
+    if outcome not in FollowUpOutcome.values:
+        errors["outcome"] = _("Choose the outcome of the call.")
     if len(note) > 300:
-        raise ValidationError({"note": _("At most 300 characters.")})
+        errors["note"] = _("At most 300 characters.")
+    try:
+        satisfaction = satisfaction_score(satisfaction)
+    except ValidationError as error:
+        errors.update({key: value[0] for key, value in error.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
     reminder.status = ReminderStatus.CALLED
     reminder.called_at = _now(now)
     reminder.called_by = actor
+    reminder.outcome = outcome
     reminder.note = note
-    reminder.save(update_fields=["status", "called_at", "called_by", "note", "updated_at"])
-    events.record(actor=actor, instance=reminder, action="action", message=events.text(gettext_noop("called")))
+    reminder.satisfaction = satisfaction
+    reminder.save(update_fields=["status", "called_at", "called_by", "outcome", "note", "satisfaction", "updated_at"])
+    events.record(
+        actor=actor,
+        instance=reminder,
+        action="action",
+        # issue 14 item 8: the outcome's label kept as its msgid, so each reader sees it in their language
+        message=events.text(gettext_noop("called: %(outcome)s"), outcome=FollowUpOutcome(outcome).label),
+    )
     return reminder

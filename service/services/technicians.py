@@ -1,4 +1,4 @@
-"""Technicians, job assignment and job clocking (issue 18 items 1-2); the workshop-load check of a booking (item 3).
+"""Technicians, job assignment and job clocking (issue 18 items 1-2); the load check is in ``workshop_load.py``.
 
 A technician is a user with the TECHNICIAN role and a profile in the dealership: skills (kinds of job), a
 certification level, working hours per weekday, absences. A job is assigned to a technician of its work order's
@@ -8,7 +8,6 @@ interval per technician: the technician's user row is locked while the clock cha
 """
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -25,11 +24,10 @@ from dms.core.models import AuditAction, Dealership
 from dms.core.transitions import audited_update
 from dms.core.validation import check_staff
 
-from .. import selectors, workshop
+from .. import workshop
 from ..models import (
     JobClock,
     JobKind,
-    ServiceSettings,
     TechnicianAbsence,
     TechnicianHours,
     TechnicianProfile,
@@ -334,47 +332,3 @@ def job_clock_finish(*, actor, job: WorkOrderJob, now: datetime.datetime | None 
     if not JobClock.objects.filter(job=job, technician=actor).exists():
         raise ConflictError(_("Start the job before finishing it."))
     return workorder_job_complete(actor=actor, job=job, now=now)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The booking's load check (issue 18 item 3), called by appointments.py for every booking entry
-# --------------------------------------------------------------------------------------------------------------
-
-
-def check_workshop_load(
-    *,
-    dealership: Dealership,
-    starts_at: datetime.datetime,
-    hours: Decimal,
-    kind: JobKind | None,
-    now: datetime.datetime,
-    exclude_pk: int | None = None,
-) -> str:
-    """'' when the day can take ``hours`` more; else the warning — raised as a 400 where the dealership refuses
-    overloading bookings (ServiceSettings.workshop_overload). A booking that adds no hours never overloads."""
-    hours = Decimal(hours or 0)
-    if hours <= 0 or not workshop.planner_enabled(dealership):
-        return ""
-    day = starts_at.astimezone(dealership.tz).date()
-    load = workshop.day_load(dealership=dealership, day=day, now=now, exclude_appointment=exclude_pk)
-    problems = []
-    if load.load + hours > load.capacity:
-        problems.append(
-            _("the workshop has %(free)s of %(capacity)s hours free on %(date)s, the visit needs %(hours)s")
-            % {"free": max(load.free, Decimal("0")), "capacity": load.capacity, "date": short_date(day), "hours": hours}
-        )
-    if kind is not None:
-        skill = next((s for s in load.skills if s.kind_id == kind.pk), None)
-        capacity = skill.capacity if skill else Decimal("0")
-        booked = skill.load if skill else Decimal("0")
-        if booked + hours > capacity:
-            problems.append(
-                _("technicians skilled in “%(kind)s” have %(free)s of %(capacity)s hours free")
-                % {"kind": kind, "free": max(capacity - booked, Decimal("0")), "capacity": capacity}
-            )
-    if not problems:
-        return ""
-    message = _("Workshop overloaded: %(problems)s.") % {"problems": "; ".join(problems)}
-    if selectors.service_settings(dealership=dealership).workshop_overload == ServiceSettings.OverloadPolicy.REFUSE:
-        raise ValidationError({"planned_hours": message})
-    return message

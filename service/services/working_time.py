@@ -36,6 +36,7 @@ def service_settings_update(*, actor, dealership: Dealership, data: dict[str, An
             "workshop_overload",
             "reminder_months",
             "reminder_km",
+            "declined_follow_up_days",
             "online_booking",
             "booking_embed_origins",
         ),

@@ -24,7 +24,7 @@ from dms.core.validators import ensure_vehicle_of_customer
 from parts import services as parts_services
 from parts.models import Reservation
 
-from .. import selectors
+from .. import selectors, workshop
 from ..models import (
     Appointment,
     AppointmentStatus,
@@ -38,6 +38,7 @@ from ..models import (
     WorkOrderStatus,
 )
 from .common import _check_advisor, _lock_work_order, _now, _run
+from .workshop_load import WorkshopLoadCheck
 
 User = get_user_model()
 
@@ -304,8 +305,10 @@ def workorder_job_add(
     rate: Decimal | None = None,
     is_important: bool = False,
     kind: JobKind | None = None,
+    now: datetime.datetime | None = None,
 ) -> WorkOrderJob:
-    """Add a job. Once diagnosis has started it is extra work: it waits for the customer's consent (R30)."""
+    """Add a job. Once diagnosis has started it is extra work: it waits for the customer's consent (R30). The answer
+    carries ``load_warning`` when the job overloads its day (refused where the dealership refuses, issue 18)."""
     work_order = _lock_work_order(work_order)
     _check_editable(work_order)
     errors = {}
@@ -318,19 +321,28 @@ def workorder_job_add(
     if errors:
         raise ValidationError(errors)
     extra = work_order.status != WorkOrderStatus.OPENED
-    job = WorkOrderJob.objects.create(
-        work_order=work_order,
-        description=description.strip(),
-        standard_hours=Decimal(standard_hours),
-        rate=Decimal(rate)
-        if rate is not None
-        else selectors.service_settings(dealership=work_order.dealership).labour_rate,
-        is_important=is_important,
-        kind=kind,  # its checklist is what the inspector ticks (R31, issue 14 item 6)
-        is_extra=extra,
-        consent=WorkOrderJob.Consent.PENDING if extra else WorkOrderJob.Consent.INCLUDED,
-        added_in_revision=work_order.revision,
+    # Issue 18 item 3: a job adds hours to the day its work order counts in (extra work only once agreed).
+    load_check = WorkshopLoadCheck(
+        dealership=work_order.dealership,
+        day=workshop.work_order_load_day(work_order, _now(now)),
+        now=_now(now),
+        field="standard_hours",
     )
+    with load_check:
+        job = WorkOrderJob.objects.create(
+            work_order=work_order,
+            description=description.strip(),
+            standard_hours=Decimal(standard_hours),
+            rate=Decimal(rate)
+            if rate is not None
+            else selectors.service_settings(dealership=work_order.dealership).labour_rate,
+            is_important=is_important,
+            kind=kind,  # its checklist is what the inspector ticks (R31, issue 14 item 6)
+            is_extra=extra,
+            consent=WorkOrderJob.Consent.PENDING if extra else WorkOrderJob.Consent.INCLUDED,
+            added_in_revision=work_order.revision,
+        )
+    job.load_warning = load_check.warning
     events.record(
         actor=actor,
         instance=work_order,
@@ -442,12 +454,23 @@ def workorder_consent_record(
         errors["channel"] = _("Record how the answer was given (in person, by phone…).")
     if errors:
         raise ValidationError(errors)
-    job.consent = WorkOrderJob.Consent.AGREED if agreed else WorkOrderJob.Consent.DECLINED
-    job.consent_by = given_by.strip()
-    job.consent_channel = channel.strip()
-    job.consent_at = _now(now)
-    job.consent_recorded_by = actor
-    job.save()
+    # Issue 18 item 3: agreed extra work adds its hours to the day; the customer's consent is only warned about,
+    # never refused for the workshop's load (R30: the answer is theirs; the advisor plans the work around it).
+    load_check = WorkshopLoadCheck(
+        dealership=work_order.dealership,
+        day=workshop.work_order_load_day(work_order, _now(now)),
+        now=_now(now),
+        field="agreed",
+        can_refuse=False,
+    )
+    with load_check:
+        job.consent = WorkOrderJob.Consent.AGREED if agreed else WorkOrderJob.Consent.DECLINED
+        job.consent_by = given_by.strip()
+        job.consent_channel = channel.strip()
+        job.consent_at = _now(now)
+        job.consent_recorded_by = actor
+        job.save()
+    job.load_warning = load_check.warning
     if not agreed:
         for line in job.parts.all():
             _release_reservation(actor=actor, reservation_ref=line.reservation_ref)

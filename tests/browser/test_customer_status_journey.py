@@ -15,7 +15,7 @@ from notifications.models import Delivery
 from orders import services as order_services
 from parts.models import Part, Supplier
 from service import services
-from service.models import FindingConsent
+from service.models import FindingConsent, ServiceReminder
 from tests.factories import CustomerFactory, VehicleFactory
 from tests.service.test_customer_status import photo
 
@@ -144,3 +144,23 @@ def test_customer_opens_the_sms_link_sees_the_order_and_answers_the_findings(
     page.goto(page.base_url + f"/vehicles/{vehicle.pk}/")
     assert "Щётки стеклоочистителя" in page.locator("#history-declined_finding").inner_text()
     screenshot("vehicle-declined-recommendations")
+
+    # Issue 17 item 5: the dealership's days later the beat makes the declined item the advisor's call on «Мои звонки»;
+    # she records the outcome and the customer's satisfaction (issue 18 item 6), and the card shows the call.
+    assert services.declined_follow_ups_raise(now=timezone.now() + datetime.timedelta(days=14)) == 1
+    follow_up = ServiceReminder.objects.get(reason="declined", vehicle=vehicle)
+    page.goto(page.base_url + "/calls/")
+    row = page.locator(f'li[data-reminder="{follow_up.pk}"]')
+    assert "Щётки стеклоочистителя" in row.inner_text()
+    row.locator('select[name="outcome"]').select_option("booked")
+    row.locator('select[name="satisfaction"]').select_option("5")
+    row.locator('input[name="note"]').fill("Заменим на следующем ТО")
+    row.locator('button[type="submit"]').click()
+    page.wait_for_url("**/calls/")
+    assert page.locator(f'li[data-reminder="{follow_up.pk}"]').count() == 0
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.outcome, follow_up.satisfaction) == ("called", "booked", 5)
+    page.goto(page.base_url + f"/vehicles/{vehicle.pk}/")
+    card = page.locator("#history-service_reminder").inner_text()
+    assert "Звонок по отказанным работам" in card and "Заменим на следующем ТО" in card and "оценка 5/5" in card
+    screenshot("vehicle-declined-work-call")

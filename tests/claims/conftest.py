@@ -136,3 +136,14 @@ def _english_messages():
     translation.activate("en")
     yield
     translation.activate("ru")
+
+
+@pytest.fixture
+def world(dealership, other_dealership):
+    """Issue 18 item 6: the staff-KPI rows of tests/claims/staff_world.py (October 2025, Moscow)."""
+    from tests.claims import staff_world
+
+    dealership.time_zone = other_dealership.time_zone = "Europe/Moscow"
+    dealership.save()
+    other_dealership.save()
+    return staff_world.build(dealership, other_dealership)

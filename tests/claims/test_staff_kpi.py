@@ -23,14 +23,6 @@ from tests.claims.staff_world import EXPECTED_ADVISOR, NOW, PERIOD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(dealership, other_dealership):
-    dealership.time_zone = other_dealership.time_zone = "Europe/Moscow"
-    dealership.save()
-    other_dealership.save()
-    return staff_world.build(dealership, other_dealership)
-
-
 def _period():
     return staff_kpi.StaffPeriod.parse(PERIOD, today=NOW.date())
 

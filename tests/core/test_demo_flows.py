@@ -116,3 +116,13 @@ def test_loaner_recall_low_stock_and_the_second_dealership(demo):
     kazan = Dealership.objects.get(code="demo-kazan")
     assert Customer.objects.filter(dealership=kazan).exists()
     assert Vehicle.objects.filter(dealership=kazan).exists()
+
+
+def test_declined_work_is_the_advisors_call(demo):
+    """Issue 17 item 5: the wiper blades the customer declined are one follow-up call for the work order's advisor
+    (the demo loaded twice: still one)."""
+    from service.models import ServiceReminder
+
+    follow_up = ServiceReminder.objects.select_related("finding__work_order").get(reason="declined")
+    assert follow_up.status == "call_due" and follow_up.finding.item == "Щётки стеклоочистителя"
+    assert follow_up.assignee_id == follow_up.finding.work_order.advisor_id

@@ -337,6 +337,8 @@ PAGES: dict[str, Page] = {
     "claims:kpi_export": Page("claims.view_claims_kpi"),
     # Issue 17 item 4: the dealership's online booking (directors read it, the administrator changes it).
     "service:online_booking_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
+    # Issue 17 item 5: when the follow-ups from service are raised (service interval, declined work after days).
+    "service:follow_up_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
     "claims:settings": Page("claims.view_claimssettings", "claims.change_claimssettings"),
     # Issue 18 items 5, 6: staff KPIs, efficiency and appraisal (every employee reads his own; supervisors appraise).
     "claims:staff_kpis": Page("claims.view_staff_kpi"),
@@ -564,6 +566,15 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
             },
         ),
     ),
+    # Issue 17 item 5: the follow-ups from service (service due, declined work) and the advisor's call.
+    "/api/service-follow-ups/": (
+        "service.ServiceReminder",
+        crud(
+            "service.servicereminder",
+            create=False,
+            **{"{id}/called/": ("post", "service.call_servicereminder")},
+        ),
+    ),
     "/api/loaners/": ("service.Loaner", crud("service.loaner")),
     "/api/loaner-reservations/": (
         "service.LoanerReservation",
@@ -611,6 +622,7 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
                 for step in ("set-hours", "remove-hours", "add-absence", "remove-absence")
             },
             **{"load/": ("get", "service.view_appointment"), "board/": ("get", "service.view_workshop_board")},
+            **{"board-unassigned/": ("get", "service.view_workshop_board")},
         ),
     ),
     "/api/job-clocks/": ("service.JobClock", crud("service.jobclock", create=False)),

@@ -110,6 +110,7 @@ LIST_APIS: dict[str, str] = {
     "/api/loaner-reservations/": "service.LoanerReservation",
     "/api/loaners/": "service.Loaner",
     "/api/inbound-messages/": "notifications.InboundMessage",
+    "/api/service-follow-ups/": "service.ServiceReminder",  # issue 17 item 5
     "/api/job-clocks/": "service.JobClock",
     "/api/staff-appraisals/": "claims.StaffAppraisal",
     "/api/technicians/": "service.TechnicianProfile",

@@ -83,3 +83,14 @@ def make_order(advisor, parts_manager, vehicle, part, supplier):
         return order
 
     return make
+
+
+@pytest.fixture
+def event(make_order):
+    """The arrival call of a warranty order received 5 June 2025 (due 8 June)."""
+    from notifications import services
+    from notifications.models import CallEvent
+
+    order = make_order(kind="warranty", placed_at=at("2025-06-01"), received_at=at("2025-06-05"))
+    services.call_events_generate(now=at("2025-06-05", 12))
+    return CallEvent.objects.get(order=order, kind="arrival")

@@ -13,13 +13,6 @@ from .conftest import at, d
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def event(make_order):
-    order = make_order(kind="warranty", placed_at=at("2025-06-01"), received_at=at("2025-06-05"))
-    services.call_events_generate(now=at("2025-06-05", 12))
-    return CallEvent.objects.get(order=order, kind="arrival")
-
-
 @freeze_time("2025-06-06 09:00:00+03:00")
 def test_list_and_read_an_event(api_as, advisor, event):
     body = api_as(advisor).get("/api/call-events/").json()

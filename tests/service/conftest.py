@@ -70,6 +70,25 @@ def book(booking_advisor, dealership):
     return do
 
 
+@pytest.fixture
+def technician(make_user, dealership):
+    """technician(*skills, hours=8, name=...): a technician of the dealership present ``hours`` from 8:00 every day of
+    the week (tests that use today's real date then do not depend on its weekday). Issue 18."""
+    director = make_user(roles.DIRECTOR, username="tech_director")
+
+    def make(*skills, hours=8, name="Олег"):
+        user = make_user(roles.TECHNICIAN, first_name=name, last_name="Механиков")
+        profile = services.technician_create(actor=director, dealership=dealership, user=user, skills=list(skills))
+        for weekday in range(7):
+            services.technician_hours_set(
+                actor=director, technician=profile, weekday=weekday, starts_at=datetime.time(8),
+                ends_at=datetime.time(8 + hours), break_minutes=0,
+            )  # fmt: skip
+        return profile
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _english_messages():
     # Assertions read the English msgids; the Russian catalogue is covered by the pages' and browser tests.

@@ -117,11 +117,13 @@ def test_phone_customer_becomes_the_advisors_call(car, advisor, client):
     home = client.get(reverse("home")).content.decode()
     assert f'data-reminder="{reminder.pk}"' in home
     response = client.post(
-        reverse("service:reminder_called", args=[reminder.pk]), {"note": "Запишется на ТО", "next": "/"}
+        reverse("service:reminder_called", args=[reminder.pk]),
+        {"outcome": "booked", "note": "Запишется на ТО", "satisfaction": "4", "next": "/"},
     )
     assert response.status_code == 302
     reminder.refresh_from_db()
     assert (reminder.status, reminder.called_by, reminder.note) == ("called", advisor, "Запишется на ТО")
+    assert (reminder.outcome, reminder.satisfaction) == ("booked", 4)
     assert client.post(reverse("service:reminder_called", args=[reminder.pk])).status_code == 302  # 409 as a message
     assert list(selectors.reminder_calls_due(user=advisor, dealership=car.dealership)) == []
     card = client.get(reverse("core:vehicle_detail", args=[car.pk])).content.decode()

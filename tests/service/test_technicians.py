@@ -147,7 +147,7 @@ def test_booking_beyond_the_workshop_hours_warns_then_refuses_where_chosen(
     load = workshop.day_load(dealership=dealership, day=MONDAY, now=NOW)
     assert (load.capacity, load.booked, load.technicians) == (Decimal("8.00"), Decimal("6.00"), 1)
     second = _book(dealership, booking_advisor, 10, "3")
-    assert "Workshop overloaded" in second.load_warning and "2.00 of 8.00" in second.load_warning
+    assert "Workshop overloaded" in second.load_warning and "2 of 8 hours" in second.load_warning
     # Nobody knows engines: a skill overload even on a free day.
     third = _book(dealership, booking_advisor, 9, "1", engine, day=TUESDAY)
     assert "Двигатель" in third.load_warning

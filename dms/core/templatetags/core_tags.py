@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from dms.core.formatting import format_money
+from dms.core.formatting import format_hours, format_money
 
 register = template.Library()
 
@@ -52,3 +52,9 @@ def _rendered_menu(groups: tuple, language: str | None) -> SafeString:
 def money(value, currency=None) -> str:
     """``{{ amount|money }}``: grouped, two decimals and the request's currency («6 200,00 ₽»); empty for None."""
     return format_money(value, currency or None)
+
+
+@register.filter
+def hours(value) -> str:
+    """``{{ job.standard_hours|hours }}``: «2,5» in Russian, «2.5» in English, «8» for 8.00 (issue 18)."""
+    return format_hours(value)

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Issue 19 item 3: the columns the appointments', work orders' and recall campaigns' searches read by substring
     (dms.core.search). PostgreSQL only, skipped on SQLite."""
 
-    dependencies = [("service", "0008_merge_issue_17_18_19")]
+    dependencies = [("service", "0009_follow_ups_declined_work_and_satisfaction")]
 
     operations = [
         trigram_indexes(

@@ -1,0 +1,45 @@
+"""List pages' table rows rendered in Python (issue 19 item 2), for every list that shows a page of 25–50 rows.
+
+The template engine resolves each ``{{ row.field }}`` through its lookup chain and renders each tag as a node: for a
+page of rows most of the page's time outside its query (the order dashboard met its goal by rendering its rows in
+Python, ``orders/rendering.py``). A list's view builds its rows' cells with these helpers and the template shows
+``{{ rows_html }}``; every value goes through :func:`show` — what ``{{ value }}`` renders (localized, in the active
+time zone, escaped) — or an escaping helper, so the page reads the same.
+"""
+
+from collections.abc import Callable, Iterable
+from html import escape
+from typing import Any
+
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
+
+_PLACEHOLDER = 987654321
+
+
+def url_for(name: str) -> Callable[[Any], str]:
+    """``{% url name pk %}`` for many rows: reversed once, the id put in its place."""
+    head, tail = reverse(name, args=[_PLACEHOLDER]).split(str(_PLACEHOLDER))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def show(value: Any, default: str | None = None) -> str:
+    """What ``{{ value }}`` renders (``{{ value|default:"—" }}`` with ``default``): localized, escaped."""
+    if default is not None and not value:
+        return escape(default)
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return value if isinstance(value, SafeString) else escape(value)
+    return str(conditional_escape(localize(template_localtime(value))))
+
+
+def render_rows(rows: Iterable, row: Callable[[Any], str], *, empty: str, columns: int) -> SafeString:
+    """``row(r)`` for each row (each value in it escaped by the caller), or the table's «nothing found» row."""
+    html = "".join(row(r) for r in rows)
+    if not html:
+        html = f'<tr><td colspan="{columns}" class="text-secondary p-3">{escape(str(empty))}</td></tr>'
+    return mark_safe(html)  # noqa: S308 - every value is escaped by show()/escape() where the row is built

@@ -1,0 +1,108 @@
+"""Issue 19: list pages draw their rows in Python (``dms.core.rendering``) — each row reads exactly as the template
+loop drew it (the loops below are the templates' before the change), in every language, with the empty row too."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.template import Context, Template
+from django.utils import translation
+
+from dms.core import roles
+from tests.factories import CustomerFactory, VehicleFactory
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER_LOOP = """{% load i18n %}{% for c in page_obj %}
+    <tr><td><a href="{% url 'core:customer_detail' c.pk %}">{{ c.name }}</a>{% if c.is_vip %} <span class="badge text-bg-warning">VIP</span>{% endif %}</td>
+      <td>{{ c.phone.as_international }}</td><td>{{ c.email }}</td><td>{{ c.get_preferred_channel_display }}</td>
+      <td>{{ c.assigned_manager.get_full_name|default:"—" }}</td></tr>
+  {% empty %}
+    <tr><td colspan="5" class="text-secondary p-3">{% translate "No customers found." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+VEHICLE_LOOP = """{% load i18n %}{% for v in page_obj %}
+    <tr><td><a href="{% url 'core:vehicle_detail' v.pk %}"><code>{{ v.vin }}</code></a></td><td>{{ v.make }} {{ v.model }}</td><td>{{ v.year|default:"—" }}</td><td>{{ v.plate|default:"—" }}</td><td>{{ v.mileage }}</td>
+      <td><a href="{% url 'core:customer_detail' v.customer_id %}">{{ v.customer.name }}</a></td><td>{{ v.warranty_end|date:"SHORT_DATE_FORMAT"|default:"—" }}</td></tr>
+  {% empty %}
+    <tr><td colspan="7" class="text-secondary p-3">{% translate "No vehicles found." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def _squeeze(html: str) -> str:
+    return re.sub(r">\s+<", "><", html.strip())
+
+
+def _assert_rows_as_the_template(client, url: str, loop: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == translation.get_language()
+    context = response.context
+    expected = Template(loop).render(Context({"page_obj": context["page_obj"]}))
+    assert _squeeze(str(context["rows_html"])) == _squeeze(expected)
+    return str(context["rows_html"])
+
+
+@pytest.mark.parametrize("language", ["ru", "en", "zh-hans"])
+def test_customer_and_vehicle_rows_read_as_the_template_drew_them(client, dealership, make_user, advisor, language):
+    manager = make_user(roles.SERVICE_ADVISOR, first_name="Ольга", last_name="<Петрова>")
+    vip = CustomerFactory(dealership=dealership, name="ООО «Рога & Копыта» <b>", is_vip=True, assigned_manager=manager,
+                          email="a&b@example.com", phone="+79161234567")  # fmt: skip
+    CustomerFactory(dealership=dealership, name="Пётр", phone="")
+    VehicleFactory(customer=vip, make="Kia", model="Rio <X>", year=None, plate="", mileage=123456)
+    VehicleFactory(customer=vip, make="Lexus", model="RX", year=2020, plate="А001АА77", mileage=0,
+                   warranty_end="2027-03-01")  # fmt: skip
+    client.force_login(advisor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        rows = _assert_rows_as_the_template(client, "/customers/", CUSTOMER_LOOP)
+        assert "&lt;b&gt;" in rows and "+7 916 123-45-67" in rows and "&lt;Петрова&gt;" in rows
+        rows = _assert_rows_as_the_template(client, "/vehicles/", VEHICLE_LOOP)
+        assert "Rio &lt;X&gt;" in rows
+        _assert_rows_as_the_template(client, "/customers/?q=nobody-like-this", CUSTOMER_LOOP)
+        _assert_rows_as_the_template(client, "/vehicles/?q=nobody-like-this", VEHICLE_LOOP)
+
+
+PART_LOOP = """{% load i18n parts_tags %}{% for p in page_obj %}
+    <tr><td><a href="{% url 'parts:part_detail' p.pk %}"><code>{{ p.number }}</code></a></td><td>{{ p.name }}</td>
+      <td>{% if p.abc_class %}<span class="badge text-bg-{% if p.abc_class == 'A' %}danger{% elif p.abc_class == 'B' %}warning{% else %}secondary{% endif %}">{{ p.abc_class }}</span>{% else %}—{% endif %}</td>
+      <td class="text-end">{{ p.price|money }}</td><td class="text-end">{{ p.on_hand_total|floatformat:"-3" }}</td><td class="text-end">{{ p.reserved_total|floatformat:"-3" }}</td>
+      <td class="text-end fw-semibold">{{ p.available_total|floatformat:"-3" }} {{ p.get_unit_display }}</td><td>{{ p.default_supplier.name|default:"—" }}</td></tr>
+  {% empty %}
+    <tr><td colspan="8" class="text-secondary p-3">{% translate "No parts found." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+SALES_LOOP = """{% load i18n parts_tags %}{% for o in page_obj %}<tr><td><a href="{% url 'parts:sales_detail' o.pk %}">{{ o.number }}</a></td><td>{{ o.created_at|date:"SHORT_DATE_FORMAT" }}</td><td>{{ o.customer.name }}</td><td>{{ o.manager.get_full_name|default:o.manager.username }}</td><td>{{ o.get_payment_method_display }}</td><td class="text-end">{{ o.total_value|money }}</td>
+    <td><span class="badge text-bg-{% if o.status == 'shipped' %}success{% elif o.status == 'cancelled' %}secondary{% elif o.status == 'paid' %}info{% else %}primary{% endif %}">{{ o.get_status_display }}</span></td></tr>
+  {% empty %}<tr><td colspan="7" class="text-secondary p-3">{% translate "No orders found." %}</td></tr>{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["ru", "en", "zh-hans"])
+def test_part_and_sales_order_rows_read_as_the_template_drew_them(client, dealership, make_user, language):
+    from parts import services
+    from parts.models import Part, Supplier
+    from tests.parts.factories import PartFactory
+
+    manager = make_user(roles.PARTS_MANAGER, first_name="", last_name="")
+    storekeeper = make_user(roles.STOREKEEPER)
+    supplier = Supplier.objects.create(dealership=dealership, name="Поставщик <&>")
+    stocked = PartFactory(dealership=dealership, number="C-1", name="Фильтр «А»", price=Decimal("12345.6"),
+                          default_supplier=supplier, abc_class="A")  # fmt: skip
+    PartFactory(dealership=dealership, number="C-2", price=Decimal("0"), abc_class="C")
+    PartFactory(dealership=dealership, number="C-3", unit=Part._meta.get_field("unit").choices[-1][0])
+    services.stock_receive(actor=storekeeper, dealership=dealership, part=stocked, quantity=Decimal("2.5"),
+                           unit_cost="100")  # fmt: skip
+    customer = CustomerFactory(dealership=dealership, name="Клиент <1>")
+    services.sales_order_create(actor=manager, dealership=dealership, customer=customer, channel="phone",
+                                lines=[{"part": stocked, "quantity": 2, "unit_price": Decimal("1000.5")}])  # fmt: skip
+    services.sales_order_create(actor=manager, dealership=dealership, customer=customer, channel="phone")
+    client.force_login(manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        rows = _assert_rows_as_the_template(client, "/parts/", PART_LOOP)
+        assert "Поставщик &lt;&amp;&gt;" in rows and "text-bg-danger" in rows
+        rows = _assert_rows_as_the_template(client, "/parts/sales/", SALES_LOOP)
+        assert "Клиент &lt;1&gt;" in rows and manager.username in rows
+        _assert_rows_as_the_template(client, "/parts/?q=nobody-like-this", PART_LOOP)
+        _assert_rows_as_the_template(client, "/parts/sales/?q=nobody-like-this", SALES_LOOP)
