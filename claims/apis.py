@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiTypes,
@@ -26,20 +25,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dms.core.api_base import (
+    DEALERSHIP_PARAMETER,
     SEARCH_PARAMETER,
     ScopedCreateViewSet,
     ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
-    id_param,
+    dealership_ids_param,
+    transition_permissions,
 )
 from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.parsers import BoundedJSONParser
 from dms.core.permissions import HasPerms
 from dms.core.security import client_address
-from dms.core.tenancy import allowed_dealership_ids, resolve_dealership
+from dms.core.tenancy import report_today, resolve_dealership
 from parts.models import Part
 from service import efficiency
 
@@ -430,11 +431,8 @@ class ComplaintViewSet(_ClaimsViewSet):
     filterset_fields = ["status", "channel", "category", "department", "severity", "assignee"]
     ordering_fields = ["received_at", "deadline", "number"]
     action_permissions = {
-        "assign": ["claims.assign_complaint"],
-        "start_investigation": ["claims.investigate_complaint"],
+        **transition_permissions(Complaint),
         "notes": ["claims.investigate_complaint"],
-        "agree_solution": ["claims.investigate_complaint"],
-        "close": ["claims.close_complaint"],
         "attachments": ["claims.investigate_complaint"],
     }
     create_service = services.complaint_register
@@ -467,15 +465,7 @@ class GoodwillClaimViewSet(_ClaimsViewSet):
     queryset = GoodwillClaim.objects.none()
     filterset_fields = ["status", "customer", "vehicle", "complaint"]
     ordering_fields = ["created_at", "number"]
-    action_permissions = {
-        "submit": ["claims.submit_goodwillclaim"],
-        "fmc_confirm": ["claims.fmc_confirm_goodwillclaim"],
-        "cac_confirm": ["claims.cac_confirm_goodwillclaim"],
-        "record_payment": ["claims.record_payment_goodwillclaim"],
-        "return_for_correction": ["claims.view_goodwillclaim"],  # the transition's permission decides the step's role
-        "reject": ["claims.view_goodwillclaim"],
-        "attachments": ["claims.change_goodwillclaim"],
-    }
+    action_permissions = {**transition_permissions(GoodwillClaim), "attachments": ["claims.change_goodwillclaim"]}
     create_service = services.goodwill_claim_create
     update_service = services.goodwill_claim_update
     update_kwarg = target = "claim"
@@ -500,15 +490,7 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
     queryset = WarrantyClaim.objects.none()
     filterset_fields = ["status", "kind", "vehicle", "work_order_id"]
     ordering_fields = ["created_at", "number", "submitted_at"]
-    action_permissions = {
-        "submit": ["claims.submit_warrantyclaim"],
-        "fmc_confirm": ["claims.fmc_confirm_warrantyclaim"],
-        "claims_confirm": ["claims.claims_confirm_warrantyclaim"],
-        "record_payment": ["claims.record_payment_warrantyclaim"],
-        "return_for_correction": ["claims.view_warrantyclaim"],  # the transition's permission decides the step's role
-        "reject": ["claims.view_warrantyclaim"],
-        "attachments": ["claims.change_warrantyclaim"],
-    }
+    action_permissions = {**transition_permissions(WarrantyClaim), "attachments": ["claims.change_warrantyclaim"]}
     target = "claim"
 
     def get_queryset(self):
@@ -656,9 +638,7 @@ class StaffKpiSerializer(serializers.Serializer):
 
 
 def _staff_period(request, dealership_ids) -> staff_kpi.StaffPeriod:
-    dealership = Dealership.objects.filter(pk__in=list(dealership_ids)).order_by("pk").first()
-    now = timezone.now()
-    today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
+    today = report_today(dealership_ids, timezone.now())
     try:
         return staff_kpi.StaffPeriod.parse(request.query_params.get("period"), today=today)
     except DjangoValidationError as error:
@@ -678,15 +658,11 @@ class StaffKpiApi(APIView):
         responses=StaffKpiSerializer,
         parameters=[
             OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM or YYYY; default: this month."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):
-        allowed = set(allowed_dealership_ids(request.user))
-        wanted = id_param(request, "dealership")
-        if wanted is not None and wanted not in allowed:
-            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
-        ids = sorted(allowed) if wanted is None else [wanted]
+        ids = dealership_ids_param(request)
         period = _staff_period(request, ids)
         employee_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
         rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=timezone.now(), employee_id=employee_id)
@@ -860,20 +836,14 @@ class TechnicianEfficiencyApi(APIView):
         responses=EfficiencySerializer,
         parameters=[
             OpenApiParameter("week", OpenApiTypes.STR, description="YYYY-Www (ISO week); default: this week."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):
-        allowed = set(allowed_dealership_ids(request.user))
-        wanted = id_param(request, "dealership")
-        if wanted is not None and wanted not in allowed:
-            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
-        ids = sorted(allowed) if wanted is None else [wanted]
-        dealership = Dealership.objects.filter(pk__in=ids).order_by("pk").first()
+        ids = dealership_ids_param(request)
         now = timezone.now()
-        today = timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
         try:
-            monday = staff_kpi.parse_week(request.query_params.get("week"), today=today)
+            monday = staff_kpi.parse_week(request.query_params.get("week"), today=report_today(ids, now))
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from error
         user_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk

@@ -1,13 +1,11 @@
-import time
 from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin, PublicFormGuardMixin
 from dms.core.models import Customer, Vehicle
 from dms.core.widgets import SearchSelect
 from parts.models import Part
@@ -141,11 +139,9 @@ class AttachmentForm(DealershipForm):
         self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
 
 
-class PublicComplaintForm(BootstrapFormMixin, forms.Form):
+class PublicComplaintForm(PublicFormGuardMixin, BootstrapFormMixin, forms.Form):
     """No login: spam-protected by a honeypot field and a minimum fill time (a signed timestamp)."""
 
-    MIN_FILL_SECONDS = 3
-    MAX_AGE_SECONDS = 2 * 3600
     SALT = "claims.public_complaint"
 
     name = forms.CharField(label=_("Your name"), max_length=200)
@@ -157,25 +153,8 @@ class PublicComplaintForm(BootstrapFormMixin, forms.Form):
     website = forms.CharField(label=_("Website"), required=False)
     started = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, now=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.now = now
-        if not self.is_bound:
-            self.initial["started"] = signing.dumps(time.time(), salt=self.SALT)
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-
     def clean(self):
         data = super().clean()
-        self.is_spam = False
-        if data.get("website"):
-            self.is_spam = True
-        try:
-            started = signing.loads(data.get("started") or "", salt=self.SALT, max_age=self.MAX_AGE_SECONDS)
-        except signing.BadSignature:
-            raise forms.ValidationError(_("The form has expired. Please reload the page and try again.")) from None
-        now = self.now if self.now is not None else time.time()
-        if now - float(started) < self.MIN_FILL_SECONDS:
-            self.is_spam = True
         if not data.get("phone") and not data.get("email"):
             raise forms.ValidationError(_("Leave a phone number or an e-mail so that we can reply."))
         return data

@@ -42,7 +42,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from dms.core import roles
-from dms.core.formatting import Money, money_title
+from dms.core.formatting import Money, money_title, svg_chart
 from dms.core.models import Dealership
 from notifications.selectors import call_compliance, call_satisfaction
 from parts.models import RequisitionLine, ReturnRequest, SalesOrder, SalesOrderLine
@@ -381,18 +381,8 @@ def bar_chart(items: list[tuple[str, Decimal | float | None, str]], *, title: st
         '<text x="{}" y="{}" font-size="11">{}</text>',
         bars,
     )
-    return format_html(
-        '<h2 class="h6">{}</h2>'
-        '<svg class="kpi-chart" id="{}" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">{}</svg>',
-        title,
-        chart_id,
-        title,
-        width,
-        height,
-        width,
-        height,
-        body,
-    )
+    chart = svg_chart(body, title=title, width=width, height=height, chart_id=chart_id)
+    return format_html('<h2 class="h6">{}</h2>{}', title, chart)
 
 
 # -- technician efficiency (issue 18 item 5, service.efficiency): the week asked for, exports ---------------------

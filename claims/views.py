@@ -21,16 +21,14 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.db_router import reads_from_replica
-from dms.core.downloads import private_file_response, set_download_name
+from dms.core.downloads import EXPORT_TYPES, private_file_response, set_download_name, table_export
 from dms.core.exceptions import ConflictError
-from dms.core.exports import CsvExportWriter, csv_bytes, xlsx_bytes
+from dms.core.exports import CsvExportWriter
 from dms.core.formatting import format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
 from dms.core.security import client_address
-from dms.core.selectors import audit_trail
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.transitions import is_available, may_run
 from dms.core.views import (
     ACTION_ERRORS,
     ActionView,
@@ -38,9 +36,13 @@ from dms.core.views import (
     PageAction,
     PaginatedListMixin,
     PickerSearchView,
+    RecordDetailView,
     ServiceFormView,
+    SettingsFormView,
     action_error_message,
+    parsed_or_default,
     picker_param_id,
+    report_dealership_scope,
 )
 from service import efficiency
 
@@ -88,17 +90,6 @@ from .models import (
 # ----------------------------------------------------------------------------------------------------------------
 # building blocks
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def offered_steps(obj, user) -> set[str]:
-    """The status steps the record's page offers ``user`` (a button, or a link to the step's form): django-fsm says
-    the record's status allows the step and the user holds its role. Its conditions (an assignment, a solution, a
-    report) are what the step's form fills in, so they are not asked here; the service's runner checks them."""
-    return {name for name in _transition_names(type(obj)) if is_available(obj, name) and may_run(obj, name, user)}
-
-
-def _transition_names(model) -> list[str]:
-    return [transition.name for transition in model._meta.get_field("status").get_all_transitions(model)]
 
 
 class ClaimsFormView(ServiceFormView):
@@ -248,23 +239,25 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
-class ComplaintDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "claims.view_complaint"
+class ClaimsRecordView(RecordDetailView):
+    """A claims record's page: the record as ``claim``, its steps as ``steps``, the last 50 audit rows."""
+
+    context_object_name, offered_name, audit_rows = "claim", "steps", 50
+
+
+class ComplaintDetailView(ClaimsRecordView):
+    model = Complaint
+    context_object_name = "complaint"
     template_name = "claims/complaint_detail.html"
 
-    def get_context_data(self, **kwargs):
-        complaint = self.get_scoped_object(Complaint, self.kwargs["pk"])
-        return super().get_context_data(
-            complaint=complaint,
-            steps=offered_steps(complaint, self.request.user),
-            notes=complaint.notes.select_related("author"),
-            attachments=complaint.attachments.all(),
-            notifications=complaint.notifications.all(),
-            goodwill_claims=complaint.goodwill_claims.all(),
-            overdue=complaint.is_overdue(),
-            audit_entries=audit_trail(complaint)[:50],
-            **kwargs,
-        )
+    def record_context(self, complaint):
+        return {
+            "notes": complaint.notes.select_related("author"),
+            "attachments": complaint.attachments.all(),
+            "notifications": complaint.notifications.all(),
+            "goodwill_claims": complaint.goodwill_claims.all(),
+            "overdue": complaint.is_overdue(),
+        }
 
 
 COMPLAINT_FORM_GROUPS = [
@@ -511,19 +504,12 @@ class GoodwillListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
-class GoodwillDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "claims.view_goodwillclaim"
+class GoodwillDetailView(ClaimsRecordView):
+    model = GoodwillClaim
     template_name = "claims/goodwill_detail.html"
 
-    def get_context_data(self, **kwargs):
-        claim = self.get_scoped_object(GoodwillClaim, self.kwargs["pk"])
-        return super().get_context_data(
-            claim=claim,
-            steps=offered_steps(claim, self.request.user),
-            attachments=claim.attachments.all(),
-            audit_entries=audit_trail(claim)[:50],
-            **kwargs,
-        )
+    def record_context(self, claim):
+        return {"attachments": claim.attachments.all()}
 
 
 class GoodwillCreateView(ClaimsFormView):
@@ -643,23 +629,17 @@ class ClaimListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         )
 
 
-class ClaimDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "claims.view_warrantyclaim"
+class ClaimDetailView(ClaimsRecordView):
+    model = WarrantyClaim
     template_name = "claims/claim_detail.html"
 
-    def get_context_data(self, **kwargs):
-        claim = self.get_scoped_object(WarrantyClaim, self.kwargs["pk"])
-        preconditions = selectors.warranty_claim_preconditions(claim) if claim.is_editable else {}
-        return super().get_context_data(
-            claim=claim,
-            steps=offered_steps(claim, self.request.user),
-            part_lines=claim.part_lines.select_related("part"),
-            attachments=claim.attachments.all(),
-            quarantined=QuarantinedPart.objects.filter(claim=claim).first(),
-            preconditions=preconditions,
-            audit_entries=audit_trail(claim)[:50],
-            **kwargs,
-        )
+    def record_context(self, claim):
+        return {
+            "part_lines": claim.part_lines.select_related("part"),
+            "attachments": claim.attachments.all(),
+            "quarantined": QuarantinedPart.objects.filter(claim=claim).first(),
+            "preconditions": selectors.warranty_claim_preconditions(claim) if claim.is_editable else {},
+        }
 
 
 class ClaimCreateView(ClaimsFormView):
@@ -907,30 +887,21 @@ class KpiExportView(DealershipPageMixin, View):
         return response
 
 
-class ClaimsSettingsView(ClaimsFormView):
+class ClaimsSettingsView(SettingsFormView):
     # Directors read the settings (claims/roles.py grants them view_claimssettings); the warranty engineer edits them.
     permission_required = "claims.view_claimssettings"
     change_permission = "claims.change_claimssettings"
     form_class = ClaimsSettingsForm
+    settings_service = services.claims_settings_update
 
     title = gettext_lazy("Claims contacts and deadlines")
+    success_message = gettext_lazy("Settings saved.")
 
     def get_instance(self):
         return services.claims_settings(self.request.dealership)
 
     def get_cancel_url(self):
         return reverse("claims:complaint_list")
-
-    def form_valid(self, form):
-        try:
-            services.claims_settings_update(
-                actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data)
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Settings saved."))
-        return redirect("claims:settings")
 
 
 __all__ = ["ClaimsSettings"]
@@ -961,13 +932,7 @@ class ClaimJobPickerView(PickerSearchView):
 def _staff_scope(request) -> tuple[list[int], int | None, dict]:
     """(dealership ids, employee id or None for everyone, errors): a supervisor reads every employee of his
     dealerships (or the one asked for), anyone else his own row only."""
-    allowed = allowed_dealership_ids(request.user)
-    raw = request.GET.get("dealership", "")
-    wanted = parse_id(raw)
-    errors = {}
-    if raw and (wanted is None or wanted not in allowed):
-        errors["dealership"] = [_("Unknown dealership.")]
-    ids = [wanted] if wanted in allowed else sorted(allowed)
+    ids, errors = report_dealership_scope(request)
     employee_id = None if request.user.has_perm("claims.appraise_staff") else request.user.pk
     return ids, employee_id, errors
 
@@ -983,24 +948,14 @@ class StaffKpiView(DealershipPageMixin, TemplateView):
         now = timezone.now()
         today = timezone.localtime(now, request.dealership.tz).date()
         ids, employee_id, errors = _staff_scope(request)
-        try:
-            period = staff_kpi.StaffPeriod.parse(request.GET.get("period"), today=today)
-        except ValidationError as error:
-            errors.update(error.message_dict)
-            period = staff_kpi.StaffPeriod.parse(None, today=today)
+        period = parsed_or_default(staff_kpi.StaffPeriod.parse, request.GET.get("period"), errors=errors, today=today)
         rows = staff_kpi.staff_kpis(dealership_ids=ids, period=period, now=now, employee_id=employee_id)
         export = request.GET.get("export")
-        if export in ("csv", "xlsx") and not errors:
+        if export in EXPORT_TYPES and not errors:
             header, body = staff_kpi.export_header(), staff_kpi.export_rows(rows)
-            if export == "csv":
-                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
-            else:
-                response = HttpResponse(
-                    xlsx_bytes(_("Staff KPIs"), header, body),
-                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                )
-            set_download_name(response, f"staff-kpis-{period.code}.{export}")
-            return response
+            return table_export(
+                export, title=_("Staff KPIs"), header=header, rows=body, filename=f"staff-kpis-{period.code}"
+            )
         appraisals = {
             (a.employee_id, a.dealership_id): a
             for a in selectors.staff_appraisals(user=request.user, dealership_ids=ids).filter(
@@ -1170,25 +1125,14 @@ class TechnicianEfficiencyView(DealershipPageMixin, TemplateView):
         now = timezone.now()
         today = timezone.localtime(now, request.dealership.tz).date()
         ids, user_id, errors = _staff_scope(request)
-        try:
-            monday = staff_kpi.parse_week(request.GET.get("week"), today=today)
-        except ValidationError as error:
-            errors.update(error.message_dict)
-            monday = staff_kpi.parse_week(None, today=today)
+        monday = parsed_or_default(staff_kpi.parse_week, request.GET.get("week"), errors=errors, today=today)
         rows = efficiency.technician_efficiency(dealership_ids=ids, week_start=monday, now=now, user_id=user_id)
         code = efficiency.week_code(monday)
         export = request.GET.get("export")
-        if export in ("csv", "xlsx") and not errors:
+        if export in EXPORT_TYPES and not errors:
             header, body = staff_kpi.efficiency_export_header(), staff_kpi.efficiency_export_rows(rows)
-            if export == "csv":
-                response = HttpResponse(csv_bytes(header, body), content_type="text/csv; charset=utf-8")
-            else:
-                response = HttpResponse(
-                    xlsx_bytes(_("Technician efficiency"), header, body),
-                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                )
-            set_download_name(response, f"technician-efficiency-{code}.{export}")
-            return response
+            title, filename = _("Technician efficiency"), f"technician-efficiency-{code}"
+            return table_export(export, title=title, header=header, rows=body, filename=filename)
         context = self.get_context_data(
             rows=rows,
             totals=efficiency.efficiency_totals(rows),

@@ -13,6 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from dms.core.api_base import (
+    DEALERSHIP_PARAMETER,
     DealershipScopedMixin,
     ScopedGenericViewSet,
     ScopedPrimaryKeyRelatedField,
@@ -177,7 +178,7 @@ class CallComplianceReportApi(APIView):
                 "from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 7 days before `to`."
             ),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):

@@ -15,12 +15,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from dms.core.db_router import reads_from_replica
-from dms.core.downloads import set_download_name
+from dms.core.downloads import EXPORT_TYPES, export_response
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message, app_panels
+from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message, app_panels, parsed_or_default
 
 from . import conversations, reports, selectors, services
 from .forms import CallResultForm, MessageForm
@@ -114,26 +114,15 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
         wanted = parse_id(request.GET.get("dealership", ""))
         dealership_ids = {wanted} & set(allowed) if wanted is not None else None
         errors = {}
-        try:
-            date_from, date_to = reports.parse_range(request.GET.get("from"), request.GET.get("to"), today=today)
-        except ValidationError as error:
-            errors = error.message_dict
-            date_from, date_to = reports.parse_range(None, None, today=today)
+        raw = request.GET.get("from"), request.GET.get("to")
+        date_from, date_to = parsed_or_default(reports.parse_range, *raw, errors=errors, today=today)
         report = reports.compliance_for_user(
             user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids
         )
         export = request.GET.get("export")
-        if export == "csv" and not errors:
-            response = HttpResponse(reports.export_csv(report), content_type="text/csv; charset=utf-8")
-            set_download_name(response, f"call-compliance-{date_from}-{date_to}.csv")
-            return response
-        if export == "xlsx" and not errors:
-            response = HttpResponse(
-                reports.export_xlsx(report),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            set_download_name(response, f"call-compliance-{date_from}-{date_to}.xlsx")
-            return response
+        if export in EXPORT_TYPES and not errors:
+            content = reports.export_csv(report) if export == "csv" else reports.export_xlsx(report)
+            return export_response(content, export=export, filename=f"call-compliance-{date_from}-{date_to}")
         charts = [{"row": row, "svg": reports.employee_chart(report, row.key)} for row in report.employees]
         context = self.get_context_data(
             report=report,

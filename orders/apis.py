@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -20,12 +19,18 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dms.core.api_base import DealershipScopedMixin, ScopedPrimaryKeyRelatedField, column_field, id_param
+from dms.core.api_base import (
+    DEALERSHIP_PARAMETER,
+    DealershipScopedMixin,
+    ScopedPrimaryKeyRelatedField,
+    column_field,
+    dealership_ids_param,
+    transition_permissions,
+)
 from dms.core.db_router import reads_from_replica
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
 from dms.core.permissions import HasPerms
-from dms.core.tenancy import allowed_dealership_ids
 from parts.models import LowStockAlert, Part, Supplier
 
 from . import kpis, promises, selectors, services
@@ -345,11 +350,7 @@ class CustomerOrderViewSet(
     pagination_class = CappedCountPagination
     http_method_names = ["get", "post", "head", "options"]
     action_permissions = {
-        "place": ["orders.place_customerorder"],
-        "receive": ["orders.receive_customerorder"],
-        "issue": ["orders.issue_customerorder"],
-        "cancel": ["orders.cancel_customerorder"],
-        "return_to_supplier": ["orders.return_customerorder"],
+        **transition_permissions(CustomerOrder),
         "place_batch": ["orders.place_customerorder"],
         "receive_batch": ["orders.receive_customerorder"],
         "replenish": ["orders.place_customerorder"],
@@ -401,7 +402,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def place(self, request, pk=None):
         order = self.get_object()
-        data = self._input(PlaceSerializer)
+        data = self.action_input(PlaceSerializer)
         services.customer_order_place(
             actor=request.user,
             order=order,
@@ -421,7 +422,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         order = self.get_object()
-        data = self._input(ReceiveSerializer)
+        data = self.action_input(ReceiveSerializer)
         services.customer_order_receive(
             actor=request.user, order=order, lines=[dict(line) for line in data["lines"]], comment=data["comment"]
         )
@@ -446,7 +447,7 @@ class CustomerOrderViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         order = self.get_object()
-        data = self._input(CancelSerializer)
+        data = self.action_input(CancelSerializer)
         services.customer_order_cancel(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
 
@@ -459,7 +460,7 @@ class CustomerOrderViewSet(
     def return_to_supplier(self, request, pk=None):
         # Issue 15 item 8: «Получен» → «Возвращён поставщику»; 409 from any other status.
         order = self.get_object()
-        data = self._input(CancelSerializer)
+        data = self.action_input(CancelSerializer)
         services.customer_order_return_to_supplier(actor=request.user, order=order, reason=data["reason"])
         return self._read(order.pk)
 
@@ -478,7 +479,7 @@ class CustomerOrderViewSet(
     )
     @action(detail=False, methods=["post"], url_path="place-batch")
     def place_batch(self, request):
-        data = self._input(PlaceBatchSerializer)
+        data = self.action_input(PlaceBatchSerializer)
         placed = services.customer_order_place_batch(
             actor=request.user,
             dealership=self.write_dealership(),
@@ -498,7 +499,7 @@ class CustomerOrderViewSet(
     )
     @action(detail=False, methods=["post"], url_path="receive-batch")
     def receive_batch(self, request):
-        data = self._input(ReceiveBatchSerializer)
+        data = self.action_input(ReceiveBatchSerializer)
         receipts = services.customer_order_receive_batch(
             actor=request.user,
             dealership=self.write_dealership(),
@@ -517,7 +518,7 @@ class CustomerOrderViewSet(
     )
     @action(detail=False, methods=["post"], url_path="replenish")
     def replenish(self, request):
-        data = self._input(ReplenishSerializer)
+        data = self.action_input(ReplenishSerializer)
         order, created = services.customer_order_replenish(actor=request.user, alert=data["alert"])
         return self._read(order.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -606,18 +607,14 @@ class PartsKpiApi(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); default: 30 days back."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD); default: today."),
-            OpenApiParameter("dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."),
+            DEALERSHIP_PARAMETER,
         ],
     )
     def get(self, request):
         date_from, date_to = kpis.parse_period(
             request.query_params.get("from"), request.query_params.get("to"), today=timezone.localdate()
         )
-        allowed = set(allowed_dealership_ids(request.user))
-        wanted = id_param(request, "dealership")
-        if wanted is not None and wanted not in allowed:  # as dms.core.tenancy answers: not an empty report
-            raise serializers.ValidationError({"dealership": [_("Unknown dealership.")]})
-        dealership_ids = allowed if wanted is None else {wanted}
+        dealership_ids = set(dealership_ids_param(request))
         report = kpis.parts_kpis(
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )

@@ -25,10 +25,10 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
-from dms.core.formatting import Money, format_money, money_title
+from dms.core.formatting import Money, format_money, money_title, svg_chart
 from dms.core.inputs import parse_period_params
 from dms.core.models import Dealership
 from parts.models import (
@@ -299,12 +299,4 @@ def bar_chart(buckets: list[AgeBucket], *, title: str, width: int = 360, height:
         '<text x="{}" y="{}" text-anchor="middle" font-size="11">{}</text>',
         bars,
     )
-    return format_html(
-        '<svg class="kpi-chart" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">{}</svg>',
-        title,
-        width,
-        height,
-        width,
-        height,
-        body,
-    )
+    return svg_chart(body, title=title, width=width, height=height)

@@ -24,15 +24,15 @@ from django.views.generic import FormView, TemplateView
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from dms.core.db_router import reads_from_replica
-from dms.core.downloads import pdf_response, set_download_name
+from dms.core.downloads import EXPORT_TYPES, pdf_response, set_download_name, table_export
 from dms.core.exceptions import ConflictError
-from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_bytes, csv_dialect, xlsx_bytes
+from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
 from dms.core.inputs import parse_id, parse_ids
 from dms.core.models import Dealership
 from dms.core.pagination import CappedCountPaginator
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import available_transitions, is_available
-from dms.core.views import DealershipPageMixin
+from dms.core.views import DealershipPageMixin, parsed_or_default, report_dealership_scope
 from parts.models import LowStockAlert, Supplier
 
 from . import kpis, pdf, promises, selectors, services
@@ -708,33 +708,24 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
         allowed = allowed_dealership_ids(request.user)
         today = selectors.local_today(request.dealership)
         errors = {}
-        try:
-            date_from, date_to = kpis.parse_period(request.GET.get("from"), request.GET.get("to"), today=today)
-        except ValidationError as error:
-            errors = error.message_dict
-            date_from, date_to = kpis.parse_period(None, None, today=today)
+        raw = request.GET.get("from"), request.GET.get("to")
+        date_from, date_to = parsed_or_default(kpis.parse_period, *raw, errors=errors, today=today)
         # A dealership that is not one of the user's is named as such, never shown as an empty report.
-        raw_dealership = request.GET.get("dealership", "")
-        wanted = parse_id(raw_dealership)
-        if raw_dealership and (wanted is None or wanted not in allowed):
-            errors["dealership"] = [_("Unknown dealership.")]
-        dealership_ids = {wanted} if wanted in allowed else set(allowed)
+        ids, dealership_errors = report_dealership_scope(request)
+        errors.update(dealership_errors)
+        dealership_ids = set(ids)
         report = kpis.parts_kpis(
             dealership_ids=dealership_ids, date_from=date_from, date_to=date_to, now=timezone.now()
         )
         export = request.GET.get("export")
-        if export in ("csv", "xlsx") and not errors:
-            if export == "csv":
-                content, content_type = (
-                    csv_bytes(kpis.export_header(), kpis.export_rows(report)),
-                    "text/csv; charset=utf-8",
-                )
-            else:
-                content = xlsx_bytes(_("Parts KPIs"), kpis.export_header(), kpis.export_rows(report))
-                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            response = HttpResponse(content, content_type=content_type)
-            set_download_name(response, f"parts-kpis-{date_from}-{date_to}.{export}")
-            return response
+        if export in EXPORT_TYPES and not errors:
+            return table_export(
+                export,
+                title=_("Parts KPIs"),
+                header=kpis.export_header(),
+                rows=kpis.export_rows(report),
+                filename=f"parts-kpis-{date_from}-{date_to}",
+            )
         context = self.get_context_data(
             report=report,
             errors=errors,
@@ -753,7 +744,7 @@ class PartsKpiView(DealershipPageMixin, TemplateView):
                 ),
             ],
             dealerships=Dealership.objects.filter(pk__in=allowed) if len(allowed) > 1 else [],
-            selected_dealership=wanted,
+            selected_dealership=parse_id(request.GET.get("dealership", "")),
             raw_from=request.GET.get("from", date_from.isoformat()),
             raw_to=request.GET.get("to", date_to.isoformat()),
         )

@@ -18,6 +18,7 @@ from dms.core.api_base import (
     ScopedReadOnlyViewSet,
     UserBriefSerializer,
     id_param,
+    transition_permissions,
 )
 from dms.core.downloads import pdf_response
 from dms.core.filters import IdFilter
@@ -564,13 +565,7 @@ class StockCountViewSet(ScopedCreateViewSet):
     serializer_class = StockCountSerializer
     queryset = StockCount.objects.none()
     filterset_fields = ["status", "kind", "warehouse"]
-    action_permissions = {
-        "record": ["parts.change_stockcount"],
-        "submit": ["parts.change_stockcount"],
-        "approve": ["parts.approve_stockcount"],
-        "reopen": ["parts.approve_stockcount"],
-        "cancel": ["parts.change_stockcount"],
-    }
+    action_permissions = {**transition_permissions(StockCount), "record": ["parts.change_stockcount"]}
     create_service = services.stock_count_start
 
     def get_queryset(self):
@@ -680,15 +675,9 @@ class SalesOrderViewSet(ScopedCreateViewSet):
     lean_list = True
     filterset_fields = ["status", "customer", "payment_method"]
     action_permissions = {
+        **transition_permissions(SalesOrder),
         "add_line": ["parts.change_salesorder"],
-        "confirm_need": ["parts.change_salesorder"],
-        "quote": ["parts.change_salesorder"],
-        "place": ["parts.change_salesorder"],
-        "invoice": ["parts.change_salesorder"],
         "invoice_pdf": ["parts.view_salesorder"],
-        "record_payment": ["parts.record_payment_salesorder"],
-        "ship": ["parts.ship_salesorder"],
-        "cancel": ["parts.change_salesorder"],
     }
 
     def get_queryset(self):
@@ -835,12 +824,9 @@ class ReturnRequestViewSet(ScopedCreateViewSet):
     queryset = ReturnRequest.objects.none()
     filterset_fields = ["status", "reason", "customer", "sales_order"]
     action_permissions = {
+        **transition_permissions(ReturnRequest),
         "evidence": ["parts.change_returnrequest"],
-        "send_to_inspection": ["parts.change_returnrequest"],
         "inspection": ["parts.inspect_returnrequest"],
-        "approve": ["parts.decide_returnrequest"],
-        "refuse": ["parts.decide_returnrequest"],
-        "complete": ["parts.complete_returnrequest"],
     }
 
     create_service = services.return_request_create
@@ -979,11 +965,7 @@ class RequisitionViewSet(ScopedCreateViewSet):
     serializer_class = RequisitionSerializer
     queryset = Requisition.objects.none()
     filterset_fields = ["status", "work_order_id", "job_id", "work_order_ref"]
-    action_permissions = {
-        "approve": ["parts.approve_requisition"],
-        "reject": ["parts.approve_requisition"],
-        "issue": ["parts.issue_requisition"],
-    }
+    action_permissions = transition_permissions(Requisition)
 
     create_service = services.requisition_create
 

@@ -502,8 +502,7 @@ def sales_order_list(*, dealership_ids: Iterable[int], status: str = "", search:
     from .models import SalesOrder
 
     qs = SalesOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related("customer", "manager")
-    if status:
-        qs = qs.filter(status=status)
+    qs = filter_given(qs, status=status)
     qs = text_search(qs, search, "number", "customer__name", "invoice_number", "tracking_number")
     from .models import SalesOrderLine
 

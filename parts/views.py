@@ -26,13 +26,14 @@ from dms.core.inputs import parse_id
 from dms.core.references import reference_target
 from dms.core.rendering import render_rows, show, url_for
 from dms.core.selectors import audit_trail
-from dms.core.transitions import is_available, may_run
+from dms.core.transitions import offered_transitions
 from dms.core.views import (
     ActionView,
     DealershipPageMixin,
     PageAction,
     PaginatedListMixin,
     PickerSearchView,
+    RecordDetailView,
     ServiceFormView,
 )
 
@@ -421,14 +422,6 @@ class AbcRunView(DealershipPageMixin, View):
         raise PermissionDenied
 
 
-def offered_transitions(obj, user) -> set[str]:
-    """The transitions a record's page offers as buttons: django-fsm's own answer for the record's status and the
-    user's role, so pages never repeat source states. A condition (lines present, payment settled, the inspection
-    done) is not asked here: pressing the button lets the service explain what is missing."""
-    names = {transition.name for transition in obj.get_all_status_transitions()}
-    return {name for name in names if is_available(obj, name) and may_run(obj, name, user)}
-
-
 class _DocumentListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     """A list of one kind of document of the dealership: a search and a status filter (one of the model's)."""
 
@@ -484,23 +477,19 @@ class CountStartView(ServiceFormView):
         )
 
 
-class CountDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "parts.view_stockcount"
+class CountDetailView(RecordDetailView):
+    model = StockCount
+    context_object_name = "count"
     template_name = "parts/count_detail.html"
 
-    def get_context_data(self, **kwargs):
-        count = self.get_scoped_object(StockCount, self.kwargs["pk"])
+    def record_context(self, count):
         lines = list(count.lines.select_related("part", "location", "counted_by"))
-        return super().get_context_data(
-            count=count,
-            lines=lines,
-            counted=sum(1 for line in lines if line.counted_quantity is not None),
-            committee=count.committee.all(),
-            report=selectors.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
-            offered=offered_transitions(count, self.request.user),
-            audit_entries=audit_trail(count)[:30],
-            **kwargs,
-        )
+        return {
+            "lines": lines,
+            "counted": sum(1 for line in lines if line.counted_quantity is not None),
+            "committee": count.committee.all(),
+            "report": selectors.variance_report(count) if count.status != StockCount.Status.IN_PROGRESS else None,
+        }
 
 
 class CountEnterView(DealershipPageMixin, TemplateView):
@@ -764,23 +753,18 @@ class ReturnCreateView(_PlainFormView):
         )
 
 
-class ReturnDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "parts.view_returnrequest"
+class ReturnDetailView(RecordDetailView):
+    model = ReturnRequest
     template_name = "parts/return_detail.html"
 
-    def get_context_data(self, **kwargs):
-        request = self.get_scoped_object(ReturnRequest, self.kwargs["pk"])
-        return super().get_context_data(
-            obj=request,
-            offered=offered_transitions(request, self.request.user),
-            evidence=request.evidence.all(),
-            decision_form=DecisionForm(),
-            refuse_form=ReasonForm(),
-            inspection_form=InspectionForm(),
-            evidence_form=EvidenceForm(),
-            audit_entries=audit_trail(request)[:30],
-            **kwargs,
-        )
+    def record_context(self, request):
+        return {
+            "evidence": request.evidence.all(),
+            "decision_form": DecisionForm(),
+            "refuse_form": ReasonForm(),
+            "inspection_form": InspectionForm(),
+            "evidence_form": EvidenceForm(),
+        }
 
 
 class ReturnActionView(ActionView):
@@ -856,23 +840,18 @@ class RequisitionCreateView(_PlainFormView):
         )
 
 
-class RequisitionDetailView(DealershipPageMixin, TemplateView):
-    permission_required = "parts.view_requisition"
+class RequisitionDetailView(RecordDetailView):
+    model = Requisition
     template_name = "parts/requisition_detail.html"
 
-    def get_context_data(self, **kwargs):
-        obj = self.get_scoped_object(Requisition, self.kwargs["pk"])
-        return super().get_context_data(
-            obj=obj,
-            offered=offered_transitions(obj, self.request.user),
-            lines=obj.lines.select_related("part", "movement"),
-            old_parts=obj.old_parts.select_related("part", "registered_by"),
-            parts_cost=selectors.requisition_parts_cost(obj),
-            reject_form=ReasonForm(),
-            old_part_form=OldPartForm(dealership=self.request.dealership),
-            audit_entries=audit_trail(obj)[:30],
-            **kwargs,
-        )
+    def record_context(self, obj):
+        return {
+            "lines": obj.lines.select_related("part", "movement"),
+            "old_parts": obj.old_parts.select_related("part", "registered_by"),
+            "parts_cost": selectors.requisition_parts_cost(obj),
+            "reject_form": ReasonForm(),
+            "old_part_form": OldPartForm(dealership=self.request.dealership),
+        }
 
 
 class RequisitionActionView(ActionView):

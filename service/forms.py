@@ -1,14 +1,12 @@
 import datetime
-import time
 
 from django import forms
-from django.core import signing
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormField
 
-from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin, SatisfactionField
+from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin, PublicFormGuardMixin, SatisfactionField
 from dms.core.models import Customer, Vehicle, normalize_vin
 from dms.core.validators import vehicle_of_another_customer_error
 from dms.core.widgets import SearchSelect
@@ -313,12 +311,10 @@ class ReminderCallForm(forms.Form):
 
 
 # -- issue 17 item 4: the public booking page ----------------------------------------------------------------------
-class OnlineBookingForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
+class OnlineBookingForm(DealershipScopedFormMixin, PublicFormGuardMixin, BootstrapFormMixin, forms.Form):
     """No login and no session (the page works inside a dealership's site): a honeypot field and a minimum fill time
     (a signed timestamp) keep bots out; the slot is the local "YYYY-MM-DDTHH:MM" of a cell the page offered."""
 
-    MIN_FILL_SECONDS = 3
-    MAX_AGE_SECONDS = 2 * 3600
     SALT = "service.online_booking.form"
 
     slot = forms.CharField(label=_("Time"), max_length=16, required=False)
@@ -338,14 +334,9 @@ class OnlineBookingForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
     website = forms.CharField(label=_("Website"), required=False)
     started = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, dealership, now=None, **kwargs):
+    def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
         self.dealership = dealership
-        self.now = now
-        self.is_spam = False
-        if not self.is_bound:
-            self.initial["started"] = signing.dumps(time.time(), salt=self.SALT)
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self.fields["vin"].widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
         self.fields["plate"].widget.attrs.update({"autocapitalize": "characters"})
 
@@ -360,19 +351,6 @@ class OnlineBookingForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
         if not 1900 <= local.year <= 2199:  # the project's sane dates (dms.core.inputs); no overflow in time zones
             raise forms.ValidationError(_("Choose a time."))
         return local.replace(tzinfo=self.dealership.tz)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("website"):
-            self.is_spam = True
-        try:
-            started = signing.loads(data.get("started") or "", salt=self.SALT, max_age=self.MAX_AGE_SECONDS)
-        except signing.BadSignature:
-            raise forms.ValidationError(_("The form has expired. Please reload the page and try again.")) from None
-        now = self.now if self.now is not None else time.time()
-        if not isinstance(started, (int, float)) or now - float(started) < self.MIN_FILL_SECONDS:
-            self.is_spam = True
-        return data
 
 
 class OnlineBookingCodeForm(BootstrapFormMixin, forms.Form):

@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +30,7 @@ from dms.core.headers import build_policy
 from dms.core.inputs import parse_date_param
 from dms.core.models import Dealership
 from dms.core.security import ClientAddressThrottle, client_address
-from dms.core.views import ServiceFormView, action_error_message
+from dms.core.views import SettingsFormView, action_error_message
 
 from . import forms, selectors, services
 from .embedding import parse_embed_origins
@@ -276,29 +276,20 @@ class OnlineBookingEmbedView(OnlineBookingView):
     embed = True
 
 
-class ServiceSettingsView(ServiceFormView):
+class ServiceSettingsView(SettingsFormView):
     """A page of the dealership's service settings (``ServiceSettings``): directors read it; the administrator changes
     it (service/roles.py); saved through ``service_settings_update`` (audited), back to the same page."""
 
     permission_required = "service.view_servicesettings"
     change_permission = "service.change_servicesettings"
+    settings_service = services.service_settings_update
+    success_message = gettext_lazy("Settings saved.")
 
     def get_instance(self):
         return selectors.service_settings(dealership=self.request.dealership)
 
     def get_cancel_url(self):
         return reverse("service:appointment_calendar")
-
-    def form_valid(self, form):
-        try:
-            services.service_settings_update(
-                actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data)
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Settings saved."))
-        return redirect(self.request.path)
 
 
 class OnlineBookingSettingsView(ServiceSettingsView):

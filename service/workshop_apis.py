@@ -65,12 +65,18 @@ class TechnicianSerializer(serializers.ModelSerializer):
     certification_level = serializers.ChoiceField(choices=CertificationLevel.choices, required=False)
     hours = TechnicianHoursSerializer(many=True, read_only=True)
     absences = serializers.SerializerMethodField()
+    load_warning = serializers.SerializerMethodField()
 
     class Meta:
         model = TechnicianProfile
         fields = ["id", "dealership", "user", "user_detail", "skills", "skill_names", "certification_level",
-                  "is_active", "notes", "hours", "absences", "created_at"]  # fmt: skip
+                  "is_active", "notes", "hours", "absences", "load_warning", "created_at"]  # fmt: skip
         read_only_fields = ["dealership", "created_at"]
+
+    def get_load_warning(self, obj) -> str:
+        """The answer of an absence, shorter hours or a day off: the days it overloads (issue 18 item 3); ''
+        otherwise and on reads."""
+        return getattr(obj, "load_warning", "")
 
     def get_skill_names(self, obj) -> list[str]:
         return [kind.name for kind in obj.skills.all()]
@@ -185,6 +191,7 @@ class TechnicianViewSet(ScopedModelViewSet):
     create_service = services.technician_create
     update_service = services.technician_update
     update_kwarg = "technician"
+    answer_notes = ("load_warning",)  # the days an absence or shorter hours overload (issue 18 item 3)
     filterset_fields = ["is_active", "certification_level"]
     ordering_fields = ["created_at"]
     _manage = ["service.change_technicianprofile"]
@@ -216,7 +223,7 @@ class TechnicianViewSet(ScopedModelViewSet):
         hours = technician.hours.filter(weekday=weekday).first()
         if hours is None:
             raise ValidationError({"weekday": _("The technician does not work on this weekday.")})
-        services.technician_hours_delete(actor=request.user, hours=hours)
+        technician.load_warning = services.technician_hours_delete(actor=request.user, hours=hours)
         return self.respond(technician)
 
     @extend_schema(request=AbsenceInputSerializer, responses=TechnicianSerializer)

@@ -101,6 +101,7 @@ class TechnicianDetailView(DealershipPageMixin, TemplateView):
         if not request.user.has_perm("service.change_technicianprofile"):
             raise PermissionDenied
         technician = self.get_technician()
+        self.load_warning = ""
         handler = {
             "profile": self._profile,
             "hours": self._hours,
@@ -118,6 +119,8 @@ class TechnicianDetailView(DealershipPageMixin, TemplateView):
         if bad_form is not None:
             return self.render_to_response(self.get_context_data(**bad_form))
         messages.success(request, _("Saved."))
+        if self.load_warning:
+            messages.warning(request, self.load_warning)  # issue 18 item 3: the days to rebook
         return redirect(technician.get_absolute_url())
 
     def _profile(self, technician):
@@ -131,21 +134,25 @@ class TechnicianDetailView(DealershipPageMixin, TemplateView):
         form = TechnicianHoursForm(self.request.POST)
         if not form.is_valid():
             return {"hours_form": form}
-        services.technician_hours_set(actor=self.request.user, technician=technician, **form.cleaned_data)
+        hours = services.technician_hours_set(actor=self.request.user, technician=technician, **form.cleaned_data)
+        self.load_warning = hours.load_warning
         return None
 
     def _remove_hours(self, technician):
         hours = technician.hours.filter(pk=parse_id(self.request.POST.get("hours", ""))).first()
         if hours is None:
             raise Http404
-        services.technician_hours_delete(actor=self.request.user, hours=hours)
+        self.load_warning = services.technician_hours_delete(actor=self.request.user, hours=hours)
         return None
 
     def _absence(self, technician):
         form = TechnicianAbsenceForm(self.request.POST)
         if not form.is_valid():
             return {"absence_form": form}
-        services.technician_absence_create(actor=self.request.user, technician=technician, **form.cleaned_data)
+        absence = services.technician_absence_create(
+            actor=self.request.user, technician=technician, **form.cleaned_data
+        )
+        self.load_warning = absence.load_warning
         return None
 
     def _remove_absence(self, technician):

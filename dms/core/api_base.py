@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
@@ -24,7 +25,7 @@ from .inputs import parse_id
 from .lean_items import lean_items
 from .models import Dealership
 from .references import reference_target, scope_to_dealerships
-from .tenancy import allowed_dealership_ids, resolve_dealership
+from .tenancy import allowed_dealership_ids, report_dealership_ids, resolve_dealership
 
 User = get_user_model()
 
@@ -80,6 +81,27 @@ def id_param(request, name: str) -> int | None:
     if value is None:
         raise serializers.ValidationError({name: [_("Not a valid id.")]})
     return value
+
+
+def transition_permissions(model, field: str = "status") -> dict[str, list[str]]:
+    """``action_permissions`` entries for the actions named as the model's transitions, read from each
+    ``@transition``'s ``permission`` so no viewset repeats it: a permission name as it is; a rule about the record and
+    the user (a callable) asks the model's view permission here, and the transition runner asks the rule. A
+    transition without a permission gives no entry. Put the viewset's own entries after it."""
+    meta = model._meta
+    found = {}
+    for transition in meta.get_field(field).get_all_transitions(model):
+        if isinstance(transition.permission, str):
+            found[transition.name] = [transition.permission]
+        elif callable(transition.permission):
+            found[transition.name] = [f"{meta.app_label}.view_{meta.model_name}"]
+    return found
+
+
+def dealership_ids_param(request) -> list[int]:
+    """A report's ``?dealership=``: that one, or all of the user's; malformed is "Not a valid id.", one that is not
+    the user's "Unknown dealership." (both 400, never an empty report)."""
+    return report_dealership_ids(request.user, id_param(request, "dealership"))
 
 
 def column_field(model, name: str, **overrides) -> serializers.Field:
@@ -151,8 +173,6 @@ class DealershipScopedMixin:
                 data[name] = None
         return data
 
-    _input = action_input  # the name the apps' viewsets used first
-
     def write_dealership(self) -> Dealership:
         requested = self.request.headers.get("X-Dealership")
         if requested is None and isinstance(self.request.data, dict):
@@ -163,6 +183,10 @@ class DealershipScopedMixin:
 # Viewsets whose ``search`` is done by a selector (phones and VINs need normalising) use these backends.
 SELECTOR_SEARCH_BACKENDS = [CachedFilterBackend, filters.OrderingFilter]
 SEARCH_PARAMETER = OpenApiParameter("search", str, description="Free-text search")
+# A report's ``?dealership=`` (read by ``dealership_ids_param``).
+DEALERSHIP_PARAMETER = OpenApiParameter(
+    "dealership", OpenApiTypes.INT, description="Only this dealership (one of yours)."
+)
 
 
 # The one dealership-scoped API viewset base (issue 13 item 1); pick the flavour below by the routes it has. (Comments,

@@ -12,6 +12,8 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
+from .exports import csv_bytes, xlsx_bytes
+
 # GOST 7.79-2000 system B, the transliteration of Russian passports' Latin lines, simplified to ASCII letters.
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
@@ -50,6 +52,25 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
 def set_download_name(response: HttpResponse, filename: str, *, inline: bool = False) -> HttpResponse:
     response["Content-Disposition"] = content_disposition(filename, inline=inline)
     return response
+
+
+# A report page's ``?export=``: the kinds of file it offers and their content types.
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_response(content: bytes, *, export: str, filename: str) -> HttpResponse:
+    """A report's export (``export`` one of EXPORT_TYPES), saved as ``<filename>.<export>``."""
+    return set_download_name(HttpResponse(content, content_type=EXPORT_TYPES[export]), f"{filename}.{export}")
+
+
+def table_export(export: str, *, title, header, rows, filename: str) -> HttpResponse:
+    """A report page's table as ``?export=csv`` (the reader's CSV dialect) or ``xlsx`` (one sheet named ``title``);
+    every cell written safely (``dms.core.exports``)."""
+    content = csv_bytes(header, rows) if export == "csv" else xlsx_bytes(title, header, rows)
+    return export_response(content, export=export, filename=filename)
 
 
 def pdf_response(content: bytes, filename: str, *, inline: bool = True) -> HttpResponse:

@@ -56,3 +56,5 @@ class CachedFilterBackend(DjangoFilterBackend):
         if cached is None:
             cached = self._classes[key] = super().get_filterset_class(view, queryset)
         return cached
+
+

@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.utils import dateformat, formats, numberformat, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 # Django format character → strftime directive (zero-padded ones only: strftime has no portable unpadded form).
@@ -151,3 +153,19 @@ def format_hours(value: Any) -> str:
         return hours
     hours = hours.normalize() if hours else Decimal("0")
     return formats.number_format(hours, use_l10n=True, force_grouping=True)
+
+
+def svg_chart(body: SafeString, *, title, width: int, height: int, chart_id: str = "") -> SafeString:
+    """A KPI page's bar chart: ``body`` (the bars, already escaped) in an ``<svg class="kpi-chart">`` named by
+    ``title`` for screen readers, scaled by its view box."""
+    id_attr = format_html(' id="{}"', chart_id) if chart_id else ""
+    return format_html(
+        '<svg class="kpi-chart"{} role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">{}</svg>',
+        id_attr,
+        title,
+        width,
+        height,
+        width,
+        height,
+        body,
+    )

@@ -1,5 +1,8 @@
+import time
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, Vehicle, normalize_vin
@@ -71,6 +74,37 @@ class SatisfactionField(forms.ChoiceField):
         kwargs.setdefault("label", _("Customer satisfaction (1–5)"))
         choices = [("", _("Satisfaction: not asked"))] + [(str(score), str(score)) for score in range(1, 6)]
         super().__init__(choices=choices, required=False, **kwargs)
+
+
+class PublicFormGuardMixin:
+    """A public form (no login, no session): a honeypot field ``website`` (hidden by CSS; bots fill it in) and a
+    minimum fill time, the hidden ``started`` field's signed timestamp. ``is_spam`` tells the page to answer as if
+    all went well and keep nothing; a stale or forged timestamp is a form error. The form declares both fields and
+    names its ``SALT``; ``now=`` (seconds) is for tests."""
+
+    MIN_FILL_SECONDS = 3
+    MAX_AGE_SECONDS = 2 * 3600
+    SALT = ""
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now
+        self.is_spam = False
+        if not self.is_bound:
+            self.initial["started"] = signing.dumps(time.time(), salt=self.SALT)
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean(self):
+        data = super().clean()
+        self.is_spam = bool(data.get("website"))
+        try:
+            started = signing.loads(data.get("started") or "", salt=self.SALT, max_age=self.MAX_AGE_SECONDS)
+        except signing.BadSignature:
+            raise forms.ValidationError(_("The form has expired. Please reload the page and try again.")) from None
+        now = self.now if self.now is not None else time.time()
+        if not isinstance(started, (int, float)) or now - float(started) < self.MIN_FILL_SECONDS:
+            self.is_spam = True
+        return data
 
 
 class CustomerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):

@@ -4,8 +4,11 @@ Pages act in the *active* dealership (kept in the session; directors with severa
 of the user's dealerships; API writes act in the one named by the ``X-Dealership`` header or the user's default.
 """
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db.models import F, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .inputs import parse_id
@@ -96,8 +99,31 @@ def resolve_dealership(user, requested: str | int | None) -> Dealership:
     else:
         dealership = None
     if dealership is None or dealership.pk not in allowed:
-        raise ValidationError({"dealership": _("Unknown dealership.")})
+        raise unknown_dealership()
     return dealership
+
+
+def unknown_dealership() -> ValidationError:
+    """A dealership the user does not have, or none at all: named as such, never a silent default or an empty
+    report."""
+    return ValidationError({"dealership": _("Unknown dealership.")})
+
+
+def report_dealership_ids(user, wanted: int | None) -> list[int]:
+    """The dealerships a report reads (``?dealership=``): the one asked for, or all of the user's in id order when
+    none is asked for. One that is not the user's is :func:`unknown_dealership`."""
+    allowed = allowed_dealership_ids(user)
+    if wanted is None:
+        return sorted(allowed)
+    if wanted not in allowed:
+        raise unknown_dealership()
+    return [wanted]
+
+
+def report_today(dealership_ids, now: datetime.datetime) -> datetime.date:
+    """The day a report over several dealerships calls today: the first one's (by id) local date."""
+    dealership = Dealership.objects.filter(pk__in=list(dealership_ids)).order_by("pk").first()
+    return timezone.localtime(now, dealership.tz).date() if dealership else timezone.localdate(now)
 
 
 def active_dealership(request) -> Dealership | None:

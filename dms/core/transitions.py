@@ -59,6 +59,14 @@ def can_run(instance: models.Model, name: str, actor) -> bool:
     return is_available(instance, name) and may_run(instance, name, actor) and can_proceed(getattr(instance, name))
 
 
+def offered_transitions(instance: models.Model, actor, field: str = "status") -> set[str]:
+    """The transitions a record's page offers ``actor`` (a button, or a link to the step's form): declared from the
+    record's state and the actor holds the role. Conditions are not asked: the step's form fills them in, or pressing
+    the button lets the service's runner explain what is missing."""
+    names = {transition.name for transition in getattr(instance, f"get_all_{field}_transitions")()}
+    return {name for name in names if is_available(instance, name) and may_run(instance, name, actor)}
+
+
 def available_transitions(instance: models.Model, actor, field: str = "status") -> list[str]:
     """Names of the transitions ``actor`` may run now, in the order the model declares them."""
     method = getattr(instance, f"get_available_user_{field}_transitions")

@@ -28,8 +28,8 @@ from .inputs import parse_id
 from .models import Customer, Vehicle
 from .pagination import CappedCountPaginator
 from .rendering import render_rows, show, url_for
-from .tenancy import SESSION_KEY, allowed_dealership_ids
-from .transitions import can_run
+from .tenancy import SESSION_KEY, allowed_dealership_ids, report_dealership_ids, unknown_dealership
+from .transitions import can_run, offered_transitions
 
 
 class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -46,6 +46,29 @@ class DealershipPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
         if obj is None:
             raise Http404
         return obj
+
+
+class RecordDetailView(DealershipPageMixin, TemplateView):
+    """A record's page: the dealership's ``model`` row ``pk`` (404 otherwise) as ``context_object_name``, the
+    transitions it offers the user (``offered_transitions``) as ``offered_name``, its last ``audit_rows`` audit rows
+    and what ``record_context(obj)`` adds. Reading it takes the model's view permission."""
+
+    model = None
+    context_object_name = "obj"
+    offered_name = "offered"
+    audit_rows = 30
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"]
+
+    def record_context(self, obj) -> dict:
+        return {}
+
+    def get_context_data(self, **kwargs):
+        obj = self.get_scoped_object(self.model, self.kwargs["pk"])
+        record = {self.context_object_name: obj, self.offered_name: offered_transitions(obj, self.request.user)}
+        record.update(self.record_context(obj), audit_entries=selectors.audit_trail(obj)[: self.audit_rows])
+        return super().get_context_data(**record, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -89,6 +112,29 @@ class PageAction:
     form: type | None = None
     success: str | Callable[[Any, Any], str] = ""
     transition: str = ""
+
+
+def report_dealership_scope(request) -> tuple[list[int], dict]:
+    """A report page's ``?dealership=``: (ids, errors). A malformed, unknown or foreign one is an error shown on the
+    page, and the report covers all of the user's dealerships meanwhile."""
+    raw = request.GET.get("dealership", "")
+    wanted = parse_id(raw)
+    try:
+        if raw and wanted is None:
+            raise unknown_dealership()
+        return report_dealership_ids(request.user, wanted), {}
+    except ValidationError as error:
+        return report_dealership_ids(request.user, None), error.message_dict
+
+
+def parsed_or_default(parse: Callable[..., Any], *raw, errors: dict, **kwargs) -> Any:
+    """A report page's parameters through the report's own ``parse(*raw, **kwargs)``. A refused value's messages go
+    to ``errors`` (shown on the page, a 400) and the report shows its default meanwhile (``parse`` of nothing)."""
+    try:
+        return parse(*raw, **kwargs)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        return parse(*(None for _value in raw), **kwargs)
 
 
 def available_actions(obj, user, actions: dict[str, PageAction]) -> list[str]:
@@ -503,6 +549,20 @@ class ServiceFormView(DealershipPageMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": obj})
         return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else self.get_success_url(obj))
+
+
+class SettingsFormView(ServiceFormView):
+    """A dealership's settings page: the form saves through ``settings_service(actor=, dealership=, data=)`` and the
+    page shows again with ``success_message``."""
+
+    settings_service: Callable[..., Any] | None = None
+
+    def save(self, form):
+        save = type(self).settings_service
+        return save(actor=self.request.user, dealership=self.request.dealership, data=dict(form.cleaned_data))
+
+    def get_success_url(self, obj):
+        return self.request.path
 
 
 class CustomerCreateView(ServiceFormView):

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,6 +37,11 @@ from ..models import (
 )
 from .common import _now
 from .workorders import workorder_job_complete
+from .workshop_load import CapacityLoadCheck
+
+# How far ahead shorter working hours or a removed working day are checked against the booked load (issue 18 item
+# 3): the appointment book's usual horizon; later bookings are counted when they are made.
+HOURS_CHECK_DAYS = 28
 
 User = get_user_model()
 
@@ -116,7 +122,10 @@ def technician_hours_set(
     starts_at: datetime.time,
     ends_at: datetime.time,
     break_minutes: int = 60,
+    now: datetime.datetime | None = None,
 ) -> TechnicianHours:
+    """Set a weekday's hours; ``load_warning`` on the result (and on ``technician``, which the API answers with)
+    names the days of the next weeks that shorter hours overload (warned, never refused: see CapacityLoadCheck)."""
     if weekday not in range(7):
         raise ValidationError({"weekday": _("Choose a weekday.")})
     if starts_at is None or ends_at is None or ends_at <= starts_at:
@@ -126,6 +135,28 @@ def technician_hours_set(
     )).total_seconds() // 60  # fmt: skip
     if not 0 <= (break_minutes or 0) < length:
         raise ValidationError({"break_minutes": _("The break must be shorter than the working day.")})
+    was = TechnicianHours.objects.filter(technician=technician, weekday=weekday).first()
+    shorter = was is not None and _day_hours(starts_at, ends_at, break_minutes) < was.hours
+    with _hours_check(technician, now, active=shorter) as check:
+        hours = _hours_write(actor, technician, weekday, starts_at, ends_at, break_minutes)
+    hours.load_warning = technician.load_warning = check.warning
+    return hours
+
+
+def _day_hours(starts_at: datetime.time, ends_at: datetime.time, break_minutes: int):
+    return TechnicianHours(starts_at=starts_at, ends_at=ends_at, break_minutes=break_minutes or 0).hours
+
+
+def _hours_check(technician: TechnicianProfile, now, *, active: bool = True) -> CapacityLoadCheck:
+    """The check of a write taking a weekday's hours away: the next HOURS_CHECK_DAYS days (none when not ``active``:
+    longer hours or a new working day overload nothing)."""
+    now = _now(now)
+    today = timezone.localtime(now, technician.dealership.tz).date()
+    date_to = today + datetime.timedelta(days=HOURS_CHECK_DAYS - 1 if active else -1)
+    return CapacityLoadCheck(dealership=technician.dealership, date_from=today, date_to=date_to, now=now)
+
+
+def _hours_write(actor, technician, weekday, starts_at, ends_at, break_minutes) -> TechnicianHours:
     hours, created = TechnicianHours.objects.select_for_update().get_or_create(
         technician=technician,
         weekday=weekday,
@@ -149,9 +180,12 @@ def technician_hours_set(
 
 
 @transaction.atomic
-def technician_hours_delete(*, actor, hours: TechnicianHours) -> None:
-    events.record(actor=actor, instance=hours, action=AuditAction.DELETED, message=str(hours))
-    hours.delete()
+def technician_hours_delete(*, actor, hours: TechnicianHours, now: datetime.datetime | None = None) -> str:
+    """A weekday off; returns the load warning of the days of the next weeks it overloads (never refused)."""
+    with _hours_check(hours.technician, now) as check:
+        events.record(actor=actor, instance=hours, action=AuditAction.DELETED, message=str(hours))
+        hours.delete()
+    return check.warning
 
 
 @transaction.atomic
@@ -163,7 +197,11 @@ def technician_absence_create(
     ends_on: datetime.date | None = None,
     kind: str = TechnicianAbsence.Kind.DAY_OFF,
     reason: str = "",
+    now: datetime.datetime | None = None,
 ) -> TechnicianAbsence:
+    """Record an absence; ``load_warning`` on the result (and on ``technician``, which the API answers with) names
+    the days of the absence, from today on, that it overloads. Warned, never refused, even where the dealership
+    refuses overloading bookings: a sick technician is a fact (see CapacityLoadCheck)."""
     ends_on = ends_on or starts_on
     if starts_on is None:
         raise ValidationError({"starts_on": _("This field is required.")})
@@ -179,17 +217,24 @@ def technician_absence_create(
         raise ValidationError(
             {"starts_on": _("The technician is already absent from %(date)s.") % {"date": short_date(first.starts_on)}}
         )
-    absence = TechnicianAbsence.objects.create(
-        dealership_id=technician.dealership_id,
-        technician=technician,
-        kind=kind,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        reason=(reason or "").strip(),
+    now = _now(now)
+    today = timezone.localtime(now, technician.dealership.tz).date()
+    check = CapacityLoadCheck(
+        dealership=technician.dealership, date_from=max(starts_on, today), date_to=ends_on, now=now
     )
-    events.record_created(
-        actor=actor, instance=absence, fields=["technician", "kind", "starts_on", "ends_on", "reason"]
-    )
+    with check:
+        absence = TechnicianAbsence.objects.create(
+            dealership_id=technician.dealership_id,
+            technician=technician,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=(reason or "").strip(),
+        )
+        events.record_created(
+            actor=actor, instance=absence, fields=["technician", "kind", "starts_on", "ends_on", "reason"]
+        )
+    absence.load_warning = technician.load_warning = check.warning
     return absence
 
 

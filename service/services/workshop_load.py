@@ -49,7 +49,7 @@ class WorkshopLoadCheck:
             # Two writes on the same workshop (two advisors booking the last hours at once) are counted one after
             # the other: the dealership's row is the workshop's lock until the write commits, or both would see
             # the day before the other's write and a refusing dealership would take both.
-            Dealership.objects.select_for_update().filter(pk=self.dealership.pk).exists()
+            _lock_workshop(self.dealership)
             self.before = self._load()
         return self
 
@@ -64,6 +64,61 @@ class WorkshopLoadCheck:
             == ServiceSettings.OverloadPolicy.REFUSE
         ):
             raise ValidationError({self.field: self.warning})
+
+
+def _lock_workshop(dealership: Dealership) -> None:
+    Dealership.objects.select_for_update().filter(pk=dealership.pk).exists()
+
+
+class CapacityLoadCheck:
+    """``with CapacityLoadCheck(dealership=..., date_from=..., date_to=..., now=...) as check: <write>`` for a write
+    that takes technicians' hours away (an absence, shorter working hours, a day off): ``check.warning`` names the
+    days of the range that now leave more hours without a technician than before, with those hours and skills.
+
+    It only warns, even where the dealership refuses overloading bookings (ServiceSettings.workshop_overload): an
+    absence is a fact (a sick technician is not at work whatever the DMS says) and the hours a technician works are
+    the employer's to set; refusing them would only keep the record wrong while the cars already booked still need
+    moving. The warning tells the advisor which days to rebook."""
+
+    def __init__(self, *, dealership: Dealership, date_from: datetime.date, date_to: datetime.date, now):
+        self.dealership, self.date_from, self.date_to, self.now = dealership, date_from, date_to, now
+        self.before: list[workshop.DayLoad] | None = None
+        self.warning = ""
+
+    def _load(self) -> list[workshop.DayLoad]:
+        return workshop.workshop_load(
+            dealership=self.dealership, date_from=self.date_from, date_to=self.date_to, now=self.now
+        )
+
+    def __enter__(self) -> "CapacityLoadCheck":
+        if self.date_from <= self.date_to and workshop.planner_enabled(self.dealership):
+            _lock_workshop(self.dealership)  # as WorkshopLoadCheck: a booking racing the absence is counted after it
+            self.before = self._load()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None and self.before is not None:
+            self.warning = capacity_warning(self.before, self._load())
+
+
+def capacity_warning(before: list[workshop.DayLoad], after: list[workshop.DayLoad]) -> str:
+    """'' unless some day now leaves more hours without a technician than before; else each such day (the
+    language's date format) with the hours left without a technician and the skills short of technicians."""
+    days = []
+    for was, now in zip(before, after, strict=True):
+        if now.unassigned <= was.unassigned:
+            continue
+        kinds = now.short_kinds - {None}
+        names = ", ".join(s.name for s in now.skills if s.kind_id in kinds) or _("any kind of job")
+        days.append(
+            _("%(date)s: %(hours)s h without a technician (%(kinds)s)")
+            % {"date": short_date(now.day), "hours": format_hours(now.unassigned), "kinds": names}
+        )
+    if not days:
+        return ""
+    return _("Workshop overloaded after this change: %(days)s. Move or reassign the visits of these days.") % {
+        "days": "; ".join(days)
+    }
 
 
 def load_warning(before: workshop.DayLoad, after: workshop.DayLoad) -> str:

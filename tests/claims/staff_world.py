@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dms.core import roles
-from tests.factories import CustomerFactory, UserFactory, VehicleFactory
+from tests.factories import CustomerFactory, UserFactory
 from tests.orders.factories import CustomerOrderFactory, PartFactory
+from tests.service.factories import make_work_order
 
 MSK = zoneinfo.ZoneInfo("Europe/Moscow")
 PERIOD = "2025-10"
@@ -100,17 +101,10 @@ def _return(*, order, status, requested_on, creator):
 
 
 def _work_order(*, dealership, advisor, number, status, delivered_at, jobs):
-    from service.models import WorkOrder, WorkOrderJob
+    from service.models import WorkOrderJob
 
-    vehicle = VehicleFactory(customer__dealership=dealership)
-    wo = WorkOrder.objects.create(
-        dealership=dealership,
-        number=number,
-        customer=vehicle.customer,
-        vehicle=vehicle,
-        advisor=advisor,
-        status=status,
-        delivered_at=delivered_at,
+    wo = make_work_order(
+        dealership=dealership, advisor=advisor, number=number, jobs=(), status=status, delivered_at=delivered_at
     )
     for hours, consent in jobs:
         WorkOrderJob.objects.create(

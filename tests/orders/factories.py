@@ -1,26 +1,14 @@
 import factory
 
-from parts.models import Part, Supplier
 from tests.factories import CustomerFactory, DealershipFactory, UserFactory
+from tests.parts import factories as parts_factories
+from tests.parts.factories import SupplierFactory
+
+__all__ = ["CustomerOrderFactory", "PartFactory", "SupplierFactory"]
 
 
-class SupplierFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Supplier
-
-    dealership = factory.SubFactory(DealershipFactory)
-    name = factory.Sequence(lambda n: f"Поставщик {n}")
-    delivery_days = 7
-
-
-class PartFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Part
-
-    dealership = factory.SubFactory(DealershipFactory)
-    number = factory.Sequence(lambda n: f"04152-{n:05d}")
-    name = factory.Sequence(lambda n: f"Деталь {n}")
-    price = 1000
+class PartFactory(parts_factories.PartFactory):
+    number = factory.Sequence(lambda n: f"04152-{n:05d}")  # the catalogue's numbers, as the orders' pages show them
 
 
 class CustomerOrderFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,19 +7,8 @@ from django.utils import timezone
 from dms.core.exceptions import ConflictError
 from orders import services
 from orders.models import OrderStatus
-from parts.models import Part, Supplier
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def part(dealership):
-    return Part.objects.create(dealership=dealership, number="04152-YZZA1", name="Фильтр", price=Decimal("890"))
-
-
-@pytest.fixture
-def supplier(dealership):
-    return Supplier.objects.create(dealership=dealership, name="ТМР", delivery_days=7)
 
 
 def test_order_walks_the_procedure(advisor, parts_manager, vehicle, part, supplier):

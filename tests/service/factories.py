@@ -1,11 +1,11 @@
 import datetime
-from decimal import Decimal
 
 import factory
 
-from parts.models import Part, Supplier
 from service.models import Loaner, RecallCampaign, WorkingHours
 from tests.factories import DealershipFactory
+from tests.parts import factories as parts_factories
+from tests.parts.factories import SupplierFactory
 
 
 class WorkingHoursFactory(factory.django.DjangoModelFactory):
@@ -37,23 +37,7 @@ class LoanerFactory(factory.django.DjangoModelFactory):
     model = "Yaris"
 
 
-class SupplierFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Supplier
-
-    dealership = factory.SubFactory(DealershipFactory)
-    name = factory.Sequence(lambda n: f"Поставщик {n}")
-    delivery_days = 7
-
-
-class PartFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Part
-
-    dealership = factory.SubFactory(DealershipFactory)
-    number = factory.Sequence(lambda n: f"P-{n:05d}")
-    name = factory.Sequence(lambda n: f"Деталь {n}")
-    price = Decimal("1000.00")
+class PartFactory(parts_factories.PartFactory):
     default_supplier = factory.SubFactory(SupplierFactory, dealership=factory.SelfAttribute("..dealership"))
 
 
