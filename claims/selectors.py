@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from dms.core.formatting import short_date
 from dms.core.roles import DIRECTOR
+from dms.core.search import text_search
 
 from . import workorders
 from .models import (
@@ -25,17 +26,6 @@ from .models import (
     WarrantyClaimKind,
     WarrantyStatus,
 )
-
-
-def _matching(qs: QuerySet, search: str, *fields: str) -> QuerySet:
-    """Rows where any of ``fields`` contains the search text (case-insensitive); all rows for an empty search."""
-    search = (search or "").strip()
-    if not search:
-        return qs
-    condition = Q()
-    for name in fields:
-        condition |= Q(**{f"{name}__icontains": search})
-    return qs.filter(condition)
 
 
 def _having(qs: QuerySet, **values) -> QuerySet:
@@ -56,7 +46,11 @@ def complaint_list(
     qs = Complaint.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "customer", "vehicle", "assignee", "dealership"
     )
-    qs = _matching(
+    # the filters first, the search last: its probe reads the filtered rows (dms.core.search)
+    qs = _having(qs, status=status, category=category, severity=severity, assignee_id=assignee_id)
+    if overdue:
+        qs = qs.filter(overdue_flagged_at__isnull=False, closed_at__isnull=True)
+    return text_search(
         qs,
         search,
         "number",
@@ -68,10 +62,6 @@ def complaint_list(
         "vehicle__plate",
         "vin_text",
     )
-    qs = _having(qs, status=status, category=category, severity=severity, assignee_id=assignee_id)
-    if overdue:
-        qs = qs.filter(overdue_flagged_at__isnull=False, closed_at__isnull=True)
-    return qs
 
 
 def warranty_claim_list(
@@ -80,7 +70,8 @@ def warranty_claim_list(
     qs = WarrantyClaim.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "vehicle", "customer", "engineer", "dealership"
     )
-    qs = _matching(
+    qs = _having(qs, status=status, kind=kind)
+    return text_search(
         qs,
         search,
         "number",
@@ -90,7 +81,6 @@ def warranty_claim_list(
         "failure_code",
         "causal_part_number",
     )
-    return _having(qs, status=status, kind=kind)
 
 
 def goodwill_claim_list(
@@ -99,8 +89,8 @@ def goodwill_claim_list(
     qs = GoodwillClaim.objects.filter(dealership_id__in=list(dealership_ids)).select_related(
         "vehicle", "customer", "dealership"
     )
-    qs = _matching(qs, search, "number", "work_order_number", "vehicle__vin", "customer__name")
-    return _having(qs, status=status)
+    qs = _having(qs, status=status)
+    return text_search(qs, search, "number", "work_order_number", "vehicle__vin", "customer__name")
 
 
 def quarantine_list(*, dealership_ids: Iterable[int], status: str = "") -> QuerySet[QuarantinedPart]:

@@ -27,9 +27,10 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from dms.core import roles
-from dms.core.filters import filter_given, search_any
+from dms.core.filters import filter_given
 from dms.core.models import Dealership
 from dms.core.references import reference_target, resolve_reference
+from dms.core.search import text_search
 
 from . import conf
 from .models import (
@@ -54,13 +55,11 @@ def part_list(
     *, dealership_ids: Iterable[int], search: str = "", abc_class: str = "", with_stock: bool = False
 ) -> QuerySet[Part]:
     qs = Part.objects.filter(dealership_id__in=list(dealership_ids)).select_related("default_supplier")
-    search = (search or "").strip()
-    if search:
-        compact = search.replace(" ", "")
-        # issue 15 item 7: a scanned label finds its part too
-        qs = qs.filter(Q(number__icontains=compact) | Q(name__icontains=search) | Q(barcode=compact))
     if abc_class:
         qs = qs.filter(abc_class=abc_class)
+    compact = (search or "").strip().replace(" ", "")
+    # issue 15 item 7: a scanned label finds its part too
+    qs = text_search(qs, search, "name", extra=[Q(number__icontains=compact), Q(barcode=compact)])
     if with_stock:
         # Issue 19: correlated sums, computed for the page's rows only (a join + GROUP BY summed every part's
         # balances before the ORDER BY number LIMIT could stop: 1 s over 100,000 parts).
@@ -242,12 +241,11 @@ def stock_list(
         .order_by("part__number", "warehouse__code")
     )
     qs = filter_given(qs, warehouse_id=warehouse_id, location_id=location_id, part__abc_class=abc_class)
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(Q(part__number__icontains=search.replace(" ", "")) | Q(part__name__icontains=search))
+    compact = (search or "").strip().replace(" ", "")
     if below_alert:
         qs = qs.filter(available_qty__lt=F("effective_alert_level"))
-    return qs
+    # the filters first, the search last: its probe reads the filtered rows (dms.core.search)
+    return text_search(qs, search, "part__name", extra=[Q(part__number__icontains=compact)])
 
 
 def movement_list(
@@ -273,14 +271,8 @@ def movement_list(
         occurred_at__date__gte=date_from,
         occurred_at__date__lte=date_to,
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(part__number__icontains=search.replace(" ", ""))
-            | Q(part__name__icontains=search)
-            | Q(reference__icontains=search)
-        )
-    return qs
+    compact = (search or "").strip().replace(" ", "")
+    return text_search(qs, search, "part__name", "reference", extra=[Q(part__number__icontains=compact)])
 
 
 def reservation_list(*, dealership_ids: Iterable[int], status: str = "") -> QuerySet[Reservation]:
@@ -423,8 +415,7 @@ def job_cost_report(*, dealership_ids: Iterable[int], search: str = "") -> Query
     qs = StockMovement.objects.filter(dealership_id__in=list(dealership_ids)).exclude(
         work_order_ref="", work_order_id__isnull=True
     )
-    if search:
-        qs = qs.filter(work_order_ref__icontains=search.strip())
+    qs = text_search(qs, search, "work_order_ref")
     return (
         qs.values("work_order_ref", "work_order_id", "job_id")
         .annotate(
@@ -512,7 +503,7 @@ def sales_order_list(*, dealership_ids: Iterable[int], status: str = "", search:
 
     qs = SalesOrder.objects.filter(dealership_id__in=list(dealership_ids)).select_related("customer", "manager")
     qs = filter_given(qs, status=status)
-    qs = search_any(qs, search, "number", "customer__name", "invoice_number", "tracking_number")
+    qs = text_search(qs, search, "number", "customer__name", "invoice_number", "tracking_number")
     from .models import SalesOrderLine
 
     # Issue 19: the total per page row (a correlated sum); a join + GROUP BY summed every order's lines before the
@@ -539,9 +530,7 @@ def return_list(*, dealership_ids: Iterable[int], status: str = "", search: str 
     )
     if status:
         qs = qs.filter(status=status)
-    if search:
-        qs = qs.filter(Q(customer__name__icontains=search) | Q(part__number__icontains=search.strip().upper()))
-    return qs
+    return text_search(qs, search, "customer__name", "part__number")
 
 
 def requisition_list(*, dealership_ids: Iterable[int], status: str = "", search: str = ""):
@@ -552,9 +541,7 @@ def requisition_list(*, dealership_ids: Iterable[int], status: str = "", search:
     )
     if status:
         qs = qs.filter(status=status)
-    if search:
-        qs = qs.filter(Q(work_order_ref__icontains=search.strip()) | Q(technician__icontains=search.strip()))
-    return qs
+    return text_search(qs, search, "work_order_ref", "technician")
 
 
 def sales_order_history(*, customer) -> QuerySet:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from dms.core import roles as core_roles
 from dms.core.filters import filter_given
 from dms.core.models import Dealership, Vehicle
+from dms.core.search import text_search
 from dms.core.selectors import satisfaction_totals
 
 from . import scheduling
@@ -78,12 +79,8 @@ def recall_campaign_list(*, dealership_ids: Iterable[int], search: str = "") -> 
     qs = RecallCampaign.objects.filter(dealership_id__in=list(dealership_ids)).annotate(
         vin_count=Coalesce(Subquery(vins.annotate(n=Count("pk")).values("n")), 0)
     )
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(
-            Q(code__icontains=search) | Q(title__icontains=search) | Q(vins__vin__icontains=search.upper())
-        ).distinct()
-    return qs
+    # a campaign's VINs are tested per campaign (dms.core.search): no join, no DISTINCT over every matching VIN
+    return text_search(qs, search, "code", "title", "vins__vin")
 
 
 def appointment_list(
@@ -97,10 +94,7 @@ def appointment_list(
 ) -> QuerySet[Appointment]:
     qs = _of_dealerships(Appointment, dealership_ids, status=status, advisor_id=advisor_id)
     qs = filter_given(qs, starts_at__gte=date_from, starts_at__lt=date_to)
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(_customer_or_vehicle(search) | Q(reason__icontains=search))
-    return qs
+    return text_search(qs, search, *CUSTOMER_OR_VEHICLE, "reason")
 
 
 def _of_dealerships(model, dealership_ids: Iterable[int], *, status: str, advisor_id: int | None) -> QuerySet:
@@ -111,13 +105,8 @@ def _of_dealerships(model, dealership_ids: Iterable[int], *, status: str, adviso
     return filter_given(qs, advisor_id=advisor_id, status=status)
 
 
-def _customer_or_vehicle(search: str) -> Q:
-    """The customer's name, or the VIN or plate (stored upper-case), containing the search text."""
-    return (
-        Q(customer__name__icontains=search)
-        | Q(vehicle__vin__icontains=search.upper())
-        | Q(vehicle__plate__icontains=search.upper())
-    )
+# An appointment's or a work order's search: the customer's name, the VIN or the plate.
+CUSTOMER_OR_VEHICLE = ("customer__name", "vehicle__vin", "vehicle__plate")
 
 
 def working_hours_for(*, advisor, day: datetime.date) -> WorkingHours | None:
@@ -251,10 +240,7 @@ def workorder_list(
     *, dealership_ids: Iterable[int], search: str = "", status: str = "", advisor_id: int | None = None
 ) -> QuerySet[WorkOrder]:
     qs = _of_dealerships(WorkOrder, dealership_ids, status=status, advisor_id=advisor_id)
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(Q(number__icontains=search) | _customer_or_vehicle(search))
-    return qs
+    return text_search(qs, search, "number", *CUSTOMER_OR_VEHICLE)
 
 
 def _parts_arrived_on(order, day) -> bool:
@@ -289,10 +275,7 @@ def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
 
 def loaner_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[Loaner]:
     qs = Loaner.objects.filter(dealership_id__in=list(dealership_ids))
-    search = (search or "").strip()
-    if search:
-        qs = qs.filter(Q(plate__icontains=search) | Q(make__icontains=search) | Q(model__icontains=search))
-    return qs
+    return text_search(qs, search, "plate", "make", "model")
 
 
 def loaners_free(*, dealership: Dealership, starts_on: datetime.date, ends_on: datetime.date) -> QuerySet[Loaner]:

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dms.core.filters import search_any
 from dms.core.models import Dealership
+from dms.core.search import text_search
 
 from . import scheduling
 from .models import (
@@ -51,7 +51,7 @@ def technician_list(*, dealership_ids: Iterable[int], search: str = "", active_o
     )
     if active_only:
         qs = qs.filter(is_active=True)
-    return search_any(qs, search, "user__last_name", "user__first_name", "user__username")
+    return text_search(qs, search, "user__last_name", "user__first_name", "user__username")
 
 
 def technician_of(*, dealership_id: int, user) -> TechnicianProfile | None:

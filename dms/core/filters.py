@@ -1,11 +1,7 @@
 """Filters every app's API shares (issue 16 item 1)."""
 
-import functools
-import operator
-
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -62,10 +58,3 @@ class CachedFilterBackend(DjangoFilterBackend):
         return cached
 
 
-def search_any(qs, search: str | None, *fields: str):
-    """``qs`` narrowed to the rows where any of ``fields`` contains the search text (case-insensitive); a blank search
-    is "not given" (issue 13: the selectors' ``Q(a__icontains=…) | Q(b__icontains=…)`` ladders)."""
-    search = (search or "").strip()
-    if not search:
-        return qs
-    return qs.filter(functools.reduce(operator.or_, (Q(**{f"{field}__icontains": search}) for field in fields)))

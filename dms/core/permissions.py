@@ -25,6 +25,12 @@ class RoleModelPermissions(permissions.DjangoModelPermissions):
             return request.user.has_perms(action_perms)
         return super().has_permission(request, view)
 
+    def _queryset(self, view):
+        # Only the model is needed: the viewset's declared ``queryset`` names it. DRF would call ``get_queryset()``,
+        # running the selector — a search's probe query included (issue 19 item 3) — once more per request.
+        declared = getattr(view, "queryset", None)
+        return declared if declared is not None else super()._queryset(view)
+
 
 class HasPerms(permissions.BasePermission):
     """For plain API views: ``required_perms = [...]`` on the view."""

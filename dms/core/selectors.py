@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from .inputs import phone_search_forms
 from .models import AuditEntry, Customer, Vehicle
+from .search import text_search
 
 User = get_user_model()
 
@@ -22,37 +23,24 @@ def customer_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySe
         "assigned_manager", "dealership"
     )
     search = (search or "").strip()
+    phones = []
     if search:
-        condition = Q(name__icontains=search) | Q(email__icontains=search) | Q(vehicles__vin__icontains=search)
-        condition |= Q(vehicles__plate__icontains=search)
         # Issue 14 item 4: the list's search understands the national form too (8 916 … finds +7 916 …).
         contains, prefix = phone_search_forms(search)
         for column in ("phone", "phone_alt"):
             if contains:
-                condition |= Q(**{f"{column}__contains": contains})
+                phones.append(Q(**{f"{column}__contains": contains}))
             if prefix:
-                condition |= Q(**{f"{column}__startswith": prefix})
-        ids = Customer.objects.filter(dealership_id__in=list(dealership_ids)).filter(condition).values("id")
-        qs = qs.filter(id__in=ids)
-    return qs
+                phones.append(Q(**{f"{column}__startswith": prefix}))
+    # the vehicles' VIN and plate per row (dms.core.search), not a join of every matching vehicle (issue 19)
+    return text_search(qs, search, "name", "email", "vehicles__vin", "vehicles__plate", extra=phones)
 
 
 def vehicle_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[Vehicle]:
     qs = Vehicle.objects.filter(dealership_id__in=list(dealership_ids)).select_related("customer", "dealership")
-    search = (search or "").strip()
-    if search:
-        condition = (
-            Q(vin__icontains=search)
-            | Q(plate__icontains=search)
-            | Q(make__icontains=search)
-            | Q(model__icontains=search)
-            | Q(customer__name__icontains=search)
-        )
-        digits = _digits(search)
-        if len(digits) >= 3:
-            condition |= Q(customer__phone__contains=digits)
-        qs = qs.filter(condition)
-    return qs
+    digits = _digits(search or "")
+    phones = [Q(customer__phone__contains=digits)] if len(digits) >= 3 else []
+    return text_search(qs, search, "vin", "plate", "make", "model", "customer__name", extra=phones)
 
 
 def audit_trail(instance) -> QuerySet[AuditEntry]:
