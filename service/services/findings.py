@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -169,6 +170,12 @@ def finding_delete(*, actor, finding: InspectionFinding) -> None:
 
 
 def _findings_message(work_order: WorkOrder, findings: list[InspectionFinding]) -> tuple[str, str]:
+    # In the customer's language, not the advisor's who sends it (issue 17).
+    with translation.override(notification_services.message_language(work_order.customer)):
+        return _findings_text(work_order, findings)
+
+
+def _findings_text(work_order: WorkOrder, findings: list[InspectionFinding]) -> tuple[str, str]:
     subject = _("Inspection of your %(vehicle)s: your decision is needed") % {
         "vehicle": f"{work_order.vehicle.make} {work_order.vehicle.model}"
     }

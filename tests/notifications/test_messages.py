@@ -282,3 +282,38 @@ def test_api_inbound_messages_and_handling(api_as, inbound, arrival, customer, a
     assert api.post(f"/api/inbound-messages/{pk}/handle/").json()["status"] == "handled"
     assert api.post(f"/api/inbound-messages/{pk}/handle/").status_code == 409
     assert api_as(director).post(f"/api/inbound-messages/{pk}/handle/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "The parts for your order"), ("zh-hans", None), ("", "Запчасти по вашему заказу")],
+)
+def test_the_arrival_message_is_in_the_customers_language(
+    language,
+    words,
+    customer,
+    make_order,
+    parts_manager,
+    django_capture_on_commit_callbacks,
+    twilio,  # noqa: F811
+):
+    """Issue 17: the customer reads their messages in their language (the one of their status page), each customer
+    of one arrival batch in their own; no language stored — Russian."""
+    from django.utils import translation
+
+    from orders import services as order_services
+
+    customer.language = language
+    customer.save()
+    twilio(created())
+    order = make_order(placed_at=at("2025-06-01"))
+    with translation.override("ru"), django_capture_on_commit_callbacks(execute=True):
+        order_services.customer_order_receive(
+            actor=parts_manager, order=order, lines=[{"line": order.lines.get().pk, "quantity": 2}],
+            now=at("2025-06-05", 14),
+        )  # fmt: skip
+    body = Delivery.objects.get(event__order=order).body
+    if words is None:  # Chinese: neither the Russian nor the English text
+        assert "Запчасти" not in body and "The parts" not in body and order.number in body
+    else:
+        assert words in body and order.number in body

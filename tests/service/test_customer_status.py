@@ -224,6 +224,17 @@ def test_findings_are_sent_and_each_becomes_extra_work_awaiting_consent(work_ord
         services.finding_update(actor=booking_advisor, finding=brakes, data={"price": "1"})
 
 
+def test_findings_message_is_in_the_customers_language_not_the_advisors(work_order, findings, booking_advisor):
+    from django.utils import translation
+
+    work_order.customer.language = "en"
+    work_order.customer.save()
+    with translation.override("ru"):  # the advisor works in Russian
+        delivery = services.findings_send(actor=booking_advisor, work_order=work_order)["delivery"]
+    assert "we found 2 item(s) that need work" in delivery.body
+    assert delivery.subject.startswith("Inspection of your")
+
+
 def test_finding_validation(work_order, booking_advisor):
     from django.core.exceptions import ValidationError
 
