@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from dms.core import links
 from dms.core.downloads import pdf_response, private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.links import CustomerLinkMixin
 from dms.core.references import resolve_reference, resolve_references
-from dms.core.security import client_address
+from dms.core.security import client_address, rate_limited
 from dms.core.selectors import audit_trail
 from dms.core.transitions import available_transitions, is_available
 from dms.core.views import (
@@ -1046,8 +1047,13 @@ class AdvisorCalendarFeedView(View):
     """iCalendar feed of one advisor's appointments; the unexpired key in the URL replaces a login (item 7)."""
 
     def get(self, request, token):
+        # Like the customers' links (issue 17): an address that keeps presenting unknown keys is stopped (429).
+        scope, limit = "calendar-feed-refused", links.REFUSALS_PER_HOUR
+        if rate_limited(request, scope=scope, limit=limit, window=3600, count=False):
+            return links.too_many_response(request)
         advisor = ical.advisor_from_token(token)
         if advisor is None or not advisor.has_perm("service.view_appointment"):
+            rate_limited(request, scope=scope, limit=limit, window=3600)
             raise Http404
         response = HttpResponse(ical.advisor_feed(advisor), content_type="text/calendar; charset=utf-8")
         set_download_name(response, "appointments.ics", inline=True)
