@@ -113,10 +113,15 @@ def test_confirm_to_an_arrival_message_reaches_and_needs_no_task(inbound, arriva
     assert InboundMessage.objects.get().status == "handled"
 
 
-def test_stop_opts_out_of_the_channel_and_every_send_path_honours_it(inbound, arrival, customer, advisor):
+def test_stop_opts_out_of_the_channel_and_every_send_path_honours_it(inbound, arrival, customer, advisor, client):
     inbound(customer.phone.as_e164, "СТОП", sid="SMstop")
     opt_out = OptOut.objects.get(customer=customer)
     assert opt_out.channel == "sms" and "СТОП" in opt_out.reason
+    # The opt-out the customer made (no employee recorded it) shows on their card and the replied event's page.
+    client.force_login(advisor)
+    card = client.get(reverse("core:customer_detail", args=[customer.pk]))
+    assert card.status_code == 200 and "СТОП" in card.content.decode()
+    assert client.get(reverse("notifications:call_detail", args=[arrival.pk])).status_code == 200
     assert InboundMessage.objects.get().status == "handled"
     # customer_notify (R19 confirmations and the like), a queued message, an employee's reply: none goes out.
     assert services.customer_notify(actor=advisor, customer=customer, subject="s", body="b", reference="x") is None
