@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -190,6 +191,12 @@ def _findings_text(work_order: WorkOrder, findings: list[InspectionFinding]) -> 
     return subject, body
 
 
+def _stored_channel(channel: str) -> str:
+    # Stored text the staff read: in the dealership's language, not the customer's page language (issue 17).
+    with translation.override(settings.LANGUAGE_CODE):
+        return (_("status link (%(channel)s)") % {"channel": CHANNEL_LABELS.get(channel, channel)})[:40]
+
+
 @transaction.atomic
 def findings_send(*, actor, work_order: WorkOrder, now: datetime.datetime | None = None) -> dict[str, Any]:
     """The advisor sends the unsent amber and red findings to the customer (issue 17, R30).
@@ -276,7 +283,7 @@ def finding_decide(
         agreed=agreed,
         given_by=work_order.customer.name[:200],
         # what the consent was given through: the status link of an SMS / e-mail (issue 17)
-        channel=(_("status link (%(channel)s)") % {"channel": CHANNEL_LABELS.get(channel, channel)})[:40],
+        channel=_stored_channel(channel),
         now=now,
     )
     events.record(

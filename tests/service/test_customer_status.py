@@ -288,6 +288,19 @@ def test_customer_approves_one_item_and_declines_another_on_the_status_page(
     assert list(selectors.declined_findings(vehicle=work_order.vehicle)) == [wipers]
 
 
+def test_an_english_speaking_customers_consent_is_recorded_for_the_staff_in_russian(
+    client, customer, work_order, findings, booking_advisor
+):
+    customer.language = "en"
+    customer.save()
+    services.findings_send(actor=booking_advisor, work_order=work_order)
+    issued = status_link(customer)
+    response = client.post(issued.url, {"answer": "approve", "finding": findings[0].pk})
+    assert "Thank you: your decision" in response.content.decode()  # the customer reads English
+    findings[0].refresh_from_db()
+    assert findings[0].job.consent_channel.startswith("ссылка на статус (")
+
+
 def test_a_customer_cannot_answer_another_customers_finding(client, work_order, findings, booking_advisor, dealership):
     services.findings_send(actor=booking_advisor, work_order=work_order)
     stranger = status_link(CustomerFactory(dealership=dealership))
