@@ -1129,12 +1129,27 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         kwargs["token"] = self.kwargs["token"]  # the photos' URLs carry it
+        kwargs.setdefault("done", self._done_message())
         return super().get_context_data(
             customer=self.customer,
             dealership=self.link.dealership,
             **selectors.customer_status(customer=self.customer),
             **kwargs,
         )
+
+    def _done_message(self) -> str | None:
+        """After an answer the page is shown again by GET (a reload sends nothing twice): what was just recorded."""
+        finding_id = parse_id(self.request.GET.get("answered", ""))
+        if finding_id is not None:
+            finding = InspectionFinding.objects.filter(
+                pk=finding_id, work_order__customer=self.customer, consents__isnull=False
+            ).first()
+            if finding is not None:
+                return _("Thank you: your decision on «%(item)s» is recorded.") % {"item": finding.item}
+        return {
+            "confirm": _("Thank you, your visit is confirmed. See you!"),
+            "reschedule": _("We will call you to agree a new time."),
+        }.get(self.request.GET.get("replied", ""))
 
     def _decide(self, request, answer):
         finding_id = parse_id(request.POST.get("finding", ""))
@@ -1148,7 +1163,7 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
         services.finding_decide(
             link=self.link, finding=finding, agreed=answer == "approve", client_address=client_address(request)
         )
-        return _("Thank you: your decision on «%(item)s» is recorded.") % {"item": finding.item}
+        return f"answered={finding.pk}"
 
     def _reply(self, request, answer):
         appointment_id = parse_id(request.POST.get("appointment", ""))
@@ -1160,11 +1175,7 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
         if appointment is None:
             raise ValidationError(_("Unknown appointment."))
         services.confirmation_reply(appointment=appointment, answer=answer)
-        return (
-            _("Thank you, your visit is confirmed. See you!")
-            if answer == "confirm"
-            else _("We will call you to agree a new time.")
-        )
+        return f"replied={answer}"
 
     def post(self, request, token):
         answer = request.POST.get("answer", "")
@@ -1177,7 +1188,8 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
                 raise ValidationError(_("Choose an answer."))
         except (ValidationError, ConflictError) as error:
             return self.render_to_response(self.get_context_data(error=action_error_message(error)), status=400)
-        return self.render_to_response(self.get_context_data(done=done))
+        # Post/redirect/get: the answer's page is a GET, so reloading it on the phone repeats nothing.
+        return redirect(f"{request.path}?{done}")
 
 
 class CustomerFindingPhotoView(CustomerLinkMixin, View):
