@@ -344,10 +344,8 @@ RETURNING id
 
 
 def message_language(customer: Customer) -> str:
-    """Issue 17: the language a message to the customer is written in — theirs when stored, else the dealership's
-    default (Russian); the same as their status page, never the language of the employee who sent it."""
-    supported = {code for code, _name in settings.LANGUAGES}
-    return customer.language if customer.language in supported else settings.LANGUAGE_CODE
+    """Issue 17: the language a message to the customer is written in (``Customer.message_language``)."""
+    return customer.message_language()
 
 
 def _arrival_templates(language: str = "ru") -> tuple[str, str, str]:
