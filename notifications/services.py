@@ -321,14 +321,18 @@ INSERT INTO notifications_delivery
         attempts, last_error, created_at, updated_at)
 SELECT e.dealership_id, c.id, e.id, '', c.preferred_channel,
        CASE c.preferred_channel WHEN 'email' THEN c.email ELSE c.phone END,
-       replace(%(subject)s, '{number}', o.number),
-       replace(replace(replace(%(body)s, '{number}', o.number), '{dealership}', d.name),
-               '{phone}', CASE WHEN d.phone <> '' THEN %(phone_prefix)s || d.phone ELSE '' END),
+       replace(t.subject, '{number}', o.number),
+       replace(replace(replace(t.body, '{number}', o.number), '{dealership}', d.name),
+               '{phone}', CASE WHEN d.phone <> '' THEN t.phone_prefix || d.phone ELSE '' END),
        'queued', '', 0, '', now(), now()
   FROM notifications_callevent AS e
   JOIN orders_customerorder AS o ON o.id = e.order_id
   JOIN core_customer AS c ON c.id = o.customer_id
   JOIN core_dealership AS d ON d.id = e.dealership_id
+  -- the texts in each language; a customer reads theirs, the default language when none is stored (issue 17)
+  JOIN unnest(%(languages)s::text[], %(subjects)s::text[], %(bodies)s::text[], %(phone_prefixes)s::text[])
+       AS t(language, subject, body, phone_prefix)
+    ON t.language = CASE WHEN c.language = ANY(%(languages)s) THEN c.language ELSE %(default)s END
  WHERE e.id = ANY(%(ids)s) AND e.kind = 'arrival'
    AND c.preferred_channel = ANY(%(channels)s)
    AND CASE c.preferred_channel WHEN 'email' THEN c.email ELSE c.phone END <> ''
@@ -339,8 +343,13 @@ RETURNING id
 """
 
 
-def _arrival_templates() -> tuple[str, str, str]:
-    with translation.override("ru"):
+def message_language(customer: Customer) -> str:
+    """Issue 17: the language a message to the customer is written in (``Customer.message_language``)."""
+    return customer.message_language()
+
+
+def _arrival_templates(language: str = "ru") -> tuple[str, str, str]:
+    with translation.override(language):
         subject = _("Parts for order %(number)s have arrived") % {"number": "{number}"}
         body = _(
             "Hello! The parts for your order %(number)s have arrived at %(dealership)s. "
@@ -355,17 +364,20 @@ def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
 
     Set-wise on PostgreSQL (one INSERT … SELECT; the unique constraint keeps it once per event and channel).
     """
-    subject, body, phone_prefix = _arrival_templates()
     created: list[int] = []
     if connection.vendor == "postgresql":
+        languages = [code for code, _name in settings.LANGUAGES]
+        texts = [_arrival_templates(language) for language in languages]
         with connection.cursor() as cursor:
             cursor.execute(
                 _ARRIVAL_DELIVERIES_SQL,
                 {
                     "ids": list(event_ids),
-                    "subject": subject,
-                    "body": body,
-                    "phone_prefix": phone_prefix,
+                    "languages": languages,
+                    "subjects": [subject for subject, _body, _prefix in texts],
+                    "bodies": [body for _subject, body, _prefix in texts],
+                    "phone_prefixes": [prefix for _subject, _body, prefix in texts],
+                    "default": settings.LANGUAGE_CODE,
                     "channels": list(message_channels()),
                 },
             )
@@ -381,6 +393,7 @@ def deliveries_for_arrivals(*, event_ids: list[int]) -> list[int]:
         if address is None:
             continue
         channel, recipient = address
+        subject, body, phone_prefix = _arrival_templates(message_language(customer))
         dealership = event.order.dealership
         phone = (phone_prefix + str(dealership.phone)) if dealership.phone else ""
         values = {"{number}": event.order.number, "{dealership}": dealership.name, "{phone}": phone}
@@ -465,8 +478,7 @@ def _add_status_link(delivery: Delivery) -> bool:
     if delivery.channel == ContactChannel.SMS:
         delivery.body = f"{delivery.body.rstrip()}\n{issued.url}"
     else:
-        language = delivery.customer.language or "ru"
-        with translation.override(language):
+        with translation.override(message_language(delivery.customer)):
             label = _("Your orders, repairs and appointments:")
         delivery.body = f"{delivery.body.rstrip()}\n\n{label} {issued.url}"
     return True

@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from dms.core import links
 from dms.core.downloads import pdf_response, private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.links import CustomerLinkMixin
 from dms.core.references import resolve_reference, resolve_references
-from dms.core.security import client_address
+from dms.core.security import client_address, rate_limited
 from dms.core.selectors import audit_trail
 from dms.core.transitions import available_transitions, is_available
 from dms.core.views import (
@@ -1046,8 +1047,13 @@ class AdvisorCalendarFeedView(View):
     """iCalendar feed of one advisor's appointments; the unexpired key in the URL replaces a login (item 7)."""
 
     def get(self, request, token):
+        # Like the customers' links (issue 17): an address that keeps presenting unknown keys is stopped (429).
+        scope, limit = "calendar-feed-refused", links.REFUSALS_PER_HOUR
+        if rate_limited(request, scope=scope, limit=limit, window=3600, count=False):
+            return links.too_many_response(request)
         advisor = ical.advisor_from_token(token)
         if advisor is None or not advisor.has_perm("service.view_appointment"):
+            rate_limited(request, scope=scope, limit=limit, window=3600)
             raise Http404
         response = HttpResponse(ical.advisor_feed(advisor), content_type="text/calendar; charset=utf-8")
         set_download_name(response, "appointments.ics", inline=True)
@@ -1123,12 +1129,27 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         kwargs["token"] = self.kwargs["token"]  # the photos' URLs carry it
+        kwargs.setdefault("done", self._done_message())
         return super().get_context_data(
             customer=self.customer,
             dealership=self.link.dealership,
             **selectors.customer_status(customer=self.customer),
             **kwargs,
         )
+
+    def _done_message(self) -> str | None:
+        """After an answer the page is shown again by GET (a reload sends nothing twice): what was just recorded."""
+        finding_id = parse_id(self.request.GET.get("answered", ""))
+        if finding_id is not None:
+            finding = InspectionFinding.objects.filter(
+                pk=finding_id, work_order__customer=self.customer, consents__isnull=False
+            ).first()
+            if finding is not None:
+                return _("Thank you: your decision on «%(item)s» is recorded.") % {"item": finding.item}
+        return {
+            "confirm": _("Thank you, your visit is confirmed. See you!"),
+            "reschedule": _("We will call you to agree a new time."),
+        }.get(self.request.GET.get("replied", ""))
 
     def _decide(self, request, answer):
         finding_id = parse_id(request.POST.get("finding", ""))
@@ -1142,7 +1163,7 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
         services.finding_decide(
             link=self.link, finding=finding, agreed=answer == "approve", client_address=client_address(request)
         )
-        return _("Thank you: your decision on «%(item)s» is recorded.") % {"item": finding.item}
+        return f"answered={finding.pk}"
 
     def _reply(self, request, answer):
         appointment_id = parse_id(request.POST.get("appointment", ""))
@@ -1154,11 +1175,7 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
         if appointment is None:
             raise ValidationError(_("Unknown appointment."))
         services.confirmation_reply(appointment=appointment, answer=answer)
-        return (
-            _("Thank you, your visit is confirmed. See you!")
-            if answer == "confirm"
-            else _("We will call you to agree a new time.")
-        )
+        return f"replied={answer}"
 
     def post(self, request, token):
         answer = request.POST.get("answer", "")
@@ -1171,7 +1188,8 @@ class CustomerStatusView(CustomerLinkMixin, TemplateView):
                 raise ValidationError(_("Choose an answer."))
         except (ValidationError, ConflictError) as error:
             return self.render_to_response(self.get_context_data(error=action_error_message(error)), status=400)
-        return self.render_to_response(self.get_context_data(done=done))
+        # Post/redirect/get: the answer's page is a GET, so reloading it on the phone repeats nothing.
+        return redirect(f"{request.path}?{done}")
 
 
 class CustomerFindingPhotoView(CustomerLinkMixin, View):

@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401  (registers the project's system checks)
         from .roles import sync_roles_after_migrate
 
         # Apps added later bring new permissions; keep every role's permissions in step with roles.py.

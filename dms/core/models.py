@@ -234,6 +234,13 @@ class Customer(DealershipOwned):
             models.Index(fields=["dealership", "phone"]),
         ]
 
+    def message_language(self) -> str:
+        """Issue 17: the language messages to the customer are written in — theirs when stored, else the default
+        (Russian); the same as their status page, never the language of the employee who sends them."""
+        return (
+            self.language if self.language in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
+        )
+
     def __str__(self) -> str:
         return self.name
 

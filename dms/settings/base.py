@@ -342,6 +342,9 @@ TWILIO_STATUS_CALLBACK_URL = env("TWILIO_STATUS_CALLBACK_URL", default="")
 # proxy the request's own URL may differ), and the WhatsApp sender ("+7…" or "whatsapp:+7…"; empty: no WhatsApp).
 TWILIO_INBOUND_URL = env("TWILIO_INBOUND_URL", default="")
 TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
+# Issue 17 item 1: the public address of this app (e.g. "https://dms.example.ru") that customers' links in SMS and
+# e-mail start with; empty, the links are paths only, which a phone cannot open (``check --deploy`` warns).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 
 LOGGING = {
     "version": 1,

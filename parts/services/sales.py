@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -242,17 +242,18 @@ def sales_order_cancel(*, actor, order: SalesOrder, reason: str) -> SalesOrder:
 def notify_customer_of_dispatch(*, actor, order: SalesOrder, now: datetime.datetime | None = None) -> bool:
     """R21: tell the customer the goods have left, on the customer's preferred channel (SMS or e-mail), through the
     notifications app's deliveries (recorded, retried, opt-outs honoured). Called inside the shipping transaction."""
-    subject = _("Your order %(number)s has been shipped") % {"number": order.number}
-    body = _(
-        "Dear %(name)s,\n\nyour order %(number)s has left our warehouse.\nCarrier: %(carrier)s\n"
-        "Tracking number: %(tracking)s\n\n%(dealership)s"
-    ) % {
-        "name": order.customer.name,
-        "number": order.number,
-        "carrier": order.carrier,
-        "tracking": order.tracking_number or "—",
-        "dealership": order.dealership.name,
-    }
+    with translation.override(order.customer.message_language()):  # the customer's language (issue 17)
+        subject = _("Your order %(number)s has been shipped") % {"number": order.number}
+        body = _(
+            "Dear %(name)s,\n\nyour order %(number)s has left our warehouse.\nCarrier: %(carrier)s\n"
+            "Tracking number: %(tracking)s\n\n%(dealership)s"
+        ) % {
+            "name": order.customer.name,
+            "number": order.number,
+            "carrier": order.carrier,
+            "tracking": order.tracking_number or "—",
+            "dealership": order.dealership.name,
+        }
     answers = signals.goods_dispatched.send(
         sender=SalesOrder,
         customer=order.customer,

@@ -4,6 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -47,6 +48,12 @@ def appointment_of_link(link) -> Appointment | None:
 
 
 def _message(appointment: Appointment) -> tuple[str, str]:
+    # In the customer's language, whoever or whatever (the hourly job, a request) triggers it (issue 17).
+    with translation.override(notification_services.message_language(appointment.customer)):
+        return _message_text(appointment)
+
+
+def _message_text(appointment: Appointment) -> tuple[str, str]:
     tz = appointment.dealership.tz
     subject = _("Your service appointment on %(date)s") % {
         "date": scheduling.local(appointment.starts_at, tz).strftime("%d.%m.%Y %H:%M")

@@ -10,8 +10,10 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -169,6 +171,12 @@ def finding_delete(*, actor, finding: InspectionFinding) -> None:
 
 
 def _findings_message(work_order: WorkOrder, findings: list[InspectionFinding]) -> tuple[str, str]:
+    # In the customer's language, not the advisor's who sends it (issue 17).
+    with translation.override(notification_services.message_language(work_order.customer)):
+        return _findings_text(work_order, findings)
+
+
+def _findings_text(work_order: WorkOrder, findings: list[InspectionFinding]) -> tuple[str, str]:
     subject = _("Inspection of your %(vehicle)s: your decision is needed") % {
         "vehicle": f"{work_order.vehicle.make} {work_order.vehicle.model}"
     }
@@ -181,6 +189,12 @@ def _findings_message(work_order: WorkOrder, findings: list[InspectionFinding]) 
         "count": len(findings),
     }
     return subject, body
+
+
+def _stored_channel(channel: str) -> str:
+    # Stored text the staff read: in the dealership's language, not the customer's page language (issue 17).
+    with translation.override(settings.LANGUAGE_CODE):
+        return (_("status link (%(channel)s)") % {"channel": CHANNEL_LABELS.get(channel, channel)})[:40]
 
 
 @transaction.atomic
@@ -269,7 +283,7 @@ def finding_decide(
         agreed=agreed,
         given_by=work_order.customer.name[:200],
         # what the consent was given through: the status link of an SMS / e-mail (issue 17)
-        channel=(_("status link (%(channel)s)") % {"channel": CHANNEL_LABELS.get(channel, channel)})[:40],
+        channel=_stored_channel(channel),
         now=now,
     )
     events.record(

@@ -380,6 +380,7 @@ def online_booking_complete(
     # a later one gets a receipt, and its confirmation 24 hours ahead as every appointment does.
     if appointment.starts_at <= now + selectors.CONFIRMATION_LEAD:
         confirmation_send(appointment=appointment, now=now)
+        appointment.refresh_from_db(fields=["confirmation_sent_at"])  # the page tells it is sent
     else:
         subject, body = _receipt(appointment, booking.language)
         notification_services.customer_notify(

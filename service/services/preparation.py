@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -45,19 +45,21 @@ def _warn_missing_parts(appointment_id: int, eta: datetime.date, actor_id: int |
     appointment = Appointment.objects.select_related("customer", "dealership").get(pk=appointment_id)
     actor = User.objects.filter(pk=actor_id).first()
     tz = appointment.dealership.tz
-    delivery = notification_services.customer_notify(
-        actor=actor,
-        customer=appointment.customer,
-        subject=_("Your service appointment: parts are on order"),
-        body=_(
-            "%(dealership)s: some parts for your visit on %(date)s are not in stock yet; we expect them by %(eta)s. "
-            "We will call you to agree a new time if needed."
-        )
-        % {
+    with translation.override(appointment.customer.message_language()):  # the customer's language (issue 17)
+        subject = _("Your service appointment: parts are on order")
+        body = _(
+            "%(dealership)s: some parts for your visit on %(date)s are not in stock yet; "
+            "we expect them by %(eta)s. We will call you to agree a new time if needed."
+        ) % {
             "dealership": appointment.dealership.name,
             "date": scheduling.local(appointment.starts_at, tz).strftime("%d.%m.%Y %H:%M"),
             "eta": eta.strftime("%d.%m.%Y"),
-        },
+        }
+    delivery = notification_services.customer_notify(
+        actor=actor,
+        customer=appointment.customer,
+        subject=subject,
+        body=body,
         reference=f"appointment:{appointment.pk}:parts",
     )
     if delivery is not None:  # None: the customer is phoned instead

@@ -127,7 +127,7 @@ def _readings(vehicle, tz) -> list[tuple[datetime.date, int]]:
 
 def _message(reminder: ServiceReminder) -> tuple[str, str]:
     vehicle = reminder.vehicle
-    with translation.override("ru"):
+    with translation.override(notification_services.message_language(reminder.customer)):
         subject = _("Time for the service of your %(vehicle)s") % {"vehicle": f"{vehicle.make} {vehicle.model}"}
         body = _(
             "Hello! Your %(vehicle)s (%(plate)s) is due for service. Book a visit with %(dealership)s%(phone)s."

@@ -113,10 +113,15 @@ def test_confirm_to_an_arrival_message_reaches_and_needs_no_task(inbound, arriva
     assert InboundMessage.objects.get().status == "handled"
 
 
-def test_stop_opts_out_of_the_channel_and_every_send_path_honours_it(inbound, arrival, customer, advisor):
+def test_stop_opts_out_of_the_channel_and_every_send_path_honours_it(inbound, arrival, customer, advisor, client):
     inbound(customer.phone.as_e164, "СТОП", sid="SMstop")
     opt_out = OptOut.objects.get(customer=customer)
     assert opt_out.channel == "sms" and "СТОП" in opt_out.reason
+    # The opt-out the customer made (no employee recorded it) shows on their card and the replied event's page.
+    client.force_login(advisor)
+    card = client.get(reverse("core:customer_detail", args=[customer.pk]))
+    assert card.status_code == 200 and "СТОП" in card.content.decode()
+    assert client.get(reverse("notifications:call_detail", args=[arrival.pk])).status_code == 200
     assert InboundMessage.objects.get().status == "handled"
     # customer_notify (R19 confirmations and the like), a queued message, an employee's reply: none goes out.
     assert services.customer_notify(actor=advisor, customer=customer, subject="s", body="b", reference="x") is None
@@ -282,3 +287,38 @@ def test_api_inbound_messages_and_handling(api_as, inbound, arrival, customer, a
     assert api.post(f"/api/inbound-messages/{pk}/handle/").json()["status"] == "handled"
     assert api.post(f"/api/inbound-messages/{pk}/handle/").status_code == 409
     assert api_as(director).post(f"/api/inbound-messages/{pk}/handle/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "The parts for your order"), ("zh-hans", None), ("", "Запчасти по вашему заказу")],
+)
+def test_the_arrival_message_is_in_the_customers_language(
+    language,
+    words,
+    customer,
+    make_order,
+    parts_manager,
+    django_capture_on_commit_callbacks,
+    twilio,  # noqa: F811
+):
+    """Issue 17: the customer reads their messages in their language (the one of their status page), each customer
+    of one arrival batch in their own; no language stored — Russian."""
+    from django.utils import translation
+
+    from orders import services as order_services
+
+    customer.language = language
+    customer.save()
+    twilio(created())
+    order = make_order(placed_at=at("2025-06-01"))
+    with translation.override("ru"), django_capture_on_commit_callbacks(execute=True):
+        order_services.customer_order_receive(
+            actor=parts_manager, order=order, lines=[{"line": order.lines.get().pk, "quantity": 2}],
+            now=at("2025-06-05", 14),
+        )  # fmt: skip
+    body = Delivery.objects.get(event__order=order).body
+    if words is None:  # Chinese: neither the Russian nor the English text
+        assert "Запчасти" not in body and "The parts" not in body and order.number in body
+    else:
+        assert words in body and order.number in body

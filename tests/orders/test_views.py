@@ -437,3 +437,13 @@ def test_dashboard_speaks_three_languages(client_as, parts_manager, make_order, 
     html = client.get(reverse("orders:dashboard")).content.decode()
     for text in texts:
         assert text in html, (language, text)
+
+
+def test_detail_timeline_names_the_system_for_an_entry_without_an_employee(client_as, parts_manager, placed_order):
+    """A change made by no employee (a customer's reply, a scheduled job) shows as «system», never a 500."""
+    from dms.core import events
+
+    events.record(actor=None, instance=placed_order, action="updated", changes={"comment": ["", "—"]})
+    response = client_as(parts_manager).get(reverse("orders:detail", args=[placed_order.pk]))
+    assert response.status_code == 200
+    assert "<strong>system</strong>" in response.content.decode()

@@ -230,3 +230,20 @@ def test_r21_a_shipment_that_rolls_back_leaves_no_notice(
         services.sales_order_ship(actor=storekeeper, order=SalesOrder.objects.get(pk=order.pk), carrier="СДЭК")
         raise RuntimeError("the request failed after shipping")
     assert not Delivery.objects.filter(customer=customer).exists()
+
+
+def test_r21_the_dispatch_notice_is_in_the_customers_language(
+    order_for, parts_manager, storekeeper, receive, part, customer, django_capture_on_commit_callbacks
+):
+    """Issue 17: the customer reads their messages in their own language, whatever the storekeeper's is."""
+    from django.utils import translation
+
+    customer.language = "en"
+    customer.save()
+    receive(part, 5, cost="600")
+    order = order_for(customer, part, payment="cash")
+    run_to_invoice(parts_manager, order)
+    with translation.override("ru"), django_capture_on_commit_callbacks(execute=True):
+        services.sales_order_ship(actor=storekeeper, order=SalesOrder.objects.get(pk=order.pk), carrier="СДЭК")
+    notice = Delivery.objects.get(customer=customer, reference=f"dispatch:{order.number}")
+    assert notice.subject == f"Your order {order.number} has been shipped" and "has left our warehouse" in notice.body

@@ -175,6 +175,21 @@ def test_the_old_signed_links_and_forged_keys_are_refused(booking_advisor, clien
     )
 
 
+def test_unknown_feed_keys_are_rate_limited_per_address(booking_advisor, client):
+    """Every signed surface refuses guessing (issue 17): after the limit of unknown keys, even a good one waits."""
+    from django.core.cache import cache
+
+    from dms.core import links
+
+    cache.clear()
+    good = ical.feed_url(ical.calendar_feed_token_renew(actor=booking_advisor))
+    for _ in range(links.REFUSALS_PER_HOUR):
+        assert client.get(reverse("service:advisor_feed", args=["x" * 43])).status_code == 404
+    assert client.get(good).status_code == 429
+    assert client.get(good, REMOTE_ADDR="10.0.0.9").status_code == 200  # another address is not affected
+    cache.clear()
+
+
 def test_a_deactivated_or_demoted_advisor_has_no_feed(booking_advisor, client):
     url = ical.feed_url(ical.calendar_feed_token_renew(actor=booking_advisor))
     booking_advisor.groups.clear()

@@ -224,6 +224,17 @@ def test_findings_are_sent_and_each_becomes_extra_work_awaiting_consent(work_ord
         services.finding_update(actor=booking_advisor, finding=brakes, data={"price": "1"})
 
 
+def test_findings_message_is_in_the_customers_language_not_the_advisors(work_order, findings, booking_advisor):
+    from django.utils import translation
+
+    work_order.customer.language = "en"
+    work_order.customer.save()
+    with translation.override("ru"):  # the advisor works in Russian
+        delivery = services.findings_send(actor=booking_advisor, work_order=work_order)["delivery"]
+    assert "we found 2 item(s) that need work" in delivery.body
+    assert delivery.subject.startswith("Inspection of your")
+
+
 def test_finding_validation(work_order, booking_advisor):
     from django.core.exceptions import ValidationError
 
@@ -257,7 +268,10 @@ def test_customer_approves_one_item_and_declines_another_on_the_status_page(
     revision_before = work_order.revisions.count()
 
     response = client.post(issued.url, {"answer": "approve", "finding": brakes.pk})
-    assert response.status_code == 200 and "status-done" in response.content.decode()
+    # Post/redirect/get: reloading the thank-you page on the phone sends nothing again.
+    assert response.status_code == 302 and response["Location"] == f"{issued.url}?answered={brakes.pk}"
+    thanks = client.get(response["Location"]).content.decode()
+    assert "status-done" in thanks and "Передние тормозные колодки" in thanks
     client.post(issued.url, {"answer": "decline", "finding": wipers.pk})
 
     brakes.refresh_from_db()
@@ -277,6 +291,19 @@ def test_customer_approves_one_item_and_declines_another_on_the_status_page(
     assert list(selectors.declined_findings(vehicle=work_order.vehicle)) == [wipers]
 
 
+def test_an_english_speaking_customers_consent_is_recorded_for_the_staff_in_russian(
+    client, customer, work_order, findings, booking_advisor
+):
+    customer.language = "en"
+    customer.save()
+    services.findings_send(actor=booking_advisor, work_order=work_order)
+    issued = status_link(customer)
+    response = client.post(issued.url, {"answer": "approve", "finding": findings[0].pk}, follow=True)
+    assert "Thank you: your decision" in response.content.decode()  # the customer reads English
+    findings[0].refresh_from_db()
+    assert findings[0].job.consent_channel.startswith("ссылка на статус (")
+
+
 def test_a_customer_cannot_answer_another_customers_finding(client, work_order, findings, booking_advisor, dealership):
     services.findings_send(actor=booking_advisor, work_order=work_order)
     stranger = status_link(CustomerFactory(dealership=dealership))
@@ -291,9 +318,13 @@ def test_appointment_is_confirmed_from_the_status_page(client, customer, book):
     appointment = book(11, 0, vehicle=VehicleFactory(customer=customer))
     url = status_link(customer).url
     assert f"appointment-{appointment.pk}" in client.get(url).content.decode()
-    client.post(url, {"answer": "confirm", "appointment": appointment.pk})
+    response = client.post(url, {"answer": "confirm", "appointment": appointment.pk}, follow=True)
     appointment.refresh_from_db()
     assert appointment.status == "confirmed"
+    assert response.redirect_chain == [(f"{url}?replied=confirm", 302)]
+    assert "Спасибо, ваш визит подтверждён" in response.content.decode()
+    # an answer for nothing just recorded shows no thanks
+    assert 'id="status-done"' not in client.get(f"{url}?answered=999999").content.decode()
 
 
 # -- every signed surface refuses tampered, expired and revoked links ------------------------------------------------

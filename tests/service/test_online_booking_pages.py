@@ -165,6 +165,23 @@ def test_the_whole_booking_through_the_page(client, online, texts, django_captur
     assert again.status_code == 200 and Appointment.objects.count() == 1
 
 
+def test_a_visit_within_a_day_is_told_its_confirmation_is_already_sent(
+    client, online, texts, django_capture_on_commit_callbacks
+):
+    """R19: a visit less than 24 hours ahead is confirmed at once — the page must not promise it «the day before»."""
+    with freeze_time("2030-03-03 14:00:00+03:00"):  # Sunday: Monday 10:00 is 20 hours away
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                page(online), form_data(started=signing.dumps(time.time() - 30, salt=OnlineBookingForm.SALT))
+            )
+        token = response.context["token"]
+        with django_capture_on_commit_callbacks(execute=True):
+            done = client.post(page(online), {"step": "code", "token": token, "code": texts.last_code(PHONE)})
+    assert done.status_code == 200 and "Вы записаны" in text(done)
+    assert "Подтверждение визита мы вам уже отправили" in text(done) and "Накануне визита" not in text(done)
+    assert Appointment.objects.get().confirmation_sent_at is not None
+
+
 def test_an_unknown_plate_asks_for_the_car_after_the_code(client, online, texts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         token = client.post(page(online), form_data(vin="", plate="Е001КХ199", make="", model="")).context["token"]

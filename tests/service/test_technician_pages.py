@@ -78,6 +78,10 @@ def test_assign_on_the_work_order_and_clock_on_the_tablet(client, advisor, tech,
     home = client.get("/", follow=True)
     assert home.redirect_chain and home.redirect_chain[-1][0].endswith("/workshop/my-jobs/")
     assert job.description in home.content.decode()
+    # Issue 17: from the tablet the technician opens the work order's findings, whose photos take the camera.
+    assert f'href="/workorders/{wo.pk}/#findings"' in home.content.decode()
+    findings = client.get(f"/workorders/{wo.pk}/").content.decode()
+    assert 'id="finding-form"' in findings and 'capture="environment"' in findings
     assert client.post(f"/workshop/my-jobs/{job.pk}/start/").status_code == 302
     assert JobClock.objects.filter(job=job, ended_at__isnull=True).exists()
     assert client.post(f"/workshop/my-jobs/{job.pk}/finish/").status_code == 302
