@@ -97,20 +97,6 @@ def test_load_and_board_pages(client, advisor, tech, dealership):
     assert 'id="workshop-load-line"' in r.content.decode()
 
 
-def test_service_tabs_lead_to_the_workshop_pages(client, advisor, manager, tech):
-    """The service pages' tabs name the load, the technicians' board and the technicians,
-    the active one marked on its own page (issue 18 items 1, 3, 4)."""
-    client.force_login(manager)
-    for path in ("/workshop/load/", "/workshop/board/", "/workshop/technicians/"):
-        tabs = client.get(path).content.decode().split('id="service-subnav"', 1)[1].split("</ul>", 1)[0]
-        assert 'href="/workshop/load/"' in tabs and 'href="/workshop/board/"' in tabs
-        assert 'href="/workshop/technicians/"' in tabs
-        assert f'class="nav-link active" href="{path}"' in tabs
-    client.force_login(advisor)
-    tabs = client.get("/appointments/").content.decode().split('id="service-subnav"', 1)[1].split("</ul>", 1)[0]
-    assert 'href="/workshop/load/"' in tabs and 'href="/workshop/board/"' in tabs
-
-
 def test_booking_page_warns_when_the_workshop_is_full(client, booking_advisor, tech, dealership, settings):
     vehicle = VehicleFactory(customer=CustomerFactory(dealership=dealership))
     client.force_login(booking_advisor)
