@@ -85,6 +85,12 @@ def test_assign_on_the_work_order_and_clock_on_the_tablet(client, advisor, tech,
     assert job.done_at is not None
     assert client.post(f"/workshop/my-jobs/{job.pk}/explode/").status_code == 404
     assert client.post("/workshop/my-jobs/999999/start/").status_code == 404
+    # The work order's history reads as people speak: the technician's name as a change, the clock's labels.
+    client.force_login(advisor)
+    history = client.get(f"/workorders/{wo.pk}/").content.decode().split('id="audit-trail"', 1)[1]
+    assert "['', " not in history and "Олег Механиков" in history
+    assert "— → Олег Механиков" in history
+    assert "Started_at" not in history and "Ended_at" not in history
 
 
 def test_load_and_board_pages(client, advisor, tech, dealership):
