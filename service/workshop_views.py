@@ -175,7 +175,11 @@ class MyJobsView(DealershipPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         technician = workshop.technician_of(dealership_id=self.request.dealership.pk, user=self.request.user)
         items = workshop.technician_jobs(technician=technician) if technician is not None else []
-        return super().get_context_data(technician=technician, items=items, **kwargs)
+        # A job of a car not yet (or no longer) in diagnosis or repair cannot be started: its button says why
+        # instead of answering a tap with an error.
+        return super().get_context_data(
+            technician=technician, items=items, clockable=workshop.CLOCKABLE_STATUSES, **kwargs
+        )
 
 
 CLOCK_ACTIONS = {

@@ -93,6 +93,20 @@ def test_assign_on_the_work_order_and_clock_on_the_tablet(client, advisor, tech,
     assert "Started_at" not in history and "Ended_at" not in history
 
 
+def test_tablet_says_why_a_job_of_a_car_waiting_for_consent_cannot_start(client, advisor, tech, dealership):
+    waiting = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-П2", status="awaiting_approval")
+    in_repair = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-П3")
+    for wo in (waiting, in_repair):
+        wo.jobs.update(technician=tech.user)
+    client.force_login(tech.user)
+    page = client.get("/workshop/my-jobs/").content.decode()
+    blocked = page.split(f'id="job-{waiting.jobs.get().pk}"', 1)[1].split('class="card tablet-job', 1)[0]
+    assert "job-start" not in blocked and "disabled" in blocked
+    assert "Время работ отмечается, пока автомобиль на диагностике или в ремонте." in blocked
+    ready = page.split(f'id="job-{in_repair.jobs.get().pk}"', 1)[1].split('class="card tablet-job', 1)[0]
+    assert "job-start" in ready and "disabled" not in ready
+
+
 def test_load_and_board_pages(client, advisor, tech, dealership):
     client.force_login(advisor)
     r = client.get(f"/workshop/load/?date={MONDAY.isoformat()}")
