@@ -168,6 +168,10 @@ def _work_orders(*, users, dealership) -> None:
             continue
         delivered = target == WorkOrderStatus.DELIVERED
         arrived = now - datetime.timedelta(days=7 if delivered else 0, hours=0 if delivered else 2)
+        if target in (WorkOrderStatus.QUALITY_CHECK, WorkOrderStatus.READY):
+            # Its jobs are done two days after arrival (_advance): the car came in four days ago, so the jobs, their
+            # clocks and the checks lie in the past, not the days ahead (issue 18: efficiency and KPIs of the week).
+            arrived = now - datetime.timedelta(days=4)
         wo = services.workorder_open(
             actor=advisor, dealership=dealership, customer=vehicle.customer, vehicle=vehicle, complaint=complaint
         )

@@ -158,9 +158,14 @@ def test_demo_work_to_do_carries_its_kind_of_job_so_the_load_counts_it_per_skill
     from django.utils import timezone
 
     from service import workshop
-    from service.models import WorkOrderJob
+    from service.models import JobClock, WorkOrderJob
 
     call_command("load_demo", verbosity=0)
+    # Every job the demo finished, and every clock, lies in the past (efficiency and KPIs read them by date).
+    now = timezone.now()
+    assert not WorkOrderJob.objects.filter(done_at__gt=now).exists()
+    assert not JobClock.objects.filter(started_at__gt=now).exists()
+    assert not JobClock.objects.filter(ended_at__gt=now).exists()
     running = WorkOrderJob.objects.select_related("kind").get(description="Замена тормозных дисков")
     assert running.kind.name == "Тормозная система" and running.technician.username == "mechanic"
     booked = Appointment.objects.filter(booked_online=False).select_related("planned_kind", "dealership")
