@@ -107,6 +107,28 @@ def test_tablet_says_why_a_job_of_a_car_waiting_for_consent_cannot_start(client,
     assert "job-start" in ready and "disabled" not in ready
 
 
+def test_the_dealership_chooses_on_a_page_to_refuse_bookings_beyond_the_load(client, make_user, dealership):
+    """Issue 18 item 3, "where the dealership chooses, refuses": the rule is shown on the load page and set on its
+    settings page by the administrator (a director reads it); the booking check then refuses."""
+    from service import selectors
+
+    director = make_user(roles.DIRECTOR)
+    client.force_login(director)
+    load = client.get("/workshop/load/").content.decode()
+    assert "предупредить и записать" in load.split('id="overload-policy"', 1)[1].split("</p>", 1)[0]
+    assert client.get("/workshop/load/settings/").status_code == 200
+    assert client.post("/workshop/load/settings/", {"workshop_overload": "refuse"}).status_code == 403
+    admin = make_user(roles.ADMINISTRATOR)
+    client.force_login(admin)
+    r = client.post("/workshop/load/settings/", {"workshop_overload": "refuse"})
+    assert r.status_code == 302
+    assert selectors.service_settings(dealership=dealership).workshop_overload == "refuse"
+    bad = client.post("/workshop/load/settings/", {"workshop_overload": "sometimes"})
+    assert bad.status_code == 200 and "invalid-feedback" in bad.content.decode()
+    client.force_login(director)
+    assert "отказать в записи" in client.get("/workshop/load/").content.decode()
+
+
 def test_load_and_board_pages(client, advisor, tech, dealership):
     client.force_login(advisor)
     r = client.get(f"/workshop/load/?date={MONDAY.isoformat()}")
