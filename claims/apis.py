@@ -610,6 +610,10 @@ class StaffKpiRowSerializer(serializers.Serializer):
     issued_lines = serializers.IntegerField(help_text="Requisition lines the employee issued to jobs")
     work_orders = serializers.IntegerField(help_text="Work orders delivered in the period (advisor)")
     labour_hours = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Sold hours of their jobs done")
+    jobs_done = serializers.IntegerField(help_text="Jobs the employee finished in the period as their technician")
+    jobs_hours = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Sold (standard) hours of the jobs the technician finished"
+    )
     returns = serializers.IntegerField(help_text="Return/exchange requests (not refused) against the sales orders")
     return_rate = serializers.FloatField(allow_null=True, help_text="Returns per line sold, %")
     complaints = serializers.IntegerField()

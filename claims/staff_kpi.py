@@ -8,7 +8,8 @@ by these words, never by calling this module.
   lines, and the amount (quantity × price of their lines). **Parts issued** — lines of requisitions (R32) the
   employee issued to jobs in the period.
 * **Repair volume** — work orders delivered to the customer in the period whose advisor is the employee, and their
-  sold labour hours (standard hours of the jobs done: those in the original order or agreed by the customer, R30).
+  sold labour hours (standard hours of the jobs done: those in the original order or agreed by the customer, R30);
+  for a technician, the jobs assigned to him that he finished in the period (``done_at``) and their sold hours.
 * **Return/exchange rate** — return or exchange requests (R29) made in the period (``requested_on``) against the
   employee's sales orders, except those refused, divided by the lines of the employee's sales orders shipped in the
   period; in per cent.
@@ -50,7 +51,7 @@ from service.selectors import follow_up_satisfaction
 
 from . import kpi
 from .models import AppraisalPeriod
-from .workorders import delivered_work_orders
+from .workorders import delivered_work_orders, finished_jobs
 
 APPRAISED_ROLES = (
     roles.SERVICE_ADVISOR,
@@ -120,6 +121,8 @@ class StaffRow:
     issued_lines: int = 0
     work_orders: int = 0
     labour_hours: Decimal = Decimal("0.00")
+    jobs_done: int = 0  # a technician's repair volume: jobs he finished in the period
+    jobs_hours: Decimal = Decimal("0.00")  # their sold hours
     returns: int = 0
     return_rate: float | None = None  # per cent of sold lines
     complaints: int = 0
@@ -138,6 +141,7 @@ class StaffRow:
         data = dataclasses.asdict(self)
         data["sales_amount"] = str(self.sales_amount)
         data["labour_hours"] = str(self.labour_hours)
+        data["jobs_hours"] = str(self.jobs_hours)
         return data
 
 
@@ -213,6 +217,10 @@ def _add_repairs(row_for, dealership, start, end) -> None:
         row = row_for(advisor_id)
         row.work_orders += orders
         row.labour_hours = (row.labour_hours + hours).quantize(CENTS)
+    for technician_id, jobs, hours in finished_jobs(dealership=dealership, start=start, end=end):
+        row = row_for(technician_id)
+        row.jobs_done += jobs
+        row.jobs_hours = (row.jobs_hours + hours).quantize(CENTS)
 
 
 def _add_complaints(row_for, dealership, period: StaffPeriod, now, scores) -> None:
@@ -337,6 +345,9 @@ def export_header() -> list[str]:
         _("Average satisfaction"),
         _("Calls due"),
         _("Calls on time, %"),
+        # Appended, so the columns of earlier exports keep their places.
+        _("Jobs finished"),
+        _("Sold hours of the jobs finished"),
     ]
 
 
@@ -358,6 +369,8 @@ def export_rows(rows: list[StaffRow]) -> list[list]:
             r.satisfaction,
             r.calls_due,
             r.calls_on_time_rate,
+            r.jobs_done,
+            r.jobs_hours,
         ]
         for r in rows
     ]

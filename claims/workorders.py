@@ -146,3 +146,18 @@ def delivered_work_orders(*, dealership, start: datetime.datetime, end: datetime
         .values_list("work_order__advisor_id", "h")
     )
     return [(advisor_id, n, Decimal(hours.get(advisor_id) or 0)) for advisor_id, n in counts.items()]
+
+
+def finished_jobs(*, dealership, start: datetime.datetime, end: datetime.datetime):
+    """Issue 18 item 6 (seed 004 repair volume of the technicians who do the repairs): per technician, the jobs they
+    finished in [start, end) (``done_at``, the job assigned to them) and those jobs' sold (standard) hours —
+    (technician id, jobs, hours) tuples."""
+    rows = (
+        WorkOrderJob.objects.filter(
+            work_order__dealership=dealership, technician__isnull=False, done_at__gte=start, done_at__lt=end
+        )
+        .values("technician_id")
+        .annotate(n=Count("id"), h=Coalesce(Sum("standard_hours"), Decimal("0"), output_field=HOURS))
+        .order_by()
+    )
+    return [(r["technician_id"], r["n"], Decimal(r["h"])) for r in rows]

@@ -48,6 +48,23 @@ WORK_ORDER_PLAN = [
     ("VF7SA9HZ8CW123456", WorkOrderStatus.DIAGNOSIS, ["Компьютерная диагностика"], "Горит Check Engine"),
     ("LSGPC52U6AF123456", WorkOrderStatus.OPENED, [], "Не заводится с утра"),
 ]  # fmt: skip
+# Issue 18 item 3: the kind of job (a technician's skill) of the work still to do — the open work orders' jobs and the
+# coming appointments — so the load page and the appointment book's load line count it per skill.
+KIND_OF_JOB = {
+    "Замена тормозных дисков": "Тормозная система",
+    "Диагностика подвески": "Подвеска",
+    "Замена сайлентблоков передних рычагов": "Подвеска",
+    "Компьютерная диагностика": "Электрика",
+    "Скрип тормозов спереди": "Тормозная система",
+    "ТО-60": "Техническое обслуживание",
+}
+
+
+def _kind(text: str) -> JobKind | None:
+    name = KIND_OF_JOB.get(text)
+    return JobKind.objects.get_or_create(name=name)[0] if name else None
+
+
 # How far each state gets along R30/R31; the delivered cars came in a week ago and left three days later.
 STEPS = [
     WorkOrderStatus.OPENED,
@@ -98,6 +115,7 @@ def load(*, users, dealership):
                 actor=advisor, dealership=dealership, advisor=advisor, customer=vehicle.customer, vehicle=vehicle,
                 reason=reason, area="mechanical", starts_at=start, duration_minutes=30,
                 handover_at=start.replace(hour=17), planned_hours=3 if reason == "ТО-60" else 2,
+                planned_kind=_kind(reason),
             )  # fmt: skip
         except ValidationError:
             continue
@@ -150,6 +168,10 @@ def _work_orders(*, users, dealership) -> None:
             continue
         delivered = target == WorkOrderStatus.DELIVERED
         arrived = now - datetime.timedelta(days=7 if delivered else 0, hours=0 if delivered else 2)
+        if target in (WorkOrderStatus.QUALITY_CHECK, WorkOrderStatus.READY):
+            # Its jobs are done two days after arrival (_advance): the car came in four days ago, so the jobs, their
+            # clocks and the checks lie in the past, not the days ahead (issue 18: efficiency and KPIs of the week).
+            arrived = now - datetime.timedelta(days=4)
         wo = services.workorder_open(
             actor=advisor, dealership=dealership, customer=vehicle.customer, vehicle=vehicle, complaint=complaint
         )
@@ -160,14 +182,20 @@ def _work_orders(*, users, dealership) -> None:
             customer_words=complaint, now=arrived,
         )  # fmt: skip
         added = [
-            services.workorder_job_add(actor=advisor, work_order=wo, description=text, standard_hours=1 + i % 2)
+            services.workorder_job_add(
+                actor=advisor, work_order=wo, description=text, standard_hours=1 + i % 2, kind=_kind(text)
+            )
             for i, text in enumerate(jobs)
         ]
         services.workorder_start_diagnosis(actor=advisor, work_order=wo)
         if target == WorkOrderStatus.AWAITING_APPROVAL:
             # Extra work found at diagnosis: the work order waits for the customer's consent (R30).
             services.workorder_job_add(
-                actor=advisor, work_order=wo, description="Замена сайлентблоков передних рычагов", standard_hours=3
+                actor=advisor,
+                work_order=wo,
+                description="Замена сайлентблоков передних рычагов",
+                standard_hours=3,
+                kind=_kind("Замена сайлентблоков передних рычагов"),
             )
             continue
         _advance(wo, added, target=target, advisor=advisor, inspector=inspector, at=arrived)
@@ -232,6 +260,8 @@ def _technicians(*, users, dealership) -> None:
                 actor=director, technician=profile, kind=TechnicianAbsence.Kind.VACATION, starts_on=monday,
                 ends_on=monday + datetime.timedelta(days=4), reason="Ежегодный отпуск",
             )  # fmt: skip
+
+
 def _demo_photo(name: str, rgb: tuple[int, int, int]):
     """A small solid-colour PNG standing in for a tablet's photo (the demo ships no binary files)."""
     import struct

@@ -385,3 +385,11 @@ class OnlineBookingSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, f
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
+
+
+class WorkshopLoadSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelForm):
+    """Issue 18 item 3: whether a booking beyond the workshop's load is only warned of or refused."""
+
+    class Meta:
+        model = ServiceSettings
+        fields = ["workshop_overload"]

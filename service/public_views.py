@@ -321,3 +321,18 @@ class FollowUpSettingsView(ServiceSettingsView):
     @property
     def title(self):
         return _("Follow-ups from service")
+
+
+class WorkshopLoadSettingsView(ServiceSettingsView):
+    """Issue 18 item 3: "where the dealership chooses, refuses" — the rule for a booking beyond the workshop's load,
+    on a page of its own (directors read it, the administrator changes it)."""
+
+    form_class = forms.WorkshopLoadSettingsForm
+    template_name = "service/workshop_load_settings.html"
+
+    @property
+    def title(self):
+        return _("Workshop load")
+
+    def get_cancel_url(self):
+        return reverse("service:workshop_load")

@@ -37,6 +37,7 @@ urlpatterns = [
     path("workshop/my-jobs/", workshop_views.MyJobsView.as_view(), name="my_jobs"),
     path("workshop/my-jobs/<int:pk>/<slug:action>/", workshop_views.JobClockActionView.as_view(), name="job_clock"),
     path("workshop/load/", workshop_views.WorkshopLoadView.as_view(), name="workshop_load"),
+    path("workshop/load/settings/", public_views.WorkshopLoadSettingsView.as_view(), name="workshop_load_settings"),
     path("workshop/board/", workshop_views.TechnicianBoardView.as_view(), name="technician_board"),
     path("workorders/<int:pk>/jobs/<int:job>/assign/", workshop_views.JobAssignView.as_view(), name="job_assign"),
     path("loaners/", views.LoanerListView.as_view(), name="loaner_list"),

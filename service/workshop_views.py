@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.views import ACTION_ERRORS, DealershipPageMixin, PaginatedListMixin, ServiceFormView, action_error_message
 
-from . import services, workshop
+from . import selectors, services, workshop
 from .models import TechnicianProfile, WorkOrder, WorkOrderJob
 from .workshop_forms import JobAssignForm, TechnicianAbsenceForm, TechnicianForm, TechnicianHoursForm
 
@@ -175,7 +175,11 @@ class MyJobsView(DealershipPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         technician = workshop.technician_of(dealership_id=self.request.dealership.pk, user=self.request.user)
         items = workshop.technician_jobs(technician=technician) if technician is not None else []
-        return super().get_context_data(technician=technician, items=items, **kwargs)
+        # A job of a car not yet (or no longer) in diagnosis or repair cannot be started: its button says why
+        # instead of answering a tap with an error.
+        return super().get_context_data(
+            technician=technician, items=items, clockable=workshop.CLOCKABLE_STATUSES, **kwargs
+        )
 
 
 CLOCK_ACTIONS = {
@@ -286,6 +290,10 @@ class WorkshopLoadView(DealershipPageMixin, TemplateView):
             previous=start - datetime.timedelta(days=LOAD_DAYS),
             following=start + datetime.timedelta(days=LOAD_DAYS),
             planner_enabled=workshop.planner_enabled(self.request.dealership),
+            # The dealership's rule for a booking beyond the load, shown with the way to change it.
+            overload_policy=selectors.service_settings(
+                dealership=self.request.dealership
+            ).get_workshop_overload_display(),
             **kwargs,
         )
 

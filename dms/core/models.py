@@ -412,7 +412,17 @@ class AuditEntry(models.Model):
                     return "—"
                 return choices.get(v, v) if choices else shown_value(field, v)
 
-            is_pair = self.action in (AuditAction.UPDATED, AuditAction.TRANSITION) and isinstance(value, list)
+            is_pair = isinstance(value, list) and (
+                self.action in (AuditAction.UPDATED, AuditAction.TRANSITION)
+                # An action changing one of the model's own fields stores [before, after] too (a job given to
+                # another technician, issue 18): shown as a change, not as a list.
+                or (
+                    self.action == AuditAction.ACTION
+                    and len(value) == 2
+                    and field is not None
+                    and not isinstance(field, models.JSONField)
+                )
+            )
             rows.append(
                 {
                     "label": label[:1].upper() + label[1:],
@@ -451,6 +461,9 @@ HISTORY_LABELS = {
     "abc": pgettext_lazy("history field", "abc"),
     "event_types": pgettext_lazy("history field", "event types"),
     "target_url": pgettext_lazy("history field", "target url"),
+    # Issue 18: a job's clock started or stopped (recorded on its work order).
+    "started_at": pgettext_lazy("history field", "started"),
+    "ended_at": pgettext_lazy("history field", "stopped"),
 }
 
 

@@ -292,7 +292,8 @@ def job_assign(*, actor, job: WorkOrderJob, technician, now: datetime.datetime |
             )
     if JobClock.objects.filter(job=job, ended_at__isnull=True).exists():
         raise ConflictError(_("The job is being clocked; pause it before giving it to someone else."))
-    before = {"technician": str(job.technician or "")}
+    # The names people know them by (the history shows them), not the login.
+    before = {"technician": (job.technician.get_full_name() or job.technician.username) if job.technician else ""}
     job.technician = technician
     job.assigned_at = now if technician is not None else None
     job.save(update_fields=["technician", "assigned_at"])
@@ -300,7 +301,13 @@ def job_assign(*, actor, job: WorkOrderJob, technician, now: datetime.datetime |
         actor=actor,
         instance=work_order,
         action=AuditAction.ACTION,
-        changes={"job": job.description, "technician": [before["technician"], str(technician or "")]},
+        changes={
+            "job": job.description,
+            "technician": [
+                before["technician"],
+                (technician.get_full_name() or technician.username) if technician else "",
+            ],
+        },
         message=events.text(gettext_noop("job assigned: %(job)s"), job=job.description),
     )
     return job

@@ -140,9 +140,14 @@ def load_warning(before: workshop.DayLoad, after: workshop.DayLoad) -> str:
         kinds = after.short_kinds - {None}
         names = ", ".join(s.name for s in after.skills if s.kind_id in kinds)
         was = sum((s.load for s in before.skills if s.kind_id in kinds), Decimal("0"))
-        problem = _("technicians skilled in “%(kind)s” have %(free)s of %(capacity)s hours free") % {
+        # The hours the change adds are named, as for the whole workshop: "8 of 8 free" alone does not say why.
+        problem = _(
+            "technicians skilled in “%(kind)s” have %(free)s of %(capacity)s hours free, "
+            "the visit needs %(hours)s hours"
+        ) % {
             "kind": names,
             "free": format_hours(max(after.short_capacity - was, Decimal("0"))),
             "capacity": format_hours(after.short_capacity),
+            "hours": format_hours(added),
         }
     return _("Workshop overloaded: %(problems)s.") % {"problems": problem}

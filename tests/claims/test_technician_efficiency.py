@@ -4,6 +4,7 @@ Expected figures: tests/claims/staff_world.py (EXPECTED_TECHNICIAN), derived by 
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -85,3 +86,30 @@ def test_page_and_xlsx(workshop, client, director):
     assert row[1:] == (32, 9, 2, 5, 7, 71.4, 28.1)
     assert isinstance(row[3], int)
     assert client.get(reverse("claims:technician_efficiency"), {"week": "x"}).status_code == 400
+
+
+def test_staff_kpis_count_the_technicians_finished_jobs(workshop, api_as, director, client):
+    """Seed 004's repair volume of the technician who does the repairs (issue 18 item 6): the jobs assigned to him
+    that he finished in the month and their sold hours. staff_world.build_workshop finishes, in October 2025, job a
+    (3 h, 14 Oct), job b (2 h, 16 Oct) and job d (1 h, 10 Oct); job c (6 h) is not done: 3 jobs, 6 hours."""
+    dealership, other, tech, foreign = workshop
+    period = staff_kpi.StaffPeriod.parse("2025-10", today=NOW.date())
+    rows = {r.user_id: r for r in staff_kpi.staff_kpis(dealership_ids=[dealership.pk], period=period, now=NOW)}
+    assert (rows[tech.pk].jobs_done, rows[tech.pk].jobs_hours) == (3, Decimal("6.00"))
+    november = staff_kpi.StaffPeriod.parse("2025-11", today=NOW.date())
+    later = {r.user_id: r for r in staff_kpi.staff_kpis(dealership_ids=[dealership.pk], period=november, now=NOW)}
+    assert (later[tech.pk].jobs_done, later[tech.pk].jobs_hours) == (0, Decimal("0.00"))
+    body = api_as(director).get("/api/staff-kpis/?period=2025-10").json()
+    row = next(r for r in body["employees"] if r["user_id"] == tech.pk)
+    assert (row["jobs_done"], row["jobs_hours"]) == (3, "6.00")
+    client.force_login(director)
+    page = client.get("/staff/kpis/?period=2025-10").content.decode()
+    assert f'data-user="{tech.pk}"' in page
+    cells = page.split(f'data-user="{tech.pk}"', 1)[1]
+    assert '<td class="text-end" data-kpi="jobs_done">3</td>' in cells.split("</tr>", 1)[0]
+    xlsx = client.get("/staff/kpis/", {"period": "2025-10", "export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    header = [cell.value for cell in sheet[1]]
+    technician_row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "Игорь Механиков")
+    assert technician_row[header.index("Работ завершено")] == 3
+    assert technician_row[header.index("Нормо-часы законченных работ")] == 6

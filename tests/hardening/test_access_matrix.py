@@ -339,6 +339,8 @@ PAGES: dict[str, Page] = {
     "service:online_booking_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
     # Issue 17 item 5: when the follow-ups from service are raised (service interval, declined work after days).
     "service:follow_up_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
+    # Issue 18 item 3: the rule for a booking beyond the workshop's load (warn or refuse).
+    "service:workshop_load_settings": Page("service.view_servicesettings", "service.change_servicesettings"),
     "claims:settings": Page("claims.view_claimssettings", "claims.change_claimssettings"),
     # Issue 18 items 5, 6: staff KPIs, efficiency and appraisal (every employee reads his own; supervisors appraise).
     "claims:staff_kpis": Page("claims.view_staff_kpi"),

@@ -89,6 +89,48 @@ def test_assign_on_the_work_order_and_clock_on_the_tablet(client, advisor, tech,
     assert job.done_at is not None
     assert client.post(f"/workshop/my-jobs/{job.pk}/explode/").status_code == 404
     assert client.post("/workshop/my-jobs/999999/start/").status_code == 404
+    # The work order's history reads as people speak: the technician's name as a change, the clock's labels.
+    client.force_login(advisor)
+    history = client.get(f"/workorders/{wo.pk}/").content.decode().split('id="audit-trail"', 1)[1]
+    assert "['', " not in history and "Олег Механиков" in history
+    assert "— → Олег Механиков" in history
+    assert "Started_at" not in history and "Ended_at" not in history
+
+
+def test_tablet_says_why_a_job_of_a_car_waiting_for_consent_cannot_start(client, advisor, tech, dealership):
+    waiting = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-П2", status="awaiting_approval")
+    in_repair = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-П3")
+    for wo in (waiting, in_repair):
+        wo.jobs.update(technician=tech.user)
+    client.force_login(tech.user)
+    page = client.get("/workshop/my-jobs/").content.decode()
+    blocked = page.split(f'id="job-{waiting.jobs.get().pk}"', 1)[1].split('class="card tablet-job', 1)[0]
+    assert "job-start" not in blocked and "disabled" in blocked
+    assert "Время работ отмечается, пока автомобиль на диагностике или в ремонте." in blocked
+    ready = page.split(f'id="job-{in_repair.jobs.get().pk}"', 1)[1].split('class="card tablet-job', 1)[0]
+    assert "job-start" in ready and "disabled" not in ready
+
+
+def test_the_dealership_chooses_on_a_page_to_refuse_bookings_beyond_the_load(client, make_user, dealership):
+    """Issue 18 item 3, "where the dealership chooses, refuses": the rule is shown on the load page and set on its
+    settings page by the administrator (a director reads it); the booking check then refuses."""
+    from service import selectors
+
+    director = make_user(roles.DIRECTOR)
+    client.force_login(director)
+    load = client.get("/workshop/load/").content.decode()
+    assert "предупредить и записать" in load.split('id="overload-policy"', 1)[1].split("</p>", 1)[0]
+    assert client.get("/workshop/load/settings/").status_code == 200
+    assert client.post("/workshop/load/settings/", {"workshop_overload": "refuse"}).status_code == 403
+    admin = make_user(roles.ADMINISTRATOR)
+    client.force_login(admin)
+    r = client.post("/workshop/load/settings/", {"workshop_overload": "refuse"})
+    assert r.status_code == 302
+    assert selectors.service_settings(dealership=dealership).workshop_overload == "refuse"
+    bad = client.post("/workshop/load/settings/", {"workshop_overload": "sometimes"})
+    assert bad.status_code == 200 and "invalid-feedback" in bad.content.decode()
+    client.force_login(director)
+    assert "отказать в записи" in client.get("/workshop/load/").content.decode()
 
 
 def test_load_and_board_pages(client, advisor, tech, dealership):

@@ -149,6 +149,37 @@ def test_demo_loader_is_idempotent(db):
     assert online.online_booking.status == "booked" and online.vehicle.customer == online.customer
 
 
+def test_demo_work_to_do_carries_its_kind_of_job_so_the_load_counts_it_per_skill(db):
+    """Issue 18 item 3 on the demo: the open work orders' jobs and the coming appointments name the skill they need,
+    so /workshop/load/ shows hours per skill, not 0 everywhere."""
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from service import workshop
+    from service.models import JobClock, WorkOrderJob
+
+    call_command("load_demo", verbosity=0)
+    # Every job the demo finished, and every clock, lies in the past (efficiency and KPIs read them by date).
+    now = timezone.now()
+    assert not WorkOrderJob.objects.filter(done_at__gt=now).exists()
+    assert not JobClock.objects.filter(started_at__gt=now).exists()
+    assert not JobClock.objects.filter(ended_at__gt=now).exists()
+    running = WorkOrderJob.objects.select_related("kind").get(description="Замена тормозных дисков")
+    assert running.kind.name == "Тормозная система" and running.technician.username == "mechanic"
+    booked = Appointment.objects.filter(booked_online=False).select_related("planned_kind", "dealership")
+    assert {(a.reason, a.planned_kind.name) for a in booked} == {
+        ("Скрип тормозов спереди", "Тормозная система"),
+        ("ТО-60", "Техническое обслуживание"),
+    }
+    dealership = booked[0].dealership
+    day = timezone.localtime(booked[0].starts_at, dealership.tz).date()
+    load = workshop.workshop_load(dealership=dealership, date_from=day, date_to=day + datetime.timedelta(days=0))[0]
+    by_skill = {s.name: s.load for s in load.skills}
+    assert by_skill["Тормозная система"] >= Decimal("2") and by_skill["Техническое обслуживание"] >= Decimal("3")
+
+
 def test_r10_board_puts_waiting_lot_cars_with_parts_arrived_today_first(book, booking_advisor, dealership):
     from django.utils import timezone
 

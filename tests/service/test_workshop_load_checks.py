@@ -56,6 +56,7 @@ def test_two_technicians_sharing_two_skills_cannot_take_both_skills_in_full(
     # done by the same two technicians, who have 16 hours for both.
     assert "Workshop overloaded" in second.load_warning, second.load_warning
     assert "Двигатель, Тормоза" in second.load_warning and "6 of 16 hours free" in second.load_warning
+    assert "the visit needs 10 hours" in second.load_warning, second.load_warning
     load = workshop.day_load(dealership=dealership, day=MONDAY, now=NOW)
     assert (load.capacity, load.load, load.overloaded) == (Decimal("24.00"), Decimal("20.00"), False)
     assert load.assignable == Decimal("16") and load.unassigned == Decimal("4")
