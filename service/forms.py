@@ -380,7 +380,7 @@ class OnlineBookingSettingsForm(DealershipScopedFormMixin, BootstrapFormMixin, f
 
     class Meta:
         model = ServiceSettings
-        fields = ["online_booking", "booking_embed_origins"]
+        fields = ["online_booking", "online_booking_hours", "booking_embed_origins"]
         widgets = {"booking_embed_origins": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, dealership, **kwargs):

@@ -83,6 +83,16 @@ class ServiceSettings(DealershipOwned):
     online_booking = models.BooleanField(
         _("online booking"), default=False, help_text=_("Customers may book visits on the public booking page.")
     )
+    # Issues 17 item 4 and 18 item 3: an online booking's reason is the customer's words, not a costed job, so the
+    # workshop load counts it at this many hours until the advisor plans the visit (0 books it without counting).
+    online_booking_hours = models.DecimalField(
+        _("labour counted for an online booking, hours"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(0), MaxValueValidator(24)],
+        help_text=_("Counted in the workshop's load until the advisor plans the visit's jobs."),
+    )
     booking_embed_origins = models.TextField(
         _("sites that may embed the booking page"),
         blank=True,

@@ -297,6 +297,7 @@ def _book_on_grid(booking: OnlineBooking, customer: Customer, vehicle: Vehicle, 
     """Book with the least busy advisor whose grid has the time; the next one if a colleague took it meanwhile."""
     dealership = booking.dealership
     taken = ValidationError({"starts_at": _("This time has just been taken. Please choose another time.")})
+    planned_hours = selectors.service_settings(dealership=dealership).online_booking_hours
     for advisor in selectors.online_booking_advisors_for(dealership=dealership, starts_at=booking.starts_at, now=now):
         handover_at = selectors.first_free_handover(
             dealership=dealership,
@@ -321,8 +322,15 @@ def _book_on_grid(booking: OnlineBooking, customer: Customer, vehicle: Vehicle, 
                 duration_minutes=SLOT_MINUTES,
                 now=now,
                 booked_online=True,
+                planned_hours=planned_hours,
             )
         except ValidationError as error:
+            if "planned_hours" in error.message_dict:
+                # The workshop's load refused the day (issue 18 item 3: a dealership that refuses overloading): it is
+                # the same for every advisor, and the advisors' words about technicians are not the customer's.
+                raise ValidationError(
+                    {"starts_at": _("The workshop is fully booked on this day. Please choose another day.")}
+                ) from error
             if set(error.message_dict) - {"starts_at", "handover_at"}:
                 raise
     raise taken

@@ -38,6 +38,7 @@ def service_settings_update(*, actor, dealership: Dealership, data: dict[str, An
             "reminder_km",
             "declined_follow_up_days",
             "online_booking",
+            "online_booking_hours",
             "booking_embed_origins",
         ),
         check=ServiceSettings.full_clean,

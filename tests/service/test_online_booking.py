@@ -1,6 +1,7 @@
 """Issue 17 item 4: online booking — the SMS code, the grid's capacity (R16), the customer and car (R15), R19."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from service.models import (
     AppointmentSlot,
     OnlineBooking,
     OnlineBookingStatus,
+    ServiceSettings,
 )
 from service.services import online_booking as ob
 from tests.factories import CustomerFactory, VehicleFactory
@@ -259,3 +261,44 @@ def test_the_request_token_is_signed_and_of_its_dealership(request_booking, othe
     assert services.online_booking_from_token(token, dealership=booking.dealership) == booking
     assert services.online_booking_from_token(token, dealership=other_dealership) is None
     assert services.online_booking_from_token(token[:-2] + "xx", dealership=booking.dealership) is None
+
+
+def _fill_the_workshop(dealership, advisor, hours):
+    """One visit of ``hours`` planned on Monday (9:00 reception, 16:00 hand-over: the 10:00 cell stays free)."""
+    vehicle = VehicleFactory(customer=CustomerFactory(dealership=dealership))
+    return services.appointment_book(
+        actor=advisor, dealership=dealership, advisor=advisor, customer=vehicle.customer, vehicle=vehicle,
+        reason="Ремонт", area="mechanical", starts_at=at(9, 0), handover_at=at(16, 0),
+        planned_hours=Decimal(hours), now=NOW,
+    )  # fmt: skip
+
+
+def test_an_online_booking_counts_its_hours_in_the_workshop_load(
+    request_booking, verify, texts, online, booking_advisor, technician
+):
+    """Issue 18 item 3 on the public page: an online booking is labour for the workshop too (the dealership's
+    `online_booking_hours`, 1 h by default), so a full day warns the advisors — or, where the dealership refuses
+    overloading, the customer is asked for another day in words of their own."""
+    technician()  # 8 hours a day
+    _fill_the_workshop(online, booking_advisor, "7.5")
+    ServiceSettings.objects.filter(dealership=online).update(workshop_overload="refuse")
+    booking = request_booking(starts_at=at(10, 0))
+    with pytest.raises(ValidationError) as error:
+        verify(booking, texts.last_code(PHONE))
+    assert "fully booked on this day" in str(error.value.message_dict["starts_at"])
+    assert Appointment.objects.filter(booked_online=True).count() == 0
+
+    ServiceSettings.objects.filter(dealership=online).update(workshop_overload="warn")
+    booking = verify(request_booking(starts_at=at(10, 0)), texts.last_code(PHONE))
+    assert booking.appointment.planned_hours == Decimal("1.00")
+    assert "8" in booking.appointment.load_warning  # the advisors' warning: 8.5 h booked against 8
+
+
+def test_online_bookings_counted_at_zero_hours_never_fill_the_workshop(
+    request_booking, verify, texts, online, booking_advisor, technician
+):
+    technician()
+    _fill_the_workshop(online, booking_advisor, "8")
+    ServiceSettings.objects.filter(dealership=online).update(workshop_overload="refuse", online_booking_hours=0)
+    booking = verify(request_booking(starts_at=at(10, 0)), texts.last_code(PHONE))
+    assert booking.appointment.planned_hours == 0 and booking.appointment.load_warning == ""
