@@ -1,6 +1,7 @@
 """Issue 17 item 4: the public booking page and its API — no login, errors as messages, rate limit, bots, frames."""
 
 import time
+from decimal import Decimal
 
 import pytest
 from django.core import signing
@@ -12,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from notifications import sms
 from service.forms import OnlineBookingForm
-from service.models import Appointment, OnlineBooking
+from service.models import Appointment, OnlineBooking, ServiceSettings
 
 from .conftest import MONDAY
 from .online_booking_helpers import enable_online_booking, install_captured_sms
@@ -258,12 +259,27 @@ def test_the_administrator_turns_booking_on_and_names_the_sites(client, dealersh
     client.force_login(make_user(roles.ADMINISTRATOR, username="boss"))
     response = client.get(url)
     assert response.status_code == 200 and f"/book/{dealership.code}/embed/" in text(response)
-    bad = client.post(url, {"online_booking": "on", "booking_embed_origins": "https://ok.example.ru\nfoo bar; script"})
+    bad = client.post(
+        url,
+        {
+            "online_booking": "on",
+            "online_booking_hours": "1",
+            "booking_embed_origins": "https://ok.example.ru\nfoo bar; script",
+        },
+    )
     assert bad.status_code == 200 and "foo bar; script" in text(bad)  # a form error naming the bad line
     assert client.get(page(dealership)).status_code == 404  # nothing was saved
-    saved = client.post(url, {"online_booking": "on", "booking_embed_origins": "https://Dealer.Example.ru/\n"})
+    saved = client.post(
+        url,
+        {
+            "online_booking": "on",
+            "online_booking_hours": "1.5",
+            "booking_embed_origins": "https://Dealer.Example.ru/\n",
+        },
+    )
     assert saved.status_code == 302
     assert client.get(page(dealership)).status_code == 200
+    assert ServiceSettings.objects.get(dealership=dealership).online_booking_hours == Decimal("1.5")
     embed = client.get(page(dealership, embed=True))
     assert embed["Content-Security-Policy"].endswith("frame-ancestors https://dealer.example.ru")
 
