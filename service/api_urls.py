@@ -13,6 +13,8 @@ router.register("technicians", workshop_apis.TechnicianViewSet, basename="techni
 router.register("job-clocks", workshop_apis.JobClockViewSet, basename="jobclock")  # issue 18
 urlpatterns = [
     *router.urls,
+    # Issues 17 item 5, 18 item 3: the dealership's service settings (follow-up days, overload rule, online booking).
+    path("service-settings/", apis.ServiceSettingsApi.as_view(), name="api_service_settings"),
     # Issue 17 item 4: the public booking page's times (no login).
     path(
         "public/booking/<slug:code>/slots/",

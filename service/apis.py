@@ -27,7 +27,10 @@ from dms.core.api_base import (
 from dms.core.filters import IdFilter
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.models import Customer, Dealership, Vehicle
+from dms.core.permissions import HasPerms
 from dms.core.references import resolve_reference, resolve_references
+from dms.core.schema import DEALERSHIP_HEADER_PARAMETER
+from dms.core.tenancy import resolve_dealership
 
 from . import selectors, services, workshop
 from .models import (
@@ -42,6 +45,7 @@ from .models import (
     ReminderReason,
     ReminderStatus,
     ServiceReminder,
+    ServiceSettings,
     WorkOrder,
     WorkOrderJob,
     WorkOrderPart,
@@ -837,3 +841,61 @@ class ServiceFollowUpViewSet(ScopedReadOnlyViewSet):
         return self.run_action(
             request, services.service_reminder_called, ServiceFollowUpCallSerializer, target="reminder"
         )
+
+
+# -- issues 17 item 5, 18 item 3: the dealership's service settings (the settings pages' fields) ----------------------
+class ServiceSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceSettings
+        fields = [
+            "dealership",
+            "repeat_visit_days",
+            "labour_rate",
+            "warranty_ending_days",
+            "reminder_months",
+            "reminder_km",
+            "declined_follow_up_days",
+            "workshop_overload",
+            "online_booking",
+            "online_booking_hours",
+            "booking_embed_origins",
+        ]
+        read_only_fields = ["dealership"]
+
+
+@extend_schema(tags=["service settings"], parameters=[DEALERSHIP_HEADER_PARAMETER])
+class ServiceSettingsApi(APIView):
+    """``/api/service-settings/``: the acting dealership's service settings (``X-Dealership``, else the user's
+    own); directors and advisors read them, the administrator changes them through the same audited service as the
+    settings pages."""
+
+    permission_classes = [HasPerms]
+
+    @property
+    def required_perms(self):
+        write = self.request.method not in permissions.SAFE_METHODS
+        return ["service.change_servicesettings" if write else "service.view_servicesettings"]
+
+    def _dealership(self) -> Dealership:
+        return resolve_dealership(self.request.user, self.request.headers.get("X-Dealership"))
+
+    @extend_schema(summary="The dealership's service settings", responses=ServiceSettingsSerializer)
+    def get(self, request):
+        return Response(ServiceSettingsSerializer(selectors.service_settings(dealership=self._dealership())).data)
+
+    @extend_schema(
+        summary="Change the dealership's service settings (only the fields sent)",
+        request=ServiceSettingsSerializer,
+        responses=ServiceSettingsSerializer,
+    )
+    def patch(self, request):
+        if not isinstance(request.data, dict) or not request.data:
+            raise ValidationError({"non_field_errors": [_("Send the settings to change.")]})
+        dealership = self._dealership()
+        current = selectors.service_settings(dealership=dealership)
+        serializer = ServiceSettingsSerializer(current, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        saved = services.service_settings_update(
+            actor=request.user, dealership=dealership, data=dict(serializer.validated_data)
+        )
+        return Response(ServiceSettingsSerializer(saved).data)

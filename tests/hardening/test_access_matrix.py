@@ -694,6 +694,8 @@ API_RESOURCES: dict[str, tuple[str, dict]] = {
 API_SINGLE = {
     "/api/claims-kpi/": {"get": "claims.view_claims_kpi"},
     "/api/staff-kpis/": {"get": "claims.view_staff_kpi"},  # issue 18 item 6
+    # Issues 17 item 5, 18 item 3: what the settings pages set.
+    "/api/service-settings/": {"get": "service.view_servicesettings", "patch": "service.change_servicesettings"},
     "/api/technician-efficiency/": {"get": "claims.view_staff_kpi"},  # issue 18 item 5
     "/api/reports/call-compliance/": {"get": "notifications.view_call_compliance_report"},
     "/api/reports/parts-kpis/": {"get": "parts.view_stock_value_report"},

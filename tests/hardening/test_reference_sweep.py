@@ -63,6 +63,12 @@ NOT_IDS = {
     "warranty_mileage_limit",
     "weekday",  # issue 18: a technician's hours
     "break_minutes",
+    # Issues 17 item 5, 18 item 3: the service settings' periods, in days, months and km.
+    "repeat_visit_days",
+    "warranty_ending_days",
+    "reminder_months",
+    "reminder_km",
+    "declined_follow_up_days",
 }
 
 
