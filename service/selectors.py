@@ -93,6 +93,7 @@ def appointment_list(
     date_to: datetime.datetime | None = None,
 ) -> QuerySet[Appointment]:
     qs = _of_dealerships(Appointment, dealership_ids, status=status, advisor_id=advisor_id)
+    qs = qs.select_related("planned_kind")  # the API names each visit's kind of job (issue 18 item 3)
     qs = filter_given(qs, starts_at__gte=date_from, starts_at__lt=date_to)
     return text_search(qs, search, *CUSTOMER_OR_VEHICLE, "reason")
 

@@ -222,6 +222,8 @@ KINDS = {
         12: NUMBER,
         13: INT,
         14: NUMBER,
+        15: INT,  # jobs finished as technician
+        16: DECIMAL,  # their sold hours
     },
     # issue 18 item 5: hours as decimals, finished jobs as an integer, the two rates as numbers
     "claims:technician_efficiency": {1: DECIMAL, 2: DECIMAL, 3: INT, 4: DECIMAL, 5: DECIMAL, 6: NUMBER, 7: NUMBER},
