@@ -54,6 +54,16 @@ from .models import (
 User = get_user_model()
 
 
+def job_kind_named(name: str | None) -> JobKind | None:
+    """A kind of job given by its name (configuration shared by the dealerships); blank is none, unknown a 400."""
+    if not name:
+        return None
+    kind = JobKind.objects.filter(name=name).first()
+    if kind is None:
+        raise serializers.ValidationError(_("Unknown kind of job."))
+    return kind
+
+
 class AppointmentSerializer(serializers.ModelSerializer):
     advisor = ScopedPrimaryKeyRelatedField(queryset=User.objects.all())
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
@@ -86,12 +96,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         return [{"id": r.pk, "code": r.code, "title": r.title} for r in obj.recall_campaigns.all()]
 
     def validate_planned_kind(self, value: str | None) -> JobKind | None:
-        if not value:
-            return None
-        kind = JobKind.objects.filter(name=value).first()
-        if kind is None:
-            raise serializers.ValidationError(_("Unknown kind of job."))
-        return kind
+        return job_kind_named(value)
 
     def get_load_warning(self, obj) -> str:
         """The workshop-load warning of the booking just made ('' otherwise, and on reads)."""
@@ -340,12 +345,7 @@ class JobInputSerializer(serializers.Serializer):
     kind = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
     def validate_kind(self, value: str) -> JobKind | None:
-        if not value:
-            return None
-        kind = JobKind.objects.filter(name=value).first()
-        if kind is None:
-            raise serializers.ValidationError(_("Unknown kind of job."))
-        return kind
+        return job_kind_named(value)
 
 
 class ConsentInputSerializer(serializers.Serializer):
