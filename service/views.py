@@ -1040,7 +1040,9 @@ class PublicReplyView(CustomerLinkMixin, TemplateView):
             services.confirmation_reply(appointment=appointment, answer=answer)
         except (ValidationError, ConflictError) as error:
             return self.render_to_response(self.get_context_data(error=action_error_message(error)))
-        return self.render_to_response(self.get_context_data(done=answer))
+        # Post/Redirect/Get (issue 17): reloading the thank-you page must not post the answer again; the page reads
+        # the result from the appointment's status.
+        return redirect(request.path)
 
 
 class AdvisorCalendarFeedView(View):

@@ -183,9 +183,13 @@ def test_r19_signed_reply_link_confirms_or_asks_to_reschedule_without_login(book
     other = book(11, 0)
     url = reverse("service:public_reply", args=[confirmations.reply_token(appointment)])
     assert client.get(url).status_code == 200
-    client.post(url, {"answer": "confirm"})
+    answered = client.post(url, {"answer": "confirm"})
+    # Post/Redirect/Get: the thank-you page is a GET of the same link, so a reload does not post again
+    assert answered.status_code == 302 and answered["Location"] == url
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
+    thanks = client.get(url)
+    assert thanks.status_code == 200 and 'id="reply-result"' in thanks.content.decode()
     # issue 14 item 8: how it was confirmed is kept untranslated and read in each reader's language
     entry = AuditEntry.objects.get(object_id=appointment.pk, content_type__model="appointment", action="transition")
     assert entry.message == "customer's reply link"
