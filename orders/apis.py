@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,6 +29,7 @@ from dms.core.api_base import (
     transition_permissions,
 )
 from dms.core.db_router import reads_from_replica
+from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPagination
 from dms.core.permissions import HasPerms
@@ -364,6 +366,8 @@ class CustomerOrderViewSet(
 
     def _read(self, pk: int, status_code=status.HTTP_200_OK) -> Response:
         order = selectors.customer_order_detail(dealership_ids=self.scoped_dealership_ids(), pk=pk)
+        if order is None:
+            raise NotFound()
         selectors.annotate_rows([order])
         return Response(CustomerOrderDetailSerializer(order, context=self.get_serializer_context()).data, status_code)
 
@@ -373,7 +377,14 @@ class CustomerOrderViewSet(
         return self.get_paginated_response(order_list_payload(rows))
 
     def retrieve(self, request, *args, **kwargs):
-        return self._read(self.get_object().pk)
+        if set(request.query_params) - {"dealership"}:  # list filters on a detail narrow it, as get_object() does
+            return self._read(self.get_object().pk)
+        # One read of the order, not two (issue 19 item 4): the detail selector is scoped to the user's dealerships
+        # like get_object(), so an order outside them, or an id that is no id, is the same 404
+        pk = parse_id(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if pk is None:
+            raise NotFound()
+        return self._read(pk)
 
     def create(self, request, *args, **kwargs):
         serializer = CustomerOrderCreateSerializer(data=request.data, context=self.get_serializer_context())

@@ -14,13 +14,15 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from rest_framework.authtoken.models import Token
 
 from .tenancy import prefill_user_dealerships, user_dealerships_sql
 
 
-@lru_cache(maxsize=1)
-def _identity_sql() -> str:
-    """The query text (built once: it reads only model metadata)."""
+@lru_cache(maxsize=2)
+def _identity_sql(*, by_token: bool = False) -> str:
+    """The query text (built once: it reads only model metadata). ``by_token``: the user of an API token, found by
+    the token's key, with the token's own columns last."""
     User = get_user_model()
     user = User._meta.db_table
     user_groups = User.groups.through._meta.db_table
@@ -28,6 +30,11 @@ def _identity_sql() -> str:
     group, group_perms = Group._meta.db_table, Group.permissions.through._meta.db_table
     permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
     columns = ", ".join(f'u."{field.column}"' for field in User._meta.concrete_fields)
+    source, token_columns = f'"{user}" u WHERE u.id = %s', ""
+    if by_token:
+        token = Token._meta.db_table
+        source = f'"{token}" t JOIN "{user}" u ON u.id = t.user_id WHERE t.key = %s'
+        token_columns = ", t.created AS dms_token_created"
     return f"""
         SELECT {columns},
             ARRAY(SELECT g.name FROM "{user_groups}" ug JOIN "{group}" g ON g.id = ug.group_id
@@ -43,8 +50,8 @@ def _identity_sql() -> str:
                   JOIN "{permission}" p ON p.id = up.permission_id
                   JOIN "{content_type}" ct ON ct.id = p.content_type_id
                   WHERE up.user_id = u.id) AS dms_user_perms,
-            {user_dealerships_sql("u")} AS dms_dealerships
-        FROM "{user}" u WHERE u.id = %s
+            {user_dealerships_sql("u")} AS dms_dealerships{token_columns}
+        FROM {source}
     """
 
 
@@ -62,18 +69,38 @@ class IdentityModelBackend(ModelBackend):
             row = cursor.fetchone()
         if row is None:
             return None
-        fields = User._meta.concrete_fields
-        # PostgreSQL hands over the user's columns as Python values already (no converters for these field types)
-        user = User.from_db(connection.alias, [field.attname for field in fields], row[: len(fields)])
-        role_names_, group_perms, user_perms, dealerships = row[len(fields) :]
-        if not self.user_can_authenticate(user):
-            return None
-        user.role_names = list(role_names_)
-        if not user.is_superuser:  # a superuser's permissions are all of them: ModelBackend loads those itself
-            user._user_perm_cache = set(user_perms)
-            user._group_perm_cache = set(group_perms)
-        prefill_user_dealerships(user, dealerships)
-        return user
+        user = _user_from_identity_row(row)
+        return user if self.user_can_authenticate(user) else None
+
+
+def _user_from_identity_row(row):
+    """The user of an identity query's row, its per-request permission, role and dealership caches filled."""
+    User = get_user_model()
+    fields = User._meta.concrete_fields
+    # PostgreSQL hands over the user's columns as Python values already (no converters for these field types)
+    user = User.from_db(connection.alias, [field.attname for field in fields], row[: len(fields)])
+    role_names_, group_perms, user_perms, dealerships = row[len(fields) : len(fields) + 4]
+    user.role_names = list(role_names_)
+    if not user.is_superuser:  # a superuser's permissions are all of them: ModelBackend loads those itself
+        user._user_perm_cache = set(user_perms)
+        user._group_perm_cache = set(group_perms)
+    prefill_user_dealerships(user, dealerships)
+    return user
+
+
+def identity_of_token(key: str):
+    """``(user, token)`` of an API token's key in one query — the user with the same caches as the session's
+    (issue 19 item 4: DRF's TokenAuthentication read the token and user, then the user's and the groups' permissions
+    and the dealerships, four queries on every API request). ``None`` for an unknown key. PostgreSQL only."""
+    with connection.cursor() as cursor:
+        cursor.execute(_identity_sql(by_token=True), [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = _user_from_identity_row(row)
+    token = Token.from_db(connection.alias, ["key", "user_id", "created"], [key, user.pk, row[-1]])
+    token.user = user  # the relation is filled: reading token.user costs no query
+    return user, token
 
 
 def role_names(user) -> list[str]:

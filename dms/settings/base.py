@@ -174,7 +174,7 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "dms.core.authentication.IdentityTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dms.core.permissions.RoleModelPermissions"],

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import translation
 
 from dms.core import roles
 from dms.core.auth_backends import IdentityModelBackend, role_names
@@ -76,3 +77,57 @@ def test_superuser_sees_every_dealership_and_staff_without_profile_none(make_use
     assert set(user_dealerships(IdentityModelBackend().get_user(admin.pk))) >= {dealership.pk, other_dealership.pk}
     loner = User.objects.create_user("loner", password="x")
     assert user_dealerships(IdentityModelBackend().get_user(loner.pk)) == {}
+
+
+def _token_auth(key):
+    from rest_framework.test import APIRequestFactory
+
+    from dms.core.authentication import IdentityTokenAuthentication
+
+    request = APIRequestFactory().get("/api/orders/", HTTP_AUTHORIZATION=f"Token {key}")
+    return IdentityTokenAuthentication().authenticate(request)
+
+
+def test_api_token_reads_user_roles_and_permissions_in_one_query(make_user, django_assert_num_queries):
+    """Issue 19 item 4: an API request's token, user, permissions and dealerships in one query, meaning what DRF's
+    TokenAuthentication and ModelBackend say."""
+    from rest_framework.authtoken.models import Token
+
+    from dms.core.tenancy import user_dealerships
+
+    user = make_user(roles.PARTS_MANAGER)
+    token = Token.objects.create(user=user)
+    with django_assert_num_queries(1):
+        loaded, loaded_token = _token_auth(token.key)
+        assert loaded.has_perm("orders.place_customerorder") and not loaded.has_perm("claims.pay_warrantyclaim")
+        assert role_names(loaded) == [roles.PARTS_MANAGER]
+        mine = list(user_dealerships(loaded))
+        assert loaded_token.user is loaded
+    assert mine == list(user_dealerships(User.objects.get(pk=user.pk))) and mine
+    assert (loaded_token.pk, loaded_token.user_id, loaded_token.created) == (token.pk, user.pk, token.created)
+    assert loaded.get_all_permissions() == ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+
+
+def test_api_token_refusals_stay_drf_s(make_user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.exceptions import AuthenticationFailed
+
+    inactive = make_user(roles.PARTS_MANAGER, is_active=False)
+    for key, message in (
+        ("0" * 40, "Invalid token."),
+        ("nul\x00key", "Invalid token."),
+        (Token.objects.create(user=inactive).key, "User inactive or deleted."),
+    ):
+        with translation.override("en"), pytest.raises(AuthenticationFailed) as refused:
+            _token_auth(key)
+            assert False, key  # not reached: refused
+        with translation.override("en"):
+            assert str(refused.value.detail) == message
+
+
+def test_api_with_a_token_answers_and_a_bad_one_is_401(make_user, client):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=make_user(roles.PARTS_MANAGER))
+    assert client.get("/api/orders/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    assert client.get("/api/orders/", HTTP_AUTHORIZATION="Token " + "1" * 40).status_code == 401
