@@ -245,28 +245,18 @@ class _StockFormView(_PlainFormView):
     """A stock movement page: ``service`` records it in the acting dealership, then the part's page."""
 
     permission_required = "parts.add_stockmovement"
+    form_refusals = (ConflictError,)  # e.g. not enough stock: shown on top of the form
     service = None
 
     def save(self, form):
-        return self.service(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+        self.service(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+        return form.cleaned_data["part"]  # the part's page follows
 
     def get_initial(self):
         return {"part": self.request.GET.get("part", "")}
 
     def get_cancel_url(self):
         return reverse("parts:stock_list")
-
-    def form_valid(self, form):
-        try:
-            self.save(form)
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        except ConflictError as error:
-            form.add_error(None, error.message)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
-        return redirect(reverse("parts:part_detail", args=[form.cleaned_data["part"].pk]))
 
 
 class ReceiveView(_StockFormView):
