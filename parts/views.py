@@ -35,6 +35,7 @@ from dms.core.views import (
     PickerSearchView,
     RecordDetailView,
     ServiceFormView,
+    action_error_message,
 )
 
 from . import pdf, selectors, services, tasks
@@ -392,7 +393,7 @@ class LocationDeactivateView(DealershipPageMixin, View):
         try:
             services.location_update(actor=request.user, location=location, data={"is_active": False})
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, action_error_message(error))
         else:
             messages.success(request, _("Bin %(bin)s closed.") % {"bin": location})
         return redirect(f"{reverse('parts:warehouse_list')}#warehouse-{location.warehouse_id}")
