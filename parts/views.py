@@ -82,7 +82,7 @@ class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "parts/part_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         abc = self.request.GET.get("abc", "")
         abc = abc if abc in AbcClass.values else ""
         qs = selectors.part_list(dealership_ids=[self.request.dealership.pk], search=q, abc_class=abc, with_stock=True)
@@ -221,7 +221,7 @@ class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "parts/job_cost.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.job_cost_report(dealership_ids=[self.request.dealership.pk], search=q)
         page_obj = self.paginate(qs)
         # Issue 15 item 2: rows are per job; its name comes from the service app's jobs (a provided target).

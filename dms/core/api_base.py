@@ -139,6 +139,11 @@ class DealershipScopedMixin:
     def scope_queryset(self, qs):
         return qs.filter(dealership_id__in=self.scoped_dealership_ids())
 
+    def search_param(self) -> str:
+        """``?search=`` for the app's list selector (a viewset on ``SELECTOR_SEARCH_BACKENDS``), as a page's
+        ``PaginatedListMixin.search_param`` reads ``?q=``."""
+        return self.request.query_params.get("search", "")
+
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
         context["reference_dealership_ids"] = self.reference_dealership_ids
