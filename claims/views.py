@@ -27,6 +27,7 @@ from dms.core.formatting import format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
 from dms.core.security import client_address, rate_limited
+from dms.core.selectors import dealership_staff
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.views import (
     ACTION_ERRORS,
@@ -65,7 +66,6 @@ from .forms import (
     RejectForm,
     WarrantyClaimForm,
     WarrantyPartLineForm,
-    staff_of,
 )
 from .models import (
     AppraisalPeriod,
@@ -232,7 +232,7 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             statuses=ComplaintStatus.choices,
             categories=ComplaintCategory.choices,
             severities=ComplaintSeverity.choices,
-            staff=staff_of(self.request.dealership),
+            staff=dealership_staff(dealership=self.request.dealership),
             now=timezone.now(),
             **kwargs,
         )
