@@ -441,7 +441,7 @@ class ComplaintViewSet(_ClaimsViewSet):
 
     def get_queryset(self):
         return selectors.complaint_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("notes__author", "attachments")
 
     assign = _complaint_step("assign", services.complaint_assign, AssignSerializer)
@@ -472,7 +472,7 @@ class GoodwillClaimViewSet(_ClaimsViewSet):
 
     def get_queryset(self):
         return selectors.goodwill_claim_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("attachments")
 
     submit = _goodwill_step("submit", services.goodwill_claim_submit)
@@ -495,9 +495,7 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
 
     def get_queryset(self):
         return (
-            selectors.warranty_claim_list(
-                dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-            )
+            selectors.warranty_claim_list(dealership_ids=self.scoped_dealership_ids(), search=self.search_param())
             .select_related("quarantined_part")
             .prefetch_related("part_lines", "attachments")
         )

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin, PublicFormGuardMixin
 from dms.core.models import Customer, Vehicle
+from dms.core.names import user_name
+from dms.core.selectors import dealership_staff
 from dms.core.widgets import SearchSelect
 from parts.models import Part
 
@@ -32,16 +34,6 @@ User = get_user_model()
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def staff_of(dealership):
-    return User.objects.filter(staff_profile__dealerships=dealership, is_active=True).order_by(
-        "last_name", "first_name"
-    )
-
-
-def _user_label(user) -> str:
-    return user.get_full_name() or user.username
 
 
 class DealershipForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
@@ -97,8 +89,8 @@ class ComplaintAssignForm(DealershipForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_of(self.dealership)
-        self.fields["assignee"].label_from_instance = _user_label
+        self.fields["assignee"].queryset = dealership_staff(dealership=self.dealership)
+        self.fields["assignee"].label_from_instance = user_name
 
 
 class ComplaintNoteForm(DealershipForm):

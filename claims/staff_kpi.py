@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from dms.core import roles
 from dms.core.formatting import Money, money_title, svg_chart
 from dms.core.models import Dealership
+from dms.core.names import user_name
 from notifications.selectors import call_compliance, call_satisfaction
 from parts.models import RequisitionLine, ReturnRequest, SalesOrder, SalesOrderLine
 from service.selectors import follow_up_satisfaction
@@ -149,10 +150,6 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.username
-
-
 def _staff(dealership_ids: list[int]) -> dict[int, str]:
     users = (
         get_user_model()
@@ -163,7 +160,7 @@ def _staff(dealership_ids: list[int]) -> dict[int, str]:
         )
         .distinct()
     )
-    return {user.pk: _name(user) for user in users}
+    return {user.pk: user_name(user) for user in users}
 
 
 def _add_sales(row_for, dealership, start, end) -> None:
@@ -291,7 +288,7 @@ def staff_kpis(
         row.calls_on_time_rate = _rate(r.on_time, settled)
     missing = [user_id for user_id, row in rows.items() if not row.name]
     for user in get_user_model().objects.filter(pk__in=missing):
-        rows[user.pk].name = _name(user)
+        rows[user.pk].name = user_name(user)
     for row in rows.values():
         row.return_rate = _rate(row.returns, row.sales_lines)
         row.complaint_on_time_rate = _rate(

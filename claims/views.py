@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +26,8 @@ from dms.core.exports import CsvExportWriter
 from dms.core.formatting import format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
-from dms.core.security import client_address
+from dms.core.security import client_address, rate_limited
+from dms.core.selectors import dealership_staff
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.views import (
     ACTION_ERRORS,
@@ -66,7 +66,6 @@ from .forms import (
     RejectForm,
     WarrantyClaimForm,
     WarrantyPartLineForm,
-    staff_of,
 )
 from .models import (
     AppraisalPeriod,
@@ -233,7 +232,7 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             statuses=ComplaintStatus.choices,
             categories=ComplaintCategory.choices,
             severities=ComplaintSeverity.choices,
-            staff=staff_of(self.request.dealership),
+            staff=dealership_staff(dealership=self.request.dealership),
             now=timezone.now(),
             **kwargs,
         )
@@ -422,19 +421,11 @@ class ComplaintAttachmentView(AttachmentUploadView):
     owner_field = "complaint"
 
 
-def public_rate_limited(request, *, limit: int | None = None, window: int = 3600) -> bool:
-    """A simple per-IP limit of public submissions (counted in the cache)."""
-    limit = limit if limit is not None else getattr(settings, "CLAIMS_PUBLIC_COMPLAINTS_PER_HOUR", 5)
-    # Keyed on the address the trusted proxy reports, never on the client's own X-Forwarded-For (issue 12 item 4).
-    key = f"claims:public-complaint:{client_address(request) or 'unknown'}"
-    if cache.add(key, 1, timeout=window):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=window)
-        return False
-    return count > limit
+def public_rate_limited(request) -> bool:
+    """The per-address limit of public complaints an hour (the project's fixed-window limit, keyed on the address
+    the trusted proxy reports, issue 12 item 4)."""
+    limit = getattr(settings, "CLAIMS_PUBLIC_COMPLAINTS_PER_HOUR", 5)
+    return rate_limited(request, scope="claims-public-complaint", limit=limit, window=3600)
 
 
 class PublicComplaintView(FormView):

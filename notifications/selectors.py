@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from dms.core.models import Dealership
-from dms.core.names import full_name
+from dms.core.names import full_name, user_name
 from dms.core.selectors import satisfaction_totals
 from orders.models import CustomerOrder
 
@@ -31,7 +31,7 @@ User = get_user_model()
 def _full_name(user) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.username
+    return user_name(user)
 
 
 def call_events_to_close(*, order_ids: list[int] | None = None) -> QuerySet[CallEvent]:

@@ -179,10 +179,8 @@ class OptOutCreateView(DealershipPageMixin, View):
                 channel=request.POST.get("channel", ""),
                 reason=request.POST.get("reason", ""),
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        except ConflictError as error:
-            messages.error(request, error.message)
+        except (ValidationError, ConflictError) as error:
+            messages.error(request, action_error_message(error))
         else:
             messages.success(request, _("The opt-out is recorded."))
         return redirect("core:customer_detail", pk=customer.pk)

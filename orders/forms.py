@@ -3,9 +3,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from dms.core import roles
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
+from dms.core.names import user_name
+from dms.core.selectors import dealership_staff
 from dms.core.widgets import SearchSelect
 from parts.models import Part, Supplier
 
@@ -14,12 +17,6 @@ from .models import CUSTOMER_PURPOSES, CustomerOrder, OrderKind, OrderPurpose
 User = get_user_model()
 
 DATE_WIDGET = {"type": "date"}
-
-
-def staff_of(dealership):
-    return User.objects.filter(staff_profile__dealerships=dealership, is_active=True).order_by(
-        "last_name", "first_name", "username"
-    )
 
 
 STAFF_CHOICES_TTL = 300
@@ -33,13 +30,9 @@ def staff_choices(dealership) -> list[tuple[int, str]]:
     key = f"orders:staff-choices:{dealership.pk}"
     choices = cache.get(key)
     if choices is None:
-        choices = [(user.pk, _full_name(user)) for user in staff_of(dealership)]
+        choices = [(user.pk, user_name(user)) for user in dealership_staff(dealership=dealership)]
         cache.set(key, choices, STAFF_CHOICES_TTL)
     return choices
-
-
-def _full_name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
@@ -74,8 +67,8 @@ class CustomerOrderForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.For
         if customer_id is not None:
             vehicles = vehicles.filter(customer_id=customer_id)
         self.fields["vehicle"].queryset = vehicles.order_by("make", "model", "vin")
-        self.fields["parts_manager"].queryset = staff_of(dealership).filter(groups__name="parts_manager")
-        self.fields["parts_manager"].label_from_instance = _full_name
+        self.fields["parts_manager"].queryset = dealership_staff(dealership=dealership, role=roles.PARTS_MANAGER)
+        self.fields["parts_manager"].label_from_instance = user_name
 
 
 class OrderLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):

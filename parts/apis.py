@@ -139,9 +139,7 @@ class PartViewSet(ScopedModelViewSet):
     update_service, update_kwarg = services.part_update, "part"
 
     def get_queryset(self):
-        return selectors.part_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
+        return selectors.part_list(dealership_ids=self.scoped_dealership_ids(), search=self.search_param())
 
     @extend_schema(
         request=None,
@@ -682,7 +680,7 @@ class SalesOrderViewSet(ScopedCreateViewSet):
 
     def get_queryset(self):
         return selectors.sales_order_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("lines__part")
 
     def perform_create(self, serializer):

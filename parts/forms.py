@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.models import Customer
+from dms.core.names import user_name
+from dms.core.selectors import dealership_staff
 from dms.core.widgets import SearchSelect
 
 from .models import (
@@ -165,10 +167,8 @@ class CountStartForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
         super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(dealership=dealership, is_active=True)
         self.fields["location"].queryset = Location.objects.filter(dealership=dealership, is_active=True)
-        self.fields["committee"].queryset = User.objects.filter(
-            staff_profile__dealerships=dealership, is_active=True
-        ).order_by("last_name", "first_name")
-        self.fields["committee"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["committee"].queryset = dealership_staff(dealership=dealership)
+        self.fields["committee"].label_from_instance = user_name
         self.fields["committee"].widget.attrs["size"] = 5
 
 

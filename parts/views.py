@@ -35,6 +35,7 @@ from dms.core.views import (
     PickerSearchView,
     RecordDetailView,
     ServiceFormView,
+    action_error_message,
 )
 
 from . import pdf, selectors, services, tasks
@@ -81,7 +82,7 @@ class PartListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "parts/part_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         abc = self.request.GET.get("abc", "")
         abc = abc if abc in AbcClass.values else ""
         qs = selectors.part_list(dealership_ids=[self.request.dealership.pk], search=q, abc_class=abc, with_stock=True)
@@ -220,7 +221,7 @@ class JobCostReportView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "parts/job_cost.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.job_cost_report(dealership_ids=[self.request.dealership.pk], search=q)
         page_obj = self.paginate(qs)
         # Issue 15 item 2: rows are per job; its name comes from the service app's jobs (a provided target).
@@ -245,28 +246,18 @@ class _StockFormView(_PlainFormView):
     """A stock movement page: ``service`` records it in the acting dealership, then the part's page."""
 
     permission_required = "parts.add_stockmovement"
+    form_refusals = (ConflictError,)  # e.g. not enough stock: shown on top of the form
     service = None
 
     def save(self, form):
-        return self.service(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+        self.service(actor=self.request.user, dealership=self.request.dealership, **form.cleaned_data)
+        return form.cleaned_data["part"]  # the part's page follows
 
     def get_initial(self):
         return {"part": self.request.GET.get("part", "")}
 
     def get_cancel_url(self):
         return reverse("parts:stock_list")
-
-    def form_valid(self, form):
-        try:
-            self.save(form)
-        except ValidationError as error:
-            form.add_service_errors(error)
-            return self.form_invalid(form)
-        except ConflictError as error:
-            form.add_error(None, error.message)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
-        return redirect(reverse("parts:part_detail", args=[form.cleaned_data["part"].pk]))
 
 
 class ReceiveView(_StockFormView):
@@ -402,7 +393,7 @@ class LocationDeactivateView(DealershipPageMixin, View):
         try:
             services.location_update(actor=request.user, location=location, data={"is_active": False})
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, action_error_message(error))
         else:
             messages.success(request, _("Bin %(bin)s closed.") % {"bin": location})
         return redirect(f"{reverse('parts:warehouse_list')}#warehouse-{location.warehouse_id}")

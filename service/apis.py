@@ -219,7 +219,7 @@ class AppointmentViewSet(ScopedCreateViewSet):
 
     def get_queryset(self):
         return selectors.appointment_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("recall_campaigns")
 
     @extend_schema(request=None, responses=AppointmentSerializer)
@@ -287,9 +287,7 @@ class LoanerViewSet(ScopedCreateViewSet):
     filterset_fields = ["is_active"]
 
     def get_queryset(self):
-        return selectors.loaner_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-        )
+        return selectors.loaner_list(dealership_ids=self.scoped_dealership_ids(), search=self.search_param())
 
 
 class LoanerReservationSerializer(serializers.ModelSerializer):
@@ -506,7 +504,7 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
 
     def get_queryset(self):
         return selectors.workorder_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("jobs__parts", "jobs__clocks", "jobs__technician")
 
     @extend_schema(

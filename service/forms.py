@@ -8,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormFiel
 
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin, PublicFormGuardMixin, SatisfactionField
 from dms.core.models import Customer, Vehicle, normalize_vin
+from dms.core.names import user_name
 from dms.core.validators import vehicle_of_another_customer_error
 from dms.core.widgets import SearchSelect
 from parts.models import Part
@@ -32,7 +33,7 @@ TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
 
 def _advisor_field(dealership, **kwargs):
     field = forms.ModelChoiceField(queryset=selectors.advisors(dealership=dealership), label=_("Advisor"), **kwargs)
-    field.label_from_instance = lambda u: u.get_full_name() or u.username
+    field.label_from_instance = user_name
     return field
 
 

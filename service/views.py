@@ -142,7 +142,7 @@ class AppointmentListView(DealershipPageMixin, PaginatedListMixin, TemplateView)
     template_name = "service/appointment_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         status = self.request.GET.get("status", "")
         qs = selectors.appointment_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
         return super().get_context_data(
@@ -466,7 +466,7 @@ class WorkOrderListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     template_name = "service/workorder_list.html"
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         status = self.request.GET.get("status", "")
         qs = selectors.workorder_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
         return super().get_context_data(
@@ -814,7 +814,7 @@ class LoanerListView(DealershipPageMixin, PaginatedListMixin, FormView):
     form_class = forms.LoanerForm
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.loaner_list(dealership_ids=[self.request.dealership.pk], search=q)
         reservations = LoanerReservation.objects.filter(
             dealership=self.request.dealership, status="reserved", ends_on__gte=_today(self.request)
@@ -872,7 +872,7 @@ class RecallListView(DealershipPageMixin, PaginatedListMixin, FormView):
         return {**super().get_form_kwargs(), "dealership": self.request.dealership}
 
     def get_context_data(self, **kwargs):
-        q = self.request.GET.get("q", "")
+        q = self.search_param()
         qs = selectors.recall_campaign_list(dealership_ids=[self.request.dealership.pk], search=q)
         return super().get_context_data(page_obj=self.paginate(qs), q=q, import_form=forms.RecallImportForm(), **kwargs)
 

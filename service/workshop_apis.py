@@ -207,7 +207,7 @@ class TechnicianViewSet(ScopedModelViewSet):
 
     def get_queryset(self):
         return workshop.technician_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("absences")
 
     @extend_schema(request=HoursInputSerializer, responses=TechnicianSerializer)

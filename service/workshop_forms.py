@@ -6,16 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from dms.core import roles
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
+from dms.core.names import user_name
+from dms.core.selectors import dealership_staff
 
 from . import workshop
 from .forms import DATE, TIME
 from .models import CertificationLevel, JobKind, TechnicianAbsence, WorkingHours
 
 User = get_user_model()
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 class TechnicianForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
@@ -52,14 +50,9 @@ class TechnicianForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
             del self.fields["user"]
         else:
             taken = workshop.technician_list(dealership_ids=[dealership.pk]).values("user_id")
-            self.fields["user"].queryset = (
-                User.objects.filter(
-                    staff_profile__dealerships=dealership, groups__name=roles.TECHNICIAN, is_active=True
-                )
-                .exclude(pk__in=taken)
-                .order_by("last_name", "first_name")
-            )
-            self.fields["user"].label_from_instance = _name
+            staff = dealership_staff(dealership=dealership, role=roles.TECHNICIAN)
+            self.fields["user"].queryset = staff.exclude(pk__in=taken)
+            self.fields["user"].label_from_instance = user_name
             self.fields["user"].help_text = _("Employees with the technician's role who have no record yet.")
 
 
@@ -88,5 +81,5 @@ class JobAssignForm(BootstrapFormMixin, forms.Form):
         self.fields["technician"].queryset = User.objects.filter(pk__in=technicians.values("user_id")).order_by(
             "last_name", "first_name"
         )
-        self.fields["technician"].label_from_instance = _name
+        self.fields["technician"].label_from_instance = user_name
         self.fields["technician"].empty_label = _("— not assigned —")

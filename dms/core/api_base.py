@@ -24,6 +24,7 @@ from .filters import CachedFilterBackend
 from .inputs import parse_id
 from .lean_items import lean_items
 from .models import Dealership
+from .names import user_name
 from .references import reference_target, scope_to_dealerships
 from .tenancy import allowed_dealership_ids, report_dealership_ids, resolve_dealership
 
@@ -69,7 +70,7 @@ class UserBriefSerializer(serializers.Serializer):
     full_name = serializers.SerializerMethodField()
 
     def get_full_name(self, user) -> str:
-        return user.get_full_name() or user.username
+        return user_name(user)
 
 
 def id_param(request, name: str) -> int | None:
@@ -138,6 +139,11 @@ class DealershipScopedMixin:
 
     def scope_queryset(self, qs):
         return qs.filter(dealership_id__in=self.scoped_dealership_ids())
+
+    def search_param(self) -> str:
+        """``?search=`` for the app's list selector (a viewset on ``SELECTOR_SEARCH_BACKENDS``), as a page's
+        ``PaginatedListMixin.search_param`` reads ``?q=``."""
+        return self.request.query_params.get("search", "")
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

@@ -190,9 +190,7 @@ class CustomerViewSet(ScopedModelViewSet):
         # Issue 19: the items give the manager's, the dealership's and the vehicles' ids only — no related rows are
         # built (each would cost a model instance per item; the list was 20× its raw query).
         return (
-            selectors.customer_list(
-                dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
-            )
+            selectors.customer_list(dealership_ids=self.scoped_dealership_ids(), search=self.search_param())
             .select_related(None)
             .prefetch_related(Prefetch("vehicles", queryset=Vehicle.objects.only("id", "customer_id")))
         )
@@ -232,7 +230,7 @@ class VehicleViewSet(ScopedModelViewSet):
         # Issue 19: the items give the customer's id only; building the customer (and parsing its two phone numbers)
         # for every item made the list 20× its raw query.
         return selectors.vehicle_list(
-            dealership_ids=self.scoped_dealership_ids(), search=self.request.query_params.get("search", "")
+            dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).select_related(None)
 
     @extend_schema(responses=HistorySerializer, parameters=[HISTORY_LIMIT_PARAMETER])

@@ -6,7 +6,9 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, Vehicle, normalize_vin
+from .names import user_name
 from .references import scope_to_dealerships
+from .selectors import dealership_staff
 from .widgets import SearchSelect
 
 User = get_user_model()
@@ -130,10 +132,8 @@ class CustomerForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.ModelFor
 
     def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
-        self.fields["assigned_manager"].queryset = User.objects.filter(
-            staff_profile__dealerships=dealership, is_active=True
-        ).order_by("last_name", "first_name")
-        self.fields["assigned_manager"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["assigned_manager"].queryset = dealership_staff(dealership=dealership)
+        self.fields["assigned_manager"].label_from_instance = user_name
         self.fields["phone"].widget.attrs["placeholder"] = "+7 916 123-45-67"
 
 

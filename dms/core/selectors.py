@@ -88,6 +88,15 @@ def vehicle_search(
     )
 
 
+def dealership_staff(*, dealership, role: str = "") -> QuerySet:
+    """The dealership's active staff (those holding ``role``, a group of ``roles``, when given) by name: the choices
+    of an employee field."""
+    qs = User.objects.filter(staff_profile__dealerships=dealership, is_active=True)
+    if role:
+        qs = qs.filter(groups__name=role)
+    return qs.order_by("last_name", "first_name", "username")
+
+
 def employee_search(*, dealership_id: int, query: str, role: str = "", limit: int = PICKER_LIMIT) -> QuerySet:
     """Active staff of the dealership by name or login, optionally holding a role (a group of ``roles``)."""
     qs = User.objects.filter(is_active=True, staff_profile__dealerships=dealership_id)
