@@ -258,8 +258,15 @@ class Client:
         return response.status_code == 200, response.status_code
 
 
-def baseline(client: Client, repeat: int = 5) -> None:
-    """One client alone: the service time of each request type (also warms every worker up)."""
+def baseline(client: Client, *, workers: int, repeat: int = 15) -> None:
+    """One client alone: the service time of each request type, in-process's steady state to compare with (issue 19
+    item 4). Every worker answers each request type a few times first: a worker's first request of a kind compiles
+    its templates and fills its caches, and with 5 timed requests over 3 workers the median was such a cold one."""
+    for kind, _weight in MIX:
+        for _ in range(3 * workers):
+            ok, code = client.one(kind)
+            if not ok:
+                raise RuntimeError(f"{kind} answered {code} before the load even started")
     figures = []
     for kind, _weight in MIX:
         took = []
@@ -442,7 +449,7 @@ def main() -> int:
         if not all(c.logged_in for c in clients):
             raise RuntimeError("some clients could not log in")
         infra.log(f"{len(clients)} clients logged in ({time.monotonic() - started:.1f} s)")
-        baseline(clients[0])
+        baseline(clients[0], workers=shape[0] * shape[1])
         infra.log(
             f"load: {args.clients} clients × {args.seconds:.0f} s against gunicorn ({shape[0]} {shape[2]} workers × "
             f"{shape[1]} threads, production settings) on {data['counts']['orders']} orders; "
