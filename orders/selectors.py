@@ -44,6 +44,8 @@ from .models import (
     CustomerOrderLine,
     OrderKind,
     OrderStatus,
+    Receipt,
+    ReceiptLine,
     SupplierOrder,
     order_colour,
     order_days_waiting,
@@ -627,22 +629,21 @@ def annotate_rows(orders: Sequence[CustomerOrder], *, now: datetime.datetime | N
 
 
 def customer_order_detail(*, dealership_ids: Iterable[int], pk: int) -> CustomerOrder | None:
+    """One order with everything its page and its API answer show (the answer of every order write too).
+
+    Issue 19 item 4: PostgreSQL spent ~2 ms planning the order joined to eight tables (0.3 ms to run it), so the
+    supplier order with its supplier and author come in their own small join; receipts come with who received them,
+    and receipt lines with their order line and part, each in one query (seven queries → five).
+    """
     lines = CustomerOrderLine.objects.select_related("part").order_by("id")
     return (
         CustomerOrder.objects.filter(dealership_id__in=list(dealership_ids), pk=pk)
-        .select_related(
-            "dealership",
-            "customer",
-            "vehicle",
-            "author",
-            "parts_manager",
-            "supplier_order__supplier",
-            "supplier_order__placed_by",
-        )
+        .select_related("dealership", "customer", "vehicle", "author", "parts_manager")
         .prefetch_related(
+            Prefetch("supplier_order", queryset=SupplierOrder.objects.select_related("supplier", "placed_by")),
             Prefetch("lines", queryset=lines),
-            "receipts__received_by",
-            "receipts__lines__line__part",
+            Prefetch("receipts", queryset=Receipt.objects.select_related("received_by")),
+            Prefetch("receipts__lines", queryset=ReceiptLine.objects.select_related("line__part")),
         )
         .first()
     )
