@@ -35,8 +35,11 @@ def _full_name(user) -> str | None:
 
 
 def call_events_to_close(*, order_ids: list[int] | None = None) -> QuerySet[CallEvent]:
-    """Open events whose order moved on (R3; issue 15 item 8), each with the ``closing_reason`` it ends with."""
-    interim = Q(kind=CallKind.INTERIM_ETA, order__status__in=list(INTERIM_CLOSED_BY_ORDER_STATUS))
+    """Open events whose order moved on (R3; issue 15 item 8), each with the ``closing_reason`` it ends with.
+
+    The reason is the filter too (an event closes when it has one): the same rule written as an ``OR`` of the order's
+    statuses across the two tables cost PostgreSQL 2.5–4.5 ms to plan (0.04 ms to run) on every receipt and status
+    change; the ``CASE`` plans in 0.2 ms and still reads the open events through their partial index (issue 19)."""
     reasons = [
         *(When(order__status=status, then=Value(reason)) for status, reason in CLOSED_BY_ORDER_STATUS.items()),
         *(
@@ -44,9 +47,9 @@ def call_events_to_close(*, order_ids: list[int] | None = None) -> QuerySet[Call
             for status, reason in INTERIM_CLOSED_BY_ORDER_STATUS.items()
         ),
     ]
-    events = CallEvent.objects.filter(
-        Q(order__status__in=list(CLOSED_BY_ORDER_STATUS)) | interim, status=CallStatus.OPEN
-    ).annotate(closing_reason=Case(*reasons, output_field=CharField()))
+    events = CallEvent.objects.annotate(closing_reason=Case(*reasons, output_field=CharField())).filter(
+        closing_reason__isnull=False, status=CallStatus.OPEN
+    )
     if order_ids is not None:
         events = events.filter(order_id__in=list(order_ids))
     return events.order_by("pk")
