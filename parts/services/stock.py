@@ -74,17 +74,21 @@ def clean_cost(value: Any, field: str = "unit_cost") -> Decimal:
 
 def default_warehouse(dealership: Dealership) -> Warehouse:
     """The dealership's default warehouse; the first one is created on demand ("MAIN")."""
-    warehouse = Warehouse.objects.filter(dealership=dealership, is_default=True).first()
-    if warehouse is not None:
-        return warehouse
-    if Warehouse.objects.filter(dealership=dealership).exists():
+    # One statement answers both "is there a default?" and "is there any warehouse?": read as two, a first warehouse
+    # created by a concurrent receipt between them made this receipt fail with "no default warehouse" (issue 19).
+    first = Warehouse.objects.filter(dealership=dealership).order_by("-is_default", "pk").first()
+    if first is not None and first.is_default:
+        return first
+    if first is None:
+        # Two first receipts at once: the partial unique index lets only one default in, the other reads it.
+        Warehouse.objects.bulk_create(
+            [Warehouse(dealership=dealership, code="MAIN", name=_("Main warehouse"), is_default=True)],
+            ignore_conflicts=True,
+        )
+        first = Warehouse.objects.filter(dealership=dealership, is_default=True).first()
+    if first is None or not first.is_default:
         raise ValidationError({"warehouse": _("Choose a warehouse: the dealership has no default warehouse.")})
-    # Two first receipts at once: the partial unique index lets only one default in, the other reads it.
-    Warehouse.objects.bulk_create(
-        [Warehouse(dealership=dealership, code="MAIN", name=_("Main warehouse"), is_default=True)],
-        ignore_conflicts=True,
-    )
-    return Warehouse.objects.get(dealership=dealership, is_default=True)
+    return first
 
 
 def _resolve_warehouse(dealership: Dealership, warehouse: Warehouse | None) -> Warehouse:

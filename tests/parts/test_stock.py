@@ -168,6 +168,38 @@ def test_another_dealerships_part_or_warehouse_is_refused(receive, part, dealers
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_first_receipts_at_once_share_one_default_warehouse():
+    """Issue 19 (seen in CI): several first receipts of a dealership at once, on separate connections, all get the
+    one default warehouse that one of them creates — none is refused with "the dealership has no default warehouse"
+    because another's warehouse appeared between two reads."""
+    from tests.factories import DealershipFactory
+
+    def worker(dealership, barrier, chosen: list[int], refused: list[str]) -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                chosen.append(services.default_warehouse(dealership).pk)
+        except ValidationError as error:
+            refused.append(str(error))
+        finally:
+            connection.close()
+
+    for _round in range(4):
+        dealership, barrier = DealershipFactory(), threading.Barrier(8)
+        chosen: list[int] = []
+        refused: list[str] = []
+        threads = [threading.Thread(target=worker, args=(dealership, barrier, chosen, refused)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        warehouse = Warehouse.objects.get(dealership=dealership)
+        assert refused == []
+        assert chosen == [warehouse.pk] * 8 and warehouse.is_default and warehouse.code == "MAIN"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_of_the_last_units_never_go_below_zero(dealership, storekeeper):
     """Issue 5 §2: 16 threads on separate connections fight for the last 5 units; exactly 5 win."""
     part = PartFactory(dealership=dealership)
