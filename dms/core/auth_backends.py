@@ -16,7 +16,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from .prepared import fetch_one_prepared
 from .tenancy import prefill_user_dealerships, user_dealerships_sql
+
+# A user id PostgreSQL can compare (the prepared identity query takes a bigint); any other is nobody's.
+_BIGINT = range(-(2**63), 2**63)
 
 
 @lru_cache(maxsize=2)
@@ -64,9 +68,10 @@ class IdentityModelBackend(ModelBackend):
             user_id = User._meta.pk.to_python(user_id)
         except Exception:  # a malformed id in a session is an anonymous visitor, as in ModelBackend
             return None
-        with connection.cursor() as cursor:
-            cursor.execute(_identity_sql(), [user_id])
-            row = cursor.fetchone()
+        if not isinstance(user_id, int) or user_id not in _BIGINT:
+            return None
+        # Prepared once per connection (dms.core.prepared): planning this query cost more than running it.
+        row = fetch_one_prepared("dms_identity", _identity_sql(), [user_id], types=["bigint"])
         if row is None:
             return None
         user = _user_from_identity_row(row)
@@ -92,9 +97,7 @@ def identity_of_token(key: str):
     """``(user, token)`` of an API token's key in one query — the user with the same caches as the session's
     (issue 19 item 4: DRF's TokenAuthentication read the token and user, then the user's and the groups' permissions
     and the dealerships, four queries on every API request). ``None`` for an unknown key. PostgreSQL only."""
-    with connection.cursor() as cursor:
-        cursor.execute(_identity_sql(by_token=True), [key])
-        row = cursor.fetchone()
+    row = fetch_one_prepared("dms_identity_by_token", _identity_sql(by_token=True), [key], types=["text"])
     if row is None:
         return None
     user = _user_from_identity_row(row)

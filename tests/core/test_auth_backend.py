@@ -130,3 +130,64 @@ def test_api_with_a_token_answers_and_a_bad_one_is_401(make_user, client):
     token = Token.objects.create(user=make_user(roles.PARTS_MANAGER))
     assert client.get("/api/orders/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
     assert client.get("/api/orders/", HTTP_AUTHORIZATION="Token " + "1" * 40).status_code == 401
+
+
+def _prepared_here() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_identity_is_prepared_once_per_connection_and_survives_rollbacks_and_reconnects(make_user, client):
+    """Issue 19 item 4: the identity query is planned once per database connection (dms.core.prepared), not on every
+    request; a rolled-back transaction keeps the statement, a new connection prepares it again."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    user = make_user(roles.PARTS_MANAGER)
+    backend = IdentityModelBackend()
+    with CaptureQueriesContext(connection) as queries:
+        assert backend.get_user(user.pk).pk == user.pk
+        assert backend.get_user(user.pk).pk == user.pk
+    # PREPARE is not a query of the request's; each read is one EXECUTE.
+    assert [q["sql"] for q in queries.captured_queries] == [f"EXECUTE dms_identity({user.pk})"] * 2
+    assert "dms_identity" in _prepared_here()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert backend.get_user(user.pk).pk == user.pk
+        raise RuntimeError("rolled back")
+    assert backend.get_user(user.pk).pk == user.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_identity_again(make_user):
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from dms.core.auth_backends import identity_of_token
+
+    user = make_user(roles.PARTS_MANAGER)
+    key = Token.objects.create(user=user).key
+    backend = IdentityModelBackend()
+    assert backend.get_user(user.pk).pk == user.pk and identity_of_token(key)[0].pk == user.pk
+    connection.close()  # a new connection has no prepared statements of its own
+    assert backend.get_user(user.pk).pk == user.pk
+    assert identity_of_token(key)[0].pk == user.pk and identity_of_token("x" * 40) is None
+    assert {"dms_identity", "dms_identity_by_token"} <= _prepared_here()
+
+
+def test_a_session_id_out_of_any_range_is_an_anonymous_visitor(make_user):
+    backend = IdentityModelBackend()
+    assert backend.get_user(2**63) is None and backend.get_user(-(2**64)) is None
+    assert backend.get_user(str(10**30)) is None and backend.get_user(0) is None
+
+
+def test_prepared_placeholders_are_numbered_and_percent_signs_refused():
+    from dms.core.prepared import _placeholders_numbered
+
+    assert _placeholders_numbered("SELECT %s, %s FROM t WHERE a = %s") == "SELECT $1, $2 FROM t WHERE a = $3"
+    assert _placeholders_numbered("SELECT 1") == "SELECT 1"
+    with pytest.raises(ValueError):
+        _placeholders_numbered("SELECT 1 WHERE a LIKE '%%x'")
