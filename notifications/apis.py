@@ -22,7 +22,7 @@ from dms.core.api_base import (
     id_param,
 )
 from dms.core.db_router import reads_from_replica
-from dms.core.filters import IdFilter
+from dms.core.filters import FilterSet, IdFilter
 from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
 from dms.core.tenancy import allowed_dealership_ids
@@ -40,7 +40,7 @@ def overdue_q(dealership_ids) -> Q:
     return q & Q(status=CallStatus.OPEN)
 
 
-class CallEventFilter(django_filters.FilterSet):
+class CallEventFilter(FilterSet):
     order = IdFilter(field_name="order_id")
     assignee = IdFilter(field_name="assignee_id")
     status = django_filters.ChoiceFilter(choices=CallStatus.choices)
@@ -325,7 +325,7 @@ class InboundMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InboundMessageFilter(django_filters.FilterSet):
+class InboundMessageFilter(FilterSet):
     customer = IdFilter(field_name="customer_id")
     assignee = IdFilter(field_name="assignee_id")
     status = django_filters.ChoiceFilter(choices=InboundStatus.choices)

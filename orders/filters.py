@@ -52,7 +52,7 @@ class CharFilter(_CopiedShallowly, django_filters.CharFilter):
     pass
 
 
-class CustomerOrderFilter(django_filters.FilterSet):
+class CustomerOrderFilter(core_filters.FilterSet):
     """Validates the query parameters; the selector does the filtering (one place for page, exports and API)."""
 
     status = MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"), method="_noop")

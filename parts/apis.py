@@ -1,7 +1,6 @@
 from decimal import Decimal
 from types import SimpleNamespace
 
-import django_filters
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.text import capfirst
@@ -21,7 +20,7 @@ from dms.core.api_base import (
     transition_permissions,
 )
 from dms.core.downloads import pdf_response
-from dms.core.filters import IdFilter
+from dms.core.filters import FilterSet, IdFilter
 from dms.core.models import Customer
 
 from . import pdf, selectors, services, tasks
@@ -72,7 +71,7 @@ def record_action(
     return extend_schema(request=schema_request or input_serializer, responses=response)(handler)
 
 
-class ReservationFilter(django_filters.FilterSet):
+class ReservationFilter(FilterSet):
     customer_order_id = IdFilter()
 
     class Meta:

@@ -24,7 +24,7 @@ from dms.core.api_base import (
     UserBriefSerializer,
     column_field,
 )
-from dms.core.filters import IdFilter
+from dms.core.filters import FilterSet, IdFilter
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.permissions import HasPerms
@@ -775,7 +775,7 @@ class OnlineBookingSlotsApi(APIView):
 
 
 # -- issue 17 item 5: follow-ups from service (service due, declined work) --------------------------------------------
-class ServiceFollowUpFilter(django_filters.FilterSet):
+class ServiceFollowUpFilter(FilterSet):
     reason = django_filters.ChoiceFilter(choices=ReminderReason.choices)
     status = django_filters.ChoiceFilter(choices=ReminderStatus.choices)
     assignee = IdFilter(field_name="assignee_id")
