@@ -130,13 +130,15 @@ def test_dashboard_paginates_by_50(client_as, parts_manager, make_order, monkeyp
 
 
 def test_dashboard_count_above_the_cap_says_more_than(client_as, parts_manager, make_order, monkeypatch):
-    from dms.core.pagination import CappedCountPaginator
+    from dms.core.views import LIST_COUNT_CAP
+    from orders import views
 
+    assert views.LIST_COUNT_CAP == LIST_COUNT_CAP == 1_000  # the cap of every list page (issue 19)
     for _ in range(3):
         make_order()
     client = client_as(parts_manager)
     assert "3 orders" in client.get(reverse("orders:dashboard")).content.decode()
-    monkeypatch.setattr(CappedCountPaginator, "count_cap", 2)
+    monkeypatch.setattr(views, "LIST_COUNT_CAP", 2)
     response = client.get(reverse("orders:dashboard"))
     assert "More than 2 orders" in response.content.decode()
     assert response.context["page_obj"].paginator.count_is_exact is False
