@@ -19,7 +19,7 @@ views): :class:`dms.core.pagination.CappedCountPaginator` counts a searched list
 counting 1,000 matches of a common text read forty times the rows of the page itself.
 """
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connections
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
@@ -125,10 +125,16 @@ def _probe(qs: QuerySet, sources: list[tuple[Q, bool]]) -> _Probe | None:
     probe = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     # Up to a thousand ids per source, read straight from the cursor: through the queryset each row went through
     # Django's converters, 2–4 ms of a searched page for a common text (issue 19 item 3). Both columns are integers.
-    sql, params = probe.query.get_compiler(qs.db).as_sql()
-    with connections[qs.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
+    try:
+        sql, params = probe.query.get_compiler(qs.db).as_sql()
+    except EmptyResultSet:  # a list that cannot hold a row (no dealership in scope): nothing to ask, as Django does
+        fetched = []
+    else:
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            columns = [column[0] for column in cursor.description]
+            source, key = columns.index("search_source"), columns.index("pk")  # by name, whatever order Django chose
+            fetched = [(row[source], row[key]) for row in cursor.fetchall()]
     rows: dict[int, list] = {}
     for n, pk in fetched:
         rows.setdefault(n, []).append(pk)

@@ -148,3 +148,14 @@ def test_an_empty_or_blank_text_is_no_filter(dealership, customer):
     qs = Customer.objects.filter(dealership=dealership)
     for text in ["", "   ", None]:
         assert text_search(qs, text, "name") is qs
+
+
+@pytest.mark.django_db
+def test_a_list_that_cannot_hold_a_row_is_searched_to_nothing(dealership, customer, django_assert_num_queries):
+    """No dealership in scope (``IN ()``): the probe asks PostgreSQL nothing and the search finds nothing — the fuzzer
+    found a 500 when the probe compiled its SQL by hand (issue 19)."""
+    empty = Customer.objects.filter(dealership_id__in=[])
+    with django_assert_num_queries(0):
+        searched = text_search(empty, "Клиент", "name", "vehicles__vin", extra=[Q(phone__contains="916")])
+    assert list(searched) == [] and list(text_search(Customer.objects.none(), "abc", "name")) == []
+    assert list(text_search(Customer.objects.filter(dealership=dealership), customer.name[:4], "name")) == [customer]
