@@ -10,6 +10,10 @@ A prepared statement belongs to the database session, not to a transaction: a ro
 driver connection. ``PREPARE`` goes through the driver's own cursor, not Django's: it is no query of the request's
 (the query-count tests count the ``EXECUTE`` alone, as they counted the plain query before).
 
+A migration that changes the type of a column such a statement returns makes PostgreSQL refuse the old plan
+("cached plan must not change result type") on connections opened before it: web processes restart after migrating
+(docker-compose.yml migrates before gunicorn starts).
+
 PostgreSQL only; a connection pooler in transaction mode (PgBouncer before 1.21) would need these disabled — this
 project connects to PostgreSQL directly (docker-compose.yml).
 """
