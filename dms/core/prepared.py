@@ -14,8 +14,8 @@ A migration that changes the type of a column such a statement returns makes Pos
 ("cached plan must not change result type") on connections opened before it: web processes restart after migrating
 (docker-compose.yml migrates before gunicorn starts).
 
-PostgreSQL only; a connection pooler in transaction mode (PgBouncer before 1.21) would need these disabled — this
-project connects to PostgreSQL directly (docker-compose.yml).
+PostgreSQL only; a connection pooler in transaction mode (PgBouncer: it follows protocol-level prepared statements,
+not SQL ``PREPARE``) would need these disabled — this project connects to PostgreSQL directly (docker-compose.yml).
 """
 
 from collections.abc import Sequence

@@ -77,8 +77,6 @@ def default_warehouse(dealership: Dealership) -> Warehouse:
     # One statement answers both "is there a default?" and "is there any warehouse?": read as two, a first warehouse
     # created by a concurrent receipt between them made this receipt fail with "no default warehouse" (issue 19).
     first = Warehouse.objects.filter(dealership=dealership).order_by("-is_default", "pk").first()
-    if first is not None and first.is_default:
-        return first
     if first is None:
         # Two first receipts at once: the partial unique index lets only one default in, the other reads it.
         Warehouse.objects.bulk_create(
