@@ -29,10 +29,9 @@ from dms.core.exceptions import ConflictError
 from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
 from dms.core.inputs import parse_id, parse_ids
 from dms.core.models import Dealership
-from dms.core.pagination import CappedCountPaginator
 from dms.core.tenancy import allowed_dealership_ids
 from dms.core.transitions import available_transitions, is_available
-from dms.core.views import LIST_COUNT_CAP, DealershipPageMixin, parsed_or_default, report_dealership_scope
+from dms.core.views import DealershipPageMixin, PaginatedListMixin, parsed_or_default, report_dealership_scope
 from parts.models import LowStockAlert, Supplier
 
 from . import kpis, pdf, promises, selectors, services
@@ -125,7 +124,7 @@ def call_results_text(call_log, *, date_format: str = "%d.%m.%Y") -> str:
     return "; ".join(parts)
 
 
-class DashboardView(DealershipPageMixin, TemplateView):
+class DashboardView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     """The parts managers' order list: one coloured row per order, the «Обзвон» column, filters (R1, R13)."""
 
     permission_required = "orders.view_customerorder"
@@ -134,11 +133,9 @@ class DashboardView(DealershipPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         order_filter = _order_filter(self.request)
-        # Like every list page, the dashboard counts at most LIST_COUNT_CAP orders («Страница 1 из 20+»): counting
-        # 10,000 of a dealership's orders cost 2 ms of PostgreSQL on every view (issue 19 item 1). /api/orders/ keeps
-        # its documented 10,000.
-        paginator = CappedCountPaginator(order_filter.qs, self.paginate_by, count_cap=LIST_COUNT_CAP)
-        page_obj = paginator.get_page(self.request.GET.get("page"))
+        # Paginated like every list page, counting at most LIST_COUNT_CAP orders: counting 10,000 of a dealership's
+        # orders cost 2 ms of PostgreSQL on every view (issue 19 item 1). /api/orders/ keeps its documented 10,000.
+        page_obj = self.paginate(order_filter.qs)
         rows = selectors.order_rows(page_obj.object_list)
         cleaned = order_filter.form.cleaned_data if order_filter.form.is_valid() else {}
         staff = staff_choices(self.request.dealership)
