@@ -124,6 +124,9 @@ def call_results_text(call_log, *, date_format: str = "%d.%m.%Y") -> str:
     return "; ".join(parts)
 
 
+FILTER_BAR_PARAMS = ("search", "date_from", "date_to", "overdue", "return_due", "on_waiting_lot")
+
+
 class DashboardView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     """The parts managers' order list: one coloured row per order, the «Обзвон» column, filters (R1, R13)."""
 
@@ -157,6 +160,8 @@ class DashboardView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             sort=sort,
             legend=legend(),
             export_query=query.urlencode(),
+            # the filter bar's values: a missing key of request.GET made the template raise and log six times a view
+            params={name: self.request.GET.get(name, "") for name in FILTER_BAR_PARAMS},
             **kwargs,
         )
 

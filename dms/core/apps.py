@@ -1,3 +1,7 @@
+import json
+import re
+
+import orjson
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +32,25 @@ class CoreConfig(AppConfig):
 
         # Issue 12 item 5: a sane range for every date, bounds for every plain integer field.
         install_input_bounds()
+        # Issue 19 item 4: the list pages read their rows' call logs and lines as PostgreSQL ``json`` (one query per
+        # page); the driver parses them with orjson, 3–5× faster than the standard library.
+        import psycopg2.extras
+
+        psycopg2.extras.register_default_json(globally=True, loads=json_loads)
+
+
+_LONG_DIGIT_RUN = re.compile(r"\d{19}")
+
+
+def json_loads(text: str):
+    """A ``json`` column's value as the standard library reads it: orjson, except where a run of 19 digits may be
+    an integer beyond 64 bits (orjson would read it as a float) or orjson refuses the text."""
+    if _LONG_DIGIT_RUN.search(text):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _unicode_like_on_sqlite(sender, connection, **kwargs) -> None:

@@ -179,6 +179,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dms.core.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "dms.core.pagination.CappedCountPagination",  # issue 19: counts stop at 10,000
+    # Issue 19 item 4: DRF's renderers; the JSON written by orjson, the same bytes (dms.core.renderers).
+    "DEFAULT_RENDERER_CLASSES": [
+        "dms.core.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # JSON nested deeper than any payload is a 400, not a RecursionError (issue 12 item 5).
     "DEFAULT_PARSER_CLASSES": [
         "dms.core.parsers.BoundedJSONParser",
