@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
     DateTimeField,
     DurationField,
@@ -34,6 +34,7 @@ from django.utils import timezone
 from dms.core.filters import filter_given
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.names import full_name
+from dms.core.prepared import fetch_all_prepared
 from dms.core.search import mark_searched
 from parts.models import Part, Supplier
 
@@ -496,9 +497,16 @@ def order_rows(
             ids_sql, params = qs.values("pk").query.get_compiler(using=qs.db).as_sql()
         except EmptyResultSet:  # e.g. a user without dealerships: nothing to read
             return []
-        with connections[qs.db].cursor() as cursor:
-            cursor.execute(_page_sql(ids_sql, call_log_sql=call_log_sql, with_lines=with_lines), params)
-            values = [_flatten_page_row(value) for value in cursor.fetchall()]
+        page_sql = _page_sql(ids_sql, call_log_sql=call_log_sql, with_lines=with_lines)
+        if qs.db == DEFAULT_DB_ALIAS:
+            # Planning this query cost PostgreSQL 0.4 ms (0.8 ms with the lines) of 1.1 (2.6) on every view: prepared
+            # once per connection and filter combination, it is planned once (dms.core.prepared).
+            fetched = fetch_all_prepared(page_sql, params, label="orders_page")
+        else:
+            with connections[qs.db].cursor() as cursor:
+                cursor.execute(page_sql, params)
+                fetched = cursor.fetchall()
+        values = [_flatten_page_row(value) for value in fetched]
         rows = _build_rows(values, call_log_sql is not None, with_lines, with_lines=with_lines, now=now)
         for row, value in zip(rows, values, strict=True):
             row.revised_expected_at = value[-1]

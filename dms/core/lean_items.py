@@ -24,6 +24,7 @@ silently diverge):
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,6 +34,7 @@ from django.db import models
 from django.db.models.functions import Cast
 from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
+from rest_framework.settings import ISO_8601, api_settings
 
 # DRF's to_representation of these returns a value of this exact type unchanged (str(), int(), the bool checks).
 _IDENTITY = {drf_fields.CharField: str, drf_fields.IntegerField: int, drf_fields.BooleanField: bool}
@@ -59,7 +61,51 @@ def _is_forward_key(model_field) -> bool:
     return model_field.concrete and (model_field.many_to_one or model_field.one_to_one)
 
 
+class _DateTimeConverter:
+    """DRF's ``DateTimeField.to_representation`` in ISO 8601, the active time zone read once per page (``bind``)
+    instead of once per value: 1.5 µs a value instead of 5 (a page of 50 rows shows two or three datetimes each)."""
+
+    def __init__(self, field: drf_fields.DateTimeField):
+        self.field = field
+
+    @staticmethod
+    def applies(field) -> bool:
+        cls, drf = type(field), drf_fields.DateTimeField
+        return (
+            isinstance(field, drf)
+            and cls.to_representation is drf.to_representation
+            and cls.enforce_timezone is drf.enforce_timezone
+            and cls.default_timezone is drf.default_timezone
+            and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        )
+
+    def bind(self) -> Callable[[Any], Any]:
+        field = self.field
+        represent = field.to_representation
+        zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+        if zone is None:
+            return represent
+
+        def convert(value):
+            if value.__class__ is not datetime.datetime or value.utcoffset() is None:
+                return represent(value)  # a naive time is made aware (or refused) by DRF itself
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return represent(value)  # DRF's «overflow» error
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return convert
+
+
+def _bound(convert):
+    """A converter for this page: a time converter bound to the zone active now, any other as it is."""
+    return convert.bind() if isinstance(convert, _DateTimeConverter) else convert
+
+
 def _converter(field) -> Callable[[Any], Any]:
+    if _DateTimeConverter.applies(field):
+        return _DateTimeConverter(field)
     kind = _IDENTITY.get(type(field)) or next(
         (t for cls, t in _IDENTITY.items() if type(field).to_representation is cls.to_representation), None
     )
@@ -185,7 +231,14 @@ class _Spec:
         extra = {name: self._load_many(ids, details, context) for name, details in self.many.items()}
         nested = {name: self._load_one(rows, details, context) for name, details in self.nested_one.items()}
         plan = [
-            (name, self.keys.get(name), kind, convert, extra.get(name), nested.get(name))
+            (
+                name,
+                self.keys.get(name),
+                kind,
+                (convert[0], _bound(convert[1])) if kind == "derived" else _bound(convert),
+                extra.get(name),
+                nested.get(name),
+            )
             for name, kind, convert in self.plan
         ]
         items = []

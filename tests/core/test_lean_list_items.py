@@ -118,3 +118,49 @@ def test_sales_order_items_equal_the_fully_loaded_rows(dealership, api_as, parts
     _assert_items_are_the_serializers(
         listing, SalesOrderSerializer, SalesOrder.objects.prefetch_related("lines__part").select_related("manager")
     )
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "Asia/Shanghai", "America/St_Johns"])
+def test_a_time_is_written_as_drf_writes_it_in_the_zone_active_for_the_page(zone):
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework import fields
+
+    from dms.core.lean_items import _bound, _converter
+
+    field = fields.DateTimeField()
+    values = [
+        datetime.datetime(2026, 12, 2, 8, 30, 15, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 29, 0, 59, tzinfo=zoneinfo.ZoneInfo("Europe/London")),
+        datetime.datetime(2026, 12, 2, 8, 30),  # naive: DRF makes it aware in the active zone
+        datetime.datetime(1, 1, 1, 0, 0, tzinfo=datetime.UTC),
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        convert = _bound(_converter(field))
+        assert convert is not field.to_representation  # the fast path is taken
+        for value in values:
+            try:
+                expected = field.to_representation(value)
+            except Exception as error:  # noqa: BLE001 - the year-1 time cannot move west of UTC: DRF's error
+                with pytest.raises(type(error)):
+                    convert(value)
+                continue
+            assert convert(value) == expected
+        if zone != "UTC":
+            assert not convert(values[0]).endswith("Z")
+
+
+def test_a_time_field_with_its_own_format_or_zone_keeps_drf_s_path():
+    import datetime
+
+    from rest_framework import fields
+
+    from dms.core.lean_items import _bound, _converter
+
+    formatted = fields.DateTimeField(format="%d.%m.%Y %H:%M")
+    assert _bound(_converter(formatted)) == formatted.to_representation
+    utc_field = fields.DateTimeField(default_timezone=datetime.UTC)
+    value = datetime.datetime(2026, 12, 2, 8, 30, tzinfo=datetime.UTC)
+    assert _bound(_converter(utc_field))(value) == utc_field.to_representation(value) == "2026-12-02T08:30:00Z"
