@@ -38,6 +38,9 @@ from django.db import DatabaseError, connection
 _PREPARED_ON = "_dms_prepared_statements"
 # Statements kept prepared per connection by fetch_all_prepared (a page's query per filter and sort combination).
 MAX_STATEMENTS = 64
+# A query with more parameters is a list of ids a search found: its text is seldom asked twice, and a statement
+# prepared for it would cost a round trip and push a reused one out.
+MAX_PARAMETERS = 16
 _LABEL = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -95,8 +98,9 @@ def fetch_all_prepared(sql: str, params: Sequence[Any], *, label: str) -> list[t
     it is asked, named ``<label>_<hash of the text>`` (``label``: letters, digits and underscores, e.g.
     ``orders_page``: what the query log shows), the parameters' types inferred by PostgreSQL. At most
     ``MAX_STATEMENTS`` stay prepared per connection (the least recently used is deallocated). A text PostgreSQL
-    cannot prepare, or one with literal percent signs, runs as a plain query."""
-    if "%%" in sql or "%(" in sql:
+    cannot prepare, one with literal percent signs or more than ``MAX_PARAMETERS`` parameters runs as a plain
+    query."""
+    if "%%" in sql or "%(" in sql or len(params) > MAX_PARAMETERS:
         return _fetch_all_plain(sql, params)
     names = _prepared_names()
     if not _LABEL.fullmatch(label):

@@ -87,6 +87,14 @@ def test_at_most_max_statements_stay_prepared_the_least_recently_used_goes(deale
     assert names[1] in _prepared_here()  # prepared again
 
 
+def test_a_list_of_many_ids_runs_as_a_plain_query(dealership):
+    ids = [dealership.pk, *range(-prepared.MAX_PARAMETERS, 0)]
+    sql = f"SELECT id FROM core_dealership WHERE id IN ({', '.join(['%s'] * len(ids))})"
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared.fetch_all_prepared(sql, ids, label="test") == [(dealership.pk,)]
+    assert queries.captured_queries[0]["sql"].startswith("SELECT id")
+
+
 def test_a_label_is_an_identifier(dealership):
     with pytest.raises(ValueError):
         prepared.fetch_all_prepared("SELECT 1", [], label="x; DROP TABLE core_dealership")
