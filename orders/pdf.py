@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
+from dms.core.formatting import format_phone
 from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 from .models import CustomerOrder
@@ -31,7 +32,7 @@ def customer_order_pdf(order: CustomerOrder) -> bytes:
     s, width, story = doc.styles, doc.width, doc.story
     facts = [
         [_("Customer"), order.customer.name],
-        [_("Phone"), order.customer.phone.as_international if order.customer.phone else "—"],
+        [_("Phone"), format_phone(order.customer.phone) or "—"],
         [_("Vehicle"), str(order.vehicle) if order.vehicle_id else "—"],
         [_("Status"), order.get_status_display()],
         [_("ETA"), date_format(order.expected_at, "SHORT_DATE_FORMAT") if order.expected_at else _("to be confirmed")],

@@ -24,7 +24,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.formatting import date_formatter, format_money
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
-from dms.core.rendering import render_rows, show, url_for
+from dms.core.rendering import display_for, render_rows, show, url_for
 from dms.core.selectors import audit_trail
 from dms.core.transitions import offered_transitions
 from dms.core.views import (
@@ -98,6 +98,7 @@ _ABC_BADGES = {"A": "danger", "B": "warning"}
 def _part_rows(page) -> SafeString:
     """Issue 19: the catalogue's rows in Python (dms.core.rendering), as the template drew them."""
     detail = url_for("parts:part_detail")
+    unit = display_for(Part, "unit")
 
     def row(p) -> str:
         abc = (
@@ -113,7 +114,7 @@ def _part_rows(page) -> SafeString:
             f'<td class="text-end">{show(floatformat(p.on_hand_total, "-3"))}</td>'
             f'<td class="text-end">{show(floatformat(p.reserved_total, "-3"))}</td>\n'
             f'      <td class="text-end fw-semibold">{show(floatformat(p.available_total, "-3"))} '
-            f"{show(p.get_unit_display())}</td><td>{show(supplier, '—')}</td></tr>\n"
+            f"{show(unit(p.unit))}</td><td>{show(supplier, '—')}</td></tr>\n"
         )
 
     return render_rows(page, row, empty=_("No parts found."), columns=8)
@@ -580,15 +581,16 @@ def _sales_rows(page) -> SafeString:
     """Issue 19: the sales orders' rows in Python (dms.core.rendering), as the template drew them."""
     detail = url_for("parts:sales_detail")
     short_date = date_formatter("SHORT_DATE_FORMAT")
+    payment, status = display_for(SalesOrder, "payment_method"), display_for(SalesOrder, "status")
 
     def row(o) -> str:
         manager = (o.manager.get_full_name() or o.manager.username) if o.manager_id else ""
         return (
             f'<tr><td><a href="{detail(o.pk)}">{show(o.number)}</a></td><td>{show(short_date(o.created_at))}</td>'
-            f"<td>{show(o.customer.name)}</td><td>{show(manager)}</td><td>{show(o.get_payment_method_display())}</td>"
+            f"<td>{show(o.customer.name)}</td><td>{show(manager)}</td><td>{show(payment(o.payment_method))}</td>"
             f'<td class="text-end">{show(format_money(o.total_value))}</td>\n'
             f'    <td><span class="badge text-bg-{_SALES_BADGES.get(o.status, "primary")}">'
-            f"{show(o.get_status_display())}</span></td></tr>\n"
+            f"{show(status(o.status))}</span></td></tr>\n"
         )
 
     return render_rows(page, row, empty=_("No orders found."), columns=7)

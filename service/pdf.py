@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A6, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.formatting import short_date, short_datetime
+from dms.core.formatting import format_phone, short_date, short_datetime
 from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 
@@ -23,7 +23,7 @@ def work_order_pdf(wo) -> bytes:
     s, width, story = doc.styles, doc.width, doc.story
     v = wo.vehicle
     facts = [
-        [_("Customer"), wo.customer.name, _("Phone"), wo.customer.phone.as_international if wo.customer.phone else ""],
+        [_("Customer"), wo.customer.name, _("Phone"), format_phone(wo.customer.phone)],
         [_("Vehicle"), f"{v.make} {v.model} {v.year or ''}", _("VIN"), v.vin],
         [_("Plate"), v.plate or "—", _("Mileage, km"), str(wo.mileage_in or v.mileage)],
         [_("Arrived"), _local(wo.arrived_at, wo.dealership), _("Fuel level"), wo.get_fuel_level_display() or "—"],
@@ -122,7 +122,7 @@ def loaner_contract_pdf(reservation) -> bytes:
             None,
             [
                 [_("Customer"), c.name],
-                [_("Phone"), c.phone.as_international if c.phone else ""],
+                [_("Phone"), format_phone(c.phone)],
                 [_("E-mail"), c.email or "—"],
                 [_("Driver's licence"), reservation.driver_licence or "______________________"],
                 [_("Customer's vehicle in service"), str(reservation.appointment.vehicle)],

@@ -16,6 +16,7 @@ from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
+from phonenumber_field.phonenumber import PhoneNumber
 
 # Django format character → strftime directive (zero-padded ones only: strftime has no portable unpadded form).
 _STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M", "s": "%S"}
@@ -169,3 +170,15 @@ def svg_chart(body: SafeString, *, title, width: int, height: int, chart_id: str
         height,
         body,
     )
+
+
+def format_phone(phone: Any) -> str:
+    """A stored phone number in the international format («+7 912 345-67-89»), "" where there is none.
+
+    Not ``phone.as_international if phone else ""``: a PhoneNumber's truth is the length of its text, so that test
+    checked the number's validity and formatted it once more — 40 µs a row, 1 ms of a page of customers (issue 19).
+    A stored number always keeps the text it was given (``raw_input``), which makes it true.
+    """
+    if not isinstance(phone, PhoneNumber):
+        return ""  # None or "": the field's empty values
+    return phone.as_international if phone.raw_input or phone.is_valid() else ""

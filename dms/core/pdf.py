@@ -32,7 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
-from dms.core.formatting import format_money
+from dms.core.formatting import format_money, format_phone
 
 from .requisites import vat_included
 
@@ -161,7 +161,7 @@ def _labelled(template: str, key: str, value) -> str:
 def requisites_lines(dealership) -> list[str]:
     """The requisites as lines of text, in the order Russian documents print them; empty fields are left out."""
     address = dealership.legal_address or dealership.address
-    phone = dealership.phone.as_international if dealership.phone else ""
+    phone = format_phone(dealership.phone)
     return [
         *_joined(_labelled(_("Address: %(address)s"), "address", address)),
         *_joined(
@@ -189,7 +189,7 @@ def requisites_block(dealership, *, width: float, compact: bool = False) -> list
     s = pdf_styles()
     name = dealership.legal_name or dealership.name
     if compact:
-        phone = dealership.phone.as_international if dealership.phone else ""
+        phone = format_phone(dealership.phone)
         return [Paragraph(text(" · ".join(x for x in (name, phone) if x)), s["small"])]
     paragraphs: list[Flowable] = [Paragraph(text(name), s["org"])]
     paragraphs += [Paragraph(text(line), s["small"]) for line in requisites_lines(dealership)]

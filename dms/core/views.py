@@ -22,12 +22,12 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from . import links, roles, selectors, services
 from .app_hooks import app_panel_modules
 from .exceptions import ConflictError
-from .formatting import date_formatter
+from .formatting import date_formatter, format_phone
 from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
 from .pagination import CappedCountPaginator
-from .rendering import render_rows, show, url_for
+from .rendering import display_for, render_rows, show, url_for
 from .tenancy import SESSION_KEY, allowed_dealership_ids, report_dealership_ids, unknown_dealership
 from .transitions import can_run, offered_transitions
 
@@ -389,14 +389,15 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
 def _customer_rows(page) -> SafeString:
     """Issue 19: the page's rows in Python (dms.core.rendering), as the template drew them."""
     detail = url_for("core:customer_detail")
+    channel = display_for(Customer, "preferred_channel")
 
     def row(c) -> str:
         vip = ' <span class="badge text-bg-warning">VIP</span>' if c.is_vip else ""
         manager = c.assigned_manager.get_full_name() if c.assigned_manager_id else ""
         return (
             f'<tr><td><a href="{detail(c.pk)}">{show(c.name)}</a>{vip}</td>\n'
-            f"      <td>{show(c.phone.as_international if c.phone else '')}</td><td>{show(c.email)}</td>"
-            f"<td>{show(c.get_preferred_channel_display())}</td>\n"
+            f"      <td>{show(format_phone(c.phone))}</td><td>{show(c.email)}</td>"
+            f"<td>{show(channel(c.preferred_channel))}</td>\n"
             f"      <td>{show(manager, '—')}</td></tr>\n"
         )
 
@@ -719,16 +720,12 @@ class PickerSearchView(DealershipPageMixin, View):
         raise NotImplementedError
 
 
-def picker_phone(phone) -> str:
-    return phone.as_international if phone else ""
-
-
 class CustomerPickerView(PickerSearchView):
     permission_required = "core.view_customer"
 
     def search(self, *, dealership_id, query, params):
         return [
-            {"id": c.pk, "text": c.name, "detail": " · ".join(filter(None, [picker_phone(c.phone), c.email]))}
+            {"id": c.pk, "text": c.name, "detail": " · ".join(filter(None, [format_phone(c.phone), c.email]))}
             for c in selectors.customer_search(dealership_id=dealership_id, query=query)
         ]
 

@@ -50,6 +50,7 @@ def test_customer_and_vehicle_rows_read_as_the_template_drew_them(client, dealer
     vip = CustomerFactory(dealership=dealership, name="ООО «Рога & Копыта» <b>", is_vip=True, assigned_manager=manager,
                           email="a&b@example.com", phone="+79161234567")  # fmt: skip
     CustomerFactory(dealership=dealership, name="Пётр", phone="")
+    CustomerFactory(dealership=dealership, name="Сидор", phone="12-34")  # a number as typed, not a valid one
     VehicleFactory(customer=vip, make="Kia", model="Rio <X>", year=None, plate="", mileage=123456)
     VehicleFactory(customer=vip, make="Lexus", model="RX", year=2020, plate="А001АА77", mileage=0,
                    warranty_end="2027-03-01")  # fmt: skip
@@ -106,3 +107,26 @@ def test_part_and_sales_order_rows_read_as_the_template_drew_them(client, dealer
         assert "Клиент &lt;1&gt;" in rows and manager.username in rows
         _assert_rows_as_the_template(client, "/parts/?q=nobody-like-this", PART_LOOP)
         _assert_rows_as_the_template(client, "/parts/sales/?q=nobody-like-this", SALES_LOOP)
+
+
+def test_a_phone_number_is_formatted_once_and_none_is_empty():
+    from phonenumber_field.phonenumber import PhoneNumber
+
+    from dms.core.formatting import format_phone
+
+    valid = PhoneNumber.from_string("+79161234567")
+    typed = PhoneNumber(raw_input="12-34")
+    assert format_phone(valid) == valid.as_international == "+7 916 123-45-67"
+    assert format_phone(typed) == typed.as_international
+    assert format_phone(None) == format_phone("") == ""
+
+
+def test_display_for_reads_the_labels_of_the_active_language():
+    from dms.core.models import Customer
+    from dms.core.rendering import display_for
+
+    customer = Customer(preferred_channel="phone")
+    for language in ("ru", "en", "zh-hans"):
+        with translation.override(language):
+            assert display_for(Customer, "preferred_channel")("phone") == customer.get_preferred_channel_display()
+    assert display_for(Customer, "preferred_channel")("no-such-channel") == "no-such-channel"
