@@ -2,8 +2,10 @@
 
 import dataclasses
 import datetime
+import zoneinfo
 from decimal import Decimal
 from functools import partial
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -63,6 +65,7 @@ from .models import (
     StaffAppraisal,
     WarrantyClaim,
     WarrantyClaimPart,
+    complaint_is_overdue,
 )
 
 User = get_user_model()
@@ -76,6 +79,8 @@ WORK_ORDER_ID_MAX = 2147483647  # the bound the API documented for the id before
 
 class AttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    # Issue 19: in a list built from rows (dms.core.lean_items), the download URL by the model's own method.
+    lean_fields = {"url": lambda row, item: Attachment.get_absolute_url(SimpleNamespace(pk=row["pk"]))}
 
     class Meta:
         model = Attachment
@@ -110,6 +115,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     received_at = serializers.DateTimeField(required=False)
     is_overdue = serializers.SerializerMethodField()
+    # Issue 19: in a list built from rows, R33's overdue flag by the model's formula, in the dealership's zone.
+    lean_fields = {"is_overdue": (("dealership__time_zone",), lambda row, item: _row_is_overdue(row))}
 
     class Meta:
         model = Complaint
@@ -163,6 +170,11 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
     def get_is_overdue(self, obj) -> bool:
         return obj.is_overdue()
+
+
+def _row_is_overdue(row: dict) -> bool:
+    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(row["dealership__time_zone"])).date()
+    return complaint_is_overdue(status=row["status"], deadline=row["deadline"], today=today)
 
 
 class AssignSerializer(serializers.Serializer):
@@ -427,6 +439,7 @@ class _ClaimsViewSet(ScopedModelViewSet):
 @extend_schema(tags=["complaints"])
 class ComplaintViewSet(_ClaimsViewSet):
     serializer_class = ComplaintSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = Complaint.objects.none()
     filterset_fields = ["status", "channel", "category", "department", "severity", "assignee"]
     ordering_fields = ["received_at", "deadline", "number"]

@@ -129,6 +129,14 @@ COMPLAINT_OPEN_STATUSES = (
     ComplaintStatus.INVESTIGATING,
     ComplaintStatus.SOLUTION_AGREED,
 )
+
+
+def complaint_is_overdue(*, status: str, deadline: datetime.date | None, today: datetime.date) -> bool:
+    """R33: an open complaint whose deadline is before the dealership's today (the model's ``is_overdue``; the API
+    list computes it from the row's columns)."""
+    return status in COMPLAINT_OPEN_STATUSES and deadline is not None and deadline < today
+
+
 COMPLAINT_STATUS_COLOURS = {
     ComplaintStatus.REGISTERED: "secondary",
     ComplaintStatus.ASSIGNED: "info",
@@ -261,7 +269,7 @@ class Complaint(ConcurrentTransitionMixin, DealershipOwned):
         return timezone.localtime(now or timezone.now(), self.dealership.tz).date()
 
     def is_overdue(self, now: datetime.datetime | None = None) -> bool:
-        return self.is_open and self.deadline is not None and self.deadline < self.local_today(now)
+        return complaint_is_overdue(status=self.status, deadline=self.deadline, today=self.local_today(now))
 
     def closed_on_time(self) -> bool | None:
         if self.closed_at is None or self.deadline is None:

@@ -19,7 +19,8 @@ silently diverge):
   by the nested serializer itself;
 - a field the serializer class derives in ``lean_fields`` (``{name: function(row, item)}``: from the row's columns
   and the item built so far — a sum of the nested lines' totals, a value every listed row has), rendered by the
-  field's ``to_representation``.
+  field's ``to_representation``; ``{name: (lookups, function)}`` also reads those lookups into the row (a related
+  row's column: the dealership's time zone). A ``SerializerMethodField`` derived so is the function's value.
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ class _DateTimeConverter:
         return convert
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _bound(convert):
     """A converter for this page: a time converter bound to the zone active now, any other as it is."""
     return convert.bind() if isinstance(convert, _DateTimeConverter) else convert
@@ -135,7 +140,14 @@ class _Spec:
             if field.write_only:
                 continue
             if name in derived:
-                self.plan.append((name, "derived", (derived[name], _converter(field))))
+                derive = derived[name]
+                if isinstance(derive, tuple):  # (the lookups it reads besides the serializer's columns, function)
+                    lookups, derive = derive
+                    for lookup in lookups:
+                        self._column(name, lookup)
+                # a method field's value is the derived value itself (its to_representation would call the method)
+                represent = _same if isinstance(field, serializers.SerializerMethodField) else _converter(field)
+                self.plan.append((name, "derived", (derive, represent)))
                 continue
             self._add(name, field)
 

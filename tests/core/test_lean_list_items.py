@@ -164,3 +164,46 @@ def test_a_time_field_with_its_own_format_or_zone_keeps_drf_s_path():
     utc_field = fields.DateTimeField(default_timezone=datetime.UTC)
     value = datetime.datetime(2026, 12, 2, 8, 30, tzinfo=datetime.UTC)
     assert _bound(_converter(utc_field))(value) == utc_field.to_representation(value) == "2026-12-02T08:30:00Z"
+
+
+def test_complaint_items_equal_the_fully_loaded_rows(dealership, vehicle, api_as, make_user):
+    """Notes with their authors, attachments with their download URLs, the assignee, the contact phone and R33's
+    overdue flag in the dealership's zone: the list's items are the serializer's."""
+    import datetime
+
+    from django.utils import timezone
+
+    from claims import services
+    from claims.apis import ComplaintSerializer
+    from claims.models import Complaint
+    from tests.claims.helpers import png
+
+    engineer = make_user(roles.WARRANTY_ENGINEER)
+    advisor = make_user(roles.SERVICE_ADVISOR, first_name="Анна", last_name="Смирнова")
+    dealership.time_zone = "Asia/Vladivostok"
+    dealership.save()
+
+    def register(**data):
+        return services.complaint_register(
+            actor=advisor, dealership=dealership, channel="phone", description="Долгая выдача", **data
+        )
+
+    noted = register(customer=vehicle.customer, vehicle=vehicle, contact_name="Пётр", contact_phone="+79161234567")
+    services.complaint_assign(
+        actor=engineer, complaint=noted, category="service_attitude", department="service", assignee=advisor,
+        deadline=timezone.localdate() + datetime.timedelta(days=3),
+    )  # fmt: skip
+    services.complaint_add_note(actor=advisor, complaint=noted, kind="customer_contact", text="Перезвонили <ok>")
+    services.complaint_add_note(actor=engineer, complaint=noted, kind="investigation", text="Второй")
+    services.attachment_add(actor=advisor, owner=noted, kind="photo", file=png())
+    overdue = register(customer=vehicle.customer)
+    Complaint.objects.filter(pk=overdue.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=1))
+    register(customer=vehicle.customer, severity="emergency", emergency_kind="vehicle_fire")
+
+    listing = api_as(advisor).get("/api/complaints/").json()["results"]
+    assert len(listing) == 3
+    by_id = {item["id"]: item for item in listing}
+    assert by_id[overdue.pk]["is_overdue"] is True and by_id[noted.pk]["is_overdue"] is False
+    assert [note["text"] for note in by_id[noted.pk]["notes"]] and by_id[noted.pk]["attachments"][0]["url"]
+    assert by_id[noted.pk]["assignee"]["full_name"] == "Анна Смирнова"
+    _assert_items_are_the_serializers(listing, ComplaintSerializer, Complaint.objects.all())
