@@ -3,6 +3,7 @@ loop drew it (the loops below are the templates' before the change), in every la
 
 import re
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -130,3 +131,52 @@ def test_display_for_reads_the_labels_of_the_active_language():
         with translation.override(language):
             assert display_for(Customer, "preferred_channel")("phone") == customer.get_preferred_channel_display()
     assert display_for(Customer, "preferred_channel")("no-such-channel") == "no-such-channel"
+
+
+COMPLAINT_LOOP = """{% load i18n %}{% for c in page_obj %}
+    <tr{% if c.overdue_flagged_at and c.is_open %} class="table-danger"{% endif %}>
+      <td><a href="{% url 'claims:complaint_detail' c.pk %}">{{ c.number }}</a>{% if c.is_emergency %} <span class="badge text-bg-danger">{% translate "Emergency" %}</span>{% endif %}{% if c.involves_media %} <span class="badge text-bg-dark">{% translate "Media" %}</span>{% endif %}</td>
+      <td>{{ c.received_at|date:"SHORT_DATETIME_FORMAT" }}</td><td>{{ c.get_channel_display }}</td>
+      <td>{{ c.display_name }}</td><td>{% if c.vehicle %}{{ c.vehicle.make }} {{ c.vehicle.model }}{% else %}{{ c.vin_text|default:"—" }}{% endif %}</td>
+      <td>{{ c.get_category_display|default:"—" }}</td><td>{{ c.assignee.get_full_name|default:"—" }}</td>
+      <td>{{ c.deadline|date:"SHORT_DATE_FORMAT"|default:"—" }}{% if c.overdue_flagged_at and c.is_open %} <span class="badge text-bg-danger">{% translate "overdue" %}</span>{% endif %}</td>
+      <td><span class="badge text-bg-{{ c.status_colour }}">{{ c.get_status_display }}</span></td></tr>
+  {% empty %}
+    <tr><td colspan="9" class="text-secondary p-3">{% translate "No complaints found." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["ru", "en", "zh-hans"])
+def test_complaint_rows_read_as_the_template_drew_them(client, dealership, vehicle, make_user, language):
+    """Emergency and media badges, a flagged overdue complaint, no vehicle (the VIN as typed), no category, no
+    assignee, no deadline, a contact's name instead of a customer."""
+    import datetime
+
+    from django.utils import timezone
+
+    from claims import services
+    from claims.models import Complaint
+
+    engineer = make_user(roles.WARRANTY_ENGINEER)
+    advisor = make_user(roles.SERVICE_ADVISOR, first_name="Анна", last_name="<Смирнова>")
+    register = partial(services.complaint_register, actor=advisor, dealership=dealership, description="x")
+    media = {
+        "media_outlet": "ТВ",
+        "media_programme": "Новости",
+        "journalist": "Иван",
+        "journalist_contact": "+79001112233",
+    }
+    assigned = register(channel="email", customer=vehicle.customer, vehicle=vehicle, involves_media=True, **media)
+    services.complaint_assign(
+        actor=engineer, complaint=assigned, category="service_attitude", department="service", assignee=advisor,
+        deadline=timezone.localdate() + datetime.timedelta(days=2),
+    )  # fmt: skip
+    Complaint.objects.filter(pk=assigned.pk).update(overdue_flagged_at=timezone.now())
+    register(channel="phone", contact_name="Пётр & сын", contact_phone="+79161234567", vin_text="XW8ZZZ<1>")
+    register(channel="in_person", customer=vehicle.customer, severity="emergency", emergency_kind="vehicle_fire")
+    client.force_login(advisor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        rows = _assert_rows_as_the_template(client, "/complaints/", COMPLAINT_LOOP)
+        assert rows.count("<tr") == 3 and 'class="table-danger"' in rows and "XW8ZZZ&lt;1&gt;" in rows
+        _assert_rows_as_the_template(client, "/complaints/?q=nobody-like-this", COMPLAINT_LOOP)
