@@ -412,7 +412,9 @@ def main() -> int:
             with (
                 CaptureQueriesContext(connection) as captured,
                 mock.patch.object(
-                    order_selectors, "fetch_all_prepared", lambda sql, params, label: _fetch_all_plain(sql, params)
+                    order_selectors,
+                    "fetch_all_prepared",
+                    lambda sql, params, label, using: _fetch_all_plain(sql, params, using=using),
                 ),
             ):
                 get(path)()

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg2
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 # Attribute of Django's connection wrapper: (the driver connection, the names prepared on it).
 _PREPARED_ON = "_dms_prepared_statements"
@@ -52,7 +52,7 @@ def _placeholders_numbered(sql: str) -> str:
     return "".join(part + (f"${n}" if n < len(parts) else "") for n, part in enumerate(parts, start=1))
 
 
-def _prepared_names() -> OrderedDict[str, bool]:
+def _prepared_names(connection) -> OrderedDict[str, bool]:
     """The statements prepared on this driver connection, least recently used first (name → prepared, or False
     where PostgreSQL refused to prepare the text)."""
     connection.ensure_connection()
@@ -64,7 +64,7 @@ def _prepared_names() -> OrderedDict[str, bool]:
     return state[1]
 
 
-def _prepare(name: str, sql: str, types: Sequence[str] | None) -> bool:
+def _prepare(connection, name: str, sql: str, types: Sequence[str] | None) -> bool:
     """``PREPARE`` through the driver's cursor (no query of the request's). Inside a transaction a savepoint keeps a
     refusal (a parameter whose type PostgreSQL cannot infer) from aborting it."""
     declared = f"({', '.join(types)})" if types else ""
@@ -93,22 +93,23 @@ def _prepare(name: str, sql: str, types: Sequence[str] | None) -> bool:
     return True
 
 
-def fetch_all_prepared(sql: str, params: Sequence[Any], *, label: str) -> list[tuple]:
+def fetch_all_prepared(sql: str, params: Sequence[Any], *, label: str, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
     """All rows of ``sql`` (with ``%s`` placeholders), run as a statement prepared on this connection the first time
     it is asked, named ``<label>_<hash of the text>`` (``label``: letters, digits and underscores, e.g.
     ``orders_page``: what the query log shows), the parameters' types inferred by PostgreSQL. At most
     ``MAX_STATEMENTS`` stay prepared per connection (the least recently used is deallocated). A text PostgreSQL
     cannot prepare, one with literal percent signs or more than ``MAX_PARAMETERS`` parameters runs as a plain
-    query."""
-    if "%%" in sql or "%(" in sql or len(params) > MAX_PARAMETERS:
-        return _fetch_all_plain(sql, params)
-    names = _prepared_names()
+    query. ``using``: the database alias (a replica's connection keeps its own statements)."""
     if not _LABEL.fullmatch(label):
         raise ValueError(f"A statement label is an identifier of up to 40 characters, not {label!r}.")
+    if "%%" in sql or "%(" in sql or len(params) > MAX_PARAMETERS:
+        return _fetch_all_plain(sql, params, using=using)
+    connection = connections[using]
+    names = _prepared_names(connection)
     name = f"{label}_{hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()}"
     prepared = names.get(name)
     if prepared is None:
-        prepared = names[name] = _prepare(name, sql, None)
+        prepared = names[name] = _prepare(connection, name, sql, None)
         while len(names) > MAX_STATEMENTS:
             oldest, was_prepared = names.popitem(last=False)
             if was_prepared:
@@ -117,14 +118,14 @@ def fetch_all_prepared(sql: str, params: Sequence[Any], *, label: str) -> list[t
     else:
         names.move_to_end(name)
     if not prepared:
-        return _fetch_all_plain(sql, params)
+        return _fetch_all_plain(sql, params, using=using)
     with connection.cursor() as cursor:
         cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
         return cursor.fetchall()
 
 
-def _fetch_all_plain(sql: str, params: Sequence[Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
+def _fetch_all_plain(sql: str, params: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -133,9 +134,10 @@ def fetch_one_prepared(name: str, sql: str, params: Sequence[Any], *, types: Seq
     """The first row of ``sql`` (with ``%s`` placeholders) run as the prepared statement ``name``, prepared on this
     connection the first time with the parameters' SQL ``types``. ``name`` must be unique to ``sql`` for the life of
     the process."""
-    names = _prepared_names()
+    connection = connections[DEFAULT_DB_ALIAS]
+    names = _prepared_names(connection)
     if name not in names:
-        names[name] = _prepare(name, sql, types)
+        names[name] = _prepare(connection, name, sql, types)
     arguments = ", ".join(["%s"] * len(params))
     with connection.cursor() as cursor:
         cursor.execute(f"EXECUTE {name}({arguments})", list(params))

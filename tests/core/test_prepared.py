@@ -120,3 +120,15 @@ def test_the_order_list_reads_its_page_through_one_prepared_statement(api_as, pa
     assert response.status_code == 200
     assert [item["number"] for item in response.json()["results"]] == sorted(o.number for o in orders)
     assert sum(q["sql"].startswith("EXECUTE orders_page_") for q in queries.captured_queries) == 1
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_a_statement_is_prepared_on_the_connection_of_the_alias_asked():
+    from django.db import connections
+
+    with CaptureQueriesContext(connections["replica"]) as on_replica, CaptureQueriesContext(connection) as on_default:
+        assert prepared.fetch_all_prepared("SELECT %s::int + 1", [41], label="test_alias", using="replica") == [(42,)]
+    assert on_replica.captured_queries[0]["sql"].startswith("EXECUTE test_alias_") and not on_default.captured_queries
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'test_alias%%'")
+        assert cursor.fetchall()
