@@ -230,8 +230,11 @@ def stock_list(
     location_id: int | None = None,
     below_alert: bool = False,
 ) -> QuerySet[StockBalance]:
+    dealership_ids = list(dealership_ids)
     qs = (
-        StockBalance.objects.filter(dealership_id__in=list(dealership_ids))
+        # The part's dealership is the balance's (the stock services check_owned every part): naming it lets
+        # PostgreSQL walk the parts in number order and stop at the page (issue 19), not sort every balance.
+        StockBalance.objects.filter(dealership_id__in=dealership_ids, part__dealership_id__in=dealership_ids)
         .select_related("part", "warehouse", "location")
         .annotate(
             available_qty=F("on_hand") - F("reserved"),

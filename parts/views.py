@@ -24,7 +24,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.formatting import date_formatter, format_money
 from dms.core.inputs import parse_id
 from dms.core.references import reference_target
-from dms.core.rendering import display_for, render_rows, show, url_for
+from dms.core.rendering import display_for, once_per_value, render_rows, show, url_for
 from dms.core.selectors import audit_trail
 from dms.core.transitions import offered_transitions
 from dms.core.views import (
@@ -165,7 +165,32 @@ class StockListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             abc_class=data.get("abc", ""),
             below_alert=bool(data.get("below")),
         )
-        return super().get_context_data(page_obj=self.paginate(qs), filter_form=form, **kwargs)
+        page = self.paginate(qs)
+        return super().get_context_data(page_obj=page, rows_html=_stock_rows(page), filter_form=form, **kwargs)
+
+
+def _stock_rows(page) -> SafeString:
+    """Issue 19: the stock list's rows in Python (dms.core.rendering), as the template drew them; a row whose free
+    stock is below its alert level (R27) is highlighted."""
+    detail = url_for("parts:part_detail")
+    quantity = once_per_value(lambda value: show(floatformat(value, "-3")))
+
+    def row(b) -> str:
+        below = None not in (b.available_qty, b.effective_alert_level) and b.available_qty < b.effective_alert_level
+        highlight = ' class="table-warning"' if below else ""
+        location = b.location.code if b.location_id else ""
+        return (
+            f'<tr{highlight}><td><a href="{detail(b.part_id)}">'
+            f"<code>{show(b.part.number)}</code></a></td><td>{show(b.part.name)}</td>"
+            f"<td>{show(b.part.abc_class, '—')}</td>\n"
+            f"      <td>{show(b.warehouse.code)}</td><td>{show(location, '—')}</td>"
+            f'<td class="text-end">{quantity(b.on_hand)}</td><td class="text-end">{quantity(b.reserved)}</td>\n'
+            f'      <td class="text-end fw-semibold">{quantity(b.available_qty)}</td>'
+            f'<td class="text-end">{quantity(b.effective_alert_level)}</td>'
+            f'<td class="text-end">{show(format_money(b.value))}</td></tr>\n'
+        )
+
+    return render_rows(page, row, empty=_("No stock found."), columns=10)
 
 
 class MovementListView(DealershipPageMixin, PaginatedListMixin, TemplateView):

@@ -33,6 +33,20 @@ def display_for(model, field_name: str) -> Callable[[Any], str]:
     return lambda value: labels.get(value, value)
 
 
+def once_per_value(format_value: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``format_value`` for a page of rows, each distinct value formatted once: quantities and statuses repeat down a
+    page, and Django's ``floatformat`` costs ~15 µs a call (a millisecond over a stock page)."""
+    done: dict[Any, str] = {}
+
+    def formatted(value: Any) -> str:
+        text = done.get(value)
+        if text is None:
+            text = done[value] = format_value(value)
+        return text
+
+    return formatted
+
+
 def show(value: Any, default: str | None = None) -> str:
     """What ``{{ value }}`` renders (``{{ value|default:"—" }}`` with ``default``): localized, escaped."""
     if default is not None and not value:

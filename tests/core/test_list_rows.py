@@ -180,3 +180,66 @@ def test_complaint_rows_read_as_the_template_drew_them(client, dealership, vehic
         rows = _assert_rows_as_the_template(client, "/complaints/", COMPLAINT_LOOP)
         assert rows.count("<tr") == 3 and 'class="table-danger"' in rows and "XW8ZZZ&lt;1&gt;" in rows
         _assert_rows_as_the_template(client, "/complaints/?q=nobody-like-this", COMPLAINT_LOOP)
+
+
+STOCK_LOOP = """{% load i18n parts_tags %}{% for b in page_obj %}
+    <tr{% if b.available_qty < b.effective_alert_level %} class="table-warning"{% endif %}><td><a href="{% url 'parts:part_detail' b.part_id %}"><code>{{ b.part.number }}</code></a></td><td>{{ b.part.name }}</td><td>{{ b.part.abc_class|default:"—" }}</td>
+      <td>{{ b.warehouse.code }}</td><td>{{ b.location.code|default:"—" }}</td><td class="text-end">{{ b.on_hand|floatformat:"-3" }}</td><td class="text-end">{{ b.reserved|floatformat:"-3" }}</td>
+      <td class="text-end fw-semibold">{{ b.available_qty|floatformat:"-3" }}</td><td class="text-end">{{ b.effective_alert_level|floatformat:"-3" }}</td><td class="text-end">{{ b.value|money }}</td></tr>
+  {% empty %}
+    <tr><td colspan="10" class="text-secondary p-3">{% translate "No stock found." %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["ru", "en", "zh-hans"])
+def test_stock_rows_read_as_the_template_drew_them(client, dealership, make_user, language):
+    """A balance below its alert level (R27, highlighted) in a bin, fractions and repeated quantities, a part without
+    an ABC class, no bin; names that need escaping."""
+    from parts import services
+    from parts.models import StockBalance, Warehouse
+    from tests.parts.factories import PartFactory
+
+    storekeeper = make_user(roles.STOREKEEPER)
+    receive = partial(services.stock_receive, actor=storekeeper, dealership=dealership, unit_cost="100.5")
+    filter_part = PartFactory(dealership=dealership, number="S-1", name="Фильтр <«А»> & Б", abc_class="A")
+    receive(part=filter_part, quantity=Decimal("2.5"))
+    services.stock_reserve(actor=storekeeper, dealership=dealership, part=filter_part, quantity=Decimal("1.25"),
+                           reference="ЗН-1")  # fmt: skip
+    warehouse = Warehouse.objects.get(dealership=dealership)
+    bin_ = services.location_create(actor=storekeeper, dealership=dealership, warehouse=warehouse, code="A-01 <b>")
+    balance = StockBalance.objects.get(part=filter_part)
+    services.balance_update(actor=storekeeper, balance=balance, data={"location": bin_, "alert_level": Decimal("5")})
+    for number in ("S-2", "S-3"):
+        receive(part=PartFactory(dealership=dealership, number=number, abc_class=""), quantity=Decimal("7"))
+    client.force_login(storekeeper)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with translation.override(language):
+        rows = _assert_rows_as_the_template(client, "/parts/stock/", STOCK_LOOP)
+        assert rows.count("<tr") == 3 and rows.count('class="table-warning"') == 1 and "1,250" in rows.replace(".", ",")
+        assert "Фильтр &lt;«А»&gt; &amp; Б" in rows and "A-01 &lt;B&gt;" in rows  # bin codes are kept upper-case
+        _assert_rows_as_the_template(client, "/parts/stock/?q=nobody-like-this", STOCK_LOOP)
+
+
+def test_the_stock_list_of_several_dealerships_keeps_each_ones_balances_in_part_number_order(
+    dealership, other_dealership, make_user
+):
+    """The stock list names the parts' dealerships too (so PostgreSQL walks parts in number order, issue 19): every
+    balance of each dealership read is listed, ordered by part number across them, none of a dealership not read."""
+    from parts import selectors, services
+    from tests.parts.factories import PartFactory
+
+    storekeeper = make_user(roles.STOREKEEPER)
+    for place, numbers in ((dealership, ("B-2", "D-4")), (other_dealership, ("A-1", "C-3", "B-2"))):
+        for number in numbers:
+            part = PartFactory(dealership=place, number=number)
+            services.stock_receive(actor=storekeeper, dealership=place, part=part, quantity=1, unit_cost="1")
+    both = selectors.stock_list(dealership_ids=[dealership.pk, other_dealership.pk])
+    assert [b.part.number for b in both] == ["A-1", "B-2", "B-2", "C-3", "D-4"]
+    assert {(b.part.number, b.dealership_id) for b in both} == {
+        ("A-1", other_dealership.pk),
+        ("B-2", dealership.pk),
+        ("B-2", other_dealership.pk),
+        ("C-3", other_dealership.pk),
+        ("D-4", dealership.pk),
+    }
+    assert [b.part.number for b in selectors.stock_list(dealership_ids=iter([dealership.pk]))] == ["B-2", "D-4"]
