@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from html import escape
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -9,6 +10,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views import View
@@ -17,9 +20,12 @@ from django.views.generic import FormView, TemplateView
 from dms.core import links
 from dms.core.downloads import pdf_response, private_file_response, set_download_name
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import date_formatter
 from dms.core.inputs import parse_date_param, parse_id
 from dms.core.links import CustomerLinkMixin
+from dms.core.names import user_name
 from dms.core.references import resolve_reference, resolve_references
+from dms.core.rendering import display_for, render_rows, show, url_for
 from dms.core.security import client_address, rate_limited
 from dms.core.selectors import audit_trail
 from dms.core.transitions import available_transitions, is_available
@@ -145,13 +151,36 @@ class AppointmentListView(DealershipPageMixin, PaginatedListMixin, TemplateView)
         q = self.search_param()
         status = self.request.GET.get("status", "")
         qs = selectors.appointment_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
+        page = self.paginate(qs.order_by("-starts_at"))
         return super().get_context_data(
-            page_obj=self.paginate(qs.order_by("-starts_at")),
+            page_obj=page,
+            rows_html=_appointment_rows(page),
             q=q,
             status=status,
             statuses=AppointmentStatus.choices,
             **kwargs,
         )
+
+
+def _appointment_rows(page) -> SafeString:
+    """Issue 19: the appointments' rows in Python (dms.core.rendering), as the template drew them."""
+    detail = url_for("service:appointment_detail")
+    arrival = date_formatter("SHORT_DATETIME_FORMAT")
+    status = display_for(Appointment, "status")
+    repeat = f' <span class="badge text-bg-warning">{escape(_("repeat"))}</span>'
+    online = f' <span class="badge text-bg-info booked-online">{escape(_("online"))}</span>'
+
+    def row(a) -> str:
+        vehicle = a.vehicle
+        return (
+            f'<tr><td><a href="{detail(a.pk)}">{show(arrival(a.starts_at))}</a></td><td>{show(a.customer.name)}</td>'
+            f"<td>{show(vehicle.make)} {show(vehicle.model)} <code>{show(vehicle.vin)}</code></td>\n"
+            f"    <td>{show(Truncator(a.reason).chars(60))}{repeat if a.is_repeat_visit else ''}"
+            f"{online if a.booked_online else ''}</td>\n"
+            f"    <td>{show(user_name(a.advisor))}</td><td>{show(status(a.status))}</td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No appointments found."), columns=6)
 
 
 class AppointmentCreateView(DealershipPageMixin, FormView):
@@ -469,9 +498,36 @@ class WorkOrderListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         q = self.search_param()
         status = self.request.GET.get("status", "")
         qs = selectors.workorder_list(dealership_ids=[self.request.dealership.pk], search=q, status=status)
+        page = self.paginate(qs)
         return super().get_context_data(
-            page_obj=self.paginate(qs), q=q, status=status, statuses=WorkOrderStatus.choices, **kwargs
+            page_obj=page,
+            rows_html=_workorder_rows(page),
+            q=q,
+            status=status,
+            statuses=WorkOrderStatus.choices,
+            **kwargs,
         )
+
+
+def _workorder_rows(page) -> SafeString:
+    """Issue 19: the work orders' rows in Python (dms.core.rendering), as the template drew them; a possible odometer
+    rollback is flagged."""
+    detail = url_for("service:workorder_detail")
+    opened = date_formatter("SHORT_DATETIME_FORMAT")
+    status = display_for(WorkOrder, "status")
+    odometer = f' <span class="badge text-bg-danger">{escape(_("odometer"))}</span>'
+
+    def row(wo) -> str:
+        vehicle = wo.vehicle
+        return (
+            f'<tr><td><a href="{detail(wo.pk)}">{show(wo.number)}</a>{odometer if wo.odometer_rollback else ""}</td>'
+            f"<td>{show(wo.customer.name)}</td>"
+            f"<td>{show(vehicle.make)} {show(vehicle.model)} {show(vehicle.plate)}</td>"
+            f"<td>{show(user_name(wo.advisor))}</td><td>{show(status(wo.status))}</td>"
+            f"<td>{show(opened(wo.created_at))}</td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No work orders found."), columns=6)
 
 
 class WorkOrderCreateView(ServiceFormView):
