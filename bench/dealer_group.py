@@ -214,7 +214,8 @@ def build(scale: float) -> dict:
                 SELECT i, 1 + (i % {DEALERSHIPS}) AS dpos,
                        CASE WHEN i > {n_orders} * 0.97 THEN ({statuses})[1 + 86 + (i % 14)]
                             ELSE ({statuses})[1 + (i % 86)] END AS status,
-                       now() - (({n_orders} - i) * interval '1095 days' / {n_orders}) AS created
+                       -- the fraction first: 2,000,000 × 1,095 days overflows an interval (scale 1)
+                       now() - (({n_orders} - i)::float8 / {n_orders}) * interval '1095 days' AS created
                 FROM generate_series(1, {n_orders}) AS i)
             INSERT INTO orders_customerorder (created_at, updated_at, dealership_id, number, status, kind, purpose,
                 customer_id, vehicle_id, author_id, parts_manager_id, expected_at, placed_at, first_received_at,
