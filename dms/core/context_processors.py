@@ -73,15 +73,24 @@ def _nav_url(url_name: str, script_prefix: str, urlconf) -> str | None:
         return None
 
 
+def _permission_check(user):
+    """``user.has_perm`` for the menu's two dozen links, the user's permissions read once: each ``has_perm`` loaded
+    every authentication backend anew (a tenth of a millisecond a page, issue 19)."""
+    if user.is_active and user.is_superuser:
+        return lambda perm: True
+    return user.get_all_permissions().__contains__  # every backend's; none for an inactive user, as has_perm
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    has_perm = _permission_check(user)
     groups, items = [], []
     for group_label, links in NAV_GROUPS:
         visible = []
         for url_name, label, perm in links:
-            if not user.has_perm(perm):
+            if not has_perm(perm):
                 continue
             url = _nav_url(url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
             if url is None:
