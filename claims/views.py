@@ -272,6 +272,44 @@ def _complaint_rows(page) -> SafeString:
     return render_rows(page, row, empty=_("No complaints found."), columns=9)
 
 
+def _warranty_claim_rows(page) -> SafeString:
+    """Issue 19: the warranty claims' rows in Python (dms.core.rendering), as ``claims/claim_list.html`` drew them;
+    the total reads the prefetched ``part_lines`` (ClaimListView), no query a row."""
+    detail = url_for("claims:claim_detail")
+    kind, status = display_for(WarrantyClaim, "kind"), display_for(WarrantyClaim, "status")
+
+    def row(c) -> str:
+        vehicle = c.vehicle
+        return (
+            f'<tr><td><a href="{detail(c.pk)}">{show(c.number)}</a></td><td>{show(kind(c.kind))}</td>'
+            f"<td>{show(c.work_order_number)}</td>"
+            f'<td>{show(vehicle.make)} {show(vehicle.model)} <code class="small">{show(vehicle.vin)}</code></td>'
+            f"<td>{show(c.failure_code)}</td><td>{show(c.causal_part_number)}</td>"
+            f'<td class="text-end">{show(format_money(c.total))}</td>'
+            f'<td><span class="badge text-bg-{escape(c.status_colour)}">{show(status(c.status))}</span></td></tr>\n'
+        )
+
+    return render_rows(page, row, empty=_("No claims found."), columns=8)
+
+
+def _goodwill_rows(page) -> SafeString:
+    """Issue 19: the goodwill claims' rows in Python (dms.core.rendering), as ``claims/goodwill_list.html`` drew
+    them (``|money|default:"—"``: no amount shows «—»)."""
+    detail = url_for("claims:goodwill_detail")
+    status = display_for(GoodwillClaim, "status")
+
+    def row(g) -> str:
+        return (
+            f'<tr><td><a href="{detail(g.pk)}">{show(g.number)}</a></td><td>{show(g.customer.name)}</td>'
+            f"<td>{show(g.vehicle.make)} {show(g.vehicle.model)}</td><td>{show(g.work_order_number, '—')}</td>"
+            f'<td class="text-end">{show(format_money(g.requested_amount), "—")}</td>'
+            f'<td class="text-end">{show(format_money(g.paid_amount), "—")}</td>'
+            f"<td>{show(status(g.status))}</td></tr>\n"
+        )
+
+    return render_rows(page, row, empty=_("No claims found."), columns=7)
+
+
 class ClaimsRecordView(RecordDetailView):
     """A claims record's page: the record as ``claim``, its steps as ``steps``, the last 50 audit rows."""
 
@@ -524,8 +562,14 @@ class GoodwillListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         qs = selectors.goodwill_claim_list(
             dealership_ids=[self.request.dealership.pk], search=params.get("q", ""), status=params.get("status", "")
         )
+        page = self.paginate(qs)
         return super().get_context_data(
-            page_obj=self.paginate(qs), q=params.get("q", ""), filters=params, statuses=GoodwillStatus.choices, **kwargs
+            page_obj=page,
+            rows_html=_goodwill_rows(page),
+            q=params.get("q", ""),
+            filters=params,
+            statuses=GoodwillStatus.choices,
+            **kwargs,
         )
 
 
@@ -644,8 +688,10 @@ class ClaimListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             status=params.get("status", ""),
             kind=params.get("kind", ""),
         ).prefetch_related("part_lines")
+        page = self.paginate(qs)
         return super().get_context_data(
-            page_obj=self.paginate(qs),
+            page_obj=page,
+            rows_html=_warranty_claim_rows(page),
             q=params.get("q", ""),
             filters=params,
             statuses=WarrantyStatus.choices,
