@@ -433,7 +433,9 @@ def measure_partitioning(data: dict, runs: int) -> None:
                     "CREATE INDEX ON bench_callevent_by_dealer "
                     "(dealership_id, due_date, assignee_id, order_id, status, "
                     "completed_on)",
-                    "CREATE INDEX ON bench_callevent_by_dealer (assignee_id, due_date) WHERE status = 'open'",
+                    # the table's callevent_my_calls_idx
+                    "CREATE INDEX ON bench_callevent_by_dealer (dealership_id, assignee_id, due_date, id) "
+                    "WHERE status = 'open'",
                     "CREATE INDEX ON bench_callevent_by_dealer (order_id)",
                 )
             ],

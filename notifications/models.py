@@ -127,9 +127,13 @@ class CallEvent(ConcurrentTransitionMixin, DealershipOwned):
             models.Index(
                 fields=["order", "-completed_at"], condition=Q(status="done"), name="callevent_order_done_idx"
             ),
-            # My calls: an employee's open events by due date.
+            # My calls: an employee's open events in the dealership by due date. The dealership leads (issue 19
+            # item 5): with the assignee alone PostgreSQL misjudged the index and walked every open event of the
+            # group instead (46 ms at 10,000,000 events; 0.1 ms through this one, in the page's order).
             models.Index(
-                fields=["assignee", "due_date"], condition=Q(status="open"), name="callevent_assignee_open_idx"
+                fields=["dealership", "assignee", "due_date", "id"],
+                condition=Q(status="open"),
+                name="callevent_my_calls_idx",
             ),
             # The generator's closing step: the open events of an order.
             models.Index(fields=["order"], condition=Q(status="open"), name="callevent_order_open_idx"),

@@ -83,3 +83,14 @@ def test_a_tick_costs_the_same_queries_however_many_orders_are_over(dealership, 
     closed_orders(30)
     many = _tick_queries()
     assert many == few
+
+
+def test_my_calls_reads_the_employees_open_events_of_the_dealership_through_their_index(dealership, make_user):
+    """«Мои звонки» at a dealer group's size (issue 19 item 5): the employee's open events of the dealership come from
+    ``callevent_my_calls_idx`` in the page's order — not from every open event of the group, filtered."""
+    user = make_user("parts_manager")
+    with CaptureQueriesContext(connection) as captured:
+        selectors.my_calls(user=user, dealership=dealership, today=NOW.date())
+    (query,) = [q["sql"] for q in captured.captured_queries if "notifications_callevent" in q["sql"]]
+    plan = _plan(query, None)
+    assert "callevent_my_calls_idx" in plan and "Sort" not in plan, plan
