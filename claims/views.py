@@ -28,7 +28,7 @@ from dms.core.exports import CsvExportWriter
 from dms.core.formatting import date_formatter, format_money
 from dms.core.inputs import parse_id
 from dms.core.models import Dealership
-from dms.core.rendering import display_for, render_rows, show, url_for
+from dms.core.rendering import CUSTOMER_PHONES, display_for, render_rows, show, url_for
 from dms.core.security import client_address, rate_limited
 from dms.core.selectors import dealership_staff
 from dms.core.tenancy import allowed_dealership_ids
@@ -228,7 +228,8 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             assignee_id=parse_id(assignee),
             overdue=params.get("overdue") == "1",
         )
-        page = self.paginate(qs)
+        # the rows' related rows only, and no customer's phones (dms.core.rendering.CUSTOMER_PHONES, issue 19)
+        page = self.paginate(qs.select_related(None).select_related(*ROW_RELATIONS).defer(*CUSTOMER_PHONES))
         return super().get_context_data(
             page_obj=page,
             rows_html=_complaint_rows(page),
@@ -241,6 +242,10 @@ class ComplaintListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             now=timezone.now(),
             **kwargs,
         )
+
+
+# What the complaints' rows read of their related rows (the list's selector brings more, for the API).
+ROW_RELATIONS = ("customer", "vehicle", "assignee")
 
 
 def _complaint_rows(page) -> SafeString:
@@ -562,7 +567,7 @@ class GoodwillListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
         qs = selectors.goodwill_claim_list(
             dealership_ids=[self.request.dealership.pk], search=params.get("q", ""), status=params.get("status", "")
         )
-        page = self.paginate(qs)
+        page = self.paginate(qs.select_related(None).select_related("customer", "vehicle").defer(*CUSTOMER_PHONES))
         return super().get_context_data(
             page_obj=page,
             rows_html=_goodwill_rows(page),
@@ -688,7 +693,7 @@ class ClaimListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             status=params.get("status", ""),
             kind=params.get("kind", ""),
         ).prefetch_related("part_lines")
-        page = self.paginate(qs)
+        page = self.paginate(qs.select_related(None).select_related("vehicle"))  # what the rows show (issue 19)
         return super().get_context_data(
             page_obj=page,
             rows_html=_warranty_claim_rows(page),
