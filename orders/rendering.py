@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
 from dms.core.formatting import date_formatter
+from dms.core.rendering import once_per_value
 
 from .selectors import OrderRow
 
@@ -46,13 +47,7 @@ def render_order_rows(rows: Iterable[OrderRow], *, tints: dict[str, str]) -> Saf
     url_head, url_tail = reverse("orders:detail", args=[_URL_PLACEHOLDER]).split(str(_URL_PLACEHOLDER))
     waiting_texts: dict[int, str] = {}
     # names, statuses and call outcomes repeat down the page: escape each text once
-    escaped: dict[str, str] = {}
-
-    def esc(text: str) -> str:
-        value = escaped.get(text)
-        if value is None:
-            value = escaped[text] = escape(text)
-        return value
+    esc = once_per_value(escape)
 
     out: list[str] = []
     append = out.append
