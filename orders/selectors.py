@@ -32,6 +32,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from dms.core.filters import filter_given
+from dms.core.inputs import is_phone_text
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.names import full_name
 from dms.core.prepared import fetch_all_prepared
@@ -289,7 +290,7 @@ def _matching_vehicle_ids(search: str) -> list[int]:
 def _customer_match(search: str, prefix: str = "") -> Q:
     match = Q(**{f"{prefix}name__icontains": search})
     digits = re.sub(r"\D", "", search)
-    if len(digits) >= 5:
+    if len(digits) >= 5 and is_phone_text(search):  # a VIN's or a part number's digits are no phone
         match |= Q(**{f"{prefix}phone__contains": digits})
     return match
 

@@ -54,6 +54,15 @@ def parse_ids(values) -> list[int]:
 
 _NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
 MIN_PHONE_DIGITS = 3  # fewer digits are part of a name, a plate or a part number, not a phone
+# A typed phone: digits and the separators people type between them. A text with a letter (a VIN «JTD00000000000A»,
+# a part number «04465-0E010», a plate) is no phone: its digits searched among the phones matched the trigrams of
+# thousands of numbers for nothing (issue 19: 5 ms of the order dashboard's search by a VIN substring).
+_PHONE_TEXT = re.compile(r"[0-9\s+()\-./]+")
+
+
+def is_phone_text(text: str) -> bool:
+    """Could ``text`` be (part of) a phone number as people type one?"""
+    return bool(_PHONE_TEXT.fullmatch((text or "").strip()))
 
 
 def phone_search_forms(text: str) -> tuple[str, str]:
@@ -62,10 +71,10 @@ def phone_search_forms(text: str) -> tuple[str, str]:
     ``contains`` is the typed digits (``916 123`` is found inside any number); ``prefix`` is the Russian national
     form turned international: a number typed with the trunk prefix 8 (``8 916 123-45-02``, ``89161234502`` or the
     beginning ``8916…``) starts with ``+7916…``. A full 11-digit 8-number searches by that prefix only. Empty
-    strings when the text holds too few digits to be a phone.
+    strings when the text holds too few digits to be a phone, or anything but digits and separators.
     """
     digits = _NOT_ASCII_DIGIT.sub("", text or "")[:15]  # E.164 has at most 15 digits
-    if len(digits) < MIN_PHONE_DIGITS:
+    if len(digits) < MIN_PHONE_DIGITS or not is_phone_text(text):
         return "", ""
     if digits.startswith("8") and len(digits) <= 11:
         national = "+7" + digits[1:]

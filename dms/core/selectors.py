@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet, Sum
 
-from .inputs import phone_search_forms
+from .inputs import is_phone_text, phone_search_forms
 from .models import AuditEntry, Customer, Vehicle
 from .search import text_search
 
@@ -39,7 +39,7 @@ def customer_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySe
 def vehicle_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[Vehicle]:
     qs = Vehicle.objects.filter(dealership_id__in=list(dealership_ids)).select_related("customer", "dealership")
     digits = _digits(search or "")
-    phones = [Q(customer__phone__contains=digits)] if len(digits) >= 3 else []
+    phones = [Q(customer__phone__contains=digits)] if len(digits) >= 3 and is_phone_text(search) else []
     return text_search(qs, search, "vin", "plate", "make", "model", "customer__name", extra=phones)
 
 

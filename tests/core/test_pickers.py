@@ -34,6 +34,10 @@ def results(response) -> list[dict]:
         ("Иванов", ("", "")),
         ("12", ("", "")),
         ("٣٤٥٦٧", ("", "")),  # Arabic-Indic digits are not a phone
+        ("JTD00000000000A", ("", "")),  # a VIN's digits are not a phone
+        ("04465-0E010", ("", "")),  # nor a part number's
+        ("тел. 8 916 123", ("", "")),  # a word makes it a text, not a number
+        ("(916) 123.45/02", ("9161234502", "")),  # separators people type
     ],
 )
 def test_phone_search_forms(typed, expected):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dms.core import search as text_search_module
 from dms.core import selectors
-from dms.core.inputs import phone_search_forms
+from dms.core.inputs import is_phone_text, phone_search_forms
 from dms.core.models import Customer, Vehicle
 from dms.core.pagination import CappedCountPaginator
 from dms.core.search import text_search
@@ -79,7 +79,7 @@ def _plain_vehicles(dealership, text: str):
     for field in ("vin", "plate", "make", "model", "customer__name"):
         match |= Q(**{f"{field}__icontains": text})
     digits = "".join(c for c in text if c.isdigit())
-    if len(digits) >= 3:
+    if len(digits) >= 3 and is_phone_text(text):  # a text with a letter is no phone
         match |= Q(customer__phone__contains=digits)
     return Vehicle.objects.filter(dealership=dealership).filter(match).distinct()
 

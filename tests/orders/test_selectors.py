@@ -220,3 +220,16 @@ def test_search_plans_find_the_same_orders(make_order, dealership, part, part2, 
             with CaptureQueriesContext(connection) as captured:
                 assert (paginator.count, paginator.count_is_exact) == (0, False)  # "more than 0": no COUNT
             assert not captured.captured_queries
+
+
+def test_a_text_with_a_letter_is_not_searched_among_the_phones(make_order, dealership):
+    """A VIN's or a part number's digits are no phone (issue 19: «JTD00000000000A» searched its eleven zeros among
+    every customer's number); the same digits typed as a phone still find the customer."""
+    customer = CustomerFactory(dealership=dealership, name="Петрова Мария", phone="+79161112233")
+    target = make_order(vehicle_=VehicleFactory(customer=customer, vin="JTMHV05J604123456"))
+
+    def ids(search):
+        return _ids(selectors.customer_order_list(dealership_ids=[dealership.pk], search=search))
+
+    assert ids("A9161112233") == [] and ids("9161112233Z") == []
+    assert ids("916 111-22-33") == [target.pk] and ids("+7 (916) 111 22 33") == [target.pk]
