@@ -36,7 +36,7 @@ from dms.core.inputs import is_phone_text
 from dms.core.models import AuditAction, AuditEntry, Customer, Dealership, Vehicle, normalize_vin
 from dms.core.names import full_name
 from dms.core.prepared import fetch_all_prepared
-from dms.core.search import mark_searched
+from dms.core.search import id_set, mark_searched
 from parts.models import Part, Supplier
 
 from .models import (
@@ -346,7 +346,11 @@ def _search(qs: QuerySet[CustomerOrder], search: str) -> tuple[QuerySet[Customer
     if any(len(pks) > SEARCH_PROBE for pks in found.values()):
         return _row_match(qs, search), SEARCH_PROBE
     ids = {pk for pks in found.values() for pk in pks}
-    return qs.filter(pk__in=sorted(ids)), None
+    if connection.vendor != "postgresql":
+        return qs.filter(pk__in=sorted(ids)), None
+    # one array parameter, not a literal list (dms.core.search.id_set): PostgreSQL joins it by primary key, and the
+    # page's query keeps one text for every search, so it stays prepared (dms.core.prepared)
+    return qs.filter(pk__in=id_set(sorted(ids))), None
 
 
 def customer_order_list(*, dealership_ids: Iterable[int], **filters: Any) -> QuerySet[CustomerOrder]:
