@@ -27,7 +27,7 @@ from .forms import CustomerForm, DealershipScopedFormMixin, VehicleForm
 from .inputs import parse_id
 from .models import Customer, Vehicle
 from .pagination import CappedCountPaginator
-from .rendering import display_for, render_rows, show, url_for
+from .rendering import CUSTOMER_PHONES, display_for, render_rows, show, url_for
 from .tenancy import SESSION_KEY, allowed_dealership_ids, report_dealership_ids, unknown_dealership
 from .transitions import can_run, offered_transitions
 
@@ -382,7 +382,9 @@ class CustomerListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
     def get_context_data(self, **kwargs):
         q = self.search_param()
         qs = selectors.customer_list(dealership_ids=[self.request.dealership.pk], search=q)
-        page = self.paginate(qs)
+        # Issue 19: the rows show the manager, not the dealership (the page's own: a model instance per row for
+        # nothing), nor the second phone and the notes
+        page = self.paginate(qs.select_related(None).select_related("assigned_manager").defer("phone_alt", "notes"))
         return super().get_context_data(page_obj=page, rows_html=_customer_rows(page), q=q, **kwargs)
 
 
@@ -608,7 +610,7 @@ class VehicleListView(DealershipPageMixin, PaginatedListMixin, TemplateView):
             selectors.vehicle_list(dealership_ids=[self.request.dealership.pk], search=q)
             .select_related(None)
             .select_related("customer")
-            .defer("customer__phone", "customer__phone_alt", "customer__notes")
+            .defer(*CUSTOMER_PHONES, "customer__notes")
         )
         page = self.paginate(qs)
         return super().get_context_data(page_obj=page, rows_html=_vehicle_rows(page), q=q, **kwargs)
