@@ -99,6 +99,7 @@ def _part_rows(page) -> SafeString:
     """Issue 19: the catalogue's rows in Python (dms.core.rendering), as the template drew them."""
     detail = url_for("parts:part_detail")
     unit = display_for(Part, "unit")
+    quantity = once_per_value(lambda value: show(floatformat(value, "-3")))
 
     def row(p) -> str:
         abc = (
@@ -111,9 +112,9 @@ def _part_rows(page) -> SafeString:
             f'<tr><td><a href="{detail(p.pk)}"><code>{show(p.number)}</code></a></td><td>{show(p.name)}</td>\n'
             f"      <td>{abc}</td>\n"
             f'      <td class="text-end">{show(format_money(p.price))}</td>'
-            f'<td class="text-end">{show(floatformat(p.on_hand_total, "-3"))}</td>'
-            f'<td class="text-end">{show(floatformat(p.reserved_total, "-3"))}</td>\n'
-            f'      <td class="text-end fw-semibold">{show(floatformat(p.available_total, "-3"))} '
+            f'<td class="text-end">{quantity(p.on_hand_total)}</td>'
+            f'<td class="text-end">{quantity(p.reserved_total)}</td>\n'
+            f'      <td class="text-end fw-semibold">{quantity(p.available_total)} '
             f"{show(unit(p.unit))}</td><td>{show(supplier, '—')}</td></tr>\n"
         )
 

@@ -73,7 +73,12 @@ def _nav_url(url_name: str, script_prefix: str, urlconf) -> str | None:
         return None
 
 
-def _permission_check(user):
+def menu_url(url_name: str) -> str | None:
+    """The URL of a menu's or a tab bar's link without arguments (reversed once per process), None if it has none."""
+    return _nav_url(url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+def permission_check(user):
     """``user.has_perm`` for the menu's two dozen links, the user's permissions read once: each ``has_perm`` loaded
     every authentication backend anew (a tenth of a millisecond a page, issue 19)."""
     if user.is_active and user.is_superuser:
@@ -85,14 +90,14 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    has_perm = _permission_check(user)
+    has_perm = permission_check(user)
     groups, items = [], []
     for group_label, links in NAV_GROUPS:
         visible = []
         for url_name, label, perm in links:
             if not has_perm(perm):
                 continue
-            url = _nav_url(url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+            url = menu_url(url_name)
             if url is None:
                 continue
             visible.append({"url": url, "label": label, "active": False})

@@ -42,3 +42,19 @@ def test_a_superuser_sees_every_link_and_a_deactivated_user_none(make_user, djan
     assert "/complaints/" in _menu(storekeeper) and _menu(storekeeper) == _allowed_by_has_perm(storekeeper)
     storekeeper.is_active = False
     assert _menu(storekeeper) == _allowed_by_has_perm(storekeeper) == []
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+def test_the_warehouse_tabs_are_what_has_perm_allows(make_user, role):
+    """The warehouse's tab bar reads the permissions once and reverses each URL once, as the menu does."""
+    from django.urls import resolve, reverse
+
+    from parts.templatetags.parts_tags import TABS, parts_tabs
+
+    user = make_user(role)
+    request = RequestFactory().get("/parts/stock/")
+    request.user, request.resolver_match = user, resolve("/parts/stock/")
+    tabs = parts_tabs({"request": request})["tabs"]
+    assert [tab["url"] for tab in tabs] == [reverse(name) for name, _label, perm, _p in TABS if user.has_perm(perm)]
+    stock_visible = user.has_perm("parts.view_stockbalance")
+    assert [tab["url"] for tab in tabs if tab["active"]] == (["/parts/stock/"] if stock_visible else [])
