@@ -503,9 +503,14 @@ class WorkOrderViewSet(ScopedReadOnlyViewSet):
     }
 
     def get_queryset(self):
-        return selectors.workorder_list(
+        qs = selectors.workorder_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("jobs__parts", "jobs__clocks", "jobs__technician")
+        if self.action == "list":
+            # the items name their customer, vehicle and dealership by id: only the advisor is read with them (the
+            # customer's phones were parsed on every row for nothing, issue 19)
+            qs = qs.select_related(None).select_related("advisor")
+        return qs
 
     @extend_schema(
         summary="Open a work order for a walk-in customer (no appointment)",

@@ -53,8 +53,8 @@ def test_workorder_rows_read_as_the_template_drew_them(client, dealership, make_
     customer = CustomerFactory(dealership=dealership, name="Пётр & сын")
     make_work_order(dealership=dealership, advisor=advisor, number="ЗН-<1>", odometer_rollback=True,
                     vehicle=VehicleFactory(customer=customer, make="Kia", model="Rio", plate=""))  # fmt: skip
-    make_work_order(dealership=dealership, advisor=advisor, number="ЗН-2", status="opened",
-                    vehicle=VehicleFactory(customer=customer, make="Lada", model="Vesta", plate="А001АА77"))  # fmt: skip
+    lada = VehicleFactory(customer=customer, make="Lada", model="Vesta", plate="А001АА77")
+    make_work_order(dealership=dealership, advisor=advisor, number="ЗН-2", status="opened", vehicle=lada)
     assert WorkOrder.objects.count() == 2
     client.force_login(advisor)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -63,3 +63,18 @@ def test_workorder_rows_read_as_the_template_drew_them(client, dealership, make_
         assert rows.count("<tr") == 2 and "ЗН-&lt;1&gt;" in rows and rows.count("text-bg-danger") == 1
         assert "Пётр &amp; сын" in rows and "&lt;Смирнова&gt;" in rows
         _assert_rows_as_the_template(client, "/workorders/?q=nobody-like-this", WORKORDER_LOOP)
+
+
+def test_work_orders_api_list_items_equal_each_work_orders_own_answer(api_as, dealership, make_user):
+    """The list reads only the advisor with its work orders (issue 19): every item still equals the work order's own
+    answer, which reads the customer, vehicle and dealership too."""
+    advisor = make_user(roles.SERVICE_ADVISOR, first_name="Анна", last_name="Смирнова")
+    customer = CustomerFactory(dealership=dealership, name="Пётр", phone="+79161234567")
+    make_work_order(dealership=dealership, advisor=advisor, number="ЗН-1", odometer_rollback=True,
+                    vehicle=VehicleFactory(customer=customer), jobs=("Замена масла", "Диагностика"))  # fmt: skip
+    make_work_order(dealership=dealership, advisor=advisor, number="ЗН-2", status="opened", jobs=())
+    client = api_as(advisor)
+    items = client.get("/api/work-orders/").json()["results"]
+    assert len(items) == 2 and {item["number"] for item in items} == {"ЗН-1", "ЗН-2"}
+    for item in items:
+        assert item == client.get(f"/api/work-orders/{item['id']}/").json()
