@@ -218,9 +218,14 @@ class AppointmentViewSet(ScopedCreateViewSet):
     }
 
     def get_queryset(self):
-        return selectors.appointment_list(
+        qs = selectors.appointment_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("recall_campaigns")
+        if self.action == "list":
+            # the items name the advisor, customer, vehicle and dealership by id: only the kind of job is read with
+            # them (issue 19: a customer's phones were parsed and four more rows built per appointment for nothing)
+            qs = qs.select_related(None).select_related("planned_kind")
+        return qs
 
     @extend_schema(request=None, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])

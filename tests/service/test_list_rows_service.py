@@ -78,3 +78,16 @@ def test_work_orders_api_list_items_equal_each_work_orders_own_answer(api_as, de
     assert len(items) == 2 and {item["number"] for item in items} == {"ЗН-1", "ЗН-2"}
     for item in items:
         assert item == client.get(f"/api/work-orders/{item['id']}/").json()
+
+
+def test_appointments_api_list_items_equal_each_appointments_own_answer(api_as, book, booking_advisor):
+    """The list reads only the kind of job with its appointments (issue 19): every item still equals the
+    appointment's own answer."""
+    book(10, reason="ТО-2")
+    second = book(11, reason="Стук <справа>")
+    Appointment.objects.filter(pk=second.pk).update(is_repeat_visit=True, booked_online=True)
+    client = api_as(booking_advisor)
+    items = client.get("/api/appointments/").json()["results"]
+    assert len(items) == 2 and {item["reason"] for item in items} == {"ТО-2", "Стук <справа>"}
+    for item in items:
+        assert item == client.get(f"/api/appointments/{item['id']}/").json()
