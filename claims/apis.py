@@ -484,9 +484,11 @@ class GoodwillClaimViewSet(_ClaimsViewSet):
     update_kwarg = target = "claim"
 
     def get_queryset(self):
-        return selectors.goodwill_claim_list(
+        qs = selectors.goodwill_claim_list(
             dealership_ids=self.scoped_dealership_ids(), search=self.search_param()
         ).prefetch_related("attachments")
+        # the items name customer, vehicle and dealership by id: nothing is read with the list's claims (issue 19)
+        return qs.select_related(None) if self.action == "list" else qs
 
     submit = _goodwill_step("submit", services.goodwill_claim_submit)
     fmc_confirm = _goodwill_step("fmc_confirm", services.goodwill_claim_fmc_confirm)
@@ -507,11 +509,12 @@ class WarrantyClaimViewSet(_ClaimsViewSet):
     target = "claim"
 
     def get_queryset(self):
-        return (
-            selectors.warranty_claim_list(dealership_ids=self.scoped_dealership_ids(), search=self.search_param())
-            .select_related("quarantined_part")
-            .prefetch_related("part_lines", "attachments")
-        )
+        qs = selectors.warranty_claim_list(dealership_ids=self.scoped_dealership_ids(), search=self.search_param())
+        if self.action == "list":
+            # the items name customer, vehicle, engineer and dealership by id: only the quarantined part is read with
+            # the list's claims (issue 19)
+            qs = qs.select_related(None)
+        return qs.select_related("quarantined_part").prefetch_related("part_lines", "attachments")
 
     @staticmethod
     def _split(data: dict) -> tuple[dict, list | None, str | None]:
