@@ -177,8 +177,8 @@ def _stock_rows(page) -> SafeString:
     quantity = once_per_value(lambda value: show(floatformat(value, "-3")))
 
     def row(b) -> str:
-        below = None not in (b.available_qty, b.effective_alert_level) and b.available_qty < b.effective_alert_level
-        highlight = ' class="table-warning"' if below else ""
+        # both are computed by stock_list and never null (on hand − reserved; the alert level falls back to the class's)
+        highlight = ' class="table-warning"' if b.available_qty < b.effective_alert_level else ""
         location = b.location.code if b.location_id else ""
         return (
             f'<tr{highlight}><td><a href="{detail(b.part_id)}">'

@@ -79,8 +79,8 @@ def menu_url(url_name: str) -> str | None:
 
 
 def permission_check(user):
-    """``user.has_perm`` for the menu's two dozen links, the user's permissions read once: each ``has_perm`` loaded
-    every authentication backend anew (a tenth of a millisecond a page, issue 19)."""
+    """``user.has_perm`` for the links of the menu and of a tab bar, the user's permissions read once: each
+    ``has_perm`` loaded every authentication backend anew (a tenth of a millisecond a page, issue 19)."""
     if user.is_active and user.is_superuser:
         return lambda perm: True
     return user.get_all_permissions().__contains__  # every backend's; none for an inactive user, as has_perm
