@@ -571,8 +571,11 @@ class SupplierRecordViewSet(DealershipScopedMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def record(self, request, pk=None):
         supplier = self.get_object()
-        record = dataclasses.asdict(selectors.supplier_record(supplier=supplier))
-        record["by_class"] = [dataclasses.asdict(row) for row in promises.supplier_record_by_class(supplier=supplier)]
+        history = promises.supplier_history(supplier=supplier)  # read once for both (issue 19)
+        record = dataclasses.asdict(selectors.supplier_record(supplier=supplier, history=history))
+        record["by_class"] = [
+            dataclasses.asdict(row) for row in promises.supplier_record_by_class(supplier=supplier, history=history)
+        ]
         return Response(SupplierRecordWithClassesSerializer(record).data)
 
 

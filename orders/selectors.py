@@ -55,7 +55,7 @@ from .models import (
     order_return_deadline,
     order_return_due,
 )
-from .promises import REVISED_EXPECTED_SQL, revised_dates_for
+from .promises import REVISED_EXPECTED_SQL, revised_dates_for, supplier_history
 
 User = get_user_model()
 
@@ -728,20 +728,19 @@ def _mean(values: list[int]) -> Decimal | None:
     return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1")) if values else None
 
 
-def supplier_record(*, supplier: Supplier) -> SupplierRecord:
+def supplier_record(
+    *, supplier: Supplier, history: list[tuple[int, str, tuple[int, int, int]]] | None = None
+) -> SupplierRecord:
     """Issue 15 item 8: promised (the ETA given when placing) against actual days for the supplier's orders whose
-    parts have all arrived; days are calendar days in the dealership's time zone."""
-    rows = SupplierOrder.objects.filter(
-        dealership_id=supplier.dealership_id, supplier=supplier, customer_order__received_at__isnull=False
-    ).values_list("placed_at", "expected_at", "customer_order__received_at", "dealership__time_zone")
-    promised, actual, delays = [], [], []
-    for placed_at, expected_at, received_at, time_zone in rows:
-        tz = zoneinfo.ZoneInfo(time_zone)
-        placed_on = timezone.localtime(placed_at, tz).date()
-        received_on = timezone.localtime(received_at, tz).date()
-        promised.append((expected_at - placed_on).days)
-        actual.append((received_on - placed_on).days)
-        delays.append(max((received_on - expected_at).days, 0))
+    parts have all arrived; days are calendar days in the dealership's time zone. ``history``:
+    ``orders.promises.supplier_history`` when the caller read it already (the order page and the API show the
+    per-class record too)."""
+    if history is None:
+        history = supplier_history(supplier=supplier)
+    by_order = {pk: days for pk, _class, days in history}  # an order with parts of two classes has two rows
+    promised = [days[0] for days in by_order.values()]
+    actual = [days[1] for days in by_order.values()]
+    delays = [days[2] for days in by_order.values()]
     on_time = sum(1 for delay in delays if delay == 0)
     return SupplierRecord(
         supplier_id=supplier.pk,

@@ -268,14 +268,18 @@ class OrderDetailView(DealershipPageMixin, TemplateView):
         selectors.annotate_rows([order])
         status = order.status
         supplier_order = getattr(order, "supplier_order", None)
+        # Issue 15 item 8: how this supplier keeps its promised delivery terms, overall and per part class — from
+        # one read of its history (issue 19).
+        history = promises.supplier_history(supplier=supplier_order.supplier) if supplier_order else []
         return super().get_context_data(
             order=order,
             lines=list(order.lines.all()),
             receipts=list(order.receipts.all()),
             supplier_order=supplier_order,
-            # Issue 15 item 8: how this supplier keeps its promised delivery terms.
-            supplier_record=selectors.supplier_record(supplier=supplier_order.supplier) if supplier_order else None,
-            supplier_classes=promises.supplier_record_by_class(supplier=supplier_order.supplier)
+            supplier_record=selectors.supplier_record(supplier=supplier_order.supplier, history=history)
+            if supplier_order
+            else None,
+            supplier_classes=promises.supplier_record_by_class(supplier=supplier_order.supplier, history=history)
             if supplier_order
             else [],
             timeline=selectors.customer_order_timeline(order),
