@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from dms.core import roles as core_roles
 from dms.core.filters import filter_given
 from dms.core.models import Dealership, Vehicle
 from dms.core.search import text_search
-from dms.core.selectors import satisfaction_totals
+from dms.core.selectors import PICKER_LIMIT, satisfaction_totals
 
 from . import scheduling
 from .models import (
@@ -244,34 +244,47 @@ def workorder_list(
     return text_search(qs, search, "number", *CUSTOMER_OR_VEHICLE)
 
 
-def _parts_arrived_on(order, day) -> bool:
-    """R10: did all of the order's parts arrive on ``day`` (dealership's date)?"""
-    received_at = getattr(order, "received_at", None) if order is not None else None
-    if received_at is None:
-        return False
-    return timezone.localtime(received_at, order.dealership.tz).date() == day
+# Issue 19: a column of the board shows its first cards; the rest are a link to the work order list of that status.
+# A dealership whose old work orders were never closed drew 100,000 cards in one page (22 s).
+BOARD_COLUMN_CARDS = 50
 
 
 def workshop_board(*, dealership: Dealership, now=None) -> list[dict]:
-    """Today's cars by status. R10: cars on the waiting lot whose parts arrived today come first in each column."""
+    """Today's cars by status: the open work orders and those delivered today. R10: cars on the waiting lot whose
+    parts arrived today come first in each column, then by arrival. Each column holds its first
+    ``BOARD_COLUMN_CARDS`` cards (``orders``), how many it has in all (``total``) and how many are not shown
+    (``more``)."""
     now = now or timezone.now()
     today = timezone.localtime(now, dealership.tz).date()
     start, end = scheduling.day_bounds(today, dealership.tz)
-    orders = list(
-        WorkOrder.objects.filter(dealership=dealership)
-        .filter(
-            Q(status__in=[s for s in WorkOrderStatus.values if s != WorkOrderStatus.DELIVERED])
-            | Q(delivered_at__gte=start, delivered_at__lt=end)
-        )
-        .select_related("customer", "vehicle", "advisor", "customer_order__dealership", "appointment")
+    on_board = WorkOrder.objects.filter(dealership=dealership).filter(
+        Q(status__in=[s for s in WorkOrderStatus.values if s != WorkOrderStatus.DELIVERED])
+        | Q(delivered_at__gte=start, delivered_at__lt=end)
     )
-    for wo in orders:
-        wo.parts_arrived_today = wo.on_waiting_lot and _parts_arrived_on(wo.customer_order, today)
-    orders.sort(key=lambda wo: (not wo.parts_arrived_today, wo.arrived_at or wo.created_at))
-    return [
-        {"status": value, "label": label, "orders": [wo for wo in orders if wo.status == value]}
-        for value, label in WorkOrderStatus.choices
-    ]
+    totals = dict(on_board.order_by().values_list("status").annotate(cards=Count("id")))
+    # R10 read first, once: the cards whose car waits on the lot and whose parts all arrived today (the customer
+    # order's full receipt, in the dealership's day) — a few ids, so that each column then sorts its own rows and
+    # reads its first cards only (joined in each column's query, every customer order was hashed seven times).
+    arrived_today = list(
+        on_board.filter(
+            on_waiting_lot=True, customer_order__received_at__gte=start, customer_order__received_at__lt=end
+        ).values_list("pk", flat=True)
+    )
+    cards = (
+        on_board.select_related("customer", "vehicle", "advisor", "appointment")
+        .annotate(
+            parts_arrived_today=Case(When(pk__in=arrived_today, then=Value(True)), default=Value(False)),
+            board_time=Coalesce("arrived_at", "created_at"),
+        )
+        # then the list's own order (Meta.ordering), as the board's stable sort kept it
+        .order_by("-parts_arrived_today", "board_time", "-created_at", "-id")
+    )
+    columns = []
+    for value, label in WorkOrderStatus.choices:
+        total = totals.get(value, 0)
+        orders = list(cards.filter(status=value)[:BOARD_COLUMN_CARDS]) if total else []
+        columns.append({"status": value, "label": label, "orders": orders, "total": total, "more": total - len(orders)})
+    return columns
 
 
 def loaner_list(*, dealership_ids: Iterable[int], search: str = "") -> QuerySet[Loaner]:
@@ -594,6 +607,8 @@ def customer_status(*, customer, now: datetime.datetime | None = None) -> dict:
         "appointments": list(appointments),
         "today": today,
     }
+
+
 def reminder_calls_due(*, user, dealership) -> QuerySet:
     """Issue 17 item 5: the advisor's follow-ups (service due, declined work) that need a call, oldest due first."""
     return (
@@ -630,6 +645,8 @@ def reminder_history(*, customer=None, vehicle=None) -> QuerySet:
         "vehicle", "finding__work_order"
     )
     return open_first(qs, open_q=Q(status=ReminderStatus.CALL_DUE), newest="due_on")
+
+
 # -- issue 17 item 4: the public booking page ------------------------------------------------------------------
 # The customer picks a time, not an advisor: a time is offered when at least one advisor's grid has it bookable
 # (free, in their hours, its hour not full — R16, the same cells the appointment book shows).
@@ -684,3 +701,26 @@ def online_booking_first_day(*, dealership: Dealership, now: datetime.datetime) 
             return day
         day += datetime.timedelta(days=1)
     return first
+
+
+def open_work_orders() -> QuerySet[WorkOrder]:
+    """The work orders whose car has not left (every dealership's): what a parts requisition may still be made for
+    (the ``service.OpenWorkOrder`` reference target, see ``apps.py``) and what the open-work-order picker searches."""
+    return WorkOrder.objects.exclude(status=WorkOrderStatus.DELIVERED)
+
+
+def open_work_order_search(
+    *, dealership_id: int, query: str, customer_id: int | None = None, limit: int = PICKER_LIMIT
+) -> list[WorkOrder]:
+    """The open-work-order picker (a parts requisition's work order): by number, customer name, VIN or plate, the
+    chosen customer's only when one is given, newest first; one query with the LIMIT inside it (100,000 work orders
+    were each an <option> of the requisition form)."""
+    qs = open_work_orders().filter(dealership_id=dealership_id)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    qs = text_search(qs, query, "number", *CUSTOMER_OR_VEHICLE)
+    return list(
+        qs.select_related("customer", "vehicle")
+        .only("id", "number", "status", "customer_id", "customer__name", "vehicle_id", "vehicle__vin", "vehicle__plate")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -201,3 +201,40 @@ def test_r10_board_puts_waiting_lot_cars_with_parts_arrived_today_first(book, bo
     opened = next(c for c in selectors.workshop_board(dealership=dealership) if c["status"] == "opened")
     assert [wo.pk for wo in opened["orders"]] == [waiting.pk, first.pk]
     assert opened["orders"][0].parts_arrived_today is True
+
+
+def test_board_column_shows_its_first_cards_and_links_to_the_rest(
+    client, book, booking_advisor, dealership, monkeypatch, django_assert_num_queries
+):
+    """Issue 19: a column holds its first BOARD_COLUMN_CARDS cards in R10 order, counts them all, and links to the
+    work order list of its status for the rest — a dealership with years of unclosed work orders drew them all."""
+    from django.utils import timezone
+
+    from orders import services as order_services
+    from orders.models import CustomerOrder
+    from service import selectors
+    from tests.service.factories import PartFactory
+
+    opened = [services.appointment_open_work_order(actor=booking_advisor, appointment=book(10, m)) for m in (0, 15, 30)]
+    waiting = opened[2]
+    order = order_services.customer_order_create(
+        actor=booking_advisor, dealership=dealership, customer=waiting.customer, vehicle=waiting.vehicle,
+        kind="commercial", lines=[{"part": PartFactory(dealership=dealership), "quantity": Decimal("1")}],
+    )  # fmt: skip
+    CustomerOrder.objects.filter(pk=order.pk).update(status="received", received_at=timezone.now())
+    WorkOrder.objects.filter(pk=waiting.pk).update(on_waiting_lot=True, customer_order=order)
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_CARDS", 2)
+    column = next(c for c in selectors.workshop_board(dealership=dealership) if c["status"] == "opened")
+    # R10 first (the waiting car whose parts came today), then by arrival: the third card is not read
+    assert [wo.pk for wo in column["orders"]] == [waiting.pk, opened[0].pk]
+    assert [wo.parts_arrived_today for wo in column["orders"]] == [True, False]
+    assert (column["total"], column["more"]) == (3, 1)
+    empty = next(c for c in selectors.workshop_board(dealership=dealership) if c["status"] == "ready")
+    assert (empty["orders"], empty["total"], empty["more"]) == ([], 0, 0)
+    client.force_login(booking_advisor)
+    client.get(reverse("service:workshop_board"))  # the session and caches warm
+    with django_assert_num_queries(4):  # identity, the counts per status, the R10 cards, the one column with cards
+        page = client.get(reverse("service:workshop_board")).content.decode()
+    assert f'href="{reverse("service:workorder_list")}?status=opened"' in page
+    assert "Ещё 1 заказ-наряд" in page or "1 more work order" in page
+    assert opened[1].number not in page and waiting.number in page and opened[0].number in page
