@@ -12,6 +12,7 @@ from dms.core.selectors import dealership_staff
 from dms.core.widgets import SearchSelect
 from parts.models import Part
 
+from . import workorders
 from .models import (
     SCORE_MAX,
     SCORE_MIN,
@@ -175,6 +176,8 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
             "fmc_terms": forms.Textarea(attrs={"rows": 3}),
             "customer": SearchSelect(url="core:pick_customers"),
             "vehicle": SearchSelect(url="core:pick_vehicles", depends_on={"customer": "customer"}),
+            # searched as the user types (the chosen customer's first): a dealership has too many for a list
+            "complaint": SearchSelect(url="claims:pick_complaints", depends_on={"customer": "customer"}),
         }
 
     def __init__(self, *args, dealership, **kwargs):
@@ -184,8 +187,19 @@ class GoodwillClaimForm(ServiceValidatedModelForm):
         self.fields["complaint"].queryset = Complaint.objects.filter(dealership=dealership)
 
 
+class _ClaimWorkOrderField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return workorders.work_order_label(obj)
+
+
 class WarrantyClaimForm(ServiceValidatedModelForm):
-    work_order_id = forms.TypedChoiceField(label=_("Work order"), coerce=int)
+    # Searched as the user types (claims:pick_claim_work_orders), validated against the dealership's work orders: the
+    # page never lists them all. The placeholder queryset is replaced in __init__.
+    work_order_id = _ClaimWorkOrderField(
+        label=_("Work order"),
+        queryset=Part.objects.none(),
+        widget=SearchSelect(url="claims:pick_claim_work_orders"),
+    )
     # Issue 14 item 4: the job is picked among the chosen work order's jobs only (the service checks it again).
     job_id = forms.IntegerField(
         label=_("Job"), widget=SearchSelect(url="claims:pick_claim_jobs", depends_on={"work_order": "work_order_id"})
@@ -219,7 +233,7 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
             "causal_part": SearchSelect(url="parts:pick_parts"),
         }
 
-    def __init__(self, *args, dealership, work_orders=(), **kwargs):
+    def __init__(self, *args, dealership, **kwargs):
         super().__init__(*args, dealership=dealership, **kwargs)
         self.fields["causal_part"].queryset = Part.objects.filter(dealership=dealership)
         self.fields["causal_part"].required = True
@@ -234,14 +248,25 @@ class WarrantyClaimForm(ServiceValidatedModelForm):
             del self.fields["work_order_id"]
             del self.fields["job_id"]
         else:
-            self.fields["work_order_id"].choices = [("", "—")] + [
-                (wo.id, f"{wo.number}{'' if wo.delivered else ' *'}") for wo in work_orders
-            ]
-            # Labels for re-showing the posted job; the picker itself never lists them all.
+            dealership_id = dealership.pk if dealership is not None else None
+            self.fields["work_order_id"].queryset = workorders.claimable_work_orders(dealership_id=dealership_id)
+            self.scope_model_choices()
+            # Labels for re-showing the chosen work order's jobs; the picker itself never lists them all.
+            wo = workorders.work_order_for_claim(dealership_id=dealership_id, work_order_id=self._work_order_value())
             self.fields["job_id"].widget.choices = [
-                (job.id, f"{wo.number}: {job.description}") for wo in work_orders for job in wo.jobs
+                (job.id, f"{wo.number}: {job.description}") for job in (wo.jobs if wo else ())
             ]
             self.fields["work_order_id"].help_text = _("* not delivered yet")
+
+    def _work_order_value(self):
+        if self.is_bound:
+            return self.data.get(self.add_prefix("work_order_id"))
+        return self.initial.get("work_order_id")
+
+    def clean_work_order_id(self):
+        # The service takes the id; it resolves it again inside the dealership.
+        work_order = self.cleaned_data.get("work_order_id")
+        return work_order.pk if work_order is not None else None
 
 
 class WarrantyPartLineForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):

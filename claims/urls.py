@@ -9,6 +9,7 @@ app_name = "claims"
 urlpatterns = [
     # Complaints (R33, R24)
     *record_pages("complaints/", "Complaint", views),
+    path("complaints/pick/", views.ComplaintPickerView.as_view(), name="pick_complaints"),
     path("complaints/<int:pk>/assign/", views.ComplaintAssignView.as_view(), name="complaint_assign"),
     path(
         "complaints/<int:pk>/investigate/",
@@ -23,6 +24,7 @@ urlpatterns = [
     # Warranty claims (R22)
     *record_pages("claims/", "Claim", views),
     path("claims/jobs/pick/", views.ClaimJobPickerView.as_view(), name="pick_claim_jobs"),  # issue 14 item 4
+    path("claims/workorders/pick/", views.ClaimWorkOrderPickerView.as_view(), name="pick_claim_work_orders"),
     path("claims/<int:pk>/submit/", views.ClaimActionView.as_view(action_name="submit"), name="claim_submit"),
     path(
         "claims/<int:pk>/fmc-confirm/",

@@ -729,14 +729,6 @@ class ClaimCreateView(ClaimsFormView):
     def get_cancel_url(self):
         return reverse("claims:claim_list")
 
-    def work_orders(self):
-        return workorders.work_orders_for_dealership(dealership_id=self.request.dealership.pk)
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["work_orders"] = self.work_orders()
-        return kwargs
-
     def get_initial(self):
         work_order_id = parse_id(self.request.GET.get("work_order", ""))
         return {"work_order_id": work_order_id} if work_order_id is not None else {}
@@ -997,6 +989,44 @@ class ClaimJobPickerView(PickerSearchView):
             for work_order, job in selectors.claim_job_search(
                 dealership_id=dealership_id, work_order_id=work_order_id, query=query
             )
+        ]
+
+
+class ComplaintPickerView(PickerSearchView):
+    """The goodwill claim form's complaint picker: by number or customer name, the chosen customer's only
+    (``?customer=``)."""
+
+    permission_required = "claims.view_complaint"
+
+    def search(self, *, dealership_id, query, params):
+        customer_id = picker_param_id(params, "customer")
+        return [
+            {
+                "id": complaint.pk,
+                "text": complaint.number,
+                "detail": complaint.customer.name if complaint.customer_id else complaint.contact_name,
+                "customer": complaint.customer_id,
+            }
+            for complaint in selectors.complaint_search(
+                dealership_id=dealership_id, query=query, customer_id=customer_id
+            )
+        ]
+
+
+class ClaimWorkOrderPickerView(PickerSearchView):
+    """The warranty claim form's work order picker: the dealership's work orders (a star: not delivered yet) by
+    number, customer name, VIN or plate."""
+
+    permission_required = "claims.add_warrantyclaim"
+
+    def search(self, *, dealership_id, query, params):
+        return [
+            {
+                "id": wo.pk,
+                "text": workorders.work_order_label(wo),
+                "detail": " · ".join(filter(None, [wo.customer.name, wo.vehicle.plate or wo.vehicle.vin])),
+            }
+            for wo in workorders.work_order_search(dealership_id=dealership_id, query=query)
         ]
 
 

@@ -9,10 +9,11 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Sum
+from django.db.models import Count, DecimalField, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from dms.core.inputs import parse_id
+from dms.core.selectors import PICKER_LIMIT
 from parts import selectors as parts_selectors
 from service import selectors as service_selectors
 from service.models import WorkOrder, WorkOrderJob, WorkOrderStatus
@@ -161,3 +162,21 @@ def finished_jobs(*, dealership, start: datetime.datetime, end: datetime.datetim
         .order_by()
     )
     return [(r["technician_id"], r["n"], Decimal(r["h"])) for r in rows]
+
+
+def claimable_work_orders(*, dealership_id: int) -> QuerySet[WorkOrder]:
+    """The work orders a warranty claim may name: every one of the dealership's, delivered or not (the claim form's
+    work order field validates against them; its picker searches them, the page never lists them all)."""
+    return WorkOrder.objects.filter(dealership_id=dealership_id)
+
+
+def work_order_search(*, dealership_id: int, query: str, limit: int = PICKER_LIMIT) -> list[WorkOrder]:
+    """The warranty claim form's work order picker: by number, customer name, VIN or plate (service's work order
+    list search), newest first, at most ``limit`` from one query."""
+    qs = service_selectors.workorder_list(dealership_ids=[dealership_id], search=query)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def work_order_label(wo: WorkOrder) -> str:
+    """How the claim form names a work order: its number, a star while the car has not been delivered."""
+    return f"{wo}{'' if wo.status == WorkOrderStatus.DELIVERED else ' *'}"

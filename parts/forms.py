@@ -226,7 +226,13 @@ class ReturnRequestForm(DealershipForm):
     customer = forms.ModelChoiceField(
         Customer.objects.none(), label=_("Customer"), widget=SearchSelect(url="core:pick_customers")
     )
-    sales_order = forms.ModelChoiceField(SalesOrder.objects.none(), label=_("Order"), required=False)
+    # searched as the user types (the chosen customer's shipped orders): a dealership has too many for a list
+    sales_order = forms.ModelChoiceField(
+        SalesOrder.objects.none(),
+        label=_("Order"),
+        required=False,
+        widget=SearchSelect(url="parts:pick_sales_orders", depends_on={"customer": "customer"}),
+    )
     part = PartNumberField()
     quantity = forms.DecimalField(label=_("Quantity"), **QTY)
     received_on = forms.DateField(
@@ -274,7 +280,10 @@ class RequisitionForm(DealershipForm):
 
     # The querysets come from the reference targets the service app provides (parts does not import service); the
     # placeholders are replaced in __init__ and scoped to the dealership by DealershipScopedFormMixin.
-    work_order_id = forms.ModelChoiceField(label=_("Work order"), queryset=Part.objects.none())
+    # Searched as the user types among the open work orders (service's picker, named by its URL only).
+    work_order_id = forms.ModelChoiceField(
+        label=_("Work order"), queryset=Part.objects.none(), widget=SearchSelect(url="service:pick_work_orders")
+    )
     job_id = _JobChoiceField(
         label=_("Job"),
         queryset=Part.objects.none(),

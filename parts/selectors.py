@@ -31,6 +31,7 @@ from dms.core.filters import filter_given
 from dms.core.models import Dealership
 from dms.core.references import reference_target, resolve_reference
 from dms.core.search import text_search
+from dms.core.selectors import PICKER_LIMIT
 
 from . import conf
 from .models import (
@@ -684,4 +685,23 @@ def part_search(*, dealership_id: int, query: str, limit: int = 20) -> list[Part
         qs.only("id", "number", "name", "unit")
         .annotate(on_hand=Coalesce(Subquery(on_hand), ZERO))
         .order_by("number")[:limit]
+    )
+
+
+def shipped_sales_order_search(
+    *, dealership_id: int, query: str, customer_id: int | None = None, limit: int = PICKER_LIMIT
+) -> list:
+    """The return request form's order picker: the dealership's shipped sales orders by number, customer name or
+    invoice number, the chosen customer's only when one is given, newest first; one query with the LIMIT inside it
+    (every shipped order was an <option> of the form)."""
+    from .models import SalesOrder
+
+    qs = SalesOrder.objects.filter(dealership_id=dealership_id, status=SalesOrder.Status.SHIPPED)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    qs = text_search(qs, query, "number", "customer__name", "invoice_number")
+    return list(
+        qs.select_related("customer")
+        .only("id", "number", "shipped_at", "invoice_number", "customer_id", "customer__name")
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("parts/sales/<int:pk>/invoice.pdf", views.SalesInvoicePdfView.as_view(), name="sales_invoice"),
     *record_pages("parts/sales/", "Sales", views, "list", "create", "detail", "action"),
+    path("parts/sales/pick/", views.ShippedSalesOrderPickerView.as_view(), name="pick_sales_orders"),
     *record_pages("parts/returns/", "Return", views, "list", "create", "detail", "action"),
     *record_pages("parts/requisitions/", "Requisition", views, "list", "create", "detail", "action"),
 ]

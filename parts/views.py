@@ -36,6 +36,7 @@ from dms.core.views import (
     RecordDetailView,
     ServiceFormView,
     action_error_message,
+    picker_param_id,
 )
 
 from . import pdf, selectors, services, tasks
@@ -915,6 +916,22 @@ class PartLookupView(DealershipPageMixin, View):
         return JsonResponse(
             {"id": part.pk, "number": part.number, "barcode": part.barcode, "name": part.name, "unit": part.unit}
         )
+
+
+class ShippedSalesOrderPickerView(PickerSearchView):
+    """The return request form's order picker: the dealership's shipped sales orders by number, customer name or
+    invoice number; the chosen customer's only (``?customer=``)."""
+
+    permission_required = "parts.view_salesorder"
+
+    def search(self, *, dealership_id, query, params):
+        customer_id = picker_param_id(params, "customer")
+        return [
+            {"id": order.pk, "text": str(order), "detail": order.customer.name, "customer": order.customer_id}
+            for order in selectors.shipped_sales_order_search(
+                dealership_id=dealership_id, query=query, customer_id=customer_id
+            )
+        ]
 
 
 class PartPickerView(PickerSearchView):

@@ -10,7 +10,7 @@ class ServiceConfig(AppConfig):
         from dms.core.references import provide_reference_target
         from notifications import signals as notification_signals
 
-        from . import receivers
+        from . import receivers, selectors
         from .models import WorkOrder, WorkOrderJob, WorkOrderStatus
 
         # Issue 17 item 3: a customer's «да» / «перенести» answering the appointment confirmation (R19).
@@ -22,9 +22,7 @@ class ServiceConfig(AppConfig):
         # acting dealership (dms.core.references), without parts importing service. "Open" work orders are the ones
         # a new requisition may be made for (the car has not left).
         provide_reference_target("service.WorkOrder", WorkOrder.objects.all)
-        provide_reference_target(
-            "service.OpenWorkOrder", lambda: WorkOrder.objects.exclude(status=WorkOrderStatus.DELIVERED)
-        )
+        provide_reference_target("service.OpenWorkOrder", selectors.open_work_orders)  # the picker's set too
         provide_reference_target("service.WorkOrderJob", WorkOrderJob.objects.all)
         provide_reference_target(
             "service.OpenWorkOrderJob",

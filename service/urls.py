@@ -24,6 +24,7 @@ urlpatterns = [
     path("appointments/<int:pk>/<slug:action>/", views.AppointmentActionView.as_view(), name="appointment_action"),
     *record_pages("workorders/", "WorkOrder", views, "list", "create", "detail"),
     path("workorders/jobs/pick/", views.JobPickerView.as_view(), name="pick_jobs"),  # issue 14 item 4
+    path("workorders/pick/", views.OpenWorkOrderPickerView.as_view(), name="pick_work_orders"),
     path("workorders/<int:pk>/print.pdf", views.WorkOrderPdfView.as_view(), name="workorder_pdf"),
     path("workorders/<int:pk>/reception/", views.WorkOrderReceptionView.as_view(), name="workorder_reception"),
     path("workorders/<int:pk>/bin-label.pdf", views.BinLabelPdfView.as_view(), name="workorder_bin_label"),

@@ -1143,6 +1143,27 @@ class JobPickerView(PickerSearchView):
         ]
 
 
+class OpenWorkOrderPickerView(PickerSearchView):
+    """The open-work-order picker (e.g. a parts requisition's work order): the work orders whose car has not left,
+    by number, customer name, VIN or plate; the chosen customer's only (``?customer=``)."""
+
+    permission_required = "service.view_workorder"
+
+    def search(self, *, dealership_id, query, params):
+        customer_id = picker_param_id(params, "customer")
+        return [
+            {
+                "id": wo.pk,
+                "text": str(wo),
+                "detail": " · ".join(filter(None, [wo.customer.name, wo.vehicle.plate or wo.vehicle.vin])),
+                "customer": wo.customer_id,
+            }
+            for wo in selectors.open_work_order_search(
+                dealership_id=dealership_id, query=query, customer_id=customer_id
+            )
+        ]
+
+
 class HandoverSlotView(DealershipPageMixin, View):
     """``{"date": "YYYY-MM-DD", "time": "HH:MM"}``: the first free hand-over slot after an arrival (R16), for the
     booking form to propose as the arrival changes; nulls when the advisor has none in the next two weeks."""

@@ -101,7 +101,7 @@ def test_warranty_claim_from_draft_to_paid_through_three_users(page, login, make
     # The warranty engineer drafts the claim from the delivered work order and submits it.
     login("viktor")
     page.goto(page.base_url + "/claims/new/")
-    page.select_option("#id_work_order_id", str(wo.id))
+    assert pick(page, "id_work_order_id", "000123", "ЗН-000123") == str(wo.id)  # searched as typed
     assert pick(page, "id_job_id", "насос", "ЗН-000123: Замена насоса ГУР") == str(wo.jobs[0].id)
     page.fill("#id_failure_date", (today - datetime.timedelta(days=2)).isoformat())
     page.fill("#id_failure_code", "C1532")

@@ -23,7 +23,7 @@ def wo(work_orders, warranty_vehicle, pump):
 
 def test_engineer_creates_a_claim_from_a_work_order_on_the_page(client, engineer, wo, pump):
     client.force_login(engineer)
-    page = client.get(reverse("claims:claim_create"))
+    page = client.get(reverse("claims:claim_create"), {"work_order": wo.id})  # from the work order's card
     assert page.status_code == 200 and wo.number in page.content.decode()
     response = client.post(
         reverse("claims:claim_create"),

@@ -166,6 +166,7 @@ PAGES: dict[str, Page] = {
     "parts:part_detail": Page("parts.view_part", obj="parts.Part"),
     "parts:part_lookup": Page("parts.view_part", ok=400),  # issue 15 item 7: JSON for the scanner; no code is 400
     "parts:pick_parts": Page("parts.view_part"),  # issue 14 item 4
+    "parts:pick_sales_orders": Page("parts.view_salesorder"),  # the return request form's shipped orders
     "parts:abc_run": Page(None, "parts.run_abc_classification"),  # a button: GET is 403 for everybody
     "parts:dashboard": Page("parts.view_lowstockalert"),
     "parts:stock_list": Page("parts.view_stockbalance"),
@@ -234,6 +235,7 @@ PAGES: dict[str, Page] = {
     ),
     "service:workorder_list": Page("service.view_workorder"),
     "service:pick_jobs": Page("service.view_workorder"),  # issue 14 item 4
+    "service:pick_work_orders": Page("service.view_workorder"),  # the requisition form's open work orders
     "service:workorder_create": Page("service.add_workorder", "service.add_workorder", data={"complaint": "x"}),
     "service:workorder_detail": Page("service.view_workorder", obj="service.WorkOrder"),
     "service:workorder_reception": Page(
@@ -274,6 +276,7 @@ PAGES: dict[str, Page] = {
     "service:schedule": Page("service.view_workinghours", "service.add_workinghours", data={"kind": "hours"}),
     # claims
     "claims:complaint_list": Page("claims.view_complaint"),
+    "claims:pick_complaints": Page("claims.view_complaint"),  # the goodwill claim form's complaints
     "claims:complaint_create": Page("claims.add_complaint", "claims.add_complaint"),
     "claims:complaint_detail": Page("claims.view_complaint", obj="claims.Complaint"),
     "claims:complaint_update": Page("claims.change_complaint", "claims.change_complaint", obj="claims.Complaint"),
@@ -292,6 +295,7 @@ PAGES: dict[str, Page] = {
     "claims:claim_list": Page("claims.view_warrantyclaim"),
     "claims:claim_create": Page("claims.add_warrantyclaim", "claims.add_warrantyclaim"),
     "claims:pick_claim_jobs": Page("claims.add_warrantyclaim"),  # issue 14 item 4
+    "claims:pick_claim_work_orders": Page("claims.add_warrantyclaim"),  # the claim form's work orders
     "claims:claim_detail": Page("claims.view_warrantyclaim", obj="claims.WarrantyClaim"),
     "claims:claim_update": Page(
         "claims.change_warrantyclaim", "claims.change_warrantyclaim", obj="claims.WarrantyClaim"
@@ -1117,6 +1121,7 @@ LIST_LEAKS = {
     "core:pick_customers": ("core.Customer", "name"),
     "core:pick_vehicles": ("core.Vehicle", "vin"),
     "parts:pick_parts": ("parts.Part", "number"),
+    "claims:pick_complaints": ("claims.Complaint", "number"),
     "orders:dashboard": ("orders.CustomerOrder", "number"),
     "orders:export": ("orders.CustomerOrder", "number"),
     "service:workorder_list": ("service.WorkOrder", "number"),
