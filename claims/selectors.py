@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dms.core.formatting import short_date
 from dms.core.roles import DIRECTOR
 from dms.core.search import text_search
-from dms.core.selectors import PICKER_LIMIT
+from dms.core.selectors import PICKER_LIMIT, picker_matches
 
 from . import workorders
 from .models import (
@@ -376,10 +376,12 @@ def complaint_search(
     """The goodwill claim form's complaint picker: the dealership's complaints by number or customer (or contact)
     name, only the chosen customer's when one is given, newest first; one query with the LIMIT inside it (a
     dealership's 100,000 complaints were each an <option> of the form)."""
-    qs = Complaint.objects.filter(dealership_id=dealership_id)
-    if customer_id is not None:
-        qs = qs.filter(customer_id=customer_id)
-    qs = text_search(qs, query, "number", "customer__name", "contact_name")
+    qs = picker_matches(
+        Complaint.objects.filter(dealership_id=dealership_id),
+        query=query,
+        fields=["number", "customer__name", "contact_name"],
+        customer_id=customer_id,
+    )
     return list(
         qs.select_related("customer")
         .only("id", "number", "received_at", "contact_name", "customer_id", "customer__name")

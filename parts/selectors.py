@@ -31,7 +31,7 @@ from dms.core.filters import filter_given
 from dms.core.models import Dealership
 from dms.core.references import reference_target, resolve_reference
 from dms.core.search import text_search
-from dms.core.selectors import PICKER_LIMIT
+from dms.core.selectors import PICKER_LIMIT, picker_matches
 
 from . import conf
 from .models import (
@@ -696,10 +696,12 @@ def shipped_sales_order_search(
     (every shipped order was an <option> of the form)."""
     from .models import SalesOrder
 
-    qs = SalesOrder.objects.filter(dealership_id=dealership_id, status=SalesOrder.Status.SHIPPED)
-    if customer_id is not None:
-        qs = qs.filter(customer_id=customer_id)
-    qs = text_search(qs, query, "number", "customer__name", "invoice_number")
+    qs = picker_matches(
+        SalesOrder.objects.filter(dealership_id=dealership_id, status=SalesOrder.Status.SHIPPED),
+        query=query,
+        fields=["number", "customer__name", "invoice_number"],
+        customer_id=customer_id,
+    )
     return list(
         qs.select_related("customer")
         .only("id", "number", "shipped_at", "invoice_number", "customer_id", "customer__name")

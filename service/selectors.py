@@ -14,7 +14,7 @@ from dms.core import roles as core_roles
 from dms.core.filters import filter_given
 from dms.core.models import Dealership, Vehicle
 from dms.core.search import text_search
-from dms.core.selectors import PICKER_LIMIT, satisfaction_totals
+from dms.core.selectors import PICKER_LIMIT, picker_matches, satisfaction_totals
 
 from . import scheduling
 from .models import (
@@ -715,10 +715,12 @@ def open_work_order_search(
     """The open-work-order picker (a parts requisition's work order): by number, customer name, VIN or plate, the
     chosen customer's only when one is given, newest first; one query with the LIMIT inside it (100,000 work orders
     were each an <option> of the requisition form)."""
-    qs = open_work_orders().filter(dealership_id=dealership_id)
-    if customer_id is not None:
-        qs = qs.filter(customer_id=customer_id)
-    qs = text_search(qs, query, "number", *CUSTOMER_OR_VEHICLE)
+    qs = picker_matches(
+        open_work_orders().filter(dealership_id=dealership_id),
+        query=query,
+        fields=["number", *CUSTOMER_OR_VEHICLE],
+        customer_id=customer_id,
+    )
     return list(
         qs.select_related("customer", "vehicle")
         .only("id", "number", "status", "customer_id", "customer__name", "vehicle_id", "vehicle__vin", "vehicle__plate")

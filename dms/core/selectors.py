@@ -55,6 +55,15 @@ def audit_trail(instance) -> QuerySet[AuditEntry]:
 PICKER_LIMIT = 20
 
 
+def picker_matches(qs: QuerySet, *, query: str, fields: Iterable[str], customer_id: int | None = None) -> QuerySet:
+    """A record picker's candidates (a form's complaint, work order, sales order…): ``qs`` narrowed to the chosen
+    customer's rows when ``customer_id`` is given, and to ``query`` in any of ``fields`` by the lists' own search
+    (``text_search``). The caller names the columns it shows, its order and the LIMIT."""
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return text_search(qs, query, *fields)
+
+
 def customer_search(*, dealership_id: int, query: str, limit: int = PICKER_LIMIT) -> list[Customer]:
     """Customers by name, e-mail or phone; a phone typed in the national form (8 916 …) finds +7 916 …."""
     qs = Customer.objects.filter(dealership_id=dealership_id)
