@@ -165,3 +165,19 @@ def test_page_with_chart_and_exports(world, director, client):
     assert english[0][-2:] == ["Ratio", "Amount, ₽"] and english[4][0] == "Stock value" and english[4][-1] == "800.00"
     workbook = client.get(url, {"from": "2025-06-01", "to": "2025-06-30", "export": "xlsx"})
     assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+
+
+def test_ages_count_days_of_the_dealerships_calendar(dealership, make_order):
+    """Each special order's age is counted in its dealership's calendar (issue 19 kept it while finding today's date
+    once per time zone): received at 00:30 Moscow time on 23 June is 7 days old on 30 June (in UTC it arrived on the
+    22nd: 8 days); at 23:30 on the 22nd, 8 days."""
+    assert dealership.time_zone == "Europe/Moscow"
+    for received in (
+        datetime.datetime(2025, 6, 23, 0, 30, tzinfo=MSK),
+        datetime.datetime(2025, 6, 22, 23, 30, tzinfo=MSK),
+    ):
+        waiting = make_order(lines=[{"part": PartFactory(dealership=dealership), "quantity": 1}])
+        CustomerOrder.objects.filter(pk=waiting.pk).update(status=OrderStatus.RECEIVED, received_at=received)
+        CustomerOrderLine.objects.filter(order=waiting).update(quantity_received=1)
+    report = kpis.parts_kpis(dealership_ids=[dealership.pk], date_from=JUNE[0], date_to=JUNE[1], now=NOW)
+    assert {b.label: b.lines for b in report.special_orders} == {"0–7": 1, "8–14": 1, "15–30": 0, "31+": 0}
