@@ -50,7 +50,7 @@ def _opt_outs_card(request, customer) -> str | None:
             "customer": customer,
             "opt_outs": opt_outs,
             "free_channels": [(value, label) for value, label in ContactChannel.choices if value not in taken],
-            "perms": request.user.get_all_permissions(),
+            # ``perms``: the auth context processor's (``has_perm``); a set of every permission read them all anew
         },
         request=request,
     )

@@ -63,3 +63,21 @@ def test_foreign_customer_is_404_and_wrong_role_403(client, make_user, customer,
         == 403
     )
     assert OptOut.objects.count() == 0
+
+
+def test_director_sees_the_opt_outs_without_their_buttons(client, make_user, advisor, customer):
+    """The card's buttons follow the reader's permissions (the auth context processor's ``perms``): the director
+    reads the opt-outs but may neither record nor withdraw one; the advisor may do both."""
+    client.force_login(advisor)
+    client.post(reverse("notifications:optout_create", args=[customer.pk]), {"channel": "email", "reason": "спам"})
+    opt_out = OptOut.objects.get()
+    create, delete = (
+        reverse("notifications:optout_create", args=[customer.pk]),
+        reverse("notifications:optout_delete", args=[opt_out.pk]),
+    )
+    page = client.get(reverse("core:customer_detail", args=[customer.pk])).content.decode()
+    assert create in page and delete in page
+    client.force_login(make_user(roles.DIRECTOR))
+    page = client.get(reverse("core:customer_detail", args=[customer.pk])).content.decode()
+    assert 'id="customer-opt-outs"' in page and "спам" in page
+    assert create not in page and delete not in page
