@@ -102,6 +102,7 @@ class CallEventCompleteSerializer(serializers.Serializer):
 @extend_schema(tags=["call-backs"])
 class CallEventViewSet(ScopedReadOnlyViewSet):
     serializer_class = CallEventSerializer
+    lean_list = True  # issue 19: the call log's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = CallEvent.objects.none()
     filter_backends = api_settings.DEFAULT_FILTER_BACKENDS
     filterset_class = CallEventFilter

@@ -11,6 +11,8 @@ silently diverge):
 
 - a column or an annotation of the queryset (``source`` may follow foreign keys: ``part.number``), rendered by the
   field's own ``to_representation`` (identity for plain text, integers and booleans, which it would return as is);
+- the label of a choices column (``source="get_status_display"``, Django's own method): its labels read once per
+  page in the active language;
 - a ``PrimaryKeyRelatedField`` over a foreign key: the column's id;
 - a ``many=True`` id field over a reverse foreign key: one query for the whole page;
 - a nested ``many=True`` model serializer over a reverse foreign key: one query for the whole page, its items built
@@ -26,6 +28,9 @@ silently diverge):
 from __future__ import annotations
 
 import datetime
+import functools
+import inspect
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,6 +44,8 @@ from rest_framework.settings import ISO_8601, api_settings
 
 # DRF's to_representation of these returns a value of this exact type unchanged (str(), int(), the bool checks).
 _IDENTITY = {drf_fields.CharField: str, drf_fields.IntegerField: int, drf_fields.BooleanField: bool}
+# ``source="get_status_display"``: Django's label of a choices column
+_CHOICE_DISPLAY = re.compile(r"get_(\w+)_display")
 
 
 class LeanUnsupported(TypeError):
@@ -99,13 +106,33 @@ class _DateTimeConverter:
         return convert
 
 
+class _ChoiceLabel:
+    """``get_<field>_display`` of a choices column (``source="get_status_display"``), rendered by the field: the
+    labels read once per page, in the language active for it (Django rebuilds the dict of every choice, with its lazy
+    labels, on each call: a third of a 50-row call log's time)."""
+
+    def __init__(self, model_field, field):
+        self.model_field, self.represent = model_field, _converter(field)
+
+    def bind(self) -> Callable[[Any], Any]:
+        # as Model._get_FIELD_display: the value's label, or the value itself when it is no choice
+        labels = {value: str(label) for value, label in self.model_field.flatchoices}
+        represent = _bound(self.represent)
+
+        def convert(value):
+            return represent(labels.get(value, value))
+
+        return convert
+
+
 def _same(value: Any) -> Any:
     return value
 
 
 def _bound(convert):
-    """A converter for this page: a time converter bound to the zone active now, any other as it is."""
-    return convert.bind() if isinstance(convert, _DateTimeConverter) else convert
+    """A converter for this page: a time converter bound to the zone active now, choice labels read in the language
+    active now, any other as it is."""
+    return convert.bind() if isinstance(convert, _DateTimeConverter | _ChoiceLabel) else convert
 
 
 def _converter(field) -> Callable[[Any], Any]:
@@ -191,6 +218,12 @@ class _Spec:
         self._add_value(name, field, source)
 
     def _add_value(self, name: str, field, source: str) -> None:
+        display = _CHOICE_DISPLAY.fullmatch(source)
+        if display:
+            model_field = self._choices_field(name, source, display.group(1))
+            self.keys[name] = self._column(name, model_field.attname)
+            self.plan.append((name, "value", _ChoiceLabel(model_field, field)))
+            return
         lookup = source.replace(".", "__")
         if "." not in source and source not in self.annotations and not self._is_column(source):
             raise LeanUnsupported(f"{name}: source {source!r} is not a column")
@@ -206,6 +239,17 @@ class _Spec:
             return
         self.keys[name] = self._column(name, lookup)
         self.plan.append((name, "value", _converter(field)))
+
+    def _choices_field(self, name: str, source: str, field_name: str):
+        """The column behind Django's own ``get_<field>_display`` (one a model defines itself may say anything)."""
+        model_field = self._model_field(name, field_name)
+        if not (model_field.concrete and model_field.choices and not model_field.is_relation):
+            raise LeanUnsupported(f"{name}: {field_name!r} is not a column with choices")
+        if not isinstance(inspect.getattr_static(self.model, source, None), functools.partialmethod):
+            raise LeanUnsupported(f"{name}: {self.model.__name__}.{source} is the model's own method")
+        if any(value is None for value, _label in model_field.flatchoices):
+            raise LeanUnsupported(f"{name}: None is a choice (a null column would need its label)")
+        return model_field
 
     def _is_column(self, source: str) -> bool:
         try:
