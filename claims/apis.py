@@ -475,6 +475,7 @@ class ComplaintViewSet(_ClaimsViewSet):
 @extend_schema(tags=["goodwill claims"])
 class GoodwillClaimViewSet(_ClaimsViewSet):
     serializer_class = GoodwillClaimSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = GoodwillClaim.objects.none()
     filterset_fields = ["status", "customer", "vehicle", "complaint"]
     ordering_fields = ["created_at", "number"]

@@ -256,7 +256,8 @@ class _Spec:
             field = self.model._meta.get_field(source)
         except Exception:  # noqa: BLE001 - a property or a method: only the instance knows it
             return False
-        return field.concrete and not field.is_relation
+        # a column of the row, or a foreign key's own column named by its attname (``work_order_id``: the id)
+        return field.concrete and (not field.is_relation or field.attname == source)
 
     def _model_field(self, name: str, source: str):
         try:

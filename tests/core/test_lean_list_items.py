@@ -207,3 +207,30 @@ def test_complaint_items_equal_the_fully_loaded_rows(dealership, vehicle, api_as
     assert [note["text"] for note in by_id[noted.pk]["notes"]] and by_id[noted.pk]["attachments"][0]["url"]
     assert by_id[noted.pk]["assignee"]["full_name"] == "Анна Смирнова"
     _assert_items_are_the_serializers(listing, ComplaintSerializer, Complaint.objects.all())
+
+
+def test_goodwill_items_equal_the_fully_loaded_rows(dealership, vehicle, api_as, advisor, make_user):
+    """A work order named by its id (the foreign key's own column), one named on paper only, an attachment with its
+    download URL, amounts and a status label: the list's items are the serializer's."""
+    from decimal import Decimal
+
+    from claims import services
+    from claims.apis import GoodwillClaimSerializer
+    from claims.models import GoodwillClaim
+    from tests.claims.helpers import pdf
+    from tests.service.factories import make_work_order
+
+    engineer = make_user(roles.WARRANTY_ENGINEER)
+    work_order = make_work_order(dealership=dealership, advisor=advisor, number="ЗН-42", vehicle=vehicle)
+    data = {"customer": vehicle.customer, "vehicle": vehicle, "description": "Ремонт КПП"}
+    linked = services.goodwill_claim_create(
+        actor=engineer, dealership=dealership, work_order_id=work_order.pk, requested_amount=Decimal("1234.50"), **data
+    )
+    services.attachment_add(actor=engineer, owner=linked, kind="agreement", file=pdf("agreement.pdf"))
+    services.goodwill_claim_create(actor=engineer, dealership=dealership, work_order_number="ЗН-<7>", **data)
+
+    listing = api_as(engineer).get("/api/goodwill-claims/").json()["results"]
+    assert len(listing) == 2
+    by_id = {item["id"]: item for item in listing}
+    assert by_id[linked.pk]["work_order_id"] == work_order.pk and by_id[linked.pk]["attachments"][0]["url"]
+    _assert_items_are_the_serializers(listing, GoodwillClaimSerializer, GoodwillClaim.objects.all())
