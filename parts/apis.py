@@ -155,6 +155,7 @@ class PartViewSet(ScopedModelViewSet):
 @extend_schema(tags=["parts"])
 class SupplierViewSet(ScopedModelViewSet):
     serializer_class = SupplierSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = Supplier.objects.none()
     filterset_fields = ["is_active"]
     ordering_fields = ["name", "delivery_days"]
@@ -170,6 +171,7 @@ class SupplierPriceViewSet(ScopedModelViewSet):
     """Purchase prices per supplier and part from a date (issue 15 item 5). ``?supplier=`` and ``?part=`` filter."""
 
     serializer_class = SupplierPriceSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = SupplierPrice.objects.none()
     filterset_fields = ["supplier", "part", "valid_from"]
     ordering_fields = ["valid_from", "price"]
@@ -363,6 +365,7 @@ class TransferInputSerializer(serializers.Serializer):
 @extend_schema(tags=["stock"])
 class WarehouseViewSet(ScopedModelViewSet):
     serializer_class = WarehouseSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = Warehouse.objects.none()
     filterset_fields = ["is_active", "is_default"]
     ordering_fields = ["code", "name"]
@@ -376,6 +379,7 @@ class WarehouseViewSet(ScopedModelViewSet):
 @extend_schema(tags=["stock"])
 class LocationViewSet(ScopedModelViewSet):
     serializer_class = LocationSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = Location.objects.none()
     filterset_fields = ["warehouse", "is_active"]
     create_service = services.location_create
@@ -441,6 +445,7 @@ class StockMovementViewSet(ScopedReadOnlyViewSet):
     """The stock ledger (read only): every receipt, issue, sale, return, transfer, adjustment and write-off."""
 
     serializer_class = StockMovementSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = StockMovement.objects.none()
     filter_backends = [filters.OrderingFilter]
     ordering_fields = ["occurred_at", "quantity"]
@@ -476,6 +481,7 @@ class ReservationViewSet(ScopedCreateViewSet):
 @extend_schema(tags=["stock"])
 class LowStockAlertViewSet(ScopedReadOnlyViewSet):
     serializer_class = LowStockAlertSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = LowStockAlert.objects.none()
     filterset_fields = ["status", "warehouse", "part"]
 
@@ -988,6 +994,7 @@ class RequisitionViewSet(ScopedCreateViewSet):
 @extend_schema(tags=["requisitions"])
 class OldPartReturnViewSet(ScopedCreateViewSet):
     serializer_class = OldPartReturnSerializer
+    lean_list = True  # issue 19: the list's items from rows (dms.core.lean_items), equal to the serializer's
     queryset = OldPartReturn.objects.none()
     filterset_fields = ["condition", "work_order_ref", "requisition"]
     create_service = services.old_part_register
