@@ -34,8 +34,12 @@ GOODWILL_FIELDS = (
 )
 
 
-def _validate_goodwill(claim: GoodwillClaim) -> None:
+def _validate_goodwill(claim: GoodwillClaim, now: datetime.datetime | None = None) -> None:
     errors = {}
+    today = timezone.localtime(now or timezone.now(), claim.dealership.tz).date()
+    if claim.agreement_signed_on is not None and claim.agreement_signed_on > today:
+        # R23: the agreement is signed with the customer before the claim — a date ahead is not a signature yet.
+        errors["agreement_signed_on"] = _("The agreement signing date is in the future.")
     if not claim.customer_id or claim.customer.dealership_id != claim.dealership_id:
         errors["customer"] = _("Unknown customer.")
     if not claim.vehicle_id or claim.vehicle.dealership_id != claim.dealership_id:
@@ -89,7 +93,7 @@ def goodwill_claim_update(
         )
     before = events.snapshot(claim, [name for name in data if name in GOODWILL_FIELDS])
     apply(claim, data, GOODWILL_FIELDS)
-    _validate_goodwill(claim)
+    _validate_goodwill(claim, now)
     if "fmc_terms" in data and claim.fmc_terms and before.get("fmc_terms") != claim.fmc_terms:
         claim.fmc_terms_recorded_at = now or timezone.now()
     claim.save()

@@ -4,7 +4,7 @@ adjustment rows into the ledger."""
 
 import datetime
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -117,7 +117,13 @@ def stock_count_record(*, actor, count: StockCount, entries: Iterable[dict[str, 
         counted = entry.get("counted")
         if counted in (None, ""):
             continue
-        counted = Decimal(str(counted))
+        try:
+            counted = Decimal(str(counted))
+        except (InvalidOperation, ValueError):
+            counted = Decimal("NaN")
+        if not counted.is_finite():
+            errors[f"line_{line.pk}"] = _("Enter a number.")
+            continue
         if counted < 0:
             errors[f"line_{line.pk}"] = _("%(part)s: the counted quantity cannot be negative.") % {
                 "part": line.part.number

@@ -141,11 +141,14 @@ def old_part_register(
     if condition not in OldPartReturn.Condition.values:
         raise ValidationError({"condition": _("Choose reusable or scrap.")})
     if requisition is not None:
+        requisition = locked(requisition)  # two registrations at once queue up, so neither overshoots the issue
         work_order_ref = requisition.work_order_ref
         issued = sum(line.quantity for line in requisition.lines.filter(part=part))
         if requisition.status != Requisition.Status.ISSUED:
             raise ValidationError({"requisition": _("Old parts come back against an issued requisition.")})
-        if issued and quantity > issued:
+        # What came back before counts too: no more old parts than new ones were issued against the requisition.
+        returned = sum(old.quantity for old in requisition.old_parts.filter(part=part))
+        if issued and returned + quantity > issued:
             raise ValidationError({"quantity": _("Only %(n)s were issued for this job.") % {"n": issued}})
     if not (work_order_ref or "").strip():
         raise ValidationError({"work_order_ref": _("Give the work order the part was removed in.")})

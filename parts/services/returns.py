@@ -75,9 +75,15 @@ def _sales_order_errors(
         return {"sales_order": _("Only shipped orders can be returned.")}
     errors = {}
     sold = sum((line.quantity for line in sales_order.lines.filter(part=part)), Decimal("0"))
+    # The order's other requests for the part (refused ones aside) count too: the requests together never return
+    # more than was sold.
+    requested = sum(
+        (r.quantity for r in sales_order.returns.filter(part=part).exclude(status=ReturnRequest.Status.REFUSED)),
+        Decimal("0"),
+    )
     if sold == 0:
         errors["part"] = _("This part is not in the order.")
-    elif quantity > sold:
+    elif requested + quantity > sold:
         errors["quantity"] = _("Only %(sold)s were sold in this order.") % {"sold": sold}
     if sales_order.shipped_at and received_on < timezone.localdate(sales_order.shipped_at, tz):
         errors["received_on"] = _("The goods cannot be received before they were shipped.")
@@ -132,6 +138,8 @@ def return_request_create(
     quantity = clean_quantity(quantity)
     check_owned(dealership, by_verbose_name=True, customer=customer, part=part, sales_order=sales_order)
     today = today or timezone.localdate(timezone=dealership.tz)
+    if sales_order is not None:
+        sales_order = locked(sales_order)  # two requests against the order at once queue up (the quantity check)
     errors = _request_errors(
         received_on=received_on, today=today, reason=reason, resolution=resolution, description=description
     )
@@ -216,10 +224,16 @@ def return_approve(
     *, actor, request: ReturnRequest, reason: str = "", customer_at_fault: bool = False, freight_cost=Decimal("0")
 ) -> ReturnRequest:
     """R29: freight is paid by the company for its faults and by the customer otherwise (an unconfirmed defect
-    accepted as goodwill is the customer's freight)."""
+    accepted as goodwill is the customer's freight; a confirmed defect, a wrong part shipped or goods missing from
+    the shipment are the company's, whatever the approver ticked)."""
     request = locked(request, "dealership", "part")
     if request.reason == ReturnRequest.Reason.QUALITY and request.defect_confirmed is False:
         customer_at_fault = True
+    company_fault = request.reason in (ReturnRequest.Reason.WRONG_SHIPMENT, ReturnRequest.Reason.MISSING) or (
+        request.reason == ReturnRequest.Reason.QUALITY and request.defect_confirmed is True
+    )
+    if company_fault:
+        customer_at_fault = False
     request.freight_payer = (
         ReturnRequest.FreightPayer.CUSTOMER if customer_at_fault else ReturnRequest.FreightPayer.COMPANY
     )
