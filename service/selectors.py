@@ -424,7 +424,8 @@ def find_repeat_visit(
             starts_at__lt=starts_at,
             starts_at__gte=starts_at - datetime.timedelta(days=days),
         )
-        .exclude(status=AppointmentStatus.CANCELLED)
+        # a cancelled booking or a no-show was never a visit (R15: a rebooking after a no-show is not a repeat)
+        .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
         .order_by("-starts_at")
     )
     if exclude_pk:

@@ -33,7 +33,7 @@ from ..models import (
     WorkingHours,
 )
 from .common import _check_advisor, _fmt, _now, _run
-from .loaners import loaner_reservation_cancel
+from .loaners import loaner_reservation_cancel, loaner_reservation_follow
 from .workshop_load import WorkshopLoadCheck
 
 User = get_user_model()
@@ -333,6 +333,7 @@ def appointment_reschedule(
     _check_advisor(appointment.dealership_id, advisor)
     duration_minutes = duration_minutes or appointment.duration_minutes
     before = events.snapshot(appointment, ["advisor", "starts_at", "duration_minutes", "handover_at"])
+    old_arrival = scheduling.local(appointment.starts_at, appointment.dealership.tz).date()
     _lock_advisor(advisor)
     cells = _check_booking(
         dealership=appointment.dealership,
@@ -365,6 +366,8 @@ def appointment_reschedule(
         appointment.confirmations.all().delete()
         appointment.save()
         _occupy(appointment, cells)
+    # R18: the loaner is reserved for the arrival date — it moves with the visit, or the move is refused.
+    loaner_reservation_follow(actor=actor, appointment=appointment, old_arrival=old_arrival)
     events.record_updated(
         actor=actor, instance=appointment, before=before, message=events.text(gettext_noop("rescheduled"))
     )
@@ -402,4 +405,7 @@ def appointment_mark_no_show(*, actor, appointment: Appointment) -> Appointment:
         not_allowed=_("This appointment cannot be marked as a no-show."),
     )
     appointment.slots.all().delete()
+    # R18: the loaner was reserved for this arrival; a customer who did not come frees it for others (as a cancel).
+    for reservation in appointment.loaner_reservations.filter(status="reserved"):
+        loaner_reservation_cancel(actor=actor, reservation=reservation)
     return appointment

@@ -16,6 +16,7 @@ from .. import scheduling
 from ..models import Appointment, Loaner, LoanerDay, LoanerReservation
 
 LOANER_FIELDS = ("plate", "make", "model", "vin", "is_active", "notes")
+MAX_LOAN_DAYS = 60  # a loan lasts at most this many days
 
 
 def _check_loaner(loaner: Loaner) -> None:
@@ -67,7 +68,7 @@ def loaner_reserve(
                 % {"loaner": active.loaner}
             }
         )
-    if (ends_on - starts_on).days > 60:
+    if (ends_on - starts_on).days > MAX_LOAN_DAYS:
         raise ValidationError({"ends_on": _("A loan lasts at most 60 days.")})
     days = [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
     clash = (
@@ -108,6 +109,59 @@ def loaner_reserve(
         appointment.save(update_fields=["needs_loaner", "updated_at"])
     events.record_created(actor=actor, instance=reservation, fields=["loaner", "appointment", "starts_on", "ends_on"])
     return reservation
+
+
+def loaner_reservation_follow(*, actor, appointment: Appointment, old_arrival: datetime.date) -> None:
+    """R18: a moved appointment keeps its loaner for the new arrival date. A loan that no longer covers the arrival
+    moves by as many days as the arrival did (at least to the hand-over date); a loaner taken on the new days refuses
+    the move (the caller's transaction rolls it back). Called inside ``appointment_reschedule``."""
+    reservation = (
+        LoanerReservation.objects.select_for_update()
+        .select_related("loaner")
+        .filter(appointment=appointment, status=LoanerReservation.Status.RESERVED)
+        .first()
+    )
+    if reservation is None:
+        return
+    tz = appointment.dealership.tz
+    arrival = scheduling.local(appointment.starts_at, tz).date()
+    if reservation.starts_on <= arrival <= reservation.ends_on:
+        return
+    shift = arrival - old_arrival
+    starts_on = reservation.starts_on + shift
+    ends_on = max(reservation.ends_on + shift, scheduling.local(appointment.handover_at, tz).date())
+    ends_on = min(ends_on, starts_on + datetime.timedelta(days=MAX_LOAN_DAYS))
+    loaner = reservation.loaner
+    days = [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
+    clash = (
+        LoanerDay.objects.filter(loaner=loaner, day__in=days)
+        .exclude(reservation=reservation)
+        .select_related("reservation__customer")
+        .order_by("day")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "starts_at": _(
+                    "The appointment's loaner car %(loaner)s is already reserved on %(day)s (%(customer)s): "
+                    "cancel its reservation or choose another day."
+                )
+                % {"loaner": loaner, "day": short_date(clash.day), "customer": clash.reservation.customer}
+            }
+        )
+    before = events.snapshot(reservation, ["starts_on", "ends_on"])
+    reservation.days.all().delete()
+    try:
+        with transaction.atomic():
+            LoanerDay.objects.bulk_create([LoanerDay(loaner=loaner, day=day, reservation=reservation) for day in days])
+    except IntegrityError as error:
+        raise ValidationError(
+            {"starts_at": _("Someone has just reserved %(loaner)s for these days.") % {"loaner": loaner}}
+        ) from error
+    reservation.starts_on, reservation.ends_on = starts_on, ends_on
+    reservation.save(update_fields=["starts_on", "ends_on", "updated_at"])
+    events.record_updated(actor=actor, instance=reservation, before=before)
 
 
 @transaction.atomic

@@ -170,9 +170,6 @@ def workorder_record_reception(
     work_order.fuel_level = fuel_level
     work_order.damage_notes = damage_notes
     work_order.customer_words = customer_words
-    work_order.interview_reasons = selectors.interview_reasons(
-        dealership=work_order.dealership, customer=work_order.customer, vehicle=vehicle, now=now
-    )
     if mileage < vehicle.mileage:
         # Odometer rollback (里程倒走): flag, keep the last known mileage, tell the warranty engineer.
         work_order.odometer_rollback = True
@@ -187,9 +184,14 @@ def workorder_record_reception(
         events.record_created(actor=actor, instance=report, fields=["recorded_mileage", "previous_mileage"])
         transaction.on_commit(lambda: _notify_rollback(report.pk))
     else:
-        core_services.vehicle_record_mileage(
+        vehicle = core_services.vehicle_record_mileage(
             actor=actor, vehicle=vehicle, mileage=mileage, source=_("reception, work order %s") % work_order.number
         )
+    # R25: the car as it arrives decides the interview — today's reading (the known higher one after a possible
+    # rollback) tells whether the warranty is ending or over, not the reading of the last visit.
+    work_order.interview_reasons = selectors.interview_reasons(
+        dealership=work_order.dealership, customer=work_order.customer, vehicle=vehicle, now=now
+    )
     work_order.save()
     _snapshot_revision(work_order, actor=actor, reason=_("Agreed with the customer at reception"))
     events.record_updated(
