@@ -6,6 +6,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from .auth_backends import identity_of_token
+from .middleware import activate_zone_of_api_user
 
 # DRF's own wording of an unknown key, translated by DRF's catalogue (a variable, so not extracted into ours)
 DRF_INVALID_TOKEN = "Invalid token."
@@ -16,6 +17,13 @@ class IdentityTokenAuthentication(TokenAuthentication):
     the one identity query the session's backend runs (``dms.core.auth_backends``): issue 19 item 4 — every API
     request paid four queries before the view. An unknown key or an inactive user is left to DRF, so the refusals
     (401, their messages) stay DRF's own."""
+
+    def authenticate(self, request):
+        identified = super().authenticate(request)
+        if identified is not None:
+            # The session's users get their dealership's zone from the middleware; a token's user is known only now.
+            activate_zone_of_api_user(getattr(request, "_request", request), identified[0])
+        return identified
 
     def authenticate_credentials(self, key):
         if "\x00" in key:  # no key holds a NUL, and PostgreSQL refuses one as a query parameter (a 500 before)

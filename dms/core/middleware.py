@@ -4,7 +4,10 @@ from django.utils.functional import SimpleLazyObject
 
 from .formatting import activate_currency, deactivate_currency
 from .outage import is_outage
-from .tenancy import active_dealership
+from .tenancy import active_dealership, default_dealership_id, user_dealerships
+
+# On the request: False from this middleware, True once the view activated a zone — ended with the request.
+ZONE_ACTIVATED_IN_VIEW = "_dms_zone_activated_in_view"
 
 
 class ActiveDealershipMiddleware:
@@ -13,6 +16,7 @@ class ActiveDealershipMiddleware:
 
     def __call__(self, request):
         request.dealership = SimpleLazyObject(lambda: active_dealership(request))
+        setattr(request, ZONE_ACTIVATED_IN_VIEW, False)  # the API may activate a token user's zone; ended below
         # Issue 14 item 8: pages show times in the dealership's time zone and amounts in its currency. The currency
         # is asked only when an amount is shown; the zone only for a signed-in user (anonymous pages keep the default).
         currency_token = activate_currency(lambda: getattr(request.dealership, "currency", None))
@@ -23,8 +27,22 @@ class ActiveDealershipMiddleware:
             return self.get_response(request)
         finally:
             deactivate_currency(currency_token)
-            if zone is not None:
+            # the zone this middleware activated, or the one the API activated for a token's user (below)
+            if zone is not None or getattr(request, ZONE_ACTIVATED_IN_VIEW):
                 timezone.deactivate()
+
+
+def activate_zone_of_api_user(request, user) -> None:
+    """The dealership's zone for a user the API identified by a token: DRF authenticates inside the view, after this
+    middleware found no signed-in user, so the zone is activated there (``dms.core.authentication``) — times without
+    an offset are read, and every time is written, in the dealership's zone, as for a session's user."""
+    if getattr(request, ZONE_ACTIVATED_IN_VIEW, None) is None:
+        return  # no middleware around this view to end the zone with the request (a view called directly)
+    dealership_id = default_dealership_id(user)
+    if dealership_id is None:
+        return
+    timezone.activate(user_dealerships(user)[dealership_id].tz)
+    setattr(request, ZONE_ACTIVATED_IN_VIEW, True)
 
 
 def _dealership_zone(request):
