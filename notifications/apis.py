@@ -25,7 +25,7 @@ from dms.core.db_router import reads_from_replica
 from dms.core.filters import FilterSet, IdFilter
 from dms.core.models import Customer, Dealership
 from dms.core.permissions import HasPerms
-from dms.core.tenancy import allowed_dealership_ids
+from dms.core.tenancy import allowed_dealership_ids, default_dealership_id, user_dealerships
 
 from . import conversations, reports, selectors, services
 from .models import CallEvent, CallKind, CallStatus, InboundMessage, InboundStatus, OptOut, ReplyIntent
@@ -165,6 +165,16 @@ REPORT_SCHEMA = inline_serializer(
 )
 
 
+def _report_today(user, wanted: int | None):
+    """Today in the dealership's calendar (the rules' dates), as the report page takes it: the one asked for, else
+    the user's own dealership — never the server's zone (an API token's request has no dealership zone active)."""
+    dealerships = user_dealerships(user)
+    dealership_id = wanted if wanted in dealerships else default_dealership_id(user)
+    if dealership_id is None:
+        return timezone.localdate()
+    return timezone.localtime(timezone.now(), dealerships[dealership_id].tz).date()
+
+
 @method_decorator(reads_from_replica, name="dispatch")  # issue 19 item 6: a report
 class CallComplianceReportApi(APIView):
     """R14: per employee and per order — due, done on time, done late, open past due; the on-time share."""
@@ -183,11 +193,10 @@ class CallComplianceReportApi(APIView):
         ],
     )
     def get(self, request):
-        today = timezone.localdate()
-        date_from, date_to = reports.parse_range(
-            request.query_params.get("from"), request.query_params.get("to"), today=today
-        )
         wanted = id_param(request, "dealership")
+        date_from, date_to = reports.parse_range(
+            request.query_params.get("from"), request.query_params.get("to"), today=_report_today(request.user, wanted)
+        )
         dealership_ids = None if wanted is None else {wanted}
         report = reports.compliance_for_user(
             user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids

@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 
 from dms.core.models import Dealership
 from dms.core.names import full_name, user_name
@@ -20,6 +32,7 @@ from .models import (
     CallKind,
     CallOutcome,
     CallStatus,
+    CancelReason,
     Delivery,
     InboundMessage,
     InboundStatus,
@@ -249,9 +262,44 @@ def _aggregates(*, past_due: Q) -> dict:
         "due": Count("id"),
         "on_time": Count("id", filter=done & Q(completed_on__lte=F("due_date"))),
         "late": Count("id", filter=done & Q(completed_on__gt=F("due_date"))),
-        "missed": Count("id", filter=Q(status=CallStatus.OPEN) & past_due),
+        # A cancelled event still in the report was cancelled after its due day (_counted): it was missed.
+        "missed": Count("id", filter=(Q(status=CallStatus.OPEN) & past_due) | Q(status=CallStatus.CANCELLED)),
         "open_not_due": Count("id", filter=Q(status=CallStatus.OPEN) & ~past_due),
     }
+
+
+# The order's moment that ended its events, by the reason they were cancelled with (services.call_events_close).
+_CLOSED_AT = {
+    CancelReason.ORDER_ISSUED: "order__issued_at",
+    CancelReason.ORDER_CANCELLED: "order__cancelled_at",
+    CancelReason.ORDER_RETURNED: "order__returned_at",
+    CancelReason.PARTS_RECEIVED: "order__received_at",
+}
+
+
+def _counted(events: QuerySet[CallEvent], *, zones: dict[int, datetime.tzinfo]) -> QuerySet[CallEvent]:
+    """R14: the events a report counts — all but those cancelled because their order moved on (issued, cancelled,
+    returned, or for interim calls, every part arrived) on or before the day they were due. An event left open past
+    its due day and cancelled later was a call due and never made: it stays in the report, as missed. The day the
+    order moved on is its moment in the dealership's calendar."""
+    closed_at = Case(
+        *(When(cancel_reason=reason, then=F(path)) for reason, path in _CLOSED_AT.items()),
+        output_field=DateTimeField(),
+    )
+    closed_on = Case(
+        *(When(dealership_id=pk, then=TruncDate(closed_at, tzinfo=tz)) for pk, tz in zones.items()),
+        output_field=DateField(),
+    )
+    # The cancelled events' orders are read once, for them alone (a set of ids): the other events are still answered
+    # from the report index without their orders (joined to every event, the orders doubled the report's time).
+    cancelled_late = (
+        events.filter(status=CallStatus.CANCELLED)
+        .alias(closed_on=closed_on)
+        .filter(closed_on__gt=F("due_date"))
+        .order_by()
+        .values("pk")
+    )
+    return events.filter(~Q(status=CallStatus.CANCELLED) | Q(pk__in=cancelled_late))
 
 
 def call_satisfaction(*, dealership, start: datetime.datetime, end: datetime.datetime) -> dict[int, tuple[int, int]]:
@@ -270,13 +318,18 @@ def call_compliance(
     assignee_id: int | None = None,
     order_limit: int = 500,
 ) -> ComplianceReport:
-    """R14: per employee and per order — events due in the range, done on time, late, still open past due.
+    """R14: per employee and per order — events due in the range, done on time, late, missed (still open past due,
+    or cancelled after the day it was due).
 
-    Cancelled events (the order moved on before the call was due) are not counted. A constant number of queries.
+    Events cancelled because the order moved on by the day the call was due are not counted (``_counted``). A
+    constant number of queries.
     """
-    base = CallEvent.objects.filter(
-        dealership_id__in=list(dealership_ids), due_date__gte=date_from, due_date__lte=date_to
-    ).exclude(status=CallStatus.CANCELLED)
+    dealership_ids = list(dealership_ids)
+    zones = {dealership.pk: dealership.tz for dealership in Dealership.objects.filter(pk__in=dealership_ids)}
+    base = _counted(
+        CallEvent.objects.filter(dealership_id__in=dealership_ids, due_date__gte=date_from, due_date__lte=date_to),
+        zones=zones,
+    )
     if assignee_id is not None:
         base = base.filter(assignee_id=assignee_id)
     past_due = Q(pk__in=[])

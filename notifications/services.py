@@ -28,6 +28,7 @@ from .models import (
     CallEvent,
     CallKind,
     CallOutcome,
+    CallStatus,
     Delivery,
     DeliveryStatus,
     OptOut,
@@ -128,11 +129,29 @@ def _check_call_result(
         raise ValidationError(errors)
 
 
+def _retry_due(*, event: CallEvent, today: datetime.date) -> datetime.date:
+    """R9: the day the next call is due, within RETRY_DAYS of ``today`` — the last such day that has no retry of
+    the order yet or whose retry is still open. A retry already called (say twice the same day: its follow-up
+    wants the very day it was due) holds its day in the one-event-per-order-kind-day constraint; the next call
+    then takes the day before, never none at all."""
+    latest = today + datetime.timedelta(days=RETRY_DAYS)
+    taken = dict(
+        CallEvent.objects.filter(
+            order_id=event.order_id, kind=CallKind.RETRY, due_date__gte=today, due_date__lte=latest
+        ).values_list("due_date", "status")
+    )
+    for offset in range(RETRY_DAYS, -1, -1):
+        day = today + datetime.timedelta(days=offset)
+        if taken.get(day, CallStatus.OPEN) == CallStatus.OPEN:
+            return day
+    return latest
+
+
 def _follow_ups(*, event: CallEvent, outcome: str, agreed_date: datetime.date | None, today: datetime.date) -> None:
     """The calls a recorded result asks for, while the order still has calls."""
     if outcome in RETRY_OUTCOMES:
         # R9: customer unreachable → the next call within 3 days.
-        _follow_up(event=event, kind=CallKind.RETRY, due=today + datetime.timedelta(days=RETRY_DAYS))
+        _follow_up(event=event, kind=CallKind.RETRY, due=_retry_due(event=event, today=today))
     if agreed_date is not None:
         # R8: later calls strictly on the agreed date.
         _follow_up(event=event, kind=CallKind.AGREED_DATE, due=agreed_date)

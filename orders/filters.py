@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dms.core import filters as core_filters
+from dms.core.tenancy import user_dealerships
 
 from . import selectors
 from .models import OrderKind, OrderStatus
@@ -102,4 +103,13 @@ class CustomerOrderFilter(core_filters.FilterSet):
             sort=data.get("sort") or None,
             today=self.today,
             tz=self.dealership.tz if self.dealership is not None else None,
+            today_by_dealership=self._today_by_dealership() if self.today is None else None,
         )
+
+    def _today_by_dealership(self) -> dict | None:
+        """Without one dealership (the API over all of the user's): each dealership's own date, so «overdue» says
+        what each row's colour says (R1), not what the server's calendar does."""
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return None
+        return {pk: selectors.local_today(dealership) for pk, dealership in user_dealerships(user).items()}

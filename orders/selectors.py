@@ -374,19 +374,26 @@ def filter_customer_orders(
     sort: str | None = None,
     today: datetime.date | None = None,
     tz: datetime.tzinfo | None = None,
+    today_by_dealership: dict[int, datetime.date] | None = None,
 ) -> QuerySet[CustomerOrder]:
     """The dashboard's orders (R1, R13): filtered, searched and sorted; every filter has an index.
 
     ``date_from``/``date_to`` bound the order date (inclusive) in the dealership's time zone ``tz``; ``overdue``
-    means waiting for parts with the ETA before ``today``.
+    means waiting for parts with the ETA before ``today`` — or, over several dealerships (the API), before each
+    one's own date in ``today_by_dealership``, as each row's colour says (R1).
     """
     if status:
         statuses = [status] if isinstance(status, str) else list(status)
         qs = qs.filter(status__in=statuses)
     qs = filter_given(qs, kind=kind, author_id=author_id, parts_manager_id=parts_manager_id)
     if overdue is not None:
-        today = today or timezone.localdate()
-        late = Q(status__in=WAITING_STATUSES, expected_at__lt=today)
+        if today is None and today_by_dealership is not None:
+            late = Q(pk__in=[])
+            for dealership_id, local in today_by_dealership.items():
+                late |= Q(dealership_id=dealership_id, expected_at__lt=local)
+            late &= Q(status__in=WAITING_STATUSES)
+        else:
+            late = Q(status__in=WAITING_STATUSES, expected_at__lt=today or timezone.localdate())
         qs = qs.filter(late) if overdue else qs.exclude(late)
     if on_waiting_lot is not None:
         qs = qs.filter(on_waiting_lot=on_waiting_lot)
