@@ -113,7 +113,7 @@ def check_staff(
     role_message: str = "",
     required: bool = False,
 ) -> None:
-    """``user`` works in the dealership (an id or a Dealership) and, with ``role``, belongs to that group.
+    """``user`` works in the dealership (an id or a Dealership), is active and, with ``role``, belongs to that group.
 
     An empty user passes unless ``required`` (then "This field is required."). ``role_message`` is what a user
     without the role is told (the service app: "This employee is not a service advisor.").
@@ -124,6 +124,8 @@ def check_staff(
         return
     if _dealership_id(dealership_id) not in allowed_dealership_ids(user):
         raise ValidationError({field: _("This employee does not work in the dealership.")})
+    if not user.is_active:  # a departed employee keeps the dealership in the profile, not the work
+        raise ValidationError({field: _("This employee's account is deactivated.")})
     if role and not user.groups.filter(name=role).exists():
         raise ValidationError({field: role_message or _("This employee does not have the role this needs.")})
 

@@ -75,6 +75,8 @@ def stock_count_start(
     for member in committee:
         if dealership.pk not in allowed_dealership_ids(member):
             raise ValidationError({"committee": _("%(user)s does not work in the dealership.") % {"user": member}})
+        if not member.is_active:
+            raise ValidationError({"committee": _("%(user)s: the account is deactivated.") % {"user": member}})
     balances = _balances_to_count(warehouse=warehouse, scope=scope, location=location, abc_class=abc_class, now=now)
     if not balances:
         raise ValidationError(_("There is nothing to count in this selection."))

@@ -106,6 +106,10 @@ def test_check_staff(make_user, dealership, other_dealership):
     assert _errors(lambda: check_staff(dealership.pk, storekeeper, field="advisor", role=roles.SERVICE_ADVISOR)) == {
         "advisor": ["This employee does not have the role this needs."]
     }
+    departed = make_user(roles.SERVICE_ADVISOR, is_active=False)
+    assert _errors(lambda: check_staff(dealership.pk, departed, field="assignee")) == {
+        "assignee": ["This employee's account is deactivated."]
+    }
     said = "This employee is not a service advisor."
     assert _errors(
         lambda: check_staff(dealership.pk, storekeeper, field="advisor", role=roles.SERVICE_ADVISOR, role_message=said)

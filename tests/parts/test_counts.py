@@ -123,6 +123,20 @@ def test_r26_annual_count_needs_a_committee_and_covers_everything(
     assert count.scope == "all" and count.lines.count() == 3 and count.committee.count() == 2
 
 
+def test_r26_a_deactivated_employee_sits_on_no_committee(storekeeper, make_user, dealership, shelf):
+    departed = make_user(roles.STOREKEEPER, is_active=False)
+    with pytest.raises(ValidationError) as refused:
+        services.stock_count_start(
+            actor=storekeeper,
+            dealership=dealership,
+            warehouse=shelf["warehouse"],
+            kind="annual",
+            committee=[storekeeper, departed],
+        )
+    assert "committee" in refused.value.message_dict
+    assert not StockCount.objects.exists()
+
+
 def test_r26_count_plan_uses_class_intervals(dealership, receive, settings):
     now = timezone.now()
     a = PartFactory(dealership=dealership, abc_class="A")
