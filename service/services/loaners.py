@@ -70,13 +70,8 @@ def loaner_reserve(
         )
     if (ends_on - starts_on).days > MAX_LOAN_DAYS:
         raise ValidationError({"ends_on": _("A loan lasts at most 60 days.")})
-    days = [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
-    clash = (
-        LoanerDay.objects.filter(loaner=loaner, day__in=days)
-        .select_related("reservation__customer")
-        .order_by("day")
-        .first()
-    )
+    days = _loan_days(starts_on, ends_on)
+    clash = _first_clash(loaner, days)
     if clash is not None:
         raise ValidationError(
             {
@@ -97,13 +92,7 @@ def loaner_reserve(
             )
     except IntegrityError as error:
         raise ValidationError({"appointment": _("This appointment already has a loaner car reserved.")}) from error
-    try:
-        with transaction.atomic():
-            LoanerDay.objects.bulk_create([LoanerDay(loaner=loaner, day=day, reservation=reservation) for day in days])
-    except IntegrityError as error:
-        raise ValidationError(
-            {"loaner": _("Someone has just reserved %(loaner)s for these days.") % {"loaner": loaner}}
-        ) from error
+    _hold_days(loaner, reservation, days, field="loaner")
     if not appointment.needs_loaner:
         appointment.needs_loaner = True
         appointment.save(update_fields=["needs_loaner", "updated_at"])
@@ -132,14 +121,8 @@ def loaner_reservation_follow(*, actor, appointment: Appointment, old_arrival: d
     ends_on = max(reservation.ends_on + shift, scheduling.local(appointment.handover_at, tz).date())
     ends_on = min(ends_on, starts_on + datetime.timedelta(days=MAX_LOAN_DAYS))
     loaner = reservation.loaner
-    days = [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
-    clash = (
-        LoanerDay.objects.filter(loaner=loaner, day__in=days)
-        .exclude(reservation=reservation)
-        .select_related("reservation__customer")
-        .order_by("day")
-        .first()
-    )
+    days = _loan_days(starts_on, ends_on)
+    clash = _first_clash(loaner, days, other_than=reservation)
     if clash is not None:
         raise ValidationError(
             {
@@ -152,16 +135,33 @@ def loaner_reservation_follow(*, actor, appointment: Appointment, old_arrival: d
         )
     before = events.snapshot(reservation, ["starts_on", "ends_on"])
     reservation.days.all().delete()
+    _hold_days(loaner, reservation, days, field="starts_at")
+    reservation.starts_on, reservation.ends_on = starts_on, ends_on
+    reservation.save(update_fields=["starts_on", "ends_on", "updated_at"])
+    events.record_updated(actor=actor, instance=reservation, before=before)
+
+
+def _loan_days(starts_on: datetime.date, ends_on: datetime.date) -> list[datetime.date]:
+    return [starts_on + datetime.timedelta(days=n) for n in range((ends_on - starts_on).days + 1)]
+
+
+def _first_clash(loaner: Loaner, days: list[datetime.date], *, other_than: LoanerReservation | None = None):
+    """The loaner's first day among ``days`` held by another reservation (with its customer, for the message)."""
+    held = LoanerDay.objects.filter(loaner=loaner, day__in=days)
+    if other_than is not None:
+        held = held.exclude(reservation=other_than)
+    return held.select_related("reservation__customer").order_by("day").first()
+
+
+def _hold_days(loaner: Loaner, reservation: LoanerReservation, days: list[datetime.date], *, field: str) -> None:
+    """R18: one row per loaner and day; the unique constraint settles two requests racing for the same day."""
     try:
         with transaction.atomic():
             LoanerDay.objects.bulk_create([LoanerDay(loaner=loaner, day=day, reservation=reservation) for day in days])
     except IntegrityError as error:
         raise ValidationError(
-            {"starts_at": _("Someone has just reserved %(loaner)s for these days.") % {"loaner": loaner}}
+            {field: _("Someone has just reserved %(loaner)s for these days.") % {"loaner": loaner}}
         ) from error
-    reservation.starts_on, reservation.ends_on = starts_on, ends_on
-    reservation.save(update_fields=["starts_on", "ends_on", "updated_at"])
-    events.record_updated(actor=actor, instance=reservation, before=before)
 
 
 @transaction.atomic

@@ -11,20 +11,11 @@ from notifications import services as call_services
 from notifications.models import CallEvent, CallKind, CallStatus
 from orders import services
 from orders.models import CustomerOrder
+from tests.notifications.conftest import at, d
 
 pytestmark = pytest.mark.django_db
 
-MSK = zoneinfo.ZoneInfo("Europe/Moscow")
 VVO = zoneinfo.ZoneInfo("Asia/Vladivostok")
-
-
-def at(day: str, hour: int = 10, minute: int = 0, tz=MSK) -> datetime.datetime:
-    d = datetime.date.fromisoformat(day)
-    return datetime.datetime(d.year, d.month, d.day, hour, minute, tzinfo=tz)
-
-
-def d(day: str) -> datetime.date:
-    return datetime.date.fromisoformat(day)
 
 
 @pytest.fixture
