@@ -13,7 +13,7 @@ from dms.core import roles
 from dms.core.exports import csv_bytes, xlsx_bytes
 from dms.core.inputs import parse_period_params
 from dms.core.models import Dealership
-from dms.core.tenancy import allowed_dealership_ids
+from dms.core.tenancy import allowed_dealership_ids, report_today
 
 from .selectors import ComplianceReport, call_compliance
 
@@ -192,13 +192,15 @@ def previous_week(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return monday - datetime.timedelta(days=7), monday - datetime.timedelta(days=1)
 
 
-def email_weekly_reports(*, today: datetime.date | None = None) -> int:
-    today = today or timezone.localdate()
-    date_from, date_to = previous_week(today)
+def email_weekly_reports(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> int:
+    """R14: each director's last week, in the calendar of his dealerships (the first one's, as the report page's
+    default) — the server's date would send a dealership far west of Moscow the week before, its Sunday not over."""
+    now = now or timezone.now()
     sent = 0
     directors = User.objects.filter(is_active=True, groups__name=roles.DIRECTOR).exclude(email="").distinct()
     for director in directors:
-        report = compliance_for_user(user=director, date_from=date_from, date_to=date_to)
+        date_from, date_to = previous_week(today or report_today(allowed_dealership_ids(director), now))
+        report = compliance_for_user(user=director, date_from=date_from, date_to=date_to, now=now)
         with translation.override("ru"):
             subject = _("Call compliance %(from)s – %(to)s") % {
                 "from": date_from.strftime("%d.%m.%Y"),

@@ -297,6 +297,24 @@ def test_weekly_email_goes_to_directors_with_a_csv(arrival, advisor, director, m
     assert [int(value) for value in anna[2:7]] == [1, 1, 0, 0, 0] and Decimal(anna[7].replace(",", ".")) == 100
 
 
+def test_weekly_email_takes_last_week_in_the_dealerships_calendar(director, dealership, mailoutbox):
+    """R14 in the dealership's calendar: when the Monday e-mail goes out in Moscow, a dealership far west of Moscow
+    is still in its Sunday — its last full week is the one before, not the week Moscow has just finished."""
+    dealership.time_zone = "America/New_York"
+    dealership.save()
+    # Monday 9 June 2025, 06:00 in Moscow = Sunday 8 June, 23:00 in New York: the New York week 2–8 June is not over
+    now = at("2025-06-09", 6)
+    reports.email_weekly_reports(now=now)
+    (message,) = mailoutbox
+    assert "26.05.2025" in message.subject and "01.06.2025" in message.subject, message.subject
+    mailoutbox.clear()
+    dealership.time_zone = "Europe/Moscow"
+    dealership.save()
+    reports.email_weekly_reports(now=now)
+    (message,) = mailoutbox
+    assert "02.06.2025" in message.subject and "08.06.2025" in message.subject, message.subject
+
+
 def test_weekly_report_task_is_the_beat_entry(settings):
     from notifications import tasks
 
