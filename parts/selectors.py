@@ -114,9 +114,13 @@ def current_supplier_prices(*, part: Part, on: datetime.date) -> list[SupplierPr
         SupplierPrice.objects.filter(dealership_id=part.dealership_id, part=part, valid_from__lte=on)
         .select_related("supplier")
         .order_by("supplier__name", "supplier_id", "-valid_from")
-        .distinct("supplier__name", "supplier_id")
     )
-    return list(rows)
+    # The newest row per supplier, kept in Python: DISTINCT ON is PostgreSQL's only, and `make run` is SQLite (the part
+    # page was a 500 there). A part has a few prices per supplier.
+    newest: dict[int, SupplierPrice] = {}
+    for row in rows:
+        newest.setdefault(row.supplier_id, row)
+    return list(newest.values())
 
 
 def location_list(*, dealership_ids: Iterable[int]) -> QuerySet[Location]:

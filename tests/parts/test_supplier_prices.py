@@ -149,3 +149,26 @@ def test_admin_saves_through_the_service(client, make_user, supplier, pads, deal
     price = SupplierPrice.objects.get()
     assert price.price == Decimal("4805.00")
     assert AuditEntry.objects.filter(object_id=str(price.pk), action="created").exists()
+
+
+def test_part_page_prices_are_each_suppliers_newest_valid_one(dealership, supplier, pads):
+    """Per supplier the price valid on the day (its newest one not in the future), suppliers by name — read without
+    PostgreSQL's DISTINCT ON, so the part page works on SQLite (`make run`) too."""
+    from parts.selectors import current_supplier_prices
+
+    second = SupplierFactory(dealership=dealership, name="Автодок")
+    for who, price, day in (
+        (supplier, "4000", "2026-01-01"),
+        (supplier, "4805", "2026-06-01"),
+        (supplier, "5100", "2026-09-01"),  # not yet valid on the day asked
+        (second, "4500", "2026-05-01"),
+    ):
+        SupplierPrice.objects.create(
+            dealership=dealership, supplier=who, part=pads, price=Decimal(price),
+            valid_from=datetime.date.fromisoformat(day),
+        )  # fmt: skip
+    found = current_supplier_prices(part=pads, on=datetime.date(2026, 7, 1))
+    assert [(row.supplier.name, row.price) for row in found] == [
+        ("Автодок", Decimal("4500")),
+        ("Дистрибьютор ТМР", Decimal("4805")),
+    ]
