@@ -20,7 +20,14 @@ from dms.core.exceptions import ConflictError
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Dealership
 from dms.core.tenancy import allowed_dealership_ids
-from dms.core.views import ACTION_ERRORS, DealershipPageMixin, action_error_message, app_panels, parsed_or_default
+from dms.core.views import (
+    ACTION_ERRORS,
+    DealershipPageMixin,
+    action_error_message,
+    app_panels,
+    parsed_or_default,
+    report_dealership_scope,
+)
 
 from . import conversations, reports, selectors, services
 from .forms import CallResultForm, MessageForm
@@ -112,10 +119,12 @@ class CallComplianceView(DealershipPageMixin, TemplateView):
         allowed = allowed_dealership_ids(request.user)
         dealerships = Dealership.objects.filter(pk__in=allowed)
         wanted = parse_id(request.GET.get("dealership", ""))
-        dealership_ids = {wanted} & set(allowed) if wanted is not None else None
         errors = {}
         raw = request.GET.get("from"), request.GET.get("to")
         date_from, date_to = parsed_or_default(reports.parse_range, *raw, errors=errors, today=today)
+        # A dealership that is not one of the user's is named as such (a 400, no file), never an empty report.
+        dealership_ids, dealership_errors = report_dealership_scope(request)
+        errors.update(dealership_errors)
         report = reports.compliance_for_user(
             user=request.user, date_from=date_from, date_to=date_to, dealership_ids=dealership_ids
         )

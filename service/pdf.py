@@ -9,8 +9,13 @@ from reportlab.lib.pagesizes import A6, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.formatting import format_phone, short_date, short_datetime
+from dms.core.formatting import format_hours, format_phone, short_date, short_datetime
 from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
+
+
+def _qty(value) -> str:
+    # "10", "1.5": never str(Decimal("10").normalize()), which is "1E+1"
+    return f"{value.normalize():f}"
 
 
 def _local(dt, dealership) -> str:
@@ -42,7 +47,7 @@ def work_order_pdf(wo) -> bytes:
         rows.append(
             [
                 job.description + (" ★" if job.is_important else ""),
-                str(job.standard_hours),
+                format_hours(job.standard_hours),  # the language's decimal mark, as on the pages
                 money(job.rate),
                 money(job.labour_amount),
                 job.get_consent_display(),
@@ -52,7 +57,7 @@ def work_order_pdf(wo) -> bytes:
             rows.append(
                 [
                     Paragraph(text(str(line.part)), s["td_sub"]),  # a part under its job, indented
-                    str(line.quantity.normalize()),
+                    _qty(line.quantity),
                     money(line.price),
                     money(line.amount),
                     "",
@@ -101,7 +106,7 @@ def bin_label_pdf(wo) -> bytes:
         Spacer(1, 2 * mm),
     ]
     rows = [
-        [str(line.part), str(line.quantity.normalize()), str(line.reserved_quantity.normalize())]
+        [str(line.part), _qty(line.quantity), _qty(line.reserved_quantity)]
         for job in wo.jobs.prefetch_related("parts__part")
         for line in job.parts.all()
     ]
