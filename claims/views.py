@@ -1,17 +1,19 @@
 """Pages of complaints and claims. Every write goes through claims.services; records of other dealerships are 404."""
 
 import datetime
+import hashlib
 from html import escape
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.formats import localize
 from django.utils.safestring import SafeString
@@ -27,6 +29,7 @@ from dms.core.exceptions import ConflictError
 from dms.core.exports import CsvExportWriter
 from dms.core.formatting import date_formatter, format_money
 from dms.core.inputs import parse_id
+from dms.core.links import customer_language
 from dms.core.models import Dealership
 from dms.core.rendering import CUSTOMER_PHONES, display_for, render_rows, show, url_for
 from dms.core.security import client_address, rate_limited
@@ -505,6 +508,9 @@ def public_rate_limited(request) -> bool:
     return rate_limited(request, scope="claims-public-complaint", limit=limit, window=3600)
 
 
+PUBLIC_LANGUAGES = {"ru": "Русский", "en": "English", "zh-hans": "简体中文"}
+
+
 class PublicComplaintView(FormView):
     """The public complaint form (no login): rate-limited per IP, honeypot + minimum fill time against spam."""
 
@@ -513,10 +519,21 @@ class PublicComplaintView(FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.dealership = get_object_or_404(Dealership, code=kwargs["code"])
-        return super().dispatch(request, *args, **kwargs)
+        # The customer's language: the one picked on the page (``?lang=``, kept by the form's post), else the
+        # browser's (staff pages stay Russian-first; a customer has no language cookie to pick another).
+        wanted = (request.GET.get("lang") or "").lower()
+        self.language = wanted if wanted in PUBLIC_LANGUAGES else customer_language(request, None)
+        with translation.override(self.language):
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        response["Content-Language"] = self.language
+        return response
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(dealership=self.dealership, **kwargs)
+        url = reverse("claims:public_complaint", args=[self.dealership.code])
+        languages = [(code, name, f"{url}?lang={code}") for code, name in PUBLIC_LANGUAGES.items()]
+        return super().get_context_data(dealership=self.dealership, languages=languages, **kwargs)
 
     def post(self, request, *args, **kwargs):
         if public_rate_limited(request):
@@ -533,6 +550,15 @@ class PublicComplaintView(FormView):
             # Bots get the same answer as people, and nothing is stored.
             return render(self.request, "claims/public_complaint_done.html", {"dealership": self.dealership})
         data = form.cleaned_data
+        # One form, one complaint: a double tap on «Send» or a reload of the thank-you page (the browser posts the
+        # form again) answers with the complaint already registered. The form's signed start time names the form.
+        form_id = hashlib.sha256(data["started"].encode()).hexdigest()
+        sent_key = f"claims-public-complaint:{self.dealership.pk}:{form_id}"
+        if not cache.add(sent_key, "", timeout=form.MAX_AGE_SECONDS):
+            number = cache.get(sent_key) or None
+            return render(
+                self.request, "claims/public_complaint_done.html", {"dealership": self.dealership, "number": number}
+            )
         try:
             complaint = services.complaint_register_public(
                 dealership=self.dealership,
@@ -544,8 +570,13 @@ class PublicComplaintView(FormView):
                 source_ip=client_address(self.request),
             )
         except ValidationError as error:
+            cache.delete(sent_key)
             form.add_service_errors(error)
             return self.form_invalid(form)
+        except Exception:
+            cache.delete(sent_key)  # nothing was registered: the form may be sent again
+            raise
+        cache.set(sent_key, complaint.number, timeout=form.MAX_AGE_SECONDS)
         return render(
             self.request,
             "claims/public_complaint_done.html",

@@ -74,7 +74,8 @@ class OnlineBookingView(View):
         if not selectors.online_booking_enabled(dealership=self.dealership):
             raise Http404
         self.language = booking_language(request)
-        with translation.override(self.language):
+        # No one is signed in, so no zone is active: the times are the dealership's (the page renders at once).
+        with translation.override(self.language), timezone.override(self.dealership.tz):
             response = super().dispatch(request, *args, **kwargs)
             response["Content-Language"] = self.language
         add_never_cache_headers(response)

@@ -5,6 +5,7 @@ from html import escape
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -46,6 +47,7 @@ from .models import (
     Appointment,
     AppointmentStatus,
     DayOff,
+    FindingColour,
     FindingPhoto,
     InspectionFinding,
     LoanerReservation,
@@ -1074,7 +1076,19 @@ class ConfirmationCallsView(DealershipPageMixin, TemplateView):
         return redirect("service:confirmation_calls")
 
 
-class PublicReplyView(CustomerLinkMixin, TemplateView):
+class _DealershipZoneMixin:
+    """For a customer link's page (after ``CustomerLinkMixin``): times in the dealership's zone. The page has no
+    signed-in user, so the middleware keeps the server's default; the response is rendered inside the zone."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with timezone.override(self.link.dealership.tz):
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+
+class PublicReplyView(CustomerLinkMixin, _DealershipZoneMixin, TemplateView):
     """R19: the customer's signed reply link (no login): confirm or ask to reschedule. A customer link (issue 17):
     tampered, expired and revoked links get the refusal page."""
 
@@ -1091,6 +1105,7 @@ class PublicReplyView(CustomerLinkMixin, TemplateView):
         appointment = self.get_appointment()
         return super().get_context_data(
             appointment=appointment,
+            dealership=appointment.dealership,  # the layout's header and its phone
             local_start=timezone.localtime(appointment.starts_at, appointment.dealership.tz),
             **kwargs,
         )
@@ -1206,7 +1221,7 @@ class FindingPhotoView(DealershipPageMixin, View):
 # --------------------------------------------------------------------------------------------------------------
 
 
-class CustomerStatusView(CustomerLinkMixin, TemplateView):
+class CustomerStatusView(CustomerLinkMixin, _DealershipZoneMixin, TemplateView):
     """The customer's orders, work orders (stages, estimate, findings to approve) and appointments, phone-sized."""
 
     template_name = "service/customer_status.html"
@@ -1283,10 +1298,11 @@ class CustomerFindingPhotoView(CustomerLinkMixin, View):
     link_purposes = ("status",)
 
     def get(self, request, token, pk):
+        # The findings the page shows (selectors.customer_status): those sent to the customer, and those that need
+        # no decision (green, or without a price) — the advisor's unsent amber and red findings stay unseen.
+        shown = Q(finding__sent_at__isnull=False) | Q(finding__colour=FindingColour.GREEN) | Q(finding__price__lte=0)
         photo = (
-            FindingPhoto.objects.filter(
-                pk=pk, finding__work_order__customer=self.customer, finding__sent_at__isnull=False
-            )
+            FindingPhoto.objects.filter(shown, pk=pk, finding__work_order__customer=self.customer)
             .select_related("finding")
             .first()
         )
