@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from dms.core import roles
+from dms.core.formatting import plain_quantity
 from dms.core.forms import BootstrapFormMixin, DealershipScopedFormMixin
 from dms.core.inputs import parse_id
 from dms.core.models import Customer, Vehicle
@@ -175,7 +176,7 @@ class ReceiveForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
                 max_digits=10,
                 decimal_places=2,
                 help_text=_("ordered %(ordered)s, received %(received)s")
-                % {"ordered": line.quantity.normalize(), "received": line.quantity_received.normalize()},
+                % {"ordered": plain_quantity(line.quantity), "received": plain_quantity(line.quantity_received)},
             )
             field.widget.attrs.update({"class": "form-control", "step": "0.01"})
             # Issue 15 item 7: static/js/scan.js finds the line by the scanned part number or barcode.
@@ -183,7 +184,7 @@ class ReceiveForm(DealershipScopedFormMixin, BootstrapFormMixin, forms.Form):
                 {
                     "data-scan-part": line.part.number,
                     "data-scan-barcode": line.part.barcode or "",
-                    "max": line.quantity_outstanding.normalize(),
+                    "max": plain_quantity(line.quantity_outstanding),
                 }
             )
             self.fields[f"line_{line.pk}"] = field

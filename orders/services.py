@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import plain_quantity
 from dms.core.models import Customer, Dealership, Vehicle
 from dms.core.transitions import audited_update, is_available, locked, run_transition
 from dms.core.validation import check_staff, money_amount, next_document_number, positive_quantity
@@ -330,9 +331,9 @@ def customer_order_receive(
                     )
                     % {
                         "part": line.part.number,
-                        "ordered": line.quantity.normalize(),
-                        "received": line.quantity_received.normalize(),
-                        "left": line.quantity_outstanding.normalize(),
+                        "ordered": plain_quantity(line.quantity),
+                        "received": plain_quantity(line.quantity_received),
+                        "left": plain_quantity(line.quantity_outstanding),
                     }
                 }
             )
@@ -350,7 +351,7 @@ def customer_order_receive(
         "receive",
         actor=actor,
         at=now,
-        message=", ".join(f"{order_lines[k].part.number} × {v.normalize()}" for k, v in wanted.items()),
+        message=", ".join(f"{order_lines[k].part.number} × {plain_quantity(v)}" for k, v in wanted.items()),
     )
     if order.status == OrderStatus.RECEIVED:
         _supplier_delay_record_add(order=order)

@@ -27,6 +27,7 @@ from dms.core.db_router import reads_from_replica
 from dms.core.downloads import EXPORT_TYPES, pdf_response, set_download_name, table_export
 from dms.core.exceptions import ConflictError
 from dms.core.exports import BOM, CsvExportWriter, XlsxExport, csv_dialect
+from dms.core.formatting import plain_quantity
 from dms.core.inputs import parse_id, parse_ids
 from dms.core.models import Dealership
 from dms.core.tenancy import allowed_dealership_ids
@@ -601,8 +602,8 @@ class ReceiveBatchView(DealershipPageMixin, View):
                         "order": order,
                         "line": line,
                         "key": key,
-                        "outstanding": outstanding.normalize(),
-                        "value": (entered or {}).get(key, outstanding.normalize()),
+                        "outstanding": plain_quantity(outstanding),
+                        "value": (entered or {}).get(key, plain_quantity(outstanding)),
                         "open": outstanding > 0 and is_available(order, "receive"),
                     }
                 )

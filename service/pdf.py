@@ -9,13 +9,8 @@ from reportlab.lib.pagesizes import A6, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.formatting import format_hours, format_phone, short_date, short_datetime
+from dms.core.formatting import format_hours, format_phone, plain_quantity, short_date, short_datetime
 from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
-
-
-def _qty(value) -> str:
-    # "10", "1.5": never str(Decimal("10").normalize()), which is "1E+1"
-    return f"{value.normalize():f}"
 
 
 def _local(dt, dealership) -> str:
@@ -57,7 +52,7 @@ def work_order_pdf(wo) -> bytes:
             rows.append(
                 [
                     Paragraph(text(str(line.part)), s["td_sub"]),  # a part under its job, indented
-                    _qty(line.quantity),
+                    plain_quantity(line.quantity),
                     money(line.price),
                     money(line.amount),
                     "",
@@ -106,7 +101,7 @@ def bin_label_pdf(wo) -> bytes:
         Spacer(1, 2 * mm),
     ]
     rows = [
-        [str(line.part), _qty(line.quantity), _qty(line.reserved_quantity)]
+        [str(line.part), plain_quantity(line.quantity), plain_quantity(line.reserved_quantity)]
         for job in wo.jobs.prefetch_related("parts__part")
         for line in job.parts.all()
     ]

@@ -145,6 +145,12 @@ def short_datetime(value: datetime.datetime) -> str:
     return formats.date_format(value, "SHORT_DATETIME_FORMAT")
 
 
+def plain_quantity(value: Decimal) -> str:
+    """«10», «1.5»: a quantity without its trailing zeros, for a message, an audit text or an input's value —
+    ``str(Decimal("10.000").normalize())`` is «1E+1»."""
+    return f"{value.normalize():f}"
+
+
 # -- hours of work (issue 18): the active language's decimal mark, no trailing zeros ------------------------------
 def format_hours(value: Any) -> str:
     """«2,5» in Russian, «2.5» in English and Chinese, «8» for 8.00: a number of hours to the hundredth, in the

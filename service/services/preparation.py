@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import plain_quantity
 from dms.core.models import AuditAction
 from notifications import services as notification_services
 from orders import services as order_services
@@ -96,8 +97,8 @@ def workorder_prepare_parts(
         instance=work_order,
         action=AuditAction.ACTION,
         changes={
-            "reserved": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in reserved),
-            "ordered": ", ".join(f"{line.part.number} × {qty.normalize()}" for line, qty in missing),
+            "reserved": ", ".join(f"{line.part.number} × {plain_quantity(qty)}" for line, qty in reserved),
+            "ordered": ", ".join(f"{line.part.number} × {plain_quantity(qty)}" for line, qty in missing),
             "customer_order": str(order) if order else "",
         },
         message=events.text(gettext_noop("parts prepared")),

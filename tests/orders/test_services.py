@@ -369,3 +369,23 @@ def test_days_waiting_counts_local_calendar_days(order):
     CustomerOrder.objects.filter(pk=order.pk).update(created_at=now - datetime.timedelta(days=4))
     order.refresh_from_db()
     assert order.days_waiting(now) == 4
+
+
+def test_round_quantities_read_as_numbers_in_messages_and_history(placed_order, storekeeper):
+    """«10», never «1E+1» (``str(Decimal("10.00").normalize())``): the refusal and the status history's line."""
+    from dms.core.formatting import plain_quantity
+    from dms.core.models import AuditEntry
+
+    assert [plain_quantity(Decimal(v)) for v in ("10.00", "1.50", "0", "120")] == ["10", "1.5", "0", "120"]
+    line = placed_order.lines.get()
+    type(line).objects.filter(pk=line.pk).update(quantity=Decimal("20.000"))  # 2 ordered: make it 20
+    services.customer_order_receive(actor=storekeeper, order=placed_order, lines=[{"line": line.pk, "quantity": 10}])
+    with pytest.raises(ValidationError) as error:
+        services.customer_order_receive(
+            actor=storekeeper, order=placed_order, lines=[{"line": line.pk, "quantity": 20}]
+        )
+    assert error.value.message_dict["lines"] == [
+        "Part 04152-YZZA1: 20 ordered, 10 already received — at most 10 more can be received."
+    ]
+    texts = " ".join(f"{entry.changes} {entry.message} {entry.message_params}" for entry in AuditEntry.objects.all())
+    assert "04152-YZZA1 × 10" in texts and "E+" not in texts
