@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from dms.core.formatting import short_date
+from dms.core.formatting import plain_quantity, short_date
 from dms.core.roles import DIRECTOR
 from dms.core.search import text_search
 from dms.core.selectors import PICKER_LIMIT, picker_matches
@@ -219,10 +219,6 @@ def warranty_claim_preconditions(claim: WarrantyClaim) -> dict[str, str]:
     return errors
 
 
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
 def _check_warranty_date(claim: WarrantyClaim) -> CheckResult:
     vehicle = claim.vehicle
     if vehicle.warranty_end is None:
@@ -268,8 +264,8 @@ def _check_parts_issued(claim: WarrantyClaim, work_order: workorders.WorkOrderIn
         _("%(part)s (claimed %(claimed)s, issued %(issued)s)")
         % {
             "part": line.part.number,
-            "claimed": _number(line.quantity),
-            "issued": _number(issued.get(line.part_id, Decimal("0"))),
+            "claimed": plain_quantity(line.quantity),
+            "issued": plain_quantity(issued.get(line.part_id, Decimal("0"))),
         }
         for line in claim.part_lines.select_related("part")
         if issued.get(line.part_id, Decimal("0")) < line.quantity

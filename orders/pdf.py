@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from dms.core.formatting import format_phone
+from dms.core.formatting import format_phone, plain_quantity
 from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 from .models import CustomerOrder
@@ -47,7 +47,7 @@ def customer_order_pdf(order: CustomerOrder) -> bytes:
             str(n),
             line.part.number,
             line.part.name,
-            f"{line.quantity.normalize():f}",
+            plain_quantity(line.quantity),
             money(line.unit_price),
             money(line_amount(line)),
         ]

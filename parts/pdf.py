@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
+from dms.core.formatting import plain_quantity
 from dms.core.pdf import PdfDocument, data_table, money, text, totals_rows, totals_table
 
 
 def _qty(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.normalize():f}"
+    return "" if value is None else plain_quantity(value)
 
 
 def count_sheet_pdf(count) -> bytes:
