@@ -447,6 +447,10 @@ def workorder_consent_record(
 ) -> WorkOrderJob:
     """R30: record the customer's answer on extra work; the work order is revised (a new revision is kept)."""
     work_order, job = _job_for_update(job)
+    if work_order.status == WorkOrderStatus.DELIVERED:
+        # R30: extra work is agreed before it is done; a handed-over car has no work left to agree (a stale page or
+        # an old customer link cannot revise a closed work order).
+        raise ConflictError(_("The car has been handed over: its work order is closed."))
     if job.consent != WorkOrderJob.Consent.PENDING:
         raise ConflictError(_("This job is not waiting for the customer's consent."))
     errors = {}

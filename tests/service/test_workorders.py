@@ -14,7 +14,7 @@ from orders.models import CustomerOrder
 from parts import selectors as parts_selectors
 from parts import services as parts_services
 from service import selectors, services
-from service.models import AppointmentStatus, OdometerRollbackReport, WorkOrderJob, WorkOrderStatus
+from service.models import AppointmentStatus, OdometerRollbackReport, WorkOrder, WorkOrderJob, WorkOrderStatus
 from tests.factories import CustomerFactory, VehicleFactory
 
 from .conftest import NOW, at
@@ -176,6 +176,25 @@ def test_r30_extra_work_waits_for_consent_and_the_work_order_is_revised(received
     wo.refresh_from_db()
     assert wo.status == WorkOrderStatus.IN_REPAIR
     assert services.workorder_job_complete(actor=booking_advisor, job=extra).done_at is not None
+
+
+def test_r30_a_handed_over_car_has_no_extra_work_left_to_agree(received, booking_advisor):
+    """A pending extra job on a work order closed at hand-over (a stale page, an old customer link): the answer is a
+    409 and the work order is not revised."""
+    wo = received
+    services.workorder_start_diagnosis(actor=booking_advisor, work_order=wo)
+    extra = services.workorder_job_add(
+        actor=booking_advisor, work_order=wo, description="Замена дисков", standard_hours=Decimal("2")
+    )
+    WorkOrder.objects.filter(pk=wo.pk).update(status=WorkOrderStatus.DELIVERED)
+    revision = WorkOrder.objects.get(pk=wo.pk).revision
+    with pytest.raises(ConflictError) as error:
+        services.workorder_consent_record(
+            actor=booking_advisor, job=extra, agreed=True, given_by="Клиент лично", channel="телефон", now=NOW
+        )
+    assert error.value.message == "The car has been handed over: its work order is closed."
+    extra.refresh_from_db()
+    assert extra.consent == WorkOrderJob.Consent.PENDING and WorkOrder.objects.get(pk=wo.pk).revision == revision
 
 
 def test_r30_declined_extra_work_is_not_in_the_total_and_cannot_be_done(received, booking_advisor):
