@@ -13,11 +13,17 @@ from freezegun import freeze_time
 from dms.core import links
 from notifications import sms
 from service import services
-from service.forms import OnlineBookingForm
 from service.models import Appointment, WorkingHours
 from tests.factories import CustomerFactory, DealershipFactory, VehicleFactory
 from tests.service.conftest import book, booking_advisor, working_week  # noqa: F401 - fixtures
-from tests.service.online_booking_helpers import enable_online_booking, install_captured_sms
+from tests.service.online_booking_helpers import (
+    booking_form,
+    enable_online_booking,
+    install_captured_sms,
+)
+from tests.service.online_booking_helpers import (
+    page as booking_url,
+)
 from tests.service.test_customer_status import customer, findings, photo, work_order  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +32,6 @@ VVO = zoneinfo.ZoneInfo("Asia/Vladivostok")  # UTC+10: 7 hours ahead of the serv
 MONDAY = datetime.date(2030, 3, 4)
 FROZEN = datetime.datetime(2030, 3, 1, 10, 0, tzinfo=VVO)  # the Friday before, 10:00 in Vladivostok
 PHONE = "+79161234567"
-NEW_VIN = "XW8ZZZ61ZJG012345"
 
 
 def vvo(hour: int, minute: int = 0, day: datetime.date = MONDAY) -> datetime.datetime:
@@ -60,29 +65,8 @@ def texts(settings):
     sms.set_twilio_http_client(None)
 
 
-def booking_url(dealership, **params) -> str:
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    return reverse("service:online_booking", args=[dealership.code]) + (f"?{query}" if query else "")
-
-
 def form_data(**overrides) -> dict:
-    data = {
-        "step": "request",
-        "slot": f"{MONDAY.isoformat()}T10:00",
-        "date": MONDAY.isoformat(),
-        "name": "Анна Петрова",
-        "phone": "+7 916 123-45-67",
-        "vin": NEW_VIN,
-        "plate": "",
-        "make": "Skoda",
-        "model": "Octavia",
-        "area": "mechanical",
-        "reason": "ТО-30000",
-        "website": "",
-        "started": signing.dumps(time.time() - 30, salt=OnlineBookingForm.SALT),
-    }
-    data.update(overrides)
-    return data
+    return booking_form(MONDAY, **overrides)
 
 
 def book_far_east(dealership, owner, hour=10, minute=0):

@@ -1,15 +1,21 @@
 """Shared by the online booking tests (issue 17 item 4): texts captured from Twilio's real client, the setting."""
 
+import datetime
 import json
 import logging
 import re
+import time
 
+from django.core import signing
+from django.urls import reverse
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from notifications import sms
+from service.forms import OnlineBookingForm
 from service.models import ServiceSettings
 
+NEW_VIN = "XW8ZZZ61ZJG012345"
 SID = "AC" + "0" * 32
 TOKEN = "test-auth-token-123"
 
@@ -55,3 +61,31 @@ def enable_online_booking(dealership, origins: str = "") -> ServiceSettings:
     obj.booking_embed_origins = origins
     obj.save()
     return obj
+
+
+def page(dealership, *, embed=False, **params) -> str:
+    """The booking page's address (``embed``: the one framed on the dealership's site), with query parameters."""
+    name = "service:online_booking_embed" if embed else "service:online_booking"
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse(name, args=[dealership.code]) + (f"?{query}" if query else "")
+
+
+def booking_form(day: datetime.date, **overrides) -> dict:
+    """A request for a visit at 10:00 on ``day``, filled in by a person (the signed start 30 s ago)."""
+    data = {
+        "step": "request",
+        "slot": f"{day.isoformat()}T10:00",
+        "date": day.isoformat(),
+        "name": "Анна Петрова",
+        "phone": "+7 916 123-45-67",
+        "vin": NEW_VIN,
+        "plate": "",
+        "make": "Skoda",
+        "model": "Octavia",
+        "area": "mechanical",
+        "reason": "ТО-30000",
+        "website": "",
+        "started": signing.dumps(time.time() - 30, salt=OnlineBookingForm.SALT),
+    }
+    data.update(overrides)
+    return data

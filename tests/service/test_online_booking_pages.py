@@ -16,12 +16,11 @@ from service.forms import OnlineBookingForm
 from service.models import Appointment, OnlineBooking, ServiceSettings
 
 from .conftest import MONDAY
-from .online_booking_helpers import enable_online_booking, install_captured_sms
+from .online_booking_helpers import NEW_VIN, booking_form, enable_online_booking, install_captured_sms, page
 
 pytestmark = pytest.mark.django_db
 
 PHONE = "+79161234567"
-NEW_VIN = "XW8ZZZ61ZJG012345"
 FROZEN = "2030-03-01 10:00:00+03:00"  # the Friday before MONDAY
 
 
@@ -56,30 +55,8 @@ def rates(monkeypatch):
     cache.clear()
 
 
-def page(dealership, *, embed=False, **params) -> str:
-    name = "service:online_booking_embed" if embed else "service:online_booking"
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    return reverse(name, args=[dealership.code]) + (f"?{query}" if query else "")
-
-
 def form_data(**overrides) -> dict:
-    data = {
-        "step": "request",
-        "slot": f"{MONDAY.isoformat()}T10:00",
-        "date": MONDAY.isoformat(),
-        "name": "Анна Петрова",
-        "phone": "+7 916 123-45-67",
-        "vin": NEW_VIN,
-        "plate": "",
-        "make": "Skoda",
-        "model": "Octavia",
-        "area": "mechanical",
-        "reason": "ТО-30000",
-        "website": "",
-        "started": signing.dumps(time.time() - 30, salt=OnlineBookingForm.SALT),
-    }
-    data.update(overrides)
-    return data
+    return booking_form(MONDAY, **overrides)
 
 
 def text(response) -> str:
