@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from dms.core import events
 from dms.core.exceptions import ConflictError
+from dms.core.formatting import plain_quantity
 from dms.core.models import Dealership
 from dms.core.references import resolve_reference
 from dms.core.transitions import audited_create, audited_update, locked, record_writes
@@ -200,18 +201,14 @@ def _not_enough(balance: StockBalance, wanted: Decimal) -> ValidationError:
             % {
                 "part": balance.part.number,
                 "warehouse": balance.warehouse.name,
-                "available": _fmt(balance.available),
+                "available": plain_quantity(balance.available),
                 "unit": balance.part.get_unit_display(),
-                "on_hand": _fmt(balance.on_hand),
-                "reserved": _fmt(balance.reserved),
-                "wanted": _fmt(wanted),
+                "on_hand": plain_quantity(balance.on_hand),
+                "reserved": plain_quantity(balance.reserved),
+                "wanted": plain_quantity(wanted),
             }
         }
     )
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}".rstrip("0")
 
 
 def _post(
@@ -611,9 +608,9 @@ def notify_low_stock(*, alert_id: int) -> int:
     ) % {
         "part": alert.part,
         "warehouse": alert.warehouse.name,
-        "on_hand": _fmt(alert.on_hand),
-        "available": _fmt(alert.available),
-        "level": _fmt(alert.alert_level),
-        "suggested": _fmt(alert.suggested_quantity),
+        "on_hand": plain_quantity(alert.on_hand),
+        "available": plain_quantity(alert.available),
+        "level": plain_quantity(alert.alert_level),
+        "suggested": plain_quantity(alert.suggested_quantity),
     }
     return send_mail(subject, body, None, recipients, fail_silently=True)
