@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from dms.core.models import Customer, Dealership, DealershipOwned, Vehicle
+from dms.core.models import Customer, Dealership, DealershipOwned, StoredFile, Vehicle, random_stored_name
 
 # --------------------------------------------------------------------------------------------------------------
 # Settings per dealership: who the field manager, technical centre and customer-assistance contacts are.
@@ -869,14 +869,10 @@ class AttachmentKind(models.TextChoices):
 
 
 def attachment_path(instance, filename: str) -> str:
-    # The stored name is random: the original name is kept in a field and never used on disk.
-    import uuid
-
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"claims/{instance.dealership_id}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+    return random_stored_name(f"claims/{instance.dealership_id}", filename)
 
 
-class Attachment(DealershipOwned):
+class Attachment(DealershipOwned, StoredFile):
     complaint = models.ForeignKey(
         Complaint, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
     )
@@ -888,9 +884,6 @@ class Attachment(DealershipOwned):
     )
     kind = models.CharField(_("kind"), max_length=12, choices=AttachmentKind.choices)
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveIntegerField(_("size, bytes"))
     description = models.CharField(_("description"), max_length=300, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 
@@ -908,9 +901,6 @@ class Attachment(DealershipOwned):
                 name="attachment_exactly_one_owner",
             )
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
 
     @property
     def owner(self):

@@ -11,13 +11,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from phonenumber_field.modelfields import PhoneNumberField
 
-from dms.core.models import DealershipOwned
+from dms.core.models import DealershipOwned, StoredFile, random_stored_name
 
 from .embedding import validate_embed_origins
 
@@ -850,32 +849,22 @@ class QualityJobResult(models.Model):
 
 
 def quality_photo_path(instance, filename: str) -> str:
-    # The stored name is random (as claims' attachments): the original name is kept in a field, never on disk.
-    import uuid
-
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"quality/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+    return random_stored_name("quality", filename)
 
 
-class QualityPhoto(models.Model):
+class QualityPhoto(StoredFile):
     """A photo of a job's quality result; served only through a permission-checked view, never a public URL."""
 
     DEALERSHIP_PATH = "result__job__work_order__dealership"
 
     result = models.ForeignKey(QualityJobResult, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("file"), upload_to=quality_photo_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveIntegerField(_("size, bytes"))
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("quality check photo")
         verbose_name_plural = _("quality check photos")
         ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
     def get_absolute_url(self) -> str:
         return reverse("service:quality_photo", args=[self.pk])
@@ -1058,6 +1047,8 @@ class JobClock(DealershipOwned):
         if self.ended_at is None:
             return None
         return (Decimal((self.ended_at - self.started_at).total_seconds()) / 3600).quantize(Decimal("0.01"))
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Issue 17: inspection findings sent to the customer for remote approval (R30)
 # --------------------------------------------------------------------------------------------------------------
@@ -1109,31 +1100,22 @@ class InspectionFinding(models.Model):
 
 
 def finding_photo_path(instance, filename: str) -> str:
-    import uuid
-
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"findings/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+    return random_stored_name("findings", filename)
 
 
-class FindingPhoto(models.Model):
+class FindingPhoto(StoredFile):
     """A photo of a finding (a tablet's camera); served to staff by permission and to the customer by their link."""
 
     DEALERSHIP_PATH = "finding__work_order__dealership"
 
     finding = models.ForeignKey(InspectionFinding, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("file"), upload_to=finding_photo_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveIntegerField(_("size, bytes"))
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("finding photo")
         verbose_name_plural = _("finding photos")
         ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class FindingConsent(models.Model):

@@ -76,25 +76,22 @@ def attachment_add(*, actor, owner, kind: str, file, description: str = "") -> A
     if kind not in ATTACHMENT_KINDS[field]:
         raise ValidationError({"kind": _("This kind of file does not belong here.")})
     content_type = validate_upload(file)
-    original = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:200]
     attachment = Attachment(
         dealership_id=owner.dealership_id,
         kind=kind,
-        original_name=original,
-        content_type=content_type,
-        size=file.size,
         description=clean_text(description)[:300],
         uploaded_by=actor,
         **{field: owner},
     )
-    attachment.file.save(original, file, save=False)
-    attachment.save()
+    attachment.store_upload(file, content_type=content_type)
     events.record(
         actor=actor,
         instance=owner,
         action=AuditAction.ACTION,
         message=events.text(
-            gettext_noop("File attached: %(name)s (%(kind)s)"), name=original, kind=attachment.get_kind_display()
+            gettext_noop("File attached: %(name)s (%(kind)s)"),
+            name=attachment.original_name,
+            kind=attachment.get_kind_display(),
         ),
     )
     return attachment

@@ -1,4 +1,5 @@
 import re
+import uuid
 import zoneinfo
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,37 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+def random_stored_name(folder: str, filename: str) -> str:
+    """Where an uploaded file is stored: ``folder/YYYY/MM/<random>.<ext>``. The stored name is random — the
+    original name is kept in a field and never used on disk (no path tricks, no guessing another file's name)."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class StoredFile(models.Model):
+    """What every uploaded file keeps beside its ``file`` field (each model names its own folder): served only
+    through a permission-checked view, under its original name and type."""
+
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size, bytes"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def store_upload(self, upload, *, content_type: str) -> None:
+        """Keep an upload already checked by ``dms.core.validation.validate_upload`` (which gives its type): the
+        original name, type and size in the row, the bytes on disk under the model's random name; saves the row."""
+        self.original_name = (getattr(upload, "name", "") or "file").rsplit("/", 1)[-1][:200]
+        self.content_type = content_type
+        self.size = upload.size
+        self.file.save(self.original_name, upload, save=False)
+        self.save()
 
 
 class DealerGroup(models.Model):

@@ -82,10 +82,7 @@ def _store_photos(finding: InspectionFinding, photos: list) -> None:
         raise ValidationError({"photos": _("At most %(n)s photos per finding.") % {"n": MAX_PHOTOS}})
     types = [validate_upload(photo, allowed=IMAGE_UPLOADS, field="photos") for photo in photos]
     for photo, content_type in zip(photos, types, strict=True):
-        original = (getattr(photo, "name", "") or "photo").rsplit("/", 1)[-1][:200]
-        stored = FindingPhoto(finding=finding, original_name=original, content_type=content_type, size=photo.size)
-        stored.file.save(original, photo, save=False)
-        stored.save()
+        FindingPhoto(finding=finding).store_upload(photo, content_type=content_type)
 
 
 @transaction.atomic

@@ -93,12 +93,7 @@ def _store_job_results(check: QualityCheck, results: list[JobQualityResult], pho
         )
         row.ticked_items.set(result.ticked_items)
         for photo in result.photos:
-            original = (getattr(photo, "name", "") or "photo").rsplit("/", 1)[-1][:200]
-            stored = QualityPhoto(
-                result=row, original_name=original, content_type=photo_types[id(photo)], size=photo.size
-            )
-            stored.file.save(original, photo, save=False)
-            stored.save()
+            QualityPhoto(result=row).store_upload(photo, content_type=photo_types[id(photo)])
 
 
 @transaction.atomic
